@@ -1,0 +1,50 @@
+# Two commands set everything up: `make run` (the local stack) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit integration bench token deps mosquitto clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+deps: $(STAMP) mosquitto
+
+mosquitto:
+	@bash infra/scripts/ensure_mosquitto.sh
+
+## run: start the whole local stack on loopback (Ctrl-C stops it)
+run: deps
+	$(BIN)/python -m infra.local.stack
+
+## test: lint, type-check, then unit and integration tests
+test: deps lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: deps
+	$(BIN)/python -m pytest tests/unit
+
+integration: deps
+	$(BIN)/python -m pytest tests/integration
+
+## bench: run every benchmark against a fresh local stack and print the tables
+bench: deps
+	$(BIN)/python -m bench
+
+## token: print a local operator token, e.g. `make token TENANT=acme`
+TENANT ?= demo
+token: $(STAMP)
+	@$(BIN)/python -m infra.local.token $(TENANT)
+
+clean:
+	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Fleet control plane: everything the Chalice app is made of."""

@@ -1,0 +1,79 @@
+"""Settings from the environment, validated once per process."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the functions read; names match `.chalice/config.json`."""
+
+    model_config = SettingsConfigDict(env_prefix="FLEET_", extra="ignore")
+
+    stage: str = "local"
+    version: str = "0.1.0"
+    aws_region: str = "us-east-1"
+
+    # Storage. An empty endpoint means real DynamoDB.
+    table_prefix: str = "fleet-local"
+    ddb_endpoint: str = ""
+    ddb_max_retries: int = Field(default=5, ge=0, le=20)
+
+    # Operator auth. HS256 with a shared secret locally, RS256 against a JWKS URL in prod.
+    jwt_secret: str = ""
+    jwt_algorithms: str = "HS256"
+    jwt_jwks_url: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_tenant_claim: str = "tenant_id"
+    jwt_subject_claim: str = "sub"
+
+    # Messaging.
+    mqtt_backend: Literal["paho", "iot-data", "none"] = "paho"
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_username: str = ""
+    mqtt_password: str = ""
+    mqtt_client_id: str = ""
+    mqtt_publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    iot_data_endpoint: str = ""
+
+    # HTTP edge.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    page_size_default: int = Field(default=50, ge=1, le=1000)
+    page_size_max: int = Field(default=200, ge=1, le=1000)
+
+    # Devices.
+    last_seen_resolution_s: int = Field(default=60, ge=0)
+
+    # Commands.
+    command_ttl_default_min: int = Field(default=60, ge=1)
+    command_ttl_max_min: int = Field(default=7 * 24 * 60, ge=1)
+    command_publish_max_attempts: int = Field(default=3, ge=1, le=20)
+    command_retry_interval_s: int = Field(default=30, ge=1)
+
+    # Twin.
+    twin_max_doc_bytes: int = Field(default=8 * 1024, ge=64)
+    twin_max_depth: int = Field(default=6, ge=1, le=32)
+    twin_stale_after_s: int = Field(default=3600, ge=1)
+
+    # Jobs.
+    job_ttl_default_h: int = Field(default=24, ge=1)
+    job_ttl_max_h: int = Field(default=24 * 30, ge=1)
+    job_sweep_chunk: int = Field(default=500, ge=25, le=5000)
+
+    # Sharding of the sparse "due" indexes the schedules query.
+    schedule_shards: int = Field(default=4, ge=1, le=64)
+
+    def table_name(self, suffix: str) -> str:
+        """Physical name of one of our tables."""
+        return f"{self.table_prefix}-{suffix}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache after changing env."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The publisher port and its adapters (paho-mqtt, AWS IoT data plane)."""

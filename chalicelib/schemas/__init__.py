@@ -1,0 +1,1 @@
+"""Pydantic models for every boundary: HTTP bodies, responses, MQTT payloads, records."""

@@ -1,0 +1,41 @@
+"""Shared field types and base classes for request and record models."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Ids appear in MQTT topics and DynamoDB keys: no '/', '#', '+', spaces or control chars.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+ID_RE = re.compile(ID_PATTERN)
+
+ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+JsonObject = dict[str, Any]
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown fields are an error, so typos are not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Record(BaseModel):
+    """Base of the records repositories return and routes serialise."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PageQuery(BaseModel):
+    """Pagination query parameters shared by every listing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int | None = Field(default=None, ge=1, le=1000)
+    next_token: str | None = Field(default=None, max_length=4096)
+
+
+def is_valid_id(value: str) -> bool:
+    """True when a path id could name one of our resources."""
+    return bool(ID_RE.match(value))

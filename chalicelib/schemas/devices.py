@@ -1,0 +1,77 @@
+"""Device registry and group shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator
+
+from chalicelib.schemas.common import Name, Record, Request, ResourceId
+
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class DeviceStatus(str, Enum):
+    """Lifecycle of a device in the registry."""
+
+    PENDING_MAPPING = "pending_mapping"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class CreateDevice(Request):
+    """POST /customer/devices."""
+
+    device_id: ResourceId | None = None
+    name: Name | None = None
+    attributes: dict[AttributeKey, str | int | float | bool | None] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > 50:
+            raise ValueError("at most 50 attributes")
+        return value
+
+
+class CreateGroup(Request):
+    """POST /customer/groups."""
+
+    group_id: ResourceId | None = None
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class Device(Record):
+    """A device as the registry knows it (never includes its token)."""
+
+    tenant_id: str
+    device_id: str
+    name: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    status: DeviceStatus = DeviceStatus.PENDING_MAPPING
+    created_at: datetime
+    last_seen_at: datetime | None = None
+    site_id: str | None = None
+    next_wake_at: datetime | None = None
+
+
+class DevicePrincipal(Record):
+    """Who a provision token belongs to, as the device auth resolves it."""
+
+    tenant_id: str
+    device_id: str
+    enabled: bool = True
+    seen_at: datetime | None = None
+
+
+class Group(Record):
+    """A named set of devices of one tenant."""
+
+    tenant_id: str
+    group_id: str
+    name: str
+    description: str | None = None
+    member_count: int = 0
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Domain logic per feature; no chalice import, so the bridge and tools reuse it."""

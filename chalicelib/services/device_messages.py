@@ -1,0 +1,78 @@
+"""Routing of device-to-cloud MQTT messages to the same services the HTTP routes use."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.errors import DomainError
+from chalicelib.schemas.topics import parse_device_topic
+from chalicelib.services.devices import DeviceService
+
+log = logging.getLogger(__name__)
+
+# handler(tenant_id, device_id, suffix, payload) -> result document
+Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message. `accepted` False means rejected for good (do not retry)."""
+
+    accepted: bool
+    reason: str = ""
+    result: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "reason": self.reason, "result": self.result}
+
+
+class DeviceMessageRouter:
+    """Dispatches by topic suffix; permanent errors are outcomes, transient ones raise.
+
+    Raising is the signal to the bridge that it must not acknowledge the message to the
+    broker, so the broker redelivers it: that is how nothing reaching the broker is lost.
+    """
+
+    def __init__(self, devices: DeviceService) -> None:
+        self._devices = devices
+        self._routes: list[tuple[str, Handler]] = [("status", self._status)]
+
+    def register(self, suffix_pattern: str, handler: Handler) -> None:
+        """Route messages whose suffix matches (fnmatch: `jobs/*/update`)."""
+        self._routes.append((suffix_pattern, handler))
+
+    def handle(self, topic: str, payload: bytes | str) -> Outcome:
+        """Process one message from the bridge."""
+        parsed = parse_device_topic(topic)
+        if parsed is None:
+            return Outcome(False, f"not a device topic: {topic}")
+        handler = next((h for pattern, h in self._routes if fnmatch.fnmatchcase(parsed.suffix, pattern)), None)
+        if handler is None:
+            return Outcome(False, f"no handler for {parsed.suffix}")
+        try:
+            body = json.loads(payload) if payload not in (b"", "") else {}
+        except (ValueError, UnicodeDecodeError):
+            return Outcome(False, "payload is not JSON")
+        if not isinstance(body, dict):
+            return Outcome(False, "payload must be a JSON object")
+        try:
+            self._devices.seen(parsed.tenant_id, parsed.device_id)
+            result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            return Outcome(False, f"invalid payload: {field}: {first.get('msg')}")
+        except DomainError as exc:
+            return Outcome(False, f"{exc.code}: {exc.message}")
+        return Outcome(True, result=result)
+
+    @staticmethod
+    def _status(tenant_id: str, device_id: str, suffix: str, body: dict[str, Any]) -> dict[str, Any]:
+        # Presence was already recorded by the router; a heartbeat has nothing else to do.
+        return {"device_id": device_id, "seen": True}

@@ -1,0 +1,126 @@
+"""Device registry: create, list, delete, rotate tokens, authenticate, presence."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ulid import ULID
+
+from chalicelib.errors import InvalidInput, Unauthenticated
+from chalicelib.schemas.common import is_valid_id
+from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus
+from chalicelib.services import tokens
+from chalicelib.storage.base import Page, utcnow
+from chalicelib.storage.devices import DeviceRepository
+from chalicelib.storage.groups import GroupRepository
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CreatedDevice:
+    """A new device and its provision token, which is shown this once."""
+
+    device: Device
+    provision_token: str
+
+
+class DeviceService:
+    """The registry's use cases; every call is scoped by the caller's tenant."""
+
+    def __init__(self, devices: DeviceRepository, groups: GroupRepository,
+                 seen_resolution_s: int = 60, clock: Clock = utcnow) -> None:
+        self._devices = devices
+        self._groups = groups
+        self._resolution = timedelta(seconds=seen_resolution_s)
+        self._clock = clock
+
+    def create(self, tenant_id: str, request: CreateDevice) -> CreatedDevice:
+        """Register a device (id given or generated) with its first token."""
+        device = Device(
+            tenant_id=tenant_id,
+            device_id=request.device_id or f"dev-{str(ULID()).lower()}",
+            name=request.name,
+            attributes=request.attributes,
+            status=DeviceStatus.PENDING_MAPPING,
+            created_at=self._clock(),
+        )
+        token = tokens.new_token()
+        self._devices.create(device, tokens.token_hash(token), tokens.mosquitto_password_hash(token))
+        return CreatedDevice(device, token)
+
+    def get(self, tenant_id: str, device_id: str) -> Device:
+        """One device of the tenant (404 for a foreign or missing id)."""
+        return self._devices.get(tenant_id, device_id)
+
+    def list(self, tenant_id: str, limit: int, next_token: str | None,
+             group_id: str | None = None) -> Page[Device]:
+        """A page of devices, optionally only the members of one group."""
+        if group_id is None:
+            return self._devices.list(tenant_id, limit, next_token)
+        self._groups.get(tenant_id, group_id)
+        ids = self._groups.members(tenant_id, group_id, limit, next_token)
+        return Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)
+
+    def delete(self, tenant_id: str, device_id: str) -> None:
+        """Remove the device; its token stops working in the same write."""
+        self._devices.delete(tenant_id, device_id)
+        self._groups.forget_device(tenant_id, device_id)
+
+    def rotate_token(self, tenant_id: str, device_id: str) -> str:
+        """Issue a new token; the previous one stops working at once."""
+        token = tokens.new_token()
+        self._devices.rotate_token(tenant_id, device_id, tokens.token_hash(token),
+                                   tokens.mosquitto_password_hash(token), self._clock())
+        return token
+
+    def set_enabled(self, tenant_id: str, device_id: str, enabled: bool) -> Device:
+        """Disable (token refused on HTTP and MQTT) or re-enable a device."""
+        current = self._devices.get(tenant_id, device_id)
+        if enabled:
+            status = DeviceStatus.ACTIVE if current.site_id else DeviceStatus.PENDING_MAPPING
+        else:
+            status = DeviceStatus.DISABLED
+        if current.status is status:
+            return current
+        return self._devices.set_enabled(tenant_id, device_id, status)
+
+    def authenticate(self, token: str | None) -> DevicePrincipal:
+        """Resolve an X-Provision-Token to its device, counting the request as presence."""
+        if not token:
+            raise Unauthenticated("X-Provision-Token header is required", field="X-Provision-Token")
+        if len(token) > 200:
+            raise Unauthenticated("provision token is not valid", field="X-Provision-Token")
+        digest = tokens.token_hash(token)
+        principal = self._devices.principal_for_token(digest)
+        if principal is None:
+            raise Unauthenticated("provision token is not valid", field="X-Provision-Token")
+        if not principal.enabled:
+            raise Unauthenticated("device is disabled", field="X-Provision-Token")
+        now = self._clock()
+        if principal.seen_at is None or now - principal.seen_at >= self._resolution:
+            self._devices.touch(principal.tenant_id, principal.device_id, now, self._resolution, digest)
+        return principal
+
+    def seen(self, tenant_id: str, device_id: str) -> Device:
+        """A device-to-cloud MQTT message arrived: check the device may talk, count presence."""
+        device = self._devices.get(tenant_id, device_id)
+        if device.status is DeviceStatus.DISABLED:
+            raise Unauthenticated("device is disabled", field="device_id")
+        now = self._clock()
+        if device.last_seen_at is None or now - device.last_seen_at >= self._resolution:
+            self._devices.touch(tenant_id, device_id, now, self._resolution)
+        return device
+
+    def heartbeat(self, principal: DevicePrincipal) -> dict[str, object]:
+        """What the heartbeat route answers; presence was recorded by authenticate()."""
+        device = self._devices.get(principal.tenant_id, principal.device_id)
+        return {"device_id": device.device_id, "last_seen_at": device.last_seen_at}
+
+
+def check_id(value: str, field: str) -> str:
+    """Reject ids that cannot name a resource before they reach a key."""
+    if not is_valid_id(value):
+        raise InvalidInput(f"{field} is not a valid id", field=field)
+    return value

@@ -1,0 +1,88 @@
+"""The only place objects are built. Factories are cached so Lambda containers reuse them."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from chalicelib.config import Settings, get_settings
+from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.services.device_messages import DeviceMessageRouter
+from chalicelib.services.devices import DeviceService
+from chalicelib.services.groups import GroupService
+from chalicelib.services.health import HealthService
+from chalicelib.services.operator_auth import OperatorAuthenticator
+from chalicelib.storage import tables
+from chalicelib.storage.devices import DeviceRepository
+from chalicelib.storage.groups import GroupRepository
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Settings, with the models bound to this stage's tables on first use."""
+    s = get_settings()
+    tables.bind(s)
+    logging.getLogger().setLevel(logging.INFO)
+    return s
+
+
+@lru_cache(maxsize=1)
+def publisher() -> Publisher:
+    """The configured publisher adapter."""
+    s = settings()
+    if s.mqtt_backend == "paho":
+        from chalicelib.messaging.paho import PahoPublisher
+
+        return PahoPublisher(s.mqtt_host, s.mqtt_port, s.mqtt_username, s.mqtt_password,
+                             s.mqtt_client_id, s.mqtt_publish_timeout_s)
+    if s.mqtt_backend == "iot-data":
+        from chalicelib.messaging.iot_data import IotDataPublisher
+
+        return IotDataPublisher(s.iot_data_endpoint, s.aws_region)
+    return RecordingPublisher(reachable=False)
+
+
+@lru_cache(maxsize=1)
+def device_repository() -> DeviceRepository:
+    settings()
+    return DeviceRepository()
+
+
+@lru_cache(maxsize=1)
+def group_repository() -> GroupRepository:
+    settings()
+    return GroupRepository()
+
+
+@lru_cache(maxsize=1)
+def operator_authenticator() -> OperatorAuthenticator:
+    return OperatorAuthenticator(settings())
+
+
+@lru_cache(maxsize=1)
+def device_service() -> DeviceService:
+    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s)
+
+
+@lru_cache(maxsize=1)
+def group_service() -> GroupService:
+    return GroupService(group_repository())
+
+
+@lru_cache(maxsize=1)
+def health_service() -> HealthService:
+    return HealthService(settings().version, publisher(), device_repository().credentials_epoch)
+
+
+@lru_cache(maxsize=1)
+def device_message_router() -> DeviceMessageRouter:
+    """The router with every feature's device-to-cloud handler registered."""
+    router = DeviceMessageRouter(device_service())
+    return router
+
+
+def reset() -> None:
+    """Forget every built object (tests change settings between sessions)."""
+    get_settings.cache_clear()
+    for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
+                    device_service, group_service, health_service, device_message_router):
+        factory.cache_clear()

@@ -1,0 +1,1 @@
+"""Deployment templates and the embedded local stack."""

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto's DynamoDB, Mosquitto, chalice local, bridge, scheduler."""

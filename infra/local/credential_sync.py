@@ -1,0 +1,55 @@
+"""Keeps the local broker's password and ACL files in step with the device registry.
+
+It polls one counter item (bumped on every credential change) and only re-reads the
+credentials when it moved, so an idle registry costs one GetItem a second.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from chalicelib.storage.devices import DeviceRepository
+from infra.local.broker import Broker, DeviceCredential
+
+log = logging.getLogger(__name__)
+
+
+class CredentialSync:
+    """Copies registry credentials to the broker; `sync_once` is what tests call."""
+
+    def __init__(self, repo: DeviceRepository, broker: Broker, interval_s: float = 1.0) -> None:
+        self._repo = repo
+        self._broker = broker
+        self._interval = interval_s
+        self._epoch = -1
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sync_once(self, force: bool = False) -> bool:
+        """Rewrite and reload when the registry changed; True when it did."""
+        epoch = self._repo.credentials_epoch()
+        if epoch == self._epoch and not force:
+            return False
+        creds = [DeviceCredential(t.tenant_id, t.device_id, t.mqtt_password_hash)
+                 for t in self._repo.broker_credentials() if t.enabled]
+        self._broker.write_credentials(creds)
+        self._broker.reload()
+        self._epoch = epoch
+        return True
+
+    def start(self) -> CredentialSync:
+        self._thread = threading.Thread(target=self._run, name="credential-sync", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.sync_once()
+            except Exception:  # the database may be restarting; try again next tick
+                log.exception("credential sync failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)

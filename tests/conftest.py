@@ -1,0 +1,110 @@
+"""Session fixtures: moto's DynamoDB server and a real Mosquitto, on free loopback ports."""
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from chalice.test import Client
+
+from chalicelib import wiring
+from chalicelib.storage import tables
+from infra.local.api_server import install_gateway_fixes
+from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
+from infra.local.credential_sync import CredentialSync
+from infra.local.processes import Child, free_port, python_module, wait_for_port
+from tests.support import Api, MqttPeer, mqtt_peer
+
+
+@dataclass
+class Stack:
+    """What the integration tests talk to."""
+
+    ddb_endpoint: str
+    broker: Broker
+    sync: CredentialSync
+    users: dict[str, ServiceUser]
+
+    def peer(self, username: str, password: str, **kw: object) -> MqttPeer:
+        return mqtt_peer(self.broker.host, self.broker.port, username, password, **kw)  # type: ignore[arg-type]
+
+    def observer(self) -> MqttPeer:
+        u = self.users["observer"]
+        return self.peer(u.username, u.password)
+
+    def device_peer(self, device_id: str, token: str, **kw: object) -> MqttPeer:
+        self.sync.sync_once()
+        return self.peer(device_id, token, **kw)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work: Path = tmp_path_factory.mktemp("stack")
+    ddb_port = free_port()
+    ddb = Child("moto", python_module("infra.local.ddb_server", "--port", str(ddb_port)), work / "moto.log").start()
+    wait_for_port("127.0.0.1", ddb_port, proc=ddb.proc)
+    users = {
+        "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
+        "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
+        "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
+    }
+    broker = Broker(work / "broker", free_port(), list(users.values())).start()
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "FLEET_STAGE": "test",
+        "FLEET_TABLE_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        "FLEET_DDB_ENDPOINT": f"http://127.0.0.1:{ddb_port}",
+        "FLEET_JWT_SECRET": secrets.token_urlsafe(32),
+        "FLEET_MQTT_BACKEND": "paho",
+        "FLEET_MQTT_HOST": broker.host,
+        "FLEET_MQTT_PORT": str(broker.port),
+        "FLEET_MQTT_USERNAME": "cloud",
+        "FLEET_MQTT_PASSWORD": users["cloud"].password,
+        "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    wiring.reset()
+    tables.create_tables(wiring.settings())
+    sync = CredentialSync(wiring.device_repository(), broker)
+    sync.sync_once(force=True)
+    install_gateway_fixes()
+    try:
+        yield Stack(env["FLEET_DDB_ENDPOINT"], broker, sync, users)
+    finally:
+        broker.stop()
+        ddb.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        wiring.reset()
+
+
+@pytest.fixture(scope="session")
+def chalice_client(stack: Stack) -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as client:
+        yield client
+
+
+def _tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def api(chalice_client: Client) -> Api:
+    """An operator of a fresh tenant."""
+    return Api(chalice_client, _tenant())
+
+
+@pytest.fixture
+def other_api(chalice_client: Client) -> Api:
+    """An operator of a second, unrelated tenant."""
+    return Api(chalice_client, _tenant())
