@@ -11,9 +11,14 @@ from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.health import HealthService
 from chalicelib.services.operator_auth import OperatorAuthenticator
+from chalicelib.services.site_mapping import MappingService
+from chalicelib.services.sites import SiteService
+from chalicelib.services.welcome import NoCommandChannel, WelcomeSender
 from chalicelib.storage import tables
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
+from chalicelib.storage.site_devices import SiteDeviceRepository
+from chalicelib.storage.sites import SiteRepository
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +79,39 @@ def health_service() -> HealthService:
 
 
 @lru_cache(maxsize=1)
+def site_repository() -> SiteRepository:
+    settings()
+    return SiteRepository()
+
+
+@lru_cache(maxsize=1)
+def site_device_repository() -> SiteDeviceRepository:
+    return SiteDeviceRepository(settings().site_fanout_workers)
+
+
+@lru_cache(maxsize=1)
+def welcome_sender() -> WelcomeSender:
+    """set_wake_schedule through the command channel; a logging stand-in where there is none."""
+    factory = globals().get("command_service")
+    if factory is None:
+        return NoCommandChannel()
+    from chalicelib.services.welcome_commands import CommandWelcomeSender
+
+    s = settings()
+    return CommandWelcomeSender(factory(), s.command_ttl_default_min, s.command_ttl_max_min)
+
+
+@lru_cache(maxsize=1)
+def site_service() -> SiteService:
+    return SiteService(site_repository(), site_device_repository(), welcome_sender())
+
+
+@lru_cache(maxsize=1)
+def mapping_service() -> MappingService:
+    return MappingService(site_repository(), site_device_repository(), device_service(), welcome_sender())
+
+
+@lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
@@ -84,5 +122,6 @@ def reset() -> None:
     """Forget every built object (tests change settings between sessions)."""
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
-                    device_service, group_service, health_service, device_message_router):
+                    device_service, group_service, health_service, device_message_router,
+                    site_repository, site_device_repository, welcome_sender, site_service, mapping_service):
         factory.cache_clear()

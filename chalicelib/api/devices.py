@@ -10,7 +10,7 @@ from chalicelib import wiring
 from chalicelib.api.auth import operator, operator_auth
 from chalicelib.api.http import endpoint, json_response, page_args, page_body, parse_body, parse_query, path_id
 from chalicelib.schemas.common import ResourceId
-from chalicelib.schemas.devices import CreateDevice
+from chalicelib.schemas.devices import CreateDevice, DeviceStatus
 
 bp = Blueprint(__name__)
 
@@ -18,6 +18,8 @@ bp = Blueprint(__name__)
 class DeviceListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     group_id: ResourceId | None = Field(default=None)
+    site_id: ResourceId | None = Field(default=None)
+    status: DeviceStatus | None = Field(default=None)
 
 
 @bp.route("/customer/devices", methods=["POST"], authorizer=operator_auth)
@@ -36,7 +38,8 @@ def list_devices() -> Any:
     tenant = operator(bp.current_request).tenant_id
     limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
     query = parse_query(bp.current_request, DeviceListQuery)
-    page = wiring.device_service().list(tenant, limit, token, group_id=query.group_id)
+    page = wiring.device_service().list(tenant, limit, token, group_id=query.group_id, site_id=query.site_id,
+                                        status=query.status)
     return json_response(page_body("devices", page.items, page.next_token))
 
 

@@ -54,9 +54,15 @@ class DeviceService:
         """One device of the tenant (404 for a foreign or missing id)."""
         return self._devices.get(tenant_id, device_id)
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None,
-             group_id: str | None = None) -> Page[Device]:
-        """A page of devices, optionally only the members of one group."""
+    def list(self, tenant_id: str, limit: int, next_token: str | None, group_id: str | None = None,
+             site_id: str | None = None, status: DeviceStatus | None = None) -> Page[Device]:
+        """A page of devices: all, the members of one group, or those of a site and/or status."""
+        if group_id is not None and (site_id or status):
+            raise InvalidInput("group_id cannot be combined with site_id or status", field="group_id")
+        if site_id is not None:
+            return self._devices.list_by_site(tenant_id, site_id, status, limit, next_token)
+        if status is not None:
+            return self._devices.list_by_status(tenant_id, status, limit, next_token)
         if group_id is None:
             return self._devices.list(tenant_id, limit, next_token)
         self._groups.get(tenant_id, group_id)

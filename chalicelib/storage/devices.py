@@ -12,6 +12,14 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Device, DevicePrincipal, DeviceStatus
 from chalicelib.storage.base import Page, connection, decode_cursor, encode_cursor
+from chalicelib.storage.device_index import (
+    DevicesBySite,
+    DevicesByStatus,
+    site_index_key,
+    site_index_sort,
+    status_index_key,
+)
+from chalicelib.storage.sites import SiteModel
 
 BROKER_PARTITION = "broker"
 
@@ -34,6 +42,14 @@ class DeviceModel(Model):
     token_hash = UnicodeAttribute()
     site_id = UnicodeAttribute(null=True)
     next_wake_at = UTCDateTimeAttribute(null=True)
+    # Index keys derived from (tenant, site, status); every write of site or status sets them.
+    site_key = UnicodeAttribute(null=True)
+    site_sort = UnicodeAttribute(null=True)
+    status_key = UnicodeAttribute(null=True)
+    # Changes on every mapping: the version a mapping's follow-up writes are conditioned on.
+    mapping_id = UnicodeAttribute(null=True)
+    by_site = DevicesBySite()
+    by_status = DevicesByStatus()
 
     def to_record(self) -> Device:
         return Device(
@@ -108,6 +124,7 @@ class DeviceRepository:
             status=device.status.value,
             created_at=device.created_at,
             token_hash=token_hash,
+            status_key=status_index_key(device.tenant_id, device.status.value),
         )
         token = _token_item(device.tenant_id, device.device_id, token_hash, mqtt_password_hash, device.created_at)
         try:
@@ -137,6 +154,29 @@ class DeviceRepository:
         items = [m.to_record() for m in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 
+    def list_by_status(self, tenant_id: str, status: DeviceStatus, limit: int,
+                       next_token: str | None) -> Page[Device]:
+        """A page of the tenant's devices in one status, in id order."""
+        key = status_index_key(tenant_id, status.value)
+        start = decode_cursor(next_token, partition=("status_key", key))
+        result = DeviceModel.by_status.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
+        return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
+
+    def list_by_site(self, tenant_id: str, site_id: str, status: DeviceStatus | None, limit: int,
+                     next_token: str | None) -> Page[Device]:
+        """A page of the devices mapped to a site, optionally in one status."""
+        key = site_index_key(tenant_id, site_id)
+        start = decode_cursor(next_token, partition=("site_key", key))
+        prefix = DeviceModel.site_sort.startswith(f"{status.value}#") if status else None
+        result = DeviceModel.by_site.query(key, prefix, limit=limit, page_size=limit, last_evaluated_key=start)
+        return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
+
+    def _page_of(self, tenant_id: str, ids: list[str], last_key: dict[str, object] | None,
+                 status: DeviceStatus | None) -> Page[Device]:
+        # The indexes are eventually consistent: drop devices whose status moved since.
+        items = [d for d in self.batch_get(tenant_id, ids) if status is None or d.status is status]
+        return Page(items, encode_cursor(last_key))
+
     def batch_get(self, tenant_id: str, device_ids: list[str]) -> list[Device]:
         """Devices of the tenant among these ids, in the order given; missing ones skipped."""
         if not device_ids:
@@ -151,6 +191,10 @@ class DeviceRepository:
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(model, condition=DeviceModel.token_hash == model.token_hash)
                 tx.delete(TokenModel(model.token_hash))
+                if model.site_id:
+                    # The site's count moves with the device, or the site could never be deleted.
+                    tx.update(SiteModel(tenant_id, model.site_id), actions=[SiteModel.device_count.add(-1)],
+                              condition=SiteModel.site_id.exists())
         except TransactWriteError as exc:
             raise Conflict("device changed while deleting; retry", field="device_id") from exc
         self._bump_epoch()
@@ -179,12 +223,18 @@ class DeviceRepository:
         """Enable or disable a device and its token together."""
         model = self._get_model(tenant_id, device_id)
         enabled = 0 if status is DeviceStatus.DISABLED else 1
+        actions = [DeviceModel.status.set(status.value),
+                   DeviceModel.status_key.set(status_index_key(tenant_id, status.value))]
+        if model.site_id:
+            actions.append(DeviceModel.site_sort.set(site_index_sort(status.value, device_id)))
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(
                     model,
-                    actions=[DeviceModel.status.set(status.value)],
-                    condition=DeviceModel.token_hash == model.token_hash,
+                    actions=actions,
+                    # The site too: a concurrent (un)mapping decides the status and the index keys.
+                    condition=(DeviceModel.token_hash == model.token_hash)
+                    & (DeviceModel.site_id == model.site_id if model.site_id else DeviceModel.site_id.does_not_exist()),
                 )
                 tx.update(
                     TokenModel(model.token_hash),

@@ -7,6 +7,7 @@ from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
+from chalicelib.storage.sites import SiteModel
 
 # Each feature appends its models here; tables are only ever created from this list.
 ALL_MODELS: list[type[Model]] = [
@@ -15,6 +16,7 @@ ALL_MODELS: list[type[Model]] = [
     RegistryEpochModel,
     GroupModel,
     MembershipModel,
+    SiteModel,
 ]
 
 

@@ -1,0 +1,82 @@
+"""Wake schedules: a 5-field cron read in an IANA timezone, and its next occurrence."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, available_timezones
+
+from croniter import CroniterError, croniter
+from pydantic import AfterValidator
+
+# The first occurrence is searched from this far back, so "never fires" is caught at validation.
+_PROBE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    # Reading the tz database is slow (a directory walk); do it once per process.
+    return frozenset(available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    """Accept IANA zone names only (not file paths, not POSIX TZ strings)."""
+    if value not in _zones():
+        raise ValueError(f"{value!r} is not an IANA timezone name (e.g. 'Europe/Berlin')")
+    return value
+
+
+def check_cron(value: str) -> str:
+    """Accept standard 5-field cron expressions that fire at least once."""
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError("must be a 5-field cron expression (minute hour day-of-month month day-of-week)")
+    normalised = " ".join(fields)
+    if not croniter.is_valid(normalised):
+        raise ValueError(f"{value!r} is not a valid cron expression")
+    try:
+        croniter(normalised, _PROBE_FROM).get_next(datetime)
+    except CroniterError as exc:
+        raise ValueError(f"{value!r} never fires") from exc
+    return normalised
+
+
+WakeCron = Annotated[str, AfterValidator(check_cron)]
+Timezone = Annotated[str, AfterValidator(check_timezone)]
+
+
+def next_wake(cron: str, tz: str, after: datetime) -> datetime:
+    """The first wake strictly after `after`, in UTC, with the wall clock read in `tz`.
+
+    Daylight-saving rules follow classic cron: a wall time skipped by the spring change
+    fires right after the gap; a fixed-hour time repeated by the autumn change fires once
+    (its first occurrence), while an interval hour field (`*`, `*/2`) keeps firing through
+    the repeated hour, since there every real hour is a new occurrence.
+    """
+    zone = ZoneInfo(tz)
+    interval_hours = cron.split()[1].startswith("*")
+    it = croniter(cron, after.astimezone(zone))
+    # Two candidates at most are skipped (a repeated hour), so a small bound is enough.
+    for _ in range(64):
+        candidate: datetime = it.get_next(datetime)
+        if interval_hours or not _is_repeat(candidate, zone):
+            return candidate.astimezone(timezone.utc)
+    raise ValueError(f"no wake time found for {cron!r} in {tz}")
+
+
+def _is_repeat(local: datetime, zone: ZoneInfo) -> bool:
+    """Whether this instant is the second pass over a wall time the autumn change repeats."""
+    wall = local.replace(tzinfo=None)
+    first = wall.replace(fold=0, tzinfo=zone).astimezone(timezone.utc)
+    second = wall.replace(fold=1, tzinfo=zone).astimezone(timezone.utc)
+    return first != second and local.astimezone(timezone.utc) == second
+
+
+def wake_window(cron: str, tz: str, after: datetime, count: int) -> list[datetime]:
+    """The next `count` wakes after `after` (for previews and tests)."""
+    out: list[datetime] = []
+    cursor = after
+    for _ in range(count):
+        cursor = next_wake(cron, tz, cursor)
+        out.append(cursor)
+    return out

@@ -1,0 +1,164 @@
+"""Devices on sites: the mapping transaction, the by-site index walk, bulk wake-time writes."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import NotFound
+from chalicelib.schemas.devices import Device, DeviceStatus
+from chalicelib.storage.base import connection, failed_conditions, is_condition_failure
+from chalicelib.storage.device_index import site_index_key, site_index_sort, status_index_key
+from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.sites import SiteModel
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a device stands: its site (None when unmapped), status, next wake, mapping version."""
+
+    site_id: str | None
+    status: DeviceStatus
+    next_wake_at: datetime | None = None
+    mapping_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A device record and its placement, read together."""
+
+    device: Device
+    placement: Placement
+
+
+@dataclass(frozen=True)
+class SiteMember:
+    """A device mapped to a site, as the by-site index knows it."""
+
+    device_id: str
+    status: DeviceStatus
+
+
+class MoveResult(Enum):
+    """How a mapping transaction ended."""
+
+    MOVED = "moved"
+    DEVICE_CHANGED = "device_changed"  # the device is no longer at `current`: re-read
+    SITE_CHANGED = "site_changed"  # the target site vanished or its schedule moved: re-read
+
+
+class SiteDeviceRepository:
+    """Writes that keep a device, its index keys and its sites' counts in step."""
+
+    def __init__(self, workers: int = 8) -> None:
+        self._workers = workers
+
+    def placed(self, tenant_id: str, device_id: str) -> Placed:
+        """The device and its current placement (strongly consistent), or NotFound."""
+        try:
+            m = DeviceModel.get(tenant_id, device_id, consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        return Placed(m.to_record(), Placement(m.site_id, DeviceStatus(m.status), m.next_wake_at, m.mapping_id))
+
+    def move(self, tenant_id: str, device_id: str, current: Placement, new: Placement,
+             schedule_version: int | None = None) -> MoveResult:
+        """Move the device from `current` to `new` in one transaction.
+
+        The device's write is conditioned on `current` (so of two concurrent identical
+        mappings one wins and the other sees the site already set); the target site must
+        exist and, when `schedule_version` is given, still have that schedule; both sites'
+        counts move with the device.
+        """
+        device = DeviceModel(tenant_id, device_id)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(device, actions=_placement_actions(tenant_id, device_id, new),
+                          condition=_is_at(current))
+                if new.site_id and new.site_id != current.site_id:
+                    site_condition = SiteModel.site_id.exists()
+                    if schedule_version is not None:
+                        site_condition &= SiteModel.schedule_version == schedule_version
+                    tx.update(SiteModel(tenant_id, new.site_id), actions=[SiteModel.device_count.add(1)],
+                              condition=site_condition)
+                if current.site_id and current.site_id != new.site_id:
+                    tx.update(SiteModel(tenant_id, current.site_id), actions=[SiteModel.device_count.add(-1)],
+                              condition=SiteModel.site_id.exists())
+        except TransactWriteError as exc:
+            failed = failed_conditions(exc)
+            if 0 in failed:
+                return MoveResult.DEVICE_CHANGED
+            if 1 in failed and new.site_id and new.site_id != current.site_id:
+                return MoveResult.SITE_CHANGED
+            raise
+        return MoveResult.MOVED
+
+    def set_wake(self, tenant_id: str, device_id: str, mapping_id: str | None, next_wake_at: datetime) -> bool:
+        """Store a new next wake time if the device is still in the same mapping."""
+        condition = (DeviceModel.mapping_id == mapping_id) if mapping_id else DeviceModel.mapping_id.does_not_exist()
+        try:
+            DeviceModel(tenant_id, device_id).update(actions=[DeviceModel.next_wake_at.set(next_wake_at)],
+                                                     condition=condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def members(self, tenant_id: str, site_id: str) -> Iterator[SiteMember]:
+        """Every device mapped to the site, from the keys-only by-site index."""
+        for m in DeviceModel.by_site.query(site_index_key(tenant_id, site_id), page_size=1000):
+            status, _, _ = (m.site_sort or "").partition("#")
+            yield SiteMember(m.device_id, DeviceStatus(status))
+
+    def set_site_wake(self, tenant_id: str, site_id: str, device_ids: list[str], next_wake_at: datetime) -> int:
+        """Store the same next wake time on many devices of a site; returns how many changed.
+
+        DynamoDB has no batch update, so the UpdateItems run in parallel; each is
+        conditioned on the device still being on the site, so a device moved meanwhile
+        keeps its new site's time.
+        """
+        def one(device_id: str) -> bool:
+            try:
+                DeviceModel(tenant_id, device_id).update(actions=[DeviceModel.next_wake_at.set(next_wake_at)],
+                                                         condition=DeviceModel.site_id == site_id)
+            except UpdateError as exc:
+                if is_condition_failure(exc):
+                    return False
+                raise
+            return True
+
+        if not device_ids:
+            return 0
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(device_ids))) as pool:
+            return sum(pool.map(one, device_ids))
+
+
+def _is_at(p: Placement) -> Any:
+    site = DeviceModel.site_id == p.site_id if p.site_id else DeviceModel.site_id.does_not_exist()
+    version = DeviceModel.mapping_id == p.mapping_id if p.mapping_id else DeviceModel.mapping_id.does_not_exist()
+    return DeviceModel.device_id.exists() & (DeviceModel.status == p.status.value) & site & version
+
+
+def _placement_actions(tenant_id: str, device_id: str, p: Placement) -> list[Any]:
+    actions: list[Any] = [
+        DeviceModel.status.set(p.status.value),
+        DeviceModel.status_key.set(status_index_key(tenant_id, p.status.value)),
+    ]
+    if p.site_id:
+        actions += [
+            DeviceModel.site_id.set(p.site_id),
+            DeviceModel.site_key.set(site_index_key(tenant_id, p.site_id)),
+            DeviceModel.site_sort.set(site_index_sort(p.status.value, device_id)),
+        ]
+    else:
+        actions += [DeviceModel.site_id.remove(), DeviceModel.site_key.remove(), DeviceModel.site_sort.remove()]
+    actions.append(DeviceModel.next_wake_at.set(p.next_wake_at) if p.next_wake_at else DeviceModel.next_wake_at.remove())
+    actions.append(DeviceModel.mapping_id.set(p.mapping_id) if p.mapping_id else DeviceModel.mapping_id.remove())
+    return actions

@@ -1,0 +1,132 @@
+"""The sites table: one item per site, with the count of devices mapped to it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.models import Model
+
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.schemas.sites import Site
+from chalicelib.storage.base import Page, decode_cursor, encode_cursor, is_condition_failure
+
+
+class SiteModel(Model):
+    """A site of one tenant.
+
+    `device_count` moves in the same transaction as every mapping, so "delete only when
+    empty" is one conditional delete, exact even while devices are being mapped.
+    `schedule_version` moves only when the cron or timezone changes; a mapping checks it,
+    so a welcome never carries a schedule that was replaced while it was being written.
+    """
+
+    class Meta:
+        table_suffix = "sites"
+        table_name = "sites"
+        billing_mode = "PAY_PER_REQUEST"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    site_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    wake_schedule_cron = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    program = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    device_count = NumberAttribute(default=0)
+    schedule_version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    def to_record(self) -> Site:
+        return Site(
+            tenant_id=self.tenant_id,
+            site_id=self.site_id,
+            name=self.name,
+            wake_schedule_cron=self.wake_schedule_cron,
+            timezone=self.timezone,
+            program=self.program,
+            company=self.company,
+            device_count=int(self.device_count or 0),
+            schedule_version=int(self.schedule_version or 1),
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+_UPDATABLE = {
+    "name": SiteModel.name,
+    "wake_schedule_cron": SiteModel.wake_schedule_cron,
+    "timezone": SiteModel.timezone,
+    "program": SiteModel.program,
+    "company": SiteModel.company,
+}
+
+
+class SiteRepository:
+    """All reads and writes of the sites table."""
+
+    def create(self, site: Site) -> None:
+        """Store a new site; 409 when the id is taken."""
+        model = SiteModel(
+            site.tenant_id, site.site_id, name=site.name, wake_schedule_cron=site.wake_schedule_cron,
+            timezone=site.timezone, program=site.program, company=site.company, device_count=0,
+            schedule_version=site.schedule_version, created_at=site.created_at, updated_at=site.updated_at,
+        )
+        try:
+            model.save(condition=SiteModel.site_id.does_not_exist())
+        except PutError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"site {site.site_id} already exists", field="site_id") from exc
+            raise
+
+    def get(self, tenant_id: str, site_id: str) -> Site:
+        """One site of the tenant, or NotFound."""
+        try:
+            return SiteModel.get(tenant_id, site_id, consistent_read=True).to_record()
+        except DoesNotExist as exc:
+            raise NotFound(f"site {site_id} not found", field="site_id") from exc
+
+    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
+        """A page of the tenant's sites in id order."""
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
+        result = SiteModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
+        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+
+    def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool) -> Site:
+        """Apply field changes; a new schedule bumps schedule_version, checked against `current`.
+
+        The version check makes two concurrent schedule changes one winner and one 409,
+        so the devices are never told the loser's schedule after the winner's.
+        """
+        actions: list[Any] = [SiteModel.updated_at.set(now)]
+        for field, value in changes.items():
+            attr = _UPDATABLE[field]
+            actions.append(attr.remove() if value is None else attr.set(value))
+        condition = SiteModel.site_id.exists()
+        if new_schedule:
+            actions.append(SiteModel.schedule_version.add(1))
+            condition &= SiteModel.schedule_version == current.schedule_version
+        model = SiteModel(current.tenant_id, current.site_id)
+        try:
+            model.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                raise Conflict("the site's schedule changed concurrently; retry", field="site_id") from exc
+            raise
+        return model.to_record()
+
+    def delete(self, tenant_id: str, site_id: str) -> None:
+        """Delete a site no device is mapped to; 409 naming the count otherwise."""
+        try:
+            SiteModel(tenant_id, site_id).delete(
+                condition=SiteModel.site_id.exists()
+                & (SiteModel.device_count.does_not_exist() | (SiteModel.device_count == 0))
+            )
+        except DeleteError as exc:
+            if not is_condition_failure(exc):
+                raise
+            site = self.get(tenant_id, site_id)
+            raise Conflict(f"site {site_id} still has {site.device_count} mapped devices; unmap them first",
+                           field="site_id", device_count=site.device_count) from exc
