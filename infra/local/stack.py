@@ -44,13 +44,15 @@ class StackOptions:
 
     @classmethod
     def from_env(cls) -> StackOptions:
+        workdir = Path(os.environ.get("STACK_DIR", ROOT / ".devstack"))
         return cls(
+            workdir=workdir,
             api_port=int(os.environ.get("API_PORT", 8000)),
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             schedule_interval_s=float(os.environ.get("SCHEDULE_INTERVAL_S", 60)),
-            jwt_secret=os.environ.get("FLEET_JWT_SECRET") or _local_secret(ROOT / ".devstack" / "secret"),
+            jwt_secret=os.environ.get("FLEET_JWT_SECRET") or _local_secret(workdir / "secret"),
         )
 
     @classmethod

@@ -8,7 +8,7 @@ from pathlib import Path
 from chalicelib.config import Settings
 from chalicelib.services.operator_auth import issue_local_token
 
-STATE = Path(__file__).resolve().parents[2] / ".devstack" / "secret"
+STATE = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parents[2] / ".devstack")) / "secret"
 
 
 def main() -> None:
