@@ -54,8 +54,8 @@ class DeviceService:
         """One device of the tenant (404 for a foreign or missing id)."""
         return self._devices.get(tenant_id, device_id)
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None, group_id: str | None = None,
-             site_id: str | None = None, status: DeviceStatus | None = None) -> Page[Device]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None, group_id: str | None = None,
+                  site_id: str | None = None, status: DeviceStatus | None = None) -> Page[Device]:
         """A page of devices: all, the members of one group, or those of a site and/or status."""
         if group_id is not None and (site_id or status):
             raise InvalidInput("group_id cannot be combined with site_id or status", field="group_id")
@@ -64,7 +64,7 @@ class DeviceService:
         if status is not None:
             return self._devices.list_by_status(tenant_id, status, limit, next_token)
         if group_id is None:
-            return self._devices.list(tenant_id, limit, next_token)
+            return self._devices.list_page(tenant_id, limit, next_token)
         self._groups.get(tenant_id, group_id)
         ids = self._groups.members(tenant_id, group_id, limit, next_token)
         return Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)

@@ -50,9 +50,9 @@ class SiteService:
         """One site (404 for a foreign or missing id)."""
         return self._sites.get(tenant_id, site_id)
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
         """A page of sites."""
-        return self._sites.list(tenant_id, limit, next_token)
+        return self._sites.list_page(tenant_id, limit, next_token)
 
     def delete(self, tenant_id: str, site_id: str) -> None:
         """Delete a site; 409 while devices are mapped to it."""

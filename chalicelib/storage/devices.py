@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -147,7 +149,7 @@ class DeviceRepository:
             return False
         return True
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
         result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
@@ -171,7 +173,7 @@ class DeviceRepository:
         result = DeviceModel.by_site.query(key, prefix, limit=limit, page_size=limit, last_evaluated_key=start)
         return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
 
-    def _page_of(self, tenant_id: str, ids: list[str], last_key: dict[str, object] | None,
+    def _page_of(self, tenant_id: str, ids: list[str], last_key: dict[str, Any] | None,
                  status: DeviceStatus | None) -> Page[Device]:
         # The indexes are eventually consistent: drop devices whose status moved since.
         items = [d for d in self.batch_get(tenant_id, ids) if status is None or d.status is status]
@@ -199,12 +201,13 @@ class DeviceRepository:
             raise Conflict("device changed while deleting; retry", field="device_id") from exc
         self._bump_epoch()
 
-    def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str, now: datetime) -> None:
+    def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str,
+                     now: datetime) -> None:
         """Swap the device's token: the old one stops working in the same transaction."""
         model = self._get_model(tenant_id, device_id)
         old_hash = model.token_hash
         old_token = TokenModel.get(old_hash, consistent_read=True) if old_hash else None
-        enabled = old_token.enabled if old_token else 1
+        enabled = int(old_token.enabled) if old_token else 1
         new_token = _token_item(tenant_id, device_id, token_hash, mqtt_password_hash, now, enabled=enabled)
         try:
             with TransactWrite(connection=connection()) as tx:
@@ -223,7 +226,7 @@ class DeviceRepository:
         """Enable or disable a device and its token together."""
         model = self._get_model(tenant_id, device_id)
         enabled = 0 if status is DeviceStatus.DISABLED else 1
-        actions = [DeviceModel.status.set(status.value),
+        actions: list[Action] = [DeviceModel.status.set(status.value),
                    DeviceModel.status_key.set(status_index_key(tenant_id, status.value))]
         if model.site_id:
             actions.append(DeviceModel.site_sort.set(site_index_sort(status.value, device_id)))

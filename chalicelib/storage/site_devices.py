@@ -159,6 +159,7 @@ def _placement_actions(tenant_id: str, device_id: str, p: Placement) -> list[Any
         ]
     else:
         actions += [DeviceModel.site_id.remove(), DeviceModel.site_key.remove(), DeviceModel.site_sort.remove()]
-    actions.append(DeviceModel.next_wake_at.set(p.next_wake_at) if p.next_wake_at else DeviceModel.next_wake_at.remove())
-    actions.append(DeviceModel.mapping_id.set(p.mapping_id) if p.mapping_id else DeviceModel.mapping_id.remove())
+    wake, mapping = DeviceModel.next_wake_at, DeviceModel.mapping_id
+    actions.append(wake.set(p.next_wake_at) if p.next_wake_at else wake.remove())
+    actions.append(mapping.set(p.mapping_id) if p.mapping_id else mapping.remove())
     return actions

@@ -88,7 +88,7 @@ class SiteRepository:
         except DoesNotExist as exc:
             raise NotFound(f"site {site_id} not found", field="site_id") from exc
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
         """A page of the tenant's sites in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
         result = SiteModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
