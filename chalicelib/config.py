@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     job_ttl_max_h: int = Field(default=24 * 30, ge=1)
     job_sweep_chunk: int = Field(default=500, ge=25, le=5000)
 
-    # Sites: parallel UpdateItems when a schedule change rewrites its devices' next wake.
-    site_fanout_workers: int = Field(default=8, ge=1, le=64)
+    # Sites: parallel UpdateItems when a schedule change rewrites its devices' next wake
+    # (at most botocore's default pool of 10 connections, which the workers share).
+    site_fanout_workers: int = Field(default=8, ge=1, le=10)
 
     # Sharding of the sparse "due" indexes the schedules query.
     schedule_shards: int = Field(default=4, ge=1, le=64)

@@ -48,7 +48,9 @@ def seed_demo(stack: Any) -> dict[str, Any]:
 
 def _seed_feature_demo(seeded: list[dict[str, Any]]) -> dict[str, Any]:
     """Hook for features that add demo data (sites); returns extra stack.json keys."""
-    return {}
+    from infra.local.demo_sites import seed_demo_site
+
+    return seed_demo_site(DEMO_TENANT, seeded)
 
 
 def start_simulators(stack: Any, info: dict[str, Any], heartbeat_s: float = 20.0) -> list[SimulatedDevice]:

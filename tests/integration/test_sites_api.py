@@ -152,3 +152,19 @@ def test_foreign_tenant_gets_404_for_sites_and_lifecycle(api: Api, other_api: Ap
     # Nothing changed for the owner
     assert api.get("/customer/sites/barn").body["name"] == "Barn"
     assert api.get(f"/customer/devices/{device_id}").body["status"] == "active"
+
+
+def test_demo_seeding_maps_every_device_but_the_unmapped_one(api: Api) -> None:
+    from infra.local.demo_sites import DEMO_SITE, seed_demo_site
+
+    for d in ("sim-1", "sim-2", "sim-3"):
+        api.create_device(d)
+    seeded = [{"device_id": "sim-1", "options": {}}, {"device_id": "sim-2", "options": {}},
+              {"device_id": "sim-3", "options": {"unmapped": True}}]
+    extra = seed_demo_site(api.tenant_id, seeded)
+    assert extra == {"site_id": DEMO_SITE, "unmapped_devices": ["sim-3"]}
+    statuses = {d["device_id"]: d["status"] for d in api.get("/customer/devices").body["devices"]}
+    assert statuses == {"sim-1": "active", "sim-2": "active", "sim-3": "pending_mapping"}
+    # Seeding again (a restarted stack with a persistent database) changes nothing
+    assert seed_demo_site(api.tenant_id, seeded) == extra
+    assert api.get(f"/customer/sites/{DEMO_SITE}").body["device_count"] == 2
