@@ -86,11 +86,16 @@ class Mapping(Record):
 
 
 def welcome_params(site: Site, next_wake_at: datetime) -> dict[str, Any]:
-    """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002)."""
-    return {
+    """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
+
+    The program and company labels travel only when the site has them.
+    """
+    params: dict[str, Any] = {
         "cron": site.wake_schedule_cron,
         "timezone": site.timezone,
         "next_wake_at": next_wake_at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "site_id": site.site_id,
         "site_name": site.name,
     }
+    params.update({k: v for k, v in (("program", site.program), ("company", site.company)) if v is not None})
+    return params

@@ -84,3 +84,6 @@ def test_welcome_params_carry_schedule_and_site_context() -> None:
         "cron": "0 6 * * *", "timezone": "Europe/Berlin", "next_wake_at": "2025-01-02T05:00:00.000Z",
         "site_id": "barn", "site_name": "Barn",
     }
+    labelled = site.model_copy(update={"program": "pilot", "company": "Acme"})
+    assert welcome_params(labelled, utc(2025, 1, 2, 5))["program"] == "pilot"
+    assert welcome_params(labelled, utc(2025, 1, 2, 5))["company"] == "Acme"
