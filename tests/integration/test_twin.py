@@ -95,6 +95,8 @@ def test_mqtt_reports_that_can_never_succeed_are_rejected_not_retried(api: Api, 
     assert typo.payload["accepted"] is False and "invalid payload" in typo.payload["reason"]
     deep = invoke("device_message", bridge_event(api.tenant_id, device_id, {"reported": _nested(7)}))
     assert deep.payload["accepted"] is False and "6 levels" in deep.payload["reason"]
+    absurd = b'{"reported":' + b"[" * 30000 + b"]" * 30000 + b"}"
+    assert invoke("device_message", bridge_event(api.tenant_id, device_id, absurd)).payload["accepted"] is False
     assert api.get(twin_path(device_id)).body["reported"] == {}
 
 
@@ -138,6 +140,9 @@ def test_documents_over_the_limits_are_refused_naming_the_limit(api: Api) -> Non
     assert big_report.status == 413 and big_report.body["field"] == "reported"
     deep_report = api.device_call("POST", "/device/v1/shadow/reported", token, {"reported": _nested(7)})
     assert deep_report.status == 400 and deep_report.body["limit"] == 6
+    # Nesting deep enough to break the JSON parser is still a 400, not a 500
+    absurd = b'{"desired":{"a":' + b"[" * 30000 + b"]" * 30000 + b"}}"
+    assert api.patch(twin_path(device_id, "/desired"), raw=absurd).status == 400
     assert api.get(twin_path(device_id)).body["desired_version"] == 1
 
 
