@@ -27,7 +27,7 @@ class BridgeSettings(BaseSettings):
 
     # Where messages go: the Chalice function in this process, or Lambda Invoke.
     invoker: Literal["in-process", "lambda"] = "in-process"
-    lambda_function_name: str = "fleet-control-plane-dev-device_message"
+    lambda_function_name: str = "fleet-control-plane-prod-device_message"
     lambda_endpoint: str = ""  # empty: AWS; set for LocalStack
     aws_region: str = "us-east-1"
     lambda_timeout_s: float = Field(default=30.0, gt=0, le=900)

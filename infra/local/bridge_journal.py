@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class JournalInvoker(Invoker):
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         result = self._inner.invoke(event)
         line = json.dumps({"topic": event.get("topic"), "payload_b64": event.get("payload_b64"),
-                           "accepted": result.get("accepted")})
+                           "accepted": result.get("accepted"), "t": time.time()})
         with self._lock:
             self._file.write(line + "\n")
         return result

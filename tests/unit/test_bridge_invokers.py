@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.invokers import InvokeError, LambdaInvoker, build_invoker, device_event
 
-FUNCTION = "fleet-control-plane-dev-device_message"
+FUNCTION = "fleet-control-plane-prod-device_message"
 EVENT = device_event("tenant/t1/device/d1/status", b'{"battery": 80}')
 
 
