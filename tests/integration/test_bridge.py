@@ -195,8 +195,16 @@ def test_bridge_killed_mid_stream_and_restarted_loses_nothing(
         # Given a bridge process that has its persistent session (a warm-up message got through)
         wait_until(lambda: warm_up(api, device, device_id, journal), timeout=30, what="warm-up message")
         total = 300
-        publisher = threading.Thread(
-            target=lambda: [device.publish(status_topic(api, device_id), {"seq": i}) for i in range(total)])
+
+        def publish_all() -> None:
+            for i in range(total):
+                device.publish(status_topic(api, device_id), {"seq": i})
+                # A burst first, so the bridge holds a backlog when it dies, then a steady
+                # stream that goes on across the kill and the restart.
+                if i >= total // 2:
+                    time.sleep(0.01)
+
+        publisher = threading.Thread(target=publish_all)
         publisher.start()
         # When the bridge is SIGKILLed mid-stream and restarted while the device keeps going
         wait_until(lambda: len(journal_seqs(journal)) > 40, timeout=30, what="some progress")
@@ -204,6 +212,7 @@ def test_bridge_killed_mid_stream_and_restarted_loses_nothing(
         assert proc is not None
         proc.kill()
         proc.wait(5)
+        assert publisher.is_alive(), "the device should still be publishing when the bridge dies"
         seen_at_kill = set(journal_seqs(journal))
         time.sleep(0.5)
         children.append(journal_bridge(stack, settings, journal, log))
