@@ -58,6 +58,7 @@ class Bridge:
         client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_subscribe = self._on_subscribe
         # Only messages matching no filter land here; they still need their PUBACK.
         client.on_message = self._on_unexpected
@@ -103,6 +104,10 @@ class Bridge:
         log.info("connected (session present: %s); subscribing to %s", flags.session_present, self._filters)
         # Subscribing again is harmless with a kept session and required without one.
         client.subscribe([(f, 1) for f in self._filters])
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        s = self._settings
+        log.warning("cannot reach the broker at %s:%d; retrying with backoff", s.mqtt_host, s.mqtt_port)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any],
                       properties: Any) -> None:
