@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
@@ -13,12 +14,14 @@ from chalicelib.services.health import HealthService
 from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.services.site_mapping import MappingService
 from chalicelib.services.sites import SiteService
+from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
 from chalicelib.services.welcome import NoCommandChannel, WelcomeSender
 from chalicelib.storage import tables
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteRepository
+from chalicelib.storage.twin import TwinRepository
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +82,20 @@ def health_service() -> HealthService:
 
 
 @lru_cache(maxsize=1)
+def twin_repository() -> TwinRepository:
+    settings()
+    return TwinRepository()
+
+
+@lru_cache(maxsize=1)
+def twin_service() -> TwinService:
+    s = settings()
+    limits = TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
+                        stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
+    return TwinService(twin_repository(), publisher(), limits)
+
+
+@lru_cache(maxsize=1)
 def site_repository() -> SiteRepository:
     settings()
     return SiteRepository()
@@ -115,6 +132,7 @@ def mapping_service() -> MappingService:
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     return router
 
 
@@ -123,5 +141,6 @@ def reset() -> None:
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
                     device_service, group_service, health_service, device_message_router,
+                    twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service):
         factory.cache_clear()

@@ -81,8 +81,9 @@ def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # ty
 
 def _token_for(running_stack, tenant: str) -> str:  # type: ignore[no-untyped-def]
     _, _, workdir = running_stack
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}
     out = subprocess.run([sys.executable, "-m", "infra.local.token", tenant], cwd=ROOT, check=True,
-                         capture_output=True, text=True, env={**os.environ, "STACK_DIR": str(workdir)})
+                         capture_output=True, text=True, env={**env, "STACK_DIR": str(workdir)})
     return out.stdout.strip()
 
 
