@@ -73,7 +73,9 @@ class SiteService:
 
         Devices come from the by-site index. A mapping racing this change cannot slip
         through with the old schedule: it is conditioned on the schedule_version this
-        change bumped, so it retries and welcomes the device with the new one.
+        change bumped, so it retries and welcomes the device with the new one. What remains
+        is the index's propagation lag: a mapping committed a moment before this change may
+        not be listed yet (its welcome then carries the previous schedule).
         """
         wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
         members = list(self._site_devices.members(site.tenant_id, site.site_id))
