@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import TypeAdapter, field_validator
 
 from chalicelib.schemas.common import Name, Record, Request, ResourceId
 from chalicelib.schemas.devices import Device
 from chalicelib.schemas.wake import Timezone, WakeCron
 
 WELCOME_COMMAND = "set_wake_schedule"
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 class CreateSite(Request):
@@ -93,7 +94,8 @@ def welcome_params(site: Site, next_wake_at: datetime) -> dict[str, Any]:
     params: dict[str, Any] = {
         "cron": site.wake_schedule_cron,
         "timezone": site.timezone,
-        "next_wake_at": next_wake_at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        # Serialised as every other timestamp of the API and of MQTT payloads.
+        "next_wake_at": _TIMESTAMP.dump_python(next_wake_at.astimezone(timezone.utc), mode="json"),
         "site_id": site.site_id,
         "site_name": site.name,
     }

@@ -91,7 +91,7 @@ def test_mapping_activates_the_device_and_sends_exactly_one_welcome(world: World
     assert stored.status is DeviceStatus.ACTIVE and stored.site_id == "barn"
     assert stored.next_wake_at == SUNDAY_0600_CEST
     assert world.sender.to(device) == [{"cron": "0 6 * * *", "timezone": "Europe/Berlin",
-                                        "next_wake_at": "2025-03-30T04:00:00.000Z",
+                                        "next_wake_at": "2025-03-30T04:00:00Z",
                                         "site_id": "barn", "site_name": "Barn"}]
     assert world.sites.get(world.tenant, site).device_count == 1
 
@@ -136,7 +136,7 @@ def test_remapping_sends_a_new_welcome_and_moves_the_counts(world: World) -> Non
     assert moved.changed
     welcomes = world.sender.to(device)
     assert [w["site_id"] for w in welcomes] == ["barn", "field"]
-    assert welcomes[1]["next_wake_at"] == "2025-03-30T11:30:00.000Z"  # 07:30 EDT
+    assert welcomes[1]["next_wake_at"] == "2025-03-30T11:30:00Z"  # 07:30 EDT
     assert world.sites.get(world.tenant, barn).device_count == 0
     assert world.sites.get(world.tenant, field_site).device_count == 1
 
@@ -223,7 +223,7 @@ def test_a_disabled_device_is_mapped_quietly_and_welcomed_when_enabled(world: Wo
     world.clock.advance(days=1)
     enabled = world.mapping.set_enabled(world.tenant, device, True, "op")
     assert enabled.status is DeviceStatus.ACTIVE
-    assert [w["next_wake_at"] for w in world.sender.to(device)] == ["2025-03-31T04:00:00.000Z"]
+    assert [w["next_wake_at"] for w in world.sender.to(device)] == ["2025-03-31T04:00:00Z"]
     # Enabling it again changes nothing and sends nothing
     world.mapping.set_enabled(world.tenant, device, True, "op")
     assert len(world.sender.to(device)) == 1

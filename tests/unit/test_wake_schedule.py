@@ -81,7 +81,7 @@ def test_welcome_params_carry_schedule_and_site_context() -> None:
     site = Site(tenant_id="t", site_id="barn", name="Barn", wake_schedule_cron="0 6 * * *",
                 timezone="Europe/Berlin", created_at=now, updated_at=now)
     assert welcome_params(site, utc(2025, 1, 2, 5)) == {
-        "cron": "0 6 * * *", "timezone": "Europe/Berlin", "next_wake_at": "2025-01-02T05:00:00.000Z",
+        "cron": "0 6 * * *", "timezone": "Europe/Berlin", "next_wake_at": "2025-01-02T05:00:00Z",
         "site_id": "barn", "site_name": "Barn",
     }
     labelled = site.model_copy(update={"program": "pilot", "company": "Acme"})
