@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
+from chalicelib.services.commands import CommandService
+from chalicelib.services.device_commands import DeviceCommandService
 from chalicelib.services.device_messages import DeviceMessageRouter
 from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.health import HealthService
 from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.storage import tables
+from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
+from chalicelib.storage.idempotency import IdempotencyStore
 
 
 @lru_cache(maxsize=1)
@@ -74,9 +80,48 @@ def health_service() -> HealthService:
 
 
 @lru_cache(maxsize=1)
+def idempotency_store() -> IdempotencyStore:
+    settings()
+    return IdempotencyStore()
+
+
+@lru_cache(maxsize=1)
+def command_policy() -> CommandPolicy:
+    return CommandPolicy.from_settings(settings())
+
+
+@lru_cache(maxsize=1)
+def command_repository() -> CommandRepository:
+    s = settings()
+    return CommandRepository(idempotency_store(), s.schedule_shards, timedelta(days=s.command_retention_days))
+
+
+@lru_cache(maxsize=1)
+def command_dispatcher() -> CommandDispatcher:
+    return CommandDispatcher(command_repository(), publisher(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_service() -> CommandService:
+    return CommandService(command_repository(), idempotency_store(), device_repository(), command_dispatcher(),
+                          command_policy())
+
+
+@lru_cache(maxsize=1)
+def device_command_service() -> DeviceCommandService:
+    return DeviceCommandService(command_repository(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_expiry() -> CommandExpiry:
+    return CommandExpiry(command_repository(), command_policy())
+
+
+@lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register("commands/ack", device_command_service().handle_mqtt_ack)
     return router
 
 
@@ -84,5 +129,7 @@ def reset() -> None:
     """Forget every built object (tests change settings between sessions)."""
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
-                    device_service, group_service, health_service, device_message_router):
+                    device_service, group_service, health_service, device_message_router,
+                    idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
+                    device_command_service, command_expiry):
         factory.cache_clear()

@@ -5,8 +5,10 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
+from chalicelib.storage.command_models import CommandModel
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
+from chalicelib.storage.idempotency import IdempotencyModel
 
 # Each feature appends its models here; tables are only ever created from this list.
 ALL_MODELS: list[type[Model]] = [
@@ -15,6 +17,8 @@ ALL_MODELS: list[type[Model]] = [
     RegistryEpochModel,
     GroupModel,
     MembershipModel,
+    CommandModel,
+    IdempotencyModel,
 ]
 
 
