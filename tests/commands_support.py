@@ -6,7 +6,7 @@ import json
 import queue
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
@@ -37,7 +37,7 @@ def ack_http(api: Api, token: str, command_id: str, status: str = "ok", details:
 
 
 def minutes_from_now(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def run_expiry(now: datetime) -> dict[str, int]:
