@@ -12,7 +12,9 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError, field_validator
 
 from chalicelib.errors import InvalidInput
+from chalicelib.schemas.common import ResourceId
 
+Text = Annotated[str, StringConstraints(max_length=200)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Version = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
 
@@ -46,13 +48,16 @@ class SendImageParams(Params):
 
 
 class SetWakeScheduleParams(Params):
-    """set_wake_schedule: the site's wake cron, its timezone and the next wake time."""
+    """set_wake_schedule: the wake cron, its timezone, the next wake time and the site context."""
 
     cron: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     timezone: str = "UTC"
     next_wake_at: datetime | None = None
-    # The site context of a welcome command (site id, name, program, ...): opaque to us.
-    site: dict[str, Any] | None = None
+    # The site context of a welcome command (seed 002), as the sites feature sends it.
+    site_id: ResourceId | None = None
+    site_name: Text | None = None
+    program: Text | None = None
+    company: Text | None = None
 
     @field_validator("cron")
     @classmethod

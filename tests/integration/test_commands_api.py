@@ -36,7 +36,7 @@ def test_valid_known_and_free_form_commands_are_accepted_as_sent(api: Api) -> No
     firmware = send(api, device_id, "update_firmware", FIRMWARE)
     assert command(api, device_id, firmware["command_id"])["command_params"] == FIRMWARE
     wake = send(api, device_id, "set_wake_schedule", {"cron": "0 6 * * *", "timezone": "Europe/Berlin",
-                                                      "site": {"site_id": "s1"}})
+                                                      "site_id": "s1", "site_name": "North"})
     assert wake["command_type"] == "set_wake_schedule"
     anything = send(api, device_id, "flush_buffer", {"target": "logs", "nested": {"a": [1, 2]}})
     assert anything["command_params"] == {"target": "logs", "nested": {"a": [1, 2]}}

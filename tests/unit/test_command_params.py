@@ -23,7 +23,7 @@ def test_the_known_types_are_seed_002s_plus_ping() -> None:
     ("capture_image", {"count": 3}),
     ("send_image", {"image_name": "img-0001.jpg"}),
     ("set_wake_schedule", {"cron": "0 6,18 * * *", "timezone": "America/New_York",
-                           "next_wake_at": "2026-01-01T06:00:00Z", "site": {"site_id": "s-1", "name": "North"}}),
+                           "next_wake_at": "2026-01-01T06:00:00Z", "site_id": "s-1", "site_name": "North"}),
     ("update_config", {"config": {"interval_s": 60}}),
     ("update_firmware", {"url": "https://fw.example.com/2.0.bin", "version": "2.0.0-rc.1", "sha256": SHA}),
     ("flush_buffer", {"anything": ["goes", 1, None]}),
@@ -43,6 +43,7 @@ def test_valid_parameters_pass(command_type: str, params: dict[str, Any]) -> Non
     ("send_image", {}, "command_params.image_name"),
     ("set_wake_schedule", {"cron": "61 * * * *"}, "command_params.cron"),
     ("set_wake_schedule", {"cron": "0 6 * * *", "timezone": "Nowhere/City"}, "command_params.timezone"),
+    ("set_wake_schedule", {"cron": "0 6 * * *", "site": {"id": 1}}, "command_params.site"),
     ("update_config", {"config": {}}, "command_params.config"),
 ])
 def test_invalid_parameters_are_rejected_naming_the_field(command_type: str, params: dict[str, Any],
