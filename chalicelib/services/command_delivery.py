@@ -3,19 +3,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from chalicelib.config import Settings
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.commands import Command, CommandEvent, CommandStatus
 from chalicelib.schemas.topics import device_topic
 from chalicelib.storage.base import utcnow
-from chalicelib.storage.commands import CommandRef, CommandRepository
+from chalicelib.storage.commands import CommandRef, CommandRepository, ExpiryCandidate
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+R = TypeVar("R")
 
 COMMANDS_SUFFIX = "commands"
 
@@ -63,6 +67,15 @@ def ref_of(command: Command) -> CommandRef:
     return CommandRef(command.tenant_id, command.device_id, command.command_id)
 
 
+def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
+    """fn over items, in a few threads when there are many: a fan-out of thousands of single-item
+    writes must fit in one function run, and each write waits mostly on the network."""
+    if len(items) <= 2:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
 @dataclass
 class TickReport:
     """What one run of a scheduled function did (returned by the Lambda, logged)."""
@@ -94,13 +107,10 @@ class CommandDispatcher:
             return []
         results = self._publisher.publish_many([command_message(c) for c in commands])
         now = self._clock()
-        out = []
-        for command, ok in zip(commands, results, strict=True):
-            if ok:
-                self._commands.mark_published(ref_of(command), now)
-                command = command.model_copy(update={"published_at": command.published_at or now})
-            out.append(command)
-        return out
+        published = [c for c, ok in zip(commands, results, strict=True) if ok]
+        each(lambda c: self._commands.mark_published(ref_of(c), now), published)
+        return [c.model_copy(update={"published_at": c.published_at or now}) if ok else c
+                for c, ok in zip(commands, results, strict=True)]
 
     def retry_due(self, now: datetime) -> TickReport:
         """Republish every command whose next attempt is due, claiming each one first.
@@ -139,14 +149,9 @@ class CommandExpiry:
         """One pass over the expiry index: the cost follows what expired, not the table size."""
         report = TickReport()
         for shard in range(self._commands.shards):
-            for candidate in self._commands.expiry_candidates(shard, now, self._policy.sweep_limit):
-                report.examined += 1
-                first = CommandEvent.EXPIRED_SEEN if candidate.seen else CommandEvent.EXPIRED_UNSEEN
-                done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, first, now)
-                if done is None:
-                    # The index lags the item (published or fetched meanwhile): try the other outcome.
-                    other = CommandEvent.EXPIRED_UNSEEN if candidate.seen else CommandEvent.EXPIRED_SEEN
-                    done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, other, now)
+            candidates = self._commands.expiry_candidates(shard, now, self._policy.sweep_limit)
+            report.examined += len(candidates)
+            for done in each(lambda c: self._close(c, now), candidates):
                 if done is None:
                     report.skipped += 1  # an ACK won the race
                 elif done.status is CommandStatus.MISSED:
@@ -154,3 +159,12 @@ class CommandExpiry:
                 else:
                     report.expired += 1
         return report
+
+    def _close(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
+        first = CommandEvent.EXPIRED_SEEN if candidate.seen else CommandEvent.EXPIRED_UNSEEN
+        done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, first, now)
+        if done is None:
+            # The index lags the item (published or fetched meanwhile): try the other outcome.
+            other = CommandEvent.EXPIRED_UNSEEN if candidate.seen else CommandEvent.EXPIRED_SEEN
+            done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, other, now)
+        return done

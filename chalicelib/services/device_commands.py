@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.commands import AckCommand, AckResult, Command, CommandEvent, CommandStatus, MqttAck
 from chalicelib.schemas.common import is_valid_id
-from chalicelib.services.command_delivery import CommandPolicy, ref_of
+from chalicelib.services.command_delivery import CommandPolicy, each, ref_of
 from chalicelib.storage.base import utcnow
 from chalicelib.storage.commands import CommandRef, CommandRepository
 
@@ -27,15 +27,10 @@ class DeviceCommandService:
         """Queued, unexpired commands, oldest first; fetching one counts as handing it over."""
         now = self._clock()
         commands = self._commands.pending(tenant_id, device_id, now, self._policy.pending_limit)
-        out = []
-        for command in commands:
-            if command.fetched_at is None:
-                # Written once per command: it makes an unpublished command `missed`, not
-                # `expired`, if it is never ACKed, and stops its MQTT retries.
-                self._commands.mark_fetched(ref_of(command), now)
-                command = command.model_copy(update={"fetched_at": now})
-            out.append(command)
-        return out
+        # Written once per command: it makes an unpublished command `missed`, not `expired`,
+        # if it is never ACKed, and stops its MQTT retries.
+        each(lambda c: self._commands.mark_fetched(ref_of(c), now), [c for c in commands if c.fetched_at is None])
+        return [c if c.fetched_at else c.model_copy(update={"fetched_at": now}) for c in commands]
 
     def acknowledge(self, tenant_id: str, device_id: str, command_id: str, ack: AckCommand) -> AckResult:
         """queued -> delivered. Repeating the same ACK is harmless; a final command is 409, a foreign one 404."""
