@@ -7,6 +7,7 @@ import json
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -28,6 +29,7 @@ ACK_LATENCY_N = 200
 THROUGHPUT_DEVICES = 20
 THROUGHPUT_PER_DEVICE = 250  # 5,000 ACKs in all
 EXPIRY_N = 200
+REPEAT = 5
 
 
 class Device:
@@ -167,7 +169,7 @@ def _throughput(ctx: BenchContext) -> Table:
             last, last_change = left, time.monotonic()
         elif time.monotonic() - last_change > 30:
             break  # no progress for 30 s: whatever is left is lost
-        time.sleep(0.5)
+        time.sleep(2.0)  # the count reads the queued index: keep it off the bridge's path
     elapsed = time.perf_counter() - start
     for device in devices:
         device.close()
@@ -175,11 +177,15 @@ def _throughput(ctx: BenchContext) -> Table:
     return Table(f"ACK throughput through the bridge ({THROUGHPUT_DEVICES} devices x {THROUGHPUT_PER_DEVICE} ACKs)",
                  ["ACKs sent", "delivered", "lost", "devices published in s", "all delivered in s", "ACKs/s"],
                  [[total, delivered, total - delivered, published_s, elapsed, delivered / elapsed]],
-                 ["QoS 1 from the devices; completion read from the sparse queued index every 0.5 s"])
+                 ["QoS 1 from the devices; completion read from the sparse queued index every 2 s"])
 
 
 def request_counts(ctx: BenchContext) -> Table:
-    """The same operations in-process, where botocore's hooks see every DynamoDB request."""
+    """The same operations in-process, where botocore's hooks see every DynamoDB request.
+
+    Each operation is measured REPEAT times on fresh data and the smallest count kept: the
+    stack's credential sync polls from a thread of this process and would add strays.
+    """
     tenant_id, token = ctx.new_tenant()
     device_id = "count-1"
     created = wiring.device_service().create(tenant_id, CreateDevice(device_id=device_id))
@@ -188,11 +194,16 @@ def request_counts(ctx: BenchContext) -> Table:
     dev = {"X-Provision-Token": created.provision_token, "Content-Type": "application/json"}
     rows: list[list[Any]] = []
 
-    def measure(label: str, fn: Callable[[], Any], per: int = 1) -> Any:
-        with ctx.counter.measure() as counts:
-            result = fn()
-        rows.append([label, round(sum(counts.values()) / per, 2), describe(counts, per)])
-        return result
+    def measure(label: str, prepare: Callable[[int], Callable[[], Any]]) -> None:
+        best: Counter[str] | None = None
+        for i in range(REPEAT):
+            operation = prepare(i)
+            with ctx.counter.measure() as counts:
+                operation()
+            if best is None or sum(counts.values()) < sum(best.values()):
+                best = counts
+        assert best is not None
+        rows.append([label, sum(best.values()), describe(best)])
 
     def call(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         resp = getattr(client.http, method)(path, headers=headers or auth,
@@ -201,20 +212,36 @@ def request_counts(ctx: BenchContext) -> Table:
 
     path = f"/customer/devices/{device_id}/commands"
     ping = {"command_type": "ping", "command_params": {}}
-    first = measure("POST .../commands", lambda: call("post", path, ping))
-    measure("POST .../commands with client_token", lambda: call("post", path, {**ping, "client_token": "c-1"}))
-    measure("POST .../commands, same client_token again", lambda: call("post", path, {**ping, "client_token": "c-1"}))
-    measure("GET .../commands?limit=50", lambda: call("get", f"{path}?limit=50"))
-    measure("GET /device/v1/commands/pending (first fetch)",
-            lambda: call("get", "/device/v1/commands/pending", headers=dev))
-    measure("POST /device/v1/commands/{id}/ack",
-            lambda: call("post", f"/device/v1/commands/{first['command_id']}/ack", {"status": "ok"}, dev))
-    mqtt_ack = call("post", path, ping)
-    event = {"topic": device_topic(tenant_id, device_id, "commands/ack"),
-             "payload_b64": base64.b64encode(json.dumps({"command_id": mqtt_ack["command_id"],
-                                                         "status": "ok"}).encode()).decode()}
-    measure("MQTT ACK in the device-message function",
-            lambda: client.lambda_.invoke("device_message", event).payload)
+
+    def fresh() -> str:
+        return str(call("post", path, ping)["command_id"])
+
+    def mqtt_ack(command_id: str) -> dict[str, Any]:
+        payload = json.dumps({"command_id": command_id, "status": "ok"}).encode()
+        return {"topic": device_topic(tenant_id, device_id, "commands/ack"),
+                "payload_b64": base64.b64encode(payload).decode()}
+
+    measure("POST .../commands", lambda i: lambda: call("post", path, ping))
+    measure("POST .../commands with client_token",
+            lambda i: lambda: call("post", path, {**ping, "client_token": f"c-{i}"}))
+    measure("POST .../commands, same client_token again",
+            lambda i: lambda: call("post", path, {**ping, "client_token": "c-0"}))
+    measure("GET .../commands?limit=50", lambda i: lambda: call("get", f"{path}?limit=50"))
+    def poll_one_new(i: int) -> Callable[[], Any]:
+        fresh()
+        return lambda: call("get", "/device/v1/commands/pending", headers=dev)
+
+    def http_ack(i: int) -> Callable[[], Any]:
+        command_id = fresh()
+        return lambda: call("post", f"/device/v1/commands/{command_id}/ack", {"status": "ok"}, dev)
+
+    def bridged_ack(i: int) -> Callable[[], Any]:
+        event = mqtt_ack(fresh())
+        return lambda: client.lambda_.invoke("device_message", event).payload
+
+    measure("GET /device/v1/commands/pending (one new command)", poll_one_new)
+    measure("POST /device/v1/commands/{id}/ack", http_ack)
+    measure("MQTT ACK in the device-message function", bridged_ack)
     for _ in range(EXPIRY_N):
         call("post", path, {**ping, "expires_in_minutes": 1})
     # Everything still queued in the stack expires in this run (the latency commands too).
@@ -224,10 +251,12 @@ def request_counts(ctx: BenchContext) -> Table:
     rows.append([f"per-minute expiry, per command closed ({closed} closed in one run)",
                  round(sum(counts.values()) / closed, 3), describe(counts, closed)])
     return Table("DynamoDB requests per command operation", ["operation", "requests", "by operation"], rows, [
+        f"fewest of {REPEAT} runs each (a background credential sync in this process adds strays)",
         "POST = TransactWrite (device check + command [+ client token]) + UpdateItem(published_at)",
-        "MQTT ACK includes the router's device check (GetItem) and, once a minute, its presence write",
-        f"expiry: {wiring.settings().schedule_shards} index queries a run, shared by everything that expired",
-        "stray GetItems in the expiry row are the broker credential sync polling in the same process",
+        "device routes: one GetItem resolves the provision token; the MQTT path's GetItem is the router's "
+        "device check; either writes presence at most once a minute",
+        f"expiry: {wiring.settings().schedule_shards} index queries a run, shared by everything that expired; "
+        "a stray GetItem there is the credential sync",
     ])
 
 
