@@ -76,7 +76,9 @@ def group_service() -> GroupService:
 
 @lru_cache(maxsize=1)
 def health_service() -> HealthService:
-    return HealthService(settings().version, publisher(), device_repository().credentials_epoch)
+    commands = command_repository()
+    return HealthService(settings().version, publisher(), device_repository().credentials_epoch,
+                         {"command_queue": lambda: {"awaiting_publish": commands.awaiting_publish()}})
 
 
 @lru_cache(maxsize=1)

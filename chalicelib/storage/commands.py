@@ -205,6 +205,10 @@ class CommandRepository:
         return [RetryCandidate(CommandRef.of(m.device_key, m.command_id), m.next_attempt_at,
                                int(m.publish_attempts or 0)) for m in result]
 
+    def awaiting_publish(self, cap: int = 10_000) -> int:
+        """How many commands still wait for a publish retry (counted on the sparse retry index)."""
+        return sum(CommandModel.retry_due.count(str(shard), limit=cap) for shard in range(self._shards))
+
     @property
     def shards(self) -> int:
         return self._shards

@@ -30,9 +30,11 @@ def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stac
         lost = send(api, device_id, "ping")
     finally:
         _broker_back(stack)
-    # Then the POST answered queued and unpublished
+    # Then the POST answered queued and unpublished, and /health shows a publish backlog
     assert lost["status"] == "queued" and lost["mqtt_published"] is False
     assert lost["publish_attempts"] == 1
+    backlog = api.get("/health", auth=False).body["command_queue"]["awaiting_publish"]
+    assert backlog >= 1
     # When the retry runs after the interval, with a watcher on the device's topic
     watcher = stack.observer()
     watcher.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
@@ -42,6 +44,7 @@ def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stac
     assert [body["command_id"] for _, body in received] == [lost["command_id"]]
     after = command(api, device_id, lost["command_id"])
     assert after["mqtt_published"] is True and after["publish_attempts"] == 2
+    assert api.get("/health", auth=False).body["command_queue"]["awaiting_publish"] < backlog
     # And a later retry has nothing left to do for this device
     run_retry(minutes_from_now(3))
     assert drain(watcher, 0.3) == []
