@@ -150,11 +150,13 @@ def test_other_tenants_and_devices_cannot_see_or_ack_a_command(stack: Stack, api
                                                                chalice_client: Client) -> None:
     # Given a command of one tenant's device
     device_id, _ = api.create_device("shared-id")
+    api.create_device("not-theirs")
     created = send(api, device_id, "ping")
     path = f"/customer/devices/{device_id}/commands"
     # Then another tenant (even with a device of the same id) gets 404 everywhere
     _, foreign_token = other_api.create_device("shared-id")
     assert other_api.get(f"{path}/{created['command_id']}").status == 404
+    assert other_api.post("/customer/devices/not-theirs/commands", {"command_type": "ping"}).status == 404
     assert other_api.get(path).status == 200 and other_api.get(path).body == []
     assert ack_http(other_api, foreign_token, created["command_id"]).status == 404
     # And a sibling device of the same tenant cannot ACK it over HTTP or MQTT
