@@ -115,11 +115,6 @@ class Command(Record):
         """Whether the broker accepted the command at least once."""
         return self.published_at is not None
 
-    @property
-    def seen(self) -> bool:
-        """Whether the command may have reached the device (published or fetched)."""
-        return self.published_at is not None or self.fetched_at is not None
-
     def message(self) -> CommandMessage:
         """What the device receives, over MQTT and in the pending poll."""
         return CommandMessage(command_id=self.command_id, command_type=self.command_type,

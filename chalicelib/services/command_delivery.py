@@ -38,6 +38,7 @@ class CommandPolicy:
 
     @classmethod
     def from_settings(cls, s: Settings) -> CommandPolicy:
+        """The policy of the stage's settings."""
         return cls(
             ttl_default=timedelta(minutes=s.command_ttl_default_min),
             ttl_max=timedelta(minutes=s.command_ttl_max_min),
@@ -64,12 +65,14 @@ def command_message(command: Command) -> Message:
 
 
 def ref_of(command: Command) -> CommandRef:
+    """Where a command lives."""
     return CommandRef(command.tenant_id, command.device_id, command.command_id)
 
 
 def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
-    """fn over items, in a few threads when there are many: a fan-out of thousands of single-item
-    writes must fit in one function run, and each write waits mostly on the network."""
+    """fn over items, in a few threads when there are several."""
+    # A fan-out of thousands of single-item writes must fit in one function run, and each
+    # write mostly waits on the network.
     if len(items) <= 2:
         return [fn(i) for i in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:

@@ -109,6 +109,7 @@ class CommandModel(Model):
     retry_due = RetryDue()
 
     def to_record(self) -> Command:
+        """The item as the services see it."""
         return Command(
             command_id=self.command_id,
             tenant_id=self.tenant_id,

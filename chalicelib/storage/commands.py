@@ -47,6 +47,7 @@ class CommandRef:
 
     @classmethod
     def of(cls, key: str, command_id: str) -> CommandRef:
+        """From the table's device_key and command_id."""
         tenant_id, _, device_id = key.partition("#")
         return cls(tenant_id, device_id, command_id)
 
@@ -211,6 +212,7 @@ class CommandRepository:
 
     @property
     def shards(self) -> int:
+        """How many shards the schedule indexes are spread over."""
         return self._shards
 
     # -- state changes ------------------------------------------------------------------
