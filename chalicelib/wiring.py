@@ -15,11 +15,13 @@ from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.health import HealthService
 from chalicelib.services.operator_auth import OperatorAuthenticator
+from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
 from chalicelib.storage import tables
 from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.idempotency import IdempotencyStore
+from chalicelib.storage.twin import TwinRepository
 
 
 @lru_cache(maxsize=1)
@@ -120,10 +122,25 @@ def command_expiry() -> CommandExpiry:
 
 
 @lru_cache(maxsize=1)
+def twin_repository() -> TwinRepository:
+    settings()
+    return TwinRepository()
+
+
+@lru_cache(maxsize=1)
+def twin_service() -> TwinService:
+    s = settings()
+    limits = TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
+                        stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
+    return TwinService(twin_repository(), publisher(), limits)
+
+
+@lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
+    router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     return router
 
 
@@ -133,5 +150,5 @@ def reset() -> None:
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
                     device_service, group_service, health_service, device_message_router,
                     idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
-                    device_command_service, command_expiry):
+                    device_command_service, command_expiry, twin_repository, twin_service):
         factory.cache_clear()

@@ -15,15 +15,12 @@ from chalicelib.schemas.commands import Command, CommandStatus, CreateCommand
 from chalicelib.storage.command_models import CommandModel, device_key
 from chalicelib.storage.commands import CommandRef
 from infra.local.processes import Child, python_module
-from tests.commands_support import send, wait_until
-from tests.conftest import Stack
-from tests.support import Api
-
-# Until the bridge service is merged, these tests skip instead of failing to import.
-pytest.importorskip("mqtt_bridge.bridge", reason="the MQTT bridge service is not in this tree yet")
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.invokers import InProcessInvoker
+from tests.commands_support import send, wait_until
+from tests.conftest import Stack
+from tests.support import Api
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from tests.support import Api, Clock
 
 def test_posted_command_reaches_the_device_and_its_mqtt_ack_delivers_it(
         stack: Stack, api: Api, chalice_client: Client) -> None:
+    # (The same flow through the real bridge process is in test_commands_bridge.py; here the
+    # test hands the ACK to the device-message function itself, to assert on its outcome.)
     # Given a device subscribed to its command topic, and a watcher of device-to-cloud ACKs
     device_id, token = api.create_device("cam-1")
     device = stack.device_peer(device_id, token)
