@@ -57,14 +57,14 @@ class CommandService:
                 tenant_id=tenant_id,
                 client_token=request.client_token,
                 fingerprint=_fingerprint(device_id, request),
-                ref={"device_id": device_id, "command_id": command.command_id},
+                resource_id=command.command_id,
                 expires_at=now + self._policy.idempotency_ttl,
             )
         try:
             self._commands.create(command, self._policy.next_attempt(now, 1), claim)
         except ClientTokenTaken as taken:
             assert claim is not None  # only a claim can be taken
-            return self._replay(tenant_id, claim, taken.record)
+            return self._replay(tenant_id, device_id, claim, taken.record)
         return self._dispatcher.dispatch([command])[0]
 
     def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Command]:
@@ -127,15 +127,16 @@ class CommandService:
             publish_attempts=1,
         )
 
-    def _replay(self, tenant_id: str, claim: IdempotencyClaim, record: IdempotencyRecord | None) -> Command:
+    def _replay(self, tenant_id: str, device_id: str, claim: IdempotencyClaim,
+                record: IdempotencyRecord | None) -> Command:
         if record is None:
             # Taken a moment ago and gone now: nothing sensible to return, let the client retry.
             raise Unavailable("client_token is being used concurrently; retry", field="client_token")
         if record.fingerprint != claim.fingerprint:
             raise Conflict("client_token was already used for a different request", field="client_token",
-                           command_id=record.ref.get("command_id"))
-        ref = CommandRef(tenant_id, str(record.ref["device_id"]), str(record.ref["command_id"]))
-        original = self._commands.get(ref)
+                           command_id=record.resource_id)
+        # Same fingerprint, so the same device: the fingerprint covers the device id.
+        original = self._commands.get(CommandRef(tenant_id, device_id, record.resource_id))
         if original is None:
             raise Conflict("the command of this client_token no longer exists", field="client_token")
         return original

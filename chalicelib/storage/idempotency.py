@@ -1,9 +1,11 @@
 """Client tokens: a request retried with the same token returns what the first one created.
 
-A claim is one small item written in the same TransactWrite as the resource it guards,
-so either both exist or neither does. Features (commands, jobs) choose a `scope`, compute
-the request's fingerprint with `fingerprint()`, and on `ClientTokenTaken` compare it:
-same fingerprint -> answer with the original resource (`ref`), different -> 409.
+A claim is one small item keyed "{tenant}#{scope}#{token}". Here it is written in the same
+TransactWrite as the resource it guards, so either both exist or neither does (`done` at
+once): the caller picks a `scope`, fingerprints the request with `fingerprint()`, and on
+`ClientTokenTaken` compares it: same fingerprint -> answer with the original resource
+(`resource_id`), different -> 409. The model's `done`/`lease_until` leave room for creates
+that take several writes (claim first, resource after) to share the table.
 """
 from __future__ import annotations
 
@@ -13,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 
 class IdempotencyModel(Model):
-    """One client token of one tenant and scope."""
+    """One claimed client token of one tenant and scope (e.g. "commands", "jobs")."""
 
     class Meta:
         table_suffix = "idempotency"
@@ -28,10 +30,14 @@ class IdempotencyModel(Model):
         billing_mode = "PAY_PER_REQUEST"
 
     key = UnicodeAttribute(hash_key=True)
+    resource_id = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
-    ref = JSONAttribute()
+    # A claim written in the resource's own transaction is done at once; `done` and the lease
+    # serve creates that take several writes (a claim first, the resource after).
+    done = BooleanAttribute(default=False)
+    lease_until = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()
-    # DynamoDB deletes expired claims eventually; reads ignore them at once.
+    # DynamoDB deletes the claim some time after this; reads ignore it at once.
     expires_at = TTLAttribute()
 
 
@@ -43,12 +49,13 @@ class IdempotencyClaim:
     tenant_id: str
     client_token: str
     fingerprint: str
-    ref: dict[str, Any]
+    resource_id: str
     expires_at: datetime
 
     @property
     def key(self) -> str:
-        return claim_key(self.scope, self.tenant_id, self.client_token)
+        """The claim's partition key."""
+        return claim_key(self.tenant_id, self.scope, self.client_token)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ class IdempotencyRecord:
     """A stored claim: the fingerprint of the first request and what it created."""
 
     fingerprint: str
-    ref: dict[str, Any]
+    resource_id: str
+    done: bool
     created_at: datetime
 
 
@@ -68,9 +76,9 @@ class ClientTokenTaken(Exception):
         self.record = record
 
 
-def claim_key(scope: str, tenant_id: str, client_token: str) -> str:
+def claim_key(tenant_id: str, scope: str, client_token: str) -> str:
     """Partition key of a claim; tenant ids cannot contain '#', so keys never collide."""
-    return f"{scope}#{tenant_id}#{client_token}"
+    return f"{tenant_id}#{scope}#{client_token}"
 
 
 def fingerprint(value: Any) -> str:
@@ -86,8 +94,10 @@ class IdempotencyStore:
         """Add the claim's put to `tx`; it fails the transaction when a live claim exists."""
         item = IdempotencyModel(
             claim.key,
+            resource_id=claim.resource_id,
             fingerprint=claim.fingerprint,
-            ref=claim.ref,
+            done=True,
+            lease_until=now,
             created_at=now,
             expires_at=claim.expires_at,
         )
@@ -97,9 +107,9 @@ class IdempotencyStore:
     def get(self, scope: str, tenant_id: str, client_token: str, now: datetime) -> IdempotencyRecord | None:
         """The live claim of this token, if any (strongly consistent)."""
         try:
-            item = IdempotencyModel.get(claim_key(scope, tenant_id, client_token), consistent_read=True)
+            item = IdempotencyModel.get(claim_key(tenant_id, scope, client_token), consistent_read=True)
         except DoesNotExist:
             return None
         if item.expires_at is not None and item.expires_at <= now:
             return None
-        return IdempotencyRecord(item.fingerprint, item.ref or {}, item.created_at)
+        return IdempotencyRecord(item.fingerprint, item.resource_id, bool(item.done), item.created_at)

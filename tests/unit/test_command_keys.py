@@ -33,8 +33,8 @@ def test_fingerprint_ignores_key_order_but_not_values() -> None:
 
 
 def test_client_token_keys_are_scoped_by_feature_and_tenant() -> None:
-    assert claim_key("commands", "t1", "x") != claim_key("jobs", "t1", "x")
-    assert claim_key("commands", "t1", "x") != claim_key("commands", "t2", "x")
+    assert claim_key("t1", "commands", "x") != claim_key("t1", "jobs", "x")
+    assert claim_key("t1", "commands", "x") != claim_key("t2", "commands", "x")
 
 
 def test_publish_is_retried_at_the_interval_until_the_attempts_run_out() -> None:
