@@ -68,7 +68,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
-    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s)
+    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
+                         publisher=publisher())
 
 
 @lru_cache(maxsize=1)
