@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
+from chalicelib.services.commands import CommandService
+from chalicelib.services.device_commands import DeviceCommandService
 from chalicelib.services.device_messages import DeviceMessageRouter
 from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
@@ -15,10 +18,13 @@ from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.services.site_mapping import MappingService
 from chalicelib.services.sites import SiteService
 from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
-from chalicelib.services.welcome import NoCommandChannel, WelcomeSender
+from chalicelib.services.welcome import WelcomeSender
+from chalicelib.services.welcome_commands import CommandWelcomeSender
 from chalicelib.storage import tables
+from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
+from chalicelib.storage.idempotency import IdempotencyStore
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteRepository
 from chalicelib.storage.twin import TwinRepository
@@ -68,7 +74,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
-    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s)
+    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
+                         publisher=publisher())
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +85,47 @@ def group_service() -> GroupService:
 
 @lru_cache(maxsize=1)
 def health_service() -> HealthService:
-    return HealthService(settings().version, publisher(), device_repository().credentials_epoch)
+    commands = command_repository()
+    return HealthService(settings().version, publisher(), device_repository().credentials_epoch,
+                         {"command_queue": lambda: {"awaiting_publish": commands.awaiting_publish()}})
+
+
+@lru_cache(maxsize=1)
+def idempotency_store() -> IdempotencyStore:
+    settings()
+    return IdempotencyStore()
+
+
+@lru_cache(maxsize=1)
+def command_policy() -> CommandPolicy:
+    return CommandPolicy.from_settings(settings())
+
+
+@lru_cache(maxsize=1)
+def command_repository() -> CommandRepository:
+    s = settings()
+    return CommandRepository(idempotency_store(), s.schedule_shards, timedelta(days=s.command_retention_days))
+
+
+@lru_cache(maxsize=1)
+def command_dispatcher() -> CommandDispatcher:
+    return CommandDispatcher(command_repository(), publisher(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_service() -> CommandService:
+    return CommandService(command_repository(), idempotency_store(), device_repository(), command_dispatcher(),
+                          command_policy())
+
+
+@lru_cache(maxsize=1)
+def device_command_service() -> DeviceCommandService:
+    return DeviceCommandService(command_repository(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_expiry() -> CommandExpiry:
+    return CommandExpiry(command_repository(), command_policy())
 
 
 @lru_cache(maxsize=1)
@@ -108,14 +155,9 @@ def site_device_repository() -> SiteDeviceRepository:
 
 @lru_cache(maxsize=1)
 def welcome_sender() -> WelcomeSender:
-    """set_wake_schedule through the command channel; a logging stand-in where there is none."""
-    factory = globals().get("command_service")
-    if factory is None:
-        return NoCommandChannel()
-    from chalicelib.services.welcome_commands import CommandWelcomeSender
-
+    """set_wake_schedule through the command channel."""
     s = settings()
-    return CommandWelcomeSender(factory(), s.command_ttl_default_min, s.command_ttl_max_min)
+    return CommandWelcomeSender(command_service(), s.command_ttl_default_min, s.command_ttl_max_min)
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +174,7 @@ def mapping_service() -> MappingService:
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     return router
 
@@ -141,6 +184,7 @@ def reset() -> None:
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
                     device_service, group_service, health_service, device_message_router,
-                    twin_repository, twin_service,
+                    idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
+                    device_command_service, command_expiry, twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service):
         factory.cache_clear()

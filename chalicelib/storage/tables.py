@@ -5,8 +5,10 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
+from chalicelib.storage.command_models import CommandModel
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
+from chalicelib.storage.idempotency import IdempotencyModel
 from chalicelib.storage.sites import SiteModel
 
 # Each feature appends its models here; tables are only ever created from this list.
@@ -16,6 +18,8 @@ ALL_MODELS: list[type[Model]] = [
     RegistryEpochModel,
     GroupModel,
     MembershipModel,
+    CommandModel,
+    IdempotencyModel,
     SiteModel,
 ]
 

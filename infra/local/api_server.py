@@ -4,6 +4,9 @@
    per request (Nagle against delayed ACK).
 2. An authorizer raising Exception("Unauthorized") is API Gateway's way to answer 401;
    chalice local would turn it into a 500, so map it.
+3. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
+   and a view that reads the request after a database call would otherwise see another
+   thread's request (its body, its caller).
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from typing import Any
 
 from chalice.config import Config
 from chalice.local import (
+    CustomLocalChalice,
+    LocalChalice,
     LocalDevServer,
     LocalGatewayAuthorizer,
     NotAuthorizedError,
@@ -62,6 +67,10 @@ def make_server(host: str, port: int) -> LocalDevServer:
     install_gateway_fixes()
     from app import app
 
+    if not isinstance(app, LocalChalice):
+        # What chalice.local.create_local_server does: a thread-local current_request.
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name)
     return LocalDevServer(app, config, host, port, server_cls=NoDelayHTTPServer)
 
