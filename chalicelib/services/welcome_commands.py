@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
 
 from chalicelib.schemas.commands import CreateCommand
 from chalicelib.schemas.sites import WELCOME_COMMAND
+from chalicelib.services.commands import CommandService
 from chalicelib.services.devices import Clock
 from chalicelib.services.welcome import WakeParams
 from chalicelib.storage.base import parse_iso, utcnow
@@ -19,7 +19,7 @@ WAKE_GRACE_MIN = 60
 class CommandWelcomeSender:
     """Queues set_wake_schedule as ordinary commands: published at once, retried, expired."""
 
-    def __init__(self, commands: Any, default_ttl_min: int, max_ttl_min: int, clock: Clock = utcnow) -> None:
+    def __init__(self, commands: CommandService, default_ttl_min: int, max_ttl_min: int, clock: Clock = utcnow) -> None:
         self._commands = commands
         self._default_ttl = default_ttl_min
         self._max_ttl = max_ttl_min
