@@ -10,10 +10,17 @@ from chalicelib.services.device_messages import DeviceMessageRouter
 from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.health import HealthService
+from chalicelib.services.job_executions import ExecutionService
+from chalicelib.services.job_sweeps import JobSweeper
+from chalicelib.services.jobs import JobLimits, JobService
 from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.storage import tables
+from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
+from chalicelib.storage.idempotency import IdempotencyRepository
+from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
+from chalicelib.storage.jobs import JobRepository
 
 
 @lru_cache(maxsize=1)
@@ -74,9 +81,49 @@ def health_service() -> HealthService:
 
 
 @lru_cache(maxsize=1)
+def job_repository() -> JobRepository:
+    settings()
+    return JobRepository()
+
+
+@lru_cache(maxsize=1)
+def execution_repository() -> ExecutionRepository:
+    s = settings()
+    return ExecutionRepository(BatchWriter(model_sender(ExecutionModel), workers=s.job_fanout_workers))
+
+
+@lru_cache(maxsize=1)
+def idempotency_repository() -> IdempotencyRepository:
+    settings()
+    return IdempotencyRepository()
+
+
+@lru_cache(maxsize=1)
+def job_sweeper() -> JobSweeper:
+    s = settings()
+    return JobSweeper(job_repository(), execution_repository(), s.schedule_shards, s.job_sweep_chunk)
+
+
+@lru_cache(maxsize=1)
+def job_service() -> JobService:
+    s = settings()
+    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
+                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
+                       cancel_budget_s=s.job_cancel_budget_s)
+    return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
+                      idempotency_repository(), publisher(), job_sweeper(), limits)
+
+
+@lru_cache(maxsize=1)
+def execution_service() -> ExecutionService:
+    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit)
+
+
+@lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register("jobs/*/update", execution_service().handle_mqtt_update)
     return router
 
 
@@ -84,5 +131,7 @@ def reset() -> None:
     """Forget every built object (tests change settings between sessions)."""
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
-                    device_service, group_service, health_service, device_message_router):
+                    device_service, group_service, health_service, device_message_router,
+                    job_repository, execution_repository, idempotency_repository, job_sweeper, job_service,
+                    execution_service):
         factory.cache_clear()

@@ -7,6 +7,9 @@ from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
+from chalicelib.storage.idempotency import IdempotencyModel
+from chalicelib.storage.job_executions import ExecutionModel
+from chalicelib.storage.jobs import JobModel
 
 # Each feature appends its models here; tables are only ever created from this list.
 ALL_MODELS: list[type[Model]] = [
@@ -15,6 +18,9 @@ ALL_MODELS: list[type[Model]] = [
     RegistryEpochModel,
     GroupModel,
     MembershipModel,
+    JobModel,
+    ExecutionModel,
+    IdempotencyModel,
 ]
 
 
