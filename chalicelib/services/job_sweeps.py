@@ -60,7 +60,8 @@ class JobSweeper:
         report = SweepReport()
         for shard in range(self._shards):
             for tenant_id, job_id in self._jobs.due(shard, now, DUE_PAGE):
-                if self._monotonic() >= deadline:
+                # Each run makes some progress, however small its budget.
+                if (report.chunks or report.finished) and self._monotonic() >= deadline:
                     report.unfinished.append(job_id)
                     continue
                 self._run_one(tenant_id, job_id, now, deadline, report)
