@@ -1,7 +1,7 @@
 """The job execution state machine and job rules, as data and pure functions."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -22,7 +22,7 @@ from chalicelib.schemas.jobs import (
 )
 
 E = ExecutionStatus
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 
 
