@@ -28,7 +28,7 @@ def settings() -> Settings:
     """Settings, with the models bound to this stage's tables on first use."""
     s = get_settings()
     tables.bind(s)
-    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("chalicelib").setLevel(logging.INFO)
     return s
 
 

@@ -46,13 +46,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("stack")
     ddb_port = free_port()
     ddb = Child("moto", python_module("infra.local.ddb_server", "--port", str(ddb_port)), work / "moto.log").start()
-    wait_for_port("127.0.0.1", ddb_port, proc=ddb.proc)
     users = {
         "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
         "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
         "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
     }
-    broker = Broker(work / "broker", free_port(), list(users.values())).start()
+    broker = Broker(work / "broker", free_port(), list(users.values()))
+    try:
+        wait_for_port("127.0.0.1", ddb_port, proc=ddb.proc)
+        broker.start()
+    except BaseException:
+        broker.stop()
+        ddb.stop()
+        raise
     env = {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
         "FLEET_STAGE": "test",

@@ -35,5 +35,5 @@ def operator(request: Request) -> OperatorPrincipal:
 
 def device(request: Request) -> DevicePrincipal:
     """The device owning this request's X-Provision-Token (401 otherwise)."""
-    headers = request.headers or {}
-    return wiring.device_service().authenticate(headers.get("x-provision-token"))
+    token = request.headers.get("x-provision-token") if request.headers else None
+    return wiring.device_service().authenticate(token)

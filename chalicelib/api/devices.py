@@ -36,7 +36,7 @@ def list_devices() -> Any:
     tenant = operator(bp.current_request).tenant_id
     limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
     query = parse_query(bp.current_request, DeviceListQuery)
-    page = wiring.device_service().list(tenant, limit, token, group_id=query.group_id)
+    page = wiring.device_service().list_page(tenant, limit, token, group_id=query.group_id)
     return json_response(page_body("devices", page.items, page.next_token))
 
 

@@ -27,7 +27,7 @@ def list_groups() -> Any:
     s = wiring.settings()
     tenant = operator(bp.current_request).tenant_id
     limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
-    page = wiring.group_service().list(tenant, limit, token)
+    page = wiring.group_service().list_page(tenant, limit, token)
     return json_response(page_body("groups", page.items, page.next_token))
 
 

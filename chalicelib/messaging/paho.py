@@ -67,7 +67,7 @@ class PahoPublisher(Publisher):
             return []
         if not self._wait_connected():
             return [False] * len(messages)
-        infos = []
+        infos: list[mqtt.MQTTMessageInfo | None] = []
         for m in messages:
             try:
                 infos.append(self._client.publish(m.topic, m.encoded(), qos=m.qos, retain=m.retain))

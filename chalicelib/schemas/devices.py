@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
@@ -12,7 +12,7 @@ from chalicelib.schemas.common import Name, Record, Request, ResourceId
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
-class DeviceStatus(str, Enum):
+class DeviceStatus(StrEnum):
     """Lifecycle of a device in the registry."""
 
     PENDING_MAPPING = "pending_mapping"

@@ -54,11 +54,11 @@ class DeviceService:
         """One device of the tenant (404 for a foreign or missing id)."""
         return self._devices.get(tenant_id, device_id)
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None,
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None,
              group_id: str | None = None) -> Page[Device]:
         """A page of devices, optionally only the members of one group."""
         if group_id is None:
-            return self._devices.list(tenant_id, limit, next_token)
+            return self._devices.list_page(tenant_id, limit, next_token)
         self._groups.get(tenant_id, group_id)
         ids = self._groups.members(tenant_id, group_id, limit, next_token)
         return Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)

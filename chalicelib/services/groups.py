@@ -32,9 +32,9 @@ class GroupService:
         """One group (404 for foreign or missing)."""
         return self._groups.get(tenant_id, group_id)
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of groups."""
-        return self._groups.list(tenant_id, limit, next_token)
+        return self._groups.list_page(tenant_id, limit, next_token)
 
     def members(self, tenant_id: str, group_id: str, limit: int, next_token: str | None) -> Page[str]:
         """A page of member ids of a group that must exist."""

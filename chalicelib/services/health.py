@@ -13,7 +13,7 @@ _STARTED = time.monotonic()
 class HealthService:
     """Runs each probe and reports; a failing probe never raises."""
 
-    def __init__(self, version: str, publisher: Publisher, db_probe: Callable[[], None],
+    def __init__(self, version: str, publisher: Publisher, db_probe: Callable[[], object],
                  extra_probes: dict[str, Callable[[], Any]] | None = None) -> None:
         self._version = version
         self._publisher = publisher
@@ -35,7 +35,7 @@ class HealthService:
         return report
 
     @staticmethod
-    def _probe(fn: Callable[[], None]) -> dict[str, Any]:
+    def _probe(fn: Callable[[], object]) -> dict[str, Any]:
         start = time.monotonic()
         try:
             fn()

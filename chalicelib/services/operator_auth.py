@@ -37,13 +37,10 @@ class OperatorAuthenticator:
         s = self._settings
         try:
             key: object
-            if self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
-            else:
-                key = s.jwt_secret
+            key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks is not None else s.jwt_secret
             claims = jwt.decode(
                 token,
-                key=key,  # type: ignore[arg-type]
+                key=key,
                 algorithms=self._algorithms,
                 audience=s.jwt_audience or None,
                 issuer=s.jwt_issuer or None,

@@ -28,7 +28,7 @@ def bind_models(models: Iterable[type[Model]], settings: Settings) -> None:
     process so the same classes serve AWS, LocalStack and the embedded emulator.
     """
     for model in models:
-        suffix = getattr(model.Meta, "table_suffix")
+        suffix: str = model.Meta.table_suffix  # type: ignore[attr-defined]
         model.Meta.table_name = settings.table_name(suffix)
         model.Meta.host = settings.ddb_endpoint or None
         model.Meta.region = settings.aws_region

@@ -130,7 +130,7 @@ class DeviceRepository:
             return False
         return True
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
         result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
@@ -155,12 +155,13 @@ class DeviceRepository:
             raise Conflict("device changed while deleting; retry", field="device_id") from exc
         self._bump_epoch()
 
-    def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str, now: datetime) -> None:
+    def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str,
+                     now: datetime) -> None:
         """Swap the device's token: the old one stops working in the same transaction."""
         model = self._get_model(tenant_id, device_id)
         old_hash = model.token_hash
         old_token = TokenModel.get(old_hash, consistent_read=True) if old_hash else None
-        enabled = old_token.enabled if old_token else 1
+        enabled = int(old_token.enabled) if old_token else 1
         new_token = _token_item(tenant_id, device_id, token_hash, mqtt_password_hash, now, enabled=enabled)
         try:
             with TransactWrite(connection=connection()) as tx:

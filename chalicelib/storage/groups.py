@@ -102,7 +102,7 @@ class GroupRepository:
         except DoesNotExist as exc:
             raise NotFound(f"group {group_id} not found", field="group_id") from exc
 
-    def list(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of the tenant's groups in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
         result = GroupModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)

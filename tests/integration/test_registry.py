@@ -99,7 +99,7 @@ def test_groups_members_and_filter(api: Api) -> None:
 
 
 def test_foreign_tenant_gets_404_everywhere(api: Api, other_api: Api) -> None:
-    device_id, token = api.create_device("mine")
+    _device_id, token = api.create_device("mine")
     api.post("/customer/groups", {"group_id": "grp", "name": "G"})
     api.put("/customer/groups/grp/members/mine")
     for path in ("/customer/devices/mine", "/customer/groups/grp"):

@@ -1,0 +1,21 @@
+"""Create this stage's DynamoDB tables from the models (AWS, LocalStack or any endpoint).
+
+    FLEET_TABLE_PREFIX=fleet-prod python -m infra.create_tables
+    FLEET_DDB_ENDPOINT=http://localhost:4566 FLEET_TABLE_PREFIX=fleet-ls python -m infra.create_tables
+"""
+from __future__ import annotations
+
+from chalicelib.config import get_settings
+from chalicelib.storage import tables
+
+
+def main() -> None:
+    settings = get_settings()
+    created = tables.create_tables(settings)
+    where = settings.ddb_endpoint or f"AWS {settings.aws_region}"
+    names = ", ".join(created) if created else "none (all exist)"
+    print(f"tables created on {where}: {names}")
+
+
+if __name__ == "__main__":
+    main()

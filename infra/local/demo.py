@@ -1,0 +1,92 @@
+"""The demo tenant of the local stack: devices, a group, simulated devices, the banner."""
+from __future__ import annotations
+
+import contextlib
+import shlex
+from pathlib import Path
+from typing import Any
+
+from chalicelib import wiring
+from chalicelib.errors import Conflict
+from chalicelib.schemas.devices import CreateDevice, CreateGroup
+from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
+
+DEMO_TENANT = "demo"
+# (device_id, options): sim-2 answers over HTTPS instead of MQTT; sim-3 starts unmapped.
+DEMO_DEVICES: list[tuple[str, dict[str, Any]]] = [
+    ("sim-1", {}),
+    ("sim-2", {"ack_over_http": True}),
+    ("sim-3", {"unmapped": True}),
+]
+DEMO_GROUP = "demo-fleet"
+
+
+def seed_demo(stack: Any) -> dict[str, Any]:
+    """Create the demo tenant's devices and group; returns what stack.json holds."""
+    devices = wiring.device_service()
+    groups = wiring.group_service()
+    seeded: list[dict[str, Any]] = []
+    for device_id, options in DEMO_DEVICES:
+        created = devices.create(DEMO_TENANT, CreateDevice(device_id=device_id, name=f"Simulated {device_id}"))
+        seeded.append({"device_id": device_id, "provision_token": created.provision_token, "options": options})
+    with contextlib.suppress(Conflict):
+        groups.create(DEMO_TENANT, CreateGroup(group_id=DEMO_GROUP, name="Demo fleet"))
+    for device in seeded:
+        groups.add_member(DEMO_TENANT, DEMO_GROUP, device["device_id"])
+    extra = _seed_feature_demo(seeded)
+    return {
+        "api_url": stack.api_url,
+        "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port},
+        "tenant_id": DEMO_TENANT,
+        "operator_token": stack.operator_token(DEMO_TENANT),
+        "devices": [{"device_id": d["device_id"], "provision_token": d["provision_token"]} for d in seeded],
+        "group_id": DEMO_GROUP,
+        **extra,
+        "_options": {d["device_id"]: d["options"] for d in seeded},
+    }
+
+
+def _seed_feature_demo(seeded: list[dict[str, Any]]) -> dict[str, Any]:
+    """Hook for features that add demo data (sites); returns extra stack.json keys."""
+    return {}
+
+
+def start_simulators(stack: Any, info: dict[str, Any], heartbeat_s: float = 20.0) -> list[SimulatedDevice]:
+    """One simulated device per demo device, each with its own broker credentials."""
+    options = info.pop("_options")
+    stack.sync.sync_once()  # the broker must know the new devices before they connect
+    sims = []
+    for device in info["devices"]:
+        identity = DeviceIdentity(info["tenant_id"], device["device_id"], device["provision_token"],
+                                  options.get(device["device_id"], {}))
+        sims.append(build_device(identity, "127.0.0.1", stack.o.mqtt_port, stack.api_url, heartbeat_s).start())
+    for sim in sims:
+        sim.connected.wait(10)
+    return sims
+
+
+def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: float) -> None:
+    """What a developer needs to start poking at the stack."""
+    token = info["operator_token"]
+    dev = info["devices"][0]
+    auth = shlex.quote(f"Authorization: Bearer {token}")
+    api = info["api_url"]
+    print(f"""
+Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
+  API        {api}        (health: {api}/health)
+  MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}   (username = device_id, password = provision token)
+  DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
+  state      {state_file}
+  logs       {stack.o.workdir / 'logs'}
+
+Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d in info['devices'])}.
+  export TOKEN={token}
+
+  curl -s {api}/customer/devices -H "Authorization: Bearer $TOKEN"
+  curl -s -X POST {api}/customer/devices -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d '{{"device_id": "my-device", "name": "My device"}}'
+  curl -s -X POST {api}/customer/devices/{dev['device_id']}/commands -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d '{{"command_type": "ping", "command_params": {{}}}}'
+  curl -s {api}/device/v1/commands/pending -H 'X-Provision-Token: {dev['provision_token']}'
+(auth header for copy-paste: {auth})
+""", flush=True)

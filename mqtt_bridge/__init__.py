@@ -1,0 +1,1 @@
+"""The MQTT bridge: forwards device-to-cloud messages into the device-message Lambda."""
