@@ -29,7 +29,7 @@ def list_jobs() -> Any:
     tenant = operator(bp.current_request).tenant_id
     limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
     query = parse_query(bp.current_request, JobListQuery)
-    page = wiring.job_service().list_jobs(tenant, query.status, limit, token)
+    page = wiring.job_service().list_page(tenant, query.status, limit, token)
     return json_response(page_body("jobs", page.items, page.next_token))
 
 

@@ -121,9 +121,9 @@ class JobService:
         """One job with its per-status counts (404 for foreign or missing)."""
         return self._jobs.get(tenant_id, job_id).job
 
-    def list_jobs(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
+    def list_page(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
         """A page of jobs, newest first."""
-        return self._jobs.list_jobs(tenant_id, status, limit, next_token)
+        return self._jobs.list_page(tenant_id, status, limit, next_token)
 
     def executions(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
         """A page of a job's executions, in device id order."""
@@ -186,7 +186,7 @@ class JobService:
     def _all_devices(self, tenant_id: str) -> Iterator[Device]:
         token: str | None = None
         while True:
-            page = self._devices.list(tenant_id, 1000, token)
+            page = self._devices.list_page(tenant_id, 1000, token)
             yield from page.items
             if not (token := page.next_token):
                 return

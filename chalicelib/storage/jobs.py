@@ -156,7 +156,7 @@ class JobRepository:
             raise NotFound(f"job {job_id} not found", field="job_id")
         return state
 
-    def list_jobs(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
+    def list_page(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
         """Newest first, optionally one status (a filter: a tenant's jobs are one partition)."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
         result = JobModel.query(

@@ -4,7 +4,7 @@ On `jobs/notify` and on every (re)connect the device fetches its pending list ov
 HTTPS, claims each queued execution with a conditional PUT, "works" for
 `options["job_work_s"]` seconds (default 1), and reports the result on MQTT
 `jobs/{job_id}/update` (through the bridge) or over HTTPS when
-`options["job_update_via"] == "http"`. A job whose params say `"fail": true` FAILS.
+`options["job_update_via"] == "http"` (or the demo's `ack_over_http`). A job whose params say `"fail": true` FAILS.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class JobRunner:
         self.device = device
         self.wake = threading.Event()
         self.work_s = float(device.identity.options.get("job_work_s", 1.0))
-        self.via = str(device.identity.options.get("job_update_via", "mqtt"))
+        options = device.identity.options
+        self.via = "http" if options.get("ack_over_http") else str(options.get("job_update_via", "mqtt"))
         self.finished: list[tuple[str, str]] = []
         threading.Thread(target=self._loop, name=f"jobs-{device.device_id}", daemon=True).start()
 
