@@ -1,10 +1,13 @@
 """The execution state machine over HTTP and MQTT, completion counting, tenant isolation."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from chalice.test import Client
 
-from chalicelib.schemas.jobs import DEVICE_TRANSITIONS, FINAL, ExecutionStatus
+from chalicelib import wiring
+from chalicelib.schemas.jobs import DEVICE_TRANSITIONS, FINAL, ExecutionStatus, UpdateExecution
 from tests.integration.jobs_support import create_job, device_message, fleet, update
 from tests.support import Api
 
@@ -160,3 +163,23 @@ def test_mqtt_update_runs_the_same_domain_code(api: Api, chalice_client: Client)
     assert not bad["accepted"] and "status" in bad["reason"]
     foreign = device_message(chalice_client, api.tenant_id, device_id, "jobs/01nope/update", {"status": "FAILED"})
     assert not foreign["accepted"] and foreign["reason"].startswith("not_found")
+
+
+def test_concurrent_updates_keep_counters_exact_and_complete_the_job_once(api: Api) -> None:
+    # Given a job for 40 devices
+    devices = fleet(api, "cc", 40, group_id="cc")
+    job = create_job(api, target_group_id="cc")
+    service = wiring.execution_service()
+
+    def run(device_id: str) -> None:
+        for status in ("IN_PROGRESS", "SUCCEEDED"):
+            service.update(api.tenant_id, device_id, job["job_id"],
+                           UpdateExecution(status=ExecutionStatus(status)))
+
+    # When every device claims and finishes at the same time as the others
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(run, devices))
+    # Then no counter update is lost and the job completed
+    final = api.get(f"/customer/jobs/{job['job_id']}").body
+    assert final["status"] == "COMPLETED"
+    assert final["counts"]["SUCCEEDED"] == 40 and final["counts"]["IN_PROGRESS"] == 0
