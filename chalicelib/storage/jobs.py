@@ -195,8 +195,9 @@ class JobRepository:
             if not is_condition_failure(exc):
                 raise
             current = self.get(tenant_id, job_id)
+            doing = {SweepKind.CANCEL: "being canceled", SweepKind.EXPIRE: "expiring"}
             raise Conflict(f"job {job_id} is {current.job.status.value}"
-                           + (f" and being {current.sweep.value}ed" if current.sweep else ""),
+                           + (f" and {doing[current.sweep]}" if current.sweep else ""),
                            field="job_id", status=current.job.status.value) from exc
         return to_state(model)
 
