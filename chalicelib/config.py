@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     job_cancel_budget_s: float = Field(default=10.0, ge=0, le=25)
     job_sweep_budget_s: float = Field(default=40.0, gt=0, le=840)
     job_pending_limit: int = Field(default=100, ge=1, le=1000)
+    # How long a create holding a client_token is trusted to be alive: above the API timeout.
+    job_create_lease_s: float = Field(default=120.0, ge=1)
 
     # Sharding of the sparse "due" indexes the schedules query.
     schedule_shards: int = Field(default=4, ge=1, le=64)

@@ -109,7 +109,7 @@ def job_service() -> JobService:
     s = settings()
     limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
-                       cancel_budget_s=s.job_cancel_budget_s)
+                       cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s)
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
                       idempotency_repository(), publisher(), job_sweeper(), limits)
 

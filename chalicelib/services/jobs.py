@@ -11,7 +11,7 @@ from itertools import islice
 
 from ulid import ULID
 
-from chalicelib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.devices import Device, DeviceStatus
 from chalicelib.schemas.jobs import (
@@ -31,7 +31,7 @@ from chalicelib.services.job_sweeps import JobSweeper
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
-from chalicelib.storage.idempotency import IdempotencyRepository, fingerprint
+from chalicelib.storage.idempotency import ClaimState, IdempotencyRepository, fingerprint
 from chalicelib.storage.job_executions import ExecutionRepository
 from chalicelib.storage.jobs import JobRepository, shard_of
 
@@ -50,6 +50,7 @@ class JobLimits:
     document_max_bytes: int
     shards: int
     cancel_budget_s: float
+    create_lease_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -81,26 +82,31 @@ class JobService:
 
         The job item is written last: until it exists, devices neither list nor update the
         executions, so a create that dies half-way leaves nothing visible, and a retry with
-        the same client_token finishes it under the same job id.
+        the same client_token (once the dead attempt's lease ran out) finishes it under the
+        same job id.
         """
         hours = self._check(request)
-        job_id, replay = str(ULID()).lower(), False
-        digest = fingerprint(request.fingerprint_source())
-        if request.client_token:
-            earlier = self._idempotency.find(tenant_id, IDEMPOTENCY_SCOPE, request.client_token, digest)
-            if earlier is not None:
-                existing = self._jobs.find(tenant_id, earlier)
-                if existing is not None:
-                    return Created(existing.job, replayed=True)
-                job_id, replay = earlier, True
-        target_type, target_id, device_ids = self._snapshot(tenant_id, request)
         now = self._clock()
         expires_at = now + timedelta(hours=hours)
-        if request.client_token and not replay:
-            claim = self._idempotency.claim(tenant_id, IDEMPOTENCY_SCOPE, request.client_token, job_id, digest,
-                                            now, expires_at + timedelta(days=7))
-            job_id, replay = claim.resource_id, not claim.fresh
-        if replay:
+        job_id, resumed = str(ULID()).lower(), False
+        token = request.client_token
+        if token:
+            claim = self._idempotency.begin(
+                tenant_id, IDEMPOTENCY_SCOPE, token, job_id, fingerprint(request.fingerprint_source()), now,
+                timedelta(seconds=self._limits.create_lease_s), expires_at + timedelta(days=7))
+            job_id, resumed = claim.resource_id, claim.state is not ClaimState.NEW
+            existing = self._jobs.find(tenant_id, job_id) if resumed else None
+            if existing is not None:
+                self._idempotency.complete(tenant_id, IDEMPOTENCY_SCOPE, token)
+                return Created(existing.job, replayed=True)
+        try:
+            target_type, target_id, device_ids = self._snapshot(tenant_id, request)
+        except DomainError:
+            if token and not resumed:
+                self._idempotency.release(tenant_id, IDEMPOTENCY_SCOPE, token)
+            raise
+        if resumed:
+            # The attempt that died may have queued devices this snapshot no longer has.
             self._executions.remove_except(tenant_id, job_id, set(device_ids))
         stats = self._executions.create_all(tenant_id, job_id, device_ids, now)
         job = Job(
@@ -108,9 +114,12 @@ class JobService:
             document_params=request.document_params, target_type=target_type, target_id=target_id,
             status=JobStatus.IN_PROGRESS, execution_count=len(device_ids),
             counts={s: (len(device_ids) if s is ExecutionStatus.QUEUED else 0) for s in ExecutionStatus},
-            created_at=now, created_by=created_by, expires_at=expires_at, client_token=request.client_token,
+            created_at=now, created_by=created_by, expires_at=expires_at, client_token=token,
         )
-        if not self._jobs.put(job, shard_of(job_id, self._limits.shards)):
+        created = self._jobs.put(job, shard_of(job_id, self._limits.shards))
+        if token:
+            self._idempotency.complete(tenant_id, IDEMPOTENCY_SCOPE, token)
+        if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
         notified = self._notify(job, device_ids)
         log.info("job %s/%s: %d executions in %d batch requests, %d notified",

@@ -1,14 +1,21 @@
-"""Client tokens for idempotent creates: the first request to claim a token names the resource."""
+"""Client tokens for idempotent creates (the Powertools pattern: in progress with a lease, then done).
+
+The first request to claim a token names the resource and holds a lease while it creates
+it. A replay finds the resource once the claim is done; while the lease is live it is told
+to retry; after the lease ran out (the first invocation died: its Lambda timed out) it takes
+the claim over and finishes the same resource.
+"""
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict
@@ -26,17 +33,27 @@ class IdempotencyModel(Model):
     key = UnicodeAttribute(hash_key=True)
     resource_id = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
+    done = BooleanAttribute(default=False)
+    lease_until = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()
-    # DynamoDB deletes the claim some time after this; replays after that create anew.
+    # DynamoDB deletes the claim some time after this; a replay after that creates anew.
     expires_at = TTLAttribute()
+
+
+class ClaimState(enum.Enum):
+    """What the caller should do with the resource a claim names."""
+
+    NEW = "new"  # create it
+    RESUMED = "resumed"  # an earlier attempt died: finish creating it
+    DONE = "done"  # it exists: return it
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Who owns a client token; `fresh` is True when this call made the claim."""
+    """The resource a client token names and what to do with it."""
 
     resource_id: str
-    fresh: bool
+    state: ClaimState
 
 
 def fingerprint(request: dict[str, Any]) -> str:
@@ -45,37 +62,52 @@ def fingerprint(request: dict[str, Any]) -> str:
 
 
 class IdempotencyRepository:
-    """Claims and looks up client tokens."""
+    """Claims, completes and releases client tokens."""
 
-    def find(self, tenant_id: str, scope: str, token: str, request_fingerprint: str) -> str | None:
-        """The resource id a token already names, None when unclaimed; 409 if used for another request."""
-        try:
-            item = IdempotencyModel.get(_key(tenant_id, scope, token), consistent_read=True)
-        except DoesNotExist:
-            return None
-        return _checked(item, request_fingerprint)
+    def begin(self, tenant_id: str, scope: str, token: str, resource_id: str, request_fingerprint: str,
+              now: datetime, lease: timedelta, keep_until: datetime) -> Claim:
+        """Claim `token` for `resource_id`, or learn what an earlier claim of it says.
 
-    def claim(self, tenant_id: str, scope: str, token: str, resource_id: str, request_fingerprint: str,
-              now: datetime, keep_until: datetime) -> Claim:
-        """Claim the token for `resource_id`, or return the earlier claim (409 if it differs)."""
-        item = IdempotencyModel(_key(tenant_id, scope, token), resource_id=resource_id,
-                                fingerprint=request_fingerprint, created_at=now, expires_at=keep_until)
+        409 when the token was used for a different request, or while another attempt
+        holds a live lease on it.
+        """
+        key = _key(tenant_id, scope, token)
+        item = IdempotencyModel(key, resource_id=resource_id, fingerprint=request_fingerprint, done=False,
+                                lease_until=now + lease, created_at=now, expires_at=keep_until)
         try:
             item.save(condition=IdempotencyModel.key.does_not_exist())
+            return Claim(resource_id, ClaimState.NEW)
         except PutError as exc:
             if not is_condition_failure(exc):
                 raise
-            existing = IdempotencyModel.get(item.key, consistent_read=True)
-            return Claim(_checked(existing, request_fingerprint), fresh=False)
-        return Claim(resource_id, fresh=True)
+        existing = IdempotencyModel.get(key, consistent_read=True)
+        if existing.fingerprint != request_fingerprint:
+            raise Conflict("client_token was already used for a different request", field="client_token",
+                           resource_id=existing.resource_id)
+        if existing.done:
+            return Claim(existing.resource_id, ClaimState.DONE)
+        in_progress = Conflict("a request with this client_token is still in progress; retry later",
+                               field="client_token", resource_id=existing.resource_id)
+        if existing.lease_until > now:
+            raise in_progress
+        try:
+            existing.update(actions=[IdempotencyModel.lease_until.set(now + lease)],
+                            condition=(IdempotencyModel.lease_until == existing.lease_until)
+                            & (IdempotencyModel.done == False))  # noqa: E712 (a DynamoDB condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                raise in_progress from exc
+            raise
+        return Claim(existing.resource_id, ClaimState.RESUMED)
+
+    def complete(self, tenant_id: str, scope: str, token: str) -> None:
+        """The resource exists: replays return it from now on."""
+        IdempotencyModel(_key(tenant_id, scope, token)).update(actions=[IdempotencyModel.done.set(True)])
+
+    def release(self, tenant_id: str, scope: str, token: str) -> None:
+        """Forget a claim whose request failed before creating anything, so it may be retried."""
+        IdempotencyModel(_key(tenant_id, scope, token)).delete(condition=IdempotencyModel.done == False)  # noqa: E712
 
 
 def _key(tenant_id: str, scope: str, token: str) -> str:
     return f"{tenant_id}#{scope}#{token}"
-
-
-def _checked(item: IdempotencyModel, request_fingerprint: str) -> str:
-    if item.fingerprint != request_fingerprint:
-        raise Conflict("client_token was already used for a different request", field="client_token",
-                       resource_id=item.resource_id)
-    return item.resource_id

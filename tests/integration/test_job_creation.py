@@ -1,9 +1,11 @@
 """Creating jobs: validation, targets, client_token replays, notifications, listing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from chalicelib import wiring
+from chalicelib.schemas.jobs import CreateJob
 from chalicelib.storage.idempotency import fingerprint
 from tests.conftest import Stack
 from tests.integration.jobs_support import create_job, disable, fleet
@@ -51,18 +53,22 @@ def test_client_token_replays_return_the_same_job(api: Api) -> None:
     assert other.status == 409 and other.body["field"] == "client_token"
 
 
-def test_a_create_interrupted_after_fan_out_is_finished_by_its_replay(api: Api) -> None:
-    # Given a create that claimed its token and wrote executions, then died before the job item
+def _claim(api: Api, body: dict[str, Any], job_id: str, started: datetime) -> None:
+    """What a create that died after claiming its client_token at `started` left behind."""
+    request = CreateJob.model_validate(body)
+    wiring.idempotency_repository().begin(api.tenant_id, "jobs", body["client_token"], job_id,
+                                          fingerprint(request.fingerprint_source()), started,
+                                          timedelta(seconds=120), started + timedelta(days=1))
+
+
+def test_a_create_that_died_after_fan_out_is_finished_by_a_replay_after_its_lease(api: Api) -> None:
+    # Given a create that claimed its token and queued r-000 and r-002, then died 10 minutes ago
     fleet(api, "r", 3, group_id="rg")
     api.delete("/customer/groups/rg/members/r-002")
     body = {"document_type": "reboot", "target_group_id": "rg", "client_token": "retry-me"}
-    from chalicelib.schemas.jobs import CreateJob
-
-    request = CreateJob.model_validate(body)
-    now = datetime.now().astimezone()
-    wiring.idempotency_repository().claim(api.tenant_id, "jobs", "retry-me", "01halfdone",
-                                          fingerprint(request.fingerprint_source()), now, now + timedelta(days=1))
-    wiring.execution_repository().create_all(api.tenant_id, "01halfdone", ["r-000", "r-002"], now)
+    started = datetime.now(timezone.utc) - timedelta(minutes=10)
+    _claim(api, body, "01halfdone", started)
+    wiring.execution_repository().create_all(api.tenant_id, "01halfdone", ["r-000", "r-002"], started)
     # When the client retries with the same token
     resp = api.post("/customer/jobs", body)
     # Then the job is created under the claimed id, with exactly the current snapshot
@@ -70,6 +76,30 @@ def test_a_create_interrupted_after_fan_out_is_finished_by_its_replay(api: Api) 
     assert resp.body["execution_count"] == 2
     executions = api.get("/customer/jobs/01halfdone").body["executions"]
     assert [e["device_id"] for e in executions] == ["r-000", "r-001"]
+    assert api.post("/customer/jobs", body).status == 200
+
+
+def test_a_replay_while_the_first_attempt_may_still_run_is_told_to_retry(api: Api) -> None:
+    device_id, _ = api.create_device("busy")
+    body = {"document_type": "reboot", "target_device_id": device_id, "client_token": "slow-one"}
+    _claim(api, body, "01stillrunning", datetime.now(timezone.utc))
+    resp = api.post("/customer/jobs", body)
+    assert resp.status == 409 and resp.body["field"] == "client_token"
+    assert resp.body["resource_id"] == "01stillrunning"
+    assert api.get("/customer/jobs").body["jobs"] == []
+
+
+def test_a_rejected_create_does_not_burn_its_client_token(api: Api) -> None:
+    # Given a create refused because the group is empty
+    api.post("/customer/groups", {"group_id": "later", "name": "Later"})
+    body = {"document_type": "reboot", "target_group_id": "later", "client_token": "fix-and-retry"}
+    assert api.post("/customer/jobs", body).status == 400
+    # When the operator fixes the group and retries the same request
+    device_id, _ = api.create_device("now-there")
+    api.put(f"/customer/groups/later/members/{device_id}")
+    # Then it is created
+    resp = api.post("/customer/jobs", body)
+    assert resp.status == 201 and resp.body["execution_count"] == 1
 
 
 def test_orphan_executions_of_an_unfinished_create_are_invisible_to_devices(api: Api) -> None:
