@@ -63,7 +63,9 @@ def run(ctx: BenchContext) -> list[Table]:
               ["devices", "wall s", "DynamoDB requests", "BatchWriteItem", "by operation"], create_rows,
               ["includes the group snapshot (member Query + device BatchGetItem for the disabled check), "
                "the fan-out and one jobs/notify publish (QoS 1) per device",
-               f"fan-out writes with {wiring.settings().job_fanout_workers} BatchWriteItem requests in flight"]),
+               f"fan-out writes with {wiring.settings().job_fanout_workers} BatchWriteItem requests in flight; "
+               "the service logs the split (snapshot / fan-out / notify)",
+               "a few GetItem a second are the local stack's credential-sync poll, in this process too"]),
         Table(f"Every execution IN_PROGRESS then SUCCEEDED ({WORKERS} concurrent simulated devices, "
               "through the device-message router the bridge calls)",
               ["devices", "job", "SUCCEEDED", "s until all SUCCEEDED", "updates/s", "requests/update",
@@ -76,7 +78,9 @@ def run(ctx: BenchContext) -> list[Table]:
               ["devices", "job", "TIMED_OUT", "chunks", "wall s", "DynamoDB requests", "by operation"],
               sweep_rows,
               ["per chunk: one consistent Query, BatchWriteItem of the chunk, one conditional UpdateItem "
-               "of the job (counters + cursor), one GetItem to continue"]),
+               "of the job (counters + cursor), one GetItem to continue; the 4 due-index shards cost a Query each",
+               f"run here with a 600 s budget; the schedule's default {wiring.settings().job_sweep_budget_s:g} s "
+               "budget resumes a longer sweep on the next minute"]),
     ]
 
 

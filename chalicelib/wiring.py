@@ -20,6 +20,7 @@ from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.idempotency import IdempotencyRepository
 from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
+from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository
 
 
@@ -111,7 +112,8 @@ def job_service() -> JobService:
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s)
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
-                      idempotency_repository(), publisher(), job_sweeper(), limits)
+                      TargetReader(s.job_fanout_workers), idempotency_repository(), publisher(), job_sweeper(),
+                      limits)
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from ulid import ULID
 
 from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from chalicelib.messaging.base import Message, Publisher
-from chalicelib.schemas.devices import Device, DeviceStatus
+from chalicelib.schemas.devices import DeviceStatus
 from chalicelib.schemas.jobs import (
     CreateJob,
     Execution,
@@ -33,6 +33,7 @@ from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.idempotency import ClaimState, IdempotencyRepository, fingerprint
 from chalicelib.storage.job_executions import ExecutionRepository
+from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository, shard_of
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,13 @@ class JobService:
     """Jobs of a tenant. Every call is scoped by the caller's tenant."""
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, devices: DeviceRepository,
-                 groups: GroupRepository, idempotency: IdempotencyRepository, publisher: Publisher,
-                 sweeper: JobSweeper, limits: JobLimits, clock: Clock = utcnow) -> None:
+                 groups: GroupRepository, targets: TargetReader, idempotency: IdempotencyRepository,
+                 publisher: Publisher, sweeper: JobSweeper, limits: JobLimits, clock: Clock = utcnow) -> None:
         self._jobs = jobs
         self._executions = executions
         self._devices = devices
         self._groups = groups
+        self._targets = targets
         self._idempotency = idempotency
         self._publisher = publisher
         self._sweeper = sweeper
@@ -99,6 +101,7 @@ class JobService:
             if existing is not None:
                 self._idempotency.complete(tenant_id, IDEMPOTENCY_SCOPE, token)
                 return Created(existing.job, replayed=True)
+        started = time.monotonic()
         try:
             target_type, target_id, device_ids = self._snapshot(tenant_id, request)
         except DomainError:
@@ -108,7 +111,9 @@ class JobService:
         if resumed:
             # The attempt that died may have queued devices this snapshot no longer has.
             self._executions.remove_except(tenant_id, job_id, set(device_ids))
+        snapshot_s = time.monotonic() - started
         stats = self._executions.create_all(tenant_id, job_id, device_ids, now)
+        fanout_s = time.monotonic() - started - snapshot_s
         job = Job(
             tenant_id=tenant_id, job_id=job_id, document_type=request.document_type,
             document_params=request.document_params, target_type=target_type, target_id=target_id,
@@ -122,8 +127,9 @@ class JobService:
         if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
         notified = self._notify(job, device_ids)
-        log.info("job %s/%s: %d executions in %d batch requests, %d notified",
-                 tenant_id, job_id, len(device_ids), stats.requests, notified)
+        log.info("job %s/%s: snapshot %.2fs, %d executions in %d batch requests %.2fs, %d notified %.2fs",
+                 tenant_id, job_id, snapshot_s, len(device_ids), stats.requests, fanout_s, notified,
+                 time.monotonic() - started - snapshot_s - fanout_s)
         return Created(job)
 
     def get(self, tenant_id: str, job_id: str) -> Job:
@@ -183,22 +189,14 @@ class JobService:
                 self._groups.get(tenant_id, group_id)
             except NotFound as exc:
                 raise NotFound(f"group {group_id} not found", field="target_group_id") from exc
-            ids = _enabled(self._devices.batch_get(tenant_id, list(self._groups.iter_members(tenant_id, group_id))))
+            ids = self._targets.enabled(tenant_id, self._groups.iter_members(tenant_id, group_id))
             if not ids:
                 raise InvalidInput(f"group {group_id} has no enabled devices", field="target_group_id")
             return "group", group_id, ids
-        ids = _enabled(self._all_devices(tenant_id))
+        ids = self._targets.enabled_in_tenant(tenant_id)
         if not ids:
             raise InvalidInput("the tenant has no enabled devices", field="target_all")
         return "all", None, ids
-
-    def _all_devices(self, tenant_id: str) -> Iterator[Device]:
-        token: str | None = None
-        while True:
-            page = self._devices.list_page(tenant_id, 1000, token)
-            yield from page.items
-            if not (token := page.next_token):
-                return
 
     def _notify(self, job: Job, device_ids: list[str]) -> int:
         """Tell each target about its new pending job; devices fetch the full list over HTTP."""
@@ -210,7 +208,3 @@ class JobService:
             messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), {"jobs": [entry]}) for d in chunk]
             sent += sum(self._publisher.publish_many(messages))
         return sent
-
-
-def _enabled(devices: Iterator[Device] | list[Device]) -> list[str]:
-    return [d.device_id for d in devices if d.status is not DeviceStatus.DISABLED]
