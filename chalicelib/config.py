@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     twin_max_doc_bytes: int = Field(default=8 * 1024, ge=64)
     twin_max_depth: int = Field(default=6, ge=1, le=32)
     twin_stale_after_s: int = Field(default=3600, ge=1)
+    # Optimistic-concurrency retries of one twin write; each failure means another write won.
+    twin_write_attempts: int = Field(default=25, ge=1, le=100)
 
     # Jobs.
     job_ttl_default_h: int = Field(default=24, ge=1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
@@ -14,6 +15,7 @@ from chalicelib.services.job_executions import ExecutionService
 from chalicelib.services.job_sweeps import JobSweeper
 from chalicelib.services.jobs import JobLimits, JobService
 from chalicelib.services.operator_auth import OperatorAuthenticator
+from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
 from chalicelib.storage import tables
 from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.devices import DeviceRepository
@@ -22,6 +24,7 @@ from chalicelib.storage.idempotency import IdempotencyRepository
 from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository
+from chalicelib.storage.twin import TwinRepository
 
 
 @lru_cache(maxsize=1)
@@ -82,6 +85,20 @@ def health_service() -> HealthService:
 
 
 @lru_cache(maxsize=1)
+def twin_repository() -> TwinRepository:
+    settings()
+    return TwinRepository()
+
+
+@lru_cache(maxsize=1)
+def twin_service() -> TwinService:
+    s = settings()
+    limits = TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
+                        stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
+    return TwinService(twin_repository(), publisher(), limits)
+
+
+@lru_cache(maxsize=1)
 def job_repository() -> JobRepository:
     settings()
     return JobRepository()
@@ -125,6 +142,7 @@ def execution_service() -> ExecutionService:
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
     return router
 
@@ -134,6 +152,6 @@ def reset() -> None:
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
                     device_service, group_service, health_service, device_message_router,
-                    job_repository, execution_repository, idempotency_repository, job_sweeper, job_service,
-                    execution_service):
+                    twin_repository, twin_service, job_repository, execution_repository, idempotency_repository,
+                    job_sweeper, job_service, execution_service):
         factory.cache_clear()

@@ -101,7 +101,7 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
         raise errors.InvalidInput("a JSON body is required", field="body")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise errors.InvalidInput(f"body is not valid JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):
         raise errors.InvalidInput("body must be a JSON object", field="body")

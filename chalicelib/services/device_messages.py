@@ -57,7 +57,8 @@ class DeviceMessageRouter:
             return Outcome(False, f"no handler for {parsed.suffix}")
         try:
             body = json.loads(payload) if payload not in (b"", "") else {}
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
             return Outcome(False, "payload is not JSON")
         if not isinstance(body, dict):
             return Outcome(False, "payload must be a JSON object")

@@ -35,6 +35,17 @@ class DeviceModel(Model):
     site_id = UnicodeAttribute(null=True)
     next_wake_at = UTCDateTimeAttribute(null=True)
 
+    # Twin (seed 003), kept on the device item so a twin write is one conditional UpdateItem.
+    # Registry reads project these away (REGISTRY_ATTRIBUTES); storage/twin.py owns them.
+    twin_desired = JSONAttribute(null=True)
+    twin_reported = JSONAttribute(null=True)
+    desired_version = NumberAttribute(null=True)
+    reported_version = NumberAttribute(null=True)
+    desired_metadata = JSONAttribute(null=True)
+    reported_metadata = JSONAttribute(null=True)
+    shadow_updated_at = UTCDateTimeAttribute(null=True)
+    twin_revision = NumberAttribute(null=True)
+
     def to_record(self) -> Device:
         return Device(
             tenant_id=self.tenant_id,
@@ -47,6 +58,16 @@ class DeviceModel(Model):
             site_id=self.site_id,
             next_wake_at=self.next_wake_at,
         )
+
+
+TWIN_ATTRIBUTES = frozenset({
+    "twin_desired", "twin_reported", "desired_version", "reported_version",
+    "desired_metadata", "reported_metadata", "shadow_updated_at", "twin_revision",
+})
+# Everything but the twin: listings and lookups need not drag up to 2 x 8 KB documents along.
+REGISTRY_ATTRIBUTES = sorted(
+    a.attr_name for a in DeviceModel.get_attributes().values() if a.attr_name not in TWIN_ATTRIBUTES
+)
 
 
 class BrokerCredentialIndex(GlobalSecondaryIndex["TokenModel"]):
@@ -120,7 +141,11 @@ class DeviceRepository:
 
     def get(self, tenant_id: str, device_id: str) -> Device:
         """One device of the tenant, or NotFound."""
-        return self._get_model(tenant_id, device_id).to_record()
+        try:
+            model = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=REGISTRY_ATTRIBUTES)
+        except DoesNotExist as exc:
+            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        return model.to_record()
 
     def exists(self, tenant_id: str, device_id: str) -> bool:
         """Whether the tenant has this device (a projection read of the key only)."""
@@ -133,7 +158,8 @@ class DeviceRepository:
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
-        result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
+        result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start,
+                                   attributes_to_get=REGISTRY_ATTRIBUTES)
         items = [m.to_record() for m in result]
         return Page(items, encode_cursor(result.last_evaluated_key))
 
@@ -141,7 +167,8 @@ class DeviceRepository:
         """Devices of the tenant among these ids, in the order given; missing ones skipped."""
         if not device_ids:
             return []
-        found = {m.device_id: m.to_record() for m in DeviceModel.batch_get([(tenant_id, d) for d in device_ids])}
+        keys = [(tenant_id, d) for d in device_ids]
+        found = {m.device_id: m.to_record() for m in DeviceModel.batch_get(keys, attributes_to_get=REGISTRY_ATTRIBUTES)}
         return [found[d] for d in device_ids if d in found]
 
     def delete(self, tenant_id: str, device_id: str) -> None:
@@ -252,6 +279,7 @@ class DeviceRepository:
 
     def _get_model(self, tenant_id: str, device_id: str) -> DeviceModel:
         try:
+            # Full item on purpose: callers write this model back, and a projected save would drop the twin.
             return DeviceModel.get(tenant_id, device_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(f"device {device_id} not found", field="device_id") from exc

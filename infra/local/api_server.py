@@ -1,17 +1,23 @@
-"""`chalice local`, with two fixes that make it behave like API Gateway here.
+"""`chalice local`, with three fixes that make it behave like API Gateway here.
 
 1. TCP_NODELAY on every accepted socket: without it a keep-alive client waits ~40 ms
    per request (Nagle against delayed ACK).
 2. An authorizer raising Exception("Unauthorized") is API Gateway's way to answer 401;
    chalice local would turn it into a 500, so map it.
+3. `app.current_request` is per thread. Chalice keeps it in one attribute of the app,
+   which is right for Lambda (one request per process at a time) but lets chalice local's
+   threads read each other's requests: a PUT handler could see a concurrent GET's
+   empty body.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import socket
+import threading
 from typing import Any
 
+from chalice import Chalice
 from chalice.config import Config
 from chalice.local import (
     LocalDevServer,
@@ -24,7 +30,7 @@ _patched = False
 
 
 def install_gateway_fixes() -> None:
-    """Make local authorizer failures answer 401 as API Gateway does (idempotent)."""
+    """Make local authorizer failures answer 401 and requests thread-safe, as API Gateway (idempotent)."""
     global _patched
     if _patched:
         return
@@ -43,7 +49,25 @@ def install_gateway_fixes() -> None:
             raise
 
     LocalGatewayAuthorizer.authorize = authorize  # type: ignore[method-assign]
+    Chalice.current_request = _PerThread("current_request")  # type: ignore[assignment]
+    Chalice.lambda_context = _PerThread("lambda_context")  # type: ignore[assignment]
     _patched = True
+
+
+class _PerThread:
+    """A data descriptor keeping an instance attribute per thread (it wins over the instance dict)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._local = threading.local()
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(self._local, f"{id(obj)}", None)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(self._local, f"{id(obj)}", value)
 
 
 class NoDelayHTTPServer(ThreadedHTTPServer):

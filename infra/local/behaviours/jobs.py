@@ -76,7 +76,10 @@ class JobRunner:
             "expected_version": version,
         }
         if self.via == "http" or not self.device.connected.is_set():
-            self.device.http("PUT", path, update)
+            resp = self.device.http("PUT", path, update)
+            if resp.status_code != 200:
+                log.warning("%s: job %s result refused: %s %s", self.device.device_id, job_id,
+                            resp.status_code, resp.text[:200])
         else:
             self.device.publish(f"jobs/{job_id}/update", update)
         self.finished.append((job_id, update["status"]))

@@ -1,0 +1,51 @@
+"""Simulated devices keep their twin in sync: apply the retained desired document, report it back.
+
+Set `options["twin"] = False` on a device identity to leave its twin alone (to demo `pending`).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.services.twin_logic import compute_delta, merge
+
+if TYPE_CHECKING:
+    from infra.local.simulator import SimulatedDevice
+
+log = logging.getLogger(__name__)
+
+
+class TwinApplier:
+    """The device's local settings and the desired version they correspond to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reported: dict[str, Any] = {}
+        self.version = -1
+        self._from_desired: set[str] = set()
+
+    def on_desired(self, device: SimulatedDevice, topic: str, payload: dict[str, Any]) -> None:
+        """Apply `{desired, version}` and confirm it on `shadow/reported`."""
+        desired, version = payload.get("desired"), payload.get("version")
+        if not isinstance(desired, dict) or not isinstance(version, int) or isinstance(version, bool):
+            log.warning("%s: ignoring malformed desired document on %s", device.device_id, topic)
+            return
+        with self._lock:
+            if version < self.version:
+                return  # an older document arriving late: the newer one is already applied
+            changes: dict[str, Any] = compute_delta(desired, self.reported)
+            # Settings an operator no longer wants go back to unset; the device's own keys stay.
+            changes.update({key: None for key in self._from_desired - desired.keys()})
+            self.reported = merge(self.reported, changes)
+            self._from_desired = set(desired)
+            self.version = version
+        # Report even an unchanged document: the confirmation of `version` is what syncs the twin.
+        device.publish("shadow/reported", {"reported": changes, "version": version})
+
+
+def install(device: SimulatedDevice) -> None:
+    """Subscribe the device to its retained desired document."""
+    if device.identity.options.get("twin") is False:
+        return
+    device.on("shadow/desired", TwinApplier().on_desired)

@@ -1,0 +1,60 @@
+"""The bridge with a journal: every message it finished is appended to a file.
+
+Tests and benchmarks run `python -m infra.local.bridge_journal` instead of
+`python -m mqtt_bridge` to count what went through (distinct lines = distinct messages;
+a redelivery after a crash shows up as a duplicate line, never as a missing one).
+The journal path comes from BRIDGE_JOURNAL_PATH.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mqtt_bridge.__main__ import run
+from mqtt_bridge.config import BridgeSettings
+from mqtt_bridge.invokers import Invoker
+
+
+class JournalInvoker(Invoker):
+    """Wraps an invoker and records each event after it returned, before the PUBACK."""
+
+    def __init__(self, inner: Invoker, path: Path) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        # Line-buffered, so a SIGKILL loses at most the line being written.
+        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the process
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        result = self._inner.invoke(event)
+        line = json.dumps({"topic": event.get("topic"), "payload_b64": event.get("payload_b64"),
+                           "accepted": result.get("accepted"), "t": time.time()})
+        with self._lock:
+            self._file.write(line + "\n")
+        return result
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """Every complete line of a journal (a torn last line from a kill is skipped)."""
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
+
+
+def main() -> None:
+    path = Path(os.environ["BRIDGE_JOURNAL_PATH"])
+    sys.exit(run(BridgeSettings(), wrap=lambda inner: JournalInvoker(inner, path)))
+
+
+if __name__ == "__main__":
+    main()

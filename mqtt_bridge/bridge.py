@@ -1,0 +1,165 @@
+"""The MQTT side of the bridge: persistent session, QoS 1, acknowledge after forwarding.
+
+Why nothing is lost: the bridge connects with a fixed client id and clean_session=False,
+so the broker queues device-to-cloud messages while it is away, and it sends PUBACK for a
+message only after the device-message function returned. A crash before that leaves the
+message unacknowledged and the broker delivers it again (at least once, so handlers must
+tolerate duplicates, which the domain's conditional writes make harmless).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from chalicelib.schemas.topics import bridge_subscriptions
+from mqtt_bridge.config import BridgeSettings
+from mqtt_bridge.forwarder import Delivery, Forwarder, RetryPolicy, Stats
+from mqtt_bridge.invokers import Invoker
+
+log = logging.getLogger(__name__)
+
+
+class Bridge:
+    """Subscribes to the device-to-cloud topics and forwards every message once processed."""
+
+    def __init__(self, settings: BridgeSettings, invoker: Invoker) -> None:
+        self._settings = settings
+        self._filters = bridge_subscriptions()
+        retry = RetryPolicy(settings.retry_min_s, settings.retry_max_s, settings.max_attempts)
+        self._forwarder = Forwarder(invoker, self._ack, settings.workers, retry)
+        # Message ids are only meaningful on the connection that delivered them; the
+        # generation changes at every disconnect, so a late PUBACK never reaches a newer
+        # connection where the same id may name another message.
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._stopping = threading.Event()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self._client = self._build_client()
+
+    @property
+    def stats(self) -> Stats:
+        """Forwarding counters."""
+        return self._forwarder.stats
+
+    def _build_client(self) -> mqtt.Client:
+        s = self._settings
+        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id,
+                             clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
+        if s.mqtt_username:
+            client.username_pw_set(s.mqtt_username, s.mqtt_password or None)
+        if s.mqtt_tls:
+            client.tls_set()
+        client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_subscribe = self._on_subscribe
+        # Only messages matching no filter land here; they still need their PUBACK.
+        client.on_message = self._on_unexpected
+        for topic_filter in self._filters:
+            client.message_callback_add(topic_filter, self._on_message)
+        return client
+
+    def start(self) -> Bridge:
+        """Start the lanes and connect in the background (retrying until the broker is up)."""
+        self._forwarder.start()
+        s = self._settings
+        log.info("bridge %s connecting to %s:%d, forwarding with %d workers",
+                 s.client_id, s.mqtt_host, s.mqtt_port, s.workers)
+        self._client.connect_async(s.mqtt_host, s.mqtt_port, keepalive=s.keepalive_s)
+        self._client.loop_start()
+        return self
+
+    def pending(self) -> int:
+        """Messages received and not yet finished."""
+        return self._forwarder.pending()
+
+    def shutdown(self) -> bool:
+        """Stop taking messages, finish in-flight ones, disconnect; False if some were left."""
+        self._stopping.set()
+        drained = self._forwarder.drain(self._settings.shutdown_grace_s)
+        if not drained:
+            log.warning("%d messages unfinished at shutdown; the broker redelivers them",
+                        self._forwarder.pending())
+        self._forwarder.stop()
+        # A normal DISCONNECT keeps the persistent session; the PUBACKs queued before it go first.
+        self._client.disconnect()
+        self._client.loop_stop()
+        log.info("bridge stopped: %s", self.stats)
+        return drained
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                    reason_code: Any, properties: Any) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        _no_delay(client)
+        self.connected.set()
+        log.info("connected (session present: %s); subscribing to %s", flags.session_present, self._filters)
+        # Subscribing again is harmless with a kept session and required without one.
+        client.subscribe([(f, 1) for f in self._filters])
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        s = self._settings
+        log.warning("cannot reach the broker at %s:%d; retrying with backoff", s.mqtt_host, s.mqtt_port)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any],
+                      properties: Any) -> None:
+        refused = [f for f, rc in zip(self._filters, reason_codes, strict=False) if rc.is_failure]
+        if refused:
+            log.error("broker refused subscriptions %s (check the bridge's ACL)", refused)
+            return
+        self.subscribed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
+                       properties: Any) -> None:
+        with self._lock:
+            self._generation += 1
+        self.connected.clear()
+        self.subscribed.clear()
+        if not self._stopping.is_set():
+            log.warning("disconnected (%s); reconnecting with backoff", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self._stopping.is_set():
+            return  # left unacknowledged: the broker delivers it to the next session
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            log.warning("message with a non-UTF-8 topic dropped")
+            self._ack_now(message)
+            return
+        with self._lock:
+            generation = self._generation
+        self._forwarder.submit(Delivery(topic, bytes(message.payload), message.mid, message.qos, generation))
+
+    def _on_unexpected(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        log.warning("message outside the bridge's filters dropped: %r", message._topic)
+        self._ack_now(message)
+
+    def _ack_now(self, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self._client.ack(message.mid, message.qos)
+
+    def _ack(self, delivery: Delivery) -> None:
+        with self._lock:
+            if delivery.generation != self._generation:
+                # Delivered on an earlier connection: the broker resends it (same session)
+                # or has forgotten it (new session); either way this PUBACK must not go out.
+                return
+            self._client.ack(delivery.mid, delivery.qos)
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Send each PUBACK at once instead of letting Nagle hold it back."""
+    setsockopt = getattr(client.socket(), "setsockopt", None)
+    if setsockopt is None:
+        return  # not a plain socket (websockets): nothing to tune
+    with contextlib.suppress(OSError):
+        setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
