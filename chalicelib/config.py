@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     command_ttl_max_min: int = Field(default=7 * 24 * 60, ge=1)
     command_publish_max_attempts: int = Field(default=3, ge=1, le=20)
     command_retry_interval_s: int = Field(default=30, ge=1)
+    command_pending_limit: int = Field(default=100, ge=1, le=1000)
+    command_sweep_limit: int = Field(default=1000, ge=25, le=10000)
+    command_retention_days: int = Field(default=90, ge=1)
+    idempotency_ttl_h: int = Field(default=24, ge=1)
 
     # Twin.
     twin_max_doc_bytes: int = Field(default=8 * 1024, ge=64)

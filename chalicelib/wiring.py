@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
+from chalicelib.services.commands import CommandService
+from chalicelib.services.device_commands import DeviceCommandService
 from chalicelib.services.device_messages import DeviceMessageRouter
 from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
@@ -18,9 +21,10 @@ from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
 from chalicelib.storage import tables
 from chalicelib.storage.batch import BatchWriter, model_sender
+from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
-from chalicelib.storage.idempotency import IdempotencyRepository
+from chalicelib.storage.idempotency import IdempotencyStore
 from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository
@@ -71,7 +75,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
-    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s)
+    return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
+                         publisher=publisher())
 
 
 @lru_cache(maxsize=1)
@@ -81,7 +86,47 @@ def group_service() -> GroupService:
 
 @lru_cache(maxsize=1)
 def health_service() -> HealthService:
-    return HealthService(settings().version, publisher(), device_repository().credentials_epoch)
+    commands = command_repository()
+    return HealthService(settings().version, publisher(), device_repository().credentials_epoch,
+                         {"command_queue": lambda: {"awaiting_publish": commands.awaiting_publish()}})
+
+
+@lru_cache(maxsize=1)
+def idempotency_store() -> IdempotencyStore:
+    settings()
+    return IdempotencyStore()
+
+
+@lru_cache(maxsize=1)
+def command_policy() -> CommandPolicy:
+    return CommandPolicy.from_settings(settings())
+
+
+@lru_cache(maxsize=1)
+def command_repository() -> CommandRepository:
+    s = settings()
+    return CommandRepository(idempotency_store(), s.schedule_shards, timedelta(days=s.command_retention_days))
+
+
+@lru_cache(maxsize=1)
+def command_dispatcher() -> CommandDispatcher:
+    return CommandDispatcher(command_repository(), publisher(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_service() -> CommandService:
+    return CommandService(command_repository(), idempotency_store(), device_repository(), command_dispatcher(),
+                          command_policy())
+
+
+@lru_cache(maxsize=1)
+def device_command_service() -> DeviceCommandService:
+    return DeviceCommandService(command_repository(), command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_expiry() -> CommandExpiry:
+    return CommandExpiry(command_repository(), command_policy())
 
 
 @lru_cache(maxsize=1)
@@ -111,12 +156,6 @@ def execution_repository() -> ExecutionRepository:
 
 
 @lru_cache(maxsize=1)
-def idempotency_repository() -> IdempotencyRepository:
-    settings()
-    return IdempotencyRepository()
-
-
-@lru_cache(maxsize=1)
 def job_sweeper() -> JobSweeper:
     s = settings()
     return JobSweeper(job_repository(), execution_repository(), s.schedule_shards, s.job_sweep_chunk)
@@ -129,7 +168,7 @@ def job_service() -> JobService:
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s)
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
-                      TargetReader(s.job_fanout_workers), idempotency_repository(), publisher(), job_sweeper(),
+                      TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
                       limits)
 
 
@@ -142,6 +181,7 @@ def execution_service() -> ExecutionService:
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
+    router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
     return router
@@ -152,6 +192,7 @@ def reset() -> None:
     get_settings.cache_clear()
     for factory in (settings, publisher, device_repository, group_repository, operator_authenticator,
                     device_service, group_service, health_service, device_message_router,
-                    twin_repository, twin_service, job_repository, execution_repository, idempotency_repository,
-                    job_sweeper, job_service, execution_service):
+                    idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
+                    device_command_service, command_expiry, twin_repository, twin_service, job_repository,
+                    execution_repository, job_sweeper, job_service, execution_service):
         factory.cache_clear()

@@ -12,12 +12,20 @@ class Message:
     """One MQTT message to publish."""
 
     topic: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
     qos: int = 1
     retain: bool = False
 
     def encoded(self) -> bytes:
+        # An empty retained message is MQTT's way to delete the retained one on a topic.
+        if self.payload is None:
+            return b""
         return json.dumps(self.payload, separators=(",", ":"), default=str).encode()
+
+    @classmethod
+    def clear_retained(cls, topic: str) -> Message:
+        """The message that removes whatever is retained on `topic`."""
+        return cls(topic=topic, payload=None, qos=1, retain=True)
 
 
 class Publisher(ABC):

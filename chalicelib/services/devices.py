@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from ulid import ULID
 
 from chalicelib.errors import InvalidInput, Unauthenticated
+from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus
+from chalicelib.schemas.topics import device_topic
 from chalicelib.services import tokens
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.devices import DeviceRepository
@@ -30,9 +32,10 @@ class DeviceService:
     """The registry's use cases; every call is scoped by the caller's tenant."""
 
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
-                 seen_resolution_s: int = 60, clock: Clock = utcnow) -> None:
+                 seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None) -> None:
         self._devices = devices
         self._groups = groups
+        self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
         self._clock = clock
 
@@ -67,6 +70,9 @@ class DeviceService:
         """Remove the device; its token stops working in the same write."""
         self._devices.delete(tenant_id, device_id)
         self._groups.forget_device(tenant_id, device_id)
+        if self._publisher is not None:
+            # A device re-created under the same id must not receive the old desired state.
+            self._publisher.publish(Message.clear_retained(device_topic(tenant_id, device_id, "shadow/desired")))
 
     def rotate_token(self, tenant_id: str, device_id: str) -> str:
         """Issue a new token; the previous one stops working at once."""

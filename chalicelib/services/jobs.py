@@ -31,7 +31,7 @@ from chalicelib.services.job_sweeps import JobSweeper
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
-from chalicelib.storage.idempotency import ClaimState, IdempotencyRepository, fingerprint
+from chalicelib.storage.idempotency import ClaimState, IdempotencyStore, fingerprint
 from chalicelib.storage.job_executions import ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository, shard_of
@@ -66,7 +66,7 @@ class JobService:
     """Jobs of a tenant. Every call is scoped by the caller's tenant."""
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, devices: DeviceRepository,
-                 groups: GroupRepository, targets: TargetReader, idempotency: IdempotencyRepository,
+                 groups: GroupRepository, targets: TargetReader, idempotency: IdempotencyStore,
                  publisher: Publisher, sweeper: JobSweeper, limits: JobLimits, clock: Clock = utcnow) -> None:
         self._jobs = jobs
         self._executions = executions
@@ -94,19 +94,19 @@ class JobService:
         token = request.client_token
         if token:
             claim = self._idempotency.begin(
-                tenant_id, IDEMPOTENCY_SCOPE, token, job_id, fingerprint(request.fingerprint_source()), now,
+                IDEMPOTENCY_SCOPE, tenant_id, token, job_id, fingerprint(request.fingerprint_source()), now,
                 timedelta(seconds=self._limits.create_lease_s), expires_at + timedelta(days=7))
             job_id, resumed = claim.resource_id, claim.state is not ClaimState.NEW
             existing = self._jobs.find(tenant_id, job_id) if resumed else None
             if existing is not None:
-                self._idempotency.complete(tenant_id, IDEMPOTENCY_SCOPE, token)
+                self._idempotency.complete(IDEMPOTENCY_SCOPE, tenant_id, token)
                 return Created(existing.job, replayed=True)
         started = time.monotonic()
         try:
             target_type, target_id, device_ids = self._snapshot(tenant_id, request)
         except DomainError:
             if token and not resumed:
-                self._idempotency.release(tenant_id, IDEMPOTENCY_SCOPE, token)
+                self._idempotency.release(IDEMPOTENCY_SCOPE, tenant_id, token)
             raise
         if resumed:
             # The attempt that died may have queued devices this snapshot no longer has.
@@ -123,7 +123,7 @@ class JobService:
         )
         created = self._jobs.put(job, shard_of(job_id, self._limits.shards))
         if token:
-            self._idempotency.complete(tenant_id, IDEMPOTENCY_SCOPE, token)
+            self._idempotency.complete(IDEMPOTENCY_SCOPE, tenant_id, token)
         if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
         notified = self._notify(job, device_ids)

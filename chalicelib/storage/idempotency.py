@@ -1,9 +1,11 @@
-"""Client tokens for idempotent creates (the Powertools pattern: in progress with a lease, then done).
+"""Client tokens: a request retried with the same token returns what the first one created.
 
-The first request to claim a token names the resource and holds a lease while it creates
-it. A replay finds the resource once the claim is done; while the lease is live it is told
-to retry; after the lease ran out (the first invocation died: its Lambda timed out) it takes
-the claim over and finishes the same resource.
+A claim is one small item keyed "{tenant}#{scope}#{token}". Here it is written in the same
+TransactWrite as the resource it guards, so either both exist or neither does (`done` at
+once): the caller picks a `scope`, fingerprints the request with `fingerprint()`, and on
+`ClientTokenTaken` compares it: same fingerprint -> answer with the original resource
+(`resource_id`), different -> 409. The model's `done`/`lease_until` leave room for creates
+that take several writes (claim first, resource after) to share the table.
 """
 from __future__ import annotations
 
@@ -15,15 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict
 from chalicelib.storage.base import is_condition_failure
 
 
 class IdempotencyModel(Model):
-    """One claimed client token of one tenant and scope (e.g. "jobs")."""
+    """One claimed client token of one tenant and scope (e.g. "commands", "jobs")."""
 
     class Meta:
         table_suffix = "idempotency"
@@ -33,15 +36,44 @@ class IdempotencyModel(Model):
     key = UnicodeAttribute(hash_key=True)
     resource_id = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
+    # A claim written in the resource's own transaction is done at once; `done` and the lease
+    # serve creates that take several writes (a claim first, the resource after).
     done = BooleanAttribute(default=False)
     lease_until = UTCDateTimeAttribute()
     created_at = UTCDateTimeAttribute()
-    # DynamoDB deletes the claim some time after this; a replay after that creates anew.
+    # DynamoDB deletes the claim some time after this; reads ignore it at once.
     expires_at = TTLAttribute()
 
 
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """A client token to record together with the resource it created."""
+
+    scope: str
+    tenant_id: str
+    client_token: str
+    fingerprint: str
+    resource_id: str
+    expires_at: datetime
+
+    @property
+    def key(self) -> str:
+        """The claim's partition key."""
+        return claim_key(self.tenant_id, self.scope, self.client_token)
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """A stored claim: the fingerprint of the first request and what it created."""
+
+    fingerprint: str
+    resource_id: str
+    done: bool
+    created_at: datetime
+
+
 class ClaimState(enum.Enum):
-    """What the caller should do with the resource a claim names."""
+    """What the caller of `begin` should do with the resource the claim names."""
 
     NEW = "new"  # create it
     RESUMED = "resumed"  # an earlier attempt died: finish creating it
@@ -56,26 +88,64 @@ class Claim:
     state: ClaimState
 
 
-def fingerprint(request: dict[str, Any]) -> str:
-    """A stable digest of a request body, to tell a replay from a different request."""
-    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+class ClientTokenTaken(Exception):
+    """The client token was already used; `record` is the earlier claim (None if it vanished)."""
+
+    def __init__(self, record: IdempotencyRecord | None) -> None:
+        super().__init__("client token already used")
+        self.record = record
 
 
-class IdempotencyRepository:
-    """Claims, completes and releases client tokens."""
+def claim_key(tenant_id: str, scope: str, client_token: str) -> str:
+    """Partition key of a claim; tenant ids cannot contain '#', so keys never collide."""
+    return f"{tenant_id}#{scope}#{client_token}"
 
-    def begin(self, tenant_id: str, scope: str, token: str, resource_id: str, request_fingerprint: str,
-              now: datetime, lease: timedelta, keep_until: datetime) -> Claim:
-        """Claim `token` for `resource_id`, or learn what an earlier claim of it says.
+
+def fingerprint(value: Any) -> str:
+    """A stable hash of a request body (key order and whitespace do not matter)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class IdempotencyStore:
+    """Writes claims inside a caller's transaction and reads them back."""
+
+    def add_to(self, tx: TransactWrite, claim: IdempotencyClaim, now: datetime) -> None:
+        """Add the claim's put to `tx`; it fails the transaction when a live claim exists."""
+        item = IdempotencyModel(
+            claim.key,
+            resource_id=claim.resource_id,
+            fingerprint=claim.fingerprint,
+            done=True,
+            lease_until=now,
+            created_at=now,
+            expires_at=claim.expires_at,
+        )
+        # An expired claim that TTL has not deleted yet may be taken over.
+        tx.save(item, condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
+
+    def get(self, scope: str, tenant_id: str, client_token: str, now: datetime) -> IdempotencyRecord | None:
+        """The live claim of this token, if any (strongly consistent)."""
+        try:
+            item = IdempotencyModel.get(claim_key(tenant_id, scope, client_token), consistent_read=True)
+        except DoesNotExist:
+            return None
+        if item.expires_at is not None and item.expires_at <= now:
+            return None
+        return IdempotencyRecord(item.fingerprint, item.resource_id, bool(item.done), item.created_at)
+
+    def begin(self, scope: str, tenant_id: str, client_token: str, resource_id: str, request_fingerprint: str,
+              now: datetime, lease: timedelta, expires_at: datetime) -> Claim:
+        """Claim a token for a multi-write create, or learn what an earlier claim of it says.
 
         409 when the token was used for a different request, or while another attempt
         holds a live lease on it.
         """
-        key = _key(tenant_id, scope, token)
+        key = claim_key(tenant_id, scope, client_token)
         item = IdempotencyModel(key, resource_id=resource_id, fingerprint=request_fingerprint, done=False,
-                                lease_until=now + lease, created_at=now, expires_at=keep_until)
+                                lease_until=now + lease, created_at=now, expires_at=expires_at)
         try:
-            item.save(condition=IdempotencyModel.key.does_not_exist())
+            item.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
             return Claim(resource_id, ClaimState.NEW)
         except PutError as exc:
             if not is_condition_failure(exc):
@@ -100,14 +170,11 @@ class IdempotencyRepository:
             raise
         return Claim(existing.resource_id, ClaimState.RESUMED)
 
-    def complete(self, tenant_id: str, scope: str, token: str) -> None:
-        """The resource exists: replays return it from now on."""
-        IdempotencyModel(_key(tenant_id, scope, token)).update(actions=[IdempotencyModel.done.set(True)])
+    def complete(self, scope: str, tenant_id: str, client_token: str) -> None:
+        """The resource of a `begin` claim exists: replays return it from now on."""
+        IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(actions=[IdempotencyModel.done.set(True)])
 
-    def release(self, tenant_id: str, scope: str, token: str) -> None:
-        """Forget a claim whose request failed before creating anything, so it may be retried."""
-        IdempotencyModel(_key(tenant_id, scope, token)).delete(condition=IdempotencyModel.done == False)  # noqa: E712
-
-
-def _key(tenant_id: str, scope: str, token: str) -> str:
-    return f"{tenant_id}#{scope}#{token}"
+    def release(self, scope: str, tenant_id: str, client_token: str) -> None:
+        """Forget a `begin` claim whose request failed before creating anything, so it may be retried."""
+        IdempotencyModel(claim_key(tenant_id, scope, client_token)).delete(
+            condition=IdempotencyModel.done == False)  # noqa: E712 (a DynamoDB condition)

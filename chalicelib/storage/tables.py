@@ -5,6 +5,7 @@ from pynamodb.models import Model
 
 from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
+from chalicelib.storage.command_models import CommandModel
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
 from chalicelib.storage.idempotency import IdempotencyModel
@@ -18,6 +19,7 @@ ALL_MODELS: list[type[Model]] = [
     RegistryEpochModel,
     GroupModel,
     MembershipModel,
+    CommandModel,
     JobModel,
     ExecutionModel,
     IdempotencyModel,

@@ -1,25 +1,24 @@
-"""`chalice local`, with three fixes that make it behave like API Gateway here.
+"""`chalice local`, with two fixes that make it behave like API Gateway here.
 
 1. TCP_NODELAY on every accepted socket: without it a keep-alive client waits ~40 ms
    per request (Nagle against delayed ACK).
 2. An authorizer raising Exception("Unauthorized") is API Gateway's way to answer 401;
    chalice local would turn it into a 500, so map it.
-3. `app.current_request` is per thread. Chalice keeps it in one attribute of the app,
-   which is right for Lambda (one request per process at a time) but lets chalice local's
-   threads read each other's requests: a PUT handler could see a concurrent GET's
-   empty body.
+3. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
+   and a view that reads the request after a database call would otherwise see another
+   thread's request (its body, its caller).
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import socket
-import threading
 from typing import Any
 
-from chalice import Chalice
 from chalice.config import Config
 from chalice.local import (
+    CustomLocalChalice,
+    LocalChalice,
     LocalDevServer,
     LocalGatewayAuthorizer,
     NotAuthorizedError,
@@ -30,7 +29,7 @@ _patched = False
 
 
 def install_gateway_fixes() -> None:
-    """Make local authorizer failures answer 401 and requests thread-safe, as API Gateway (idempotent)."""
+    """Make local authorizer failures answer 401 as API Gateway does (idempotent)."""
     global _patched
     if _patched:
         return
@@ -49,25 +48,7 @@ def install_gateway_fixes() -> None:
             raise
 
     LocalGatewayAuthorizer.authorize = authorize  # type: ignore[method-assign]
-    Chalice.current_request = _PerThread("current_request")  # type: ignore[assignment]
-    Chalice.lambda_context = _PerThread("lambda_context")  # type: ignore[assignment]
     _patched = True
-
-
-class _PerThread:
-    """A data descriptor keeping an instance attribute per thread (it wins over the instance dict)."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._local = threading.local()
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        return getattr(self._local, f"{id(obj)}", None)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        setattr(self._local, f"{id(obj)}", value)
 
 
 class NoDelayHTTPServer(ThreadedHTTPServer):
@@ -86,6 +67,10 @@ def make_server(host: str, port: int) -> LocalDevServer:
     install_gateway_fixes()
     from app import app
 
+    if not isinstance(app, LocalChalice):
+        # What chalice.local.create_local_server does: a thread-local current_request.
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name)
     return LocalDevServer(app, config, host, port, server_cls=NoDelayHTTPServer)
 

@@ -1,36 +1,18 @@
-"""Two fixes that make moto's DynamoDB server safe for several concurrent clients.
+"""TransactWriteItems in moto's DynamoDB, rolled back with a per-item undo log.
 
-1. Requests run one at a time. moto's backend does read-modify-write on shared dicts
-   without locks, and its server is threaded: two concurrent `ADD` updates of one
-   item can lose an increment.
-2. TransactWriteItems rolls back with a per-item undo log. moto deep-copies every table
-   a transaction touches before it starts and puts that copy back when a condition
-   fails: the cost grows with the table (a job-executions table of 20,000 items makes
-   each transaction slow), and any write another client committed meanwhile is lost.
-   Here the whole-table copy becomes a no-op and the items the transaction names are
-   saved and restored instead.
+moto deep-copies every table a transaction touches before it starts and puts that copy
+back when a condition fails: the cost grows with the table (a job-executions table of
+20,000 items makes each transaction take tens of milliseconds), and a write another
+client committed while the copy was being taken is lost when it is put back. Here the
+whole-table copy is a no-op; the items the transaction names are saved and restored.
+Requests must also be serialised (ddb_server does), so nothing runs during a patch.
 """
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Callable, Iterable
 from typing import Any
 
-_lock = threading.Lock()
 _installed = False
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def serialized(app: WsgiApp) -> WsgiApp:
-    """A WSGI app that lets one request at a time into `app` (the body is produced inside)."""
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with _lock:
-            return list(app(environ, start_response))
-
-    return wsgi
 
 
 def install_transaction_undo_log() -> None:

@@ -56,7 +56,7 @@ def test_client_token_replays_return_the_same_job(api: Api) -> None:
 def _claim(api: Api, body: dict[str, Any], job_id: str, started: datetime) -> None:
     """What a create that died after claiming its client_token at `started` left behind."""
     request = CreateJob.model_validate(body)
-    wiring.idempotency_repository().begin(api.tenant_id, "jobs", body["client_token"], job_id,
+    wiring.idempotency_store().begin("jobs", api.tenant_id, body["client_token"], job_id,
                                           fingerprint(request.fingerprint_source()), started,
                                           timedelta(seconds=120), started + timedelta(days=1))
 

@@ -43,7 +43,7 @@ def small_chunk_service(executions: ExecutionRepository) -> JobService:
     limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards, cancel_budget_s=60)
     return JobService(wiring.job_repository(), executions, wiring.device_repository(), wiring.group_repository(),
-                      TargetReader(), wiring.idempotency_repository(), wiring.publisher(), sweeper, limits)
+                      TargetReader(), wiring.idempotency_store(), wiring.publisher(), sweeper, limits)
 
 
 def counts(api: Api, job_id: str) -> dict[str, Any]:

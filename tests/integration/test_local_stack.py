@@ -79,6 +79,32 @@ def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # ty
     assert other.status_code == 404
 
 
+def test_demo_devices_answer_commands_over_mqtt_and_over_http(running_stack) -> None:  # type: ignore[no-untyped-def]
+    # Given the demo's sim-1 (ACKs over MQTT, through the bridge) and sim-2 (ACKs over HTTPS)
+    _, info, _ = running_stack
+    api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
+    sent = {}
+    for device_id in ("sim-1", "sim-2"):
+        # When the operator pings each
+        resp = requests.post(f"{api}/customer/devices/{device_id}/commands", headers=auth, timeout=5,
+                             json={"command_type": "ping", "command_params": {}})
+        assert resp.status_code == 201 and resp.json()["mqtt_published"] is True
+        sent[device_id] = resp.json()["command_id"]
+
+    # Then both commands become delivered with the device's pong
+    def delivered(device_id: str) -> bool:
+        got = requests.get(f"{api}/customer/devices/{device_id}/commands/{sent[device_id]}", headers=auth, timeout=5)
+        return got.json()["status"] == "delivered"
+
+    deadline = time.monotonic() + 20
+    while not all(delivered(d) for d in sent) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for device_id, command_id in sent.items():
+        body = requests.get(f"{api}/customer/devices/{device_id}/commands/{command_id}", headers=auth, timeout=5).json()
+        assert body["status"] == "delivered", body
+        assert body["ack_details"] == {"status": "ok", "details": {"message": "pong"}}
+
+
 def _token_for(running_stack, tenant: str) -> str:  # type: ignore[no-untyped-def]
     _, _, workdir = running_stack
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}

@@ -1,0 +1,119 @@
+"""Parameters of the command types devices are known to understand (seed 002, plus ping).
+
+Any other command type is free-form: its parameters are passed through untouched.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError, field_validator
+
+from chalicelib.errors import InvalidInput
+from chalicelib.schemas.common import ResourceId
+
+Text = Annotated[str, StringConstraints(max_length=200)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+Version = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
+
+
+class Params(BaseModel):
+    """Base of known parameter sets: unknown keys are an error, so typos do not reach a device."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PingParams(Params):
+    """ping: no parameters; the device answers `pong` in its ACK details."""
+
+
+class RebootParams(Params):
+    """reboot: optionally after a delay."""
+
+    delay_s: int = Field(default=0, ge=0, le=3600)
+
+
+class CaptureImageParams(Params):
+    """capture_image: take pictures now."""
+
+    count: int = Field(default=1, ge=1, le=20)
+
+
+class SendImageParams(Params):
+    """send_image: (re)transmit one stored image."""
+
+    image_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SetWakeScheduleParams(Params):
+    """set_wake_schedule: the wake cron, its timezone, the next wake time and the site context."""
+
+    cron: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    timezone: str = "UTC"
+    next_wake_at: datetime | None = None
+    # The site context of a welcome command (seed 002), as the sites feature sends it.
+    site_id: ResourceId | None = None
+    site_name: Text | None = None
+    program: Text | None = None
+    company: Text | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError("not a valid cron expression")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown timezone") from exc
+        return value
+
+
+class UpdateConfigParams(Params):
+    """update_config: keys of the device configuration to change."""
+
+    config: dict[str, Any] = Field(min_length=1)
+
+
+class UpdateFirmwareParams(Params):
+    """update_firmware: where to download the image, its version and checksum."""
+
+    url: HttpUrl
+    version: Version
+    sha256: Sha256
+
+
+PARAMS_BY_TYPE: dict[str, type[Params]] = {
+    "ping": PingParams,
+    "reboot": RebootParams,
+    "capture_image": CaptureImageParams,
+    "send_image": SendImageParams,
+    "set_wake_schedule": SetWakeScheduleParams,
+    "update_config": UpdateConfigParams,
+    "update_firmware": UpdateFirmwareParams,
+}
+
+
+def check_params(command_type: str, params: dict[str, Any]) -> None:
+    """Validate the parameters of a known command type; 400 naming `command_params.<field>`.
+
+    The parameters are stored as given (not re-serialised), so what the operator sent is
+    exactly what the device receives.
+    """
+    model = PARAMS_BY_TYPE.get(command_type)
+    if model is None:
+        return
+    try:
+        model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        field = f"command_params.{loc}" if loc else "command_params"
+        raise InvalidInput(f"{field}: {first.get('msg')}", field=field, command_type=command_type) from exc
