@@ -7,18 +7,21 @@ from chalicelib.api import (
     auth,
     commands,
     device_commands,
+    device_jobs,
     device_presence,
     devices,
     groups,
     health,
+    jobs,
     mqtt_ingress,
     sites,
     twin,
 )
 from chalicelib.schedules import commands as command_schedules
+from chalicelib.schedules import jobs as job_schedules
 
 app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, sites):
+                  command_schedules, twin, sites, jobs, device_jobs, job_schedules):
     app.register_blueprint(blueprint.bp)

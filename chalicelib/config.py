@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     job_ttl_default_h: int = Field(default=24, ge=1)
     job_ttl_max_h: int = Field(default=24 * 30, ge=1)
     job_sweep_chunk: int = Field(default=500, ge=25, le=5000)
+    job_document_max_bytes: int = Field(default=16 * 1024, ge=256, le=300 * 1024)
+    job_fanout_workers: int = Field(default=4, ge=1, le=32)
+    job_cancel_budget_s: float = Field(default=10.0, ge=0, le=25)
+    job_sweep_budget_s: float = Field(default=40.0, gt=0, le=840)
+    job_pending_limit: int = Field(default=100, ge=1, le=1000)
+    # How long a create holding a client_token is trusted to be alive: above the API timeout.
+    job_create_lease_s: float = Field(default=120.0, ge=1)
 
     # Sites: parallel UpdateItems when a schedule change rewrites its devices' next wake
     # (at most botocore's default pool of 10 connections, which the workers share).

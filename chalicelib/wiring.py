@@ -14,6 +14,9 @@ from chalicelib.services.device_messages import DeviceMessageRouter
 from chalicelib.services.devices import DeviceService
 from chalicelib.services.groups import GroupService
 from chalicelib.services.health import HealthService
+from chalicelib.services.job_executions import ExecutionService
+from chalicelib.services.job_sweeps import JobSweeper
+from chalicelib.services.jobs import JobLimits, JobService
 from chalicelib.services.operator_auth import OperatorAuthenticator
 from chalicelib.services.site_mapping import MappingService
 from chalicelib.services.sites import SiteService
@@ -21,10 +24,14 @@ from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
 from chalicelib.services.welcome import WelcomeSender
 from chalicelib.services.welcome_commands import CommandWelcomeSender
 from chalicelib.storage import tables
+from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.idempotency import IdempotencyStore
+from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
+from chalicelib.storage.job_targets import TargetReader
+from chalicelib.storage.jobs import JobRepository
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteRepository
 from chalicelib.storage.twin import TwinRepository
@@ -171,11 +178,46 @@ def mapping_service() -> MappingService:
 
 
 @lru_cache(maxsize=1)
+def job_repository() -> JobRepository:
+    settings()
+    return JobRepository()
+
+
+@lru_cache(maxsize=1)
+def execution_repository() -> ExecutionRepository:
+    s = settings()
+    return ExecutionRepository(BatchWriter(model_sender(ExecutionModel), workers=s.job_fanout_workers))
+
+
+@lru_cache(maxsize=1)
+def job_sweeper() -> JobSweeper:
+    s = settings()
+    return JobSweeper(job_repository(), execution_repository(), s.schedule_shards, s.job_sweep_chunk)
+
+
+@lru_cache(maxsize=1)
+def job_service() -> JobService:
+    s = settings()
+    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
+                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
+                       cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s)
+    return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
+                      TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
+                      limits)
+
+
+@lru_cache(maxsize=1)
+def execution_service() -> ExecutionService:
+    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit)
+
+
+@lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service())
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
+    router.register("jobs/*/update", execution_service().handle_mqtt_update)
     return router
 
 
@@ -186,5 +228,6 @@ def reset() -> None:
                     device_service, group_service, health_service, device_message_router,
                     idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
                     device_command_service, command_expiry, twin_repository, twin_service,
-                    site_repository, site_device_repository, welcome_sender, site_service, mapping_service):
+                    site_repository, site_device_repository, welcome_sender, site_service, mapping_service,
+                    job_repository, execution_repository, job_sweeper, job_service, execution_service):
         factory.cache_clear()

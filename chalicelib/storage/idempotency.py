@@ -9,16 +9,20 @@ that take several writes (claim first, resource after) to share the table.
 """
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import Conflict
+from chalicelib.storage.base import is_condition_failure
 
 
 class IdempotencyModel(Model):
@@ -68,6 +72,22 @@ class IdempotencyRecord:
     created_at: datetime
 
 
+class ClaimState(enum.Enum):
+    """What the caller of `begin` should do with the resource the claim names."""
+
+    NEW = "new"  # create it
+    RESUMED = "resumed"  # an earlier attempt died: finish creating it
+    DONE = "done"  # it exists: return it
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The resource a client token names and what to do with it."""
+
+    resource_id: str
+    state: ClaimState
+
+
 class ClientTokenTaken(Exception):
     """The client token was already used; `record` is the earlier claim (None if it vanished)."""
 
@@ -113,3 +133,48 @@ class IdempotencyStore:
         if item.expires_at is not None and item.expires_at <= now:
             return None
         return IdempotencyRecord(item.fingerprint, item.resource_id, bool(item.done), item.created_at)
+
+    def begin(self, scope: str, tenant_id: str, client_token: str, resource_id: str, request_fingerprint: str,
+              now: datetime, lease: timedelta, expires_at: datetime) -> Claim:
+        """Claim a token for a multi-write create, or learn what an earlier claim of it says.
+
+        409 when the token was used for a different request, or while another attempt
+        holds a live lease on it.
+        """
+        key = claim_key(tenant_id, scope, client_token)
+        item = IdempotencyModel(key, resource_id=resource_id, fingerprint=request_fingerprint, done=False,
+                                lease_until=now + lease, created_at=now, expires_at=expires_at)
+        try:
+            item.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
+            return Claim(resource_id, ClaimState.NEW)
+        except PutError as exc:
+            if not is_condition_failure(exc):
+                raise
+        existing = IdempotencyModel.get(key, consistent_read=True)
+        if existing.fingerprint != request_fingerprint:
+            raise Conflict("client_token was already used for a different request", field="client_token",
+                           resource_id=existing.resource_id)
+        if existing.done:
+            return Claim(existing.resource_id, ClaimState.DONE)
+        in_progress = Conflict("a request with this client_token is still in progress; retry later",
+                               field="client_token", resource_id=existing.resource_id)
+        if existing.lease_until > now:
+            raise in_progress
+        try:
+            existing.update(actions=[IdempotencyModel.lease_until.set(now + lease)],
+                            condition=(IdempotencyModel.lease_until == existing.lease_until)
+                            & (IdempotencyModel.done == False))  # noqa: E712 (a DynamoDB condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                raise in_progress from exc
+            raise
+        return Claim(existing.resource_id, ClaimState.RESUMED)
+
+    def complete(self, scope: str, tenant_id: str, client_token: str) -> None:
+        """The resource of a `begin` claim exists: replays return it from now on."""
+        IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(actions=[IdempotencyModel.done.set(True)])
+
+    def release(self, scope: str, tenant_id: str, client_token: str) -> None:
+        """Forget a `begin` claim whose request failed before creating anything, so it may be retried."""
+        IdempotencyModel(claim_key(tenant_id, scope, client_token)).delete(
+            condition=IdempotencyModel.done == False)  # noqa: E712 (a DynamoDB condition)

@@ -9,6 +9,8 @@ from chalicelib.storage.command_models import CommandModel
 from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
 from chalicelib.storage.idempotency import IdempotencyModel
+from chalicelib.storage.job_executions import ExecutionModel
+from chalicelib.storage.jobs import JobModel
 from chalicelib.storage.sites import SiteModel
 
 # Each feature appends its models here; tables are only ever created from this list.
@@ -19,6 +21,8 @@ ALL_MODELS: list[type[Model]] = [
     GroupModel,
     MembershipModel,
     CommandModel,
+    JobModel,
+    ExecutionModel,
     IdempotencyModel,
     SiteModel,
 ]

@@ -4,6 +4,7 @@ Requests are applied one at a time. DynamoDB applies each conditional write atom
 but moto checks a condition and then mutates the item in separate Python steps, so two
 threads can both pass the same condition (measured: about 1 in 30 ACK-vs-expiry races had
 two winners). moto is bound by the GIL anyway, so serialising costs no throughput.
+Transactions roll back per item instead of restoring whole-table copies (moto_patches).
 """
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
+    from infra.local.moto_patches import install_transaction_undo_log
+
     os.environ.setdefault("MOTO_PORT", str(args.port))
+    install_transaction_undo_log()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, serialised(app), threaded=True, request_handler=MotoRequestHandler)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from infra.local.behaviours import commands, twin
+from infra.local.behaviours import commands, jobs, twin
 
 if TYPE_CHECKING:
     from infra.local.simulator import SimulatedDevice
 
 Installer = Callable[["SimulatedDevice"], None]
 
-INSTALLERS: list[Installer] = [commands.install, twin.install]
+INSTALLERS: list[Installer] = [commands.install, twin.install, jobs.install]

@@ -1,0 +1,102 @@
+"""Jobs over real MQTT: device -> Mosquitto -> bridge -> device-message Lambda -> the same domain code."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Stack
+from tests.integration.jobs_support import api_url, create_job, fleet, simulated, wait_final
+from tests.support import Api
+
+__all__ = ["api_url"]  # a fixture, used by name
+
+
+@pytest.fixture(scope="module")
+def bridge(stack: Stack) -> Iterator[Any]:
+    """A running bridge on its own persistent session, forwarding into the app in this process."""
+    from mqtt_bridge.bridge import Bridge
+    from mqtt_bridge.config import BridgeSettings
+    from mqtt_bridge.invokers import InProcessInvoker
+
+    user = stack.users["bridge"]
+    client_id = f"bridge-jobs-{uuid.uuid4().hex[:8]}"
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.port, mqtt_username=user.username,
+                              mqtt_password=user.password, client_id=client_id, workers=4, retry_min_s=0.05,
+                              retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
+    running = Bridge(settings, InProcessInvoker()).start()
+    assert running.subscribed.wait(10), "bridge did not subscribe"
+    yield running
+    running.shutdown()
+    # An offline persistent session would queue every later test's messages.
+    stack.peer(user.username, user.password, client_id=client_id, clean=True).close()
+
+
+def _execution(api: Api, job_id: str, timeout: float = 10.0, **expected: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = dict(api.get(f"/customer/jobs/{job_id}").body["executions"][0])
+        if all(execution[k] == v for k, v in expected.items()) or time.monotonic() > deadline:
+            return execution
+        time.sleep(0.05)
+
+
+def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, bridge: Any) -> None:
+    # Given a device listening on its notify topic
+    device_id, token = api.create_device("mq-job")
+    device = stack.device_peer(device_id, token)
+    root = f"tenant/{api.tenant_id}/device/{device_id}"
+    try:
+        device.subscribe(f"{root}/jobs/notify")
+        job = create_job(api, target_device_id=device_id)
+        # When it is notified, then claims and finishes the job on its update topic
+        _, notify, _ = device.expect()
+        assert notify["jobs"][0]["job_id"] == job["job_id"]
+        device.publish(f"{root}/jobs/{job['job_id']}/update", {"status": "IN_PROGRESS", "expected_version": 1})
+        assert _execution(api, job["job_id"], status="IN_PROGRESS")["version_number"] == 2
+        device.publish(f"{root}/jobs/{job['job_id']}/update",
+                       {"status": "SUCCEEDED", "status_details": {"via": "bridge"}, "expected_version": 2})
+        # Then the job completes as over HTTP
+        assert _execution(api, job["job_id"], status="SUCCEEDED")["status_details"] == {"via": "bridge"}
+        assert api.get(f"/customer/jobs/{job['job_id']}").body["status"] == "COMPLETED"
+    finally:
+        device.close()
+
+
+def test_a_refused_update_is_dropped_and_does_not_block_the_next(stack: Stack, api: Api, bridge: Any) -> None:
+    device_id, token = api.create_device("mq-job-409")
+    device = stack.device_peer(device_id, token)
+    job = create_job(api, target_device_id=device_id)
+    topic = f"tenant/{api.tenant_id}/device/{device_id}/jobs/{job['job_id']}/update"
+    try:
+        # Given an illegal move (QUEUED -> QUEUED) and a stale version, both refused for good
+        device.publish(topic, {"status": "QUEUED"})
+        device.publish(topic, {"status": "IN_PROGRESS", "expected_version": 9})
+        # When a valid update follows, it gets through
+        device.publish(topic, {"status": "FAILED", "status_details": {"why": "disk full"}})
+        execution = _execution(api, job["job_id"], status="FAILED")
+    finally:
+        device.close()
+    # Then only the valid one changed the execution
+    assert execution["status"] == "FAILED" and execution["version_number"] == 2
+
+
+def test_simulated_fleet_runs_a_group_job_end_to_end(stack: Stack, api: Api, bridge: Any, api_url: str) -> None:
+    # Given three simulated devices that claim over HTTPS and report results on MQTT
+    tokens = fleet(api, "e2e", 3, group_id="e2e")
+    sims = [simulated(api, stack, api_url, d, t) for d, t in tokens.items()]
+    try:
+        # When the operator creates a job for their group
+        job = create_job(api, document_type="update_config", document_params={"log_level": "debug"},
+                         target_group_id="e2e")
+        assert job["execution_count"] == 3
+        # Then every device runs it and the job completes
+        final = wait_final(api, job["job_id"])
+    finally:
+        for sim in sims:
+            sim.stop()
+    assert final["status"] == "COMPLETED" and final["counts"]["SUCCEEDED"] == 3
+    assert {e["status_details"]["result"] for e in final["executions"]} == {"update_config done"}

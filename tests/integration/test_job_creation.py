@@ -1,0 +1,150 @@
+"""Creating jobs: validation, targets, client_token replays, notifications, listing."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chalicelib import wiring
+from chalicelib.schemas.jobs import CreateJob
+from chalicelib.storage.idempotency import fingerprint
+from tests.conftest import Stack
+from tests.integration.jobs_support import create_job, disable, fleet
+from tests.support import Api
+
+
+def test_bad_targets_are_rejected_naming_the_target(api: Api) -> None:
+    device_id, _ = api.create_device("d")
+    api.post("/customer/groups", {"group_id": "empty", "name": "Empty"})
+    cases = [
+        ({}, 400, "target"),
+        ({"target_device_id": device_id, "target_all": True}, 400, "target"),
+        ({"target_all": False}, 400, "target"),
+        ({"target_device_id": "ghost"}, 404, "target_device_id"),
+        ({"target_group_id": "ghost"}, 404, "target_group_id"),
+        ({"target_group_id": "empty"}, 400, "target_group_id"),
+        ({"target_device_id": device_id, "expires_in_hours": 0}, 400, "expires_in_hours"),
+        ({"target_device_id": device_id, "expires_in_hours": 10_000}, 400, "expires_in_hours"),
+        ({"target_device_id": device_id, "document_type": "has space"}, 400, "document_type"),
+        ({"target_device_id": device_id, "document_params": {"blob": "x" * 20_000}}, 413, "document_params"),
+    ]
+    for body, status, field in cases:
+        resp = api.post("/customer/jobs", {"document_type": "reboot", **body})
+        assert (resp.status, resp.body.get("field")) == (status, field), (body, resp.body)
+    assert api.get("/customer/jobs").body["jobs"] == []
+
+
+def test_a_disabled_single_target_is_a_conflict_and_a_tenant_without_devices_is_empty(api: Api) -> None:
+    assert api.post("/customer/jobs", {"document_type": "x", "target_all": True}).body["field"] == "target_all"
+    device_id, _ = api.create_device("off")
+    disable(api, device_id)
+    resp = api.post("/customer/jobs", {"document_type": "x", "target_device_id": device_id})
+    assert resp.status == 409 and resp.body["field"] == "target_device_id"
+
+
+def test_client_token_replays_return_the_same_job(api: Api) -> None:
+    device_id, _ = api.create_device("d")
+    body = {"document_type": "reboot", "target_device_id": device_id, "client_token": "op-42"}
+    first = api.post("/customer/jobs", body)
+    again = api.post("/customer/jobs", body)
+    assert first.status == 201 and again.status == 200
+    assert again.body["job_id"] == first.body["job_id"]
+    assert len(api.get("/customer/jobs").body["jobs"]) == 1
+    other = api.post("/customer/jobs", {**body, "document_type": "ping"})
+    assert other.status == 409 and other.body["field"] == "client_token"
+
+
+def _claim(api: Api, body: dict[str, Any], job_id: str, started: datetime) -> None:
+    """What a create that died after claiming its client_token at `started` left behind."""
+    request = CreateJob.model_validate(body)
+    wiring.idempotency_store().begin("jobs", api.tenant_id, body["client_token"], job_id,
+                                          fingerprint(request.fingerprint_source()), started,
+                                          timedelta(seconds=120), started + timedelta(days=1))
+
+
+def test_a_create_that_died_after_fan_out_is_finished_by_a_replay_after_its_lease(api: Api) -> None:
+    # Given a create that claimed its token and queued r-000 and r-002, then died 10 minutes ago
+    fleet(api, "r", 3, group_id="rg")
+    api.delete("/customer/groups/rg/members/r-002")
+    body = {"document_type": "reboot", "target_group_id": "rg", "client_token": "retry-me"}
+    started = datetime.now(timezone.utc) - timedelta(minutes=10)
+    _claim(api, body, "01halfdone", started)
+    wiring.execution_repository().create_all(api.tenant_id, "01halfdone", ["r-000", "r-002"], started)
+    # When the client retries with the same token
+    resp = api.post("/customer/jobs", body)
+    # Then the job is created under the claimed id, with exactly the current snapshot
+    assert resp.status == 201 and resp.body["job_id"] == "01halfdone"
+    assert resp.body["execution_count"] == 2
+    executions = api.get("/customer/jobs/01halfdone").body["executions"]
+    assert [e["device_id"] for e in executions] == ["r-000", "r-001"]
+    assert api.post("/customer/jobs", body).status == 200
+
+
+def test_a_replay_while_the_first_attempt_may_still_run_is_told_to_retry(api: Api) -> None:
+    device_id, _ = api.create_device("busy")
+    body = {"document_type": "reboot", "target_device_id": device_id, "client_token": "slow-one"}
+    _claim(api, body, "01stillrunning", datetime.now(timezone.utc))
+    resp = api.post("/customer/jobs", body)
+    assert resp.status == 409 and resp.body["field"] == "client_token"
+    assert resp.body["resource_id"] == "01stillrunning"
+    assert api.get("/customer/jobs").body["jobs"] == []
+
+
+def test_a_rejected_create_does_not_burn_its_client_token(api: Api) -> None:
+    # Given a create refused because the group is empty
+    api.post("/customer/groups", {"group_id": "later", "name": "Later"})
+    body = {"document_type": "reboot", "target_group_id": "later", "client_token": "fix-and-retry"}
+    assert api.post("/customer/jobs", body).status == 400
+    # When the operator fixes the group and retries the same request
+    device_id, _ = api.create_device("now-there")
+    api.put(f"/customer/groups/later/members/{device_id}")
+    # Then it is created
+    resp = api.post("/customer/jobs", body)
+    assert resp.status == 201 and resp.body["execution_count"] == 1
+
+
+def test_orphan_executions_of_an_unfinished_create_are_invisible_to_devices(api: Api) -> None:
+    device_id, token = api.create_device("o")
+    wiring.execution_repository().create_all(api.tenant_id, "01orphan", [device_id], datetime.now().astimezone())
+    assert api.device_call("GET", "/device/v1/jobs/pending", token).body["jobs"] == []
+    resp = api.device_call("PUT", "/device/v1/jobs/01orphan/execution", token, {"status": "IN_PROGRESS"})
+    assert resp.status == 404
+
+
+def test_each_target_is_notified_on_its_own_topic(api: Api, stack: Stack) -> None:
+    # Given two devices listening on their own subtree
+    tokens = fleet(api, "n", 2, group_id="ng")
+    peers = {d: stack.device_peer(d, t) for d, t in tokens.items()}
+    try:
+        for d, peer in peers.items():
+            peer.subscribe(f"tenant/{api.tenant_id}/device/{d}/jobs/notify")
+        # When a job targets their group
+        job = create_job(api, document_type="update_config", document_params={"a": 1}, target_group_id="ng")
+        # Then each receives its pending entry with the document
+        for d, peer in peers.items():
+            topic, payload, retained = peer.expect()
+            assert topic.endswith(f"/device/{d}/jobs/notify") and not retained
+            [entry] = payload["jobs"]
+            assert entry["job_id"] == job["job_id"] and entry["status"] == "QUEUED"
+            assert entry["document"] == {"type": "update_config", "params": {"a": 1}}
+    finally:
+        for peer in peers.values():
+            peer.close()
+
+
+def test_listing_is_newest_first_filters_by_status_and_paginates(api: Api) -> None:
+    device_id, token = api.create_device("l")
+    ids = [create_job(api, target_device_id=device_id)["job_id"] for _ in range(4)]
+    api.device_call("PUT", f"/device/v1/jobs/{ids[1]}/execution", token, {"status": "SUCCEEDED"})
+    api.delete(f"/customer/jobs/{ids[2]}")
+    seen, cursor = [], None
+    while True:
+        page = api.get("/customer/jobs?limit=3" + (f"&next_token={cursor}" if cursor else "")).body
+        seen += [j["job_id"] for j in page["jobs"]]
+        if not (cursor := page["next_token"]):
+            break
+    assert seen == list(reversed(ids))
+    by_status = {s: [j["job_id"] for j in api.get(f"/customer/jobs?status={s}").body["jobs"]]
+                 for s in ("IN_PROGRESS", "COMPLETED", "CANCELED")}
+    assert by_status == {"IN_PROGRESS": [ids[3], ids[0]], "COMPLETED": [ids[1]], "CANCELED": [ids[2]]}
+    assert api.get("/customer/jobs?status=DONE").status == 400
+    assert api.get("/customer/jobs/not%20an%20id").status == 404
