@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.errors import DomainError
+from chalicelib.errors import DomainError, Unavailable
 from chalicelib.schemas.topics import parse_device_topic
 from chalicelib.services.devices import DeviceService
 
@@ -69,6 +69,10 @@ class DeviceMessageRouter:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))
             return Outcome(False, f"invalid payload: {field}: {first.get('msg')}")
+        except Unavailable:
+            # Contention or an unreachable dependency: raise so the bridge leaves the message
+            # unacknowledged and the broker redelivers it.
+            raise
         except DomainError as exc:
             return Outcome(False, f"{exc.code}: {exc.message}")
         return Outcome(True, result=result)

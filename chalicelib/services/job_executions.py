@@ -87,11 +87,8 @@ class ExecutionService:
         if not is_valid_id(job_id):
             raise InvalidInput("job id in topic is not valid", field="job_id")
         request = UpdateExecution.model_validate(payload)
-        try:
-            return self.update(tenant_id, device_id, job_id, request).model_dump(mode="json")
-        except Unavailable as exc:
-            # The router drops messages that raise a DomainError; contention must be retried.
-            raise RuntimeError(f"execution update contended: {exc.message}") from exc
+        # Unavailable (contention) propagates: the router leaves it for the bridge to retry.
+        return self.update(tenant_id, device_id, job_id, request).model_dump(mode="json")
 
     def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
         execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)

@@ -96,4 +96,4 @@ def test_rs256_tokens_verify_against_jwks(jwks_server: tuple[str, rsa.RSAPrivate
         OperatorAuthenticator(settings).verify(f"Bearer {wrong_aud}")
     # An HS256 token signed with the public key must not pass (algorithm confusion).
     with pytest.raises(Unauthenticated):
-        OperatorAuthenticator(settings).verify(_hs(claims, secret="whatever-secret-whatever-secret"))
+        OperatorAuthenticator(settings).verify(_hs(claims, secret="whatever-secret-whatever-secret-xyz"))

@@ -1,0 +1,91 @@
+"""The device-message router: which failures are dropped for good and which are retried."""
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from pydantic import BaseModel
+
+from chalicelib.errors import Conflict, Unavailable
+from chalicelib.services.device_messages import DeviceMessageRouter
+from chalicelib.services.devices import DeviceService
+
+TOPIC = "tenant/acme/device/d-1/things/do"
+
+
+class FakePresence:
+    """Stands in for DeviceService.seen (a port of ours), recording the calls."""
+
+    def __init__(self) -> None:
+        self.seen_calls: list[tuple[str, str]] = []
+
+    def seen(self, tenant_id: str, device_id: str) -> None:
+        self.seen_calls.append((tenant_id, device_id))
+
+
+class Body(BaseModel):
+    count: int
+
+
+def router_with(handler: Any) -> tuple[DeviceMessageRouter, FakePresence]:
+    presence = FakePresence()
+    router = DeviceMessageRouter(cast(DeviceService, presence))
+    router.register("things/*", handler)
+    return router, presence
+
+
+def test_a_handled_message_is_accepted_with_its_result_and_counts_as_seen() -> None:
+    router, presence = router_with(lambda t, d, s, body: {"echo": body, "suffix": s})
+
+    outcome = router.handle(TOPIC, b'{"count": 1}')
+
+    assert outcome.accepted
+    assert outcome.result == {"echo": {"count": 1}, "suffix": "things/do"}
+    assert presence.seen_calls == [("acme", "d-1")]
+
+
+def test_a_domain_error_is_a_permanent_rejection_with_its_code() -> None:
+    def handler(*_: Any) -> dict[str, Any]:
+        raise Conflict("already final", field="status")
+
+    router, _ = router_with(handler)
+
+    outcome = router.handle(TOPIC, b"{}")
+
+    assert not outcome.accepted
+    assert outcome.reason == "conflict: already final"
+
+
+def test_unavailable_raises_so_the_bridge_leaves_the_message_for_redelivery() -> None:
+    def handler(*_: Any) -> dict[str, Any]:
+        raise Unavailable("the job is busy; retry", field="job_id")
+
+    router, _ = router_with(handler)
+
+    with pytest.raises(Unavailable):
+        router.handle(TOPIC, b"{}")
+
+
+def test_a_validation_error_names_the_field() -> None:
+    router, _ = router_with(lambda t, d, s, body: Body.model_validate(body).model_dump())
+
+    outcome = router.handle(TOPIC, b'{"count": "many"}')
+
+    assert not outcome.accepted
+    assert outcome.reason.startswith("invalid payload: count:")
+
+
+@pytest.mark.parametrize(("topic", "payload", "reason"), [
+    ("not/a/device/topic", b"{}", "not a device topic: not/a/device/topic"),
+    ("tenant/acme/device/d-1/unknown", b"{}", "no handler for unknown"),
+    (TOPIC, b"{not json", "payload is not JSON"),
+    (TOPIC, b"[1, 2]", "payload must be a JSON object"),
+])
+def test_unroutable_or_malformed_messages_are_dropped(topic: str, payload: bytes, reason: str) -> None:
+    router, presence = router_with(lambda *_: {})
+
+    outcome = router.handle(topic, payload)
+
+    assert not outcome.accepted
+    assert outcome.reason == reason
+    assert presence.seen_calls == []
