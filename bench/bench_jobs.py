@@ -20,7 +20,7 @@ from chalicelib import wiring
 from chalicelib.schemas.jobs import UpdateExecution
 from chalicelib.schemas.topics import device_topic
 from chalicelib.storage.batch import BatchWriter, model_sender
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.groups import GroupModel, MembershipModel, device_key, member_key
 
 SIZES = (1_000, 10_000)

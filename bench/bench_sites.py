@@ -15,7 +15,7 @@ from chalicelib import wiring
 from chalicelib.schemas.devices import DeviceStatus
 from chalicelib.schemas.sites import CreateSite, UpdateSite
 from chalicelib.storage.device_index import site_index_key, site_index_sort, status_index_key
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteModel
 

@@ -29,7 +29,7 @@ from chalicelib.storage.base import (
     is_condition_failure,
 )
 from chalicelib.storage.command_models import CommandModel, device_key, shard_of
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 
 BATCH_LIMIT = 25

@@ -7,7 +7,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 if TYPE_CHECKING:
-    from chalicelib.storage.devices import DeviceModel  # noqa: F401
+    from chalicelib.storage.device_models import DeviceModel  # noqa: F401
 
 
 def site_index_key(tenant_id: str, site_id: str) -> str:

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Group
 from chalicelib.storage.base import Page, connection, decode_cursor, encode_cursor, failed_conditions
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 
 
 def member_key(tenant_id: str, group_id: str) -> str:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 from chalicelib.schemas.devices import DeviceStatus
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 
 BATCH_GET_LIMIT = 100
 _FIELDS = ["device_id", "status"]

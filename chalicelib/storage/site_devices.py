@@ -15,7 +15,7 @@ from chalicelib.errors import NotFound
 from chalicelib.schemas.devices import Device, DeviceStatus
 from chalicelib.storage.base import connection, failed_conditions, is_condition_failure
 from chalicelib.storage.device_index import site_index_key, site_index_sort, status_index_key
-from chalicelib.storage.devices import DeviceModel
+from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.sites import SiteModel
 
 

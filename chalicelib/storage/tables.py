@@ -6,7 +6,7 @@ from pynamodb.models import Model
 from chalicelib.config import Settings
 from chalicelib.storage.base import bind_models
 from chalicelib.storage.command_models import CommandModel
-from chalicelib.storage.devices import DeviceModel, RegistryEpochModel, TokenModel
+from chalicelib.storage.device_models import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.storage.groups import GroupModel, MembershipModel
 from chalicelib.storage.idempotency import IdempotencyModel
 from chalicelib.storage.job_executions import ExecutionModel

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.errors import NotFound
 from chalicelib.schemas.twin import Twin
 from chalicelib.storage.base import is_condition_failure
-from chalicelib.storage.devices import TWIN_ATTRIBUTES, DeviceModel
+from chalicelib.storage.device_models import TWIN_ATTRIBUTES, DeviceModel
 
 # The twin plus what the twin view shows about the device (presence).
 TWIN_READ = sorted(TWIN_ATTRIBUTES | {"tenant_id", "device_id", "last_seen_at"})
