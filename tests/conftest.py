@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.storage import tables
-from infra.local.api_server import install_gateway_fixes
+from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
 from infra.local.credential_sync import CredentialSync
 from infra.local.processes import Child, free_port, python_module, wait_for_port
@@ -90,6 +91,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             else:
                 os.environ[k] = v
         wiring.reset()
+
+
+@pytest.fixture(scope="module")
+def api_url(stack: Stack) -> Iterator[str]:
+    """The app over real HTTP (chalice local), as simulated devices reach it."""
+    port = free_port()
+    server = make_server("127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.schemas.topics import device_topic
-from infra.local.api_server import make_server
-from infra.local.processes import free_port
 from infra.local.scheduler import scheduled_event, scheduled_functions
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.conftest import Stack
@@ -61,19 +55,9 @@ def device_message(client: Client, tenant_id: str, device_id: str, suffix: str, 
 
 
 def disable(api: Api, device_id: str) -> None:
-    """Disable a device through the registry service (there is no route for it yet)."""
-    wiring.device_service().set_enabled(api.tenant_id, device_id, False)
-
-
-@pytest.fixture(scope="module")
-def api_url(stack: Stack) -> Iterator[str]:
-    """The app over real HTTP (chalice local), as simulated devices reach it."""
-    port = free_port()
-    server = make_server("127.0.0.1", port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    """Disable a device through the operator route."""
+    response = api.post(f"/customer/devices/{device_id}/disable")
+    assert response.status == 200, response.body
 
 
 def simulated(api: Api, stack: Stack, api_url: str, device_id: str, token: str | None = None,

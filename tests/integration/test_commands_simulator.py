@@ -1,32 +1,15 @@
 """The local stack's simulated devices answer commands: over MQTT, or over HTTP when told to."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
-import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.schemas.commands import CommandStatus
 from chalicelib.storage.commands import CommandRef
-from infra.local.api_server import make_server
-from infra.local.processes import free_port
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.commands_support import command, forward_device_messages, send, wait_until
 from tests.conftest import Stack
 from tests.support import Api
-
-
-@pytest.fixture(scope="module")
-def api_url(stack: Stack) -> Iterator[str]:
-    """The app behind a real local HTTP server, for devices that use HTTPS."""
-    port = free_port()
-    server = make_server("127.0.0.1", port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
 
 
 def _device(stack: Stack, api: Api, api_url: str, **options: object) -> SimulatedDevice:

@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Stack
-from tests.integration.jobs_support import api_url, create_job, fleet, simulated, wait_final
+from tests.integration.jobs_support import create_job, fleet, simulated, wait_final
 from tests.support import Api
-
-__all__ = ["api_url"]  # a fixture, used by name
 
 
 @pytest.fixture(scope="module")

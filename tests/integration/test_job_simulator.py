@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 from tests.conftest import Stack
-from tests.integration.jobs_support import api_url, create_job, simulated, wait_final
+from tests.integration.jobs_support import create_job, simulated, wait_final
 from tests.support import Api
-
-__all__ = ["api_url"]  # a fixture, used by name
 
 
 def test_simulated_device_runs_notified_jobs_and_fails_on_request(api: Api, stack: Stack, api_url: str) -> None:
