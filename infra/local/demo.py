@@ -73,6 +73,7 @@ def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: 
     dev = info["devices"][0]
     auth = shlex.quote(f"Authorization: Bearer {token}")
     api = info["api_url"]
+    group = info.get("group_id", DEMO_GROUP)
     print(f"""
 Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
@@ -90,5 +91,18 @@ Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d i
   curl -s -X POST {api}/customer/devices/{dev['device_id']}/commands -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' -d '{{"command_type": "ping", "command_params": {{}}}}'
   curl -s {api}/device/v1/commands/pending -H 'X-Provision-Token: {dev['provision_token']}'
-(auth header for copy-paste: {auth})
+  curl -s -X PATCH {api}/customer/devices/{dev['device_id']}/twin/desired -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' -d '{{"desired": {{"interval_s": 30}}}}'
+  curl -s -X POST {api}/customer/jobs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"document_type": "reboot", "document_params": {{}}, "target_group_id": "{group}"}}'
+{_mapping_hint(api, info)}(auth header for copy-paste: {auth})
 """, flush=True)
+
+
+def _mapping_hint(api: str, info: dict[str, Any]) -> str:
+    """The site-mapping step of the walk-through, when a demo device was left unmapped."""
+    unmapped = info.get("unmapped_devices") or []
+    if not unmapped or not info.get("site_id"):
+        return ""
+    return (f"  curl -s -X PUT {api}/customer/devices/{unmapped[0]}/site -H \"Authorization: Bearer $TOKEN\" \\\n"
+            f"       -H 'Content-Type: application/json' -d '{{\"site_id\": \"{info['site_id']}\"}}'\n")
