@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     table_prefix: str = "fleet-local"
     ddb_endpoint: str = ""
     ddb_max_retries: int = Field(default=5, ge=0, le=20)
+    ddb_max_pool_connections: int = Field(default=32, ge=1, le=512)
 
     # Operator auth. HS256 with a shared secret locally, RS256 against a JWKS URL in prod.
     jwt_secret: str = ""

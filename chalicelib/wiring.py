@@ -214,7 +214,7 @@ def execution_service() -> ExecutionService:
 @lru_cache(maxsize=1)
 def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
-    router = DeviceMessageRouter(device_service())
+    router = DeviceMessageRouter(device_service(), settings().max_body_bytes)
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)

@@ -135,6 +135,13 @@ class Bridge:
             log.warning("message with a non-UTF-8 topic dropped")
             self._ack_now(message)
             return
+        if len(message.payload) > self._settings.max_payload_bytes:
+            # No function could take it (and Lambda Invoke refuses 6 MB): retrying would block
+            # the device's lane for ever, so it is logged and dropped like a malformed one.
+            log.warning("message on %s of %d bytes dropped (limit %d)", topic, len(message.payload),
+                        self._settings.max_payload_bytes)
+            self._ack_now(message)
+            return
         with self._lock:
             generation = self._generation
         self._forwarder.submit(Delivery(topic, bytes(message.payload), message.mid, message.qos, generation))

@@ -38,6 +38,10 @@ class BridgeSettings(BaseSettings):
     retry_max_s: float = Field(default=30.0, gt=0, le=3600)
     max_attempts: int = Field(default=0, ge=0)
 
+    # Payloads above this are dropped (acknowledged) unforwarded; the function's own bound
+    # (FLEET_MAX_BODY_BYTES) is lower and refuses them with a logged reason.
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1024, le=6 * 1024 * 1024)
+
     # Concurrency: messages of one device stay in order on one worker.
     workers: int = Field(default=8, ge=1, le=64)
     shutdown_grace_s: float = Field(default=10.0, ge=0, le=300)

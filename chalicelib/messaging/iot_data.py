@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -16,12 +17,15 @@ log = logging.getLogger(__name__)
 class IotDataPublisher(Publisher):
     """Publishes through AWS IoT's HTTPS data plane; botocore handles retries."""
 
-    def __init__(self, endpoint_url: str = "", region: str = "us-east-1", client: Any = None) -> None:
+    def __init__(self, endpoint_url: str = "", region: str = "us-east-1", client: Any = None,
+                 workers: int = 16) -> None:
+        self._workers = workers
         self._client = client or boto3.client(
             "iot-data",
             region_name=region,
             endpoint_url=endpoint_url or None,
-            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            # The pool matches the fan-out threads, so parallel publishes do not queue for a socket.
+            config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=workers),
         )
 
     def publish(self, message: Message) -> bool:
@@ -33,6 +37,14 @@ class IotDataPublisher(Publisher):
             log.warning("iot-data publish to %s failed: %s", message.topic, exc)
             return False
         return True
+
+    def publish_many(self, messages: list[Message]) -> list[bool]:
+        """One HTTPS request per message, so a fan-out (job notify) runs them in parallel."""
+        if len(messages) <= 1:
+            return [self.publish(m) for m in messages]
+        # boto3 clients are thread-safe; sessions and resources are not (none is shared here).
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(messages))) as pool:
+            return list(pool.map(self.publish, messages))
 
     def is_reachable(self) -> bool:
         # The data plane has no ping; a retained no-op on a reserved topic proves the path.

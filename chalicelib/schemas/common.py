@@ -1,6 +1,7 @@
 """Shared field types and base classes for request and record models."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -39,3 +40,20 @@ class PageQuery(BaseModel):
 def is_valid_id(value: str) -> bool:
     """True when a path id could name one of our resources."""
     return bool(ID_RE.match(value))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """json.loads without Python's extensions: NaN/Infinity and lone surrogates are refused.
+
+    Both parse in Python but cannot be stored, compared or sent on as JSON, so they would
+    fail later (a 500, or a message the bridge retries for ever); here they are a ValueError.
+    RecursionError (absurd nesting) is left to the caller, like the other parse errors.
+    """
+    data = json.loads(raw, parse_constant=_refuse_constant)
+    # A lone surrogate (e.g. "\\ud800") decodes to a str that has no UTF-8 form.
+    json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return data

@@ -1,6 +1,7 @@
 """Wake schedules: a 5-field cron read in an IANA timezone, and its next occurrence."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Annotated
@@ -9,6 +10,10 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import CroniterError, croniter
 from pydantic import AfterValidator
 
+# The same bound as the welcome command's `cron` parameter, so every valid site can be sent.
+CRON_MAX_LENGTH = 200
+_TERM = r"(?:\*|\d{1,2}|[A-Za-z]{3})(?:-(?:\d{1,2}|[A-Za-z]{3}))?(?:/\d{1,2})?"
+_STANDARD_FIELD = re.compile(rf"^{_TERM}(?:,{_TERM})*$")
 # The first occurrence is searched from this far back, so "never fires" is caught at validation.
 _PROBE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -27,10 +32,18 @@ def check_timezone(value: str) -> str:
 
 
 def check_cron(value: str) -> str:
-    """Accept standard 5-field cron expressions that fire at least once."""
+    """Accept standard 5-field cron expressions that fire at least once.
+
+    Devices evaluate the cron themselves, so croniter's extensions (`R`andom, `L`ast,
+    `W`eekday, `#`nth, seconds) are refused: a device's cron library would not know them.
+    """
+    if len(value) > CRON_MAX_LENGTH:
+        raise ValueError(f"must be at most {CRON_MAX_LENGTH} characters")
     fields = value.split()
     if len(fields) != 5:
         raise ValueError("must be a 5-field cron expression (minute hour day-of-month month day-of-week)")
+    if not all(_STANDARD_FIELD.match(f) for f in fields):
+        raise ValueError(f"{value!r} uses non-standard cron syntax (allowed: numbers, names, * , - /)")
     normalised = " ".join(fields)
     if not croniter.is_valid(normalised):
         raise ValueError(f"{value!r} is not a valid cron expression")
@@ -40,6 +53,8 @@ def check_cron(value: str) -> str:
         raise ValueError(f"{value!r} never fires") from exc
     return normalised
 
+
+_MAX_SKIPPED = 24 * 60 + 2
 
 WakeCron = Annotated[str, AfterValidator(check_cron)]
 Timezone = Annotated[str, AfterValidator(check_timezone)]
@@ -56,8 +71,9 @@ def next_wake(cron: str, tz: str, after: datetime) -> datetime:
     zone = ZoneInfo(tz)
     interval_hours = cron.split()[1].startswith("*")
     it = croniter(cron, after.astimezone(zone))
-    # Two candidates at most are skipped (a repeated hour), so a small bound is enough.
-    for _ in range(64):
+    # Only candidates inside a repeated span are skipped: a minute-by-minute cron through a
+    # repeat of up to a day (real ones are 30 min to 2 h) stays within this bound.
+    for _ in range(_MAX_SKIPPED):
         candidate: datetime = it.get_next(datetime)
         if interval_hours or not _is_repeat(candidate, zone):
             return candidate.astimezone(timezone.utc)

@@ -104,10 +104,11 @@ class CommandService:
         check_params(request.command_type, request.command_params)
         if request.expires_in_minutes is None:
             return self._policy.ttl_default
-        ttl = timedelta(minutes=request.expires_in_minutes)
-        if ttl > self._policy.ttl_max:
-            limit = int(self._policy.ttl_max.total_seconds() // 60)
+        # Compare minutes before building a timedelta: an absurd value would overflow it.
+        limit = int(self._policy.ttl_max.total_seconds() // 60)
+        if request.expires_in_minutes > limit:
             raise InvalidInput(f"expires_in_minutes: at most {limit}", field="expires_in_minutes", limit=limit)
+        ttl = timedelta(minutes=request.expires_in_minutes)
         return ttl
 
     def _new(self, tenant_id: str, device_id: str, request: CreateCommand, created_by: str,

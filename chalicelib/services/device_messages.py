@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.errors import DomainError, Unavailable
+from chalicelib.schemas.common import loads_strict
 from chalicelib.schemas.topics import parse_device_topic
 from chalicelib.services.devices import DeviceService
+from chalicelib.storage.base import is_invalid_request
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,9 @@ class DeviceMessageRouter:
     broker, so the broker redelivers it: that is how nothing reaching the broker is lost.
     """
 
-    def __init__(self, devices: DeviceService) -> None:
+    def __init__(self, devices: DeviceService, max_payload_bytes: int = 64 * 1024) -> None:
         self._devices = devices
+        self._max_payload_bytes = max_payload_bytes
         self._routes: list[tuple[str, Handler]] = [("status", self._status)]
 
     def register(self, suffix_pattern: str, handler: Handler) -> None:
@@ -55,9 +57,13 @@ class DeviceMessageRouter:
         handler = next((h for pattern, h in self._routes if fnmatch.fnmatchcase(parsed.suffix, pattern)), None)
         if handler is None:
             return Outcome(False, f"no handler for {parsed.suffix}")
+        if len(payload) > self._max_payload_bytes:
+            # The same bound as an HTTP body: a bigger one could never be stored, and
+            # raising would make the bridge retry it for ever.
+            return Outcome(False, f"payload exceeds {self._max_payload_bytes} bytes")
         try:
-            body = json.loads(payload) if payload not in (b"", "") else {}
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            body = loads_strict(payload) if payload not in (b"", "") else {}
+        except (ValueError, RecursionError):
             # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
             return Outcome(False, "payload is not JSON")
         if not isinstance(body, dict):
@@ -75,6 +81,12 @@ class DeviceMessageRouter:
             raise
         except DomainError as exc:
             return Outcome(False, f"{exc.code}: {exc.message}")
+        except Exception as exc:
+            if is_invalid_request(exc):
+                # DynamoDB refused the request itself (an item over its size limit, say):
+                # the same message would be refused on every redelivery.
+                return Outcome(False, f"refused by the database: {exc}")
+            raise
         return Outcome(True, result=result)
 
     @staticmethod

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import Conflict, InvalidInput, PayloadTooLarge
+from chalicelib.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.topics import device_topic
 from chalicelib.schemas.twin import PatchDesired, ReportState, Twin
@@ -80,7 +80,8 @@ class TwinService:
                 published = self._publish_desired(written)
                 return {**self._view(written), "published": published}
             self._back_off(attempt)
-        raise Conflict("the twin is changing too fast; retry", field="device_id")
+        # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
+        raise Unavailable("the twin is changing too fast; retry", field="device_id")
 
     # Device side
 
@@ -112,7 +113,8 @@ class TwinService:
                     self._heal(twin, request.version)
                 return {"accepted": True, "version": version}
             self._back_off(attempt)
-        raise Conflict("the twin is changing too fast; retry", field="device_id")
+        # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
+        raise Unavailable("the twin is changing too fast; retry", field="device_id")
 
     def on_reported_message(self, tenant_id: str, device_id: str, suffix: str,
                             payload: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,12 @@ from chalicelib.schemas.devices import DeviceStatus
 from chalicelib.storage.base import (
     Page,
     connection,
+    cursor_keys,
     decode_cursor,
     encode_cursor,
     failed_conditions,
     is_condition_failure,
+    one_page,
 )
 from chalicelib.storage.command_models import CommandModel, device_key, shard_of
 from chalicelib.storage.device_models import DeviceModel
@@ -168,21 +170,25 @@ class CommandRepository:
              status: CommandStatus | None = None) -> Page[Command]:
         """The device's history, newest first, optionally one status only."""
         key = device_key(tenant_id, device_id)
-        start = decode_cursor(next_token, partition=("device_key", key))
         if status is CommandStatus.QUEUED:
+            start = decode_cursor(next_token, partition=("device_key", key),
+                                  keys=cursor_keys(CommandModel, CommandModel.queued_by_device))
             result = CommandModel.queued_by_device.query(key, scan_index_forward=False, limit=limit,
                                                          page_size=limit, last_evaluated_key=start)
-        elif status is not None:
-            # Reads pages of the device's history and keeps one status; pages are wider than
-            # the limit so a rare status does not cost a request per `limit` items.
-            result = CommandModel.query(key, scan_index_forward=False,
-                                        filter_condition=CommandModel.status == status.value,
-                                        limit=limit, page_size=max(limit, 100), last_evaluated_key=start)
-        else:
-            result = CommandModel.query(key, scan_index_forward=False, limit=limit, page_size=limit,
-                                        last_evaluated_key=start)
-        items = [m.to_record() for m in result]
-        return Page(items, encode_cursor(result.last_evaluated_key))
+            return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        start = decode_cursor(next_token, partition=("device_key", key), keys=cursor_keys(CommandModel))
+        if status is not None:
+            # One page of the device's history, one status kept: the cost of a request stays
+            # bounded however rare the status; pages are wider than the limit so a short page
+            # is rare. The client follows next_token as with any listing.
+            filtered = CommandModel.query(key, scan_index_forward=False,
+                                          filter_condition=CommandModel.status == status.value,
+                                          page_size=max(limit, 100), last_evaluated_key=start)
+            models, last_key = one_page(filtered, CommandModel, limit)
+            return Page([m.to_record() for m in models], encode_cursor(last_key))
+        result = CommandModel.query(key, scan_index_forward=False, limit=limit, page_size=limit,
+                                    last_evaluated_key=start)
+        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
 
     def pending(self, tenant_id: str, device_id: str, now: datetime, limit: int) -> list[Command]:
         """The device's queued, unexpired commands, oldest first (strongly consistent)."""
@@ -237,7 +243,9 @@ class CommandRepository:
         """The broker accepted the command: keep the first published_at, stop retrying."""
         self._update(ref, [CommandModel.published_at.set(CommandModel.published_at | now),
                            CommandModel.retry_shard.remove(), CommandModel.next_attempt_at.remove()],
-                     CommandModel.command_id.exists())
+                     # Delivered may already be set (the ACK can beat this write); `expired` means
+                     # the expiry ruled it never left the cloud, and that record must stay true.
+                     CommandModel.command_id.exists() & (CommandModel.status != CommandStatus.EXPIRED.value))
 
     def mark_fetched(self, ref: CommandRef, now: datetime) -> None:
         """A poll handed the command to the device: it counts as seen and needs no republish."""

@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Device, DevicePrincipal, DeviceStatus
-from chalicelib.storage.base import Page, connection, decode_cursor, encode_cursor
+from chalicelib.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.storage.device_index import (
     site_index_key,
     site_index_sort,
@@ -69,7 +69,7 @@ class DeviceRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(DeviceModel))
         result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start,
                                    attributes_to_get=REGISTRY_ATTRIBUTES)
         items = [m.to_record() for m in result]
@@ -79,7 +79,8 @@ class DeviceRepository:
                        next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in one status, in id order."""
         key = status_index_key(tenant_id, status.value)
-        start = decode_cursor(next_token, partition=("status_key", key))
+        start = decode_cursor(next_token, partition=("status_key", key),
+                              keys=cursor_keys(DeviceModel, DeviceModel.by_status))
         result = DeviceModel.by_status.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
         return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
 
@@ -87,7 +88,8 @@ class DeviceRepository:
                      next_token: str | None) -> Page[Device]:
         """A page of the devices mapped to a site, optionally in one status."""
         key = site_index_key(tenant_id, site_id)
-        start = decode_cursor(next_token, partition=("site_key", key))
+        start = decode_cursor(next_token, partition=("site_key", key),
+                              keys=cursor_keys(DeviceModel, DeviceModel.by_site))
         prefix = DeviceModel.site_sort.startswith(f"{status.value}#") if status else None
         result = DeviceModel.by_site.query(key, prefix, limit=limit, page_size=limit, last_evaluated_key=start)
         return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)

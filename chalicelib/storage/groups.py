@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Group
-from chalicelib.storage.base import Page, connection, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
 from chalicelib.storage.device_models import DeviceModel
 
 
@@ -104,7 +104,7 @@ class GroupRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of the tenant's groups in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(GroupModel))
         result = GroupModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
 
@@ -146,7 +146,7 @@ class GroupRepository:
     def members(self, tenant_id: str, group_id: str, limit: int, next_token: str | None) -> Page[str]:
         """A page of member device ids, in id order."""
         key = member_key(tenant_id, group_id)
-        start = decode_cursor(next_token, partition=("group_key", key))
+        start = decode_cursor(next_token, partition=("group_key", key), keys=cursor_keys(MembershipModel))
         result = MembershipModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.device_id for m in result], encode_cursor(result.last_evaluated_key))
 

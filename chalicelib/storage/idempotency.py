@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, Unavailable
 from chalicelib.storage.base import is_condition_failure
 
 
@@ -144,13 +144,22 @@ class IdempotencyStore:
         key = claim_key(tenant_id, scope, client_token)
         item = IdempotencyModel(key, resource_id=resource_id, fingerprint=request_fingerprint, done=False,
                                 lease_until=now + lease, created_at=now, expires_at=expires_at)
-        try:
-            item.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
-            return Claim(resource_id, ClaimState.NEW)
-        except PutError as exc:
-            if not is_condition_failure(exc):
-                raise
-        existing = IdempotencyModel.get(key, consistent_read=True)
+        existing = None
+        for _ in range(3):  # the claim we collided with may be released before we read it
+            try:
+                item.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
+                return Claim(resource_id, ClaimState.NEW)
+            except PutError as exc:
+                if not is_condition_failure(exc):
+                    raise
+            try:
+                existing = IdempotencyModel.get(key, consistent_read=True)
+                break
+            except DoesNotExist:
+                continue
+        if existing is None:
+            raise Unavailable("client_token is being claimed and released concurrently; retry",
+                              field="client_token")
         if existing.fingerprint != request_fingerprint:
             raise Conflict("client_token was already used for a different request", field="client_token",
                            resource_id=existing.resource_id)

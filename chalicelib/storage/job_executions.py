@@ -15,7 +15,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.schemas.jobs import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
-from chalicelib.storage.base import Page, connection, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
 from chalicelib.storage.batch import BatchStats, BatchWriter, RawItem
 from chalicelib.storage.jobs import JobModel, JobState, counter_actions, to_state
 
@@ -159,7 +159,7 @@ class ExecutionRepository:
     def page(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
         """A page of a job's executions in device id order."""
         key = job_key(tenant_id, job_id)
-        start = decode_cursor(next_token, partition=("job_key", key))
+        start = decode_cursor(next_token, partition=("job_key", key), keys=cursor_keys(ExecutionModel))
         result = ExecutionModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
 

@@ -14,7 +14,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.jobs import ExecutionStatus, Job, JobStatus, SweepKind
-from chalicelib.storage.base import Page, decode_cursor, encode_cursor, is_condition_failure
+from chalicelib.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure, one_page
 
 
 class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
@@ -158,13 +158,17 @@ class JobRepository:
 
     def list_page(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
         """Newest first, optionally one status (a filter: a tenant's jobs are one partition)."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
-        result = JobModel.query(
-            tenant_id, scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=start,
-            filter_condition=(JobModel.status == status.value) if status else None,
-        )
-        items = [to_state(m).job for m in result]
-        return Page(items, encode_cursor(result.last_evaluated_key))
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(JobModel))
+        if status is None:
+            result = JobModel.query(tenant_id, scan_index_forward=False, limit=limit, page_size=limit,
+                                    last_evaluated_key=start)
+            return Page([to_state(m).job for m in result], encode_cursor(result.last_evaluated_key))
+        # A status is a filter over the tenant's partition: one page per request keeps the
+        # cost bounded (a short page and a next_token, as DynamoDB itself answers).
+        filtered = JobModel.query(tenant_id, scan_index_forward=False, page_size=max(limit, 100),
+                                  last_evaluated_key=start, filter_condition=JobModel.status == status.value)
+        models, last_key = one_page(filtered, JobModel, limit)
+        return Page([to_state(m).job for m in models], encode_cursor(last_key))
 
     def batch_get(self, tenant_id: str, job_ids: list[str]) -> dict[str, JobState]:
         """Jobs of the tenant among these ids (one request per 100)."""

@@ -10,7 +10,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.sites import Site
-from chalicelib.storage.base import Page, decode_cursor, encode_cursor, is_condition_failure
+from chalicelib.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure
 
 
 class SiteModel(Model):
@@ -90,7 +90,7 @@ class SiteRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
         """A page of the tenant's sites in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id))
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(SiteModel))
         result = SiteModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
 

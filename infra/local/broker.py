@@ -64,6 +64,7 @@ persistence_location {self.workdir / "data"}/
 autosave_interval 1
 max_queued_messages 1000000
 max_inflight_messages 100
+message_size_limit 262144
 log_dest stdout
 log_type error
 log_type warning

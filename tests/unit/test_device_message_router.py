@@ -89,3 +89,53 @@ def test_unroutable_or_malformed_messages_are_dropped(topic: str, payload: bytes
     assert not outcome.accepted
     assert outcome.reason == reason
     assert presence.seen_calls == []
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b'{"count": NaN}', "payload is not JSON"),
+    (b'{"count": Infinity}', "payload is not JSON"),
+    (b'{"name": "\\ud800"}', "payload is not JSON"),
+])
+def test_json_python_accepts_but_json_forbids_is_dropped(payload: bytes, reason: str) -> None:
+    # Given a handler that would store whatever it gets
+    calls: list[Any] = []
+    router, _ = router_with(lambda t, d, s, body: calls.append(body) or {})
+
+    # When a payload carries NaN, Infinity or a lone surrogate
+    outcome = router.handle(TOPIC, payload)
+
+    # Then it is refused for good (it could never be stored or re-encoded) and never handled
+    assert not outcome.accepted and outcome.reason == reason
+    assert calls == []
+
+
+def test_a_payload_over_the_limit_is_dropped_before_parsing() -> None:
+    presence = FakePresence()
+    router = DeviceMessageRouter(cast(DeviceService, presence), max_payload_bytes=1024)
+    router.register("things/*", lambda *_: {})
+
+    outcome = router.handle(TOPIC, b'{"blob": "' + b"x" * 2000 + b'"}')
+
+    assert not outcome.accepted and outcome.reason == "payload exceeds 1024 bytes"
+    assert presence.seen_calls == []
+
+
+class _DatabaseRefusal(Exception):
+    """What PynamoDB raises when DynamoDB answers ValidationException (e.g. an item over 400 KB)."""
+
+    cause_response_code = "ValidationException"
+
+
+def test_a_request_the_database_refuses_is_permanent_but_other_failures_retry() -> None:
+    def refused(*_: Any) -> dict[str, Any]:
+        raise _DatabaseRefusal("Item size has exceeded the maximum allowed size")
+
+    def broken(*_: Any) -> dict[str, Any]:
+        raise ConnectionError("database unreachable")
+
+    # A refusal that every redelivery would meet again is dropped with its reason
+    outcome = router_with(refused)[0].handle(TOPIC, b"{}")
+    assert not outcome.accepted and outcome.reason.startswith("refused by the database:")
+    # Anything else may be transient: it raises, so the bridge keeps the message
+    with pytest.raises(ConnectionError):
+        router_with(broken)[0].handle(TOPIC, b"{}")

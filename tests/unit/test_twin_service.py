@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from chalicelib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from chalicelib.messaging.base import RecordingPublisher
 from chalicelib.schemas.twin import PatchDesired, ReportState, Twin
 from chalicelib.services.twin import TwinLimits, TwinService
@@ -101,10 +101,13 @@ def test_expected_version_is_rechecked_after_a_lost_race(parts: Any) -> None:
     assert err.value.extra["current"] == 1
 
 
-def test_endless_contention_gives_up_with_409(parts: Any) -> None:
+def test_endless_contention_gives_up_as_retryable_503(parts: Any) -> None:
+    # Given a twin that changes under every attempt
     service, twins, _, _ = parts
     twins.race.extend({"desired_version": n} for n in range(1, 10))
-    with pytest.raises(Conflict):
+    # Then the update gives up after its attempts as Unavailable (503): over MQTT the bridge
+    # must redeliver such a report rather than drop it as refused
+    with pytest.raises(Unavailable):
         service.patch_desired(T, D, PatchDesired(desired={"a": 1}))
     assert twins.writes == 4
 
