@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench token deps mosquitto clean
+.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: deps
 TENANT ?= demo
 token: $(STAMP)
 	@$(BIN)/python -m infra.local.token $(TENANT)
+
+## backdate: expire a command or job of the running stack now, e.g. `make backdate ARGS="job demo JOB_ID --tick"`
+backdate: $(STAMP)
+	@$(BIN)/python -m infra.local.backdate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

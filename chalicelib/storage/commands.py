@@ -270,6 +270,24 @@ class CommandRepository:
                      & (CommandModel.expires_at > now))
         return self._update(candidate.ref, actions, condition)
 
+    def backdate_expiry(self, ref: CommandRef, expires_at: datetime) -> Command:
+        """Move a queued command's expiry (developer tool): its expiry-index entry and purge time follow.
+
+        Raises NotFound (no such command) or Conflict (no longer queued); nothing changes then.
+        """
+        # expires_at is the expiry index's range key; the shard puts the command in that index.
+        actions: list[Action] = [CommandModel.expires_at.set(expires_at),
+                                 CommandModel.expiry_shard.set(shard_of(ref.command_id, self._shards)),
+                                 CommandModel.purge_at.set(expires_at + self._retention)]
+        done = self._update(ref, actions, CommandModel.status == CommandStatus.QUEUED.value)
+        if done is not None:
+            return done
+        current = self.get(ref)
+        if current is None:
+            raise NotFound(f"command {ref.command_id} not found", field="command_id")
+        raise Conflict(f"command {ref.command_id} is {current.status.value}; only a queued command can be back-dated",
+                       field="command_id", status=current.status.value)
+
     @staticmethod
     def _update(ref: CommandRef, actions: list[Action], condition: Condition) -> Command | None:
         model = CommandModel(device_key(ref.tenant_id, ref.device_id), ref.command_id)

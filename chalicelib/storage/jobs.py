@@ -249,6 +249,27 @@ class JobRepository:
             raise
         return True
 
+    def backdate_expiry(self, tenant_id: str, job_id: str, expires_at: datetime) -> JobState:
+        """Move an IN_PROGRESS job's expiry and its due-index entry together (developer tool).
+
+        Raises NotFound, or Conflict when the job is final or a sweep is running; nothing changes then.
+        """
+        model = JobModel(tenant_id, job_id)
+        try:
+            # The sweep finds expired jobs by due_at alone: both must move in the same write.
+            model.update(actions=[JobModel.expires_at.set(expires_at), JobModel.due_at.set(expires_at)],
+                         condition=(JobModel.status == JobStatus.IN_PROGRESS.value)
+                         & JobModel.sweep.does_not_exist() & JobModel.due_shard.exists())
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+            current = self.get(tenant_id, job_id)
+            busy = f" and a {current.sweep.value} sweep is running" if current.sweep else ""
+            raise Conflict(f"job {job_id} is {current.job.status.value}{busy}; only an IN_PROGRESS job with "
+                           "no sweep running can be back-dated", field="job_id",
+                           status=current.job.status.value) from exc
+        return to_state(model)
+
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant_id, job_id) of jobs in one shard due at or before `now`, oldest first."""
         return [(m.tenant_id, m.job_id) for m in JobModel.due.query(shard, JobModel.due_at <= now, limit=limit)]
