@@ -19,9 +19,10 @@ from chalicelib.api import (
 )
 from chalicelib.schedules import commands as command_schedules
 from chalicelib.schedules import jobs as job_schedules
+from chalicelib.schedules import sites as site_schedules
 
 app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, sites, jobs, device_jobs, job_schedules):
+                  command_schedules, twin, sites, site_schedules, jobs, device_jobs, job_schedules):
     app.register_blueprint(blueprint.bp)

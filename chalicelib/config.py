@@ -78,10 +78,20 @@ class Settings(BaseSettings):
     job_pending_limit: int = Field(default=100, ge=1, le=1000)
     # How long a create holding a client_token is trusted to be alive: above the API timeout.
     job_create_lease_s: float = Field(default=120.0, ge=1)
+    # Up to this many target devices, each `jobs/notify` carries the device's full pending
+    # list (one Query per device); above it, only the new job, so big fan-outs stay cheap.
+    job_notify_full_list_max: int = Field(default=100, ge=0, le=10_000)
 
     # Sites: parallel UpdateItems when a schedule change rewrites its devices' next wake
-    # (at most botocore's default pool of 10 connections, which the workers share).
-    site_fanout_workers: int = Field(default=8, ge=1, le=10)
+    # (they share the DynamoDB connection pool, ddb_max_pool_connections).
+    site_fanout_workers: int = Field(default=8, ge=1, le=32)
+    # A schedule change is sent in chunks of this many devices; the PATCH works for at most
+    # budget_s, the per-minute schedule takes over a fan-out whose runner has been silent
+    # for lease_s, and spends at most sweep_budget_s a run.
+    site_fanout_chunk: int = Field(default=500, ge=1, le=5000)
+    site_fanout_budget_s: float = Field(default=20.0, ge=0)
+    site_fanout_lease_s: float = Field(default=120.0, ge=1)
+    site_fanout_sweep_budget_s: float = Field(default=40.0, ge=1)
 
     # Sharding of the sparse "due" indexes the schedules query.
     schedule_shards: int = Field(default=4, ge=1, le=64)

@@ -18,6 +18,7 @@ from chalicelib.services.job_executions import ExecutionService
 from chalicelib.services.job_sweeps import JobSweeper
 from chalicelib.services.jobs import JobLimits, JobService
 from chalicelib.services.operator_auth import OperatorAuthenticator
+from chalicelib.services.site_fanout import FanoutPolicy
 from chalicelib.services.site_mapping import MappingService
 from chalicelib.services.sites import SiteService
 from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
@@ -82,7 +83,12 @@ def operator_authenticator() -> OperatorAuthenticator:
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
-                         publisher=publisher())
+                         publisher=publisher(), wake_lookup=_site_schedule)
+
+
+def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
+    site = site_repository().find(tenant_id, site_id)
+    return (site.wake_schedule_cron, site.timezone) if site else None
 
 
 @lru_cache(maxsize=1)
@@ -169,7 +175,10 @@ def welcome_sender() -> WelcomeSender:
 
 @lru_cache(maxsize=1)
 def site_service() -> SiteService:
-    return SiteService(site_repository(), site_device_repository(), welcome_sender())
+    s = settings()
+    policy = FanoutPolicy(s.schedule_shards, s.site_fanout_chunk, timedelta(seconds=s.site_fanout_lease_s))
+    return SiteService(site_repository(), site_device_repository(), welcome_sender(), policy=policy,
+                       budget_s=s.site_fanout_budget_s)
 
 
 @lru_cache(maxsize=1)
@@ -200,7 +209,9 @@ def job_service() -> JobService:
     s = settings()
     limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
-                       cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s)
+                       cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s,
+                       fanout_workers=s.job_fanout_workers, pending_limit=s.job_pending_limit,
+                       notify_full_list_max=s.job_notify_full_list_max)
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
                       TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
                       limits)

@@ -65,6 +65,8 @@ class Site(Record):
     company: str | None = None
     device_count: int = 0
     schedule_version: int = 1
+    # True while a schedule change is still being sent to the site's devices.
+    schedule_fanout_pending: bool = False
     created_at: datetime
     updated_at: datetime
 
@@ -76,6 +78,8 @@ class SiteChange(Record):
     schedule_changed: bool
     devices_notified: int = 0
     devices_updated: int = 0
+    # False when the request ran out of time: the per-minute schedule sends the rest.
+    fanout_complete: bool = True
 
 
 class Mapping(Record):

@@ -12,12 +12,15 @@ from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus
 from chalicelib.schemas.topics import device_topic
+from chalicelib.schemas.wake import next_wake
 from chalicelib.services import tokens
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 
 Clock = Callable[[], datetime]
+# (tenant_id, site_id) -> the site's (cron, timezone), or None when the site is gone.
+WakeLookup = Callable[[str, str], "tuple[str, str] | None"]
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,14 @@ class DeviceService:
     """The registry's use cases; every call is scoped by the caller's tenant."""
 
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
-                 seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None) -> None:
+                 seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
+                 wake_lookup: WakeLookup | None = None) -> None:
         self._devices = devices
         self._groups = groups
         self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
         self._clock = clock
+        self._wake_lookup = wake_lookup
 
     def create(self, tenant_id: str, request: CreateDevice) -> CreatedDevice:
         """Register a device (id given or generated) with its first token."""
@@ -55,7 +60,7 @@ class DeviceService:
 
     def get(self, tenant_id: str, device_id: str) -> Device:
         """One device of the tenant (404 for a foreign or missing id)."""
-        return self._devices.get(tenant_id, device_id)
+        return self._current_wake(tenant_id, [self._devices.get(tenant_id, device_id)])[0]
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None, group_id: str | None = None,
                   site_id: str | None = None, status: DeviceStatus | None = None) -> Page[Device]:
@@ -63,14 +68,16 @@ class DeviceService:
         if group_id is not None and (site_id or status):
             raise InvalidInput("group_id cannot be combined with site_id or status", field="group_id")
         if site_id is not None:
-            return self._devices.list_by_site(tenant_id, site_id, status, limit, next_token)
-        if status is not None:
-            return self._devices.list_by_status(tenant_id, status, limit, next_token)
-        if group_id is None:
-            return self._devices.list_page(tenant_id, limit, next_token)
-        self._groups.get(tenant_id, group_id)
-        ids = self._groups.members(tenant_id, group_id, limit, next_token)
-        return Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)
+            page = self._devices.list_by_site(tenant_id, site_id, status, limit, next_token)
+        elif status is not None:
+            page = self._devices.list_by_status(tenant_id, status, limit, next_token)
+        elif group_id is None:
+            page = self._devices.list_page(tenant_id, limit, next_token)
+        else:
+            self._groups.get(tenant_id, group_id)
+            ids = self._groups.members(tenant_id, group_id, limit, next_token)
+            page = Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)
+        return Page(self._current_wake(tenant_id, page.items), page.next_token)
 
     def delete(self, tenant_id: str, device_id: str) -> None:
         """Remove the device; its token stops working in the same write."""
@@ -124,6 +131,26 @@ class DeviceService:
         if device.last_seen_at is None or now - device.last_seen_at >= self._resolution:
             self._devices.touch(tenant_id, device_id, now, self._resolution)
         return device
+
+    def _current_wake(self, tenant_id: str, devices: list[Device]) -> list[Device]:
+        """Move a next_wake_at that has passed to the site schedule's next occurrence.
+
+        The stored value is the one computed at the last mapping or schedule change; a
+        device that woke since then wakes next at the schedule's next time. Only stale
+        values cost a read: one GetItem per distinct site of the page.
+        """
+        now = self._clock()
+        stale = {d.site_id for d in devices if d.site_id and d.next_wake_at is not None and d.next_wake_at <= now}
+        if not stale or self._wake_lookup is None:
+            return devices
+        wakes = {}
+        for site_id in stale:
+            schedule = self._wake_lookup(tenant_id, site_id)
+            if schedule is not None:
+                wakes[site_id] = next_wake(schedule[0], schedule[1], now)
+        return [d.model_copy(update={"next_wake_at": wakes[d.site_id]})
+                if d.site_id in wakes and d.next_wake_at is not None and d.next_wake_at <= now else d
+                for d in devices]
 
     def heartbeat(self, principal: DevicePrincipal) -> dict[str, object]:
         """What the heartbeat route answers; presence was recorded by authenticate()."""

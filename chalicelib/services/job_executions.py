@@ -22,7 +22,7 @@ from chalicelib.schemas.jobs import (
 )
 from chalicelib.services.devices import Clock
 from chalicelib.storage.base import utcnow
-from chalicelib.storage.job_executions import ExecutionRepository, WriteOutcome
+from chalicelib.storage.job_executions import ExecutionRepository, PendingEntry, WriteOutcome
 from chalicelib.storage.jobs import JobRepository, JobState
 
 MAX_ATTEMPTS = 8
@@ -42,18 +42,7 @@ class ExecutionService:
     def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
         """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents."""
         entries = self._executions.pending(tenant_id, device_id, self._pending_limit)
-        jobs = self._jobs.batch_get(tenant_id, [e.job_id for e in entries])
-        now = self._clock()
-        pending = []
-        for entry in entries:
-            state = jobs.get(entry.job_id)
-            # No job item: a create that never finished. Refused: canceled or expired, being swept.
-            if state is None or refusal(state.job.status, state.sweep, state.job.expires_at, entry.status, now):
-                continue
-            pending.append(PendingJob(job_id=entry.job_id, document=document(state.job), status=entry.status,
-                                      execution_number=entry.execution_number,
-                                      version_number=entry.version_number, queued_at=entry.queued_at))
-        return pending
+        return pending_jobs(entries, self._jobs.batch_get(tenant_id, [e.job_id for e in entries]), self._clock())
 
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
         """The device's execution of a job, with the job document."""
@@ -110,6 +99,20 @@ class ExecutionService:
         reason = refusal(state.job.status, state.sweep, state.job.expires_at, execution.status, now)
         if reason:
             raise Conflict(reason, field="job_id", execution=current)
+
+
+def pending_jobs(entries: list[PendingEntry], jobs: dict[str, JobState], now: datetime) -> list[PendingJob]:
+    """The entries a device may still act on, with their documents, in the order given."""
+    pending = []
+    for entry in entries:
+        state = jobs.get(entry.job_id)
+        # No job item: a create that never finished. Refused: canceled or expired, being swept.
+        if state is None or refusal(state.job.status, state.sweep, state.job.expires_at, entry.status, now):
+            continue
+        pending.append(PendingJob(job_id=entry.job_id, document=document(state.job), status=entry.status,
+                                  execution_number=entry.execution_number,
+                                  version_number=entry.version_number, queued_at=entry.queued_at))
+    return pending
 
 
 def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> Execution:

@@ -4,15 +4,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import islice
 
 from ulid import ULID
 
 from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
-from chalicelib.messaging.base import Message, Publisher
+from chalicelib.messaging.base import Publisher
 from chalicelib.schemas.devices import DeviceStatus
 from chalicelib.schemas.jobs import (
     CreateJob,
@@ -20,13 +18,11 @@ from chalicelib.schemas.jobs import (
     ExecutionStatus,
     Job,
     JobStatus,
-    PendingJob,
     SweepKind,
     TargetType,
-    document,
 )
-from chalicelib.schemas.topics import device_topic
 from chalicelib.services.devices import Clock
+from chalicelib.services.job_notify import JobNotifier, NotifyLimits
 from chalicelib.services.job_sweeps import JobSweeper
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.devices import DeviceRepository
@@ -38,7 +34,6 @@ from chalicelib.storage.jobs import JobRepository, shard_of
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHUNK = 1000
 IDEMPOTENCY_SCOPE = "jobs"
 
 
@@ -52,6 +47,10 @@ class JobLimits:
     shards: int
     cancel_budget_s: float
     create_lease_s: float = 120.0
+    fanout_workers: int = 4
+    pending_limit: int = 100
+    # Above this many targets, `jobs/notify` carries only the new job (no per-device reads).
+    notify_full_list_max: int = 100
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,12 @@ class JobService:
         self._groups = groups
         self._targets = targets
         self._idempotency = idempotency
-        self._publisher = publisher
         self._sweeper = sweeper
         self._limits = limits
         self._clock = clock
+        self._notifier = JobNotifier(jobs, executions, publisher,
+                                     NotifyLimits(limits.notify_full_list_max, limits.pending_limit,
+                                                  limits.fanout_workers), clock)
 
     def create(self, tenant_id: str, request: CreateJob, created_by: str | None = None) -> Created:
         """Snapshot the targets, queue one execution each, then store the job and notify the devices.
@@ -126,7 +127,7 @@ class JobService:
             self._idempotency.complete(IDEMPOTENCY_SCOPE, tenant_id, token)
         if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
-        notified = self._notify(job, device_ids)
+        notified = self._notifier.notify(job, device_ids)
         log.info("job %s/%s: snapshot %.2fs, %d executions in %d batch requests %.2fs, %d notified %.2fs",
                  tenant_id, job_id, snapshot_s, len(device_ids), stats.requests, fanout_s, notified,
                  time.monotonic() - started - snapshot_s - fanout_s)
@@ -197,14 +198,3 @@ class JobService:
         if not ids:
             raise InvalidInput("the tenant has no enabled devices", field="target_all")
         return "all", None, ids
-
-    def _notify(self, job: Job, device_ids: list[str]) -> int:
-        """Tell each target about its new pending job; devices fetch the full list over HTTP."""
-        entry = PendingJob(job_id=job.job_id, document=document(job), status=ExecutionStatus.QUEUED,
-                           execution_number=1, version_number=1, queued_at=job.created_at).model_dump(mode="json")
-        sent = 0
-        it: Iterator[str] = iter(device_ids)
-        while chunk := list(islice(it, NOTIFY_CHUNK)):
-            messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), {"jobs": [entry]}) for d in chunk]
-            sent += sum(self._publisher.publish_many(messages))
-        return sent

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from ulid import ULID
 
-from chalicelib.schemas.devices import DeviceStatus
-from chalicelib.schemas.sites import CreateSite, Site, SiteChange, UpdateSite, welcome_params
-from chalicelib.schemas.wake import next_wake
+from chalicelib.errors import Unavailable
+from chalicelib.schemas.sites import CreateSite, Site, SiteChange, UpdateSite
 from chalicelib.services.devices import Clock
+from chalicelib.services.site_fanout import FanoutPolicy, FanoutProgress, SiteFanout
 from chalicelib.services.welcome import WelcomeSender
 from chalicelib.storage.base import Page, utcnow
 from chalicelib.storage.site_devices import SiteDeviceRepository
-from chalicelib.storage.sites import SiteRepository
+from chalicelib.storage.sites import Fanout, SiteRepository, fanout_shard
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +25,19 @@ class SiteService:
     """Site use cases, scoped by tenant."""
 
     def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, policy: FanoutPolicy | None = None, budget_s: float = 20.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sites = sites
-        self._site_devices = site_devices
-        self._sender = sender
         self._clock = clock
+        self._policy = policy or FanoutPolicy()
+        self._budget_s = budget_s
+        self._monotonic = monotonic
+        self._fanout = SiteFanout(sites, site_devices, sender, self._policy, clock, monotonic)
+
+    @property
+    def fanout(self) -> SiteFanout:
+        """The fan-out runner (the per-minute schedule resumes through it)."""
+        return self._fanout
 
     def create(self, tenant_id: str, request: CreateSite) -> Site:
         """Create a site (id given or generated)."""
@@ -59,32 +69,28 @@ class SiteService:
         self._sites.delete(tenant_id, site_id)
 
     def update(self, tenant_id: str, site_id: str, request: UpdateSite, actor: str) -> SiteChange:
-        """Change a site; a new cron or timezone is sent to every device mapped to it."""
+        """Change a site; a new cron or timezone is sent to every device mapped to it.
+
+        The sending starts in this request and goes on, within its time budget, until
+        every device has it; what is left is finished by the per-minute schedule.
+        Mappings racing the change cannot slip through with the old schedule: they are
+        conditioned on the schedule_version this change bumps.
+        """
         current = self._sites.get(tenant_id, site_id)
         changes = request.changes()
         new_schedule = any(f in changes and changes[f] != getattr(current, f) for f in SCHEDULE_FIELDS)
-        site = self._sites.update(current, changes, self._clock(), new_schedule)
+        site = self._sites.update(current, changes, self._clock(), new_schedule,
+                                  fanout_shard(tenant_id, site_id, self._policy.shards), self._policy.lease)
         if not new_schedule:
             return SiteChange(site=site, schedule_changed=False)
-        return self._fan_out(site, actor)
-
-    def _fan_out(self, site: Site, actor: str) -> SiteChange:
-        """Store the new next wake on every mapped device and queue it to the enabled ones.
-
-        Devices come from the by-site index. A mapping racing this change cannot slip
-        through with the old schedule: it is conditioned on the schedule_version this
-        change bumped, so it retries and welcomes the device with the new one. What remains
-        is the index's propagation lag: a mapping committed a moment before this change may
-        not be listed yet (its welcome then carries the previous schedule).
-        """
-        wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
-        members = list(self._site_devices.members(site.tenant_id, site.site_id))
-        updated = self._site_devices.set_site_wake(site.tenant_id, site.site_id,
-                                                   [m.device_id for m in members], wake)
-        params = welcome_params(site, wake)
-        # Disabled devices refuse commands; they get the current schedule when enabled again.
-        targets = [(m.device_id, params) for m in members if m.status is DeviceStatus.ACTIVE]
-        sent = self._sender.send_many(site.tenant_id, targets, actor) if targets else []
-        log.info("site %s/%s schedule v%d: %d devices updated, %d commands queued",
-                 site.tenant_id, site.site_id, site.schedule_version, updated, len(sent))
-        return SiteChange(site=site, schedule_changed=True, devices_notified=len(targets), devices_updated=updated)
+        deadline = self._monotonic() + self._budget_s
+        try:
+            progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, ""), actor, deadline)
+        except Unavailable as exc:
+            # The change itself is stored; the schedule sends the rest once this run's lease ends.
+            log.warning("site %s/%s schedule v%d: sending interrupted (%s); the schedule resumes it",
+                        tenant_id, site_id, site.schedule_version, exc.message)
+            progress = FanoutProgress()
+        site = self._sites.get(tenant_id, site_id)
+        return SiteChange(site=site, schedule_changed=True, devices_notified=progress.devices_notified,
+                          devices_updated=progress.devices_updated, fanout_complete=progress.complete)

@@ -13,7 +13,14 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import NotFound
 from chalicelib.schemas.devices import Device, DeviceStatus
-from chalicelib.storage.base import connection, failed_conditions, is_condition_failure
+from chalicelib.storage.base import (
+    connection,
+    cursor_keys,
+    decode_cursor,
+    encode_cursor,
+    failed_conditions,
+    is_condition_failure,
+)
 from chalicelib.storage.device_index import site_index_key, site_index_sort, status_index_key
 from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.sites import SiteModel
@@ -114,8 +121,21 @@ class SiteDeviceRepository:
     def members(self, tenant_id: str, site_id: str) -> Iterator[SiteMember]:
         """Every device mapped to the site, from the keys-only by-site index."""
         for m in DeviceModel.by_site.query(site_index_key(tenant_id, site_id), page_size=1000):
-            status, _, _ = (m.site_sort or "").partition("#")
-            yield SiteMember(m.device_id, DeviceStatus(status))
+            yield _member(m)
+
+    def members_page(self, tenant_id: str, site_id: str, cursor: str,
+                     limit: int) -> tuple[list[SiteMember], str | None]:
+        """Up to `limit` devices of the site after `cursor` ("" = from the first), and the cursor after them.
+
+        The cursor is None when the site has no more devices: that is how a resumable
+        fan-out knows it is done.
+        """
+        key = site_index_key(tenant_id, site_id)
+        start = decode_cursor(cursor or None, partition=("site_key", key),
+                              keys=cursor_keys(DeviceModel, DeviceModel.by_site))
+        result = DeviceModel.by_site.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
+        members = [_member(m) for m in result]
+        return members, encode_cursor(result.last_evaluated_key)
 
     def set_site_wake(self, tenant_id: str, site_id: str, device_ids: list[str], next_wake_at: datetime) -> int:
         """Store the same next wake time on many devices of a site; returns how many changed.
@@ -140,6 +160,11 @@ class SiteDeviceRepository:
             return 0
         with ThreadPoolExecutor(max_workers=min(self._workers, len(device_ids))) as pool:
             return sum(pool.map(one, device_ids))
+
+
+def _member(m: DeviceModel) -> SiteMember:
+    status, _, _ = (m.site_sort or "").partition("#")
+    return SiteMember(m.device_id, DeviceStatus(status))
 
 
 def _is_at(p: Placement) -> Any:

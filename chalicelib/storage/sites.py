@@ -1,16 +1,34 @@
 """The sites table: one item per site, with the count of devices mapped to it."""
 from __future__ import annotations
 
-from datetime import datetime
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.sites import Site
 from chalicelib.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure
+
+
+class SiteFanoutIndex(GlobalSecondaryIndex["SiteModel"]):
+    """Sites whose schedule change has not reached every device yet, by when to resume it.
+
+    Sparse (only such sites carry `fanout_shard`) and keys-only: the schedule reads what
+    is due, never the table.
+    """
+
+    class Meta:
+        index_name = "fanout_due"
+        projection = KeysOnlyProjection()
+
+    fanout_shard = NumberAttribute(hash_key=True)
+    fanout_due_at = UTCDateTimeAttribute(range_key=True)
 
 
 class SiteModel(Model):
@@ -38,6 +56,14 @@ class SiteModel(Model):
     schedule_version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # An unfinished fan-out of schedule `fanout_version`: the by-site index cursor after
+    # the last chunk done ("" = none yet), and when the schedule may take it over (a
+    # lease: the request that started it keeps pushing it forward while it works).
+    fanout_version = NumberAttribute(null=True)
+    fanout_cursor = UnicodeAttribute(null=True)
+    fanout_shard = NumberAttribute(null=True)
+    fanout_due_at = UTCDateTimeAttribute(null=True)
+    fanout_due = SiteFanoutIndex()
 
     def to_record(self) -> Site:
         return Site(
@@ -50,9 +76,25 @@ class SiteModel(Model):
             company=self.company,
             device_count=int(self.device_count or 0),
             schedule_version=int(self.schedule_version or 1),
+            schedule_fanout_pending=self.fanout_version is not None,
             created_at=self.created_at,
             updated_at=self.updated_at,
         )
+
+
+@dataclass(frozen=True)
+class Fanout:
+    """Where an unfinished schedule fan-out stands."""
+
+    tenant_id: str
+    site_id: str
+    version: int
+    cursor: str
+
+
+def fanout_shard(tenant_id: str, site_id: str, shards: int) -> int:
+    """Which shard of the fan-out index a site lives in (stable across processes)."""
+    return zlib.crc32(f"{tenant_id}#{site_id}".encode()) % shards
 
 
 _UPDATABLE = {
@@ -88,17 +130,27 @@ class SiteRepository:
         except DoesNotExist as exc:
             raise NotFound(f"site {site_id} not found", field="site_id") from exc
 
+    def find(self, tenant_id: str, site_id: str) -> Site | None:
+        """One site of the tenant, or None (eventually consistent: for views, not decisions)."""
+        try:
+            return SiteModel.get(tenant_id, site_id).to_record()
+        except DoesNotExist:
+            return None
+
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
         """A page of the tenant's sites in id order."""
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(SiteModel))
         result = SiteModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
 
-    def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool) -> Site:
+    def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool,
+               fanout_shard: int = 0, lease: timedelta = timedelta(0)) -> Site:
         """Apply field changes; a new schedule bumps schedule_version, checked against `current`.
 
         The version check makes two concurrent schedule changes one winner and one 409,
-        so the devices are never told the loser's schedule after the winner's.
+        so the devices are never told the loser's schedule after the winner's. A new
+        schedule also opens its fan-out (from the first device, leased to the caller), in
+        the same write: a crash after it leaves the fan-out for the schedule to finish.
         """
         actions: list[Any] = [SiteModel.updated_at.set(now)]
         for field, value in changes.items():
@@ -106,7 +158,9 @@ class SiteRepository:
             actions.append(attr.remove() if value is None else attr.set(value))
         condition = SiteModel.site_id.exists()
         if new_schedule:
-            actions.append(SiteModel.schedule_version.add(1))
+            actions += [SiteModel.schedule_version.add(1),
+                        SiteModel.fanout_version.set(current.schedule_version + 1), SiteModel.fanout_cursor.set(""),
+                        SiteModel.fanout_shard.set(fanout_shard), SiteModel.fanout_due_at.set(now + lease)]
             condition &= SiteModel.schedule_version == current.schedule_version
         model = SiteModel(current.tenant_id, current.site_id)
         try:
@@ -130,3 +184,49 @@ class SiteRepository:
             site = self.get(tenant_id, site_id)
             raise Conflict(f"site {site_id} still has {site.device_count} mapped devices; unmap them first",
                            field="site_id", device_count=site.device_count) from exc
+
+    def fanout(self, tenant_id: str, site_id: str) -> Fanout | None:
+        """The site's unfinished fan-out, if any (strongly consistent)."""
+        try:
+            m = SiteModel.get(tenant_id, site_id, consistent_read=True,
+                              attributes_to_get=["fanout_version", "fanout_cursor"])
+        except DoesNotExist:
+            return None
+        if m.fanout_version is None:
+            return None
+        return Fanout(tenant_id, site_id, int(m.fanout_version), m.fanout_cursor or "")
+
+    def advance_fanout(self, fanout: Fanout, cursor: str | None, now: datetime, lease: timedelta) -> bool:
+        """Record a finished chunk (cursor None: the fan-out is done) and renew the lease.
+
+        Conditioned on the fan-out being where the caller left it: False when a newer
+        schedule replaced it or another runner moved it, and the caller must stop.
+        """
+        if cursor is None:
+            actions: list[Any] = [SiteModel.fanout_version.remove(), SiteModel.fanout_cursor.remove(),
+                                  SiteModel.fanout_shard.remove(), SiteModel.fanout_due_at.remove()]
+        else:
+            actions = [SiteModel.fanout_cursor.set(cursor), SiteModel.fanout_due_at.set(now + lease)]
+        return self._fanout_update(fanout, actions)
+
+    def claim_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
+        """Take over a fan-out whose lease ran out (its runner died or timed out)."""
+        return self._fanout_update(fanout, [SiteModel.fanout_due_at.set(now + lease)],
+                                   SiteModel.fanout_due_at <= now)
+
+    def due_fanouts(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(tenant_id, site_id) of fan-outs in one shard whose lease ran out, oldest first."""
+        return [(m.tenant_id, m.site_id)
+                for m in SiteModel.fanout_due.query(shard, SiteModel.fanout_due_at <= now, limit=limit)]
+
+    def _fanout_update(self, fanout: Fanout, actions: list[Any], extra: Any = None) -> bool:
+        condition = (SiteModel.fanout_version == fanout.version) & (SiteModel.fanout_cursor == fanout.cursor)
+        if extra is not None:
+            condition &= extra
+        try:
+            SiteModel(fanout.tenant_id, fanout.site_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True

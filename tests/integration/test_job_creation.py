@@ -5,10 +5,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.schemas.jobs import CreateJob
+from chalicelib.messaging.base import RecordingPublisher
+from chalicelib.schemas.jobs import CreateJob, Job, JobStatus
+from chalicelib.services.job_notify import JobNotifier, NotifyLimits
+from chalicelib.services.jobs import JobLimits, JobService
 from chalicelib.storage.idempotency import fingerprint
+from chalicelib.storage.job_targets import TargetReader
 from tests.conftest import Stack
-from tests.integration.jobs_support import create_job, disable, fleet
+from tests.integration.jobs_support import create_job, disable, fleet, update
 from tests.support import Api
 
 
@@ -124,11 +128,77 @@ def test_each_target_is_notified_on_its_own_topic(api: Api, stack: Stack) -> Non
             topic, payload, retained = peer.expect()
             assert topic.endswith(f"/device/{d}/jobs/notify") and not retained
             [entry] = payload["jobs"]
+            assert payload["complete"] is True
             assert entry["job_id"] == job["job_id"] and entry["status"] == "QUEUED"
             assert entry["document"] == {"type": "update_config", "params": {"a": 1}}
     finally:
         for peer in peers.values():
             peer.close()
+
+
+def test_a_device_with_a_pending_job_is_notified_of_its_whole_pending_list(api: Api, stack: Stack) -> None:
+    # Given a device that has already claimed one job
+    device_id, token = api.create_device("p")
+    first = create_job(api, document_type="ping", target_device_id=device_id)
+    assert update(api, token, first["job_id"], "IN_PROGRESS").status == 200
+    peer = stack.device_peer(device_id, token)
+    try:
+        peer.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/jobs/notify")
+        # When a second job targets it
+        second = create_job(api, document_type="reboot", target_device_id=device_id)
+        # Then the notify carries both jobs, oldest first, as the pending route lists them
+        _, payload, _ = peer.expect()
+        assert payload["complete"] is True
+        assert [(e["job_id"], e["status"]) for e in payload["jobs"]] == [
+            (first["job_id"], "IN_PROGRESS"), (second["job_id"], "QUEUED")]
+        assert payload["jobs"] == api.device_call("GET", "/device/v1/jobs/pending", token).body["jobs"]
+    finally:
+        peer.close()
+
+
+def _service(publisher: RecordingPublisher, full_list_max: int) -> JobService:
+    """The wired job service, publishing into `publisher` and sending full lists up to `full_list_max` targets."""
+    s = wiring.settings()
+    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
+                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
+                       cancel_budget_s=s.job_cancel_budget_s, notify_full_list_max=full_list_max)
+    return JobService(wiring.job_repository(), wiring.execution_repository(), wiring.device_repository(),
+                      wiring.group_repository(), TargetReader(), wiring.idempotency_store(), publisher,
+                      wiring.job_sweeper(), limits)
+
+
+def test_a_group_job_above_the_full_list_threshold_notifies_only_the_new_job(api: Api) -> None:
+    # Given two group members that each have a pending job, and a threshold of one target
+    tokens = fleet(api, "big", 2, group_id="bigg")
+    create_job(api, target_group_id="bigg")
+    publisher = RecordingPublisher()
+    service = _service(publisher, full_list_max=1)
+    # When a second job targets the group
+    job = service.create(api.tenant_id, CreateJob(document_type="update_config", target_group_id="bigg")).job
+    # Then each member is told about the new job only, marked as not its complete list
+    assert sorted(m.topic for m in publisher.sent) == sorted(
+        f"tenant/{api.tenant_id}/device/{d}/jobs/notify" for d in tokens)
+    for message in publisher.sent:
+        assert message.payload is not None and message.payload["complete"] is False
+        assert [e["job_id"] for e in message.payload["jobs"]] == [job.job_id]
+
+
+def test_the_new_job_is_notified_even_before_the_pending_index_shows_it(api: Api) -> None:
+    # Given a device with one pending job, and a newer job whose execution the index does not show yet
+    device_id, _ = api.create_device("lag")
+    first = create_job(api, target_device_id=device_id)
+    now = datetime.now(timezone.utc)
+    newer = Job(tenant_id=api.tenant_id, job_id="zz" + first["job_id"][2:],  # sorts after every ULID
+                document_type="late", target_type="device", target_id=device_id, status=JobStatus.IN_PROGRESS,
+                execution_count=1, counts={}, created_at=now, expires_at=now + timedelta(hours=1))
+    publisher = RecordingPublisher()
+    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher, NotifyLimits())
+    # When the devices are notified of it
+    assert notifier.notify(newer, [device_id]) == 1
+    # Then the new job is merged in after the older one
+    [message] = publisher.sent
+    assert message.payload is not None and message.payload["complete"] is True
+    assert [e["job_id"] for e in message.payload["jobs"]] == [first["job_id"], newer.job_id]
 
 
 def test_listing_is_newest_first_filters_by_status_and_paginates(api: Api) -> None:

@@ -2,92 +2,35 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from chalicelib import wiring
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.schemas.devices import CreateDevice, DeviceStatus
-from chalicelib.schemas.sites import CreateSite, UpdateSite
-from chalicelib.services.site_mapping import MappingService
-from chalicelib.services.sites import SiteService
+from chalicelib.schemas.devices import DeviceStatus
+from chalicelib.schemas.sites import UpdateSite
+from chalicelib.services.devices import DeviceService
 from chalicelib.storage.site_devices import MoveResult, Placement
 from tests.conftest import Stack
-from tests.support import Clock
-
-# Saturday before Berlin's clocks go forward (Sunday 30 March 2025, 02:00 -> 03:00).
-BEFORE_MARCH_CHANGE = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
-SUNDAY_0600_CEST = datetime(2025, 3, 30, 4, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeWelcomeSender:
-    """Records what would be queued; can be told to fail."""
-
-    sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    batches: list[int] = field(default_factory=list)
-    fail: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def send(self, tenant_id: str, device_id: str, params: dict[str, Any], created_by: str) -> str | None:
-        if self.fail:
-            raise RuntimeError("command table unavailable")
-        with self.lock:
-            self.sent.append((tenant_id, device_id, params))
-            return f"cmd-{len(self.sent)}"
-
-    def send_many(self, tenant_id: str, items: list[tuple[str, dict[str, Any]]], created_by: str) -> list[str]:
-        with self.lock:
-            self.batches.append(len(items))
-            self.sent += [(tenant_id, d, p) for d, p in items]
-            return [f"cmd-{i}" for i in range(len(items))]
-
-    def to(self, device_id: str) -> list[dict[str, Any]]:
-        return [p for _, d, p in self.sent if d == device_id]
-
-
-@dataclass
-class World:
-    tenant: str
-    clock: Clock
-    sender: FakeWelcomeSender
-    sites: SiteService
-    mapping: MappingService
-
-    def device(self, device_id: str) -> str:
-        wiring.device_service().create(self.tenant, CreateDevice(device_id=device_id))
-        return device_id
-
-    def site(self, site_id: str, cron: str = "0 6 * * *", tz: str = "Europe/Berlin") -> str:
-        self.sites.create(self.tenant, CreateSite(site_id=site_id, name=site_id.title(),
-                                                  wake_schedule_cron=cron, timezone=tz))
-        return site_id
+from tests.integration.sites_support import SUNDAY_0600_CEST, World, make_world, site_schedule
 
 
 @pytest.fixture
 def world(stack: Stack) -> World:
-    clock = Clock(BEFORE_MARCH_CHANGE)
-    sender = FakeWelcomeSender()
-    sites = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, clock)
-    mapping = MappingService(wiring.site_repository(), wiring.site_device_repository(), wiring.device_service(),
-                             sender, clock)
-    return World(f"t-{uuid.uuid4().hex[:10]}", clock, sender, sites, mapping)
+    return make_world()
 
 
 def test_mapping_activates_the_device_and_sends_exactly_one_welcome(world: World) -> None:
     # Given an unmapped device and a site waking daily at 06:00 Berlin time
     device = world.device("cam-1")
     site = world.site("barn")
-    assert wiring.device_service().get(world.tenant, device).status is DeviceStatus.PENDING_MAPPING
+    assert world.registry.get(world.tenant, device).status is DeviceStatus.PENDING_MAPPING
     # When it is mapped on the Saturday before the March change
     result = world.mapping.map(world.tenant, device, site, "op")
     # Then it is active, its next wake is Sunday 06:00 CEST, and one welcome carries the same time
     assert result.changed and result.welcome_command_id == "cmd-1"
-    stored = wiring.device_service().get(world.tenant, device)
+    stored = world.registry.get(world.tenant, device)
     assert stored.status is DeviceStatus.ACTIVE and stored.site_id == "barn"
     assert stored.next_wake_at == SUNDAY_0600_CEST
     assert world.sender.to(device) == [{"cron": "0 6 * * *", "timezone": "Europe/Berlin",
@@ -146,7 +89,7 @@ def test_unmapping_returns_the_device_to_pending_mapping(world: World) -> None:
     world.mapping.map(world.tenant, device, site, "op")
     unmapped = world.mapping.unmap(world.tenant, device)
     assert unmapped.status is DeviceStatus.PENDING_MAPPING and unmapped.site_id is None
-    stored = wiring.device_service().get(world.tenant, device)
+    stored = world.registry.get(world.tenant, device)
     assert stored.status is DeviceStatus.PENDING_MAPPING and stored.next_wake_at is None
     assert world.sites.get(world.tenant, site).device_count == 0
     with pytest.raises(NotFound):
@@ -174,8 +117,8 @@ def test_schedule_change_fans_out_in_one_batch_and_updates_next_wake(world: Worl
     assert {d for _, d, _ in world.sender.sent} == set(devices[1:])
     assert {p["cron"] for _, _, p in world.sender.sent} == {"0 */4 * * *"}
     sixteen_cet = datetime(2025, 3, 29, 15, 0, tzinfo=UTC)
-    assert {wiring.device_service().get(world.tenant, d).next_wake_at for d in devices} == {sixteen_cet}
-    assert wiring.device_service().get(world.tenant, outsider).next_wake_at == SUNDAY_0600_CEST
+    assert {world.registry.get(world.tenant, d).next_wake_at for d in devices} == {sixteen_cet}
+    assert world.registry.get(world.tenant, outsider).next_wake_at == SUNDAY_0600_CEST
 
 
 def test_renaming_a_site_sends_no_schedule(world: World) -> None:
@@ -207,7 +150,7 @@ def test_a_failed_welcome_undoes_the_mapping_so_a_retry_welcomes(world: World) -
     world.sender.fail = True
     with pytest.raises(RuntimeError):
         world.mapping.map(world.tenant, device, site, "op")
-    assert wiring.device_service().get(world.tenant, device).status is DeviceStatus.PENDING_MAPPING
+    assert world.registry.get(world.tenant, device).status is DeviceStatus.PENDING_MAPPING
     assert world.sites.get(world.tenant, site).device_count == 0
     world.sender.fail = False
     assert world.mapping.map(world.tenant, device, site, "op").changed
@@ -249,3 +192,21 @@ def test_mapping_to_a_missing_site_or_device_is_not_found(world: World) -> None:
     with pytest.raises(NotFound) as missing_device:
         world.mapping.map(world.tenant, "ghost", site, "op")
     assert missing_device.value.field == "device_id"
+
+
+def test_a_next_wake_that_has_passed_reads_as_the_schedules_next_one(world: World) -> None:
+    # Given a device mapped on the Saturday: its next wake is stored as Sunday 06:00 CEST
+    device, site = world.device("cam-w"), world.site("barn")
+    world.mapping.map(world.tenant, device, site, "op")
+
+    # When the registry is read on Sunday at noon, after that wake
+    sunday_noon = datetime(2025, 3, 30, 10, 0, tzinfo=UTC)
+    later = DeviceService(wiring.device_repository(), wiring.group_repository(), clock=lambda: sunday_noon,
+                          wake_lookup=site_schedule)
+    # Then the device and the site listing show Monday 06:00 CEST, computed from the site's schedule
+    monday_0600_cest = datetime(2025, 3, 31, 4, 0, tzinfo=UTC)
+    assert later.get(world.tenant, device).next_wake_at == monday_0600_cest
+    listed = later.list_page(world.tenant, 10, None, site_id=site).items
+    assert [d.next_wake_at for d in listed] == [monday_0600_cest]
+    # While before that wake the stored value is shown as it is
+    assert world.registry.get(world.tenant, device).next_wake_at == SUNDAY_0600_CEST

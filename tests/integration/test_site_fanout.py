@@ -1,0 +1,87 @@
+"""A schedule change reaches every device of a site, even when its sending is cut short."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from chalicelib import wiring
+from chalicelib.schemas.sites import UpdateSite
+from chalicelib.services.site_fanout import FanoutPolicy
+from chalicelib.services.sites import SiteService
+from tests.conftest import Stack
+from tests.integration.sites_support import World, make_world
+
+LEASE = timedelta(seconds=120)
+
+
+def _site_of(world: World, n: int, site: str = "barn") -> list[str]:
+    world.site(site)
+    devices = [world.device(f"{site}-{i:02d}") for i in range(n)]
+    for d in devices:
+        world.mapping.map(world.tenant, d, site, "op")
+    world.sender.sent.clear()
+    world.sender.batches.clear()
+    return devices
+
+
+def _crons_sent(world: World) -> Counter[tuple[str, str]]:
+    return Counter((d, p["cron"]) for t, d, p in world.sender.sent if t == world.tenant)
+
+
+def _pending(world: World, site: str = "barn") -> bool:
+    return world.sites.get(world.tenant, site).schedule_fanout_pending
+
+
+def test_an_interrupted_schedule_change_is_finished_by_the_schedule(stack: Stack) -> None:
+    # Given 25 devices on a site, sent in chunks of 10, and a command table that fails the second chunk
+    world = make_world(FanoutPolicy(chunk=10, lease=LEASE))
+    devices = _site_of(world, 25)
+    world.sender.fail_batches = {2}
+    # When the cron changes, the sending fails part-way: the change is stored and says it is unfinished
+    change = world.sites.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 */4 * * *"), "op")
+    assert change.schedule_changed and not change.fanout_complete and change.site.schedule_version == 2
+    assert _pending(world) and len(_crons_sent(world)) == 10
+    # Then the schedule leaves it alone while the request's lease lasts
+    assert world.sites.fanout.run_due(world.clock.now, 30).resumed == 0
+    # And once the lease ran out it resumes after the last finished chunk
+    report = world.sites.fanout.run_due(world.clock.advance(seconds=121), 30)
+    assert report.resumed == 1 and report.completed == 1, report
+    # So every device got the new schedule exactly once, and the site is no longer pending
+    assert _crons_sent(world) == Counter((d, "0 */4 * * *") for d in devices)
+    assert not _pending(world)
+    assert world.sites.get(world.tenant, "barn").schedule_version == 2
+    wakes = {world.registry.get(world.tenant, d).next_wake_at for d in devices}
+    assert len(wakes) == 1
+
+
+def test_a_change_out_of_time_is_handed_to_the_next_tick_at_once(stack: Stack) -> None:
+    # Given 25 devices in chunks of 10 and a request with no time to spare
+    world = make_world(FanoutPolicy(chunk=10, lease=LEASE), budget_s=0)
+    devices = _site_of(world, 25)
+    # When the timezone changes
+    change = world.sites.update(world.tenant, "barn", UpdateSite(timezone="America/New_York"), "op")
+    # Then the answer says one chunk went out and the rest is pending
+    assert change.schedule_changed and not change.fanout_complete and change.devices_notified == 10
+    assert change.site.schedule_fanout_pending
+    # And the very next tick (no lease to wait out) sends the rest
+    report = world.sites.fanout.run_due(world.clock.now, 30)
+    assert report.completed == 1
+    assert _crons_sent(world) == Counter((d, "0 6 * * *") for d in devices)
+    assert {p["timezone"] for _, _, p in world.sender.sent} == {"America/New_York"}
+
+
+def test_a_newer_schedule_replaces_an_unfinished_fan_out(stack: Stack) -> None:
+    # Given a fan-out of cron A cut short after its first chunk
+    world = make_world(FanoutPolicy(chunk=10, lease=LEASE), budget_s=0)
+    devices = _site_of(world, 25)
+    world.sites.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")
+    # When cron B replaces it and is sent in full
+    full = SiteService(wiring.site_repository(), wiring.site_device_repository(), world.sender, world.clock,
+                       policy=FanoutPolicy(chunk=100, lease=LEASE))
+    change = full.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 7 * * *"), "op")
+    assert change.fanout_complete and not _pending(world)
+    # Then the schedule has nothing left of A to send, and every device has B last
+    assert world.sites.fanout.run_due(world.clock.advance(seconds=300), 30).resumed == 0
+    last = {d: p["cron"] for t, d, p in world.sender.sent if t == world.tenant}
+    assert last == dict.fromkeys(devices, "0 7 * * *")
+    assert sum(1 for (_, cron) in _crons_sent(world).elements() if cron == "0 5 * * *") == 10
