@@ -9,7 +9,7 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.commands import AckCommand, AckResult, Command, CommandEvent, CommandStatus, MqttAck
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.services.command_delivery import CommandPolicy, each, ref_of
-from chalicelib.storage.base import utcnow
+from chalicelib.storage.base import iso, utcnow
 from chalicelib.storage.commands import CommandRef, CommandRepository
 
 Clock = Callable[[], datetime]
@@ -38,8 +38,8 @@ class DeviceCommandService:
             raise NotFound(f"command {command_id} not found", field="command_id")
         ref = CommandRef(tenant_id, device_id, command_id)
         details = ack.as_details()
-        done = self._commands.transition(ref, CommandStatus.QUEUED, CommandEvent.ACKED, self._clock(),
-                                         ack_details=details)
+        now = self._clock()
+        done = self._commands.transition(ref, CommandStatus.QUEUED, CommandEvent.ACKED, now, ack_details=details)
         if done is not None:
             return AckResult(command_id=command_id)
         # The conditional write lost: read why (only on this path, so an ACK costs one write).
@@ -48,6 +48,10 @@ class DeviceCommandService:
             raise NotFound(f"command {command_id} not found", field="command_id")
         if current.status is CommandStatus.DELIVERED and current.ack_details == details:
             return AckResult(command_id=command_id)
+        if current.status is CommandStatus.QUEUED and current.expires_at <= now:
+            # Expired, not yet swept: the sweep will close it as missed or expired, never delivered.
+            raise Conflict(f"command {command_id} expired at {iso(current.expires_at)}", field="command_id",
+                           status=current.status.value, expires_at=current.expires_at)
         raise Conflict(f"command {command_id} is already {current.status.value}", field="command_id",
                        status=current.status.value)
 

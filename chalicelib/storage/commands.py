@@ -231,6 +231,8 @@ class CommandRepository:
         condition: Condition = CommandModel.status == source.value
         if event is CommandEvent.ACKED:
             actions += [CommandModel.acked_at.set(now), CommandModel.ack_details.set(ack_details or {})]
+            # Past its expiry a command is over even before the minute's sweep closes it.
+            condition &= CommandModel.expires_at > now
         else:
             condition &= CommandModel.expires_at <= now
             seen = CommandModel.published_at.exists() | CommandModel.fetched_at.exists()

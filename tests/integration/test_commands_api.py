@@ -1,10 +1,15 @@
 """Command API contract: validation, idempotency, ACK rules, tenant isolation."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.errors import Conflict
+from chalicelib.schemas.commands import AckCommand
+from chalicelib.services.device_commands import DeviceCommandService
 from tests.commands_support import ack_http, command, drain, forward_device_messages, minutes_from_now, run_expiry, send
 from tests.conftest import Stack
 from tests.support import Api
@@ -134,6 +139,22 @@ def test_ack_after_expiry_is_rejected_and_changes_nothing(api: Api) -> None:
     assert resp.status == 409 and resp.body["status"] == "missed"
     after = command(api, device_id, created["command_id"])
     assert after["status"] == "missed" and after["acked_at"] is None
+
+
+def test_ack_past_the_expiry_but_before_the_sweep_is_rejected_too(api: Api) -> None:
+    # Given a published command whose expiry passed a moment ago, not yet swept
+    device_id, _ = api.create_device()
+    created = send(api, device_id, "ping", expires_in_minutes=1)
+    late = DeviceCommandService(wiring.command_repository(), wiring.command_policy(), clock=lambda: minutes_from_now(2))
+    # When the device ACKs it then
+    with pytest.raises(Conflict) as refused:
+        late.acknowledge(api.tenant_id, device_id, created["command_id"], AckCommand(status="ok"))
+    # Then the ACK is refused naming the expiry, and the sweep closes it as missed, never delivered
+    assert "expired at" in refused.value.message and refused.value.field == "command_id"
+    assert refused.value.extra["expires_at"] == datetime.fromisoformat(created["expires_at"])
+    assert command(api, device_id, created["command_id"])["status"] == "queued"
+    run_expiry(minutes_from_now(2))
+    assert command(api, device_id, created["command_id"])["status"] == "missed"
 
 
 def test_ack_of_unknown_command_is_404_and_bad_ack_body_is_400(api: Api) -> None:
