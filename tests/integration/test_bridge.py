@@ -136,6 +136,27 @@ def test_malformed_payload_is_acked_and_dropped_and_the_bridge_keeps_working(
     device.close()
 
 
+def test_an_oversized_payload_is_dropped_unforwarded_and_does_not_block_the_lane(
+        stack: Stack, api: Api, bridge_settings: Callable[..., BridgeSettings]) -> None:
+    # Given a bridge that takes payloads of at most 2 KB
+    device_id, token = api.create_device("br-big")
+    counting = CountingInvoker(InProcessInvoker())
+    bridge = start_bridge(bridge_settings(max_payload_bytes=2048), counting)
+    device = stack.device_peer(device_id, token)
+    topic = status_topic(api, device_id)
+    # When the device sends a 4 KB message and then a small heartbeat
+    device.publish(topic, {"seq": 0, "blob": "x" * 4096})
+    device.publish(topic, {"seq": 1})
+    # Then only the heartbeat is forwarded; the big one never reaches the function
+    wait_until(lambda: len(counting.done) == 1, what="the heartbeat")
+    wait_until(lambda: bridge.pending() == 0, what="ack")
+    assert seqs(counting.attempts) == [1]
+    assert bridge.shutdown()
+    # And it was acknowledged to the broker: a new bridge on the session does not get it again
+    assert_nothing_redelivered(stack, api, device, device_id, bridge_settings(max_payload_bytes=2048), counting)
+    device.close()
+
+
 def assert_nothing_redelivered(stack: Stack, api: Api, device: MqttPeer, device_id: str,
                                settings: BridgeSettings, counting: CountingInvoker) -> None:
     """Restart on the same session and send a marker: what arrives before it was redelivered."""
