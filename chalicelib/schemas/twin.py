@@ -44,4 +44,4 @@ class Twin(Record):
     shadow_updated_at: datetime | None = None
     last_seen_at: datetime | None = None
     # Bumped by every twin write; the condition of the next write (optimistic concurrency).
-    revision: int = 0
+    reported_revision: int = 0  # bumped by every reported write: what the next one is conditioned on

@@ -76,7 +76,7 @@ class TwinService:
             if self._twins.write_desired(twin, desired, metadata, version, now):
                 written = twin.model_copy(update={
                     "desired": desired, "desired_metadata": metadata, "desired_version": version,
-                    "shadow_updated_at": now, "revision": twin.revision + 1})
+                    "shadow_updated_at": now})
                 published = self._publish_desired(written)
                 return {**self._view(written), "published": published}
             self._back_off(attempt)

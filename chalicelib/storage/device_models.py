@@ -47,7 +47,7 @@ class DeviceModel(Model):
     desired_metadata = JSONAttribute(null=True)
     reported_metadata = JSONAttribute(null=True)
     shadow_updated_at = UTCDateTimeAttribute(null=True)
-    twin_revision = NumberAttribute(null=True)
+    reported_revision = NumberAttribute(null=True)
 
     def to_record(self) -> Device:
         return Device(
@@ -65,7 +65,7 @@ class DeviceModel(Model):
 
 TWIN_ATTRIBUTES = frozenset({
     "twin_desired", "twin_reported", "desired_version", "reported_version",
-    "desired_metadata", "reported_metadata", "shadow_updated_at", "twin_revision",
+    "desired_metadata", "reported_metadata", "shadow_updated_at", "reported_revision",
 })
 # Everything but the twin: listings and lookups need not drag up to 2 x 8 KB documents along.
 REGISTRY_ATTRIBUTES = sorted(

@@ -18,7 +18,13 @@ TWIN_READ = sorted(TWIN_ATTRIBUTES | {"tenant_id", "device_id", "last_seen_at"})
 
 
 class TwinRepository:
-    """Optimistic concurrency on `twin_revision`: a write applies only to the twin it was computed from."""
+    """Optimistic concurrency per document: a write applies only to the document it was computed from.
+
+    Desired writes are conditioned on `desired_version` (each one bumps it), reported
+    writes on `reported_revision` (each one bumps it; reported_version moves only when a
+    device confirms a version). The two documents never conflict with each other, so a
+    chatty device does not make an operator's PATCH retry, nor the other way round.
+    """
 
     def get(self, tenant_id: str, device_id: str) -> Twin:
         """The device's twin (strongly consistent: its revision conditions the next write)."""
@@ -37,13 +43,14 @@ class TwinRepository:
             reported_metadata=model.reported_metadata or {},
             shadow_updated_at=model.shadow_updated_at,
             last_seen_at=model.last_seen_at,
-            revision=int(model.twin_revision or 0),
+            reported_revision=int(model.reported_revision or 0),
         )
 
     def write_desired(self, read: Twin, desired: dict[str, Any], metadata: dict[str, Any], version: int,
                       now: datetime) -> bool:
-        """Store a new desired document; False when the twin changed since `read`."""
-        return self._write(read, now, [
+        """Store a new desired document; False when desired changed since `read`."""
+        unchanged = _still(DeviceModel.desired_version, read.desired_version)
+        return self._write(read, now, unchanged, [
             DeviceModel.twin_desired.set(desired),
             DeviceModel.desired_metadata.set(metadata),
             DeviceModel.desired_version.set(version),
@@ -51,28 +58,32 @@ class TwinRepository:
 
     def write_reported(self, read: Twin, reported: dict[str, Any], metadata: dict[str, Any], version: int,
                        now: datetime) -> bool:
-        """Store a new reported document; False when the twin changed since `read`."""
-        return self._write(read, now, [
+        """Store a new reported document; False when reported changed since `read`."""
+        unchanged = _still(DeviceModel.reported_revision, read.reported_revision)
+        return self._write(read, now, unchanged, [
             DeviceModel.twin_reported.set(reported),
             DeviceModel.reported_metadata.set(metadata),
             DeviceModel.reported_version.set(version),
+            DeviceModel.reported_revision.set(read.reported_revision + 1),
         ])
 
     @staticmethod
-    def _write(read: Twin, now: datetime, actions: list[Action]) -> bool:
-        revision: Condition = (
-            DeviceModel.twin_revision.does_not_exist() if read.revision == 0
-            else DeviceModel.twin_revision == read.revision
-        )
+    def _write(read: Twin, now: datetime, unchanged: Condition, actions: list[Action]) -> bool:
         try:
             DeviceModel(read.tenant_id, read.device_id).update(
-                actions=[*actions, DeviceModel.shadow_updated_at.set(now),
-                         DeviceModel.twin_revision.set(read.revision + 1)],
+                actions=[*actions, DeviceModel.shadow_updated_at.set(now)],
                 # device_id: a device deleted since the read must not be resurrected as a twin-only item.
-                condition=DeviceModel.device_id.exists() & revision,
+                condition=DeviceModel.device_id.exists() & unchanged,
             )
         except UpdateError as exc:
             if is_condition_failure(exc):
                 return False
             raise
         return True
+
+
+def _still(counter: Any, seen: int) -> Condition:
+    # A counter never written reads as 0.
+    if seen == 0:
+        return counter.does_not_exist() | (counter == 0)
+    return counter == seen
