@@ -113,7 +113,13 @@ class JobService:
             # The attempt that died may have queued devices this snapshot no longer has.
             self._executions.remove_except(tenant_id, job_id, set(device_ids))
         snapshot_s = time.monotonic() - started
-        stats = self._executions.create_all(tenant_id, job_id, device_ids, now)
+        try:
+            stats = self._executions.create_all(tenant_id, job_id, device_ids, now)
+        except Exception:
+            if token:
+                # Nothing is running for this token any more: a retry may resume straight away.
+                self._idempotency.abandon(IDEMPOTENCY_SCOPE, tenant_id, token, self._clock())
+            raise
         fanout_s = time.monotonic() - started - snapshot_s
         job = Job(
             tenant_id=tenant_id, job_id=job_id, document_type=request.document_type,

@@ -183,6 +183,16 @@ class IdempotencyStore:
         """The resource of a `begin` claim exists: replays return it from now on."""
         IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(actions=[IdempotencyModel.done.set(True)])
 
+    def abandon(self, scope: str, tenant_id: str, client_token: str, now: datetime) -> None:
+        """A `begin` claim's request failed part-way: end its lease, so a retry resumes at once."""
+        try:
+            IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(
+                actions=[IdempotencyModel.lease_until.set(now)],
+                condition=IdempotencyModel.done == False)  # noqa: E712 (a DynamoDB condition)
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
+
     def release(self, scope: str, tenant_id: str, client_token: str) -> None:
         """Forget a `begin` claim whose request failed before creating anything, so it may be retried."""
         IdempotencyModel(claim_key(tenant_id, scope, client_token)).delete(

@@ -4,12 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 from chalicelib import wiring
+from chalicelib.errors import Unavailable
 from chalicelib.messaging.base import RecordingPublisher
 from chalicelib.schemas.jobs import CreateJob, Job, JobStatus
 from chalicelib.services.job_notify import JobNotifier, NotifyLimits
 from chalicelib.services.jobs import JobLimits, JobService
+from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.idempotency import fingerprint
+from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from tests.conftest import Stack
 from tests.integration.jobs_support import create_job, disable, fleet, update
@@ -156,15 +161,43 @@ def test_a_device_with_a_pending_job_is_notified_of_its_whole_pending_list(api: 
         peer.close()
 
 
-def _service(publisher: RecordingPublisher, full_list_max: int) -> JobService:
+def _service(publisher: RecordingPublisher, full_list_max: int = 100,
+             executions: ExecutionRepository | None = None) -> JobService:
     """The wired job service, publishing into `publisher` and sending full lists up to `full_list_max` targets."""
     s = wiring.settings()
     limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, notify_full_list_max=full_list_max)
-    return JobService(wiring.job_repository(), wiring.execution_repository(), wiring.device_repository(),
-                      wiring.group_repository(), TargetReader(), wiring.idempotency_store(), publisher,
-                      wiring.job_sweeper(), limits)
+    return JobService(wiring.job_repository(), executions or wiring.execution_repository(),
+                      wiring.device_repository(), wiring.group_repository(), TargetReader(),
+                      wiring.idempotency_store(), publisher, wiring.job_sweeper(), limits)
+
+
+class FailingFanout(ExecutionRepository):
+    """The real execution table, whose first batch fan-out fails as if DynamoDB were unreachable."""
+
+    failed = False
+
+    def create_all(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise Unavailable("DynamoDB unreachable")
+        return super().create_all(*args, **kwargs)
+
+
+def test_a_create_whose_fan_out_failed_can_be_retried_at_once_with_its_token(api: Api) -> None:
+    # Given a create with a client_token whose execution fan-out fails
+    fleet(api, "ff", 2, group_id="ffg")
+    service = _service(RecordingPublisher(), executions=FailingFanout(BatchWriter(model_sender(ExecutionModel))))
+    request = CreateJob.model_validate({"document_type": "reboot", "document_params": {}, "target_group_id": "ffg",
+                                        "client_token": "flaky-db"})
+    with pytest.raises(Unavailable):
+        service.create(api.tenant_id, request, "op")
+    # When the client retries at once with the same token
+    created = service.create(api.tenant_id, request, "op")
+    # Then it is created (not told that the failed attempt is still in progress), once
+    assert created.job.execution_count == 2 and not created.replayed
+    assert [j["job_id"] for j in api.get("/customer/jobs").body["jobs"]] == [created.job.job_id]
 
 
 def test_a_group_job_above_the_full_list_threshold_notifies_only_the_new_job(api: Api) -> None:
