@@ -1,0 +1,34 @@
+"""`.chalice/config.json` stays in step with the settings the code reads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.config import Settings
+
+CONFIG = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
+SETTING_NAMES = {f"FLEET_{name.upper()}" for name in Settings.model_fields}
+
+
+def _stage_env(stage: str) -> dict[str, Any]:
+    return {**CONFIG["environment_variables"], **CONFIG["stages"][stage]["environment_variables"]}
+
+
+@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+def test_every_variable_of_a_stage_names_a_setting(stage: str) -> None:
+    unknown = sorted(set(_stage_env(stage)) - SETTING_NAMES)
+    assert unknown == [], f"{stage}: not read by chalicelib/config.py: {unknown}"
+
+
+@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+def test_every_stage_validates_as_settings(stage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in _stage_env(stage).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.stage == stage
+    assert settings.table_prefix.startswith("fleet-")
