@@ -40,7 +40,8 @@ class BridgeSettings(BaseSettings):
 
     # Payloads above this are dropped (acknowledged) unforwarded; the function's own bound
     # (FLEET_MAX_BODY_BYTES) is lower and refuses them with a logged reason.
-    max_payload_bytes: int = Field(default=256 * 1024, ge=1024, le=6 * 1024 * 1024)
+    # (At most 4 MiB: the event carries it base64-encoded, and Lambda Invoke takes 6 MB.)
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1024, le=4 * 1024 * 1024)
 
     # Concurrency: messages of one device stay in order on one worker.
     workers: int = Field(default=8, ge=1, le=64)

@@ -53,7 +53,9 @@ class SetWakeScheduleParams(Params):
     cron: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     timezone: str = "UTC"
     next_wake_at: datetime | None = None
-    # The site context of a welcome command (seed 002), as the sites feature sends it.
+    # The site context of a welcome command (seed 002), as the sites feature sends it;
+    # schedule_id orders a device's schedules (apply the greatest).
+    schedule_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     site_id: ResourceId | None = None
     site_name: Text | None = None
     program: Text | None = None

@@ -90,12 +90,24 @@ class Mapping(Record):
     welcome_command_id: str | None = None
 
 
-def welcome_params(site: Site, next_wake_at: datetime) -> dict[str, Any]:
+def schedule_id(mapping_id: str | None, schedule_version: int) -> str:
+    """Orders a device's schedules: a later mapping, or a later schedule of the same mapping, sorts after.
+
+    Mapping ids are ULIDs (time-ordered); the version is zero-padded so the plain string
+    order is the order. Commands can arrive out of order (a retried publish, a replaced
+    fan-out still finishing), so a device applies the set_wake_schedule with the
+    greatest schedule_id it has seen and ignores older ones.
+    """
+    return f"{mapping_id or '0'}-{schedule_version:08d}"
+
+
+def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None = None) -> dict[str, Any]:
     """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
 
     The program and company labels travel only when the site has them.
     """
     params: dict[str, Any] = {
+        "schedule_id": schedule_id(mapping_id, site.schedule_version),
         "cron": site.wake_schedule_cron,
         "timezone": site.timezone,
         # Serialised as every other timestamp of the API and of MQTT payloads.

@@ -118,7 +118,7 @@ class JobService:
         except Exception:
             if token:
                 # Nothing is running for this token any more: a retry may resume straight away.
-                self._idempotency.abandon(IDEMPOTENCY_SCOPE, tenant_id, token, self._clock())
+                self._idempotency.abandon(IDEMPOTENCY_SCOPE, tenant_id, token, claim, self._clock())
             raise
         fanout_s = time.monotonic() - started - snapshot_s
         job = Job(

@@ -84,11 +84,14 @@ class SiteFanout:
             members, cursor = self._site_devices.members_page(fanout.tenant_id, fanout.site_id, fanout.cursor,
                                                               self._policy.chunk)
             wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
-            progress.devices_updated += self._site_devices.set_site_wake(
-                site.tenant_id, site.site_id, [m.device_id for m in members], wake)
-            params = welcome_params(site, wake)
+            # Only devices whose stored schedule this run could set get its command: where a
+            # newer schedule is stored already, its own fan-out has sent it.
+            written = self._site_devices.set_site_wake(
+                site.tenant_id, site.site_id, [m.device_id for m in members], wake, fanout.version)
+            progress.devices_updated += len(written)
             # Disabled devices refuse commands; they get the current schedule when enabled again.
-            targets = [(m.device_id, params) for m in members if m.status is DeviceStatus.ACTIVE]
+            targets = [(m.device_id, welcome_params(site, wake, written[m.device_id]))
+                       for m in members if m.status is DeviceStatus.ACTIVE and m.device_id in written]
             if targets:
                 self._sender.send_many(site.tenant_id, targets, actor)
             progress.devices_notified += len(targets)
@@ -123,7 +126,12 @@ class SiteFanout:
                 if fanout is None or not self._sites.claim_fanout(fanout, now, self._policy.lease):
                     continue  # finished, or another runner took it meanwhile
                 report.resumed += 1
-                progress = self.run(fanout, actor, deadline)
+                try:
+                    progress = self.run(fanout, actor, deadline)
+                except Exception:  # one site's failure must not hold up the others; its lease retries it
+                    log.exception("site %s/%s: resumed fan-out failed; retried when its lease ends", tenant_id, site_id)
+                    report.unfinished.append(f"{tenant_id}/{site_id}")
+                    continue
                 report.devices_notified += progress.devices_notified
                 if progress.complete:
                     report.completed += 1

@@ -47,7 +47,7 @@ class MappingService:
             wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
             # A disabled device keeps its status; it is welcomed when enabled again.
             status = DeviceStatus.DISABLED if current.status is DeviceStatus.DISABLED else DeviceStatus.ACTIVE
-            new = Placement(site_id, status, wake, _mapping_id())
+            new = Placement(site_id, status, wake, _mapping_id(), site.schedule_version)
             if self._site_devices.move(tenant_id, device_id, current, new, site.schedule_version) is MoveResult.MOVED:
                 break
         else:
@@ -82,8 +82,8 @@ class MappingService:
             return device
         site = self._sites.get(tenant_id, device.site_id)
         wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
-        if self._site_devices.set_wake(tenant_id, device_id, before.mapping_id, wake):
-            self._sender.send(tenant_id, device_id, welcome_params(site, wake), actor)
+        if self._site_devices.set_wake(tenant_id, device_id, before.mapping_id, wake, site.schedule_version):
+            self._sender.send(tenant_id, device_id, welcome_params(site, wake, before.mapping_id), actor)
             device = device.model_copy(update={"next_wake_at": wake})
         return device
 
@@ -92,7 +92,8 @@ class MappingService:
         """Queue the welcome; if that fails, undo the mapping so a retried PUT welcomes again."""
         assert new.next_wake_at is not None
         try:
-            return self._sender.send(tenant_id, device_id, welcome_params(site, new.next_wake_at), actor)
+            return self._sender.send(tenant_id, device_id, welcome_params(site, new.next_wake_at, new.mapping_id),
+                                     actor)
         except Exception:
             undone = self._site_devices.move(tenant_id, device_id, new, previous)
             log.warning("welcome to %s/%s failed; mapping %s", tenant_id, device_id,

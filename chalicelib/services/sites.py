@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from ulid import ULID
 
-from chalicelib.errors import Unavailable
 from chalicelib.schemas.sites import CreateSite, Site, SiteChange, UpdateSite
 from chalicelib.services.devices import Clock
 from chalicelib.services.site_fanout import FanoutPolicy, FanoutProgress, SiteFanout
@@ -86,10 +85,11 @@ class SiteService:
         deadline = self._monotonic() + self._budget_s
         try:
             progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, ""), actor, deadline)
-        except Unavailable as exc:
-            # The change itself is stored; the schedule sends the rest once this run's lease ends.
-            log.warning("site %s/%s schedule v%d: sending interrupted (%s); the schedule resumes it",
-                        tenant_id, site_id, site.schedule_version, exc.message)
+        except Exception:
+            # The change itself is stored, so the answer must say so (a 500 would invite a retry
+            # that changes nothing); the schedule sends the rest once this run's lease ends.
+            log.exception("site %s/%s schedule v%d: sending interrupted; the schedule resumes it",
+                          tenant_id, site_id, site.schedule_version)
             progress = FanoutProgress()
         site = self._sites.get(tenant_id, site_id)
         return SiteChange(site=site, schedule_changed=True, devices_notified=progress.devices_notified,

@@ -152,9 +152,12 @@ class TwinService:
         # Two PATCHes racing can publish out of order and leave an older version retained,
         # and a publish can fail outright. A device confirming an old version is the cheap
         # signal (no extra read on the PATCH path): republish the current desired document.
+        # Read again: a PATCH may have landed since this report read the twin, and the
+        # retained message must never go back to an older document.
+        current = self._twins.get(twin.tenant_id, twin.device_id)
         log.info("%s/%s applied v%s but desired is v%s: republishing", twin.tenant_id, twin.device_id,
-                 applied, twin.desired_version)
-        self._publish_desired(twin)
+                 applied, current.desired_version)
+        self._publish_desired(current)
 
     def _check_depth(self, field: str, document: dict[str, Any]) -> None:
         limit = self._limits.max_depth

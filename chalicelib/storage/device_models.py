@@ -29,6 +29,8 @@ class DeviceModel(Model):
     token_hash = UnicodeAttribute()
     site_id = UnicodeAttribute(null=True)
     next_wake_at = UTCDateTimeAttribute(null=True)
+    # The site schedule_version next_wake_at was computed from: fan-outs never write an older one.
+    wake_version = NumberAttribute(null=True)
     # Index keys derived from (tenant, site, status); every write of site or status sets them.
     site_key = UnicodeAttribute(null=True)
     site_sort = UnicodeAttribute(null=True)

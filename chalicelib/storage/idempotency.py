@@ -86,6 +86,7 @@ class Claim:
 
     resource_id: str
     state: ClaimState
+    lease_until: datetime | None = None  # this attempt's lease (NEW and RESUMED claims)
 
 
 class ClientTokenTaken(Exception):
@@ -148,7 +149,7 @@ class IdempotencyStore:
         for _ in range(3):  # the claim we collided with may be released before we read it
             try:
                 item.save(condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
-                return Claim(resource_id, ClaimState.NEW)
+                return Claim(resource_id, ClaimState.NEW, now + lease)
             except PutError as exc:
                 if not is_condition_failure(exc):
                     raise
@@ -177,18 +178,25 @@ class IdempotencyStore:
             if is_condition_failure(exc):
                 raise in_progress from exc
             raise
-        return Claim(existing.resource_id, ClaimState.RESUMED)
+        return Claim(existing.resource_id, ClaimState.RESUMED, now + lease)
 
     def complete(self, scope: str, tenant_id: str, client_token: str) -> None:
         """The resource of a `begin` claim exists: replays return it from now on."""
         IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(actions=[IdempotencyModel.done.set(True)])
 
-    def abandon(self, scope: str, tenant_id: str, client_token: str, now: datetime) -> None:
-        """A `begin` claim's request failed part-way: end its lease, so a retry resumes at once."""
+    def abandon(self, scope: str, tenant_id: str, client_token: str, claim: Claim, now: datetime) -> None:
+        """A `begin` claim's request failed part-way: end its lease, so a retry resumes at once.
+
+        Only while the lease is still this attempt's: one that outlived it must not cut
+        short the lease of the attempt that took over.
+        """
+        if claim.lease_until is None:
+            return
         try:
             IdempotencyModel(claim_key(tenant_id, scope, client_token)).update(
                 actions=[IdempotencyModel.lease_until.set(now)],
-                condition=IdempotencyModel.done == False)  # noqa: E712 (a DynamoDB condition)
+                condition=(IdempotencyModel.done == False)  # noqa: E712 (a DynamoDB condition)
+                & (IdempotencyModel.lease_until == claim.lease_until))
         except UpdateError as exc:
             if not is_condition_failure(exc):
                 raise

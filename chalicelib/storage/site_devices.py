@@ -34,6 +34,7 @@ class Placement:
     status: DeviceStatus
     next_wake_at: datetime | None = None
     mapping_id: str | None = None
+    wake_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class SiteDeviceRepository:
             m = DeviceModel.get(tenant_id, device_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(f"device {device_id} not found", field="device_id") from exc
-        return Placed(m.to_record(), Placement(m.site_id, DeviceStatus(m.status), m.next_wake_at, m.mapping_id))
+        wake_version = int(m.wake_version) if m.wake_version is not None else None
+        return Placed(m.to_record(),
+                      Placement(m.site_id, DeviceStatus(m.status), m.next_wake_at, m.mapping_id, wake_version))
 
     def move(self, tenant_id: str, device_id: str, current: Placement, new: Placement,
              schedule_version: int | None = None) -> MoveResult:
@@ -106,12 +109,15 @@ class SiteDeviceRepository:
             raise
         return MoveResult.MOVED
 
-    def set_wake(self, tenant_id: str, device_id: str, mapping_id: str | None, next_wake_at: datetime) -> bool:
-        """Store a new next wake time if the device is still in the same mapping."""
+    def set_wake(self, tenant_id: str, device_id: str, mapping_id: str | None, next_wake_at: datetime,
+                 version: int) -> bool:
+        """Store a new next wake time if the device is still in the same mapping and no newer schedule is stored."""
         condition = (DeviceModel.mapping_id == mapping_id) if mapping_id else DeviceModel.mapping_id.does_not_exist()
+        condition &= _not_newer(version)
         try:
-            DeviceModel(tenant_id, device_id).update(actions=[DeviceModel.next_wake_at.set(next_wake_at)],
-                                                     condition=condition)
+            DeviceModel(tenant_id, device_id).update(
+                actions=[DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)],
+                condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
                 return False
@@ -137,29 +143,38 @@ class SiteDeviceRepository:
         members = [_member(m) for m in result]
         return members, encode_cursor(result.last_evaluated_key)
 
-    def set_site_wake(self, tenant_id: str, site_id: str, device_ids: list[str], next_wake_at: datetime) -> int:
-        """Store the same next wake time on many devices of a site; returns how many changed.
+    def set_site_wake(self, tenant_id: str, site_id: str, device_ids: list[str], next_wake_at: datetime,
+                      version: int) -> dict[str, str | None]:
+        """Store schedule `version`'s next wake on many devices of a site; device_id -> mapping_id of those written.
 
-        DynamoDB has no batch update, so the UpdateItems run in parallel; each is
-        conditioned on the device still being on the site, so a device moved meanwhile
-        keeps its new site's time.
+        DynamoDB has no batch update, so the UpdateItems run in parallel. Each is
+        conditioned on the device still being on the site (a device moved meanwhile keeps
+        its new site's time) and on no newer schedule being stored (a replaced fan-out
+        still running cannot undo its successor). Redoing the same version is allowed:
+        that is how an interrupted chunk is resumed.
         """
-        def one(device_id: str) -> bool:
+        def one(device_id: str) -> tuple[str, str | None] | None:
+            model = DeviceModel(tenant_id, device_id)
             try:
-                DeviceModel(tenant_id, device_id).update(actions=[DeviceModel.next_wake_at.set(next_wake_at)],
-                                                         condition=DeviceModel.site_id == site_id)
+                model.update(actions=[DeviceModel.next_wake_at.set(next_wake_at),
+                                      DeviceModel.wake_version.set(version)],
+                             condition=(DeviceModel.site_id == site_id) & _not_newer(version))
             except UpdateError as exc:
                 if is_condition_failure(exc):
-                    return False
+                    return None
                 raise
-            return True
+            return device_id, model.mapping_id
 
         # PartiQL's BatchExecuteStatement could send 25 UPDATEs a request on AWS, but the
         # local emulator (moto) evaluates each statement against the whole table.
         if not device_ids:
-            return 0
+            return {}
         with ThreadPoolExecutor(max_workers=min(self._workers, len(device_ids))) as pool:
-            return sum(pool.map(one, device_ids))
+            return dict(r for r in pool.map(one, device_ids) if r is not None)
+
+
+def _not_newer(version: int) -> Any:
+    return DeviceModel.wake_version.does_not_exist() | (DeviceModel.wake_version <= version)
 
 
 def _member(m: DeviceModel) -> SiteMember:
@@ -186,7 +201,8 @@ def _placement_actions(tenant_id: str, device_id: str, p: Placement) -> list[Any
         ]
     else:
         actions += [DeviceModel.site_id.remove(), DeviceModel.site_key.remove(), DeviceModel.site_sort.remove()]
-    wake, mapping = DeviceModel.next_wake_at, DeviceModel.mapping_id
+    wake, mapping, version = DeviceModel.next_wake_at, DeviceModel.mapping_id, DeviceModel.wake_version
     actions.append(wake.set(p.next_wake_at) if p.next_wake_at else wake.remove())
     actions.append(mapping.set(p.mapping_id) if p.mapping_id else mapping.remove())
+    actions.append(version.set(p.wake_version) if p.wake_version is not None else version.remove())
     return actions

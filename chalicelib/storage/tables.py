@@ -1,6 +1,10 @@
 """The list of our tables, their binding and creation from the models."""
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import boto3
 from pynamodb.models import Model
 
 from chalicelib.config import Settings
@@ -34,11 +38,51 @@ def bind(settings: Settings) -> None:
 
 
 def create_tables(settings: Settings) -> list[str]:
-    """Create any missing table (on-demand billing), waiting until each is active."""
+    """Create any missing table (on-demand billing), and any index a model gained since; wait for each."""
     bind(settings)
     created = []
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)
+        else:
+            created += add_missing_indexes(model, settings)
     return created
+
+
+def add_missing_indexes(model: type[Model], settings: Settings) -> list[str]:
+    """Add the model's global secondary indexes the existing table lacks (UpdateTable, one at a time).
+
+    An upgraded stage keeps its tables; without this, a feature's new index (the sites
+    fan-out's, say) would be missing there and every query of it would fail.
+    """
+    client = boto3.client("dynamodb", endpoint_url=settings.ddb_endpoint or None, region_name=settings.aws_region)
+    table = model.Meta.table_name
+    existing = {g["IndexName"] for g in client.describe_table(TableName=table)["Table"].get(
+        "GlobalSecondaryIndexes", [])}
+    schema: dict[str, Any] = model._get_schema()  # type: ignore[assignment]
+    added = []
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in existing:
+            continue
+        client.update_table(
+            TableName=table,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "Projection": index["projection"],
+            }}],
+        )
+        _wait_for_index(client, table, index["index_name"])
+        added.append(f"{table}:{index['index_name']}")
+    return added
+
+
+def _wait_for_index(client: Any, table: str, index_name: str, timeout_s: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        indexes = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(g["IndexName"] == index_name and g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in indexes):
+            return
+        time.sleep(2)
+    raise TimeoutError(f"index {index_name} of {table} not active after {timeout_s:.0f}s")

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib import wiring
 from chalicelib.schemas.sites import UpdateSite
 from chalicelib.services.site_fanout import FanoutPolicy
 from chalicelib.services.sites import SiteService
 from tests.conftest import Stack
-from tests.integration.sites_support import World, make_world
+from tests.integration.sites_support import FakeWelcomeSender, World, make_world
 
 LEASE = timedelta(seconds=120)
 
@@ -85,3 +86,42 @@ def test_a_newer_schedule_replaces_an_unfinished_fan_out(stack: Stack) -> None:
     last = {d: p["cron"] for t, d, p in world.sender.sent if t == world.tenant}
     assert last == dict.fromkeys(devices, "0 7 * * *")
     assert sum(1 for (_, cron) in _crons_sent(world).elements() if cron == "0 5 * * *") == 10
+
+
+class SenderRunningBInside(FakeWelcomeSender):
+    """Records welcomes; on its first batch (schedule A's) lets schedule B's whole fan-out run first."""
+
+    def __init__(self, newer_change: Any) -> None:
+        super().__init__()
+        self.newer_change = newer_change
+
+    def send_many(self, tenant_id: str, items: list[tuple[str, dict[str, Any]]], created_by: str) -> list[str]:
+        change, self.newer_change = self.newer_change, None
+        if change is not None:
+            change()  # B commits, writes every device's wake and queues its commands, all before A's
+        return super().send_many(tenant_id, items, created_by)
+
+
+def test_a_replaced_fan_out_still_running_cannot_undo_its_successor(stack: Stack) -> None:
+    # Given 25 devices; schedule A's fan-out is in its first chunk when schedule B is PATCHed and sent in full
+    world = make_world(FanoutPolicy(chunk=10, lease=LEASE))
+    devices = _site_of(world, 25)
+    sender = SenderRunningBInside(lambda: full.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 7 * * *"),
+                                                      "op"))
+    slow = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
+                       policy=FanoutPolicy(chunk=10, lease=LEASE))
+    full = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
+                       policy=FanoutPolicy(chunk=100, lease=LEASE))
+    # When A's first chunk queues its commands after B's, and A then stops
+    slow.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")
+    # Then every device's newest schedule (the greatest schedule_id) is B, whatever order the commands came in
+    newest: dict[str, dict[str, Any]] = {}
+    for _, d, params in sender.sent:
+        if d not in newest or params["schedule_id"] > newest[d]["schedule_id"]:
+            newest[d] = params
+    assert {d: p["cron"] for d, p in newest.items()} == dict.fromkeys(devices, "0 7 * * *")
+    # And A reached only the devices of its first chunk, and stored wake times are B's
+    assert sum(1 for _, _, p in sender.sent if p["cron"] == "0 5 * * *") == 10
+    assert not world.sites.get(world.tenant, "barn").schedule_fanout_pending
+    seven_cet = datetime(2025, 3, 30, 5, 0, tzinfo=UTC)
+    assert {world.registry.get(world.tenant, d).next_wake_at for d in devices} == {seven_cet}

@@ -33,9 +33,10 @@ def test_mapping_activates_the_device_and_sends_exactly_one_welcome(world: World
     stored = world.registry.get(world.tenant, device)
     assert stored.status is DeviceStatus.ACTIVE and stored.site_id == "barn"
     assert stored.next_wake_at == SUNDAY_0600_CEST
-    assert world.sender.to(device) == [{"cron": "0 6 * * *", "timezone": "Europe/Berlin",
-                                        "next_wake_at": "2025-03-30T04:00:00Z",
-                                        "site_id": "barn", "site_name": "Barn"}]
+    [welcome] = world.sender.to(device)
+    assert welcome.pop("schedule_id").endswith("-00000001")
+    assert welcome == {"cron": "0 6 * * *", "timezone": "Europe/Berlin", "next_wake_at": "2025-03-30T04:00:00Z",
+                       "site_id": "barn", "site_name": "Barn"}
     assert world.sites.get(world.tenant, site).device_count == 1
 
 

@@ -253,3 +253,13 @@ def test_two_reports_racing_retry_on_the_reported_revision(parts: Any) -> None:
     # Then its first write loses, the retry merges into the other report: nothing is lost
     assert twins.writes == 2
     assert twins.twins[(T, D)].reported == {"temp": 23, "door": "open"}
+
+
+def test_a_republish_after_an_old_report_never_retains_an_older_document(parts: Any) -> None:
+    # Given desired v1, and a device confirming v0's state while a PATCH to v2 lands
+    service, twins, publisher, _ = parts
+    service.patch_desired(T, D, PatchDesired(desired={"mode": "v1"}))
+    twins.race.append({"desired": {"mode": "v2"}, "desired_version": 2})
+    service.report(T, D, ReportState(reported={"mode": "v0"}, version=0))
+    # Then the heal republishes what is desired now (v2), not the v1 the report had read
+    assert publisher.sent[-1].payload == {"desired": {"mode": "v2"}, "version": 2} and publisher.sent[-1].retain

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.schemas.sites import CreateSite, Site, UpdateSite, welcome_params
+from chalicelib.schemas.sites import CreateSite, Site, UpdateSite, schedule_id, welcome_params
 from chalicelib.schemas.wake import check_cron, check_timezone, next_wake, wake_window
 
 
@@ -80,10 +80,16 @@ def test_welcome_params_carry_schedule_and_site_context() -> None:
     now = utc(2025, 1, 1)
     site = Site(tenant_id="t", site_id="barn", name="Barn", wake_schedule_cron="0 6 * * *",
                 timezone="Europe/Berlin", created_at=now, updated_at=now)
-    assert welcome_params(site, utc(2025, 1, 2, 5)) == {
+    assert welcome_params(site, utc(2025, 1, 2, 5), "01jmapping") == {
+        "schedule_id": "01jmapping-00000001",
         "cron": "0 6 * * *", "timezone": "Europe/Berlin", "next_wake_at": "2025-01-02T05:00:00Z",
         "site_id": "barn", "site_name": "Barn",
     }
     labelled = site.model_copy(update={"program": "pilot", "company": "Acme"})
     assert welcome_params(labelled, utc(2025, 1, 2, 5))["program"] == "pilot"
     assert welcome_params(labelled, utc(2025, 1, 2, 5))["company"] == "Acme"
+
+
+def test_schedule_ids_sort_by_mapping_then_version() -> None:
+    # A later mapping sorts after any schedule of an earlier one; versions compare as numbers
+    assert schedule_id("01a", 9) < schedule_id("01a", 10) < schedule_id("01b", 1)

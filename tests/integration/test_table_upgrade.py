@@ -1,0 +1,37 @@
+"""Tables made by an earlier release gain the indexes a model added since."""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+
+from chalicelib import wiring
+from chalicelib.storage import tables
+from chalicelib.storage.sites import SiteModel
+from tests.conftest import Stack
+
+
+def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack) -> None:
+    # Given a stage whose sites table predates the fan-out index
+    settings = wiring.settings().model_copy(update={"table_prefix": f"upgrade-{uuid.uuid4().hex[:8]}"})
+    client = boto3.client("dynamodb", endpoint_url=settings.ddb_endpoint, region_name=settings.aws_region)
+    sites_table = settings.table_name("sites")
+    client.create_table(
+        TableName=sites_table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "tenant_id", "AttributeType": "S"},
+                              {"AttributeName": "site_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "tenant_id", "KeyType": "HASH"},
+                   {"AttributeName": "site_id", "KeyType": "RANGE"}],
+    )
+    try:
+        # When the tables are created for this release
+        changed = tables.create_tables(settings)
+        # Then the missing index was added to the existing table, and the schedule's query of it works
+        assert f"{sites_table}:fanout_due" in changed
+        indexes = client.describe_table(TableName=sites_table)["Table"]["GlobalSecondaryIndexes"]
+        assert [g["IndexName"] for g in indexes] == ["fanout_due"]
+        assert list(SiteModel.fanout_due.query(0)) == []
+        # And running it again changes nothing
+        assert tables.create_tables(settings) == []
+    finally:
+        tables.bind(wiring.settings())
