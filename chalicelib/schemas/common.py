@@ -54,6 +54,8 @@ def loads_strict(raw: bytes | str) -> Any:
     RecursionError (absurd nesting) is left to the caller, like the other parse errors.
     """
     data = json.loads(raw, parse_constant=_refuse_constant)
-    # A lone surrogate (e.g. "\\ud800") decodes to a str that has no UTF-8 form.
-    json.dumps(data, ensure_ascii=False).encode("utf-8")
+    # A lone surrogate can only come from a \u escape (raw bytes would not decode), so most
+    # bodies skip the re-encoding that finds one (it decodes to a str without a UTF-8 form).
+    if isinstance(raw, str) or b"\\u" in raw:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     return data

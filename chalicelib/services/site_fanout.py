@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.schemas.devices import DeviceStatus
-from chalicelib.schemas.sites import welcome_params
+from chalicelib.schemas.sites import Site, welcome_params
 from chalicelib.schemas.wake import next_wake
 from chalicelib.services.welcome import WelcomeSender
 from chalicelib.storage.site_devices import SiteDeviceRepository
@@ -74,11 +74,15 @@ class SiteFanout:
         self._clock = clock
         self._monotonic = monotonic
 
-    def run(self, fanout: Fanout, actor: str, deadline: float) -> FanoutProgress:
-        """Work through chunks until the fan-out is done, replaced, or `deadline` (monotonic) passes."""
+    def run(self, fanout: Fanout, actor: str, deadline: float, site: Site | None = None) -> FanoutProgress:
+        """Work through chunks until the fan-out is done, replaced, or `deadline` (monotonic) passes.
+
+        `site` is the record the caller just wrote, if it has one; later chunks read it again
+        (strongly consistent), so a chunk never starts on a schedule already replaced.
+        """
         progress = FanoutProgress()
         while True:
-            site = self._sites.get(fanout.tenant_id, fanout.site_id)
+            site = site or self._sites.get(fanout.tenant_id, fanout.site_id)
             if site.schedule_version != fanout.version:
                 return progress  # a newer schedule took over; it runs its own fan-out
             members, cursor = self._site_devices.members_page(fanout.tenant_id, fanout.site_id, fanout.cursor,
@@ -107,11 +111,12 @@ class SiteFanout:
                          site.tenant_id, site.site_id, fanout.version, progress.devices_updated,
                          progress.devices_notified, progress.chunks)
                 return progress
-            fanout = Fanout(fanout.tenant_id, fanout.site_id, fanout.version, cursor)
             if out_of_time:
                 log.info("site %s/%s schedule v%d: out of time after %d chunks; the schedule resumes it",
                          site.tenant_id, site.site_id, fanout.version, progress.chunks)
                 return progress
+            fanout = Fanout(fanout.tenant_id, fanout.site_id, fanout.version, cursor)
+            site = None  # read again for the next chunk
 
     def run_due(self, now: datetime, budget_s: float, actor: str = "schedule") -> FanoutReport:
         """The scheduled work: resume every fan-out whose runner went quiet."""
