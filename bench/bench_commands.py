@@ -21,8 +21,7 @@ from chalicelib import wiring
 from chalicelib.schemas.commands import Command, CommandStatus
 from chalicelib.schemas.devices import CreateDevice
 from chalicelib.schemas.topics import device_topic
-from chalicelib.storage.command_models import CommandModel, device_key
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandModel, CommandRef, device_key
 
 LATENCY_N = 500
 ACK_LATENCY_N = 200

@@ -101,7 +101,7 @@ def schedule_id(mapping_id: str | None, schedule_version: int) -> str:
     return f"{mapping_id or '0'}-{schedule_version:08d}"
 
 
-def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None = None) -> dict[str, Any]:
+def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None) -> dict[str, Any]:
     """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
 
     The program and company labels travel only when the site has them.

@@ -43,5 +43,6 @@ class Twin(Record):
     reported_metadata: dict[str, Any] = Field(default_factory=dict)
     shadow_updated_at: datetime | None = None
     last_seen_at: datetime | None = None
-    # Bumped by every twin write; the condition of the next write (optimistic concurrency).
-    reported_revision: int = 0  # bumped by every reported write: what the next one is conditioned on
+    # Bumped by every reported write; the condition of the next one (desired writes are
+    # conditioned on desired_version, which every desired write bumps).
+    reported_revision: int = 0

@@ -14,6 +14,9 @@ from pydantic import AfterValidator
 CRON_MAX_LENGTH = 200
 _TERM = r"(?:\*|\d{1,2}|[A-Za-z]{3})(?:-(?:\d{1,2}|[A-Za-z]{3}))?(?:/\d{1,2})?"
 _STANDARD_FIELD = re.compile(rf"^{_TERM}(?:,{_TERM})*$")
+# next_wake skips only candidates inside a repeated (autumn) span: a minute-by-minute cron
+# through a repeat of up to a day (real ones are 30 min to 2 h) stays within this bound.
+_MAX_SKIPPED = 24 * 60 + 2
 # The first occurrence is searched from this far back, so "never fires" is caught at validation.
 _PROBE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
@@ -54,8 +57,6 @@ def check_cron(value: str) -> str:
     return normalised
 
 
-_MAX_SKIPPED = 24 * 60 + 2
-
 WakeCron = Annotated[str, AfterValidator(check_cron)]
 Timezone = Annotated[str, AfterValidator(check_timezone)]
 
@@ -71,8 +72,6 @@ def next_wake(cron: str, tz: str, after: datetime) -> datetime:
     zone = ZoneInfo(tz)
     interval_hours = cron.split()[1].startswith("*")
     it = croniter(cron, after.astimezone(zone))
-    # Only candidates inside a repeated span are skipped: a minute-by-minute cron through a
-    # repeat of up to a day (real ones are 30 min to 2 h) stays within this bound.
     for _ in range(_MAX_SKIPPED):
         candidate: datetime = it.get_next(datetime)
         if interval_hours or not _is_repeat(candidate, zone):

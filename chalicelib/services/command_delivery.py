@@ -13,7 +13,8 @@ from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.commands import Command, CommandEvent, CommandStatus
 from chalicelib.schemas.topics import device_topic
 from chalicelib.storage.base import utcnow
-from chalicelib.storage.commands import CommandRef, CommandRepository, ExpiryCandidate
+from chalicelib.storage.command_models import CommandRef, ExpiryCandidate
+from chalicelib.storage.commands import CommandRepository
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from chalicelib.schemas.commands import Command, CommandStatus, CreateCommand
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.services.command_delivery import CommandDispatcher, CommandPolicy
 from chalicelib.storage.base import Page, utcnow
-from chalicelib.storage.commands import CommandRef, CommandRepository
+from chalicelib.storage.command_models import CommandRef
+from chalicelib.storage.commands import CommandRepository
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.idempotency import (
     ClientTokenTaken,

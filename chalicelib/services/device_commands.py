@@ -10,7 +10,8 @@ from chalicelib.schemas.commands import AckCommand, AckResult, Command, CommandE
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.services.command_delivery import CommandPolicy, each, ref_of
 from chalicelib.storage.base import iso, utcnow
-from chalicelib.storage.commands import CommandRef, CommandRepository
+from chalicelib.storage.command_models import CommandRef
+from chalicelib.storage.commands import CommandRepository
 
 Clock = Callable[[], datetime]
 

@@ -24,13 +24,13 @@ from chalicelib.schemas.jobs import (
 from chalicelib.services.devices import Clock
 from chalicelib.services.job_notify import JobNotifier, NotifyLimits
 from chalicelib.services.job_sweeps import JobSweeper
-from chalicelib.storage.base import Page, utcnow
+from chalicelib.storage.base import Page, schedule_shard, utcnow
 from chalicelib.storage.devices import DeviceRepository
 from chalicelib.storage.groups import GroupRepository
 from chalicelib.storage.idempotency import ClaimState, IdempotencyStore, fingerprint
 from chalicelib.storage.job_executions import ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
-from chalicelib.storage.jobs import JobRepository, shard_of
+from chalicelib.storage.jobs import JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class JobService:
             counts={s: (len(device_ids) if s is ExecutionStatus.QUEUED else 0) for s in ExecutionStatus},
             created_at=now, created_by=created_by, expires_at=expires_at, client_token=token,
         )
-        created = self._jobs.put(job, shard_of(job_id, self._limits.shards))
+        created = self._jobs.put(job, schedule_shard(job_id, self._limits.shards))
         if token:
             self._idempotency.complete(IDEMPOTENCY_SCOPE, tenant_id, token)
         if not created:

@@ -11,9 +11,9 @@ from chalicelib.schemas.sites import CreateSite, Site, SiteChange, UpdateSite
 from chalicelib.services.devices import Clock
 from chalicelib.services.site_fanout import FanoutPolicy, FanoutProgress, SiteFanout
 from chalicelib.services.welcome import WelcomeSender
-from chalicelib.storage.base import Page, utcnow
+from chalicelib.storage.base import Page, schedule_shard, utcnow
 from chalicelib.storage.site_devices import SiteDeviceRepository
-from chalicelib.storage.sites import Fanout, SiteRepository, fanout_shard
+from chalicelib.storage.sites import Fanout, SiteRepository
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +79,20 @@ class SiteService:
         changes = request.changes()
         new_schedule = any(f in changes and changes[f] != getattr(current, f) for f in SCHEDULE_FIELDS)
         site = self._sites.update(current, changes, self._clock(), new_schedule,
-                                  fanout_shard(tenant_id, site_id, self._policy.shards), self._policy.lease)
+                                  schedule_shard(f"{tenant_id}#{site_id}", self._policy.shards), self._policy.lease)
         if not new_schedule:
             return SiteChange(site=site, schedule_changed=False)
         deadline = self._monotonic() + self._budget_s
         try:
-            progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, ""), actor, deadline)
+            progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, ""), actor, deadline,
+                                        site)
         except Exception:
             # The change itself is stored, so the answer must say so (a 500 would invite a retry
             # that changes nothing); the schedule sends the rest once this run's lease ends.
             log.exception("site %s/%s schedule v%d: sending interrupted; the schedule resumes it",
                           tenant_id, site_id, site.schedule_version)
             progress = FanoutProgress()
-        site = self._sites.get(tenant_id, site_id)
+        # The update answered the whole item: no need to read the site again for the reply.
+        site = site.model_copy(update={"schedule_fanout_pending": not progress.complete})
         return SiteChange(site=site, schedule_changed=True, devices_notified=progress.devices_notified,
                           devices_updated=progress.devices_updated, fanout_complete=progress.complete)

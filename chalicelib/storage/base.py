@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +60,11 @@ def connection() -> Connection:
     return conn
 
 
+def schedule_shard(key: str, shards: int) -> int:
+    """Which shard of a schedule's sparse due index an item lives in: stable, spread by a hash of its key."""
+    return zlib.crc32(key.encode()) % shards
+
+
 def utcnow() -> datetime:
     """Timezone-aware now; services pass their own clock, this is the default."""
     return datetime.now(timezone.utc)
@@ -94,8 +100,7 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str | None, *, partition: tuple[str, str],
-                  keys: Iterable[str] | None = None) -> dict[str, Any] | None:
+def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterable[str]) -> dict[str, Any] | None:
     """Parse a next_token and check it belongs to the caller's partition and listing.
 
     The partition check is what keeps a crafted cursor from reading another
@@ -114,7 +119,7 @@ def decode_cursor(token: str | None, *, partition: tuple[str, str],
     name, value = partition
     if not isinstance(key, dict) or not all(_is_key_value(v) for v in key.values()):
         raise InvalidInput("next_token is not a valid cursor", field="next_token")
-    if key.get(name, {}).get("S") != value or (keys is not None and set(key) != set(keys)):
+    if key.get(name, {}).get("S") != value or set(key) != set(keys):
         raise InvalidInput("next_token does not belong to this listing", field="next_token")
     return key
 

@@ -1,4 +1,4 @@
-"""The commands table and its sparse indexes.
+"""The commands table, its sparse indexes, and the references the repository hands out.
 
 Item: hash `device_key` = "{tenant}#{device}", range `command_id` (a ULID, so the device's
 history is time-ordered). Three attributes exist only while a command needs attention,
@@ -13,7 +13,8 @@ which keeps each index as small as the work it serves:
 """
 from __future__ import annotations
 
-import zlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -26,6 +27,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.schemas.commands import Command, CommandStatus
+from chalicelib.storage.base import schedule_shard
 
 
 def device_key(tenant_id: str, device_id: str) -> str:
@@ -35,7 +37,39 @@ def device_key(tenant_id: str, device_id: str) -> str:
 
 def shard_of(command_id: str, shards: int) -> str:
     """The schedule shard of a command: stable, spread evenly by a hash of its id."""
-    return str(zlib.crc32(command_id.encode()) % shards)
+    return str(schedule_shard(command_id, shards))
+
+
+@dataclass(frozen=True)
+class CommandRef:
+    """Where a command lives."""
+
+    tenant_id: str
+    device_id: str
+    command_id: str
+
+    @classmethod
+    def of(cls, key: str, command_id: str) -> CommandRef:
+        """From the table's device_key and command_id."""
+        tenant_id, _, device_id = key.partition("#")
+        return cls(tenant_id, device_id, command_id)
+
+
+@dataclass(frozen=True)
+class ExpiryCandidate:
+    """A queued command past its expiry, as the expiry index shows it."""
+
+    ref: CommandRef
+    seen: bool
+
+
+@dataclass(frozen=True)
+class RetryCandidate:
+    """An unpublished command whose next publish attempt is due."""
+
+    ref: CommandRef
+    next_attempt_at: datetime
+    publish_attempts: int
 
 
 class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):

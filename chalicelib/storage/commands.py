@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,45 +29,20 @@ from chalicelib.storage.base import (
     is_condition_failure,
     one_page,
 )
-from chalicelib.storage.command_models import CommandModel, device_key, shard_of
+from chalicelib.storage.command_models import (
+    CommandModel,
+    CommandRef,
+    ExpiryCandidate,
+    RetryCandidate,
+    device_key,
+    shard_of,
+)
 from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 
 BATCH_LIMIT = 25
 # Positions in the create transaction (PynamoDB sends condition checks first, then puts).
 _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class CommandRef:
-    """Where a command lives."""
-
-    tenant_id: str
-    device_id: str
-    command_id: str
-
-    @classmethod
-    def of(cls, key: str, command_id: str) -> CommandRef:
-        """From the table's device_key and command_id."""
-        tenant_id, _, device_id = key.partition("#")
-        return cls(tenant_id, device_id, command_id)
-
-
-@dataclass(frozen=True)
-class ExpiryCandidate:
-    """A queued command past its expiry, as the expiry index shows it."""
-
-    ref: CommandRef
-    seen: bool
-
-
-@dataclass(frozen=True)
-class RetryCandidate:
-    """An unpublished command whose next publish attempt is due."""
-
-    ref: CommandRef
-    next_attempt_at: datetime
-    publish_attempts: int
 
 
 class CommandRepository:

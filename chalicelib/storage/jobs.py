@@ -1,7 +1,6 @@
 """The jobs table: one item per job, with per-status counters and sweep progress."""
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -107,11 +106,6 @@ def to_state(m: JobModel) -> JobState:
     )
     return JobState(job, int(m.open_count or 0), SweepKind(m.sweep) if m.sweep else None, m.sweep_id,
                     m.sweep_cursor, int(m.due_shard) if m.due_shard is not None else None)
-
-
-def shard_of(job_id: str, shards: int) -> int:
-    """Which shard of the due index a job lives in (stable across processes)."""
-    return zlib.crc32(job_id.encode()) % shards
 
 
 def counter_actions(deltas: dict[ExecutionStatus, int], open_delta: int) -> list[Action]:

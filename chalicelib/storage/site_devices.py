@@ -1,7 +1,6 @@
 """Devices on sites: the mapping transaction, the by-site index walk, bulk wake-time writes."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,11 +122,6 @@ class SiteDeviceRepository:
                 return False
             raise
         return True
-
-    def members(self, tenant_id: str, site_id: str) -> Iterator[SiteMember]:
-        """Every device mapped to the site, from the keys-only by-site index."""
-        for m in DeviceModel.by_site.query(site_index_key(tenant_id, site_id), page_size=1000):
-            yield _member(m)
 
     def members_page(self, tenant_id: str, site_id: str, cursor: str,
                      limit: int) -> tuple[list[SiteMember], str | None]:

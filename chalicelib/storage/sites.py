@@ -1,7 +1,6 @@
 """The sites table: one item per site, with the count of devices mapped to it."""
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,11 +89,6 @@ class Fanout:
     site_id: str
     version: int
     cursor: str
-
-
-def fanout_shard(tenant_id: str, site_id: str, shards: int) -> int:
-    """Which shard of the fan-out index a site lives in (stable across processes)."""
-    return zlib.crc32(f"{tenant_id}#{site_id}".encode()) % shards
 
 
 _UPDATABLE = {

@@ -23,7 +23,7 @@ from app import app
 from chalicelib import wiring
 from chalicelib.errors import DomainError
 from chalicelib.storage.base import iso, utcnow
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandRef
 from infra.local.scheduler import scheduled_event, scheduled_functions
 
 STACK_DIR = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parents[2] / ".devstack"))

@@ -12,8 +12,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.schemas.commands import Command, CommandStatus, CreateCommand
-from chalicelib.storage.command_models import CommandModel, device_key
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandModel, CommandRef, device_key
 from infra.local.processes import Child, python_module
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings

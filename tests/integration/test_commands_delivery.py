@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib import wiring
 from chalicelib.errors import Conflict
 from chalicelib.schemas.commands import AckCommand, CommandEvent, CommandStatus
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandRef
 from tests.commands_support import command, drain, minutes_from_now, run_expiry, run_retry, send, wait_until
 from tests.conftest import Stack
 from tests.support import Api

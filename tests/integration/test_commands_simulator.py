@@ -5,7 +5,7 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.schemas.commands import CommandStatus
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandRef
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.commands_support import command, forward_device_messages, send, wait_until
 from tests.conftest import Stack

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 from chalicelib.services.command_delivery import CommandPolicy
-from chalicelib.storage.command_models import device_key, shard_of
-from chalicelib.storage.commands import CommandRef
+from chalicelib.storage.command_models import CommandRef, device_key, shard_of
 from chalicelib.storage.idempotency import claim_key, fingerprint
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

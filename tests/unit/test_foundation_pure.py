@@ -33,13 +33,13 @@ def test_cursor_round_trips_within_its_partition() -> None:
     key = {"tenant_id": {"S": "acme"}, "device_id": {"S": "d7"}}
     token = encode_cursor(key)
     assert token is not None
-    assert decode_cursor(token, partition=("tenant_id", "acme")) == key
+    assert decode_cursor(token, partition=("tenant_id", "acme"), keys={"tenant_id", "device_id"}) == key
 
 
 @pytest.mark.parametrize("token", ["%%%", "bm90IGpzb24", encode_cursor({"tenant_id": {"S": "other"}})])
 def test_foreign_or_garbage_cursor_is_invalid_input(token: str) -> None:
     with pytest.raises(errors.InvalidInput) as exc:
-        decode_cursor(token, partition=("tenant_id", "acme"))
+        decode_cursor(token, partition=("tenant_id", "acme"), keys={"tenant_id", "device_id"})
     assert exc.value.field == "next_token"
 
 

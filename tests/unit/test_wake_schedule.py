@@ -86,8 +86,8 @@ def test_welcome_params_carry_schedule_and_site_context() -> None:
         "site_id": "barn", "site_name": "Barn",
     }
     labelled = site.model_copy(update={"program": "pilot", "company": "Acme"})
-    assert welcome_params(labelled, utc(2025, 1, 2, 5))["program"] == "pilot"
-    assert welcome_params(labelled, utc(2025, 1, 2, 5))["company"] == "Acme"
+    assert welcome_params(labelled, utc(2025, 1, 2, 5), None)["program"] == "pilot"
+    assert welcome_params(labelled, utc(2025, 1, 2, 5), None)["company"] == "Acme"
 
 
 def test_schedule_ids_sort_by_mapping_then_version() -> None:
