@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-from chalicelib.schemas.common import ID_PATTERN, JsonObject, Record, Request
+from chalicelib.schemas.common import JsonObject, Record, Request, ResourceId
 
 CommandType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
-ClientToken = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ClientToken = ResourceId
 AckStatusText = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 

@@ -5,13 +5,31 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-# Ids appear in MQTT topics and DynamoDB keys: no '/', '#', '+', spaces or control chars.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
-ID_RE = re.compile(ID_PATTERN)
+# Ids appear in MQTT topics, broker usernames, the broker's password and ACL files and
+# DynamoDB keys, so the alphabet leaves out every character with a meaning in any of them:
+# '/', '+', '#', '$' (topics), ':' (password file), whitespace and newlines (both files),
+# '.' (the separator of a device's broker username `{tenant_id}.{device_id}`).
+ID_ALPHABET = "letters, digits, '_' and '-' (starting with a letter or digit, at most 64)"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
-ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+def is_valid_id(value: object) -> bool:
+    """True when `value` is an id: the whole string in the id alphabet (never a prefix of it)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+def check_id(value: str) -> str:
+    """Pydantic validator form of `is_valid_id`."""
+    if not is_valid_id(value):
+        raise ValueError(f"must be an id: {ID_ALPHABET}")
+    return value
+
+
+# The pattern documents the alphabet in JSON schemas; check_id is the check that counts.
+ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(check_id)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 JsonObject = dict[str, Any]
 
@@ -35,11 +53,6 @@ class PageQuery(BaseModel):
 
     limit: int | None = Field(default=None, ge=1, le=1000)
     next_token: str | None = Field(default=None, max_length=4096)
-
-
-def is_valid_id(value: str) -> bool:
-    """True when a path id could name one of our resources."""
-    return bool(ID_RE.match(value))
 
 
 def _refuse_constant(name: str) -> Any:
