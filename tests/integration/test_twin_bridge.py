@@ -23,8 +23,8 @@ def bridge(stack: Stack) -> Iterator[Any]:
     user = stack.users["bridge"]
     client_id = f"bridge-twin-{uuid.uuid4().hex[:8]}"
     settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
-                              mqtt_username=user.username,
-                              mqtt_password=user.password, client_id=client_id, workers=4, retry_min_s=0.05,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id=client_id, workers=4, retry_min_s=0.05,
                               retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
     running = bridge_module.Bridge(settings, InProcessInvoker()).start()
     assert running.subscribed.wait(10), "bridge did not subscribe"
