@@ -79,7 +79,7 @@ def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: 
     print(f"""
 Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
-  MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}   
+  MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
   state      {state_file}
