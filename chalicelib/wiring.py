@@ -7,6 +7,9 @@ from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.schemas.aws_topics import JOBS_ROUTE, SHADOW_ROUTE
+from chalicelib.services.aws_jobs import AwsJobsService
+from chalicelib.services.aws_shadow import ShadowService
 from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
 from chalicelib.services.commands import CommandService
 from chalicelib.services.device_commands import DeviceCommandService
@@ -33,6 +36,7 @@ from chalicelib.storage.idempotency import IdempotencyStore
 from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository
+from chalicelib.storage.named_shadows import NamedShadowRepository
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteRepository
 from chalicelib.storage.twin import TwinRepository
@@ -147,12 +151,28 @@ def twin_repository() -> TwinRepository:
     return TwinRepository()
 
 
+def twin_limits() -> TwinLimits:
+    s = settings()
+    return TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
+                      stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
+
+
 @lru_cache(maxsize=1)
 def twin_service() -> TwinService:
-    s = settings()
-    limits = TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
-                        stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
-    return TwinService(twin_repository(), publisher(), limits)
+    # Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events.
+    return TwinService(twin_repository(), publisher(), twin_limits(), on_written=shadow_service().twin_written)
+
+
+@lru_cache(maxsize=1)
+def named_shadow_repository() -> NamedShadowRepository:
+    settings()
+    return NamedShadowRepository()
+
+
+@lru_cache(maxsize=1)
+def shadow_service() -> ShadowService:
+    """AWS IoT shadows: the classic one is the twin, named ones have their own table."""
+    return ShadowService(twin_repository(), named_shadow_repository(), publisher(), twin_limits())
 
 
 @lru_cache(maxsize=1)
@@ -219,7 +239,15 @@ def job_service() -> JobService:
 
 @lru_cache(maxsize=1)
 def execution_service() -> ExecutionService:
-    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit)
+    # Resolved at call time: the AWS jobs service itself runs on this execution service.
+    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit,
+                            on_updated=lambda *change: aws_jobs_service().execution_updated(*change))
+
+
+@lru_cache(maxsize=1)
+def aws_jobs_service() -> AwsJobsService:
+    """AWS IoT's jobs topics on the same executions."""
+    return AwsJobsService(execution_service(), execution_repository(), publisher())
 
 
 @lru_cache(maxsize=1)
@@ -229,6 +257,9 @@ def device_message_router() -> DeviceMessageRouter:
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
+    shadows, aws_jobs = shadow_service(), aws_jobs_service()
+    router.register(f"{SHADOW_ROUTE}/*", shadows.on_message, reject=shadows.reject)
+    router.register(f"{JOBS_ROUTE}/*", aws_jobs.on_message, reject=aws_jobs.reject)
     return router
 
 
@@ -240,5 +271,6 @@ def reset() -> None:
                     idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
                     device_command_service, command_expiry, twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service,
-                    job_repository, execution_repository, job_sweeper, job_service, execution_service):
+                    job_repository, execution_repository, job_sweeper, job_service, execution_service,
+                    named_shadow_repository, shadow_service, aws_jobs_service):
         factory.cache_clear()
