@@ -14,6 +14,7 @@ from chalicelib.api import (
     health,
     jobs,
     mqtt_ingress,
+    named_shadows,
     sites,
     twin,
 )
@@ -24,5 +25,5 @@ from chalicelib.schedules import sites as site_schedules
 app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, sites, site_schedules, jobs, device_jobs, job_schedules):
+                  command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules):
     app.register_blueprint(blueprint.bp)
