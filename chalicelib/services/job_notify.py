@@ -62,9 +62,9 @@ class JobNotifier:
             messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), full.get(d, delta)) for d in chunk]
             # Devices on AWS IoT's topics: only where the whole pending list is known (AWS's
             # notify carries the whole list); the others find the job with `jobs/get` or start-next.
-            messages += [m for d in chunk if d in full for m in created_events(
+            aws = [m for d in chunk if d in full for m in created_events(
                 job.tenant_id, d, [PendingJob.model_validate(j) for j in full[d]["jobs"]], job.job_id, self._clock())]
-            sent += sum(self._publisher.publish_many(messages))
+            sent += sum(self._publisher.publish_many(messages + aws)[:len(messages)])
         return sent
 
     def _full_lists(self, job: Job, device_ids: list[str], new: PendingJob) -> dict[str, dict[str, Any]]:
