@@ -87,7 +87,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
-                         publisher=publisher(), wake_lookup=_site_schedule)
+                         publisher=publisher(), wake_lookup=_site_schedule,
+                         on_deleted=named_shadow_repository().delete_all)
 
 
 def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:

@@ -72,7 +72,9 @@ class AwsJobsService:
 
     def reject(self, tenant_id: str, device_id: str, route: str, status: int, message: str) -> None:
         """Router rejecter: a request that is not JSON (or too large) is answered too."""
-        code = "InvalidJson" if "JSON" in message or "JSON" in message.upper() else "InvalidRequest"
+        # Not JSON, or JSON with NaN/Infinity (which is not JSON either); anything else is a bad request.
+        code = "InvalidJson" if message == "payload is not JSON" or message.startswith("invalid payload") \
+            else "InvalidRequest"
         self._rejected(tenant_id, device_id, route[len(JOBS_ROUTE) + 1:], code, message, None)
 
     def _dispatch(self, tenant_id: str, device_id: str, operation: str, body: Document) -> Document:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import wiring
 from chalicelib.schemas.identity import mqtt_username
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import aws_bridge  # noqa: F401
@@ -80,3 +81,14 @@ def test_a_thing_name_of_another_tenant_is_not_found_for_the_operator(api: Api, 
     assert other_api.patch(f"/customer/devices/{device_id}/shadows/config/desired", {"desired": {"a": 1}}).status == 404
     assert api.get(f"/customer/devices/{device_id}/shadows/config").status == 404
     assert api.get(f"/customer/devices/{device_id}").body["thing_name"] == f"{api.tenant_id}.{device_id}"
+
+
+def test_a_recreated_device_does_not_inherit_named_shadows(stack: Stack, api: Api) -> None:
+    api.create_device("aws-reborn")
+    shadow = wiring.shadow_service()
+    shadow.on_message(api.tenant_id, "aws-reborn", "$aws/shadow/name/cfg/update", {"state": {"reported": {"a": 1}}})
+    assert api.get("/customer/devices/aws-reborn/shadows").body == {"shadows": ["cfg"]}
+    assert api.delete("/customer/devices/aws-reborn").status == 200
+    api.create_device("aws-reborn")
+    assert api.get("/customer/devices/aws-reborn/shadows").body == {"shadows": []}
+    assert api.get("/customer/devices/aws-reborn/shadows/cfg").status == 404
