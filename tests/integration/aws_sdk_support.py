@@ -4,10 +4,11 @@ from __future__ import annotations
 import queue
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
-from awscrt import mqtt
+from awscrt import mqtt, mqtt5, mqtt_request_response
 
 from tests.conftest import Stack
 
@@ -65,3 +66,26 @@ def aws_bridge(stack: Stack) -> Iterator[Any]:
     yield running
     running.shutdown()
     stack.peer(user.username, user.password, client_id=client_id, clean=True).close()
+
+
+def sdk_mqtt5_client(stack: Stack, thing: str, password: str) -> mqtt5.Client:
+    """The MQTT 5 client the SDK's current samples build, minus TLS (plain TCP, username/password)."""
+    connected: Future[bool] = Future()
+    options = mqtt5.ClientOptions(
+        host_name=stack.broker.host, port=stack.broker.port,
+        connect_options=mqtt5.ConnectPacket(client_id=thing, username=thing, password=password,
+                                            keep_alive_interval_sec=30),
+        session_behavior=mqtt5.ClientSessionBehaviorType.CLEAN, disable_metrics=True,
+        on_lifecycle_event_connection_success_fn=lambda event: connected.done() or connected.set_result(True),
+        on_lifecycle_event_connection_failure_fn=lambda event: connected.done() or connected.set_exception(
+            ConnectionError(str(event.exception))))
+    client = mqtt5.Client(options)
+    client.start()
+    connected.result(10)
+    return client
+
+
+def request_response_options() -> mqtt_request_response.ClientOptions:
+    """What the samples give the V2 service clients."""
+    return mqtt_request_response.ClientOptions(max_request_response_subscriptions=2, max_streaming_subscriptions=2,
+                                               operation_timeout_in_seconds=10)
