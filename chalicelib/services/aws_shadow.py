@@ -89,13 +89,15 @@ class ShadowService:
                 raise ShadowRejected(409, "Version conflict")
             now = self._clock()
             current = self._apply(previous, request, now)
-            if self._store(tenant_id, device_id, name, previous, twin, current, request.desired is not None
-                           or request.clear_desired, now):
+            desired_changed = request.desired is not None or request.clear_desired
+            written = self._store(tenant_id, device_id, name, previous, twin, current, desired_changed, now)
+            if written is not None:
                 stamp = aws.epoch(now)
                 accepted = aws.update_accepted(request.desired, request.reported, request.clear_desired,
                                                request.clear_reported, current.version, stamp, request.client_token)
-                self._events(tenant_id, device_id, name, previous, current, accepted,
-                             request.desired is not None, request.client_token)
+                self._publisher.publish_many([*self._events(tenant_id, device_id, name, previous, current, accepted,
+                                                            request.desired is not None, request.client_token),
+                                              *written])
                 return accepted
         raise ShadowRejected(409, "Version conflict")
 
@@ -112,7 +114,9 @@ class ShadowService:
             if name is None:
                 assert twin is not None
                 emptied = ShadowDoc(version=previous.version + 1, updated_at=now)
-                if self._store(tenant_id, device_id, None, previous, twin, emptied, True, now):
+                written = self._store(tenant_id, device_id, None, previous, twin, emptied, True, now)
+                if written is not None:
+                    self._publisher.publish_many(written)
                     return self._deleted(tenant_id, device_id, None, emptied.version, now, token)
             elif self._named.delete(tenant_id, device_id, name, previous):
                 return self._deleted(tenant_id, device_id, name, previous.version + 1, now, token)
@@ -125,12 +129,13 @@ class ShadowService:
 
     # Writes of the classic shadow made through the twin's own paths (operator PATCH, project report)
 
-    def twin_written(self, before: Twin, after: Twin, desired: Document | None, reported: Document | None) -> None:
-        """Publish AWS's events for a twin write, so AWS devices see operator PATCHes as deltas."""
+    def twin_written(self, before: Twin, after: Twin, desired: Document | None,
+                     reported: Document | None) -> list[Message]:
+        """AWS's events for a twin write (AWS devices see operator PATCHes as deltas); the twin publishes them."""
         now = aws.epoch(after.shadow_updated_at or self._clock())
         accepted = aws.update_accepted(desired, reported, False, False, after.shadow_version, now, None)
-        self._events(after.tenant_id, after.device_id, None, _doc(before), _doc(after), accepted,
-                     desired is not None, None)
+        return self._events(after.tenant_id, after.device_id, None, _doc(before), _doc(after), accepted,
+                            desired is not None, None)
 
     # Internals
 
@@ -163,9 +168,11 @@ class ShadowService:
         return ShadowDoc(desired, reported, desired_meta, reported_meta, doc.version + 1, now)
 
     def _store(self, tenant_id: str, device_id: str, name: str | None, previous: ShadowDoc, twin: Twin | None,
-               current: ShadowDoc, desired_changed: bool, now: datetime) -> bool:
+               current: ShadowDoc, desired_changed: bool, now: datetime) -> list[Message] | None:
+        """Write the shadow; None when it changed since it was read, else what else to publish."""
         if name is not None:
-            return self._named.put(tenant_id, device_id, name, previous if previous.version else None, current)
+            stored = self._named.put(tenant_id, device_id, name, previous if previous.version else None, current)
+            return [] if stored else None
         assert twin is not None
         desired_version = twin.desired_version + (1 if desired_changed else 0)
         in_sync = not twin_logic.compute_delta(current.desired, current.reported)
@@ -178,16 +185,15 @@ class ShadowService:
             "reported_version": max(twin.reported_version, desired_version) if in_sync else twin.reported_version,
         })
         if not self._twins.write_document(twin, written, now):
-            return False
-        if desired_changed:
-            # Devices on the project's own topics get the new desired document too.
-            self._publisher.publish(Message(device_topic(tenant_id, device_id, DESIRED_SUFFIX),
-                                            {"desired": written.desired, "version": desired_version},
-                                            qos=1, retain=True))
-        return True
+            return None
+        if not desired_changed:
+            return []
+        # Devices on the project's own topics get the new desired document too.
+        return [Message(device_topic(tenant_id, device_id, DESIRED_SUFFIX),
+                        {"desired": written.desired, "version": desired_version}, qos=1, retain=True)]
 
     def _events(self, tenant_id: str, device_id: str, name: str | None, previous: ShadowDoc,
-                current: ShadowDoc, accepted: Document, desired_touched: bool, token: str | None) -> None:
+                current: ShadowDoc, accepted: Document, desired_touched: bool, token: str | None) -> list[Message]:
         now = accepted["timestamp"]
         messages = [self._message(tenant_id, device_id, name, "update/accepted", accepted),
                     self._message(tenant_id, device_id, name, "update/documents",
@@ -195,7 +201,7 @@ class ShadowService:
         delta = aws.delta_event(current, now, token) if desired_touched else None
         if delta is not None:
             messages.append(self._message(tenant_id, device_id, name, "update/delta", delta))
-        self._publisher.publish_many(messages)
+        return messages
 
     def _deleted(self, tenant_id: str, device_id: str, name: str | None, version: int, now: datetime,
                  token: str | None) -> Document:
