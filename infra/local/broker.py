@@ -101,6 +101,8 @@ log_type error
 log_type warning
 log_type notice
 connection_messages false
+# PUBACKs of a pipelined batch go out at once, not one per delayed ACK (about 40 ms each).
+set_tcp_nodelay true
 
 # Devices: username {{tenant_id}}.{{device_id}}, client id forced to the username.
 listener {self.port} {self.host}
