@@ -1,13 +1,13 @@
 """Request and answer bodies of the broker's HTTP authentication and authorization calls (EMQX shapes)."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Result(str, Enum):
+class Result(StrEnum):
     """What the broker does: let in, refuse, or ask its next authenticator (service users)."""
 
     ALLOW = "allow"
@@ -21,7 +21,7 @@ class _Body(BaseModel):
 
 
 class AuthnRequest(_Body):
-    """EMQX `authentication` HTTP body: {"username": "${username}", "password": "${password}", "clientid": "${clientid}"}."""
+    """EMQX `authentication` body: {"username": "${username}", "password": "${password}", "clientid": "${clientid}"}."""
 
     username: str = Field(max_length=256)
     password: str = Field(default="", max_length=512)

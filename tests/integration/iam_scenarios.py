@@ -9,7 +9,6 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.api.auth import operator_auth
-from chalicelib.api.mqtt_ingress import device_message
 from chalicelib.broker_auth.iot_authorizer import iot_authorizer
 from chalicelib.schedules.commands import expire_commands, retry_commands
 from chalicelib.schedules.jobs import jobs_sweep
@@ -40,7 +39,7 @@ def _message(client: Client, topic: str, body: dict[str, Any]) -> dict[str, Any]
 def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
     """Every operator, device and broker route once; returns what the other scenarios need."""
     with rec.running("api_handler"):
-        d1, tok1 = api.create_device("iam-1")
+        d1, _ = api.create_device("iam-1")
         d2, tok2 = api.create_device("iam-2")
         d3, tok3 = api.create_device("iam-3")
         for query in ("", "?status=pending_mapping"):

@@ -1,4 +1,4 @@
-"""Least privilege: every AWS call each function makes is allowed by its generated policy, and nothing more is wildcarded.
+"""Least privilege: each function's generated policy allows every AWS call it makes, and no wildcard resource.
 
 The calls are recorded while each function runs its paths against the real DynamoDB engine
 (`iam_scenarios.py`); IoT data-plane publishes are recorded instead of sent.
@@ -29,8 +29,8 @@ STAGE = "prod"
 @pytest.fixture(scope="module")
 def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
     env = {"FLEET_TABLE_PREFIX": f"iam-{uuid.uuid4().hex[:8]}", "FLEET_MQTT_BACKEND": "iot-data",
-           "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0", "FLEET_SITE_FANOUT_CHUNK": "1",
-           "FLEET_SITE_FANOUT_LEASE_S": "60", "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
+           "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
+           "FLEET_SITE_FANOUT_CHUNK": "1",           "FLEET_SITE_FANOUT_LEASE_S": "60", "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     wiring.reset()
