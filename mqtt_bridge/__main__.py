@@ -52,6 +52,8 @@ def run(settings: BridgeSettings, wrap: Callable[[Invoker], Invoker] | None = No
 
 
 def _write_health(settings: BridgeSettings, bridge: Bridge) -> None:
+    if not settings.health_file:
+        return
     try:
         health.write(settings.health_file, bridge.connected.is_set(), bridge.pending())
     except OSError as exc:  # a read-only or full disk must not stop the forwarding

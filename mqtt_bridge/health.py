@@ -16,13 +16,15 @@ from mqtt_bridge.config import BridgeSettings
 def write(path: str, connected: bool, pending: int, now: float | None = None) -> None:
     """Replace the status file atomically (a reader never sees half of it)."""
     target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"connected": connected, "pending": pending, "updated_at": now or time.time()}))
     os.replace(tmp, target)
 
 
 def check(path: str, max_age_s: float, now: float | None = None) -> tuple[bool, str]:
     """Healthy when the bridge is connected to its broker and wrote its status within max_age_s."""
+    if not path:
+        return False, "BRIDGE_HEALTH_FILE is not set"
     try:
         status = json.loads(Path(path).read_text())
         age = (now or time.time()) - float(status["updated_at"])

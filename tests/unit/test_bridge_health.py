@@ -22,3 +22,4 @@ def test_disconnected_stale_or_missing_is_unhealthy(tmp_path: Path) -> None:
     assert ok is False and "old" in reason
     Path(path).write_text("{not json")
     assert health.check(path, 30)[0] is False
+    assert health.check("", 30) == (False, "BRIDGE_HEALTH_FILE is not set")
