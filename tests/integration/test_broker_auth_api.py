@@ -24,6 +24,7 @@ def broker_secret(stack: Stack) -> Iterator[None]:
     else:
         os.environ["FLEET_BROKER_AUTH_SECRET"] = saved
     wiring.reset()
+    wiring.settings()
 
 
 def hook(api: Api, path: str, body: object, secret: str | None = SECRET) -> ApiResponse:

@@ -93,3 +93,20 @@ def test_deployment_zip_leaves_test_tooling_out(packaged: tuple[Path, dict[str, 
     assert {"app.py", "chalicelib", "pynamodb", "pydantic"} <= tops
     leaked = sorted(t for t in tops if t.split("-")[0].split(".")[0] in DEV_ONLY)
     assert leaked == []
+
+
+def test_no_statement_in_the_template_allows_every_resource(packaged: tuple[Path, dict[str, Any]]) -> None:
+    _, template = packaged
+    wide = []
+    for logical, resource in template["Resources"].items():
+        if not resource["Type"].startswith("AWS::IAM::"):
+            continue
+        props = resource["Properties"]
+        documents = [p["PolicyDocument"] for p in props.get("Policies", [])] + \
+            ([props["PolicyDocument"]] if "PolicyDocument" in props else [])
+        for document in documents:
+            for statement in document["Statement"]:
+                listed = statement["Resource"]
+                if "*" in (listed if isinstance(listed, list) else [listed]):
+                    wide.append(logical)
+    assert wide == []
