@@ -12,10 +12,10 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.broker_auth.identity import device_topic_filters, parse_mqtt_username
 from chalicelib.broker_auth.schemas import Result
 from chalicelib.errors import Unauthenticated
 from chalicelib.schemas.devices import DevicePrincipal
+from chalicelib.schemas.identity import device_may_use_topic, is_service_username, parse_mqtt_username
 from chalicelib.schemas.topics import PREFIX
 from chalicelib.services import tokens
 
@@ -69,19 +69,18 @@ class BrokerAuthService:
 
     def authenticate(self, username: str, password: str, client_id: str) -> Result:
         """allow a device with its own token, ignore service users, deny everything else."""
-        if username in SERVICE_ACTIONS:
+        if is_service_username(username):
             return Result.IGNORE
         return Result.ALLOW if self.login(username, password, client_id) else Result.DENY
 
     def authorize(self, username: str, topic: str, action: str) -> Result:
         """allow a device inside its own subtree and a service user in its direction; deny the rest."""
         actions = {"publish", "subscribe"} if action == "all" else {action}
-        service = SERVICE_ACTIONS.get(username)
-        if service is not None:
+        if is_service_username(username):
+            service = SERVICE_ACTIONS.get(username, frozenset())
             ok = actions <= service and topic_within(topic, f"{PREFIX}/#")
             return Result.ALLOW if ok else Result.DENY
         parsed = parse_mqtt_username(username)
         if parsed is None:
             return Result.DENY
-        filters = device_topic_filters(*parsed)
-        return Result.ALLOW if any(topic_within(topic, f) for f in filters) else Result.DENY
+        return Result.ALLOW if device_may_use_topic(*parsed, topic) else Result.DENY

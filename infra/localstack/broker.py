@@ -1,5 +1,7 @@
 """The compose file's broker: Mosquitto with the registry's device credentials, as on the local stack.
 
+Devices log in on BROKER_PORT, the cloud publisher and the bridge on BROKER_SERVICE_PORT.
+
     python -m infra.localstack.broker      # FLEET_* for the registry, BROKER_* for the service users
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     env = dict(os.environ)
     broker = Broker(Path(env.get("BROKER_WORKDIR", "/var/lib/fleet-broker")), int(env.get("BROKER_PORT", "1883")),
-                    service_users(env), host="0.0.0.0")
+                    service_users(env), host="0.0.0.0", service_port=int(env.get("BROKER_SERVICE_PORT", "1884")))
     broker.start()
     sync = CredentialSync(wiring.device_repository(), broker, interval_s=1.0).start()
     stop = threading.Event()

@@ -72,6 +72,10 @@ def test_bridge_invokes_the_stages_device_message_function_on_localstack() -> No
     assert settings.lambda_function_name == f"fleet-control-plane-{STAGE['FLEET_STAGE']}-device_message"
     assert settings.lambda_endpoint == "http://localstack:4566"
     assert settings.mqtt_host == STAGE["FLEET_MQTT_HOST"] == "mosquitto"
+    # Services log in on the broker's service listener, devices on the published one.
+    broker = SERVICES["mosquitto"]["environment"]
+    assert str(settings.mqtt_port) == STAGE["FLEET_MQTT_PORT"] == broker["BROKER_SERVICE_PORT"]
+    assert SERVICES["mosquitto"]["ports"] == [f"127.0.0.1:{broker['BROKER_PORT']}:{broker['BROKER_PORT']}"]
 
 
 def test_broker_service_users_are_the_ones_the_stage_and_bridge_log_in_with() -> None:
