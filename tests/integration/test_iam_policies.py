@@ -52,7 +52,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
             else:
                 os.environ[k] = v
         wiring.reset()
-        wiring.settings()  # rebind the models to the session's tables at once
+        wiring.settings()  # rebind the models to the shared test tables at once
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
