@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
@@ -161,7 +162,8 @@ def twin_limits() -> TwinLimits:
 @lru_cache(maxsize=1)
 def twin_service() -> TwinService:
     # Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events.
-    return TwinService(twin_repository(), publisher(), twin_limits(), on_written=shadow_service().twin_written)
+    events = shadow_service().twin_written if settings().serves_aws_iot_topics() else None
+    return TwinService(twin_repository(), publisher(), twin_limits(), on_written=events)
 
 
 @lru_cache(maxsize=1)
@@ -232,7 +234,7 @@ def job_service() -> JobService:
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s,
                        fanout_workers=s.job_fanout_workers, pending_limit=s.job_pending_limit,
-                       notify_full_list_max=s.job_notify_full_list_max)
+                       notify_full_list_max=s.job_notify_full_list_max, aws_iot_topics=s.serves_aws_iot_topics())
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
                       TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
                       limits)
@@ -241,8 +243,11 @@ def job_service() -> JobService:
 @lru_cache(maxsize=1)
 def execution_service() -> ExecutionService:
     # Resolved at call time: the AWS jobs service itself runs on this execution service.
+    def aws_events(*change: Any) -> None:
+        aws_jobs_service().execution_updated(*change)
+
     return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit,
-                            on_updated=lambda *change: aws_jobs_service().execution_updated(*change))
+                            on_updated=aws_events if settings().serves_aws_iot_topics() else None)
 
 
 @lru_cache(maxsize=1)
@@ -258,9 +263,10 @@ def device_message_router() -> DeviceMessageRouter:
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
-    shadows, aws_jobs = shadow_service(), aws_jobs_service()
-    router.register(f"{SHADOW_ROUTE}/*", shadows.on_message, reject=shadows.reject)
-    router.register(f"{JOBS_ROUTE}/*", aws_jobs.on_message, reject=aws_jobs.reject)
+    if settings().serves_aws_iot_topics():
+        shadows, aws_jobs = shadow_service(), aws_jobs_service()
+        router.register(f"{SHADOW_ROUTE}/*", shadows.on_message, reject=shadows.reject)
+        router.register(f"{JOBS_ROUTE}/*", aws_jobs.on_message, reject=aws_jobs.reject)
     return router
 
 

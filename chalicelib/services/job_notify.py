@@ -32,6 +32,7 @@ class NotifyLimits:
     full_list_max: int = 100
     pending_limit: int = 100
     workers: int = 4
+    aws_iot_topics: bool = False
 
 
 class JobNotifier:
@@ -62,7 +63,7 @@ class JobNotifier:
             messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), full.get(d, delta)) for d in chunk]
             # Devices on AWS IoT's topics: only where the whole pending list is known (AWS's
             # notify carries the whole list); the others find the job with `jobs/get` or start-next.
-            aws = [m for d in chunk if d in full for m in created_events(
+            aws = [m for d in chunk if d in full and self._limits.aws_iot_topics for m in created_events(
                 job.tenant_id, d, [PendingJob.model_validate(j) for j in full[d]["jobs"]], job.job_id, self._clock())]
             sent += sum(self._publisher.publish_many(messages + aws)[:len(messages)])
         return sent

@@ -225,7 +225,8 @@ def test_the_new_job_is_notified_even_before_the_pending_index_shows_it(api: Api
                 document_type="late", target_type="device", target_id=device_id, status=JobStatus.IN_PROGRESS,
                 execution_count=1, counts={}, created_at=now, expires_at=now + timedelta(hours=1))
     publisher = RecordingPublisher()
-    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher, NotifyLimits())
+    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher,
+                           NotifyLimits(aws_iot_topics=True))
     # When the devices are notified of it
     assert notifier.notify(newer, [device_id]) == 1
     # Then the new job is merged in after the older one

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.config import Settings
 from chalicelib.errors import NotFound
 from chalicelib.messaging.base import RecordingPublisher
 from chalicelib.schemas.aws_shadow import ShadowDoc, ShadowRejected, parse_update
@@ -174,3 +175,10 @@ def test_state_null_clears_both_documents() -> None:
     assert parsed.clear_desired and parsed.clear_reported
     with pytest.raises(ShadowRejected):
         parse_update({"state": {}, "clientToken": "x" * 65})
+
+
+def test_aws_topics_are_served_with_a_self_hosted_broker_unless_turned_off() -> None:
+    assert Settings(mqtt_backend="paho").serves_aws_iot_topics()
+    # AWS IoT Core answers these topics itself and refuses publishes to them
+    assert not Settings(mqtt_backend="iot-data").serves_aws_iot_topics()
+    assert not Settings(mqtt_backend="paho", aws_iot_topics=False).serves_aws_iot_topics()
