@@ -48,10 +48,15 @@ def run(ctx: BenchContext) -> list[Table]:
 
 def _connect(ctx: BenchContext, thing: str, password: str) -> mqtt5.Client:
     connected: Future[bool] = Future()
+
+    def on_connected(event: Any) -> None:
+        if not connected.done():
+            connected.set_result(True)
+
     client = mqtt5.Client(mqtt5.ClientOptions(
         host_name=ctx.mqtt_host, port=ctx.mqtt_port, disable_metrics=True,
         connect_options=mqtt5.ConnectPacket(client_id=thing, username=thing, password=password),
-        on_lifecycle_event_connection_success_fn=lambda event: None if connected.done() else connected.set_result(True)))
+        on_lifecycle_event_connection_success_fn=on_connected))
     client.start()
     connected.result(10)
     return client
