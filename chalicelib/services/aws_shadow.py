@@ -7,11 +7,13 @@ Answers and events go out through the same publisher the rest of the cloud side 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Unavailable
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas import aws_shadow as aws
 from chalicelib.schemas.aws_shadow import ShadowDoc, ShadowRejected, UpdateRequest
@@ -34,12 +36,14 @@ class ShadowService:
     """get / update / delete of a device's shadows, from its MQTT requests or an operator."""
 
     def __init__(self, twins: TwinRepository, named: NamedShadowRepository, publisher: Publisher,
-                 limits: TwinLimits | None = None, clock: Clock = utcnow) -> None:
+                 limits: TwinLimits | None = None, clock: Clock = utcnow,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._twins = twins
         self._named = named
         self._publisher = publisher
         self._limits = limits or TwinLimits()
         self._clock = clock
+        self._sleep = sleep
 
     # MQTT (device-message router)
 
@@ -79,11 +83,12 @@ class ShadowService:
 
     def update(self, tenant_id: str, device_id: str, name: str | None, request: UpdateRequest) -> Document:
         """Merge the request into the shadow, publish accepted, documents and (maybe) delta."""
-        for name_part in (request.desired, request.reported):
-            if name_part is not None and twin_logic.depth(name_part) > self._limits.max_depth:
+        for section in (request.desired, request.reported):
+            if section is not None and twin_logic.depth(section) > self._limits.max_depth:
                 raise ShadowRejected(400, f"JSON contains too many levels of nesting; maximum is "
                                           f"{self._limits.max_depth}")
-        for _attempt in range(self._limits.write_attempts):
+        for attempt in range(self._limits.write_attempts):
+            self._back_off(attempt)
             previous, twin = self._load(tenant_id, device_id, name)
             if request.version is not None and request.version != previous.version:
                 raise ShadowRejected(409, "Version conflict")
@@ -99,12 +104,13 @@ class ShadowService:
                                                             request.desired is not None, request.client_token),
                                               *written])
                 return accepted
-        raise ShadowRejected(409, "Version conflict")
+        raise _busy()
 
     def delete(self, tenant_id: str, device_id: str, name: str | None, version: int | None,
                token: str | None) -> Document:
         """Delete the shadow (the classic one empties the twin); 404 when there is none."""
-        for _attempt in range(self._limits.write_attempts):
+        for attempt in range(self._limits.write_attempts):
+            self._back_off(attempt)
             previous, twin = self._load(tenant_id, device_id, name)
             if not previous.exists:
                 raise ShadowRejected(404, f"No shadow exists with name: '{_label(tenant_id, device_id, name)}'")
@@ -120,7 +126,7 @@ class ShadowService:
                     return self._deleted(tenant_id, device_id, None, emptied.version, now, token)
             elif self._named.delete(tenant_id, device_id, name, previous):
                 return self._deleted(tenant_id, device_id, name, previous.version + 1, now, token)
-        raise ShadowRejected(409, "Version conflict")
+        raise _busy()
 
     def names(self, tenant_id: str, device_id: str) -> list[str]:
         """The device's named shadows."""
@@ -224,6 +230,16 @@ class ShadowService:
 
     def _epoch(self) -> int:
         return aws.epoch(self._clock())
+
+    def _back_off(self, attempt: int) -> None:
+        # Each retry means another write won; full jitter spreads contenders out.
+        if attempt:
+            self._sleep(random.random() * min(0.2, 0.005 * 2 ** attempt))
+
+
+def _busy() -> Unavailable:
+    # Transient (503): over MQTT the bridge redelivers the request instead of dropping it.
+    return Unavailable("the shadow is changing too fast; retry", field="shadow")
 
 
 def _doc(twin: Twin) -> ShadowDoc:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import Settings
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, Unavailable
 from chalicelib.messaging.base import RecordingPublisher
 from chalicelib.schemas.aws_shadow import ShadowDoc, ShadowRejected, parse_update
 from chalicelib.schemas.twin import Twin
@@ -55,7 +55,7 @@ class FakeNamed:
 def parts() -> tuple[ShadowService, FakeTwins, RecordingPublisher]:
     twins, publisher = FakeTwins(), RecordingPublisher()
     service = ShadowService(twins, FakeNamed(), publisher, TwinLimits(max_doc_bytes=200, max_depth=3),  # type: ignore[arg-type]
-                            clock=Clock(datetime(2030, 1, 1, tzinfo=UTC)))
+                            clock=Clock(datetime(2030, 1, 1, tzinfo=UTC)), sleep=lambda s: None)
     return service, twins, publisher
 
 
@@ -182,3 +182,25 @@ def test_aws_topics_are_served_with_a_self_hosted_broker_unless_turned_off() -> 
     # AWS IoT Core answers these topics itself and refuses publishes to them
     assert not Settings(mqtt_backend="iot-data").serves_aws_iot_topics()
     assert not Settings(mqtt_backend="paho", aws_iot_topics=False).serves_aws_iot_topics()
+
+
+def test_a_lost_race_is_retried_and_endless_contention_is_transient(parts: Any) -> None:
+    service, twins, _ = parts
+    real = twins.write_document
+    losses = [True]
+
+    def racing(read: Twin, written: Twin, now: datetime) -> bool:
+        if losses and losses.pop():
+            twins.twin = twins.twin.model_copy(update={"shadow_version": twins.twin.shadow_version + 1,
+                                                       "reported": {"other": 1}})
+            return False
+        return real(read, written, now)
+
+    twins.write_document = racing  # type: ignore[method-assign]
+    # Given another writer winning the first attempt, the update is merged into its result
+    assert _update(service, {"reported": {"mine": 1}})["version"] == 2
+    assert twins.twin.reported == {"other": 1, "mine": 1}
+    # When every attempt loses, the request is left for redelivery (503), not refused
+    twins.write_document = lambda read, written, now: False  # type: ignore[method-assign]
+    with pytest.raises(Unavailable):
+        _update(service, {"reported": {"x": 1}})
