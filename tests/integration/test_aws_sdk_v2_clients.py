@@ -6,6 +6,7 @@ from typing import Any
 
 import awsiot
 import pytest
+from awscrt import mqtt_request_response
 from awsiot import iotjobs, iotshadow
 
 from chalicelib.schemas.identity import mqtt_username
@@ -62,8 +63,28 @@ def test_the_shadow_sample_commands_work_unchanged(stack: Stack, api: Api) -> No
 def test_the_jobs_sample_flow_works_unchanged(stack: Stack, api: Api) -> None:
     device_id, thing, client = _device(stack, api, "aws-v2-jobs")
     jobs = iotjobs.IotJobsClientV2(client, request_response_options())
+    changed: queue.Queue[Any] = queue.Queue()
+    next_changed: queue.Queue[Any] = queue.Queue()
+    statuses: queue.Queue[Any] = queue.Queue()
+    failures: list[Any] = []
+    # The sample's two event streams, opened before anything happens
+    streams = [
+        jobs.create_job_executions_changed_stream(
+            iotjobs.JobExecutionsChangedSubscriptionRequest(thing_name=thing),
+            awsiot.ServiceStreamOptions(changed.put, statuses.put, failures.append)),
+        jobs.create_next_job_execution_changed_stream(
+            iotjobs.NextJobExecutionChangedSubscriptionRequest(thing_name=thing),
+            awsiot.ServiceStreamOptions(next_changed.put, statuses.put, failures.append)),
+    ]
+    for stream in streams:
+        stream.open()
+    established = mqtt_request_response.SubscriptionStatusEventType.SUBSCRIPTION_ESTABLISHED
+    for _ in streams:  # each stream reports its subscription
+        assert statuses.get(timeout=10).type == established
     try:
         job_id = create_job(api, target_device_id=device_id)["job_id"]
+        assert next_changed.get(timeout=10).execution.job_id == job_id
+        assert [j.job_id for j in changed.get(timeout=10).jobs["QUEUED"]] == [job_id], failures
         pending = jobs.get_pending_job_executions(iotjobs.GetPendingJobExecutionsRequest(thing_name=thing)).result(10)
         assert [j.job_id for j in pending.queued_jobs] == [job_id]
 
@@ -78,6 +99,8 @@ def test_the_jobs_sample_flow_works_unchanged(stack: Stack, api: Api) -> None:
         jobs.update_job_execution(iotjobs.UpdateJobExecutionRequest(
             thing_name=thing, job_id=job_id, status="SUCCEEDED")).result(10)
         assert api.get(f"/customer/jobs/{job_id}").body["status"] == "COMPLETED"
+        assert next_changed.get(timeout=10).execution is None
+        assert changed.get(timeout=10).jobs == {}
 
         with pytest.raises(awsiot.V2ServiceException) as refused:
             jobs.update_job_execution(iotjobs.UpdateJobExecutionRequest(
