@@ -34,9 +34,11 @@ def _session(retries: int, methods: frozenset[str]) -> requests.Session:
 class FleetClient:
     """The operator API at `base_url`, with a Bearer token."""
 
-    def __init__(self, base_url: str, token: str | None, timeout: float = 15.0, retries: int = 3) -> None:
+    def __init__(self, base_url: str, token: str | None, timeout: float = 15.0, retries: int = 3,
+                 page_size: int = PAGE_SIZE) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.page_size = page_size
         idempotent = frozenset({"GET", "HEAD", "PUT", "DELETE"})
         self._safe = _session(retries, idempotent)
         # Creates that carry a client_token are replays on the server, so they may be retried too.
@@ -83,9 +85,9 @@ class FleetClient:
         return self.request("DELETE", path).json()
 
     def pages(self, path: str, key: str, params: dict[str, Any] | None = None,
-              page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+              page_size: int | None = None) -> Iterator[dict[str, Any]]:
         """Every page of an enveloped listing (`{key: [...], "next_token"}`), fetched as it is consumed."""
-        query = {**(params or {}), "limit": page_size}
+        query = {**(params or {}), "limit": page_size or self.page_size}
         while True:
             page = self.get(path, **query)
             yield page
@@ -97,14 +99,14 @@ class FleetClient:
     def items(self, path: str, key: str, params: dict[str, Any] | None = None,
               limit: int | None = None) -> Iterator[Any]:
         """The items of an enveloped listing across pages, at most `limit` of them."""
-        yield from _capped((item for page in self.pages(path, key, params, _page_size(limit))
+        yield from _capped((item for page in self.pages(path, key, params, self._page_size(limit))
                             for item in page.get(key) or []), limit)
 
     def header_items(self, path: str, params: dict[str, Any] | None = None,
                      limit: int | None = None) -> Iterator[Any]:
         """The items of a bare-array listing whose cursor travels in the X-Next-Token header."""
         def all_items() -> Iterator[Any]:
-            query = {**(params or {}), "limit": _page_size(limit)}
+            query = {**(params or {}), "limit": self._page_size(limit)}
             while True:
                 resp = self.request("GET", path, params=query)
                 batch = resp.json()
@@ -116,9 +118,8 @@ class FleetClient:
 
         yield from _capped(all_items(), limit)
 
-
-def _page_size(limit: int | None) -> int:
-    return min(limit, PAGE_SIZE) if limit else PAGE_SIZE
+    def _page_size(self, limit: int | None) -> int:
+        return min(limit, self.page_size) if limit else self.page_size
 
 
 def _capped(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
