@@ -38,7 +38,7 @@ def create(
     params: str | None = typer.Option(None, "--params", help="document parameters, a JSON object"),
     expires: int | None = typer.Option(None, "--expires", min=1, help="hours until open executions time out"),
     client_token: str | None = typer.Option(None, "--client-token",
-                                            help="idempotency key (default: a fresh one, so retries never create twice)"),
+                                            help="idempotency key (default: a fresh one; retries never create twice)"),
     wait: bool = typer.Option(False, "--wait", help="show progress until the job is final"),
     timeout: float = WAIT_TIMEOUT,
     interval: float = INTERVAL,
