@@ -54,8 +54,10 @@ class FleetClient:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             resp = session.request(method, self.base_url + path, json=body, params=query, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise TransportError(f"{method} {path}: no answer from {self.base_url} within {self.timeout:g}s") from exc
         except requests.RequestException as exc:
-            raise TransportError(f"cannot reach {self.base_url}: {exc}") from exc
+            raise TransportError(f"cannot reach {self.base_url}: {_reason(exc)}") from exc
         if resp.status_code >= 400:
             try:
                 parsed: Any = resp.json()
@@ -124,3 +126,11 @@ class FleetClient:
 
 def _capped(items: Iterator[Any], limit: int | None) -> Iterator[Any]:
     return itertools.islice(items, limit)
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause (e.g. "[Errno 111] Connection refused"), not urllib3's whole chain."""
+    cause: BaseException = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    return str(cause).split(": ", 1)[-1] if "Errno" in str(cause) else str(cause)
