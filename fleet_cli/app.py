@@ -38,6 +38,7 @@ class State:
     _client: FleetClient | None = field(default=None, repr=False)
 
     def client(self) -> FleetClient:
+        """The client for the resolved configuration, built once per invocation."""
         if self._client is None:
             conn = config.resolve(self.api_url, self.token, self.profile)
             self._client = FleetClient(conn.api_url, conn.token, timeout=self.timeout)

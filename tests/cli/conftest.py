@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             proc.kill()
 
 
+Fleet = Callable[..., Run]
+
+
 @pytest.fixture
-def fleet(local_stack: LocalStack):  # type: ignore[no-untyped-def]
+def fleet(local_stack: LocalStack) -> Fleet:
     """Run `fleet ARGS...` in-process against the stack (URL and token from the environment)."""
     env = {"FLEET_API_URL": local_stack.info["api_url"], "FLEET_TOKEN": local_stack.info["operator_token"],
            "FLEET_CONFIG": str(local_stack.workdir / "no-such-config.toml"), "COLUMNS": "200"}

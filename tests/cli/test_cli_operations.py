@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.cli.conftest import ROOT, LocalStack
+from tests.cli.conftest import ROOT, Fleet, LocalStack
 
 pytestmark = pytest.mark.slow
 
@@ -19,14 +19,14 @@ def _backdate(stack: LocalStack, *args: str) -> None:
                    capture_output=True, timeout=60)
 
 
-def _quiet_device(fleet) -> str:  # type: ignore[no-untyped-def]
+def _quiet_device(fleet: Fleet) -> str:
     """A device that never connects, so nothing it is sent is ever answered."""
     device_id = f"cli-quiet-{uuid.uuid4().hex[:8]}"
     assert fleet("devices", "create", device_id).exit_code == 0
     return device_id
 
 
-def test_send_wait_follows_the_command_until_delivered(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_send_wait_follows_the_command_until_delivered(fleet: Fleet) -> None:
     sent = fleet("commands", "send", "sim-1", "ping", "--params", "{}", "--ttl", "5", "--wait", "--json")
     assert sent.exit_code == 0, sent.stderr
     command = sent.json()
@@ -39,13 +39,13 @@ def test_send_wait_follows_the_command_until_delivered(fleet) -> None:  # type: 
     assert command["command_id"] in fleet("commands", "history", "sim-1").stdout
 
 
-def test_wait_that_runs_out_exits_4(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_wait_that_runs_out_exits_4(fleet: Fleet) -> None:
     device_id = _quiet_device(fleet)
     sent = fleet("commands", "send", device_id, "ping", "--wait", "--wait-timeout", "1", "--interval", "0.2")
     assert sent.exit_code == 4 and "gave up waiting" in sent.stderr
 
 
-def test_missed_command_exits_3(fleet, local_stack) -> None:  # type: ignore[no-untyped-def]
+def test_missed_command_exits_3(fleet: Fleet, local_stack: LocalStack) -> None:
     # Given a command nobody ACKs, expired by the back-date tool
     device_id, key = _quiet_device(fleet), uuid.uuid4().hex
     args = ("commands", "send", device_id, "test_expiry", "--client-token", key, "--json")
@@ -58,12 +58,12 @@ def test_missed_command_exits_3(fleet, local_stack) -> None:  # type: ignore[no-
     assert again.json()["command_id"] == first["command_id"] and again.json()["status"] == "missed"
 
 
-def test_bad_params_json_is_a_usage_error(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_bad_params_json_is_a_usage_error(fleet: Fleet) -> None:
     bad = fleet("commands", "send", "sim-1", "ping", "--params", "{not json")
     assert bad.exit_code == 2 and "--params" in bad.stderr
 
 
-def test_twin_set_wait_until_synced_and_stale_version_is_refused(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_twin_set_wait_until_synced_and_stale_version_is_refused(fleet: Fleet) -> None:
     before = fleet("twin", "show", "sim-2", "--json").json()
     version = before["desired_version"]
     changed = fleet("twin", "set", "sim-2", "--desired", '{"interval_s": 45}', "--version", str(version),
@@ -77,7 +77,7 @@ def test_twin_set_wait_until_synced_and_stale_version_is_refused(fleet) -> None:
     assert "sync_status" in fleet("twin", "show", "sim-2").stdout
 
 
-def test_group_job_is_followed_to_completed(fleet, local_stack) -> None:  # type: ignore[no-untyped-def]
+def test_group_job_is_followed_to_completed(fleet: Fleet, local_stack: LocalStack) -> None:
     created = fleet("jobs", "create", "--group", "demo-fleet", "--type", "update_config", "--params",
                     '{"config": {}}', "--wait", "--json")
     assert created.exit_code == 0, created.stderr
@@ -91,18 +91,20 @@ def test_group_job_is_followed_to_completed(fleet, local_stack) -> None:  # type
     assert job["job_id"] in fleet("jobs", "list").stdout
 
 
-def test_failing_job_exits_3(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_failing_job_exits_3(fleet: Fleet) -> None:
     failed = fleet("jobs", "create", "--device", "sim-1", "--type", "reboot", "--params", '{"fail": true}', "--wait")
     assert failed.exit_code == 3 and "FAILED=1" in failed.stderr
     assert "simulated failure" in failed.stdout
 
 
-def test_job_wait_that_runs_out_exits_4_and_cancel_rejects_it(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_job_wait_that_runs_out_exits_4_and_cancel_rejects_it(fleet: Fleet) -> None:
     device_id = _quiet_device(fleet)
     waited = fleet("jobs", "create", "--device", device_id, "--type", "reboot", "--expires", "1", "--wait",
                    "--wait-timeout", "1", "--interval", "0.2")
     assert waited.exit_code == 4 and "gave up waiting for the job" in waited.stderr
-    job_id = re.search(r"job (\S+): 1 executions", waited.stderr).group(1)  # type: ignore[union-attr]
+    announced = re.search(r"job (\S+): 1 executions", waited.stderr)
+    assert announced is not None
+    job_id = announced.group(1)
     assert job_id in {j["job_id"] for j in fleet("jobs", "list", "--status", "IN_PROGRESS", "--json").json()}
     canceled = fleet("jobs", "cancel", job_id, "--json")
     assert canceled.exit_code == 0 and canceled.json()["status"] == "CANCELED"
@@ -112,7 +114,7 @@ def test_job_wait_that_runs_out_exits_4_and_cancel_rejects_it(fleet) -> None:  #
     assert shown.exit_code == 3 and shown.json()["counts"]["REJECTED"] == 1
 
 
-def test_job_needs_exactly_one_target(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_job_needs_exactly_one_target(fleet: Fleet) -> None:
     both = fleet("jobs", "create", "--device", "sim-1", "--group", "demo-fleet", "--type", "reboot")
     assert both.exit_code == 2
     none = fleet("jobs", "create", "--type", "reboot")

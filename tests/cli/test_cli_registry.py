@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from fleet_cli.client import FleetClient
+from tests.cli.conftest import Fleet, LocalStack
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +15,7 @@ def _id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def test_devices_list_json_is_every_demo_device_and_the_table_names_them(fleet, local_stack) -> None:  # type: ignore[no-untyped-def]
+def test_devices_list_json_is_every_demo_device_and_the_table_names_them(fleet: Fleet, local_stack: LocalStack) -> None:
     listed = fleet("devices", "list", "--json")
     assert listed.exit_code == 0
     demo = {d["device_id"] for d in local_stack.info["devices"]}
@@ -24,7 +25,7 @@ def test_devices_list_json_is_every_demo_device_and_the_table_names_them(fleet, 
     assert all(device_id in table.stdout for device_id in demo)
 
 
-def test_create_prints_the_token_once_and_show_never(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_create_prints_the_token_once_and_show_never(fleet: Fleet) -> None:
     device_id = _id("cli-dev")
     created = fleet("devices", "create", device_id, "--name", "CLI device", "--attr", "floor=2", "--json")
     assert created.exit_code == 0
@@ -39,26 +40,26 @@ def test_create_prints_the_token_once_and_show_never(fleet) -> None:  # type: ig
     assert other.stdout.strip().splitlines()[-1].startswith("tok_")
 
 
-def test_rotate_token_prints_a_new_token(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_rotate_token_prints_a_new_token(fleet: Fleet) -> None:
     device_id = _id("cli-rot")
     first = fleet("devices", "create", device_id, "--json").json()["provision_token"]
     rotated = fleet("devices", "rotate-token", device_id, "--json")
     assert rotated.exit_code == 0 and rotated.json()["provision_token"] not in ("", first)
 
 
-def test_missing_device_exits_1_with_the_api_message_and_no_traceback(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_missing_device_exits_1_with_the_api_message_and_no_traceback(fleet: Fleet) -> None:
     missing = fleet("devices", "show", "no-such-device", "--json")
     assert missing.exit_code == 1 and missing.stdout == ""
     assert "HTTP 404" in missing.stderr and "not_found" in missing.stderr and "field: device_id" in missing.stderr
     assert "Traceback" not in missing.stderr
 
 
-def test_bad_input_names_the_field(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_names_the_field(fleet: Fleet) -> None:
     bad = fleet("sites", "create", "--name", "Bad", "--cron", "61 * * * *")
     assert bad.exit_code == 1 and "HTTP 400" in bad.stderr and "wake_schedule_cron" in bad.stderr
 
 
-def test_disable_enable_and_map_move_the_device_through_its_lifecycle(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_disable_enable_and_map_move_the_device_through_its_lifecycle(fleet: Fleet) -> None:
     device_id = _id("cli-life")
     assert fleet("devices", "create", device_id).exit_code == 0
     assert fleet("devices", "disable", device_id, "--json").json()["status"] == "disabled"
@@ -72,7 +73,7 @@ def test_disable_enable_and_map_move_the_device_through_its_lifecycle(fleet) -> 
     assert fleet("devices", "show", device_id).exit_code == 1
 
 
-def test_group_with_status_is_filtered_on_the_client(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_group_with_status_is_filtered_on_the_client(fleet: Fleet) -> None:
     # Given a group with one active and one pending device (the API lists a group without other filters)
     group, active, pending = _id("cli-grp"), _id("cli-act"), _id("cli-pend")
     assert fleet("groups", "create", group, "--name", "CLI group").exit_code == 0
@@ -88,7 +89,7 @@ def test_group_with_status_is_filtered_on_the_client(fleet) -> None:  # type: ig
     assert {d["device_id"] for d in fleet("devices", "list", "--group", group, "--json").json()} == {active, pending}
 
 
-def test_groups_list_show_add_remove(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_groups_list_show_add_remove(fleet: Fleet) -> None:
     group, device_id = _id("cli-g"), _id("cli-m")
     created = fleet("groups", "create", group, "--name", "G", "--description", "from the CLI", "--json")
     assert created.exit_code == 0 and created.json()["group_id"] == group
@@ -104,7 +105,7 @@ def test_groups_list_show_add_remove(fleet) -> None:  # type: ignore[no-untyped-
     assert "demo-fleet" in fleet("groups", "list").stdout
 
 
-def test_sites_create_show_update_list(fleet) -> None:  # type: ignore[no-untyped-def]
+def test_sites_create_show_update_list(fleet: Fleet) -> None:
     site = _id("cli-site")
     created = fleet("sites", "create", site, "--name", "North", "--cron", "30 6 * * *", "--timezone",
                     "America/New_York", "--program", "pilot", "--json")
@@ -118,7 +119,7 @@ def test_sites_create_show_update_list(fleet) -> None:  # type: ignore[no-untype
     assert fleet("sites", "update", site).exit_code == 2  # nothing to change is a usage error
 
 
-def test_paging_follows_next_token_in_body_and_header(local_stack, fleet) -> None:  # type: ignore[no-untyped-def]
+def test_paging_follows_next_token_in_body_and_header(local_stack: LocalStack, fleet: Fleet) -> None:
     # Given more devices and commands than one page of 2
     client = FleetClient(local_stack.info["api_url"], local_stack.info["operator_token"], page_size=2)
     every = [d["device_id"] for d in client.items("/customer/devices", "devices")]
