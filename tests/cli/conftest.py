@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from fleet_cli.main import app
 from infra.local.processes import free_port
+from infra.local.stack import StackOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +46,9 @@ class Run:
 @pytest.fixture(scope="package")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     workdir = tmp_path_factory.mktemp("cli-stack")
-    env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-           "MQTT_PORT": str(free_port()), "DDB_PORT": str(free_port())}
+    # Every port the stack reads from the environment (API_PORT, MQTT_PORT, ...) is a free one.
+    ports = {f.name.upper(): str(free_port()) for f in fields(StackOptions) if f.name.endswith("_port")}
+    env = {**os.environ, **ports, "STACK_DIR": str(workdir)}
     for key in [k for k in env if k.startswith("FLEET_")]:
         env.pop(key)  # the stack configures itself
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,
