@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
+from rich.text import Text
 from typer.core import TyperGroup
 
 from fleet_cli import config
@@ -22,8 +23,8 @@ class FleetGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CliError as exc:
-            console(stderr=True).print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False,
-                                       soft_wrap=True)
+            # Text, not markup: the API's message may hold brackets.
+            console(stderr=True).print(Text.assemble(("error:", "red"), " ", exc.message), soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
 

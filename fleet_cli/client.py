@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -15,6 +16,17 @@ from fleet_cli.errors import ApiError, TransportError
 NEXT_TOKEN_HEADER = "X-Next-Token"
 RETRY_STATUSES = (429, 502, 503, 504)
 PAGE_SIZE = 100
+
+
+def resource(*parts: str) -> str:
+    """A URL path from segments, each escaped: an id can never reach another route ('a/b', '..', '?')."""
+    return "".join("/" + _segment(p) for p in parts)
+
+
+def _segment(value: str) -> str:
+    quoted = quote(value, safe="")
+    # quote() keeps dots, and urllib3 would resolve a '.' or '..' segment.
+    return quoted.replace(".", "%2E") if set(quoted) <= {"."} else quoted
 
 
 def _session(retries: int, methods: frozenset[str]) -> requests.Session:

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api, json_option
+from fleet_cli.client import resource
 from fleet_cli.errors import OutcomeError
 from fleet_cli.output import print_json, print_record, stream_json, stream_table
 from fleet_cli.waiting import with_spinner
@@ -37,9 +38,9 @@ def send(
     if ttl is not None:
         body["expires_in_minutes"] = ttl
     client = api()
-    command = client.post(f"/customer/devices/{device_id}/commands", body, replayable=True)
+    command = client.post(resource("customer", "devices", device_id, "commands"), body, replayable=True)
     if wait:
-        path = f"/customer/devices/{device_id}/commands/{command['command_id']}"
+        path = resource("customer", "devices", device_id, "commands", command["command_id"])
         command = with_spinner(lambda: client.get(path), lambda c: c.get("status") != "queued", timeout=timeout,
                                interval=interval, what=f"command {command['command_id']}",
                                label=lambda c: str(c.get("status")))
@@ -54,7 +55,7 @@ def send(
 @app.command()
 def show(device_id: str, command_id: str, as_json: bool = JSON) -> None:
     """One command of a device."""
-    command = api().get(f"/customer/devices/{device_id}/commands/{command_id}")
+    command = api().get(resource("customer", "devices", device_id, "commands", command_id))
     if as_json:
         print_json(command)
     else:
@@ -69,7 +70,8 @@ def history(
     as_json: bool = JSON,
 ) -> None:
     """A device's commands, newest first (every page, streamed)."""
-    commands = api().header_items(f"/customer/devices/{device_id}/commands", {"status": status}, limit)
+    commands = api().header_items(resource("customer", "devices", device_id, "commands"), {"status": status},
+                                 limit)
     if as_json:
         stream_json(commands)
     else:

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api
+from fleet_cli.client import resource
 from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
 
 app = typer.Typer(no_args_is_help=True, help="The device registry.")
@@ -18,7 +19,7 @@ LIMIT = typer.Option(None, "--limit", min=1, help="stop after this many items (d
 
 
 def _path(device_id: str) -> str:
-    return f"/customer/devices/{device_id}"
+    return resource("customer", "devices", device_id)
 
 
 def list_devices(site: str | None, group: str | None, status: str | None, limit: int | None) -> Iterator[Any]:
@@ -98,19 +99,19 @@ def delete(device_id: str, yes: bool = typer.Option(False, "--yes", "-y", help="
 @app.command()
 def disable(device_id: str, as_json: bool = JSON) -> None:
     """Disable a device: its token is refused on HTTP and MQTT."""
-    _show(api().post(f"{_path(device_id)}/disable"), as_json)
+    _show(api().post(_path(device_id) + "/disable"), as_json)
 
 
 @app.command()
 def enable(device_id: str, as_json: bool = JSON) -> None:
     """Enable a disabled device again."""
-    _show(api().post(f"{_path(device_id)}/enable"), as_json)
+    _show(api().post(_path(device_id) + "/enable"), as_json)
 
 
 @app.command("rotate-token")
 def rotate_token(device_id: str, as_json: bool = JSON) -> None:
     """Issue a new provision token (printed once); the old one dies at once."""
-    rotated = api().post(f"{_path(device_id)}/token")
+    rotated = api().post(_path(device_id) + "/token")
     if as_json:
         print_json(rotated)
     else:
@@ -121,13 +122,13 @@ def rotate_token(device_id: str, as_json: bool = JSON) -> None:
 def map_cmd(device_id: str, site: str = typer.Option(..., "--site", help="the site to map it to"),
             as_json: bool = JSON) -> None:
     """Map a device to a site: it becomes active and is sent the site's wake schedule."""
-    _show(api().put(f"{_path(device_id)}/site", {"site_id": site}), as_json)
+    _show(api().put(_path(device_id) + "/site", {"site_id": site}), as_json)
 
 
 @app.command()
 def unmap(device_id: str, as_json: bool = JSON) -> None:
     """Take a device off its site (back to pending_mapping)."""
-    _show(api().delete(f"{_path(device_id)}/site"), as_json)
+    _show(api().delete(_path(device_id) + "/site"), as_json)
 
 
 def _show(data: dict[str, Any], as_json: bool) -> None:

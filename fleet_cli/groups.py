@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api
+from fleet_cli.client import resource
 from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
 
 app = typer.Typer(no_args_is_help=True, help="Device groups (targets of jobs).")
@@ -16,7 +17,7 @@ JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 def _path(group_id: str) -> str:
-    return f"/customer/groups/{group_id}"
+    return resource("customer", "groups", group_id)
 
 
 @app.command("list")
@@ -66,7 +67,7 @@ def create(
 def add(group_id: str, device_ids: list[str] = typer.Argument(..., help="devices to add"),
         as_json: bool = JSON) -> None:
     """Add devices to a group (adding a member again changes nothing)."""
-    answers = [api().put(f"{_path(group_id)}/members/{d}") for d in device_ids]
+    answers = [api().put(_path(group_id) + resource("members", d)) for d in device_ids]
     if as_json:
         print_json(answers)
         return
@@ -78,7 +79,7 @@ def add(group_id: str, device_ids: list[str] = typer.Argument(..., help="devices
 def remove(group_id: str, device_ids: list[str] = typer.Argument(..., help="devices to remove"),
            as_json: bool = JSON) -> None:
     """Remove devices from a group."""
-    answers = [api().delete(f"{_path(group_id)}/members/{d}") for d in device_ids]
+    answers = [api().delete(_path(group_id) + resource("members", d)) for d in device_ids]
     if as_json:
         print_json(answers)
         return

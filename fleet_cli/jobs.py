@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api, json_option
-from fleet_cli.client import FleetClient
+from fleet_cli.client import FleetClient, resource
 from fleet_cli.errors import OutcomeError
 from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
 from fleet_cli.waiting import follow_job
@@ -26,7 +26,7 @@ INTERVAL = typer.Option(1.0, "--interval", min=0.05, help="seconds between polls
 
 
 def _path(job_id: str) -> str:
-    return f"/customer/jobs/{job_id}"
+    return resource("customer", "jobs", job_id)
 
 
 @app.command()

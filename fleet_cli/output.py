@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Rows are printed in batches so a long listing shows up while later pages are fetched.
 BATCH = 50
@@ -67,7 +68,7 @@ def stream_table(items: Iterable[dict[str, Any]], columns: Sequence[str], title:
         for name, width in zip(columns, widths, strict=True):
             table.add_column(name.upper(), min_width=width, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         out.print(table)
         count += len(batch)
     if count == 0:
@@ -82,10 +83,10 @@ def print_record(data: dict[str, Any], fields: Sequence[str] | None = None, titl
     table.add_column("value", overflow="fold")
     for key in fields or list(data):
         if key in data:
-            table.add_row(key, fmt(data[key]))
+            table.add_row(key, Text(fmt(data[key])))
     console().print(table)
 
 
 def note(message: str) -> None:
     """A line for people on stderr, so stdout stays parseable."""
-    console(stderr=True).print(message)
+    console(stderr=True).print(message, markup=False)

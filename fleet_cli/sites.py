@@ -6,6 +6,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api
+from fleet_cli.client import resource
 from fleet_cli.output import print_json, print_record, stream_json, stream_table
 
 app = typer.Typer(no_args_is_help=True, help="Sites and their wake schedules.")
@@ -30,7 +31,7 @@ def list_cmd(
 @app.command()
 def show(site_id: str, as_json: bool = JSON) -> None:
     """One site with its device count."""
-    _print(api().get(f"/customer/sites/{site_id}"), as_json)
+    _print(api().get(resource("customer", "sites", site_id)), as_json)
 
 
 @app.command()
@@ -72,7 +73,7 @@ def update(
         body["company"] = None
     if not body:
         raise typer.BadParameter("nothing to change", param_hint="options")
-    _print(api().patch(f"/customer/sites/{site_id}", body), as_json)
+    _print(api().patch(resource("customer", "sites", site_id), body), as_json)
 
 
 def _print(site: dict[str, Any], as_json: bool) -> None:

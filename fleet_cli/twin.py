@@ -6,6 +6,7 @@ from typing import Any
 import typer
 
 from fleet_cli.app import api, json_option
+from fleet_cli.client import resource
 from fleet_cli.output import print_json, print_record
 from fleet_cli.waiting import with_spinner
 
@@ -17,7 +18,7 @@ JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 def _path(device_id: str) -> str:
-    return f"/customer/devices/{device_id}/twin"
+    return resource("customer", "devices", device_id, "twin")
 
 
 @app.command()
@@ -41,7 +42,7 @@ def set_cmd(
     if version is not None:
         body["version"] = version
     client = api()
-    twin = client.patch(f"{_path(device_id)}/desired", body)
+    twin = client.patch(_path(device_id) + "/desired", body)
     if wait:
         target = int(twin.get("desired_version") or 0)
 

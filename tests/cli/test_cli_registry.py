@@ -52,6 +52,8 @@ def test_missing_device_exits_1_with_the_api_message_and_no_traceback(fleet: Fle
     assert missing.exit_code == 1 and missing.stdout == ""
     assert "HTTP 404" in missing.stderr and "not_found" in missing.stderr and "field: device_id" in missing.stderr
     assert "Traceback" not in missing.stderr
+    for hostile in ("..", "../jobs", "sim-1/commands", "sim-1?x=1"):  # an id never reaches another route
+        assert fleet("devices", "show", hostile, "--json").exit_code == 1
 
 
 def test_bad_input_names_the_field(fleet: Fleet) -> None:
@@ -131,3 +133,12 @@ def test_paging_follows_next_token_in_body_and_header(local_stack: LocalStack, f
     assert len(history) >= 3 and len(set(history)) == len(history)
     # And --limit stops early
     assert len(fleet("devices", "list", "--limit", "3", "--json").json()) == 3
+
+
+def test_names_are_printed_as_written_never_as_markup(fleet: Fleet) -> None:
+    device_id, name = _id("cli-markup"), "[/oops] [bold]lab[/bold]"
+    assert fleet("devices", "create", device_id, "--name", name).exit_code == 0
+    shown = fleet("devices", "show", device_id)
+    assert shown.exit_code == 0 and name in shown.stdout
+    listed = fleet("devices", "list")
+    assert listed.exit_code == 0 and name in listed.stdout

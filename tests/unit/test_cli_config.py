@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet_cli.client import resource
 from fleet_cli.config import resolve
 from fleet_cli.errors import ApiError, ConfigError
 
@@ -107,3 +108,13 @@ def test_both_error_shapes_give_code_message_and_field(body: dict[str, str]) -> 
 def test_a_non_json_error_shows_the_start_of_the_body() -> None:
     err = ApiError(502, None, "<html>Bad Gateway</html>")
     assert err.message == "HTTP 502: <html>Bad Gateway</html>"
+
+
+@pytest.mark.parametrize(("device_id", "path"), [
+    ("sim-1", "/customer/devices/sim-1"),
+    ("../jobs", "/customer/devices/..%2Fjobs"),
+    ("..", "/customer/devices/%2E%2E"),
+    ("x?status=active#", "/customer/devices/x%3Fstatus%3Dactive%23"),
+])
+def test_an_id_is_one_escaped_path_segment(device_id: str, path: str) -> None:
+    assert resource("customer", "devices", device_id) == path
