@@ -96,3 +96,10 @@ def test_device_listener_forces_client_id_to_username_and_services_have_their_ow
     assert f"password_file {tmp_path / 'passwd'}" in device_section
     assert f"password_file {tmp_path / 'service_passwd'}" in service_section
     assert broker.port_for("svc-bridge") == 1884 and broker.port_for("demo.sim-1") == 1883
+
+
+def test_the_broker_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, port=1, service_users=list(service_users().values()), service_port=2)
+    broker.write_credentials([DeviceCredential("t", "d", HASH)])
+    for name in ("passwd", "acl", "service_passwd", "service_acl"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, name
