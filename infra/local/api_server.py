@@ -22,6 +22,7 @@ from typing import Any
 
 from chalice.config import Config
 from chalice.local import (
+    ChaliceRequestHandler,
     CustomLocalChalice,
     LocalChalice,
     LocalDevServer,
@@ -101,6 +102,18 @@ def install_gateway_fixes() -> None:
     _patched = True
 
 
+class AnyMethodHandler(ChaliceRequestHandler):
+    """Every HTTP method reaches the app, which answers an unsupported one with a JSON 405.
+
+    http.server answers a verb it has no `do_` method for with its own HTML 501.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+
 class NoDelayHTTPServer(ThreadedHTTPServer):
     """The threaded server chalice local uses, answering without the Nagle stall."""
 
@@ -122,7 +135,7 @@ def make_server(host: str, port: int) -> LocalDevServer:
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name)
-    return LocalDevServer(app, config, host, port, server_cls=NoDelayHTTPServer)
+    return LocalDevServer(app, config, host, port, handler_cls=AnyMethodHandler, server_cls=NoDelayHTTPServer)
 
 
 def main() -> None:
