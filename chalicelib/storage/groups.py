@@ -12,8 +12,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Group
-from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.device_models import DeviceModel
 
 

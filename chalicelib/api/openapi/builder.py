@@ -25,7 +25,8 @@ ERROR_TEXT = {
     413: "Body or document too large (`limit` gives the bound)",
     415: "The body is not application/json",
 }
-SECURITY = {"operator": [{"operatorBearer": []}], "device": [{"deviceToken": []}], "none": []}
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "operator": [{"operatorBearer": []}], "device": [{"deviceToken": []}], "none": []}
 PATH_PARAM = re.compile(r"{(\w+)}")
 
 
