@@ -32,7 +32,8 @@ def _schemathesis(api_url: str, headers: dict[str, str], selection: list[str], o
             "--suppress-health-check", "all", "--report", "json", "--report-json-path", str(report), *selection]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    # Run in the test's own directory: schemathesis keeps a cache of past crashes in its cwd.
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, cwd=out.parent)
     out.write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     summary: dict[str, object] = json.loads(report.read_text())
