@@ -218,6 +218,9 @@ def main() -> None:
         info = seed_demo(stack)
         sims = start_simulators(stack, info)
         state_file = options.workdir / "stack.json"
+        # It holds the operator token and every demo device's provision token: owner only.
+        state_file.touch(mode=0o600)
+        state_file.chmod(0o600)
         state_file.write_text(json.dumps(info, indent=2))
         print_banner(stack, info, state_file, time.monotonic() - started)
         while not stopping.wait(1.0):

@@ -222,3 +222,65 @@ def test_the_service_listener_refuses_device_credentials(stack: Stack, api: Api)
     assert peer.connect_rc and all(rc == mqtt.ReasonCode(mqtt.PacketTypes.CONNACK, "Not authorized")
                                    for rc in peer.connect_rc)
     peer.close()
+
+
+def test_a_poison_ack_of_one_tenant_does_not_stall_another_tenants_acks(stack: Stack, api: Api, other_api: Api,
+                                                                         bridge: Bridge) -> None:
+    # Given an attacker device and a victim device with a command waiting for its ACK
+    attacker_id, attacker_token = other_api.create_device()
+    attacker = stack.device_peer(other_api.tenant_id, attacker_id, attacker_token)
+    attacker_cmd = send(other_api, attacker_id, "ping", {})["command_id"]
+    victim_id, victim_token = api.create_device()
+    victim = stack.device_peer(api.tenant_id, victim_id, victim_token)
+    victim_cmd = send(api, victim_id, "ping", {})["command_id"]
+    # When the attacker sends ACKs nested deep enough to break an encoder, then floods its lane
+    for depth in (950, 960, 970):
+        attacker.publish(f"tenant/{other_api.tenant_id}/device/{attacker_id}/commands/ack",
+                         b'{"command_id": "' + attacker_cmd.encode() + b'", "status": "ok", "details": {"a": '
+                         + b"[" * depth + b"]" * depth + b"}}")
+    for _ in range(120):
+        attacker.publish(f"tenant/{other_api.tenant_id}/device/{attacker_id}/status", {})
+    # And the victim then ACKs over MQTT
+    victim.publish(f"tenant/{api.tenant_id}/device/{victim_id}/commands/ack",
+                   {"command_id": victim_cmd, "status": "ok", "details": {}})
+
+    # Then the victim's ACK is delivered, and the poison ACKs changed nothing
+    def status(tenant_id: str, device_id: str, command_id: str) -> CommandStatus | None:
+        found = wiring.command_repository().get(CommandRef(tenant_id, device_id, command_id))
+        return found.status if found else None
+
+    assert wait_until(lambda: status(api.tenant_id, victim_id, victim_cmd) == CommandStatus.DELIVERED, timeout=30)
+    assert wait_until(lambda: bridge.pending() == 0, timeout=30)
+    assert status(other_api.tenant_id, attacker_id, attacker_cmd) == CommandStatus.QUEUED
+    attacker.close()
+    victim.close()
+
+
+def test_a_retained_device_message_is_not_replayed_to_the_bridge(stack: Stack, api: Api) -> None:
+    from mqtt_bridge.invokers import InProcessInvoker as Inner
+    from tests.integration.bridge_support import CountingInvoker
+
+    # Given a device that retains a status message while no bridge runs
+    device_id, token = api.create_device()
+    device = stack.device_peer(api.tenant_id, device_id, token)
+    topic = f"tenant/{api.tenant_id}/device/{device_id}/status"
+    device.publish(topic, {"seq": "retained"}, retain=True)
+    user = stack.users["bridge"]
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id="svc-bridge-retain", workers=2, retry_min_s=0.05, retry_max_s=0.3,
+                              reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
+    counting = CountingInvoker(Inner())
+    # When a bridge starts (its subscription replays the retained copy) and a live message follows
+    running = Bridge(settings, counting).start()
+    try:
+        assert running.subscribed.wait(10)
+        device.publish(topic, {"seq": "live"})
+        assert wait_until(lambda: b'{"seq": "live"}' in counting.done, timeout=15)
+        # Then only the live message was forwarded; the retained replay was dropped
+        assert counting.done == [b'{"seq": "live"}']
+    finally:
+        running.shutdown()
+        device.publish(topic, b"", retain=True)  # clear it
+        stack.peer(user.username, user.password, client_id=settings.client_id, clean=True).close()
+        device.close()

@@ -114,3 +114,52 @@ def test_set_wake_schedule_sent_directly_follows_the_site_rules(api: Api, params
     resp = api.post(f"/customer/devices/{device_id}/commands",
                     {"command_type": "set_wake_schedule", "command_params": params})
     assert resp.status == 400 and resp.body["field"] == field, resp.body
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"desired": {"big": ' + b"9" * 4000 + b"}}", "desired.big"),
+    (b'{"desired": {"id": 9007199254740993}}', "desired.id"),
+    (b'{"desired": {"tiny": 1e-400}}', "body"),
+    (b'{"desired": {"a": 1}, "desired": {"b": 2}}', "desired"),
+    (b'{"desired": {"\\u0000": 1}}', "body"),
+    (b'{"desired": {"d": ' + b"[" * 40 + b"]" * 40 + b"}}", None),
+])
+def test_numbers_keys_and_nesting_no_reader_can_take_are_400(api: Api, body: bytes, field: str | None) -> None:
+    device_id, _ = api.create_device()
+    resp = api.patch(f"/customer/devices/{device_id}/twin/desired", raw=body)
+    assert resp.status == 400, resp.body
+    if field is not None:
+        assert resp.body["field"] == field, resp.body
+    assert api.get(f"/customer/devices/{device_id}/twin").body["desired_version"] == 0
+
+
+def test_a_deeply_nested_ack_is_400_and_leaves_the_history_readable(api: Api) -> None:
+    # Given a command (960 levels once passed the parser and broke a later encoder: a 500)
+    device_id, token = api.create_device()
+    command_id = api.post(f"/customer/devices/{device_id}/commands",
+                          {"command_type": "ping", "command_params": {}}).body["command_id"]
+    for depth in (950, 960):
+        body = b'{"status": "ok", "details": {"a": ' + b"[" * depth + b"]" * depth + b"}}"
+        resp = api.call("POST", f"/device/v1/commands/{command_id}/ack", raw=body,
+                        headers={"X-Provision-Token": token}, auth=False)
+        assert resp.status == 400, resp.body
+    assert api.get(f"/customer/devices/{device_id}/commands").status == 200
+
+
+@pytest.mark.parametrize("cron", ["0 0 * * FRI-MON", "0 0 1 DEC-JAN *", "0 0 * * SAT-1", "0 0 * * 5-MON"])
+def test_a_reversed_named_cron_range_is_400(api: Api, cron: str) -> None:
+    resp = api.post("/customer/sites", {"site_id": "n", "name": "N", "wake_schedule_cron": cron, "timezone": "UTC"})
+    assert resp.status == 400 and resp.body["field"] == "wake_schedule_cron", resp.body
+
+
+@pytest.mark.parametrize(("command_type", "params", "field"), [
+    ("set_wake_schedule", {"cron": "0 6 * * *", "next_wake_at": 0}, "command_params.next_wake_at"),
+    ("set_wake_schedule", {"cron": "0 6 * * *", "next_wake_at": "2026-01-01T00:00"}, "command_params.next_wake_at"),
+    ("set_wake_schedule", {"cron": "0 6 * * *", "schedule_id": "a\nb/#"}, "command_params.schedule_id"),
+    ("send_image", {"image_name": "../../etc/shadow"}, "command_params.image_name"),
+])
+def test_known_command_params_are_exact(api: Api, command_type: str, params: dict[str, object], field: str) -> None:
+    device_id, _ = api.create_device()
+    resp = api.post(f"/customer/devices/{device_id}/commands", {"command_type": command_type,
+                                                                 "command_params": params})
+    assert resp.status == 400 and resp.body["field"] == field, resp.body

@@ -18,8 +18,10 @@ VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 HOSTILE = st.text(alphabet=st.sampled_from(list("ab1-_.:/+#$ \t\n\r\x00\u2028é*%")), min_size=0, max_size=12)
 ANY_TEXT = st.one_of(HOSTILE, st.text(max_size=80), st.from_regex(VALID_ID, fullmatch=True))
 HASH = mosquitto_password_hash("secret", salt=b"0123456789ab")
-PW_LINE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.[A-Za-z0-9][A-Za-z0-9_-]{0,63}:\$7\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+")
-ACL_LINE = re.compile(r"user [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|topic readwrite tenant/[A-Za-z0-9_-]+/device/[A-Za-z0-9_-]+/#|")
+ID = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+B64 = r"[A-Za-z0-9+/=]+"
+PW_LINE = re.compile(rf"{ID}\.{ID}:\$7\$[0-9]+\${B64}\${B64}")
+ACL_LINE = re.compile(rf"user {ID}\.{ID}|topic readwrite tenant/{ID}/device/{ID}/#|")
 
 
 @given(ANY_TEXT)
@@ -94,3 +96,10 @@ def test_device_listener_forces_client_id_to_username_and_services_have_their_ow
     assert f"password_file {tmp_path / 'passwd'}" in device_section
     assert f"password_file {tmp_path / 'service_passwd'}" in service_section
     assert broker.port_for("svc-bridge") == 1884 and broker.port_for("demo.sim-1") == 1883
+
+
+def test_the_broker_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    broker = Broker(tmp_path, port=1, service_users=list(service_users().values()), service_port=2)
+    broker.write_credentials([DeviceCredential("t", "d", HASH)])
+    for name in ("passwd", "acl", "service_passwd", "service_acl"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0, name

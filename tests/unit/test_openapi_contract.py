@@ -50,6 +50,8 @@ def test_every_answer_has_a_real_schema_and_errors_share_one() -> None:
                 assert "401" in op["responses"]
             elif path.startswith("/device/"):
                 assert op["security"] == [{"deviceToken": []}]
+            elif path.startswith("/broker/"):
+                assert op["security"] == [{"brokerSecret": []}]
             else:
                 assert op["security"] == []
             if "requestBody" in op:

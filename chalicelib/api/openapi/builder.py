@@ -26,7 +26,8 @@ ERROR_TEXT = {
     415: "The body is not application/json",
 }
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
-    "operator": [{"operatorBearer": []}], "device": [{"deviceToken": []}], "none": []}
+    "operator": [{"operatorBearer": []}], "device": [{"deviceToken": []}], "broker": [{"brokerSecret": []}],
+    "none": []}
 PATH_PARAM = re.compile(r"{(\w+)}")
 
 
@@ -60,6 +61,8 @@ def build_document(routes: Mapping[str, Iterable[str]], version: str,
                                    "description": "Operator JWT with `tenant_id` and `sub` claims"},
                 "deviceToken": {"type": "apiKey", "in": "header", "name": "X-Provision-Token",
                                 "description": "The device's provision token (shown once at creation or rotation)"},
+                "brokerSecret": {"type": "apiKey", "in": "header", "name": "X-Broker-Secret",
+                                 "description": "The secret shared with a self-hosted broker's HTTP auth hooks"},
             },
         },
     }

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from chalicelib.api.devices import DeviceListQuery
 from chalicelib.api.openapi import models as m
+from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.schemas.commands import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.schemas.common import PageQuery
 from chalicelib.schemas.devices import CreateDevice, CreateGroup, Device, Group, UpdateDevice
@@ -20,7 +21,7 @@ from chalicelib.schemas.jobs import CreateJob, Execution, Job, JobListQuery, Upd
 from chalicelib.schemas.sites import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.schemas.twin import PatchDesired, ReportState
 
-Auth = Literal["operator", "device", "none"]
+Auth = Literal["operator", "device", "broker", "none"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", "/device/v1/jobs/{job_id}/execution"): Operation(
         "Move the device's execution", "device", Execution, auth="device", body=UpdateExecution, errors=(409,),
         example={"status": "IN_PROGRESS", "expected_version": 1}),
+    # Broker hooks (a self-hosted broker's HTTP authentication and authorization)
+    ("POST", "/broker/authn"): Operation(
+        "May this MQTT client connect?", "broker", Decision, auth="broker", body=AuthnRequest,
+        example={"username": "demo.sim-1", "password": "device-token", "clientid": "sim-1"}),
+    ("POST", "/broker/authz"): Operation(
+        "May this MQTT client publish or subscribe here?", "broker", Decision, auth="broker", body=AuthzRequest,
+        example={"username": "demo.sim-1", "topic": "tenant/demo/device/sim-1/status", "action": "publish"}),
     # Sites
     ("POST", "/customer/sites"): Operation(
         "Create a site", "sites", Site, 201, body=CreateSite, errors=(409,),
