@@ -88,6 +88,12 @@ class Device(Record):
         """The device's broker username and client id (unique across tenants)."""
         return mqtt_username(self.tenant_id, self.device_id)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thing_name(self) -> str:
+        """The device's AWS IoT thing name (`$aws/things/{thing_name}/...`): its broker username."""
+        return mqtt_username(self.tenant_id, self.device_id)
+
 
 class DevicePrincipal(Record):
     """Who a provision token belongs to, as the device auth resolves it."""

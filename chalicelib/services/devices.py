@@ -36,8 +36,10 @@ class DeviceService:
 
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
-                 wake_lookup: WakeLookup | None = None) -> None:
+                 wake_lookup: WakeLookup | None = None,
+                 on_deleted: Callable[[str, str], object] | None = None) -> None:
         self._devices = devices
+        self._on_deleted = on_deleted
         self._groups = groups
         self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
@@ -92,6 +94,9 @@ class DeviceService:
         if self._publisher is not None:
             # A device re-created under the same id must not receive the old desired state.
             self._publisher.publish(Message.clear_retained(device_topic(tenant_id, device_id, "shadow/desired")))
+        if self._on_deleted is not None:
+            # Nor its named shadows.
+            self._on_deleted(tenant_id, device_id)
 
     def rotate_token(self, tenant_id: str, device_id: str) -> str:
         """Issue a new token; the previous one stops working at once."""

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from chalicelib.api.devices import DeviceListQuery
+from chalicelib.api.openapi import aws_models as aws
 from chalicelib.api.openapi import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.schemas.commands import AckCommand, Command, CommandListQuery, CreateCommand
@@ -115,6 +116,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/device/v1/shadow/reported"): Operation(
         "Report the device's state", "device", m.ReportAccepted, auth="device", body=ReportState, errors=(409,),
         example={"reported": {"interval_s": 30}, "version": 1}),
+    # Named shadows (AWS IoT's; the classic shadow is the twin)
+    ("GET", "/customer/devices/{device_id}/shadows"): Operation("The device's named shadows", "twin",
+                                                                aws.ShadowNames),
+    ("GET", "/customer/devices/{device_id}/shadows/{name}"): Operation(
+        "A named shadow, as AWS IoT's get answers it", "twin", aws.ShadowDocument,
+        description="404 when the device or the shadow does not exist."),
+    ("PATCH", "/customer/devices/{device_id}/shadows/{name}/desired"): Operation(
+        "Merge into a named shadow's desired state (null deletes a key); creates the shadow", "twin",
+        aws.ShadowUpdated, body=PatchDesired, errors=(409,), example={"desired": {"rate": 20}, "version": 1},
+        description="`version` is the shadow version the caller read (409 when it moved). The device gets "
+                    "`update/delta` on `$aws/things/{thing}/shadow/name/{name}/`."),
+    ("DELETE", "/customer/devices/{device_id}/shadows/{name}"): Operation("Delete a named shadow", "twin",
+                                                                          aws.ShadowDeleted),
     # Jobs
     ("POST", "/customer/jobs"): Operation(
         "Create a job for one device, a group or the fleet", "jobs", Job, 201, body=CreateJob, errors=(409,),
