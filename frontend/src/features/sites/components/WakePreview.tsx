@@ -13,7 +13,10 @@ export function nextWakes(cron: string, timezone: string, count = 5, from: Date 
 
 function inZone(date: Date, timezone: string): string {
   try {
-    return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: timezone || "UTC", timeZoneName: "short" }).format(date);
+    return new Intl.DateTimeFormat(undefined, {
+      weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZone: timezone || "UTC", timeZoneName: "short",
+    }).format(date);
   } catch {
     return date.toISOString();
   }

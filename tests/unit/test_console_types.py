@@ -1,0 +1,100 @@
+"""The console's hand-typed API shapes match the backend's pydantic models.
+
+Every interface of frontend/src/types/api.ts annotated `@model` must name the same fields
+as its model, optional exactly where the model has a default, nullable exactly where the
+model allows null, with the same primitive kind and the same enum values.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from chalicelib.schemas.command_params import PARAMS_BY_TYPE
+from chalicelib.schemas.common import Request
+from tests.console_types import read_api_types, read_command_catalog, string_literals
+
+INTERFACES, ALIASES = read_api_types()
+MODEL_BACKED = sorted(name for name, iface in INTERFACES.items() if iface.model)
+
+
+def _model(dotted: str) -> type[BaseModel]:
+    module, _, name = dotted.rpartition(".")
+    model = getattr(importlib.import_module(module), name)
+    assert issubclass(model, BaseModel)
+    return model
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Requests are what the console sends (validation); records what it receives (serialization).
+    return model.model_json_schema(mode="validation" if issubclass(model, Request) else "serialization")
+
+
+def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = prop.get("$ref")
+    return defs[ref.rsplit("/", 1)[1]] if ref else prop
+
+
+def _variants(prop: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
+    options = prop.get("anyOf") or [prop]
+    return [_resolve(o, defs) for o in options]
+
+
+def _kind(variant: dict[str, Any]) -> str:
+    kind = variant.get("type")
+    if kind is None and "enum" in variant:
+        return "string"
+    return {"integer": "number", "number": "number"}.get(kind, kind or "any")
+
+
+def _ts_kind(ts_type: str) -> str:
+    resolved = ALIASES.get(ts_type, ts_type)
+    if resolved.endswith("[]"):
+        return "array"
+    if string_literals(ts_type, ALIASES) is not None or resolved == "string":
+        return "string"
+    if resolved in ("number", "boolean"):
+        return resolved
+    if resolved.startswith(("Record<", "Partial<Record<", "{")) or resolved == "JsonObject":
+        return "object"
+    return "any"
+
+
+def test_the_reader_finds_the_model_backed_interfaces() -> None:
+    assert {"Device", "Command", "CreateCommand", "Job", "Execution", "CreateJob", "Site", "PatchDesired"} \
+        <= set(MODEL_BACKED)
+
+
+@pytest.mark.parametrize("name", MODEL_BACKED)
+def test_interface_matches_its_pydantic_model(name: str) -> None:
+    iface = INTERFACES[name]
+    schema = _schema(_model(iface.model or ""))
+    props, defs = schema["properties"], schema.get("$defs", {})
+    required = set(schema.get("required", []))
+    assert set(iface.fields) == set(props), f"{name}: fields differ from {iface.model}"
+    for field_name, ts in iface.fields.items():
+        variants = _variants(props[field_name], defs)
+        non_null = [v for v in variants if v.get("type") != "null"]
+        where = f"{name}.{field_name}"
+        assert ts.optional == (field_name not in required), f"{where}: optional in one, required in the other"
+        assert ts.nullable == (len(non_null) < len(variants)), f"{where}: nullability differs"
+        kinds = {_kind(v) for v in non_null}
+        ts_kind = _ts_kind(ts.bare_type())
+        if "any" not in kinds and ts_kind != "any":
+            assert kinds == {ts_kind}, f"{where}: {ts.bare_type()} is not {kinds}"
+        enums = [set(v["enum"]) for v in non_null if "enum" in v]
+        if enums:
+            assert string_literals(ts.bare_type(), ALIASES) == enums[0], f"{where}: enum values differ"
+
+
+def test_command_catalog_matches_the_typed_parameters() -> None:
+    catalog = read_command_catalog()
+    assert set(catalog) == set(PARAMS_BY_TYPE)
+    for command_type, params in catalog.items():
+        schema = PARAMS_BY_TYPE[command_type].model_json_schema()
+        fields, required = set(schema.get("properties", {})), set(schema.get("required", []))
+        assert set(params) <= fields, f"{command_type}: unknown parameters {set(params) - fields}"
+        assert required <= set(params), f"{command_type}: the form lacks required {required - set(params)}"
+        assert {p for p, req in params.items() if req} == required, f"{command_type}: required flags differ"
