@@ -7,7 +7,7 @@ import { defineConfig } from "vite";
 export default defineConfig({
   plugins: [react()],
   resolve: { alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) } },
-  build: { chunkSizeWarningLimit: 600, sourcemap: false },
+  build: { sourcemap: false },
   server: {
     proxy: {
       "/customer": process.env.FLEET_API_URL ?? "http://127.0.0.1:8000",

@@ -155,3 +155,12 @@ def test_group_members_can_be_added_and_removed(page: Page, console_stack: Conso
     expect(members.get_by_role("link", name="sim-2")).to_be_visible()
     members.get_by_role("button", name="Remove sim-2").click()
     expect(members).to_contain_text("No members.")
+
+
+def test_no_log_of_the_stack_holds_the_operator_token(console_stack: ConsoleStack) -> None:
+    # Given every browser test above ran through the console with the demo operator's token
+    logs = list((console_stack.workdir / "logs").glob("*.log"))
+    assert logs, "the stack writes its logs under logs/"
+    # Then no log file of the stack contains it (it travelled in a URL fragment and a header)
+    token = console_stack.info["operator_token"]
+    assert [p.name for p in logs if token in p.read_text(errors="replace")] == []

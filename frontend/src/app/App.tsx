@@ -1,32 +1,27 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { useState, useSyncExternalStore } from "react";
+import { useState, useSyncExternalStore, type ComponentType } from "react";
 import { createBrowserRouter, Navigate, RouterProvider } from "react-router-dom";
 import { SignIn } from "@/features/auth/components/SignIn";
-import { DevicesPage } from "@/features/devices/routes/DevicesPage";
-import { GroupDetailPage } from "@/features/groups/routes/GroupDetailPage";
-import { GroupsPage } from "@/features/groups/routes/GroupsPage";
-import { JobDetailPage } from "@/features/jobs/routes/JobDetailPage";
-import { JobsPage } from "@/features/jobs/routes/JobsPage";
-import { SiteDetailPage } from "@/features/sites/routes/SiteDetailPage";
-import { SitesPage } from "@/features/sites/routes/SitesPage";
 import { ApiError } from "@/lib/api-client";
 import { getToken, subscribeToken } from "@/lib/auth";
 import { Layout } from "./Layout";
-import { DeviceDetailPage } from "./routes/DeviceDetailPage";
+
+// Each page is its own chunk, loaded on first visit (the sites pages bring the cron parser).
+const page = (load: () => Promise<{ default: ComponentType }>) => async () => ({ Component: (await load()).default });
 
 const router = createBrowserRouter([
   {
     element: <Layout />,
     children: [
       { index: true, element: <Navigate to="/devices" replace /> },
-      { path: "devices", element: <DevicesPage /> },
-      { path: "devices/:deviceId", element: <DeviceDetailPage /> },
-      { path: "jobs", element: <JobsPage /> },
-      { path: "jobs/:jobId", element: <JobDetailPage /> },
-      { path: "sites", element: <SitesPage /> },
-      { path: "sites/:siteId", element: <SiteDetailPage /> },
-      { path: "groups", element: <GroupsPage /> },
-      { path: "groups/:groupId", element: <GroupDetailPage /> },
+      { path: "devices", lazy: page(() => import("@/features/devices/routes/DevicesPage")) },
+      { path: "devices/:deviceId", lazy: page(() => import("./routes/DeviceDetailPage")) },
+      { path: "jobs", lazy: page(() => import("@/features/jobs/routes/JobsPage")) },
+      { path: "jobs/:jobId", lazy: page(() => import("@/features/jobs/routes/JobDetailPage")) },
+      { path: "sites", lazy: page(() => import("@/features/sites/routes/SitesPage")) },
+      { path: "sites/:siteId", lazy: page(() => import("@/features/sites/routes/SiteDetailPage")) },
+      { path: "groups", lazy: page(() => import("@/features/groups/routes/GroupsPage")) },
+      { path: "groups/:groupId", lazy: page(() => import("@/features/groups/routes/GroupDetailPage")) },
       { path: "*", element: <main><h1>Not found</h1></main> },
     ],
   },

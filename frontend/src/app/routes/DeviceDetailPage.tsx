@@ -20,3 +20,5 @@ export function DeviceDetailPage() {
     </main>
   );
 }
+
+export default DeviceDetailPage;

@@ -78,3 +78,5 @@ export function DevicesPage() {
     </main>
   );
 }
+
+export default DevicesPage;

@@ -48,3 +48,5 @@ export function GroupDetailPage() {
     </main>
   );
 }
+
+export default GroupDetailPage;

@@ -70,3 +70,5 @@ export function GroupsPage() {
     </main>
   );
 }
+
+export default GroupsPage;

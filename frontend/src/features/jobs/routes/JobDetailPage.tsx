@@ -63,3 +63,5 @@ export function JobDetailPage() {
     </main>
   );
 }
+
+export default JobDetailPage;

@@ -37,3 +37,5 @@ export function JobsPage() {
     </main>
   );
 }
+
+export default JobsPage;

@@ -76,3 +76,5 @@ export function SiteDetailPage() {
     </main>
   );
 }
+
+export default SiteDetailPage;

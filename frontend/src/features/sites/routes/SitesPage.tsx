@@ -55,3 +55,5 @@ export function SitesPage() {
     </main>
   );
 }
+
+export default SitesPage;
