@@ -65,9 +65,6 @@ class ConsoleHandler(SimpleHTTPRequestHandler):
             self.path = "/index.html"  # a client-side route: the app decides what to show
         return super().do_GET()
 
-    def do_HEAD(self) -> None:
-        self.send_error(405)
-
     def do_POST(self) -> None:
         self._proxy_or_405()
 

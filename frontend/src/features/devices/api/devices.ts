@@ -34,6 +34,7 @@ export function useSyncStatuses(deviceIds: string[]) {
       queryKey: ["devices", "sync", id],
       queryFn: () => api.get<TwinView>(`/customer/devices/${seg(id)}/twin`),
       staleTime: 5000,
+      refetchInterval: 15000,
     })),
   });
   return Object.fromEntries(deviceIds.map((id, i) => [id, results[i]?.data?.sync_status]));
