@@ -13,9 +13,10 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.schemas.identity import mqtt_username
 from chalicelib.storage import tables
 from infra.local.api_server import install_gateway_fixes, make_server
-from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
+from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
 from infra.local.processes import Child, free_port, python_module, wait_for_port
 from tests.support import Api, MqttPeer, mqtt_peer
@@ -31,15 +32,16 @@ class Stack:
     users: dict[str, ServiceUser]
 
     def peer(self, username: str, password: str, **kw: object) -> MqttPeer:
-        return mqtt_peer(self.broker.host, self.broker.port, username, password, **kw)  # type: ignore[arg-type]
+        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, **kw)  # type: ignore[arg-type]
 
     def observer(self) -> MqttPeer:
         u = self.users["observer"]
         return self.peer(u.username, u.password)
 
-    def device_peer(self, device_id: str, token: str, **kw: object) -> MqttPeer:
+    def device_peer(self, tenant_id: str, device_id: str, token: str, **kw: object) -> MqttPeer:
+        """A device logged in as itself: username (and so client id) `{tenant_id}.{device_id}`."""
         self.sync.sync_once()
-        return self.peer(device_id, token, **kw)
+        return self.peer(mqtt_username(tenant_id, device_id), token, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +49,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("stack")
     ddb_port = free_port()
     ddb = Child("moto", python_module("infra.local.ddb_server", "--port", str(ddb_port)), work / "moto.log").start()
-    users = {
-        "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
-        "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
-        "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
-    }
+    users = service_users()
     broker = Broker(work / "broker", free_port(), list(users.values()))
     try:
         wait_for_port("127.0.0.1", ddb_port, proc=ddb.proc)
@@ -68,8 +66,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "FLEET_JWT_SECRET": secrets.token_urlsafe(32),
         "FLEET_MQTT_BACKEND": "paho",
         "FLEET_MQTT_HOST": broker.host,
-        "FLEET_MQTT_PORT": str(broker.port),
-        "FLEET_MQTT_USERNAME": "cloud",
+        "FLEET_MQTT_PORT": str(broker.service_port),
+        "FLEET_MQTT_USERNAME": users["cloud"].username,
         "FLEET_MQTT_PASSWORD": users["cloud"].password,
         "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
     }

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
+from infra.local.broker import Broker, service_users
 from infra.local.processes import Child, free_port, python_module, wait_for_port
 
 log = logging.getLogger("stack")
@@ -34,6 +34,7 @@ class StackOptions:
     workdir: Path = ROOT / ".devstack"
     api_port: int = 8000
     mqtt_port: int = 1883
+    mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     ddb_port: int = 8001
     ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded emulator
     schedule_interval_s: float = 60.0
@@ -49,6 +50,7 @@ class StackOptions:
             workdir=workdir,
             api_port=int(os.environ.get("API_PORT", 8000)),
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
+            mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             schedule_interval_s=float(os.environ.get("SCHEDULE_INTERVAL_S", 60)),
@@ -58,7 +60,8 @@ class StackOptions:
     @classmethod
     def ephemeral(cls, workdir: Path) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
-        return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), ddb_port=free_port(),
+        return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
+                   ddb_port=free_port(),
                    schedule_interval_s=3600)
 
 
@@ -79,11 +82,7 @@ class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.o = options
         self.children: list[Child] = []
-        self.users = {
-            "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
-            "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
-            "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
-        }
+        self.users = service_users()
         self.broker: Broker | None = None
         self.ddb: Child | None = None
         self.sync: Any = None
@@ -105,12 +104,12 @@ class LocalStack:
             "FLEET_JWT_SECRET": self.o.jwt_secret,
             "FLEET_MQTT_BACKEND": "paho",
             "FLEET_MQTT_HOST": "127.0.0.1",
-            "FLEET_MQTT_PORT": str(self.o.mqtt_port),
-            "FLEET_MQTT_USERNAME": "cloud",
+            "FLEET_MQTT_PORT": str(self.o.mqtt_service_port),
+            "FLEET_MQTT_USERNAME": self.users["cloud"].username,
             "FLEET_MQTT_PASSWORD": self.users["cloud"].password,
             "BRIDGE_MQTT_HOST": "127.0.0.1",
-            "BRIDGE_MQTT_PORT": str(self.o.mqtt_port),
-            "BRIDGE_MQTT_USERNAME": "bridge",
+            "BRIDGE_MQTT_PORT": str(self.o.mqtt_service_port),
+            "BRIDGE_MQTT_USERNAME": self.users["bridge"].username,
             "BRIDGE_MQTT_PASSWORD": self.users["bridge"].password,
             "BRIDGE_INVOKER": "in-process",
             "PYTHONUNBUFFERED": "1",
@@ -127,7 +126,8 @@ class LocalStack:
                 self.ddb = Child("dynamodb", python_module("infra.local.ddb_server", "--port", str(self.o.ddb_port)),
                                  logs / "dynamodb.log").start()
                 wait_for_port("127.0.0.1", self.o.ddb_port, proc=self.ddb.proc)
-            self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values())).start()
+            self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
+                                 service_port=self.o.mqtt_service_port).start()
 
             from chalicelib import wiring
             from chalicelib.storage import tables
@@ -221,6 +221,9 @@ def main() -> None:
         start_console(stack, info)  # the operator console next to the API; adds console_url
         sims = start_simulators(stack, info)
         state_file = options.workdir / "stack.json"
+        # It holds the operator token and every demo device's provision token: owner only.
+        state_file.touch(mode=0o600)
+        state_file.chmod(0o600)
         state_file.write_text(json.dumps(info, indent=2))
         print_banner(stack, info, state_file, time.monotonic() - started)
         while not stopping.wait(1.0):
