@@ -69,7 +69,7 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
         pytest.fail("frontend/dist is missing: `make console` builds it (make test does)")
     workdir = tmp_path_factory.mktemp("console-stack")
     env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()), "MQTT_PORT": str(free_port()),
-           "DDB_PORT": str(free_port()), "CONSOLE_PORT": str(free_port())}
+           "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()), "CONSOLE_PORT": str(free_port())}
     for key in [k for k in env if k.startswith("FLEET_")]:
         env.pop(key)  # the stack configures itself
     log = (workdir / "stack.out").open("wb")

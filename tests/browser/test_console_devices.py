@@ -136,6 +136,7 @@ def test_register_dialog_works_from_the_keyboard_and_shows_the_token_once(
     token_box = dialog.get_by_label("Provision token")
     expect(token_box).to_have_value(re.compile(r".{16,}"))
     token = token_box.input_value()
+    expect(dialog.get_by_test_id("mqtt-username")).to_have_text("demo.console-cam-1")
     shot(page, "register-device-token-shown-once")
     dialog.get_by_role("button", name="Done").click()
     expect(dialog).to_be_hidden()

@@ -7,14 +7,15 @@ model allows null, with the same primitive kind and the same enum values.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 from chalicelib.schemas.command_params import PARAMS_BY_TYPE
-from chalicelib.schemas.common import Request
-from tests.console_types import read_api_types, read_command_catalog, string_literals
+from chalicelib.schemas.common import ID_PATTERN, Request
+from tests.console_types import ROOT, read_api_types, read_command_catalog, string_literals
 
 INTERFACES, ALIASES = read_api_types()
 MODEL_BACKED = sorted(name for name, iface in INTERFACES.items() if iface.model)
@@ -98,3 +99,9 @@ def test_command_catalog_matches_the_typed_parameters() -> None:
         assert set(params) <= fields, f"{command_type}: unknown parameters {set(params) - fields}"
         assert required <= set(params), f"{command_type}: the form lacks required {required - set(params)}"
         assert {p for p, req in params.items() if req} == required, f"{command_type}: required flags differ"
+
+
+def test_console_id_pattern_is_the_api_id_pattern() -> None:
+    text = (ROOT / "frontend" / "src" / "lib" / "ids.ts").read_text()
+    match = re.search(r"export const ID_PATTERN = /(.+)/;", text)
+    assert match and match[1] == ID_PATTERN

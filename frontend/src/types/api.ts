@@ -26,6 +26,8 @@ export interface Device {
   last_seen_at?: string | null;
   site_id?: string | null;
   next_wake_at?: string | null;
+  /** The device's broker username and client id: `{tenant_id}.{device_id}`. */
+  mqtt_username: string;
 }
 
 /** @model chalicelib.schemas.devices.CreateDevice */

@@ -22,6 +22,7 @@ export function DeviceSummary({ deviceId }: { deviceId: string }) {
         <dt>Site</dt><dd data-testid="device-site">{d.site_id ? <Link to={`/sites/${encodeURIComponent(d.site_id)}`}>{d.site_id}</Link> : "not mapped"}</dd>
         <dt>Next wake</dt><dd>{formatTime(d.next_wake_at)}</dd>
         <dt>Last seen</dt><dd>{formatAgo(d.last_seen_at)}</dd>
+        <dt>MQTT username</dt><dd><code>{d.mqtt_username}</code></dd>
         <dt>Registered</dt><dd>{formatTime(d.created_at)}</dd>
       </dl>
       <DeviceActions device={d} />

@@ -5,8 +5,8 @@ import { ErrorMessage } from "@/components/Feedback";
 import { ApiError } from "@/lib/api-client";
 import type { CreatedDevice } from "@/types/api";
 import { useRegisterDevice } from "../api/devices";
+import { ID_HINT, ID_PATTERN } from "@/lib/ids";
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Register a device; its provision token is shown once, with a copy button. */
 export function RegisterDeviceDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -29,8 +29,8 @@ function RegisterForm({ onClose }: { onClose: () => void }) {
   function submit(event: FormEvent) {
     event.preventDefault();
     const id = deviceId.trim();
-    if (id && !ID.test(id)) {
-      setError("letters, digits and _ . : - only, starting with a letter or digit");
+    if (id && !ID_PATTERN.test(id)) {
+      setError(ID_HINT);
       return;
     }
     setError(null);
@@ -42,6 +42,7 @@ function RegisterForm({ onClose }: { onClose: () => void }) {
       <div className="stack">
         <p role="status">Device <strong>{created.device_id}</strong> registered.</p>
         <p>Its provision token is shown <strong>only now</strong>: copy it into the device. A lost token can be replaced by rotating it.</p>
+        <p>MQTT username: <code data-testid="mqtt-username">{created.mqtt_username}</code> (the password is the token).</p>
         <label htmlFor="new-token">Provision token</label>
         <input id="new-token" readOnly value={created.provision_token} onFocus={(e) => e.target.select()} />
         <div className="row">

@@ -5,6 +5,7 @@ import { ErrorMessage } from "@/components/Feedback";
 import { ApiError } from "@/lib/api-client";
 import type { CreateJob, Job, TargetType } from "@/types/api";
 import { useCreateJob, useGroupChoices } from "../api/jobs";
+import { ID_HINT, ID_PATTERN } from "@/lib/ids";
 
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
 function newClientToken(): string {
@@ -12,7 +13,6 @@ function newClientToken(): string {
   return `console-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 interface Props {
   open: boolean;
@@ -58,10 +58,10 @@ function CreateJobForm({ onClose, onCreated, deviceId }: Omit<Props, "open">) {
       found.document_params = "is not valid JSON";
     }
     if (target === "device") {
-      if (!ID.test(device.trim())) found.target_device_id = "a device id is required";
+      if (!ID_PATTERN.test(device.trim())) found.target_device_id = device.trim() ? ID_HINT : "a device id is required";
       body.target_device_id = device.trim();
     } else if (target === "group") {
-      if (!ID.test(group)) found.target_group_id = "choose a group";
+      if (!ID_PATTERN.test(group)) found.target_group_id = "choose a group";
       body.target_group_id = group;
     } else {
       body.target_all = true;

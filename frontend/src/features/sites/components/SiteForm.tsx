@@ -4,6 +4,7 @@ import { ErrorMessage } from "@/components/Feedback";
 import { ApiError } from "@/lib/api-client";
 import type { Site } from "@/types/api";
 import { WakePreview } from "./WakePreview";
+import { ID_HINT, ID_PATTERN } from "@/lib/ids";
 
 export interface SiteValues {
   site_id: string;
@@ -14,7 +15,6 @@ export interface SiteValues {
   company: string;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 export function siteValues(site?: Site): SiteValues {
   return {
@@ -37,7 +37,7 @@ export function SiteForm({ initial, editing, submitLabel, pending, error, onSubm
   function submit(event: FormEvent) {
     event.preventDefault();
     const found: Record<string, string> = {};
-    if (!editing && values.site_id && !ID.test(values.site_id)) found.site_id = "letters, digits and _ . : - only";
+    if (!editing && values.site_id && !ID_PATTERN.test(values.site_id)) found.site_id = ID_HINT;
     if (!values.name.trim()) found.name = "required";
     if (!values.wake_schedule_cron.trim()) found.wake_schedule_cron = "required";
     setErrors(found);
