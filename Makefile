@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean console console-lint chromium
+.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean package console console-lint chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 deps: $(STAMP) mosquitto
@@ -67,5 +68,11 @@ token: $(STAMP)
 backdate: $(STAMP)
 	@$(BIN)/python -m infra.local.backdate $(ARGS)
 
+## package: build/package/sam.json + deployment.zip for CloudFormation (stage and region: infra/aws/deploy.json)
+DEPLOY_CONFIG ?= infra/aws/deploy.json
+package: $(STAMP)
+	AWS_DEFAULT_REGION=$$($(BIN)/python -c "import json; print(json.load(open('$(DEPLOY_CONFIG)'))['region'])") \
+		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
+
 clean:
-	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts
+	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts

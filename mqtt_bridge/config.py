@@ -47,6 +47,12 @@ class BridgeSettings(BaseSettings):
     # Concurrency: messages of one device stay in order on one worker.
     workers: int = Field(default=8, ge=1, le=64)
     shutdown_grace_s: float = Field(default=10.0, ge=0, le=300)
+    # Health: the status file rewritten every health_every_s (empty: none; the container
+    # sets one); `python -m mqtt_bridge.health` reports unhealthy when it is older than
+    # health_max_age_s or says disconnected.
+    health_file: str = ""
+    health_every_s: float = Field(default=5.0, gt=0, le=60)
+    health_max_age_s: float = Field(default=30.0, gt=0, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ from ulid import ULID
 from chalicelib.errors import InvalidInput, Unauthenticated
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.common import is_valid_id
-from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus
+from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
 from chalicelib.schemas.topics import device_topic
 from chalicelib.schemas.wake import next_wake
 from chalicelib.services import tokens
@@ -78,6 +78,12 @@ class DeviceService:
             ids = self._groups.members(tenant_id, group_id, limit, next_token)
             page = Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)
         return Page(self._current_wake(tenant_id, page.items), page.next_token)
+
+    def update(self, tenant_id: str, device_id: str, request: UpdateDevice) -> Device:
+        """Rename a device or replace its attributes; the fields not given stay as they are."""
+        changes = request.model_dump(include=request.model_fields_set)
+        device = self._devices.update_profile(tenant_id, device_id, changes)
+        return self._current_wake(tenant_id, [device])[0]
 
     def delete(self, tenant_id: str, device_id: str) -> None:
         """Remove the device; its token stops working in the same write."""
