@@ -47,7 +47,12 @@ export async function request<T>(method: string, path: string, options: { body?:
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  // Signed out (another tab, or the session ended): nothing to send, back to sign-in.
+  if (!token) {
+    setToken(null);
+    throw new ApiError(401, { error: "unauthenticated", message: "signed out" });
+  }
+  headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(withQuery(path, options.query), {
     method,
