@@ -39,6 +39,7 @@ class TsInterface:
     name: str
     model: str | None
     base: str | None
+    openapi: str | None
     fields: dict[str, TsField] = field(default_factory=dict)
 
 
@@ -49,7 +50,8 @@ def read_api_types() -> tuple[dict[str, TsInterface], dict[str, str]]:
     interfaces: dict[str, TsInterface] = {}
     for m in _INTERFACE.finditer(text):
         model = re.search(r"@model ([\w.]+)", m["doc"] or "")
-        iface = TsInterface(m["name"], model[1] if model else None, m["base"])
+        component = re.search(r"@openapi (\w+)", m["doc"] or "")
+        iface = TsInterface(m["name"], model[1] if model else None, m["base"], component[1] if component else None)
         for line in m["body"].splitlines():
             f = _FIELD.match(line)
             if f:

@@ -13,12 +13,20 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from app import app
+from chalicelib.api.openapi.builder import build_document
 from chalicelib.schemas.command_params import PARAMS_BY_TYPE
 from chalicelib.schemas.common import ID_PATTERN, Request
 from tests.console_types import ROOT, read_api_types, read_command_catalog, string_literals
 
 INTERFACES, ALIASES = read_api_types()
 MODEL_BACKED = sorted(name for name, iface in INTERFACES.items() if iface.model)
+OPENAPI_BACKED = sorted(name for name, iface in INTERFACES.items() if iface.openapi)
+DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.items()}, "console-check")
+# Answers of routes the console does not call (it never deletes devices, sites or groups,
+# rotates tokens or reads the bare delta); the pages types come from `Page<K, T>`.
+UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
+                     "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage"}
 
 
 def _model(dotted: str) -> type[BaseModel]:
@@ -68,13 +76,11 @@ def test_the_reader_finds_the_model_backed_interfaces() -> None:
         <= set(MODEL_BACKED)
 
 
-@pytest.mark.parametrize("name", MODEL_BACKED)
-def test_interface_matches_its_pydantic_model(name: str) -> None:
+def _compare(name: str, schema: dict[str, Any], defs: dict[str, Any], source: str) -> None:
     iface = INTERFACES[name]
-    schema = _schema(_model(iface.model or ""))
-    props, defs = schema["properties"], schema.get("$defs", {})
+    props = schema["properties"]
     required = set(schema.get("required", []))
-    assert set(iface.fields) == set(props), f"{name}: fields differ from {iface.model}"
+    assert set(iface.fields) == set(props), f"{name}: fields differ from {source}"
     for field_name, ts in iface.fields.items():
         variants = _variants(props[field_name], defs)
         non_null = [v for v in variants if v.get("type") != "null"]
@@ -88,6 +94,36 @@ def test_interface_matches_its_pydantic_model(name: str) -> None:
         enums = [set(v["enum"]) for v in non_null if "enum" in v]
         if enums:
             assert string_literals(ts.bare_type(), ALIASES) == enums[0], f"{where}: enum values differ"
+
+
+@pytest.mark.parametrize("name", MODEL_BACKED)
+def test_interface_matches_its_pydantic_model(name: str) -> None:
+    schema = _schema(_model(INTERFACES[name].model or ""))
+    _compare(name, schema, schema.get("$defs", {}), str(INTERFACES[name].model))
+
+
+@pytest.mark.parametrize("name", OPENAPI_BACKED)
+def test_interface_matches_its_openapi_component(name: str) -> None:
+    components = DOCUMENT["components"]["schemas"]
+    component = INTERFACES[name].openapi or ""
+    _compare(name, components[component], components, f"components.schemas.{component}")
+
+
+def test_every_operator_answer_the_console_reads_is_typed() -> None:
+    # Each 2xx answer of an operator route names a component; the console types it (or its model).
+    typed = {i.openapi for i in INTERFACES.values()} | {(i.model or "").rpartition(".")[2] for i in INTERFACES.values()}
+    answers = set()
+    for path, operations in DOCUMENT["paths"].items():
+        if not path.startswith("/customer/"):
+            continue
+        for operation in operations.values():
+            for status, answer in operation["responses"].items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+                if status.startswith("2") and ref:
+                    answers.add(ref.rsplit("/", 1)[1])
+    untyped = answers - typed - UNUSED_BY_CONSOLE
+    assert untyped == set(), f"operator answers without a console type: {sorted(untyped)}"
 
 
 def test_command_catalog_matches_the_typed_parameters() -> None:

@@ -13,7 +13,7 @@ export class ApiError extends Error {
     this.name = "ApiError";
     this.status = status;
     this.code = body?.error ?? "http_error";
-    this.field = body?.field;
+    this.field = body?.field ?? undefined;
     this.body = body;
   }
 }

@@ -1,13 +1,15 @@
 // Shapes of the operator API, typed by hand against the backend's pydantic models
-// (chalicelib/schemas). tests/unit/test_console_types.py checks every interface below
-// against its model: field names, optionality and primitive types must match.
+// (chalicelib/schemas) and the OpenAPI document built from them. tests/unit/test_console_types.py
+// checks every `@model` interface against its pydantic model and every `@openapi` interface
+// against its component of the document: field names, optionality, nullability, primitive
+// kinds and enum values must match.
 // Timestamps are ISO 8601 strings.
 
-/** Error body of every 4xx: machine code, message, and the field at fault. */
+/** Error body of every 4xx: machine code, message, and the field at fault. @openapi ErrorBody */
 export interface ApiErrorBody {
   error: string;
   message: string;
-  field?: string;
+  field?: string | null;
   [extra: string]: unknown;
 }
 
@@ -37,7 +39,7 @@ export interface CreateDevice {
   attributes?: Record<string, string | number | boolean | null>;
 }
 
-/** POST /customer/devices: the device and its provision token, shown once. */
+/** POST /customer/devices: the device and its provision token, shown once. @openapi CreatedDevice */
 export interface CreatedDevice extends Device {
   provision_token: string;
 }
@@ -59,7 +61,7 @@ export interface CreateGroup {
   description?: string | null;
 }
 
-/** GET /customer/groups/{id}: the group and one page of its members. */
+/** GET /customer/groups/{id}: the group and one page of its members. @openapi GroupWithMembers */
 export interface GroupDetail extends Group {
   members: string[];
   next_token: string | null;
@@ -96,7 +98,7 @@ export interface CreateCommand {
 
 export type SyncStatus = "synced" | "pending" | "stale";
 
-/** GET /customer/devices/{id}/twin (TwinService.view). */
+/** GET /customer/devices/{id}/twin (TwinService.view). @openapi TwinView */
 export interface TwinView {
   device_id: string;
   desired: JsonObject;
@@ -108,6 +110,11 @@ export interface TwinView {
   shadow_updated_at: string | null;
   last_seen_at: string | null;
   metadata: { desired: JsonObject; reported: JsonObject };
+}
+
+/** PATCH /customer/devices/{id}/twin/desired: the new twin, and whether the broker took it. @openapi TwinPatched */
+export interface TwinPatched extends TwinView {
+  published: boolean;
 }
 
 /** @model chalicelib.schemas.twin.PatchDesired */
@@ -153,7 +160,7 @@ export interface Execution {
   updated_at: string;
 }
 
-/** GET /customer/jobs/{id}: the job and one page of its executions. */
+/** GET /customer/jobs/{id}: the job and one page of its executions. @openapi JobWithExecutions */
 export interface JobDetail extends Job {
   executions: Execution[];
   next_token: string | null;
@@ -186,6 +193,14 @@ export interface Site {
   updated_at: string;
 }
 
+/** PATCH /customer/sites/{id}: the site and how far its new schedule was sent. @openapi SiteUpdated */
+export interface SiteUpdated extends Site {
+  schedule_changed: boolean;
+  devices_notified: number;
+  devices_updated: number;
+  fanout_complete: boolean;
+}
+
 /** @model chalicelib.schemas.sites.CreateSite */
 export interface CreateSite {
   site_id?: string | null;
@@ -210,10 +225,10 @@ export interface MapDevice {
   site_id: string;
 }
 
-/** PUT /customer/devices/{id}/site: the device and whether a welcome command was queued. */
+/** PUT /customer/devices/{id}/site: the device and whether a welcome command was queued. @openapi DeviceMapped */
 export interface MappedDevice extends Device {
   changed: boolean;
-  welcome_command_id?: string | null;
+  welcome_command_id: string | null;
 }
 
 /** Every paginated listing: `{<key>: [...], next_token}`. */

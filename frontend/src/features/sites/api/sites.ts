@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, seg } from "@/lib/api-client";
-import type { CreateSite, Device, Page, Site, UpdateSite } from "@/types/api";
+import type { CreateSite, Device, Page, Site, SiteUpdated, UpdateSite } from "@/types/api";
 
 export function useSites(token: string | null, limit = 20) {
   return useQuery({
@@ -38,8 +38,7 @@ export function useUpdateSite(siteId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: UpdateSite) =>
-      api.patch<Site & { schedule_changed: boolean; devices_notified: number; fanout_complete: boolean }>(
-        `/customer/sites/${seg(siteId)}`, body),
+      api.patch<SiteUpdated>(`/customer/sites/${seg(siteId)}`, body),
     onSuccess: () => client.invalidateQueries({ queryKey: ["sites"] }),
   });
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, seg } from "@/lib/api-client";
-import type { PatchDesired, TwinView } from "@/types/api";
+import type { PatchDesired, TwinPatched, TwinView } from "@/types/api";
 
 const twinKey = (deviceId: string) => ["twin", deviceId] as const;
 
@@ -17,7 +17,7 @@ export function usePatchDesired(deviceId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: PatchDesired) =>
-      api.patch<TwinView & { published: boolean }>(`/customer/devices/${seg(deviceId)}/twin/desired`, body),
+      api.patch<TwinPatched>(`/customer/devices/${seg(deviceId)}/twin/desired`, body),
     onSuccess: (view) => client.setQueryData(twinKey(deviceId), view),
   });
 }
