@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean package
+.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean package console console-lint chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,29 @@ deps: $(STAMP) mosquitto
 mosquitto:
 	@bash infra/scripts/ensure_mosquitto.sh
 
+## console: build the operator console (frontend/dist) when it is missing or older than its sources
+CONSOLE_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json frontend/tsconfig.node.json
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "the console needs Node.js >= 20.19 and npm" >&2; exit 1; }
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(CONSOLE_SRC)
+	npm run build --prefix frontend
+console: frontend/dist/index.html
+
+console-lint: frontend/node_modules/.package-lock.json
+	npm run lint --prefix frontend
+
+## chromium: the distribution's Chromium for the browser tests (Playwright drives it by path)
+chromium:
+	@bash infra/scripts/ensure_chromium.sh
+
 ## run: start the whole local stack on loopback (Ctrl-C stops it)
-run: deps
+run: deps console
 	$(BIN)/python -m infra.local.stack
 
 ## test: lint, type-check, then unit and integration tests
-test: deps lint typecheck
+test: deps console chromium lint console-lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -58,4 +75,4 @@ package: $(STAMP)
 		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
 
 clean:
-	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts

@@ -83,7 +83,7 @@ Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
              AWS IoT SDK devices: thing name = username, $aws/things/{dev['mqtt_username']}/shadow|jobs/...
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
-  state      {state_file}
+{_console_line(info)}  state      {state_file}
   logs       {stack.o.workdir / 'logs'}
 
 Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d in info['devices'])}.
@@ -101,6 +101,12 @@ Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d i
        -d '{{"document_type": "reboot", "document_params": {{}}, "target_group_id": "{group}"}}'
 {_mapping_hint(api, info)}(auth header for copy-paste: {auth})
 """, flush=True)
+
+
+def _console_line(info: dict[str, Any]) -> str:
+    """The console URL, signed in to the demo tenant (the token rides in the URL fragment)."""
+    url = info.get("console_url")
+    return f"  Console    {url}\n" if url else "  Console    not built (run `make console`)\n"
 
 
 def _mapping_hint(api: str, info: dict[str, Any]) -> str:

@@ -216,6 +216,9 @@ def main() -> None:
         from infra.local.demo import print_banner, seed_demo, start_simulators
 
         info = seed_demo(stack)
+        from infra.local.console import start_console
+
+        start_console(stack, info)  # the operator console next to the API; adds console_url
         sims = start_simulators(stack, info)
         state_file = options.workdir / "stack.json"
         # It holds the operator token and every demo device's provision token: owner only.

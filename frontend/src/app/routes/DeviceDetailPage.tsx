@@ -1,0 +1,24 @@
+import { Link, useParams } from "react-router-dom";
+import { DeviceCommandPanel } from "@/features/commands/components/DeviceCommandPanel";
+import { DeviceSummary, useDeviceDisabled } from "@/features/devices/components/DeviceSummary";
+import { DeviceJobs } from "@/features/jobs/components/DeviceJobs";
+import { DeviceTwinPanel } from "@/features/twin/components/DeviceTwinPanel";
+
+/** The device page composes four features: registry, commands, twin and jobs. */
+export function DeviceDetailPage() {
+  const { deviceId = "" } = useParams();
+  const disabled = useDeviceDisabled(deviceId);
+  return (
+    <main>
+      <p><Link to="/devices">← Devices</Link></p>
+      <DeviceSummary deviceId={deviceId} />
+      <div className="grid">
+        <DeviceCommandPanel deviceId={deviceId} disabled={disabled} />
+        <DeviceTwinPanel deviceId={deviceId} />
+      </div>
+      <DeviceJobs deviceId={deviceId} />
+    </main>
+  );
+}
+
+export default DeviceDetailPage;

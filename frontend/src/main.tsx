@@ -1,0 +1,15 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "@/app/App";
+import { adoptTokenFromFragment } from "@/lib/auth";
+import "./styles.css";
+
+adoptTokenFromFragment();
+
+const root = document.getElementById("root");
+if (!root) throw new Error("no #root element");
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,235 @@
+// Shapes of the operator API, typed by hand against the backend's pydantic models
+// (chalicelib/schemas) and the OpenAPI document built from them. tests/unit/test_console_types.py
+// checks every `@model` interface against its pydantic model and every `@openapi` interface
+// against its component of the document: field names, optionality, nullability, primitive
+// kinds and enum values must match.
+// Timestamps are ISO 8601 strings.
+
+/** Error body of every 4xx: machine code, message, and the field at fault. @openapi ErrorBody */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  field?: string | null;
+  [extra: string]: unknown;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+export type DeviceStatus = "pending_mapping" | "active" | "disabled";
+
+/** @model chalicelib.schemas.devices.Device */
+export interface Device {
+  tenant_id: string;
+  device_id: string;
+  name?: string | null;
+  attributes?: JsonObject;
+  status?: DeviceStatus;
+  created_at: string;
+  last_seen_at?: string | null;
+  site_id?: string | null;
+  next_wake_at?: string | null;
+  /** The device's broker username and client id: `{tenant_id}.{device_id}`. */
+  mqtt_username: string;
+}
+
+/** @model chalicelib.schemas.devices.CreateDevice */
+export interface CreateDevice {
+  device_id?: string | null;
+  name?: string | null;
+  attributes?: Record<string, string | number | boolean | null>;
+}
+
+/** POST /customer/devices: the device and its provision token, shown once. @openapi CreatedDevice */
+export interface CreatedDevice extends Device {
+  provision_token: string;
+}
+
+/** @model chalicelib.schemas.devices.Group */
+export interface Group {
+  tenant_id: string;
+  group_id: string;
+  name: string;
+  description?: string | null;
+  member_count?: number;
+  created_at: string;
+}
+
+/** @model chalicelib.schemas.devices.CreateGroup */
+export interface CreateGroup {
+  group_id?: string | null;
+  name: string;
+  description?: string | null;
+}
+
+/** GET /customer/groups/{id}: the group and one page of its members. @openapi GroupWithMembers */
+export interface GroupDetail extends Group {
+  members: string[];
+  next_token: string | null;
+}
+
+export type CommandStatus = "queued" | "delivered" | "missed" | "expired";
+
+/** @model chalicelib.schemas.commands.Command */
+export interface Command {
+  command_id: string;
+  tenant_id: string;
+  device_id: string;
+  command_type: string;
+  command_params?: JsonObject;
+  status?: CommandStatus;
+  created_at: string;
+  created_by?: string;
+  expires_at: string;
+  published_at?: string | null;
+  fetched_at?: string | null;
+  acked_at?: string | null;
+  ack_details?: JsonObject | null;
+  publish_attempts?: number;
+  mqtt_published: boolean;
+}
+
+/** @model chalicelib.schemas.commands.CreateCommand */
+export interface CreateCommand {
+  command_type: string;
+  command_params?: JsonObject;
+  expires_in_minutes?: number | null;
+  client_token?: string | null;
+}
+
+export type SyncStatus = "synced" | "pending" | "stale";
+
+/** GET /customer/devices/{id}/twin (TwinService.view). @openapi TwinView */
+export interface TwinView {
+  device_id: string;
+  desired: JsonObject;
+  reported: JsonObject;
+  delta: JsonObject;
+  desired_version: number;
+  reported_version: number;
+  sync_status: SyncStatus;
+  shadow_updated_at: string | null;
+  last_seen_at: string | null;
+  metadata: { desired: JsonObject; reported: JsonObject };
+}
+
+/** PATCH /customer/devices/{id}/twin/desired: the new twin, and whether the broker took it. @openapi TwinPatched */
+export interface TwinPatched extends TwinView {
+  published: boolean;
+}
+
+/** @model chalicelib.schemas.twin.PatchDesired */
+export interface PatchDesired {
+  desired: JsonObject;
+  version?: number | null;
+}
+
+export type JobStatus = "IN_PROGRESS" | "COMPLETED" | "CANCELED";
+export type ExecutionStatus = "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "REJECTED" | "TIMED_OUT";
+export type TargetType = "device" | "group" | "all";
+
+/** @model chalicelib.schemas.jobs.Job */
+export interface Job {
+  tenant_id: string;
+  job_id: string;
+  document_type: string;
+  document_params?: JsonObject;
+  target_type: TargetType;
+  target_id?: string | null;
+  status: JobStatus;
+  execution_count: number;
+  counts: Partial<Record<ExecutionStatus, number>>;
+  created_at: string;
+  created_by?: string | null;
+  expires_at: string;
+  completed_at?: string | null;
+  canceled_at?: string | null;
+  client_token?: string | null;
+  sweep_pending?: boolean;
+}
+
+/** @model chalicelib.schemas.jobs.Execution */
+export interface Execution {
+  job_id: string;
+  device_id: string;
+  status: ExecutionStatus;
+  status_details?: Record<string, string>;
+  execution_number?: number;
+  version_number?: number;
+  queued_at: string;
+  started_at?: string | null;
+  updated_at: string;
+}
+
+/** GET /customer/jobs/{id}: the job and one page of its executions. @openapi JobWithExecutions */
+export interface JobDetail extends Job {
+  executions: Execution[];
+  next_token: string | null;
+}
+
+/** @model chalicelib.schemas.jobs.CreateJob */
+export interface CreateJob {
+  document_type: string;
+  document_params?: JsonObject;
+  target_device_id?: string | null;
+  target_group_id?: string | null;
+  target_all?: boolean;
+  expires_in_hours?: number | null;
+  client_token?: string | null;
+}
+
+/** @model chalicelib.schemas.sites.Site */
+export interface Site {
+  tenant_id: string;
+  site_id: string;
+  name: string;
+  wake_schedule_cron: string;
+  timezone: string;
+  program?: string | null;
+  company?: string | null;
+  device_count?: number;
+  schedule_version?: number;
+  schedule_fanout_pending?: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** PATCH /customer/sites/{id}: the site and how far its new schedule was sent. @openapi SiteUpdated */
+export interface SiteUpdated extends Site {
+  schedule_changed: boolean;
+  devices_notified: number;
+  devices_updated: number;
+  fanout_complete: boolean;
+}
+
+/** @model chalicelib.schemas.sites.CreateSite */
+export interface CreateSite {
+  site_id?: string | null;
+  name: string;
+  wake_schedule_cron: string;
+  timezone?: string;
+  program?: string | null;
+  company?: string | null;
+}
+
+/** @model chalicelib.schemas.sites.UpdateSite */
+export interface UpdateSite {
+  name?: string | null;
+  wake_schedule_cron?: string | null;
+  timezone?: string | null;
+  program?: string | null;
+  company?: string | null;
+}
+
+/** @model chalicelib.schemas.sites.MapDevice */
+export interface MapDevice {
+  site_id: string;
+}
+
+/** PUT /customer/devices/{id}/site: the device and whether a welcome command was queued. @openapi DeviceMapped */
+export interface MappedDevice extends Device {
+  changed: boolean;
+  welcome_command_id: string | null;
+}
+
+/** Every paginated listing: `{<key>: [...], next_token}`. */
+export type Page<K extends string, T> = { [key in K]: T[] } & { next_token: string | null };
