@@ -30,6 +30,8 @@ export interface Device {
   next_wake_at?: string | null;
   /** The device's broker username and client id: `{tenant_id}.{device_id}`. */
   mqtt_username: string;
+  /** The device's AWS IoT thing name on this broker (the same string). */
+  thing_name: string;
 }
 
 /** @model chalicelib.schemas.devices.CreateDevice */
