@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX
 from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
 from chalicelib.services.commands import CommandService
 from chalicelib.services.device_commands import DeviceCommandService
@@ -83,7 +84,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 @lru_cache(maxsize=1)
 def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
-                         publisher=publisher(), wake_lookup=_site_schedule)
+                         publisher=publisher(), wake_lookup=_site_schedule,
+                         away_after_s=settings().device_away_after_s)
 
 
 def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
@@ -227,6 +229,9 @@ def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service(), settings().max_body_bytes)
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
+    # A device back from being away, or asking, gets its queued commands again (offline delivery).
+    router.register(COMMANDS_REQUEST_SUFFIX, command_dispatcher().handle_request)
+    router.on_return(command_dispatcher().redeliver, unless_suffix=COMMANDS_REQUEST_SUFFIX)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
     return router

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # handler(tenant_id, device_id, suffix, payload) -> result document
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
+# hook(tenant_id, device_id): the device is back after being away
+ReturnHook = Callable[[str, str], object]
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,19 @@ class DeviceMessageRouter:
         self._devices = devices
         self._max_payload_bytes = max_payload_bytes
         self._routes: list[tuple[str, Handler]] = [("status", self._status)]
+        self._on_return: list[ReturnHook] = []
+        self._quiet_suffixes: set[str] = set()
 
     def register(self, suffix_pattern: str, handler: Handler) -> None:
         """Route messages whose suffix matches (fnmatch: `jobs/*/update`)."""
         self._routes.append((suffix_pattern, handler))
+
+    def on_return(self, hook: ReturnHook, unless_suffix: str | None = None) -> None:
+        """Call hook after the first message of a device that was away (not for `unless_suffix`,
+        whose handler does the same work itself)."""
+        self._on_return.append(hook)
+        if unless_suffix:
+            self._quiet_suffixes.add(unless_suffix)
 
     def handle(self, topic: str, payload: bytes | str) -> Outcome:
         """Process one message from the bridge."""
@@ -69,7 +80,7 @@ class DeviceMessageRouter:
         if not isinstance(body, dict):
             return Outcome(False, "payload must be a JSON object")
         try:
-            self._devices.seen(parsed.tenant_id, parsed.device_id)
+            before = self._devices.seen(parsed.tenant_id, parsed.device_id)
             result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -87,7 +98,16 @@ class DeviceMessageRouter:
                 # the same message would be refused on every redelivery.
                 return Outcome(False, f"refused by the database: {exc}")
             raise
+        if self._on_return and parsed.suffix not in self._quiet_suffixes and self._devices.was_away(before):
+            self._returned(parsed.tenant_id, parsed.device_id)
         return Outcome(True, result=result)
+
+    def _returned(self, tenant_id: str, device_id: str) -> None:
+        for hook in self._on_return:
+            try:
+                hook(tenant_id, device_id)
+            except Exception:  # the message itself was handled; the retry schedule covers the rest
+                log.exception("return hook for %s/%s failed", tenant_id, device_id)
 
     @staticmethod
     def _status(tenant_id: str, device_id: str, suffix: str, body: dict[str, Any]) -> dict[str, Any]:

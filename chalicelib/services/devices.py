@@ -36,11 +36,12 @@ class DeviceService:
 
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
-                 wake_lookup: WakeLookup | None = None) -> None:
+                 wake_lookup: WakeLookup | None = None, away_after_s: int = 120) -> None:
         self._devices = devices
         self._groups = groups
         self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
+        self._away_after = timedelta(seconds=away_after_s)
         self._clock = clock
         self._wake_lookup = wake_lookup
 
@@ -131,6 +132,10 @@ class DeviceService:
         if device.last_seen_at is None or now - device.last_seen_at >= self._resolution:
             self._devices.touch(tenant_id, device_id, now, self._resolution)
         return device
+
+    def was_away(self, device: Device) -> bool:
+        """Whether `device`, as read before its latest message, had not been heard from for a while."""
+        return device.last_seen_at is None or self._clock() - device.last_seen_at >= self._away_after
 
     def _current_wake(self, tenant_id: str, devices: list[Device]) -> list[Device]:
         """Move a next_wake_at that has passed to the site schedule's next occurrence.
