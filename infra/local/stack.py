@@ -209,6 +209,7 @@ class LocalStack:
                          "endpoint": self.o.ddb_url, "table_prefix": self.o.table_prefix},
             "restarts": self.restarts(),
             "pid": os.getpid(),
+            "processes": {c.name: c.pid for c in self.processes()},
         }
 
     def operator_token(self, tenant_id: str) -> str:
@@ -285,7 +286,7 @@ def main() -> None:
         sims = start_simulators(stack, info)
         info.update(stack.state())
         _write_state(state_file, info)
-        stack.on_restart.append(lambda name, n: _write_state(state_file, {**info, "restarts": stack.restarts()}))
+        stack.on_restart.append(lambda name, n: _write_state(state_file, {**info, **stack.state()}))
         print_banner(stack, info, state_file, time.monotonic() - started)
         up.set()
         stopping.wait()
