@@ -126,7 +126,7 @@ def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_
 
     def welcomes(device_id: str) -> list[dict]:  # type: ignore[type-arg]
         listed = requests.get(f"{api}/customer/devices/{device_id}/commands", headers=auth, timeout=15).json()
-        return [c for c in listed["commands"] if c["command_type"] == "set_wake_schedule"]
+        return [c for c in listed if c["command_type"] == "set_wake_schedule"]
 
     # Then each welcome reaches its device when it asks on connect, and is ACKed
     for device_id in ("sim-1", "sim-2"):
