@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table
+from chalicelib.schemas.identity import mqtt_username
 from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
 from mqtt_bridge.invokers import InProcessInvoker, device_event
@@ -40,7 +41,7 @@ def run(ctx: BenchContext) -> list[Table]:
         resp.raise_for_status()
         creds.append((resp.json()["tenant_id"], f"bb{i:03d}", resp.json()["provision_token"]))
     ctx.sync_broker()
-    devices = [(f"tenant/{t}/device/{d}/status", _connect(ctx, d, tok)) for t, d, tok in creds]
+    devices = [(f"tenant/{t}/device/{d}/status", _connect(ctx, mqtt_username(t, d), tok)) for t, d, tok in creds]
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
@@ -60,10 +61,10 @@ def run(ctx: BenchContext) -> list[Table]:
     return [throughput, _ddb_per_message(ctx, token)]
 
 
-def _connect(ctx: BenchContext, device_id: str, token: str) -> mqtt.Client:
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{device_id}",
+def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=username,
                          protocol=mqtt.MQTTv311)
-    client.username_pw_set(device_id, token)
+    client.username_pw_set(username, token)
     client.max_inflight_messages_set(100)
     client.connect(ctx.mqtt_host, ctx.mqtt_port, keepalive=60)
     client.loop_start()

@@ -20,6 +20,7 @@ from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row
 from chalicelib import wiring
 from chalicelib.schemas.commands import Command, CommandStatus
 from chalicelib.schemas.devices import CreateDevice
+from chalicelib.schemas.identity import mqtt_username
 from chalicelib.schemas.topics import device_topic
 from chalicelib.storage.command_models import CommandModel, CommandRef, device_key
 
@@ -39,8 +40,8 @@ class Device:
         self.received: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
         self._subscribed = threading.Event()
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                                  client_id=f"bench-{tenant_id}-{device_id}", protocol=mqtt.MQTTv311)
-        self.client.username_pw_set(device_id, token)
+                                  client_id=mqtt_username(tenant_id, device_id), protocol=mqtt.MQTTv311)
+        self.client.username_pw_set(mqtt_username(tenant_id, device_id), token)
         self.client.max_inflight_messages_set(100)
         self.client.on_message = lambda c, u, m: self.received.put((time.perf_counter(), json.loads(m.payload)))
         self.client.on_subscribe = lambda *a: self._subscribed.set()

@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 from bench.ddb_counter import describe
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row
 from chalicelib import wiring
+from chalicelib.schemas.identity import mqtt_username
 from chalicelib.schemas.twin import PatchDesired
 from infra.local.simulator import DeviceIdentity, build_device
 
@@ -39,7 +40,7 @@ def _latency(ctx: BenchContext, http: Any, tenant: str, device_id: str, device_t
     api = f"{ctx.api_url}/customer/devices/{device_id}/twin"
     desired_topic = f"tenant/{tenant}/device/{device_id}/shadow/desired"
     received: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
-    device = _client(ctx, device_id, device_token)
+    device = _client(ctx, mqtt_username(tenant, device_id), device_token)
     device.message_callback_add(
         desired_topic, lambda c, u, m: received.put((time.perf_counter(), json.loads(m.payload))))
     _subscribe(device, desired_topic)

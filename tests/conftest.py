@@ -17,9 +17,10 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.schemas.identity import mqtt_username
 from chalicelib.storage import tables
 from infra.local.api_server import install_gateway_fixes, make_server
-from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
+from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
@@ -36,15 +37,16 @@ class Stack:
     users: dict[str, ServiceUser]
 
     def peer(self, username: str, password: str, **kw: object) -> MqttPeer:
-        return mqtt_peer(self.broker.host, self.broker.port, username, password, **kw)  # type: ignore[arg-type]
+        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, **kw)  # type: ignore[arg-type]
 
     def observer(self) -> MqttPeer:
         u = self.users["observer"]
         return self.peer(u.username, u.password)
 
-    def device_peer(self, device_id: str, token: str, **kw: object) -> MqttPeer:
+    def device_peer(self, tenant_id: str, device_id: str, token: str, **kw: object) -> MqttPeer:
+        """A device logged in as itself: username (and so client id) `{tenant_id}.{device_id}`."""
         self.sync.sync_once()
-        return self.peer(device_id, token, **kw)
+        return self.peer(mqtt_username(tenant_id, device_id), token, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("stack")
     ddb_port = free_port()
     ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
-    users = {
-        "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
-        "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
-        "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
-    }
+    users = service_users()
     broker = Broker(work / "broker", free_port(), list(users.values()))
     try:
         wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
@@ -73,8 +71,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "FLEET_JWT_SECRET": secrets.token_urlsafe(32),
         "FLEET_MQTT_BACKEND": "paho",
         "FLEET_MQTT_HOST": broker.host,
-        "FLEET_MQTT_PORT": str(broker.port),
-        "FLEET_MQTT_USERNAME": "cloud",
+        "FLEET_MQTT_PORT": str(broker.service_port),
+        "FLEET_MQTT_USERNAME": users["cloud"].username,
         "FLEET_MQTT_PASSWORD": users["cloud"].password,
         "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
     }

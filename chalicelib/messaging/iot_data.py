@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.messaging.base import Message, Publisher
+from chalicelib.messaging.base import Message, Publisher, topic_error
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,20 @@ class IotDataPublisher(Publisher):
         )
 
     def publish(self, message: Message) -> bool:
+        invalid = topic_error(message.topic)
+        if invalid:
+            log.error("publish to %r dropped: %s", message.topic, invalid)
+            self.stats.record(False, invalid)
+            return False
         try:
             self._client.publish(
                 topic=message.topic, qos=message.qos, retain=message.retain, payload=message.encoded()
             )
         except (BotoCoreError, ClientError) as exc:
             log.warning("iot-data publish to %s failed: %s", message.topic, exc)
+            self.stats.record(False, type(exc).__name__)
             return False
+        self.stats.record(True)
         return True
 
     def publish_many(self, messages: list[Message]) -> list[bool]:

@@ -7,7 +7,7 @@ import time
 
 import paho.mqtt.client as mqtt
 
-from chalicelib.messaging.base import Message, Publisher
+from chalicelib.messaging.base import Message, Publisher, topic_error
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,10 @@ class PahoPublisher(Publisher):
         self._client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            protocol=mqtt.MQTTv311,
+            # MQTT 5: the broker's PUBACK says whether it accepted each message (3.1.1 cannot).
+            protocol=mqtt.MQTTv5,
         )
+        self._refused: dict[int, str] = {}
         if username:
             self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
@@ -35,6 +37,13 @@ class PahoPublisher(Publisher):
         self._client.max_inflight_messages_set(200)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
+                    reason_code: mqtt.ReasonCode, properties: object) -> None:
+        # Runs before the message counts as published, so publish_many sees the refusal.
+        if reason_code.is_failure:
+            self._refused[mid] = str(reason_code)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
                     reason_code: mqtt.ReasonCode, properties: object) -> None:
@@ -66,27 +75,45 @@ class PahoPublisher(Publisher):
         if not messages:
             return []
         if not self._wait_connected():
+            for _ in messages:
+                self.stats.record(False, "broker unreachable")
             return [False] * len(messages)
-        infos: list[mqtt.MQTTMessageInfo | None] = []
+        infos: list[mqtt.MQTTMessageInfo | str] = []
         for m in messages:
+            invalid = topic_error(m.topic)
+            if invalid:
+                log.error("publish to %r dropped: %s", m.topic, invalid)
+                infos.append(invalid)
+                continue
             try:
                 infos.append(self._client.publish(m.topic, m.encoded(), qos=m.qos, retain=m.retain))
             except (ValueError, RuntimeError) as exc:
-                log.warning("publish to %s failed: %s", m.topic, exc)
-                infos.append(None)
+                log.error("publish to %r dropped: %s", m.topic, exc)
+                infos.append(str(exc))
         deadline = time.monotonic() + self._timeout_s * max(1, len(messages) // 500 + 1)
         results = []
-        for info in infos:
-            if info is None or info.rc != mqtt.MQTT_ERR_SUCCESS:
-                results.append(False)
-                continue
-            try:
-                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-            except (ValueError, RuntimeError):
-                results.append(False)
-                continue
-            results.append(info.is_published())
+        for m, info in zip(messages, infos, strict=True):
+            error = self._outcome(info, deadline)
+            if error and not isinstance(info, str):
+                log.warning("publish to %s failed: %s", m.topic, error)
+            self.stats.record(not error, error)
+            results.append(not error)
         return results
+
+    def _outcome(self, info: mqtt.MQTTMessageInfo | str, deadline: float) -> str:
+        """'' when the broker accepted the message, else why not."""
+        if isinstance(info, str):
+            return info
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return mqtt.error_string(info.rc)
+        try:
+            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+        except (ValueError, RuntimeError) as exc:
+            return str(exc)
+        if not info.is_published():
+            return "not acknowledged by the broker in time"
+        refused = self._refused.pop(info.mid, None)
+        return f"refused by the broker: {refused}" if refused else ""
 
     def is_reachable(self) -> bool:
         return self._wait_connected()

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError
 
 from chalicelib.errors import InvalidInput
-from chalicelib.schemas.common import ResourceId
+from chalicelib.schemas.common import ResourceId, StrictInt
+from chalicelib.schemas.wake import Timezone, WakeCron
 
 Text = Annotated[str, StringConstraints(max_length=200)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
@@ -32,13 +31,13 @@ class PingParams(Params):
 class RebootParams(Params):
     """reboot: optionally after a delay."""
 
-    delay_s: int = Field(default=0, ge=0, le=3600)
+    delay_s: StrictInt = Field(default=0, ge=0, le=3600)
 
 
 class CaptureImageParams(Params):
     """capture_image: take pictures now."""
 
-    count: int = Field(default=1, ge=1, le=20)
+    count: StrictInt = Field(default=1, ge=1, le=20)
 
 
 class SendImageParams(Params):
@@ -50,8 +49,9 @@ class SendImageParams(Params):
 class SetWakeScheduleParams(Params):
     """set_wake_schedule: the wake cron, its timezone, the next wake time and the site context."""
 
-    cron: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    timezone: str = "UTC"
+    # The same rules as a site's schedule: standard 5-field cron, IANA zone names.
+    cron: WakeCron
+    timezone: Timezone = "UTC"
     next_wake_at: datetime | None = None
     # The site context of a welcome command (seed 002), as the sites feature sends it;
     # schedule_id orders a device's schedules (apply the greatest).
@@ -60,22 +60,6 @@ class SetWakeScheduleParams(Params):
     site_name: Text | None = None
     program: Text | None = None
     company: Text | None = None
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        if not croniter.is_valid(value):
-            raise ValueError("not a valid cron expression")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("unknown timezone") from exc
-        return value
 
 
 class UpdateConfigParams(Params):

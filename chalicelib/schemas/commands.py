@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-from chalicelib.schemas.common import ID_PATTERN, JsonObject, Record, Request
+from chalicelib.schemas.common import JsonObject, Record, Request, ResourceId, StrictInt
 
 CommandType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
-ClientToken = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ClientToken = ResourceId
 AckStatusText = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
@@ -56,7 +56,7 @@ class CreateCommand(Request):
     command_type: CommandType
     command_params: JsonObject = Field(default_factory=dict)
     # Upper bound is the stage's setting, checked by the service.
-    expires_in_minutes: int | None = Field(default=None, ge=1)
+    expires_in_minutes: StrictInt | None = Field(default=None, ge=1)
     client_token: ClientToken | None = None
 
 

@@ -5,9 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, computed_field, field_validator
 
 from chalicelib.schemas.common import Name, Record, Request, ResourceId
+from chalicelib.schemas.identity import mqtt_username
 
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -55,6 +56,12 @@ class Device(Record):
     last_seen_at: datetime | None = None
     site_id: str | None = None
     next_wake_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def mqtt_username(self) -> str:
+        """The device's broker username and client id (unique across tenants)."""
+        return mqtt_username(self.tenant_id, self.device_id)
 
 
 class DevicePrincipal(Record):

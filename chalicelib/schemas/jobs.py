@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from chalicelib.schemas.common import JsonObject, Record, Request, ResourceId
+from chalicelib.schemas.common import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 DocumentType = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
@@ -107,8 +107,8 @@ class CreateJob(Request):
     document_params: JsonObject = Field(default_factory=dict)
     target_device_id: ResourceId | None = None
     target_group_id: ResourceId | None = None
-    target_all: bool = False
-    expires_in_hours: int | None = Field(default=None, ge=1)
+    target_all: StrictBool = False
+    expires_in_hours: StrictInt | None = Field(default=None, ge=1)
     client_token: ClientToken | None = None
 
     def targets_given(self) -> list[str]:
@@ -127,7 +127,7 @@ class UpdateExecution(Request):
 
     status: ExecutionStatus
     status_details: dict[DetailKey, DetailValue] | None = None
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: StrictInt | None = Field(default=None, ge=1)
 
     _details = field_validator("status_details")(_bounded_details)
 

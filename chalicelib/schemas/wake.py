@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
+from importlib import resources
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from croniter import CroniterError, croniter
 from pydantic import AfterValidator
@@ -21,14 +22,23 @@ _MAX_SKIPPED = 24 * 60 + 2
 _PROBE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
+# In the tz database's zone list but not a place: 'Factory' means "local time unset".
+_NOT_PLACES = frozenset({"Factory"})
+
+
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    # Reading the tz database is slow (a directory walk); do it once per process.
-    return frozenset(available_timezones())
+    """The tz database's own zone list (as the pinned tzdata package ships it).
+
+    Not zoneinfo.available_timezones(): that also walks the system's zoneinfo directory
+    and so accepts files such as 'localtime', whose meaning depends on the machine.
+    """
+    listed = resources.files("tzdata").joinpath("zones").read_text().split()
+    return frozenset(listed) - _NOT_PLACES
 
 
 def check_timezone(value: str) -> str:
-    """Accept IANA zone names only (not file paths, not POSIX TZ strings)."""
+    """Accept IANA zone names only (not file paths, not POSIX TZ strings, not 'localtime' or 'Factory')."""
     if value not in _zones():
         raise ValueError(f"{value!r} is not an IANA timezone name (e.g. 'Europe/Berlin')")
     return value
@@ -47,6 +57,8 @@ def check_cron(value: str) -> str:
         raise ValueError("must be a 5-field cron expression (minute hour day-of-month month day-of-week)")
     if not all(_STANDARD_FIELD.match(f) for f in fields):
         raise ValueError(f"{value!r} uses non-standard cron syntax (allowed: numbers, names, * , - /)")
+    for f in fields:
+        _check_ranges_ascend(f)
     normalised = " ".join(fields)
     if not croniter.is_valid(normalised):
         raise ValueError(f"{value!r} is not a valid cron expression")
@@ -55,6 +67,16 @@ def check_cron(value: str) -> str:
     except CroniterError as exc:
         raise ValueError(f"{value!r} never fires") from exc
     return normalised
+
+
+_RANGE = re.compile(r"(\d{1,2})-(\d{1,2})")
+
+
+def _check_ranges_ascend(field: str) -> None:
+    """A range must run low to high (`10-20`); croniter reads `59-0` as a wrap, device libraries do not."""
+    for low, high in _RANGE.findall(field):
+        if int(low) > int(high):
+            raise ValueError(f"range {low}-{high} must be ascending (low-high)")
 
 
 WakeCron = Annotated[str, AfterValidator(check_cron)]

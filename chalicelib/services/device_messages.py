@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.errors import DomainError, Unavailable
-from chalicelib.schemas.common import loads_strict
+from chalicelib.schemas.common import NonFiniteNumber, loads_strict
 from chalicelib.schemas.topics import parse_device_topic
 from chalicelib.services.devices import DeviceService
 from chalicelib.storage.base import is_invalid_request
@@ -74,6 +74,8 @@ class DeviceMessageRouter:
             return Outcome(False, f"payload exceeds {self._max_payload_bytes} bytes")
         try:
             body = loads_strict(payload) if payload not in (b"", "") else {}
+        except NonFiniteNumber as exc:
+            return Outcome(False, f"invalid payload: {exc}")
         except (ValueError, RecursionError):
             # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
             return Outcome(False, "payload is not JSON")

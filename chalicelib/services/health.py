@@ -24,7 +24,7 @@ class HealthService:
         """The health document; `status` is ok only when every dependency answered."""
         report: dict[str, Any] = {"version": self._version, "uptime_s": round(time.monotonic() - _STARTED, 1)}
         report["database"] = self._probe(self._db_probe)
-        report["broker"] = {"ok": self._safe_bool(self._publisher.is_reachable)}
+        report["broker"] = self._broker()
         for name, probe in self._extra.items():
             try:
                 report[name] = probe()
@@ -43,9 +43,8 @@ class HealthService:
             return {"ok": False, "error": type(exc).__name__}
         return {"ok": True, "latency_ms": round((time.monotonic() - start) * 1000, 1)}
 
-    @staticmethod
-    def _safe_bool(fn: Callable[[], bool]) -> bool:
+    def _broker(self) -> dict[str, Any]:
         try:
-            return bool(fn())
-        except Exception:  # same: unreachable
-            return False
+            return self._publisher.health()
+        except Exception as exc:  # same: unreachable
+            return {"ok": False, "error": type(exc).__name__}

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import wiring
 from chalicelib.errors import Conflict, Unauthenticated
 from chalicelib.schemas.devices import CreateDevice, CreateGroup
+from chalicelib.schemas.identity import mqtt_username
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 
 DEMO_TENANT = "demo"
@@ -28,7 +29,6 @@ def seed_demo(stack: Any) -> dict[str, Any]:
     Against a database kept from an earlier run the devices exist already: their tokens
     come from the stack's private token file, or are rotated when that file is gone.
     """
-    wiring.device_service()
     groups = wiring.group_service()
     token_file = Path(stack.o.workdir) / "demo-tokens.json"
     known = _read_tokens(token_file)
@@ -47,7 +47,8 @@ def seed_demo(stack: Any) -> dict[str, Any]:
         "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port},
         "tenant_id": DEMO_TENANT,
         "operator_token": stack.operator_token(DEMO_TENANT),
-        "devices": [{"device_id": d["device_id"], "provision_token": d["provision_token"]} for d in seeded],
+        "devices": [{"device_id": d["device_id"], "mqtt_username": mqtt_username(DEMO_TENANT, d["device_id"]),
+                     "provision_token": d["provision_token"]} for d in seeded],
         "group_id": DEMO_GROUP,
         **extra,
         "_options": {d["device_id"]: d["options"] for d in seeded},
@@ -116,7 +117,8 @@ def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: 
     print(f"""
 Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
-  MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}   (username = device_id, password = provision token)
+  MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}
+             username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
   state      {state_file}
   logs       {stack.o.workdir / 'logs'}

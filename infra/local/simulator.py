@@ -15,6 +15,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import requests
 
+from chalicelib.schemas.identity import mqtt_username
 from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX, device_topic
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,14 @@ class SimulatedDevice:
         self._session = requests.Session()
         self._session.headers["X-Provision-Token"] = identity.provision_token
         self.connected = threading.Event()
+        username = mqtt_username(identity.tenant_id, identity.device_id)
+        # The broker forces the client id to the username; asking for it keeps logs readable.
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"sim-{identity.tenant_id}-{identity.device_id}",
+            client_id=username,
             protocol=mqtt.MQTTv311,
         )
-        self.client.username_pw_set(identity.device_id, identity.provision_token)
+        self.client.username_pw_set(username, identity.provision_token)
         self.client.reconnect_delay_set(1, 10)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()

@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl, observer_acl
+from infra.local.broker import Broker, service_users
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import Child, free_port, python_module, wait_for_port
 from infra.local.supervisor import Supervisor
@@ -39,6 +39,7 @@ class StackOptions:
     workdir: Path = ROOT / ".devstack"
     api_port: int = 8000
     mqtt_port: int = 1883
+    mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     ddb_port: int = 8001
     ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
     engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
@@ -56,6 +57,7 @@ class StackOptions:
             workdir=workdir,
             api_port=int(os.environ.get("API_PORT", 8000)),
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
+            mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             engine=engine_from_env(),
@@ -68,7 +70,8 @@ class StackOptions:
     @classmethod
     def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
-        return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), ddb_port=free_port(),
+        return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
+                   ddb_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
 
     @property
@@ -100,11 +103,7 @@ class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.o = options
         self.children: list[Child] = []
-        self.users = {
-            "cloud": ServiceUser("cloud", secrets.token_urlsafe(16), cloud_acl()),
-            "bridge": ServiceUser("bridge", secrets.token_urlsafe(16), bridge_acl()),
-            "observer": ServiceUser("observer", secrets.token_urlsafe(16), observer_acl()),
-        }
+        self.users = service_users()
         self.broker: Broker | None = None
         self.ddb: Child | None = None
         self.sync: Any = None
@@ -128,12 +127,12 @@ class LocalStack:
             "FLEET_JWT_SECRET": self.o.jwt_secret,
             "FLEET_MQTT_BACKEND": "paho",
             "FLEET_MQTT_HOST": "127.0.0.1",
-            "FLEET_MQTT_PORT": str(self.o.mqtt_port),
-            "FLEET_MQTT_USERNAME": "cloud",
+            "FLEET_MQTT_PORT": str(self.o.mqtt_service_port),
+            "FLEET_MQTT_USERNAME": self.users["cloud"].username,
             "FLEET_MQTT_PASSWORD": self.users["cloud"].password,
             "BRIDGE_MQTT_HOST": "127.0.0.1",
-            "BRIDGE_MQTT_PORT": str(self.o.mqtt_port),
-            "BRIDGE_MQTT_USERNAME": "bridge",
+            "BRIDGE_MQTT_PORT": str(self.o.mqtt_service_port),
+            "BRIDGE_MQTT_USERNAME": self.users["bridge"].username,
             "BRIDGE_MQTT_PASSWORD": self.users["bridge"].password,
             "BRIDGE_INVOKER": "in-process",
             "PYTHONUNBUFFERED": "1",
@@ -156,7 +155,8 @@ class LocalStack:
                                           logs / "dynamodb.log").start()
                 self._watch(self.ddb)
                 wait_ready(self.o.ddb_url, self.ddb)
-            broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()))
+            broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
+                                          service_port=self.o.mqtt_service_port)
             broker.start()
             self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
                                 broker.stop, lambda: _exit_text(broker.child))

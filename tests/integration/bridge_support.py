@@ -64,8 +64,9 @@ def bridge_settings(stack: Stack) -> Iterator[Callable[..., BridgeSettings]]:
 
     def make(**overrides: Any) -> BridgeSettings:
         base: dict[str, Any] = dict(
-            mqtt_host=stack.broker.host, mqtt_port=stack.broker.port, mqtt_username=user.username,
-            mqtt_password=user.password, client_id=client_id, workers=4, retry_min_s=0.05, retry_max_s=0.3,
+            mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+            mqtt_username=user.username, mqtt_password=user.password,
+            client_id=client_id, workers=4, retry_min_s=0.05, retry_max_s=0.3,
             reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5,
         )
         return BridgeSettings(**{**base, **overrides})

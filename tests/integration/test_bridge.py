@@ -31,7 +31,7 @@ def test_status_message_reaches_the_database(stack: Stack, api: Api,
     device_id, token = api.create_device("br-status")
     assert last_seen(api, device_id) is None
     bridge = start_bridge(bridge_settings(), InProcessInvoker())
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     # When the device publishes a heartbeat
     device.publish(status_topic(api, device_id), {"battery": 90})
     # Then the registry records that it was seen
@@ -48,7 +48,7 @@ def test_malformed_payload_is_acked_and_dropped_and_the_bridge_keeps_working(
     device_id, token = api.create_device("br-bad")
     counting = CountingInvoker(InProcessInvoker())
     bridge = start_bridge(bridge_settings(), counting)
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     topic = status_topic(api, device_id)
     # When the device sends garbage and then a good heartbeat
     device.publish(topic, b"{not json")
@@ -70,7 +70,7 @@ def test_an_oversized_payload_is_dropped_unforwarded_and_does_not_block_the_lane
     device_id, token = api.create_device("br-big")
     counting = CountingInvoker(InProcessInvoker())
     bridge = start_bridge(bridge_settings(max_payload_bytes=2048), counting)
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     topic = status_topic(api, device_id)
     # When the device sends a 4 KB message and then a small heartbeat
     device.publish(topic, {"seq": 0, "blob": "x" * 4096})
@@ -91,7 +91,7 @@ def test_transient_failures_are_retried_in_order_until_the_invoker_recovers(
     device_id, token = api.create_device("br-flaky")
     counting = CountingInvoker(InProcessInvoker(), fail_first=3)
     bridge = start_bridge(bridge_settings(), counting)
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     # When the device sends two heartbeats
     device.publish(status_topic(api, device_id), {"seq": 1})
     device.publish(status_topic(api, device_id), {"seq": 2})

@@ -35,7 +35,7 @@ def test_bridge_killed_mid_stream_and_restarted_loses_nothing(
     settings = bridge_settings()
     journal, log = tmp_path / "journal.jsonl", tmp_path / "bridge.log"
     children = [journal_bridge(stack, settings, journal, log)]
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     try:
         # Given a bridge process that has its persistent session (a warm-up message got through)
         wait_until(lambda: warm_up(api, device, device_id, journal), timeout=30, what="warm-up message")
@@ -83,7 +83,7 @@ def test_messages_queued_for_a_stopped_bridge_survive_a_broker_restart(
     device_id, token = api.create_device("br-brk")
     counting = CountingInvoker(InProcessInvoker())
     start_bridge(bridge_settings(), counting).shutdown()
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     for i in range(50):
         device.publish(status_topic(api, device_id), {"seq": i})
     device.close()
@@ -101,13 +101,13 @@ def test_bridge_reconnects_after_a_broker_restart_and_loses_nothing(
     device_id, token = api.create_device("br-recon")
     counting = CountingInvoker(InProcessInvoker())
     bridge = start_bridge(bridge_settings(), counting)
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     for i in range(20):
         device.publish(status_topic(api, device_id), {"seq": i})
     device.close()
     # When the broker restarts under it and the device sends more once it is back
     stack.broker.restart(downtime_s=0.5)
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     for i in range(20, 40):
         device.publish(status_topic(api, device_id), {"seq": i})
     # Then the bridge reconnected by itself and has both batches

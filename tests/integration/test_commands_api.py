@@ -185,7 +185,7 @@ def test_other_tenants_and_devices_cannot_see_or_ack_a_command(stack: Stack, api
     assert ack_http(api, sibling_token, created["command_id"]).status == 404
     acks = stack.observer()
     acks.subscribe(f"tenant/{api.tenant_id}/device/+/commands/ack")
-    peer = stack.device_peer(sibling_id, sibling_token)
+    peer = stack.device_peer(api.tenant_id, sibling_id, sibling_token)
     peer.publish(f"tenant/{api.tenant_id}/device/{sibling_id}/commands/ack",
                  {"command_id": created["command_id"], "status": "ok"})
     [outcome] = forward_device_messages(chalice_client, acks, 1)
@@ -199,7 +199,7 @@ def test_malformed_mqtt_ack_is_rejected_for_good(stack: Stack, api: Api, chalice
     device_id, token = api.create_device()
     acks = stack.observer()
     acks.subscribe(f"tenant/{api.tenant_id}/device/+/commands/ack")
-    peer = stack.device_peer(device_id, token)
+    peer = stack.device_peer(api.tenant_id, device_id, token)
     peer.publish(f"tenant/{api.tenant_id}/device/{device_id}/commands/ack", {"status": "ok"})
     [outcome] = forward_device_messages(chalice_client, acks, 1)
     assert outcome["accepted"] is False and "command_id" in outcome["reason"]

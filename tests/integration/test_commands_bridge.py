@@ -26,8 +26,9 @@ from tests.support import Api
 def bridge_settings(stack: Stack) -> Iterator[BridgeSettings]:
     """A bridge identity of its own; its persistent session is removed afterwards."""
     user = stack.users["bridge"]
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.port, mqtt_username=user.username,
-                              mqtt_password=user.password, client_id=f"cmd-bridge-{uuid.uuid4().hex[:8]}",
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id=f"cmd-bridge-{uuid.uuid4().hex[:8]}",
                               workers=4, retry_min_s=0.05, retry_max_s=0.5, reconnect_min_s=1, reconnect_max_s=2)
     yield settings
     # Left alone, an offline persistent session would queue every later test's messages.
@@ -49,7 +50,7 @@ def test_seed_000_flow_through_the_bridge(stack: Stack, api: Api, bridge_setting
     bridge = Bridge(bridge_settings, InProcessInvoker()).start()
     assert bridge.subscribed.wait(10)
     device_id, token = api.create_device()
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     device.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
     try:
         # When the operator sends a ping, and the device ACKs what it received over MQTT
@@ -91,7 +92,7 @@ def test_bridge_killed_while_devices_keep_acking_loses_no_ack(
     total = len(commands)
     log = tmp_path / "bridge.log"
     children = [_bridge_process(bridge_settings, log)]
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     topic = f"tenant/{api.tenant_id}/device/{device_id}/commands/ack"
 
     def ack(command: Command) -> None:

@@ -16,7 +16,7 @@ def test_posted_command_reaches_the_device_and_its_mqtt_ack_delivers_it(
     # test hands the ACK to the device-message function itself, to assert on its outcome.)
     # Given a device subscribed to its command topic, and a watcher of device-to-cloud ACKs
     device_id, token = api.create_device("cam-1")
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     device.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
     acks = stack.observer()
     acks.subscribe(f"tenant/{api.tenant_id}/device/+/commands/ack")

@@ -13,7 +13,7 @@ from tests.support import Api
 def test_a_connected_device_disabled_gets_nothing_more_over_its_open_session(stack: Stack, api: Api) -> None:
     # Given a device connected and subscribed to its commands topic
     device_id, token = api.create_device("cam-live-off")
-    peer = stack.device_peer(f"{api.tenant_id}/{device_id}", token)
+    peer = stack.device_peer(api.tenant_id, device_id, token)
     topic = f"tenant/{api.tenant_id}/device/{device_id}/commands"
     peer.subscribe(topic)
     cloud = stack.observer()

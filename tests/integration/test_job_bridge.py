@@ -22,8 +22,9 @@ def bridge(stack: Stack) -> Iterator[Any]:
 
     user = stack.users["bridge"]
     client_id = f"bridge-jobs-{uuid.uuid4().hex[:8]}"
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.port, mqtt_username=user.username,
-                              mqtt_password=user.password, client_id=client_id, workers=4, retry_min_s=0.05,
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id=client_id, workers=4, retry_min_s=0.05,
                               retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
     running = Bridge(settings, InProcessInvoker()).start()
     assert running.subscribed.wait(10), "bridge did not subscribe"
@@ -45,7 +46,7 @@ def _execution(api: Api, job_id: str, timeout: float = 10.0, **expected: Any) ->
 def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, bridge: Any) -> None:
     # Given a device listening on its notify topic
     device_id, token = api.create_device("mq-job")
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     root = f"tenant/{api.tenant_id}/device/{device_id}"
     try:
         device.subscribe(f"{root}/jobs/notify")
@@ -66,7 +67,7 @@ def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, 
 
 def test_a_refused_update_is_dropped_and_does_not_block_the_next(stack: Stack, api: Api, bridge: Any) -> None:
     device_id, token = api.create_device("mq-job-409")
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     job = create_job(api, target_device_id=device_id)
     topic = f"tenant/{api.tenant_id}/device/{device_id}/jobs/{job['job_id']}/update"
     try:

@@ -122,7 +122,7 @@ def test_orphan_executions_of_an_unfinished_create_are_invisible_to_devices(api:
 def test_each_target_is_notified_on_its_own_topic(api: Api, stack: Stack) -> None:
     # Given two devices listening on their own subtree
     tokens = fleet(api, "n", 2, group_id="ng")
-    peers = {d: stack.device_peer(d, t) for d, t in tokens.items()}
+    peers = {d: stack.device_peer(api.tenant_id, d, t) for d, t in tokens.items()}
     try:
         for d, peer in peers.items():
             peer.subscribe(f"tenant/{api.tenant_id}/device/{d}/jobs/notify")
@@ -146,7 +146,7 @@ def test_a_device_with_a_pending_job_is_notified_of_its_whole_pending_list(api: 
     device_id, token = api.create_device("p")
     first = create_job(api, document_type="ping", target_device_id=device_id)
     assert update(api, token, first["job_id"], "IN_PROGRESS").status == 200
-    peer = stack.device_peer(device_id, token)
+    peer = stack.device_peer(api.tenant_id, device_id, token)
     try:
         peer.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/jobs/notify")
         # When a second job targets it

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def running_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     workdir = tmp_path_factory.mktemp("devstack")
     env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-           "MQTT_PORT": str(free_port()), "DDB_PORT": str(free_port())}
+           "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port())}
     for key in [k for k in env if k.startswith("FLEET_")]:
         env.pop(key)  # the stack must configure itself, not inherit the test session's settings
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,
@@ -64,7 +64,7 @@ def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # ty
     peer = None
     while peer is None:  # credentials reach the broker within a few seconds
         try:
-            peer = mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], "walkthrough", token)
+            peer = mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], "demo.walkthrough", token)
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
@@ -162,7 +162,7 @@ def _connect_when_synced(info: dict, device_id: str, token: str):  # type: ignor
     deadline = time.monotonic() + 30  # credentials reach the broker within a few seconds
     while True:
         try:
-            return mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], device_id, token)
+            return mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], f"demo.{device_id}", token)
         except AssertionError:
             if time.monotonic() > deadline:
                 raise

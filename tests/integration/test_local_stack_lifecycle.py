@@ -31,7 +31,7 @@ def _connect(stack: RunningStack, device_id: str, token: str):  # type: ignore[n
     deadline = time.monotonic() + 30  # credentials reach the broker within a few seconds
     while True:
         try:
-            return mqtt_peer(stack.info["mqtt"]["host"], stack.info["mqtt"]["port"], device_id, token)
+            return mqtt_peer(stack.info["mqtt"]["host"], stack.info["mqtt"]["port"], f"demo.{device_id}", token)
         except AssertionError:
             if time.monotonic() > deadline:
                 raise

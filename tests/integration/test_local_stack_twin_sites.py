@@ -35,7 +35,7 @@ def test_seed_003_twin_steps_on_the_local_stack(running_stack) -> None:  # type:
     patched = requests.patch(f"{twin_url}/desired", headers=auth, json={"desired": {"interval_s": 30}}, timeout=5)
     assert patched.status_code == 200 and patched.json()["desired_version"] == 1, patched.text
     # Step 5: a subscriber arriving afterwards still gets the retained desired document
-    observer = mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], "twin-cam", cam["provision_token"])
+    observer = mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], "demo.twin-cam", cam["provision_token"])
     observer.subscribe(f"tenant/{info['tenant_id']}/device/twin-cam/shadow/desired")
     _, retained, was_retained = observer.expect(10)
     observer.close()

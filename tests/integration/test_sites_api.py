@@ -121,7 +121,7 @@ def test_disabled_device_is_refused_on_http_and_mqtt_until_enabled(stack: Stack,
     topic = f"tenant/{api.tenant_id}/device/{device_id}/status"
     outcome = wiring.device_message_router().handle(topic, json.dumps({"state": "online"}).encode())
     assert not outcome.accepted and "disabled" in outcome.reason
-    refused = stack.device_peer(device_id, token, wait=False)
+    refused = stack.device_peer(api.tenant_id, device_id, token, wait=False)
     assert not refused.connected.wait(1.5)
     refused.close()
     # When it is enabled again, everything works
@@ -129,7 +129,7 @@ def test_disabled_device_is_refused_on_http_and_mqtt_until_enabled(stack: Stack,
     assert enabled.status == 200 and enabled.body["status"] == "pending_mapping"
     assert api.device_call("POST", "/device/v1/heartbeat", token).status == 200
     assert wiring.device_message_router().handle(topic, b"{}").accepted
-    peer = stack.device_peer(device_id, token)
+    peer = stack.device_peer(api.tenant_id, device_id, token)
     assert peer.connected.is_set()
     peer.close()
 

@@ -67,7 +67,7 @@ def test_seed_003_flow_end_to_end(stack: Stack, api: Api) -> None:
 def test_device_gets_its_retained_desired_on_its_own_credentials(stack: Stack, api: Api) -> None:
     device_id, token = api.create_device("twin-own")
     api.patch(twin_path(device_id, "/desired"), {"desired": {"led": "on"}})
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     device.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/shadow/desired")
     _, payload, retained = device.expect()
     device.close()
@@ -188,7 +188,7 @@ def test_the_registry_is_unaffected_by_the_twin(api: Api) -> None:
 
 def test_retained_desired_after_patch_is_seen_by_a_waiting_device(stack: Stack, api: Api) -> None:
     device_id, token = api.create_device("twin-live")
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     device.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/shadow/desired")
     with pytest.raises(queue.Empty):
         device.expect(timeout=0.3)  # nothing retained before the first PATCH

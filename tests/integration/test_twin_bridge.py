@@ -22,8 +22,9 @@ def bridge(stack: Stack) -> Iterator[Any]:
 
     user = stack.users["bridge"]
     client_id = f"bridge-twin-{uuid.uuid4().hex[:8]}"
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.port, mqtt_username=user.username,
-                              mqtt_password=user.password, client_id=client_id, workers=4, retry_min_s=0.05,
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id=client_id, workers=4, retry_min_s=0.05,
                               retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
     running = bridge_module.Bridge(settings, InProcessInvoker()).start()
     assert running.subscribed.wait(10), "bridge did not subscribe"
@@ -45,7 +46,7 @@ def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 def test_report_over_mqtt_syncs_the_twin(stack: Stack, api: Api, bridge: Any) -> None:
     device_id, token = api.create_device("twin-br")
     api.patch(f"/customer/devices/{device_id}/twin/desired", {"desired": {"rate": 5}})
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     topic = f"tenant/{api.tenant_id}/device/{device_id}/shadow/reported"
 
     device.publish(topic, {"reported": {"rate": 5}, "version": 1})
@@ -60,7 +61,7 @@ def test_report_over_mqtt_syncs_the_twin(stack: Stack, api: Api, bridge: Any) ->
 def test_a_rejected_report_does_not_block_the_next_one(stack: Stack, api: Api, bridge: Any) -> None:
     device_id, token = api.create_device("twin-br-rej")
     api.patch(f"/customer/devices/{device_id}/twin/desired", {"desired": {"rate": 1}})
-    device = stack.device_peer(device_id, token)
+    device = stack.device_peer(api.tenant_id, device_id, token)
     topic = f"tenant/{api.tenant_id}/device/{device_id}/shadow/reported"
     # Given a report claiming a version never desired (rejected for good, not retried)
     device.publish(topic, {"reported": {"rate": 99}, "version": 7})

@@ -17,7 +17,7 @@ BARN = {"site_id": "barn", "name": "Barn", "wake_schedule_cron": "0 6 * * *", "t
 
 def _listening(stack: Stack, api: Api, device_id: str, token: str) -> MqttPeer:
     # Tenant-qualified username: plain device ids may repeat across the session's tenants.
-    peer = stack.device_peer(f"{api.tenant_id}/{device_id}", token)
+    peer = stack.device_peer(api.tenant_id, device_id, token)
     peer.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
     return peer
 
