@@ -82,7 +82,7 @@ class DeviceMessageRouter:
         if not isinstance(body, dict):
             return Outcome(False, "payload must be a JSON object")
         try:
-            before = self._devices.seen(parsed.tenant_id, parsed.device_id)
+            returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
             result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -100,7 +100,7 @@ class DeviceMessageRouter:
                 # the same message would be refused on every redelivery.
                 return Outcome(False, f"refused by the database: {exc}")
             raise
-        if self._on_return and parsed.suffix not in self._quiet_suffixes and self._devices.was_away(before):
+        if returned and parsed.suffix not in self._quiet_suffixes:
             self._returned(parsed.tenant_id, parsed.device_id)
         return Outcome(True, result=result)
 
