@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class LocalStack:
         env = self.env()
         os.environ.update(env)
         try:
+            self._check_ports()
             if self.o.fresh:
                 reset_data(self.o.workdir)
             if not self.o.ddb_endpoint:
@@ -187,6 +189,19 @@ class LocalStack:
             self.stop()
             raise
         return self
+
+    def _check_ports(self) -> None:
+        """Refuse to start next to whatever already listens on our ports (another stack, say)."""
+        ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
+                 "MQTT_SERVICE_PORT": self.o.mqtt_service_port}
+        if not self.o.ddb_endpoint:
+            ports["DDB_PORT"] = self.o.ddb_port
+        for name, port in ports.items():
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"port {port} ({name}) is already in use: stop what listens there "
+                                       f"or choose another {name}")
 
     def _watch(self, child: Child) -> Child:
         """Supervise a started child: restarted with backoff when it dies."""

@@ -121,18 +121,21 @@ def test_a_bridge_killed_during_an_ack_burst_is_restarted_and_loses_no_ack(tmp_p
 
 
 def test_a_failed_start_leaves_no_process_behind(tmp_path: Path) -> None:
-    # Given the API port is taken by someone else
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen(1)
-    port = blocker.getsockname()[1]
+    # Given a setting that fails only once the database and the broker are up (a table prefix
+    # DynamoDB refuses)
     workdir = tmp_path / "devstack"
-    try:
-        # When the stack starts, it fails to come up
-        with pytest.raises(AssertionError):
-            start_stack(workdir, timeout=90, API_PORT=str(port))
-    finally:
-        blocker.close()
-    # Then no database or broker it started is still running
-    found = subprocess.run(["pgrep", "-f", str(workdir)], capture_output=True, text=True).stdout.split()
-    assert found == []
+    # When the stack starts, it fails to come up
+    with pytest.raises(AssertionError, match="did not come up"):
+        start_stack(workdir, timeout=120, FLEET_TABLE_PREFIX="bad prefix!")
+    # Then its database and broker were started, and none of them is still running
+    assert (workdir / "logs" / "dynamodb.log").exists()
+    assert wait_for(lambda: subprocess.run(["pgrep", "-f", str(workdir)], capture_output=True).stdout == b"", 10)
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        with pytest.raises(AssertionError, match=f"port {port} \\(API_PORT\\) is already in use"):
+            start_stack(tmp_path / "devstack", timeout=60, API_PORT=str(port))
