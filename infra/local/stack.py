@@ -176,7 +176,7 @@ class LocalStack:
 
             api = self._watch(Child("api", python_module("infra.local.api_server", "--port", str(self.o.api_port)),
                                     logs / "api.log", env).start())
-            wait_for_port("127.0.0.1", self.o.api_port, proc=api.proc)
+            _wait_listening(api, self.o.api_port)
             if self.o.with_bridge and (ROOT / "mqtt_bridge" / "__main__.py").exists():
                 self._watch(Child("bridge", python_module("mqtt_bridge"), logs / "bridge.log", env).start())
             if self.o.with_scheduler:
@@ -266,6 +266,16 @@ class LocalStack:
         self.supervisor.stop()  # stops every supervised process, last started first
         self.children.clear()
         self.ddb = None
+
+
+def _wait_listening(child: Child, port: int) -> None:
+    """wait_for_port, and when the child exits instead, the end of its log in the error."""
+    try:
+        wait_for_port("127.0.0.1", port, proc=child.proc)
+    except RuntimeError as exc:
+        tail = child.log_path.read_text(errors="replace")[-1500:] if child.log_path.exists() else ""
+        raise RuntimeError(f"{child.name} {_exit_text(child)} before listening on {port}; its log ends:\n{tail}"
+                           ) from exc
 
 
 def _exit_text(child: Child | None) -> str:
