@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean
+.PHONY: run reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,5 +64,11 @@ token: $(STAMP)
 backdate: $(STAMP)
 	@$(BIN)/python -m infra.local.backdate $(ARGS)
 
+## package: build/package/sam.json + deployment.zip for CloudFormation (stage and region: infra/aws/deploy.json)
+DEPLOY_CONFIG ?= infra/aws/deploy.json
+package: $(STAMP)
+	AWS_DEFAULT_REGION=$$($(BIN)/python -c "import json; print(json.load(open('$(DEPLOY_CONFIG)'))['region'])") \
+		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
+
 clean:
-	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

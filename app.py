@@ -17,6 +17,8 @@ from chalicelib.api import (
     sites,
     twin,
 )
+from chalicelib.broker_auth import iot_authorizer
+from chalicelib.broker_auth import routes as broker_routes
 from chalicelib.schedules import commands as command_schedules
 from chalicelib.schedules import jobs as job_schedules
 from chalicelib.schedules import sites as site_schedules
@@ -24,5 +26,6 @@ from chalicelib.schedules import sites as site_schedules
 app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, sites, site_schedules, jobs, device_jobs, job_schedules):
+                  command_schedules, twin, sites, site_schedules, jobs, device_jobs, job_schedules,
+                  broker_routes, iot_authorizer):
     app.register_blueprint(blueprint.bp)

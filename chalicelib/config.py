@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     mqtt_client_id: str = ""
     mqtt_publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
     iot_data_endpoint: str = ""
+    # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
+    broker_auth_secret: str = ""
 
     # HTTP edge.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

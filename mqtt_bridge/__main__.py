@@ -5,9 +5,11 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from mqtt_bridge import health
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.invokers import Invoker, build_invoker
@@ -34,13 +36,28 @@ def run(settings: BridgeSettings, wrap: Callable[[Invoker], Invoker] | None = No
     invoker = build_invoker(settings)
     bridge = Bridge(settings, wrap(invoker) if wrap else invoker).start()
     last = None
-    while not stop.wait(STATS_EVERY_S):
-        current = (bridge.stats.forwarded, bridge.stats.rejected, bridge.stats.retries)
-        if current != last:
-            log.info("stats: %s, pending %d", bridge.stats, bridge.pending())
-            last = current
+    next_stats = time.monotonic() + STATS_EVERY_S
+    while True:
+        _write_health(settings, bridge)
+        if stop.wait(settings.health_every_s):
+            break
+        if time.monotonic() >= next_stats:
+            next_stats += STATS_EVERY_S
+            current = (bridge.stats.forwarded, bridge.stats.rejected, bridge.stats.retries)
+            if current != last:
+                log.info("stats: %s, pending %d", bridge.stats, bridge.pending())
+                last = current
     bridge.shutdown()
     return 0
+
+
+def _write_health(settings: BridgeSettings, bridge: Bridge) -> None:
+    if not settings.health_file:
+        return
+    try:
+        health.write(settings.health_file, bridge.connected.is_set(), bridge.pending())
+    except OSError as exc:  # a read-only or full disk must not stop the forwarding
+        log.warning("cannot write health file %s: %s", settings.health_file, exc)
 
 
 def main() -> None:

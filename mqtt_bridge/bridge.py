@@ -135,6 +135,13 @@ class Bridge:
             log.warning("message with a non-UTF-8 topic dropped")
             self._ack_now(message)
             return
+        if message.retain:
+            # A retained copy is replayed to every new subscription, so it would be forwarded
+            # again after each reconnect (a poison one would stall the bridge at every start).
+            # Its live delivery, which went through, was not flagged retained.
+            log.warning("retained message on %s dropped (devices must not retain device-to-cloud messages)", topic)
+            self._ack_now(message)
+            return
         if len(message.payload) > self._settings.max_payload_bytes:
             # No function could take it (and Lambda Invoke refuses 6 MB): retrying would block
             # the device's lane for ever, so it is logged and dropped like a malformed one.

@@ -20,7 +20,8 @@ class BridgeSettings(BaseSettings):
     mqtt_username: str = ""
     mqtt_password: str = ""
     mqtt_tls: bool = False
-    client_id: str = Field(default="fleet-mqtt-bridge", min_length=1, max_length=64)
+    # No '.': a device's client id is always `{tenant}.{device}`, so none can ever equal it.
+    client_id: str = Field(default="fleet-mqtt-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     reconnect_min_s: int = Field(default=1, ge=1, le=60)
     reconnect_max_s: int = Field(default=30, ge=1, le=600)
@@ -46,6 +47,12 @@ class BridgeSettings(BaseSettings):
     # Concurrency: messages of one device stay in order on one worker.
     workers: int = Field(default=8, ge=1, le=64)
     shutdown_grace_s: float = Field(default=10.0, ge=0, le=300)
+    # Health: the status file rewritten every health_every_s (empty: none; the container
+    # sets one); `python -m mqtt_bridge.health` reports unhealthy when it is older than
+    # health_max_age_s or says disconnected.
+    health_file: str = ""
+    health_every_s: float = Field(default=5.0, gt=0, le=60)
+    health_max_age_s: float = Field(default=30.0, gt=0, le=600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

@@ -13,7 +13,8 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import errors
-from chalicelib.schemas.common import NonFiniteNumber, PageQuery, is_valid_id, loads_strict
+from chalicelib.schemas.common import PageQuery, is_valid_id
+from chalicelib.schemas.strict_json import UnsafeJson, loads_strict
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
         raise errors.InvalidInput("a JSON body is required", field="body")
     try:
         data = loads_strict(raw)
-    except NonFiniteNumber as exc:
+    except UnsafeJson as exc:
         raise errors.InvalidInput(str(exc), field=exc.path or "body") from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise errors.InvalidInput(f"body is not valid JSON: {exc}", field="body") from exc

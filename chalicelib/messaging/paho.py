@@ -30,6 +30,7 @@ class PahoPublisher(Publisher):
             protocol=mqtt.MQTTv5,
         )
         self._refused: dict[int, str] = {}
+        self._abandoned: set[int] = set()
         if username:
             self._client.username_pw_set(username, password)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
@@ -42,7 +43,11 @@ class PahoPublisher(Publisher):
     def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
                     reason_code: mqtt.ReasonCode, properties: object) -> None:
         # Runs before the message counts as published, so publish_many sees the refusal.
-        if reason_code.is_failure:
+        # A late answer for a message already given up on is not kept: its mid will be
+        # reused by a later message, which must not inherit the refusal.
+        if mid in self._abandoned:
+            self._abandoned.discard(mid)
+        elif reason_code.is_failure:
             self._refused[mid] = str(reason_code)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object,
@@ -111,6 +116,7 @@ class PahoPublisher(Publisher):
         except (ValueError, RuntimeError) as exc:
             return str(exc)
         if not info.is_published():
+            self._abandoned.add(info.mid)
             return "not acknowledged by the broker in time"
         refused = self._refused.pop(info.mid, None)
         return f"refused by the broker: {refused}" if refused else ""

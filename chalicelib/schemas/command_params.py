@@ -4,10 +4,18 @@ Any other command type is free-form: its parameters are passed through untouched
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationError,
+)
 
 from chalicelib.errors import InvalidInput
 from chalicelib.schemas.common import ResourceId, StrictInt
@@ -16,6 +24,18 @@ from chalicelib.schemas.wake import Timezone, WakeCron
 Text = Annotated[str, StringConstraints(max_length=200)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Version = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
+
+
+def _iso_string(value: object) -> object:
+    # Params are stored and sent as given, so only the form every device can parse is taken.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 timestamp string with a UTC offset")
+    return value
+
+
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
+# An ISO 8601 string with an offset ("2026-12-01T06:00:00Z"): not a number, not a naive time.
+IsoTimestamp = Annotated[AwareDatetime, BeforeValidator(_iso_string)]
 
 
 class Params(BaseModel):
@@ -43,7 +63,8 @@ class CaptureImageParams(Params):
 class SendImageParams(Params):
     """send_image: (re)transmit one stored image."""
 
-    image_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    # A file name on the device, never a path: no '/', '\\' or leading '.'.
+    image_name: FileName
 
 
 class SetWakeScheduleParams(Params):
@@ -52,10 +73,10 @@ class SetWakeScheduleParams(Params):
     # The same rules as a site's schedule: standard 5-field cron, IANA zone names.
     cron: WakeCron
     timezone: Timezone = "UTC"
-    next_wake_at: datetime | None = None
+    next_wake_at: IsoTimestamp | None = None
     # The site context of a welcome command (seed 002), as the sites feature sends it;
     # schedule_id orders a device's schedules (apply the greatest).
-    schedule_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+    schedule_id: Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     site_id: ResourceId | None = None
     site_name: Text | None = None
     program: Text | None = None

@@ -1,8 +1,6 @@
 """Shared field types and base classes for request and record models."""
 from __future__ import annotations
 
-import json
-import math
 import re
 from typing import Annotated, Any
 
@@ -59,57 +57,6 @@ class PageQuery(BaseModel):
     next_token: str | None = Field(default=None, max_length=4096)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-class NonFiniteNumber(ValueError):
-    """A number too large for a float (`1e999`): it would be stored and sent as `Infinity`."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"{path or 'body'}: numbers must be finite")
-        self.path = path
-
-
-def _non_finite_path(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first non-finite float in a parsed document, if any."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _non_finite_path(item, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
-
-
-def loads_strict(raw: bytes | str) -> Any:
-    """json.loads without Python's extensions: NaN/Infinity, overflowing numbers and lone surrogates are refused.
-
-    All of them parse in Python but cannot be stored, compared or sent on as JSON, so they
-    would fail later (a 500, a bare `Infinity` served back, or a message the bridge retries
-    for ever); here they are a ValueError (NonFiniteNumber names the field).
-    RecursionError (absurd nesting) is left to the caller, like the other parse errors.
-    """
-    overflowed: list[str] = []
-
-    def parse_float(text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            overflowed.append(text)
-        return value
-
-    data = json.loads(raw, parse_constant=_refuse_constant, parse_float=parse_float)
-    # `1e999` (or 400 digits) is a valid JSON number that parses to inf; name where it is.
-    if overflowed:
-        raise NonFiniteNumber(_non_finite_path(data) or "")
-    # A lone surrogate can only come from a \\u escape (raw bytes would not decode), so most
-    # bodies skip the re-encoding that finds one (it decodes to a str without a UTF-8 form).
-    if isinstance(raw, str) or b"\\u" in raw:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return data
+# The one JSON parser of every entry point lives in strict_json; re-exported for convenience.
+from chalicelib.schemas.strict_json import UnsafeJson as UnsafeJson  # noqa: E402
+from chalicelib.schemas.strict_json import loads_strict as loads_strict  # noqa: E402

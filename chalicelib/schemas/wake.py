@@ -57,8 +57,8 @@ def check_cron(value: str) -> str:
         raise ValueError("must be a 5-field cron expression (minute hour day-of-month month day-of-week)")
     if not all(_STANDARD_FIELD.match(f) for f in fields):
         raise ValueError(f"{value!r} uses non-standard cron syntax (allowed: numbers, names, * , - /)")
-    for f in fields:
-        _check_ranges_ascend(f)
+    for position, f in enumerate(fields):
+        _check_ranges_ascend(f, position)
     normalised = " ".join(fields)
     if not croniter.is_valid(normalised):
         raise ValueError(f"{value!r} is not a valid cron expression")
@@ -69,13 +69,22 @@ def check_cron(value: str) -> str:
     return normalised
 
 
-_RANGE = re.compile(r"(\d{1,2})-(\d{1,2})")
+_RANGE = re.compile(r"([0-9A-Za-z]+)-([0-9A-Za-z]+)")
+_MONTHS = {name: i for i, name in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_DAYS = {name: i for i, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
+_NAMES_BY_FIELD = {3: _MONTHS, 4: _DAYS}
 
 
-def _check_ranges_ascend(field: str) -> None:
-    """A range must run low to high (`10-20`); croniter reads `59-0` as a wrap, device libraries do not."""
+def _check_ranges_ascend(field: str, position: int) -> None:
+    """A range must run low to high (`10-20`, `MON-FRI`); croniter reads `59-0` or `FRI-MON` as a
+    wrap-around, which the cron libraries devices run do not."""
+    names = _NAMES_BY_FIELD.get(position, {})
     for low, high in _RANGE.findall(field):
-        if int(low) > int(high):
+        lo, hi = (int(v) if v.isdigit() else names.get(v.lower(), -1) for v in (low, high))
+        if lo < 0 or hi < 0:
+            raise ValueError(f"{low}-{high}: names are allowed only in the month and day-of-week fields")
+        if lo > hi:
             raise ValueError(f"range {low}-{high} must be ascending (low-high)")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.errors import DomainError, Unavailable
-from chalicelib.schemas.common import NonFiniteNumber, loads_strict
+from chalicelib.schemas.strict_json import UnsafeJson, loads_strict
 from chalicelib.schemas.topics import parse_device_topic
 from chalicelib.services.devices import DeviceService
 from chalicelib.storage.base import is_invalid_request
@@ -74,7 +74,7 @@ class DeviceMessageRouter:
             return Outcome(False, f"payload exceeds {self._max_payload_bytes} bytes")
         try:
             body = loads_strict(payload) if payload not in (b"", "") else {}
-        except NonFiniteNumber as exc:
+        except UnsafeJson as exc:
             return Outcome(False, f"invalid payload: {exc}")
         except (ValueError, RecursionError):
             # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
@@ -94,6 +94,12 @@ class DeviceMessageRouter:
             raise
         except DomainError as exc:
             return Outcome(False, f"{exc.code}: {exc.message}")
+        except (RecursionError, ValueError, TypeError) as exc:
+            # The message itself cannot be processed (a bug or an input no check caught): the
+            # same bytes would fail on every redelivery and stall the device's bridge lane, and
+            # with it other tenants' devices. Logged, and dropped like any permanent rejection.
+            log.exception("message on %s could not be processed", topic)
+            return Outcome(False, f"could not be processed: {type(exc).__name__}")
         except Exception as exc:
             if is_invalid_request(exc):
                 # DynamoDB refused the request itself (an item over its size limit, say):

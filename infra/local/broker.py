@@ -159,8 +159,10 @@ acl_file {w / "service_acl"}
 
     def _atomic_write(self, name: str, text: str) -> None:
         tmp = self.workdir / f".{name}.tmp"
+        # Password hashes and ACLs: the broker runs as this user, nobody else needs to read them.
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
         tmp.write_text(text)
-        tmp.chmod(0o644)
         os.replace(tmp, self.workdir / name)
 
     def start(self) -> Broker:

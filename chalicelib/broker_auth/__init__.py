@@ -1,0 +1,1 @@
+"""Device login on brokers the local stack does not run: EMQX-style HTTP auth and the AWS IoT Core authorizer."""

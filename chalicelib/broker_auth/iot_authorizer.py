@@ -1,0 +1,19 @@
+"""The `iot_authorizer` Lambda: AWS IoT Core calls it when a device connects with username/password."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import wiring
+from chalicelib.broker_auth.iot_policy import authorize
+from chalicelib.broker_auth.service import BrokerAuthService
+
+bp = Blueprint(__name__)
+
+
+@bp.lambda_function(name="iot_authorizer")
+def iot_authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A policy of the device's own topics, or isAuthenticated false."""
+    service = BrokerAuthService(wiring.device_repository().principal_for_token, "")
+    return authorize(event, context.invoked_function_arn, service)

@@ -1,0 +1,100 @@
+"""What each Lambda function may touch: the single source of its IAM policy.
+
+Method: each function's entry point was followed through `chalicelib/wiring.py` to the
+repositories it builds and the PynamoDB models (tables, indexes) those repositories use.
+`tests/integration/test_iam_policies.py` checks the result the other way round: it runs
+every function against a real DynamoDB engine, records each AWS call it makes, and fails
+when a call is not allowed by the function's generated policy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pynamodb.models import Model
+
+from chalicelib.storage.command_models import CommandModel
+from chalicelib.storage.device_models import DeviceModel, TokenModel
+from chalicelib.storage.job_executions import ExecutionModel
+from chalicelib.storage.jobs import JobModel
+from chalicelib.storage.sites import SiteModel
+from chalicelib.storage.tables import ALL_MODELS
+
+# TransactGetItems needs GetItem, TransactWriteItems the item action, on each table.
+READ = ("GetItem", "BatchGetItem", "Query", "ConditionCheckItem")
+WRITE = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+READ_WRITE = READ + WRITE
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """DynamoDB actions on one table, and the indexes the function queries."""
+
+    model: type[Model]
+    actions: tuple[str, ...]
+    indexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionAccess:
+    """Everything one function reaches besides its own log group."""
+
+    tables: tuple[TableAccess, ...] = ()
+    # Publishes through the AWS IoT data plane (FLEET_MQTT_BACKEND=iot-data).
+    publishes: bool = False
+    # Topics outside the project prefix it publishes to (the health probe's).
+    extra_topics: tuple[str, ...] = field(default=())
+
+
+def _all_indexes(model: type[Model]) -> tuple[str, ...]:
+    from infra.aws.tables import index_names
+
+    return tuple(index_names(model))
+
+
+HEALTH_TOPIC = "$aws/health/fleet-control-plane"
+
+FUNCTIONS: dict[str, FunctionAccess] = {
+    # Every HTTP route: the whole registry, read and write.
+    "api_handler": FunctionAccess(
+        tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in ALL_MODELS),
+        publishes=True, extra_topics=(HEALTH_TOPIC,),
+    ),
+    # Verifies operator JWTs against a JWKS URL: no AWS call at all.
+    "operator_auth": FunctionAccess(),
+    # Device-to-cloud messages: presence, command ACKs, reported twin, job execution updates.
+    # (Conditional UpdateItems; a failed condition reads the item to tell a replay from a conflict.)
+    "device_message": FunctionAccess(
+        tables=(
+            TableAccess(DeviceModel, ("GetItem", "UpdateItem")),
+            TableAccess(CommandModel, ("GetItem", "UpdateItem")),
+            TableAccess(JobModel, ("GetItem", "UpdateItem")),
+            TableAccess(ExecutionModel, ("GetItem", "UpdateItem")),
+        ),
+        publishes=True,
+    ),
+    "commands_retry": FunctionAccess(
+        tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("retry_due",)),),
+        publishes=True,
+    ),
+    "commands_expiry": FunctionAccess(
+        tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("expiry_due",)),),
+    ),
+    # Times out executions in chunks (a Query of the job's executions, BatchWriteItem), completes jobs.
+    "jobs_sweep": FunctionAccess(
+        tables=(
+            TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("due",)),
+            TableAccess(ExecutionModel, ("Query", "BatchWriteItem")),
+        ),
+    ),
+    # Resumes a site's schedule fan-out: the site's devices, a batch of welcome commands.
+    "site_fanout": FunctionAccess(
+        tables=(
+            TableAccess(SiteModel, ("GetItem", "Query", "UpdateItem"), ("fanout_due",)),
+            TableAccess(DeviceModel, ("Query", "UpdateItem"), ("by_site",)),
+            TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
+        ),
+        publishes=True,
+    ),
+    # AWS IoT Core custom authorizer: looks up the provision token, nothing else.
+    "iot_authorizer": FunctionAccess(tables=(TableAccess(TokenModel, ("GetItem",)),)),
+}

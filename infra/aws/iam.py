@@ -1,0 +1,100 @@
+"""Least-privilege IAM policies per function, generated from `access.py`.
+
+The documents are written to `.chalice/policies/{stage}/{function}.json` and named in the
+stage's `lambda_functions` config, so `chalice package` gives each function its own role.
+ARNs are `Fn::Sub` expressions: CloudFormation fills in partition, region and account.
+
+    python -m infra.aws.iam --write      # regenerate after changing access.py or a model
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from infra.aws.access import FUNCTIONS, FunctionAccess
+from infra.aws.tables import physical_name
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALICE_DIR = ROOT / ".chalice"
+APP_NAME = "fleet-control-plane"
+TOPIC_PREFIX = "tenant"
+ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+
+
+def _sub(service: str, resource: str) -> dict[str, str]:
+    return {"Fn::Sub": ARN % (service, resource)}
+
+
+def lambda_name(stage: str, function: str) -> str:
+    """The deployed function name Chalice gives (the API handler has no suffix)."""
+    return f"{APP_NAME}-{stage}" if function == "api_handler" else f"{APP_NAME}-{stage}-{function}"
+
+
+def policy_document(function: str, access: FunctionAccess, stage: str, prefix: str) -> dict[str, Any]:
+    """The IAM policy of one function: its log group, its tables and indexes, its topics."""
+    statements: list[dict[str, Any]] = [{
+        "Sid": "OwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [_sub("logs", f"log-group:/aws/lambda/{lambda_name(stage, function)}:*")],
+    }]
+    for table in access.tables:
+        name = physical_name(table.model, prefix)
+        statements.append({
+            "Sid": "Table" + "".join(p.capitalize() for p in table.model.Meta.table_suffix.split("-")),  # type: ignore[attr-defined]
+            "Effect": "Allow",
+            "Action": [f"dynamodb:{a}" for a in sorted(table.actions)],
+            "Resource": [_sub("dynamodb", f"table/{name}")],
+        })
+        if table.indexes:
+            statements[-1]["Resource"] += [_sub("dynamodb", f"table/{name}/index/{i}") for i in table.indexes]
+    if access.publishes:
+        topics = [f"topic/{TOPIC_PREFIX}/*", *(f"topic/{t}" for t in access.extra_topics)]
+        statements.append({
+            "Sid": "PublishProjectTopics",
+            "Effect": "Allow",
+            # Retained messages (the desired twin) need RetainPublish as well.
+            "Action": ["iot:Publish", "iot:RetainPublish"],
+            "Resource": [_sub("iot", t) for t in topics],
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_path(stage: str, function: str) -> Path:
+    """Where the stage's policy file of a function lives."""
+    return CHALICE_DIR / "policies" / stage / f"{function}.json"
+
+
+def stage_prefix(stage: str) -> str:
+    """FLEET_TABLE_PREFIX of a stage in `.chalice/config.json`."""
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    return str(config["stages"][stage]["environment_variables"]["FLEET_TABLE_PREFIX"])
+
+
+def render(stage: str) -> dict[Path, str]:
+    """Every policy file of the stage, as text."""
+    prefix = stage_prefix(stage)
+    return {policy_path(stage, fn): json.dumps(policy_document(fn, access, stage, prefix), indent=2) + "\n"
+            for fn, access in FUNCTIONS.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--write", action="store_true", help="write the files (default: check them)")
+    args = parser.parse_args()
+    stale = []
+    for path, text in render(args.stage).items():
+        if args.write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        elif not path.exists() or path.read_text() != text:
+            stale.append(str(path.relative_to(ROOT)))
+    if stale:
+        raise SystemExit("stale policy files (run python -m infra.aws.iam --write): " + ", ".join(stale))
+
+
+if __name__ == "__main__":
+    main()

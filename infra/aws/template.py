@@ -1,0 +1,180 @@
+"""The CloudFormation merged into `chalice package`'s SAM template: everything Chalice does not create.
+
+Tables (from the models), operator sign-in parameters and an optional Cognito pool, and for
+AWS IoT Core the topic rule into `device_message` with its dead-letter queue, and the custom
+authorizer devices log in through. Chalice deep-merges this into its own template.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.schemas.topics import PREFIX
+from infra.aws.access import FUNCTIONS
+from infra.aws.tables import table_resources
+
+# Chalice's logical ids of our functions (the API handler's is APIHandler).
+LOGICAL_IDS = {"api_handler": "APIHandler"} | {
+    name: "".join(p.capitalize() for p in name.split("_")) for name in FUNCTIONS if name != "api_handler"}
+
+# The rules engine hands the function the same event the bridge sends ({topic, payload_b64}).
+RULE_SQL = (
+    f"SELECT topic() AS topic, encode(*, 'base64') AS payload_b64 FROM '{PREFIX}/+/device/+/#' "
+    "WHERE topic(5) = 'status' OR (topic(5) = 'commands' AND (topic(6) = 'ack' OR topic(6) = 'request')) "
+    "OR (topic(5) = 'shadow' AND topic(6) = 'reported') OR (topic(5) = 'jobs' AND topic(7) = 'update')"
+)
+
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "OperatorJwksUrl": {"Type": "String", "Default": "",
+                        "Description": "JWKS URL of your OIDC provider; empty creates a Cognito user pool"},
+    "OperatorIssuer": {"Type": "String", "Default": "", "Description": "iss of operator tokens (with a JWKS URL)"},
+    "OperatorAudience": {"Type": "String", "Default": "", "Description": "aud of operator tokens (optional)"},
+    "BrokerAuthSecret": {"Type": "String", "Default": "", "NoEcho": True,
+                         "Description": "shared secret of /broker/authn and /broker/authz; empty disables them"},
+}
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _cognito(stage: str) -> dict[str, Any]:
+    return {
+        "OperatorUserPool": {
+            "Type": "AWS::Cognito::UserPool",
+            "Condition": "CreateUserPool",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "UserPoolName": f"fleet-{stage}-operators",
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "Schema": [{"Name": "tenant_id", "AttributeDataType": "String", "Mutable": False,
+                            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}}],
+                "Policies": {"PasswordPolicy": {"MinimumLength": 12}},
+            },
+        },
+        "OperatorUserPoolClient": {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Condition": "CreateUserPool",
+            "Properties": {
+                "UserPoolId": {"Ref": "OperatorUserPool"},
+                "GenerateSecret": False,
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "ReadAttributes": ["custom:tenant_id"],
+            },
+        },
+    }
+
+
+def _iot(stage: str) -> dict[str, Any]:
+    device_message = LOGICAL_IDS["device_message"]
+    authorizer = LOGICAL_IDS["iot_authorizer"]
+    return {
+        "DeviceMessagesDlq": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+        },
+        "DeviceMessagesRuleErrorRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+                "Policies": [{"PolicyName": "dead-letter", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sqs:SendMessage",
+                    "Resource": {"Fn::GetAtt": ["DeviceMessagesDlq", "Arn"]}}]}}],
+            },
+        },
+        "DeviceMessagesRule": {
+            "Type": "AWS::IoT::TopicRule",
+            "Properties": {
+                "RuleName": f"fleet_{stage}_device_messages",
+                "TopicRulePayload": {
+                    "Description": "Device-to-cloud messages into device_message (the bridge, on IoT Core)",
+                    "Sql": RULE_SQL,
+                    "AwsIotSqlVersion": "2016-03-23",
+                    "RuleDisabled": False,
+                    "Actions": [{"Lambda": {"FunctionArn": {"Fn::GetAtt": [device_message, "Arn"]}}}],
+                    "ErrorAction": {"Sqs": {"QueueUrl": {"Ref": "DeviceMessagesDlq"},
+                                            "RoleArn": {"Fn::GetAtt": ["DeviceMessagesRuleErrorRole", "Arn"]},
+                                            "UseBase64": False}},
+                },
+            },
+        },
+        "DeviceMessagesRuleInvokePermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Fn::GetAtt": [device_message, "Arn"]},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "iot.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": {"Fn::GetAtt": ["DeviceMessagesRule", "Arn"]},
+            },
+        },
+        "DeviceAuthorizer": {
+            "Type": "AWS::IoT::Authorizer",
+            "Properties": {
+                "AuthorizerName": f"fleet-{stage}-devices",
+                "AuthorizerFunctionArn": {"Fn::GetAtt": [authorizer, "Arn"]},
+                # Devices send username/password, not a signed token.
+                "SigningDisabled": True,
+                "Status": "ACTIVE",
+            },
+        },
+        "DeviceAuthorizerInvokePermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Fn::GetAtt": [authorizer, "Arn"]},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "iot.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": {"Fn::GetAtt": ["DeviceAuthorizer", "Arn"]},
+            },
+        },
+        # For a self-hosted broker: attach to the identity the bridge container runs as.
+        "BridgeInvokePolicy": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": "lets the MQTT bridge (BRIDGE_INVOKER=lambda) invoke device_message, nothing else",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "lambda:InvokeFunction",
+                    "Resource": {"Fn::GetAtt": [device_message, "Arn"]}}]},
+            },
+        },
+    }
+
+
+def _environment() -> dict[str, Any]:
+    """Variables CloudFormation resolves at deploy time (Chalice's own stay as they are)."""
+    pool = "https://cognito-idp.${AWS::Region}.amazonaws.com/${OperatorUserPool}"
+    return {
+        "FLEET_AWS_REGION": {"Ref": "AWS::Region"},
+        "FLEET_JWT_JWKS_URL": {"Fn::If": ["CreateUserPool", _sub(pool + "/.well-known/jwks.json"),
+                                          {"Ref": "OperatorJwksUrl"}]},
+        "FLEET_JWT_ISSUER": {"Fn::If": ["CreateUserPool", _sub(pool), {"Ref": "OperatorIssuer"}]},
+        "FLEET_JWT_AUDIENCE": {"Fn::If": ["CreateUserPool", {"Ref": "OperatorUserPoolClient"},
+                                          {"Ref": "OperatorAudience"}]},
+        "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
+    }
+
+
+def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, str]) -> dict[str, Any]:
+    """The template `chalice package --merge-template` merges into its own."""
+    parameters = {name: {**spec, "Default": parameter_defaults.get(name, spec["Default"])}
+                  for name, spec in PARAMETERS.items()}
+    functions = {logical: {"Properties": {"Environment": {"Variables": _environment()}}}
+                 for logical in LOGICAL_IDS.values()}
+    outputs: dict[str, Any] = {
+        "TablePrefix": {"Value": table_prefix},
+        "DeviceMessagesDlqUrl": {"Value": {"Ref": "DeviceMessagesDlq"}},
+        "DeviceAuthorizerName": {"Value": {"Ref": "DeviceAuthorizer"}},
+        "BridgeInvokePolicyArn": {"Value": {"Ref": "BridgeInvokePolicy"}},
+        "OperatorUserPoolId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPool"}},
+        "OperatorUserPoolClientId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPoolClient"}},
+    }
+    return {
+        "Description": f"Fleet control plane, stage {stage}: API, functions, schedules, tables, IoT Core wiring",
+        "Parameters": parameters,
+        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}},
+        "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **functions},
+        "Outputs": outputs,
+    }
