@@ -159,9 +159,10 @@ class LocalStack:
                 wait_ready(self.o.ddb_url, self.ddb)
             broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
                                           service_port=self.o.mqtt_service_port)
-            broker.start()
+            # Watched before it starts: a broker that fails its start-up is stopped with the rest.
             self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
                                 broker.stop, lambda: _exit_text(broker.child))
+            broker.start()
 
             from chalicelib import wiring
             from chalicelib.storage import tables
