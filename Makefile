@@ -71,4 +71,4 @@ package: $(STAMP)
 		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
 
 clean:
-	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache $(DDB_LOCAL)/node_modules
