@@ -50,7 +50,7 @@ def database_child(engine: str, port: int, data_dir: Path | None, log_path: Path
     return Child("dynamodb", dynamodb_local.command(port, data_dir), log_path)
 
 
-def wait_ready(endpoint: str, child: Child | None = None, timeout_s: float = 60.0) -> None:
+def wait_ready(endpoint: str, child: Child | None = None, timeout_s: float = 120.0) -> None:
     """Block until the engine answers ListTables (DynamoDB Local opens its port before it serves)."""
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                           aws_access_key_id="local", aws_secret_access_key="local",

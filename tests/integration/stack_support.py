@@ -59,7 +59,7 @@ class RunningStack:
         return int(self.proc.returncode)
 
 
-def start_stack(workdir: Path, timeout: float = 120.0, **env: str) -> RunningStack:
+def start_stack(workdir: Path, timeout: float = 180.0, **env: str) -> RunningStack:
     """Start the stack with its state under workdir; fails the test with its output if it never comes up."""
     environ = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
                "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port())}
