@@ -10,10 +10,13 @@ from chalicelib.api import (
     device_jobs,
     device_presence,
     devices,
+    docs,
+    edge,
     groups,
     health,
     jobs,
     mqtt_ingress,
+    named_shadows,
     sites,
     twin,
 )
@@ -25,7 +28,7 @@ from chalicelib.schedules import sites as site_schedules
 
 app = Chalice(app_name="fleet-control-plane")
 
-for blueprint in (auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, sites, site_schedules, jobs, device_jobs, job_schedules,
+for blueprint in (edge, docs, auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
+                  command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules,
                   broker_routes, iot_authorizer):
     app.register_blueprint(blueprint.bp)

@@ -74,7 +74,8 @@ def _report_to_synced(ctx: BenchContext, http: Any, api: str, device: mqtt.Clien
     samples = []
     reported_topic = f"tenant/{tenant}/device/{device_id}/shadow/reported"
     for _ in range(N // 2):
-        version = http.patch(f"{api}/desired", json={"desired": {"mode": time.time_ns()}}).json()["desired_version"]
+        mode = time.time_ns() % 2**53  # JSON integers beyond 2^53 are refused
+        version = http.patch(f"{api}/desired", json={"desired": {"mode": mode}}).json()["desired_version"]
         start = time.perf_counter()
         device.publish(reported_topic, json.dumps({"reported": {"mode": version}, "version": version}), qos=1)
         _poll(lambda v=version: http.get(f"{api}/delta").json()["reported_version"] >= v)

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     mqtt_client_id: str = ""
     mqtt_publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
     iot_data_endpoint: str = ""
+    # Serve AWS IoT's reserved shadow and jobs topics ($aws/things/...) for devices written for
+    # AWS IoT. Unset: on with a self-hosted broker (paho), off on AWS IoT Core (iot-data),
+    # which serves those topics itself and refuses publishes to them.
+    aws_iot_topics: bool | None = None
+
+    def serves_aws_iot_topics(self) -> bool:
+        """Whether the `$aws/things/...` shadow and jobs topics are served by this stage."""
+        return self.mqtt_backend == "paho" if self.aws_iot_topics is None else self.aws_iot_topics
     # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
     broker_auth_secret: str = ""
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
+from chalicelib.schemas.aws_topics import JOBS_ROUTE, SHADOW_ROUTE
 from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX
+from chalicelib.services.aws_jobs import AwsJobsService
+from chalicelib.services.aws_shadow import ShadowService
 from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
 from chalicelib.services.commands import CommandService
 from chalicelib.services.device_commands import DeviceCommandService
@@ -34,6 +38,7 @@ from chalicelib.storage.idempotency import IdempotencyStore
 from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
 from chalicelib.storage.job_targets import TargetReader
 from chalicelib.storage.jobs import JobRepository
+from chalicelib.storage.named_shadows import NamedShadowRepository
 from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteRepository
 from chalicelib.storage.twin import TwinRepository
@@ -85,6 +90,7 @@ def operator_authenticator() -> OperatorAuthenticator:
 def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
                          publisher=publisher(), wake_lookup=_site_schedule,
+                         on_deleted=named_shadow_repository().delete_all,
                          away_after_s=settings().device_away_after_s)
 
 
@@ -149,12 +155,29 @@ def twin_repository() -> TwinRepository:
     return TwinRepository()
 
 
+def twin_limits() -> TwinLimits:
+    s = settings()
+    return TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
+                      stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
+
+
 @lru_cache(maxsize=1)
 def twin_service() -> TwinService:
-    s = settings()
-    limits = TwinLimits(max_doc_bytes=s.twin_max_doc_bytes, max_depth=s.twin_max_depth,
-                        stale_after=timedelta(seconds=s.twin_stale_after_s), write_attempts=s.twin_write_attempts)
-    return TwinService(twin_repository(), publisher(), limits)
+    # Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events.
+    events = shadow_service().twin_written if settings().serves_aws_iot_topics() else None
+    return TwinService(twin_repository(), publisher(), twin_limits(), on_written=events)
+
+
+@lru_cache(maxsize=1)
+def named_shadow_repository() -> NamedShadowRepository:
+    settings()
+    return NamedShadowRepository()
+
+
+@lru_cache(maxsize=1)
+def shadow_service() -> ShadowService:
+    """AWS IoT shadows: the classic one is the twin, named ones have their own table."""
+    return ShadowService(twin_repository(), named_shadow_repository(), publisher(), twin_limits())
 
 
 @lru_cache(maxsize=1)
@@ -213,7 +236,7 @@ def job_service() -> JobService:
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s,
                        fanout_workers=s.job_fanout_workers, pending_limit=s.job_pending_limit,
-                       notify_full_list_max=s.job_notify_full_list_max)
+                       notify_full_list_max=s.job_notify_full_list_max, aws_iot_topics=s.serves_aws_iot_topics())
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
                       TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
                       limits)
@@ -221,7 +244,18 @@ def job_service() -> JobService:
 
 @lru_cache(maxsize=1)
 def execution_service() -> ExecutionService:
-    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit)
+    # Resolved at call time: the AWS jobs service itself runs on this execution service.
+    def aws_events(*change: Any) -> None:
+        aws_jobs_service().execution_updated(*change)
+
+    return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit,
+                            on_updated=aws_events if settings().serves_aws_iot_topics() else None)
+
+
+@lru_cache(maxsize=1)
+def aws_jobs_service() -> AwsJobsService:
+    """AWS IoT's jobs topics on the same executions."""
+    return AwsJobsService(execution_service(), execution_repository(), publisher())
 
 
 @lru_cache(maxsize=1)
@@ -234,6 +268,10 @@ def device_message_router() -> DeviceMessageRouter:
     router.on_return(command_dispatcher().redeliver, unless_suffix=COMMANDS_REQUEST_SUFFIX)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
+    if settings().serves_aws_iot_topics():
+        shadows, aws_jobs = shadow_service(), aws_jobs_service()
+        router.register(f"{SHADOW_ROUTE}/*", shadows.on_message, reject=shadows.reject)
+        router.register(f"{JOBS_ROUTE}/*", aws_jobs.on_message, reject=aws_jobs.reject)
     return router
 
 
@@ -245,5 +283,6 @@ def reset() -> None:
                     idempotency_store, command_policy, command_repository, command_dispatcher, command_service,
                     device_command_service, command_expiry, twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service,
-                    job_repository, execution_repository, job_sweeper, job_service, execution_service):
+                    job_repository, execution_repository, job_sweeper, job_service, execution_service,
+                    named_shadow_repository, shadow_service, aws_jobs_service):
         factory.cache_clear()

@@ -16,6 +16,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from chalicelib.schemas.aws_topics import bridge_subscriptions as aws_bridge_subscriptions
 from chalicelib.schemas.topics import bridge_subscriptions
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.forwarder import Delivery, Forwarder, RetryPolicy, Stats
@@ -29,7 +30,7 @@ class Bridge:
 
     def __init__(self, settings: BridgeSettings, invoker: Invoker) -> None:
         self._settings = settings
-        self._filters = bridge_subscriptions()
+        self._filters = bridge_subscriptions() + aws_bridge_subscriptions()
         retry = RetryPolicy(settings.retry_min_s, settings.retry_max_s, settings.max_attempts)
         self._forwarder = Forwarder(invoker, self._ack, settings.workers, retry)
         # Message ids are only meaningful on the connection that delivered them; the

@@ -63,8 +63,9 @@ class Stats:
 
 
 def device_key(topic: str) -> str:
-    """tenant/{t}/device/{d}: the unit of ordering (other topics order by themselves)."""
-    return "/".join(topic.split("/")[:4])
+    """tenant/{t}/device/{d} or $aws/things/{thing}: the unit of ordering (other topics order by themselves)."""
+    parts = topic.split("/")
+    return "/".join(parts[:3] if parts[0] == "$aws" else parts[:4])
 
 
 class Forwarder:

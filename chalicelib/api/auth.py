@@ -1,6 +1,8 @@
 """The operator authorizer and the device-token check used by device routes."""
 from __future__ import annotations
 
+import logging
+
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
@@ -10,6 +12,7 @@ from chalicelib.schemas.devices import DevicePrincipal
 from chalicelib.services.operator_auth import OperatorPrincipal
 
 bp = Blueprint(__name__)
+log = logging.getLogger(__name__)
 
 
 @bp.authorizer(ttl_seconds=300)
@@ -18,7 +21,9 @@ def operator_auth(auth_request: AuthRequest) -> AuthResponse:
     try:
         principal = wiring.operator_authenticator().verify(auth_request.token)
     except DomainError as exc:
-        # API Gateway turns exactly this message into a 401.
+        # The reason is safe to log and to show (it never contains the token); API Gateway
+        # turns exactly this message into a 401, the local server shows the cause's message.
+        log.warning("operator token refused: %s", exc.message)
         raise Exception("Unauthorized") from exc
     return AuthResponse(
         routes=["*"],

@@ -10,7 +10,7 @@ from chalicelib import wiring
 from chalicelib.api.auth import operator, operator_auth
 from chalicelib.api.http import endpoint, json_response, page_args, page_body, parse_body, parse_query, path_id
 from chalicelib.schemas.common import ResourceId
-from chalicelib.schemas.devices import CreateDevice, DeviceStatus
+from chalicelib.schemas.devices import CreateDevice, DeviceStatus, UpdateDevice
 
 bp = Blueprint(__name__)
 
@@ -48,6 +48,14 @@ def list_devices() -> Any:
 def get_device(device_id: str) -> Any:
     tenant = operator(bp.current_request).tenant_id
     return json_response(wiring.device_service().get(tenant, path_id(device_id, "device_id")))
+
+
+@bp.route("/customer/devices/{device_id}", methods=["PATCH"], authorizer=operator_auth)
+@endpoint
+def update_device(device_id: str) -> Any:
+    tenant = operator(bp.current_request).tenant_id
+    body = parse_body(bp.current_request, UpdateDevice, wiring.settings().max_body_bytes)
+    return json_response(wiring.device_service().update(tenant, path_id(device_id, "device_id"), body))
 
 
 @bp.route("/customer/devices/{device_id}", methods=["DELETE"], authorizer=operator_auth)

@@ -45,6 +45,14 @@ def get_group(group_id: str) -> Any:
                           "next_token": members.next_token})
 
 
+@bp.route("/customer/groups/{group_id}", methods=["DELETE"], authorizer=operator_auth)
+@endpoint
+def delete_group(group_id: str) -> Any:
+    tenant = operator(bp.current_request).tenant_id
+    removed = wiring.group_service().delete(tenant, path_id(group_id, "group_id"))
+    return json_response({"group_id": group_id, "deleted": True, "members_removed": removed})
+
+
 @bp.route("/customer/groups/{group_id}/members/{device_id}", methods=["PUT"], authorizer=operator_auth)
 @endpoint
 def add_member(group_id: str, device_id: str) -> Any:

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, computed_field, field_validator
+from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
 
 from chalicelib.schemas.common import Name, Record, Request, ResourceId
 from chalicelib.schemas.identity import mqtt_username
@@ -36,6 +36,31 @@ class CreateDevice(Request):
         return value
 
 
+class UpdateDevice(Request):
+    """PATCH /customer/devices/{device_id}: the fields given replace the stored ones.
+
+    `name: null` clears the name; `attributes` replaces the whole map (`{}` empties it).
+    """
+
+    name: Name | None = None
+    attributes: dict[AttributeKey, str | int | float | bool | None] | None = None
+
+    @field_validator("attributes")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(value) > 50:
+            raise ValueError("at most 50 attributes")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> UpdateDevice:
+        if not self.model_fields_set:
+            raise ValueError("give name and/or attributes")
+        if "attributes" in self.model_fields_set and self.attributes is None:
+            raise ValueError("attributes cannot be null; use {} to empty it")
+        return self
+
+
 class CreateGroup(Request):
     """POST /customer/groups."""
 
@@ -61,6 +86,12 @@ class Device(Record):
     @property
     def mqtt_username(self) -> str:
         """The device's broker username and client id (unique across tenants)."""
+        return mqtt_username(self.tenant_id, self.device_id)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thing_name(self) -> str:
+        """The device's AWS IoT thing name (`$aws/things/{thing_name}/...`): its broker username."""
         return mqtt_username(self.tenant_id, self.device_id)
 
 

@@ -16,6 +16,8 @@ from chalicelib.schemas.topics import device_root
 SEPARATOR = "."
 SERVICE_PREFIX = "svc-"
 _SERVICE_RE = re.compile(r"svc-[a-z0-9-]{1,32}")
+# AWS IoT's reserved topics: a device owns `$aws/things/{its thing name}/`.
+AWS_THINGS = "$aws/things"
 
 
 def mqtt_username(tenant_id: str, device_id: str) -> str:
@@ -39,8 +41,11 @@ def is_service_username(username: str) -> bool:
 
 
 def device_topic_filters(tenant_id: str, device_id: str) -> tuple[str, ...]:
-    """The topic filters a device may publish and subscribe to: its own subtree only."""
-    return (f"{device_root(tenant_id, device_id)}/#",)
+    """The topic filters a device may publish and subscribe to: its own subtrees only.
+
+    Its project subtree, and its AWS IoT thing subtree (the thing name is the username).
+    """
+    return (f"{device_root(tenant_id, device_id)}/#", f"{AWS_THINGS}/{mqtt_username(tenant_id, device_id)}/#")
 
 
 def device_may_use_topic(tenant_id: str, device_id: str, topic: str) -> bool:
@@ -48,5 +53,5 @@ def device_may_use_topic(tenant_id: str, device_id: str, topic: str) -> bool:
 
     A filter is allowed only inside the device's subtree, so wildcards cannot reach out.
     """
-    root = device_root(tenant_id, device_id) + "/"
-    return topic.startswith(root) and "\x00" not in topic
+    roots = [f[:-1] for f in device_topic_filters(tenant_id, device_id)]
+    return any(topic.startswith(root) for root in roots) and "\x00" not in topic

@@ -46,3 +46,5 @@ class Twin(Record):
     # Bumped by every reported write; the condition of the next one (desired writes are
     # conditioned on desired_version, which every desired write bumps).
     reported_revision: int = 0
+    # Bumped by every write of either document: AWS IoT's shadow `version`.
+    shadow_version: int = 0

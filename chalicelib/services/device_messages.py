@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.errors import DomainError, Unavailable
+from chalicelib.schemas.aws_topics import parse_aws_topic
 from chalicelib.schemas.strict_json import UnsafeJson, loads_strict
-from chalicelib.schemas.topics import parse_device_topic
+from chalicelib.schemas.topics import DeviceTopic, parse_device_topic
 from chalicelib.services.devices import DeviceService
 from chalicelib.storage.base import is_invalid_request
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
 # hook(tenant_id, device_id): the device is back after being away
 ReturnHook = Callable[[str, str], object]
+# reject(tenant_id, device_id, suffix, status, message): answers a request refused before its
+# handler ran (AWS IoT topics answer on `/rejected`; the project's own topics have no answer).
+Rejecter = Callable[[str, str, str, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,13 @@ class DeviceMessageRouter:
         self._routes: list[tuple[str, Handler]] = [("status", self._status)]
         self._on_return: list[ReturnHook] = []
         self._quiet_suffixes: set[str] = set()
+        self._rejecters: dict[str, Rejecter] = {}
 
-    def register(self, suffix_pattern: str, handler: Handler) -> None:
+    def register(self, suffix_pattern: str, handler: Handler, reject: Rejecter | None = None) -> None:
         """Route messages whose suffix matches (fnmatch: `jobs/*/update`)."""
         self._routes.append((suffix_pattern, handler))
+        if reject is not None:
+            self._rejecters[suffix_pattern] = reject
 
     def on_return(self, hook: ReturnHook, unless_suffix: str | None = None) -> None:
         """Call hook after the first message of a device that was away (not for `unless_suffix`,
@@ -62,25 +69,26 @@ class DeviceMessageRouter:
 
     def handle(self, topic: str, payload: bytes | str) -> Outcome:
         """Process one message from the bridge."""
-        parsed = parse_device_topic(topic)
+        parsed = parse_device_topic(topic) or _aws_topic(topic)
         if parsed is None:
             return Outcome(False, f"not a device topic: {topic}")
-        handler = next((h for pattern, h in self._routes if fnmatch.fnmatchcase(parsed.suffix, pattern)), None)
-        if handler is None:
+        route = next(((p, h) for p, h in self._routes if fnmatch.fnmatchcase(parsed.suffix, p)), None)
+        if route is None:
             return Outcome(False, f"no handler for {parsed.suffix}")
+        pattern, handler = route
         if len(payload) > self._max_payload_bytes:
             # The same bound as an HTTP body: a bigger one could never be stored, and
             # raising would make the bridge retry it for ever.
-            return Outcome(False, f"payload exceeds {self._max_payload_bytes} bytes")
+            return self._refuse(parsed, pattern, 413, f"payload exceeds {self._max_payload_bytes} bytes")
         try:
             body = loads_strict(payload) if payload not in (b"", "") else {}
         except UnsafeJson as exc:
-            return Outcome(False, f"invalid payload: {exc}")
+            return self._refuse(parsed, pattern, 400, f"invalid payload: {exc}")
         except (ValueError, RecursionError):
             # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
-            return Outcome(False, "payload is not JSON")
+            return self._refuse(parsed, pattern, 400, "payload is not JSON")
         if not isinstance(body, dict):
-            return Outcome(False, "payload must be a JSON object")
+            return self._refuse(parsed, pattern, 400, "payload must be a JSON object")
         try:
             returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
             result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
@@ -117,7 +125,18 @@ class DeviceMessageRouter:
             except Exception:  # the message itself was handled; the retry schedule covers the rest
                 log.exception("return hook for %s/%s failed", tenant_id, device_id)
 
+    def _refuse(self, parsed: DeviceTopic, pattern: str, status: int, reason: str) -> Outcome:
+        reject = self._rejecters.get(pattern)
+        if reject is not None:
+            reject(parsed.tenant_id, parsed.device_id, parsed.suffix, status, reason)
+        return Outcome(False, reason)
+
     @staticmethod
     def _status(tenant_id: str, device_id: str, suffix: str, body: dict[str, Any]) -> dict[str, Any]:
         # Presence was already recorded by the router; a heartbeat has nothing else to do.
         return {"device_id": device_id, "seen": True}
+
+
+def _aws_topic(topic: str) -> DeviceTopic | None:
+    parsed = parse_aws_topic(topic)
+    return DeviceTopic(parsed.tenant_id, parsed.device_id, parsed.route) if parsed else None

@@ -10,7 +10,7 @@ from ulid import ULID
 from chalicelib.errors import InvalidInput, Unauthenticated
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.common import is_valid_id
-from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus
+from chalicelib.schemas.devices import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
 from chalicelib.schemas.topics import device_topic
 from chalicelib.schemas.wake import next_wake
 from chalicelib.services import tokens
@@ -36,8 +36,10 @@ class DeviceService:
 
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
-                 wake_lookup: WakeLookup | None = None, away_after_s: int = 120) -> None:
+                 wake_lookup: WakeLookup | None = None,
+                 on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120) -> None:
         self._devices = devices
+        self._on_deleted = on_deleted
         self._groups = groups
         self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
@@ -80,6 +82,12 @@ class DeviceService:
             page = Page(self._devices.batch_get(tenant_id, ids.items), ids.next_token)
         return Page(self._current_wake(tenant_id, page.items), page.next_token)
 
+    def update(self, tenant_id: str, device_id: str, request: UpdateDevice) -> Device:
+        """Rename a device or replace its attributes; the fields not given stay as they are."""
+        changes = request.model_dump(include=request.model_fields_set)
+        device = self._devices.update_profile(tenant_id, device_id, changes)
+        return self._current_wake(tenant_id, [device])[0]
+
     def delete(self, tenant_id: str, device_id: str) -> None:
         """Remove the device; its token stops working in the same write."""
         self._devices.delete(tenant_id, device_id)
@@ -87,6 +95,9 @@ class DeviceService:
         if self._publisher is not None:
             # A device re-created under the same id must not receive the old desired state.
             self._publisher.publish(Message.clear_retained(device_topic(tenant_id, device_id, "shadow/desired")))
+        if self._on_deleted is not None:
+            # Nor its named shadows.
+            self._on_deleted(tenant_id, device_id)
 
     def rotate_token(self, tenant_id: str, device_id: str) -> str:
         """Issue a new token; the previous one stops working at once."""

@@ -41,6 +41,10 @@ class GroupService:
         self._groups.get(tenant_id, group_id)
         return self._groups.members(tenant_id, group_id, limit, next_token)
 
+    def delete(self, tenant_id: str, group_id: str) -> int:
+        """Delete a group and its memberships (the devices stay); returns the member count."""
+        return self._groups.delete(tenant_id, group_id)
+
     def add_member(self, tenant_id: str, group_id: str, device_id: str) -> bool:
         """Add a device of the same tenant; False when it already was a member."""
         return self._groups.add_member(tenant_id, group_id, device_id, self._clock())

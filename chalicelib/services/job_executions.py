@@ -1,6 +1,7 @@
 """Device use cases of jobs: pending list, describe and update an execution (HTTP and MQTT)."""
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -25,15 +26,21 @@ from chalicelib.storage.base import utcnow
 from chalicelib.storage.job_executions import ExecutionRepository, PendingEntry, WriteOutcome
 from chalicelib.storage.jobs import JobRepository, JobState
 
+log = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 8
+# on_updated(tenant_id, device_id, before, after): told of every applied device update.
+UpdateListener = Callable[[str, str, Execution, Execution], None]
 
 
 class ExecutionService:
     """What a device does with its job executions; HTTP routes and the MQTT router share it."""
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
-                 clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
+                 on_updated: UpdateListener | None = None) -> None:
         self._jobs = jobs
+        self._on_updated = on_updated
         self._executions = executions
         self._pending_limit = pending_limit
         self._clock = clock
@@ -64,7 +71,9 @@ class ExecutionService:
             outcome = self._executions.transition(state, execution, request.status, request.status_details, now,
                                                   completes)
             if outcome is WriteOutcome.DONE:
-                return _applied(execution, request, now)
+                applied = _applied(execution, request, now)
+                self._notify(tenant_id, device_id, execution, applied)
+                return applied
             if outcome is WriteOutcome.CONTENDED:
                 self._sleep(random.uniform(0, 0.02 * 2 ** attempt))
         raise Unavailable("the job is busy; retry the update", field="job_id")
@@ -78,6 +87,14 @@ class ExecutionService:
         request = UpdateExecution.model_validate(payload)
         # Unavailable (contention) propagates: the router leaves it for the bridge to retry.
         return self.update(tenant_id, device_id, job_id, request).model_dump(mode="json")
+
+    def _notify(self, tenant_id: str, device_id: str, before: Execution, after: Execution) -> None:
+        if self._on_updated is None:
+            return
+        try:
+            self._on_updated(tenant_id, device_id, before, after)
+        except Exception:  # the update is stored: a failed event must not turn it into an error
+            log.warning("execution listener failed for %s/%s", tenant_id, after.job_id, exc_info=True)
 
     def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
         execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)

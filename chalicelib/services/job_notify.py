@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas.jobs import ExecutionStatus, Job, PendingJob, document
 from chalicelib.schemas.topics import device_topic
+from chalicelib.services.aws_jobs import created_events
 from chalicelib.services.devices import Clock
 from chalicelib.services.job_executions import pending_jobs
 from chalicelib.storage.base import utcnow
@@ -31,6 +32,7 @@ class NotifyLimits:
     full_list_max: int = 100
     pending_limit: int = 100
     workers: int = 4
+    aws_iot_topics: bool = False
 
 
 class JobNotifier:
@@ -59,7 +61,11 @@ class JobNotifier:
         it: Iterator[str] = iter(device_ids)
         while chunk := list(islice(it, NOTIFY_CHUNK)):
             messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), full.get(d, delta)) for d in chunk]
-            sent += sum(self._publisher.publish_many(messages))
+            # Devices on AWS IoT's topics: only where the whole pending list is known (AWS's
+            # notify carries the whole list); the others find the job with `jobs/get` or start-next.
+            aws = [m for d in chunk if d in full and self._limits.aws_iot_topics for m in created_events(
+                job.tenant_id, d, [PendingJob.model_validate(j) for j in full[d]["jobs"]], job.job_id, self._clock())]
+            sent += sum(self._publisher.publish_many(messages + aws)[:len(messages)])
         return sent
 
     def _full_lists(self, job: Job, device_ids: list[str], new: PendingJob) -> dict[str, dict[str, Any]]:

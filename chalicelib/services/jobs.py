@@ -51,6 +51,8 @@ class JobLimits:
     pending_limit: int = 100
     # Above this many targets, `jobs/notify` carries only the new job (no per-device reads).
     notify_full_list_max: int = 100
+    # Also notify on AWS IoT's `$aws/things/{thing}/jobs/notify` and `notify-next`.
+    aws_iot_topics: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class JobService:
         self._clock = clock
         self._notifier = JobNotifier(jobs, executions, publisher,
                                      NotifyLimits(limits.notify_full_list_max, limits.pending_limit,
-                                                  limits.fanout_workers), clock)
+                                                  limits.fanout_workers, limits.aws_iot_topics), clock)
 
     def create(self, tenant_id: str, request: CreateJob, created_by: str | None = None) -> Created:
         """Snapshot the targets, queue one execution each, then store the job and notify the devices.

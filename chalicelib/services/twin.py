@@ -20,6 +20,8 @@ from chalicelib.storage.twin import TwinRepository
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# on_written(before, after, desired patch, reported patch) -> more messages to publish with the write's own.
+WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
 DESIRED_SUFFIX = "shadow/desired"
 REPORTED_SUFFIX = "shadow/reported"
 
@@ -39,13 +41,14 @@ class TwinService:
 
     def __init__(self, twins: TwinRepository, publisher: Publisher, limits: TwinLimits | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] = random.random) -> None:
+                 jitter: Callable[[], float] = random.random, on_written: WriteListener | None = None) -> None:
         self._twins = twins
         self._publisher = publisher
         self._limits = limits or TwinLimits()
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
+        self._on_written = on_written
 
     # Operator side
 
@@ -76,8 +79,8 @@ class TwinService:
             if self._twins.write_desired(twin, desired, metadata, version, now):
                 written = twin.model_copy(update={
                     "desired": desired, "desired_metadata": metadata, "desired_version": version,
-                    "shadow_updated_at": now})
-                published = self._publish_desired(written)
+                    "shadow_updated_at": now, "shadow_version": twin.shadow_version + 1})
+                published = self._publish_desired(written, self._events(twin, written, request.desired, None))
                 return {**self._view(written), "published": published}
             self._back_off(attempt)
         # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
@@ -108,6 +111,13 @@ class TwinService:
                 now = self._clock()
                 metadata = twin_logic.merge_metadata(twin.reported_metadata, request.reported, reported, _stamp(now))
                 written = self._twins.write_reported(twin, reported, metadata, version, now)
+                if written:
+                    events = self._events(twin, twin.model_copy(update={
+                        "reported": reported, "reported_metadata": metadata, "reported_version": version,
+                        "shadow_updated_at": now, "shadow_version": twin.shadow_version + 1}),
+                        None, request.reported)
+                    if events:
+                        self._publisher.publish_many(events)
             if written:
                 if request.version is not None and request.version < twin.desired_version:
                     self._heal(twin, request.version)
@@ -139,14 +149,25 @@ class TwinService:
             "metadata": {"desired": twin.desired_metadata, "reported": twin.reported_metadata},
         }
 
-    def _publish_desired(self, twin: Twin) -> bool:
+    def _publish_desired(self, twin: Twin, events: list[Message] | None = None) -> bool:
         message = Message(device_topic(twin.tenant_id, twin.device_id, DESIRED_SUFFIX),
                           {"desired": twin.desired, "version": twin.desired_version}, qos=1, retain=True)
-        published = self._publisher.publish(message)
+        # One pipelined batch: the events cost no extra round trip to the broker.
+        published = self._publisher.publish_many([message, *events])[0] if events else self._publisher.publish(message)
         if not published:
             log.warning("desired v%s of %s/%s not published; the device gets it on its next report or pull",
                         twin.desired_version, twin.tenant_id, twin.device_id)
         return published
+
+    def _events(self, before: Twin, after: Twin, desired: dict[str, Any] | None,
+                reported: dict[str, Any] | None) -> list[Message]:
+        if self._on_written is None:
+            return []
+        try:
+            return self._on_written(before, after, desired, reported)
+        except Exception:  # the write is stored: a failed event must not turn it into an error
+            log.warning("twin write listener failed for %s/%s", after.tenant_id, after.device_id, exc_info=True)
+            return []
 
     def _heal(self, twin: Twin, applied: int) -> None:
         # Two PATCHes racing can publish out of order and leave an older version retained,

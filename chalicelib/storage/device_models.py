@@ -50,6 +50,8 @@ class DeviceModel(Model):
     reported_metadata = JSONAttribute(null=True)
     shadow_updated_at = UTCDateTimeAttribute(null=True)
     reported_revision = NumberAttribute(null=True)
+    # AWS IoT's shadow version: one counter bumped by every write of either document.
+    shadow_version = NumberAttribute(null=True)
 
     def to_record(self) -> Device:
         return Device(
@@ -68,6 +70,7 @@ class DeviceModel(Model):
 TWIN_ATTRIBUTES = frozenset({
     "twin_desired", "twin_reported", "desired_version", "reported_version",
     "desired_metadata", "reported_metadata", "shadow_updated_at", "reported_revision",
+    "shadow_version",
 })
 # Everything but the twin: listings and lookups need not drag up to 2 x 8 KB documents along.
 REGISTRY_ATTRIBUTES = sorted(

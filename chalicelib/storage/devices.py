@@ -123,6 +123,23 @@ class DeviceRepository:
             raise Conflict("device changed while deleting; retry", field="device_id") from exc
         self._bump_epoch()
 
+    def update_profile(self, tenant_id: str, device_id: str, changes: dict[str, Any]) -> Device:
+        """Set or clear the operator-owned fields (name, attributes) of an existing device."""
+        actions: list[Action] = []
+        if "name" in changes:
+            name = changes["name"]
+            actions.append(DeviceModel.name.set(name) if name is not None else DeviceModel.name.remove())
+        if "attributes" in changes:
+            actions.append(DeviceModel.attributes.set(changes["attributes"]))
+        model = DeviceModel(tenant_id, device_id)
+        try:
+            model.update(actions=actions, condition=DeviceModel.device_id.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"device {device_id} not found", field="device_id") from exc
+            raise
+        return model.to_record()
+
     def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str,
                      now: datetime) -> None:
         """Swap the device's token: the old one stops working in the same transaction."""

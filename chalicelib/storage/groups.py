@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.schemas.devices import Group
 from chalicelib.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.device_models import DeviceModel
 
 
@@ -107,6 +108,24 @@ class GroupRepository:
         start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(GroupModel))
         result = GroupModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
         return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+
+    def delete(self, tenant_id: str, group_id: str) -> int:
+        """Delete a group, then its memberships; returns how many memberships went with it.
+
+        The group goes first: a concurrent add_member is conditioned on the group, so no
+        membership can appear after the query below has listed them.
+        """
+        try:
+            GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists())
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"group {group_id} not found", field="group_id") from exc
+            raise
+        key = member_key(tenant_id, group_id)
+        members = [{"group_key": {"S": key}, "device_id": {"S": m.device_id}}
+                   for m in MembershipModel.query(key, page_size=1000, attributes_to_get=["device_id"])]
+        BatchWriter(model_sender(MembershipModel)).write(deletes=members)
+        return len(members)
 
     def add_member(self, tenant_id: str, group_id: str, device_id: str, now: datetime) -> bool:
         """Add a device; False when it was already a member (idempotent PUT)."""

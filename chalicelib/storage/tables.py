@@ -15,6 +15,7 @@ from chalicelib.storage.groups import GroupModel, MembershipModel
 from chalicelib.storage.idempotency import IdempotencyModel
 from chalicelib.storage.job_executions import ExecutionModel
 from chalicelib.storage.jobs import JobModel
+from chalicelib.storage.named_shadows import NamedShadowModel
 from chalicelib.storage.sites import SiteModel
 
 # Each feature appends its models here; tables are only ever created from this list.
@@ -29,6 +30,7 @@ ALL_MODELS: list[type[Model]] = [
     ExecutionModel,
     IdempotencyModel,
     SiteModel,
+    NamedShadowModel,
 ]
 
 

@@ -44,6 +44,7 @@ class TwinRepository:
             shadow_updated_at=model.shadow_updated_at,
             last_seen_at=model.last_seen_at,
             reported_revision=int(model.reported_revision or 0),
+            shadow_version=int(model.shadow_version or 0),
         )
 
     def write_desired(self, read: Twin, desired: dict[str, Any], metadata: dict[str, Any], version: int,
@@ -67,11 +68,28 @@ class TwinRepository:
             DeviceModel.reported_revision.set(read.reported_revision + 1),
         ])
 
+    def write_document(self, read: Twin, written: Twin, now: datetime) -> bool:
+        """Store both documents as AWS IoT writes them: False when anything changed since `read`.
+
+        Conditioned on shadow_version, which every write bumps. The per-document counters
+        still move, so the project's own reads and writes see the change.
+        """
+        unchanged = _still(DeviceModel.shadow_version, read.shadow_version)
+        return self._write(read, now, unchanged, [
+            DeviceModel.twin_desired.set(written.desired),
+            DeviceModel.desired_metadata.set(written.desired_metadata),
+            DeviceModel.desired_version.set(written.desired_version),
+            DeviceModel.twin_reported.set(written.reported),
+            DeviceModel.reported_metadata.set(written.reported_metadata),
+            DeviceModel.reported_version.set(written.reported_version),
+            DeviceModel.reported_revision.set(written.reported_revision),
+        ])
+
     @staticmethod
     def _write(read: Twin, now: datetime, unchanged: Condition, actions: list[Action]) -> bool:
         try:
             DeviceModel(read.tenant_id, read.device_id).update(
-                actions=[*actions, DeviceModel.shadow_updated_at.set(now)],
+                actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
                 # device_id: a device deleted since the read must not be resurrected as a twin-only item.
                 condition=DeviceModel.device_id.exists() & unchanged,
             )

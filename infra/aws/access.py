@@ -62,6 +62,8 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),
     # Device-to-cloud messages: presence, command ACKs, reported twin, job execution updates.
+    # (Not AWS IoT's `$aws/things/...` requests: on AWS IoT Core its own services answer them,
+    # so FLEET_AWS_IOT_TOPICS is off there and this function never sees them.)
     # (Conditional UpdateItems; a failed condition reads the item to tell a replay from a conflict.)
     "device_message": FunctionAccess(
         tables=(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.api.edge import gateway_response_templates
 from chalicelib.schemas.topics import PREFIX
 from infra.aws.access import FUNCTIONS
 from infra.aws.tables import table_resources
@@ -143,6 +144,18 @@ def _iot(stage: str) -> dict[str, Any]:
     }
 
 
+def _gateway_responses() -> dict[str, Any]:
+    """API Gateway's own answers (bad token, unknown path, throttling) in the API's one error shape."""
+    return {
+        "GatewayResponse" + "".join(p.capitalize() for p in kind.lower().split("_")): {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            # RestAPI is Chalice's logical id of the REST API it generates.
+            "Properties": {**properties, "RestApiId": {"Ref": "RestAPI"}},
+        }
+        for kind, properties in gateway_response_templates().items()
+    }
+
+
 def _environment() -> dict[str, Any]:
     """Variables CloudFormation resolves at deploy time (Chalice's own stay as they are)."""
     pool = "https://cognito-idp.${AWS::Region}.amazonaws.com/${OperatorUserPool}"
@@ -175,6 +188,7 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
         "Description": f"Fleet control plane, stage {stage}: API, functions, schedules, tables, IoT Core wiring",
         "Parameters": parameters,
         "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}},
-        "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **functions},
+        "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **_gateway_responses(),
+                      **functions},
         "Outputs": outputs,
     }

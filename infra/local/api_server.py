@@ -4,51 +4,114 @@
    per request (Nagle against delayed ACK).
 2. An authorizer raising Exception("Unauthorized") is API Gateway's way to answer 401;
    chalice local would turn it into a 500, so map it.
-3. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
+3. Everything the gateway answers by itself has the API's one error shape (the table in
+   chalicelib/api/edge.py, which the deployed gateway responses use too): a 401 says why,
+   and an unknown path is a 404 that, unlike chalice local's 403, does not echo the
+   Authorization header back.
+4. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
    and a view that reads the request after a database call would otherwise see another
    thread's request (its body, its caller).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import socket
 from typing import Any
 
 from chalice.config import Config
 from chalice.local import (
+    ChaliceRequestHandler,
     CustomLocalChalice,
     LocalChalice,
     LocalDevServer,
+    LocalGateway,
     LocalGatewayAuthorizer,
+    LocalGatewayException,
     NotAuthorizedError,
     ThreadedHTTPServer,
 )
 
+from chalicelib.api.edge import GATEWAY_RESPONSES, error_body
+from chalicelib.errors import DomainError
+
 _patched = False
 
 
+class RouteNotFoundError(LocalGatewayException):
+    """An unknown path: API Gateway's MISSING_AUTHENTICATION_TOKEN, answered as a 404."""
+
+    CODE = 404
+
+
+def _gateway_body(kind: str, message: str | None = None) -> bytes:
+    status, code, default = GATEWAY_RESPONSES[kind]
+    return json.dumps(error_body(status, message or default, code)).encode()
+
+
+def _unauthorized(exc: BaseException, headers: dict[str, str]) -> NotAuthorizedError:
+    cause = exc.__cause__
+    message = cause.message if isinstance(cause, DomainError) else None
+    return NotAuthorizedError(headers, _gateway_body("UNAUTHORIZED", message))
+
+
+def _reshaped(exc: LocalGatewayException) -> LocalGatewayException:
+    """The gateway's own error in our shape; an unknown path becomes a 404 that echoes nothing."""
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body)
+    if '"error"' in body:
+        return exc
+    headers = dict(exc.headers)
+    if "Missing Authentication Token" in body or "Authorization header requires" in body:
+        return RouteNotFoundError(headers, _gateway_body("MISSING_AUTHENTICATION_TOKEN"))
+    if isinstance(exc, NotAuthorizedError):
+        return NotAuthorizedError(headers, _gateway_body("UNAUTHORIZED", "Authorization header is required"))
+    reshaped = LocalGatewayException(headers, _gateway_body("ACCESS_DENIED"))
+    reshaped.CODE = exc.CODE
+    return reshaped
+
+
 def install_gateway_fixes() -> None:
-    """Make local authorizer failures answer 401 as API Gateway does (idempotent)."""
+    """Make local gateway answers behave as the deployed API Gateway's (idempotent)."""
     global _patched
     if _patched:
         return
     original = LocalGatewayAuthorizer.authorize
+    original_handle = LocalGateway.handle_request
 
     def authorize(self: LocalGatewayAuthorizer, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
         try:
             return original(self, raw_path, lambda_event, lambda_context)
         except Exception as exc:
             if type(exc) is Exception and exc.args == ("Unauthorized",):
-                raise NotAuthorizedError(
-                    {"x-amzn-RequestId": lambda_context.aws_request_id,
-                     "x-amzn-ErrorType": "UnauthorizedException"},
-                    b'{"message":"Unauthorized"}',
-                ) from exc
+                raise _unauthorized(exc, {"x-amzn-RequestId": lambda_context.aws_request_id,
+                                          "x-amzn-ErrorType": "UnauthorizedException"}) from exc
             raise
 
+    def handle_request(self: LocalGateway, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        try:
+            return original_handle(self, method, path, headers, body)
+        except LocalGatewayException as exc:
+            reshaped = _reshaped(exc)
+            if reshaped is exc:
+                raise
+            raise reshaped from exc
+
     LocalGatewayAuthorizer.authorize = authorize  # type: ignore[method-assign]
+    LocalGateway.handle_request = handle_request  # type: ignore[method-assign]
     _patched = True
+
+
+class AnyMethodHandler(ChaliceRequestHandler):
+    """Every HTTP method reaches the app, which answers an unsupported one with a JSON 405.
+
+    http.server answers a verb it has no `do_` method for with its own HTML 501.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
 
 
 class NoDelayHTTPServer(ThreadedHTTPServer):
@@ -72,7 +135,7 @@ def make_server(host: str, port: int) -> LocalDevServer:
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name)
-    return LocalDevServer(app, config, host, port, server_cls=NoDelayHTTPServer)
+    return LocalDevServer(app, config, host, port, handler_cls=AnyMethodHandler, server_cls=NoDelayHTTPServer)
 
 
 def main() -> None:

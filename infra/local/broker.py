@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.schemas.aws_topics import AWS_ROOT
+from chalicelib.schemas.aws_topics import bridge_subscriptions as aws_requests
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.schemas.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.schemas.topics import PREFIX
@@ -99,6 +101,8 @@ log_type error
 log_type warning
 log_type notice
 connection_messages false
+# PUBACKs of a pipelined batch go out at once, not one per delayed ACK (about 40 ms each).
+set_tcp_nodelay true
 
 # Devices: username {{tenant_id}}.{{device_id}}, client id forced to the username.
 listener {self.port} {self.host}
@@ -199,15 +203,15 @@ def service_users() -> dict[str, ServiceUser]:
 
 
 def cloud_acl() -> tuple[str, ...]:
-    """The functions publish cloud-to-device topics of every tenant."""
-    return (f"topic write {PREFIX}/#",)
+    """The functions publish cloud-to-device topics of every tenant, AWS IoT's answers and events included."""
+    return (f"topic write {PREFIX}/#", f"topic write {AWS_ROOT}/#")
 
 
 def bridge_acl() -> tuple[str, ...]:
-    """The bridge reads device-to-cloud topics of every tenant."""
-    return (f"topic read {PREFIX}/#",)
+    """The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only)."""
+    return (f"topic read {PREFIX}/#", *(f"topic read {f}" for f in aws_requests()))
 
 
 def observer_acl() -> tuple[str, ...]:
     """Tests and benchmarks watch everything."""
-    return (f"topic readwrite {PREFIX}/#",)
+    return (f"topic readwrite {PREFIX}/#", f"topic readwrite {AWS_ROOT}/#")

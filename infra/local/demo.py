@@ -119,6 +119,7 @@ Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
   MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
+             AWS IoT SDK devices: thing name = username, $aws/things/{dev['mqtt_username']}/shadow|jobs/...
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
   state      {state_file}
   logs       {stack.o.workdir / 'logs'}

@@ -225,13 +225,18 @@ def test_the_new_job_is_notified_even_before_the_pending_index_shows_it(api: Api
                 document_type="late", target_type="device", target_id=device_id, status=JobStatus.IN_PROGRESS,
                 execution_count=1, counts={}, created_at=now, expires_at=now + timedelta(hours=1))
     publisher = RecordingPublisher()
-    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher, NotifyLimits())
+    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher,
+                           NotifyLimits(aws_iot_topics=True))
     # When the devices are notified of it
     assert notifier.notify(newer, [device_id]) == 1
     # Then the new job is merged in after the older one
-    [message] = publisher.sent
+    [message] = [m for m in publisher.sent if m.topic.startswith("tenant/")]
     assert message.payload is not None and message.payload["complete"] is True
     assert [e["job_id"] for e in message.payload["jobs"]] == [first["job_id"], newer.job_id]
+    # And AWS IoT's notify lists both, while notify-next stays quiet: the older job is still next
+    aws = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent if m.topic.startswith("$aws/")}
+    assert set(aws) == {"notify"}
+    assert [j["jobId"] for j in aws["notify"]["jobs"]["QUEUED"]] == [first["job_id"], newer.job_id]
 
 
 def test_listing_is_newest_first_filters_by_status_and_paginates(api: Api) -> None:

@@ -110,3 +110,14 @@ def test_no_statement_in_the_template_allows_every_resource(packaged: tuple[Path
                 if "*" in (listed if isinstance(listed, list) else [listed]):
                     wide.append(logical)
     assert wide == []
+
+
+def test_gateway_answers_use_the_one_error_shape(packaged: tuple[Path, dict[str, Any]]) -> None:
+    _, template = packaged
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in _of_type(template, "AWS::ApiGateway::GatewayResponse").values()}
+    assert {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE"} <= set(responses)
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert set(body) >= {"error", "message"} and "Bearer" not in json.dumps(body)

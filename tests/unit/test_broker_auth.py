@@ -96,7 +96,7 @@ def _event(username: str, password: str, client_id: str | None = None) -> dict[s
 def test_iot_authorizer_returns_a_policy_of_the_devices_own_topics(service: BrokerAuthService) -> None:
     # Given a device naming the authorizer in its username, as IoT Core devices do
     answer = authorize(_event("acme.cam-1?x-amz-customauthorizer-name=fleet-prod-devices", TOKEN), ARN, service)
-    # Then it is in, with a policy for its own client id and subtree only
+    # Then it is in, with a policy for its own client id and subtrees only (its own and its thing's)
     assert answer["isAuthenticated"] is True and answer["principalId"].isalnum()
     assert answer["refreshAfterInSeconds"] <= 300
     [policy] = answer["policyDocuments"]
@@ -104,8 +104,9 @@ def test_iot_authorizer_returns_a_policy_of_the_devices_own_topics(service: Brok
     assert policy["Statement"] == [
         {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{base}:client/acme.cam-1"},
         {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"],
-         "Resource": [f"{base}:topic/tenant/acme/device/cam-1/*"]},
-        {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": [f"{base}:topicfilter/tenant/acme/device/cam-1/*"]},
+         "Resource": [f"{base}:topic/tenant/acme/device/cam-1/*", f"{base}:topic/$aws/things/acme.cam-1/*"]},
+        {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": [
+            f"{base}:topicfilter/tenant/acme/device/cam-1/*", f"{base}:topicfilter/$aws/things/acme.cam-1/*"]},
     ]
 
 

@@ -21,7 +21,8 @@ HASH = mosquitto_password_hash("secret", salt=b"0123456789ab")
 ID = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
 B64 = r"[A-Za-z0-9+/=]+"
 PW_LINE = re.compile(rf"{ID}\.{ID}:\$7\$[0-9]+\${B64}\${B64}")
-ACL_LINE = re.compile(rf"user {ID}\.{ID}|topic readwrite tenant/{ID}/device/{ID}/#|")
+ACL_LINE = re.compile(rf"user {ID}\.{ID}|topic readwrite tenant/{ID}/device/{ID}/#"
+                      rf"|topic readwrite \$aws/things/{ID}\.{ID}/#|")
 
 
 @given(ANY_TEXT)

@@ -1,0 +1,1 @@
+"""The API contract: the route -> model registry and the OpenAPI 3.1 builder."""

@@ -1,0 +1,135 @@
+"""`fleet jobs`: create (and follow with progress bars), list, show, cancel."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+import typer
+
+from fleet_cli.app import api, json_option
+from fleet_cli.client import FleetClient, resource
+from fleet_cli.errors import OutcomeError
+from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
+from fleet_cli.waiting import follow_job
+
+app = typer.Typer(no_args_is_help=True, help="Jobs rolled out to a device, a group or the whole fleet.")
+
+COLUMNS = ("job_id", "document_type", "target_type", "target_id", "status", "execution_count", "created_at")
+EXECUTION_COLUMNS = ("device_id", "status", "status_details", "updated_at")
+JOB_FIELDS = ("job_id", "status", "document_type", "document_params", "target_type", "target_id",
+              "execution_count", "counts", "created_at", "created_by", "expires_at", "completed_at", "canceled_at")
+UNSUCCESSFUL = ("FAILED", "TIMED_OUT", "REJECTED")
+JSON = typer.Option(False, "--json", help="print the API's JSON")
+WAIT_TIMEOUT = typer.Option(600.0, "--wait-timeout", min=0.1, help="seconds --wait waits")
+INTERVAL = typer.Option(1.0, "--interval", min=0.05, help="seconds between polls")
+
+
+def _path(job_id: str) -> str:
+    return resource("customer", "jobs", job_id)
+
+
+@app.command()
+def create(
+    job_type: str = typer.Option(..., "--type", help="document type, e.g. update_config"),
+    device: str | None = typer.Option(None, "--device", help="target one device"),
+    group: str | None = typer.Option(None, "--group", help="target every member of a group"),
+    all_devices: bool = typer.Option(False, "--all", help="target the whole fleet"),
+    params: str | None = typer.Option(None, "--params", help="document parameters, a JSON object"),
+    expires: int | None = typer.Option(None, "--expires", min=1, help="hours until open executions time out"),
+    client_token: str | None = typer.Option(None, "--client-token",
+                                            help="idempotency key (default: a fresh one; retries never create twice)"),
+    wait: bool = typer.Option(False, "--wait", help="show progress until the job is final"),
+    timeout: float = WAIT_TIMEOUT,
+    interval: float = INTERVAL,
+    as_json: bool = JSON,
+) -> None:
+    """Create a job for exactly one of --device, --group, --all.
+
+    With --wait: exit 3 if any execution ends FAILED, TIMED_OUT or REJECTED (or the job is
+    canceled), 4 if the wait runs out.
+    """
+    if sum((device is not None, group is not None, all_devices)) != 1:
+        raise typer.BadParameter("give exactly one of --device, --group, --all", param_hint="target")
+    body: dict[str, Any] = {"document_type": job_type, "document_params": json_option(params, "--params") or {},
+                            "client_token": client_token or uuid.uuid4().hex}
+    if device is not None:
+        body["target_device_id"] = device
+    elif group is not None:
+        body["target_group_id"] = group
+    else:
+        body["target_all"] = True
+    if expires is not None:
+        body["expires_in_hours"] = expires
+    client = api()
+    job = client.post("/customer/jobs", body, replayable=True)
+    if not wait:
+        _print_job(job, as_json)
+        return
+    note(f"job {job['job_id']}: {job.get('execution_count', 0)} executions")
+    _follow(client, job["job_id"], timeout, interval, as_json)
+
+
+@app.command("list")
+def list_cmd(
+    status: str | None = typer.Option(None, "--status", help="IN_PROGRESS, COMPLETED or CANCELED"),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    as_json: bool = JSON,
+) -> None:
+    """Jobs, newest first (every page, streamed)."""
+    jobs = api().items("/customer/jobs", "jobs", {"status": status}, limit)
+    if as_json:
+        stream_json(jobs)
+    else:
+        stream_table(jobs, COLUMNS)
+
+
+@app.command()
+def show(
+    job_id: str,
+    wait: bool = typer.Option(False, "--wait", help="show progress until the job is final"),
+    timeout: float = WAIT_TIMEOUT,
+    interval: float = INTERVAL,
+    as_json: bool = JSON,
+) -> None:
+    """A job with its counts and every execution (all pages)."""
+    client = api()
+    if wait:
+        _follow(client, job_id, timeout, interval, as_json)
+        return
+    _print_job(_with_executions(client, job_id), as_json)
+
+
+@app.command()
+def cancel(job_id: str, as_json: bool = JSON) -> None:
+    """Cancel a job: queued executions become REJECTED; running ones may still finish."""
+    _print_job(api().delete(_path(job_id)), as_json)
+
+
+def _follow(client: FleetClient, job_id: str, timeout: float, interval: float, as_json: bool) -> None:
+    final = follow_job(lambda: client.get(_path(job_id), limit=1), timeout=timeout, interval=interval)
+    job = _with_executions(client, job_id) if final.get("status") != "IN_PROGRESS" else final
+    _print_job(job, as_json)
+    counts = job.get("counts") or {}
+    bad = {s: counts[s] for s in UNSUCCESSFUL if counts.get(s)}
+    if job.get("status") != "COMPLETED" or bad:
+        detail = ", ".join(f"{s}={n}" for s, n in bad.items())
+        raise OutcomeError(f"job {job_id} ended {job.get('status')}" + (f" with {detail}" if detail else ""))
+
+
+def _with_executions(client: FleetClient, job_id: str) -> dict[str, Any]:
+    """The job as GET answers it, with the executions of every page in one list."""
+    pages = client.pages(_path(job_id), "executions")
+    first = next(pages)
+    executions = list(itertools.chain(first.get("executions") or [],
+                                      *(page.get("executions") or [] for page in pages)))
+    return {**first, "executions": executions, "next_token": None}
+
+
+def _print_job(job: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(job)
+        return
+    print_record(job, JOB_FIELDS)
+    if "executions" in job:
+        stream_table(job["executions"], EXECUTION_COLUMNS, title="executions")

@@ -1,0 +1,14 @@
+"""The `fleet` entry point: the root command with one sub-command per feature."""
+from __future__ import annotations
+
+from fleet_cli import commands, devices, groups, jobs, sites, twin
+from fleet_cli.app import app
+
+app.add_typer(devices.app, name="devices")
+app.add_typer(commands.app, name="commands")
+app.add_typer(twin.app, name="twin")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(sites.app, name="sites")
+app.add_typer(groups.app, name="groups")
+
+__all__ = ["app"]

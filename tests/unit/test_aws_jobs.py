@@ -1,0 +1,115 @@
+"""AWS IoT jobs payloads and the notify-next rule, over the project's execution records."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.errors import Conflict
+from chalicelib.messaging.base import RecordingPublisher
+from chalicelib.schemas import aws_jobs as aws
+from chalicelib.schemas.jobs import Execution, ExecutionStatus, PendingJob
+from chalicelib.services.aws_jobs import AwsJobsService, _rejection, created_events
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+Q, P, S = ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED
+
+
+def _pending(job_id: str, status: ExecutionStatus = Q, minutes: int = 0) -> PendingJob:
+    return PendingJob(job_id=job_id, document={"type": "reboot", "params": {}}, status=status, execution_number=1,
+                      version_number=1, queued_at=T0 + timedelta(minutes=minutes))
+
+
+def _execution(job_id: str, status: ExecutionStatus, version: int = 1) -> Execution:
+    return Execution(job_id=job_id, device_id="d1", status=status, version_number=version, queued_at=T0,
+                     started_at=T0 if status is not Q else None, updated_at=T0 + timedelta(seconds=30))
+
+
+class FakeExecutions:
+    """The two ExecutionService reads the events need."""
+
+    def __init__(self, pending: list[PendingJob]) -> None:
+        self._pending = pending
+
+    def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
+        return list(self._pending)
+
+    def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
+        return {"document": {"type": "reboot", "params": {"job": job_id}}}
+
+
+class FakeRepository:
+    def find(self, tenant_id: str, job_id: str, device_id: str) -> Execution | None:
+        return _execution(job_id, P, 2)
+
+
+def _service(pending: list[PendingJob]) -> tuple[AwsJobsService, RecordingPublisher]:
+    publisher = RecordingPublisher()
+    return AwsJobsService(FakeExecutions(pending), FakeRepository(), publisher, clock=lambda: T0), publisher  # type: ignore[arg-type]
+
+
+def test_next_is_the_oldest_in_progress_then_the_oldest_queued() -> None:
+    assert aws.next_pending([_pending("a"), _pending("b", P)]).job_id == "b"  # type: ignore[union-attr]
+    assert aws.next_pending([_pending("a"), _pending("b")]).job_id == "a"  # type: ignore[union-attr]
+    assert aws.next_pending([]) is None
+
+
+def test_execution_data_uses_epoch_seconds_and_aws_names() -> None:
+    data = aws.execution_data("t1.d1", _execution("j1", P, 2), {"type": "x"})
+    assert data == {"jobId": "j1", "thingName": "t1.d1", "jobDocument": {"type": "x"}, "status": "IN_PROGRESS",
+                    "statusDetails": {}, "queuedAt": 1893456000, "startedAt": 1893456000,
+                    "lastUpdatedAt": 1893456030, "versionNumber": 2, "executionNumber": 1}
+
+
+def test_finishing_the_next_job_announces_the_following_one() -> None:
+    # Given j1 in progress and j2 queued behind it
+    service, publisher = _service([_pending("j2", minutes=1)])
+    # When j1 succeeds
+    service.execution_updated("t1", "d1", _execution("j1", P, 2), _execution("j1", S, 3))
+    # Then notify lists only j2, and notify-next carries j2 with its document
+    topics = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent}
+    assert [j["jobId"] for j in topics["notify"]["jobs"]["QUEUED"]] == ["j2"]
+    assert topics["notify-next"]["execution"]["jobId"] == "j2"
+    assert topics["notify-next"]["execution"]["jobDocument"] == {"type": "reboot", "params": {"job": "j2"}}
+
+
+def test_starting_the_next_job_changes_nothing_next() -> None:
+    service, publisher = _service([_pending("j1", P), _pending("j2", minutes=1)])
+    service.execution_updated("t1", "d1", _execution("j1", Q), _execution("j1", P, 2))
+    assert publisher.sent == []
+
+
+def test_finishing_the_last_job_says_nothing_is_next() -> None:
+    service, publisher = _service([])
+    service.execution_updated("t1", "d1", _execution("j1", P, 2), _execution("j1", S, 3))
+    assert [m.payload for m in publisher.sent if m.topic.endswith("notify-next")] == [{"timestamp": 1893456000}]
+
+
+def test_a_new_job_is_announced_as_next_only_when_nothing_precedes_it() -> None:
+    alone = created_events("t1", "d1", [_pending("j1")], "j1", T0)
+    assert [m.topic for m in alone] == ["$aws/things/t1.d1/jobs/notify", "$aws/things/t1.d1/jobs/notify-next"]
+    behind = created_events("t1", "d1", [_pending("j0", P), _pending("j1")], "j1", T0)
+    assert [m.topic for m in behind] == ["$aws/things/t1.d1/jobs/notify"]
+    assert behind[0].payload == {"timestamp": 1893456000, "jobs": {
+        "QUEUED": [{"jobId": "j1", "queuedAt": 1893456000, "lastUpdatedAt": 1893456000, "versionNumber": 1,
+                    "executionNumber": 1}],
+        "IN_PROGRESS": [{"jobId": "j0", "queuedAt": 1893456000, "lastUpdatedAt": 1893456000, "versionNumber": 1,
+                         "executionNumber": 1}]}}
+
+
+def test_conflicts_map_to_aws_error_codes_with_the_execution_state() -> None:
+    current = _execution("j1", P, 2).model_dump(mode="json")
+    stale = _rejection(Conflict("expected 1", field="expected_version", execution=current))
+    assert (stale.code, stale.state) == ("VersionMismatch", {"status": "IN_PROGRESS", "statusDetails": {},
+                                                             "versionNumber": 2})
+    assert _rejection(Conflict("cannot move", field="status", execution=current)).code == "InvalidStateTransition"
+
+
+def test_invalid_requests_are_rejected_with_the_field() -> None:
+    service, publisher = _service([])
+    service.on_message("t1", "d1", "$aws/jobs/j1/update", {"status": "DONE", "clientToken": "c"})
+    rejected = publisher.sent[-1]
+    assert rejected.topic == "$aws/things/t1.d1/jobs/j1/update/rejected"
+    assert rejected.payload is not None and rejected.payload["code"] == "InvalidRequest"
+    assert rejected.payload["clientToken"] == "c" and rejected.payload["message"].startswith("status")
+    service.reject("t1", "d1", "$aws/jobs/start-next", 400, "payload is not JSON")
+    assert publisher.sent[-1].payload["code"] == "InvalidJson"  # type: ignore[index]
