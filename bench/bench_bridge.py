@@ -75,8 +75,18 @@ def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
 def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, log: Path) -> Iterator[Child]:
     """Replace the stack's bridge by the journaling one for the duration of the block."""
     stack_bridge = next((c for c in ctx.stack.children if c.name == "bridge"), None)
-    if stack_bridge is not None:
+    if stack_bridge is None:
+        yield from _journaling(ctx, journal, workers, log)
+        return
+    with ctx.stack.supervisor.holding("bridge"):  # the supervisor would restart it at once
         stack_bridge.stop()  # SIGTERM: it finishes in-flight messages and keeps its session
+        try:
+            yield from _journaling(ctx, journal, workers, log)
+        finally:
+            stack_bridge.start()
+
+
+def _journaling(ctx: BenchContext, journal: Path, workers: int, log: Path) -> Iterator[Child]:
     env = {**ctx.stack.env(), "BRIDGE_WORKERS": str(workers), "BRIDGE_JOURNAL_PATH": str(journal),
            "BRIDGE_LOG_LEVEL": "WARNING"}
     child = Child("bridge-journal", python_module("infra.local.bridge_journal"), log, env).start()
@@ -84,8 +94,6 @@ def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, log: Path)
         yield child
     finally:
         child.stop()
-        if stack_bridge is not None:
-            stack_bridge.start()
 
 
 def _journal(journal: Path, run_id: str) -> tuple[dict[Any, float], int]:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     # Devices.
     last_seen_resolution_s: int = Field(default=60, ge=0)
+    # A device not heard from for this long is away: its next message makes the cloud
+    # republish its queued commands. Keep it above last_seen_resolution_s plus the heartbeat.
+    device_away_after_s: int = Field(default=120, ge=1)
 
     # Commands.
     command_ttl_default_min: int = Field(default=60, ge=1)

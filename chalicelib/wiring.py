@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.config import Settings, get_settings
 from chalicelib.messaging.base import Publisher, RecordingPublisher
 from chalicelib.schemas.aws_topics import JOBS_ROUTE, SHADOW_ROUTE
+from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX
 from chalicelib.services.aws_jobs import AwsJobsService
 from chalicelib.services.aws_shadow import ShadowService
 from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
@@ -89,7 +90,8 @@ def operator_authenticator() -> OperatorAuthenticator:
 def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
                          publisher=publisher(), wake_lookup=_site_schedule,
-                         on_deleted=named_shadow_repository().delete_all)
+                         on_deleted=named_shadow_repository().delete_all,
+                         away_after_s=settings().device_away_after_s)
 
 
 def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
@@ -261,6 +263,9 @@ def device_message_router() -> DeviceMessageRouter:
     """The router with every feature's device-to-cloud handler registered."""
     router = DeviceMessageRouter(device_service(), settings().max_body_bytes)
     router.register("commands/ack", device_command_service().handle_mqtt_ack)
+    # A device back from being away, or asking, gets its queued commands again (offline delivery).
+    router.register(COMMANDS_REQUEST_SUFFIX, command_dispatcher().handle_request)
+    router.on_return(command_dispatcher().redeliver, unless_suffix=COMMANDS_REQUEST_SUFFIX)
     router.register(REPORTED_SUFFIX, twin_service().on_reported_message)
     router.register("jobs/*/update", execution_service().handle_mqtt_update)
     if settings().serves_aws_iot_topics():

@@ -1,4 +1,8 @@
-"""Session fixtures: moto's DynamoDB server and a real Mosquitto, on free loopback ports."""
+"""Session fixtures: a DynamoDB engine and a real Mosquitto, on free loopback ports.
+
+The engine is DynamoDB Local (in memory), started here, or moto's server with
+LOCAL_DDB=moto. Unit tests use moto's in-process `mock_aws` instead.
+"""
 from __future__ import annotations
 
 import os
@@ -18,7 +22,8 @@ from chalicelib.storage import tables
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
-from infra.local.processes import Child, free_port, python_module, wait_for_port
+from infra.local.ddb_server import database_child, engine_from_env, wait_ready
+from infra.local.processes import free_port
 from tests.support import Api, MqttPeer, mqtt_peer
 
 
@@ -48,11 +53,11 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("stack")
     ddb_port = free_port()
-    ddb = Child("moto", python_module("infra.local.ddb_server", "--port", str(ddb_port)), work / "moto.log").start()
+    ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
     users = service_users()
     broker = Broker(work / "broker", free_port(), list(users.values()))
     try:
-        wait_for_port("127.0.0.1", ddb_port, proc=ddb.proc)
+        wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
         broker.start()
     except BaseException:
         broker.stop()

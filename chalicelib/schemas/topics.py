@@ -7,8 +7,10 @@ from chalicelib.schemas.common import is_valid_id
 
 PREFIX = "tenant"
 
+# The device asks for its pending commands (on connect, after sleep): the cloud republishes them.
+COMMANDS_REQUEST_SUFFIX = "commands/request"
 # Device-to-cloud suffixes the bridge subscribes to (relative to the device subtree).
-DEVICE_TO_CLOUD = ("status", "commands/ack", "shadow/reported", "jobs/+/update")
+DEVICE_TO_CLOUD = ("status", "commands/ack", COMMANDS_REQUEST_SUFFIX, "shadow/reported", "jobs/+/update")
 
 
 def device_root(tenant_id: str, device_id: str) -> str:

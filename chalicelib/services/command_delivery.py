@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib.config import Settings
 from chalicelib.messaging.base import Message, Publisher
@@ -106,18 +106,41 @@ class CommandDispatcher:
         self._clock = clock
 
     def dispatch(self, commands: list[Command]) -> list[Command]:
-        """Publish, then mark the published ones; the others stay due for the retry."""
+        """Publish, then mark the published ones; all stay due for the retry until ACKed or fetched."""
+        results = self._publish(commands)
+        now = self._clock()
+        return [c.model_copy(update={"published_at": c.published_at or now}) if ok else c
+                for c, ok in zip(commands, results, strict=True)]
+
+    def _publish(self, commands: list[Command]) -> list[bool]:
         if not commands:
             return []
         results = self._publisher.publish_many([command_message(c) for c in commands])
         now = self._clock()
-        published = [c for c, ok in zip(commands, results, strict=True) if ok]
-        each(lambda c: self._commands.mark_published(ref_of(c), now), published)
-        return [c.model_copy(update={"published_at": c.published_at or now}) if ok else c
-                for c, ok in zip(commands, results, strict=True)]
+        each(lambda c: self._commands.mark_published(ref_of(c), now),
+             [c for c, ok in zip(commands, results, strict=True) if ok])
+        return list(results)
+
+    def redeliver(self, tenant_id: str, device_id: str) -> int:
+        """Republish the device's queued, unexpired commands, oldest first; how many the broker took.
+
+        For a device that is back (its first message after being away) or asks
+        (`commands/request`): what was published while it was offline never reached it.
+        This is delivery on the device's word, so it spends none of the retry attempts.
+        """
+        pending = self._commands.pending(tenant_id, device_id, self._clock(), self._policy.pending_limit)
+        return sum(self._publish(pending))
+
+    def handle_request(self, tenant_id: str, device_id: str, suffix: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Router handler for tenant/{t}/device/{d}/commands/request (any JSON object as payload)."""
+        return {"device_id": device_id, "republished": self.redeliver(tenant_id, device_id)}
 
     def retry_due(self, now: datetime) -> TickReport:
         """Republish every command whose next attempt is due, claiming each one first.
+
+        An attempt is an attempt to reach the device: a command the broker took but the
+        device never ACKed (it was offline, its session clean) is published again, up to
+        max_attempts in all, until an ACK or an HTTP fetch takes it off the retry index.
 
         The claim is a conditional write, so concurrent runs (an overlapping schedule, a
         manual run) publish each command once per attempt.

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # handler(tenant_id, device_id, suffix, payload) -> result document
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
+# hook(tenant_id, device_id): the device is back after being away
+ReturnHook = Callable[[str, str], object]
 # reject(tenant_id, device_id, suffix, status, message): answers a request refused before its
 # handler ran (AWS IoT topics answer on `/rejected`; the project's own topics have no answer).
 Rejecter = Callable[[str, str, str, int, str], None]
@@ -48,6 +50,8 @@ class DeviceMessageRouter:
         self._devices = devices
         self._max_payload_bytes = max_payload_bytes
         self._routes: list[tuple[str, Handler]] = [("status", self._status)]
+        self._on_return: list[ReturnHook] = []
+        self._quiet_suffixes: set[str] = set()
         self._rejecters: dict[str, Rejecter] = {}
 
     def register(self, suffix_pattern: str, handler: Handler, reject: Rejecter | None = None) -> None:
@@ -55,6 +59,13 @@ class DeviceMessageRouter:
         self._routes.append((suffix_pattern, handler))
         if reject is not None:
             self._rejecters[suffix_pattern] = reject
+
+    def on_return(self, hook: ReturnHook, unless_suffix: str | None = None) -> None:
+        """Call hook after the first message of a device that was away (not for `unless_suffix`,
+        whose handler does the same work itself)."""
+        self._on_return.append(hook)
+        if unless_suffix:
+            self._quiet_suffixes.add(unless_suffix)
 
     def handle(self, topic: str, payload: bytes | str) -> Outcome:
         """Process one message from the bridge."""
@@ -79,7 +90,7 @@ class DeviceMessageRouter:
         if not isinstance(body, dict):
             return self._refuse(parsed, pattern, 400, "payload must be a JSON object")
         try:
-            self._devices.seen(parsed.tenant_id, parsed.device_id)
+            returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
             result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -103,7 +114,16 @@ class DeviceMessageRouter:
                 # the same message would be refused on every redelivery.
                 return Outcome(False, f"refused by the database: {exc}")
             raise
+        if returned and parsed.suffix not in self._quiet_suffixes:
+            self._returned(parsed.tenant_id, parsed.device_id)
         return Outcome(True, result=result)
+
+    def _returned(self, tenant_id: str, device_id: str) -> None:
+        for hook in self._on_return:
+            try:
+                hook(tenant_id, device_id)
+            except Exception:  # the message itself was handled; the retry schedule covers the rest
+                log.exception("return hook for %s/%s failed", tenant_id, device_id)
 
     def _refuse(self, parsed: DeviceTopic, pattern: str, status: int, reason: str) -> Outcome:
         reject = self._rejecters.get(pattern)

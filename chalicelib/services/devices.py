@@ -37,12 +37,13 @@ class DeviceService:
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
                  wake_lookup: WakeLookup | None = None,
-                 on_deleted: Callable[[str, str], object] | None = None) -> None:
+                 on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120) -> None:
         self._devices = devices
         self._on_deleted = on_deleted
         self._groups = groups
         self._publisher = publisher
         self._resolution = timedelta(seconds=seen_resolution_s)
+        self._away_after = timedelta(seconds=away_after_s)
         self._clock = clock
         self._wake_lookup = wake_lookup
 
@@ -133,15 +134,21 @@ class DeviceService:
             self._devices.touch(principal.tenant_id, principal.device_id, now, self._resolution, digest)
         return principal
 
-    def seen(self, tenant_id: str, device_id: str) -> Device:
-        """A device-to-cloud MQTT message arrived: check the device may talk, count presence."""
+    def seen(self, tenant_id: str, device_id: str) -> bool:
+        """A device-to-cloud MQTT message arrived: check the device may talk, count presence.
+
+        True when this message brings the device back: it had not been heard from for
+        `away_after_s`, and of concurrent messages this one recorded the presence (the
+        conditional touch has one winner), so a burst on return triggers one redelivery.
+        """
         device = self._devices.get(tenant_id, device_id)
         if device.status is DeviceStatus.DISABLED:
             raise Unauthenticated("device is disabled", field="device_id")
         now = self._clock()
         if device.last_seen_at is None or now - device.last_seen_at >= self._resolution:
-            self._devices.touch(tenant_id, device_id, now, self._resolution)
-        return device
+            touched = self._devices.touch(tenant_id, device_id, now, self._resolution)
+            return touched and (device.last_seen_at is None or now - device.last_seen_at >= self._away_after)
+        return False
 
     def _current_wake(self, tenant_id: str, devices: list[Device]) -> list[Device]:
         """Move a next_wake_at that has passed to the site schedule's next occurrence.

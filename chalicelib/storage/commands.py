@@ -216,9 +216,12 @@ class CommandRepository:
         return self._update(ref, actions, condition)
 
     def mark_published(self, ref: CommandRef, now: datetime) -> None:
-        """The broker accepted the command: keep the first published_at, stop retrying."""
-        self._update(ref, [CommandModel.published_at.set(CommandModel.published_at | now),
-                           CommandModel.retry_shard.remove(), CommandModel.next_attempt_at.remove()],
+        """The broker accepted the command: keep the first published_at.
+
+        The retry index entry stays: the broker taking a message does not mean the device
+        got it, so the retry goes on until an ACK, a fetch or the last attempt removes it.
+        """
+        self._update(ref, [CommandModel.published_at.set(CommandModel.published_at | now)],
                      # Delivered may already be set (the ACK can beat this write); `expired` means
                      # the expiry ruled it never left the cloud, and that record must stay true.
                      CommandModel.command_id.exists() & (CommandModel.status != CommandStatus.EXPIRED.value))

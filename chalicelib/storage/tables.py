@@ -71,13 +71,22 @@ def add_missing_indexes(model: type[Model], settings: Settings) -> list[str]:
             TableName=table,
             AttributeDefinitions=index["attribute_definitions"],
             GlobalSecondaryIndexUpdates=[{"Create": {
-                "IndexName": index["index_name"], "KeySchema": index["key_schema"],
+                "IndexName": index["index_name"], "KeySchema": hash_first(index["key_schema"]),
                 "Projection": index["projection"],
             }}],
         )
         _wait_for_index(client, table, index["index_name"])
         added.append(f"{table}:{index['index_name']}")
     return added
+
+
+def hash_first(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The key schema with HASH before RANGE, as CreateTable and UpdateTable require.
+
+    PynamoDB's `_get_schema()` lists an index's keys in attribute order, which may put
+    the range key first; moto accepts that, DynamoDB (and DynamoDB Local) refuse it.
+    """
+    return sorted(key_schema, key=lambda k: k["KeyType"] != "HASH")
 
 
 def _wait_for_index(client: Any, table: str, index_name: str, timeout_s: float = 600.0) -> None:

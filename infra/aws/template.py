@@ -20,7 +20,7 @@ LOGICAL_IDS = {"api_handler": "APIHandler"} | {
 # The rules engine hands the function the same event the bridge sends ({topic, payload_b64}).
 RULE_SQL = (
     f"SELECT topic() AS topic, encode(*, 'base64') AS payload_b64 FROM '{PREFIX}/+/device/+/#' "
-    "WHERE topic(5) = 'status' OR (topic(5) = 'commands' AND topic(6) = 'ack') "
+    "WHERE topic(5) = 'status' OR (topic(5) = 'commands' AND (topic(6) = 'ack' OR topic(6) = 'request')) "
     "OR (topic(5) = 'shadow' AND topic(6) = 'reported') OR (topic(5) = 'jobs' AND topic(7) = 'update')"
 )
 

@@ -9,6 +9,7 @@ which change both in one conditional write (a queued command, an IN_PROGRESS job
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -112,12 +113,13 @@ def run(argv: Sequence[str], clock: Callable[[], datetime] = utcnow) -> Backdate
                      {status.value: n for status, n in job.counts.items()}, tick)
 
 
-def stack_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The running `make run` stack's DynamoDB settings, unless the environment names others."""
+def stack_env(environ: Mapping[str, str], state: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The running `make run` stack's DynamoDB settings (its stack.json), unless the environment names others."""
+    database = (state or {}).get("database") or {}
     return {
-        "FLEET_DDB_ENDPOINT": environ.get("FLEET_DDB_ENDPOINT")
+        "FLEET_DDB_ENDPOINT": environ.get("FLEET_DDB_ENDPOINT") or database.get("endpoint")
         or f"http://127.0.0.1:{environ.get('DDB_PORT') or 8001}",
-        "FLEET_TABLE_PREFIX": environ.get("FLEET_TABLE_PREFIX") or "fleet-local",
+        "FLEET_TABLE_PREFIX": environ.get("FLEET_TABLE_PREFIX") or database.get("table_prefix") or "fleet-local",
         "AWS_ACCESS_KEY_ID": environ.get("AWS_ACCESS_KEY_ID") or "local",
         "AWS_SECRET_ACCESS_KEY": environ.get("AWS_SECRET_ACCESS_KEY") or "local",
         "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -130,9 +132,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: target the running stack, back-date, print the outcome (exit 1 when refused)."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser().parse_args(args)  # usage errors and --help before any stack check
-    if not os.environ.get("FLEET_DDB_ENDPOINT") and not (STACK_DIR / "stack.json").exists():
+    state_file = STACK_DIR / "stack.json"
+    if not os.environ.get("FLEET_DDB_ENDPOINT") and not state_file.exists():
         sys.exit("no local stack running: start it with `make run` first (or set FLEET_DDB_ENDPOINT)")
-    os.environ.update(stack_env(os.environ))
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    os.environ.update(stack_env(os.environ, state))
     wiring.reset()
     try:
         outcome = run(args)

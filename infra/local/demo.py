@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shlex
 from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, Unauthenticated
 from chalicelib.schemas.devices import CreateDevice, CreateGroup
 from chalicelib.schemas.identity import mqtt_username
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
@@ -23,13 +24,19 @@ DEMO_GROUP = "demo-fleet"
 
 
 def seed_demo(stack: Any) -> dict[str, Any]:
-    """Create the demo tenant's devices and group; returns what stack.json holds."""
-    devices = wiring.device_service()
+    """Create the demo tenant's devices and group (idempotent); returns what stack.json holds.
+
+    Against a database kept from an earlier run the devices exist already: their tokens
+    come from the stack's private token file, or are rotated when that file is gone.
+    """
     groups = wiring.group_service()
+    token_file = Path(stack.o.workdir) / "demo-tokens.json"
+    known = _read_tokens(token_file)
     seeded: list[dict[str, Any]] = []
     for device_id, options in DEMO_DEVICES:
-        created = devices.create(DEMO_TENANT, CreateDevice(device_id=device_id, name=f"Simulated {device_id}"))
-        seeded.append({"device_id": device_id, "provision_token": created.provision_token, "options": options})
+        token = _demo_token(device_id, known.get(device_id))
+        seeded.append({"device_id": device_id, "provision_token": token, "options": options})
+    _write_tokens(token_file, {d["device_id"]: d["provision_token"] for d in seeded})
     with contextlib.suppress(Conflict):
         groups.create(DEMO_TENANT, CreateGroup(group_id=DEMO_GROUP, name="Demo fleet"))
     for device in seeded:
@@ -46,6 +53,37 @@ def seed_demo(stack: Any) -> dict[str, Any]:
         **extra,
         "_options": {d["device_id"]: d["options"] for d in seeded},
     }
+
+
+def _demo_token(device_id: str, known: str | None) -> str:
+    """The device's provision token: a new device's, the remembered one, or a rotated one."""
+    devices = wiring.device_service()
+    try:
+        return devices.create(DEMO_TENANT, CreateDevice(device_id=device_id, name=f"Simulated {device_id}")
+                              ).provision_token
+    except Conflict:
+        pass
+    if known:
+        try:
+            principal = devices.authenticate(known)
+            if (principal.tenant_id, principal.device_id) == (DEMO_TENANT, device_id):
+                return known
+        except Unauthenticated:
+            pass
+    return devices.rotate_token(DEMO_TENANT, device_id)
+
+
+def _read_tokens(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
+    path.write_text(json.dumps(tokens, indent=2))
+    path.chmod(0o600)
 
 
 def _seed_feature_demo(seeded: list[dict[str, Any]]) -> dict[str, Any]:

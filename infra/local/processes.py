@@ -1,6 +1,16 @@
-"""Small helpers to run and stop the local stack's child processes."""
+"""Small helpers to run and stop the local stack's child processes.
+
+No child may outlive the stack, however the stack ends: each child runs in its own
+process group (a Ctrl-C in the terminal reaches only the stack, which stops them in
+order), is stopped with its whole group, and on Linux asks the kernel to kill it when
+the thread that started it dies (PR_SET_PDEATHSIG), so even a `kill -9` of the stack
+leaves nothing listening on its ports.
+"""
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -32,6 +42,16 @@ def wait_for_port(host: str, port: int, timeout: float = 20.0, proc: subprocess.
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: SIGKILL when the parent thread dies."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 @dataclass
 class Child:
     """A child process with its log file; stopping is SIGTERM, then SIGKILL."""
@@ -44,12 +64,21 @@ class Child:
 
     def start(self) -> Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
-        self.proc = subprocess.Popen(
-            self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **self.env}, start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env}, start_new_session=True,
+                preexec_fn=_die_with_parent if _libc is not None else None,
+            )
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.poll() if self.proc is not None else None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -62,13 +91,21 @@ class Child:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self._signal_group(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait(5)
+        else:
+            self._signal_group(signal.SIGKILL)  # whatever it left behind in its group
         self.proc = None
+
+    def _signal_group(self, sig: int) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
 
 
 def python_module(name: str, *args: str) -> list[str]:

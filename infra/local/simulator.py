@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import requests
 
 from chalicelib.schemas.identity import mqtt_username
-from chalicelib.schemas.topics import device_topic
+from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX, device_topic
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ class SimulatedDevice:
             client.subscribe(self.topic(suffix), qos=1)
         self.connected.set()
         self.publish("status", {"state": "online"})
+        # Like the seed's ESP32 on wake: ask for what was queued while it was away.
+        self.publish(COMMANDS_REQUEST_SUFFIX, {})
 
     def start(self) -> SimulatedDevice:
         self.client.connect_async(self._host, self._port, keepalive=30)

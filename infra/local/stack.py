@@ -1,9 +1,11 @@
 """`make run`: the whole product on loopback, with a demo tenant and simulated devices.
 
-Starts moto's DynamoDB server, Mosquitto (generated credentials and ACLs), the API under
-chalice local, the MQTT bridge, a scheduler firing the per-minute functions, and three
-simulated devices; writes .devstack/stack.json when everything is ready; Ctrl-C or
-SIGTERM stops every process it started.
+Starts the database (DynamoDB Local with its data under .devstack/dynamodb, or moto's
+in-memory server with LOCAL_DDB=moto), Mosquitto (generated credentials and ACLs), the
+API under chalice local, the MQTT bridge, a scheduler firing the per-minute functions,
+and three simulated devices; writes .devstack/stack.json when everything is ready. A
+process that dies is restarted with backoff (supervisor.py); Ctrl-C or SIGTERM stops
+every process it started, and so does any failure on the way up.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +25,9 @@ from typing import Any
 import requests
 
 from infra.local.broker import Broker, service_users
+from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import Child, free_port, python_module, wait_for_port
+from infra.local.supervisor import Supervisor
 
 log = logging.getLogger("stack")
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +42,9 @@ class StackOptions:
     mqtt_port: int = 1883
     mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     ddb_port: int = 8001
-    ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded emulator
+    ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
+    engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
+    fresh: bool = False  # start from an empty database and broker
     schedule_interval_s: float = 60.0
     with_bridge: bool = True
     with_scheduler: bool = True
@@ -53,16 +61,30 @@ class StackOptions:
             mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
+            engine=engine_from_env(),
+            fresh=os.environ.get("FRESH", "") not in ("", "0"),
             schedule_interval_s=float(os.environ.get("SCHEDULE_INTERVAL_S", 60)),
             jwt_secret=os.environ.get("FLEET_JWT_SECRET") or _local_secret(workdir / "secret"),
+            table_prefix=os.environ.get("FLEET_TABLE_PREFIX") or "fleet-local",
         )
 
     @classmethod
-    def ephemeral(cls, workdir: Path) -> StackOptions:
+    def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
                    ddb_port=free_port(),
-                   schedule_interval_s=3600)
+                   engine=engine or engine_from_env(), schedule_interval_s=3600)
+
+    @property
+    def ddb_url(self) -> str:
+        return self.ddb_endpoint or f"http://127.0.0.1:{self.ddb_port}"
+
+
+def reset_data(workdir: Path) -> None:
+    """Forget the database and the broker's retained messages and sessions together."""
+    for path in (workdir / "dynamodb", workdir / "broker" / "data"):
+        shutil.rmtree(path, ignore_errors=True)
+    (workdir / "demo-tokens.json").unlink(missing_ok=True)
 
 
 def _local_secret(path: Path) -> str:
@@ -87,6 +109,8 @@ class LocalStack:
         self.ddb: Child | None = None
         self.sync: Any = None
         self._threads: list[Any] = []
+        self.supervisor = Supervisor(on_restart=self._restarted)
+        self.on_restart: list[Any] = []  # callables(name, restarts), e.g. rewrite stack.json
 
     @property
     def api_url(self) -> str:
@@ -100,7 +124,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
             "FLEET_STAGE": "local",
             "FLEET_TABLE_PREFIX": self.o.table_prefix,
-            "FLEET_DDB_ENDPOINT": self.o.ddb_endpoint or f"http://127.0.0.1:{self.o.ddb_port}",
+            "FLEET_DDB_ENDPOINT": self.o.ddb_url,
             "FLEET_JWT_SECRET": self.o.jwt_secret,
             "FLEET_MQTT_BACKEND": "paho",
             "FLEET_MQTT_HOST": "127.0.0.1",
@@ -122,12 +146,23 @@ class LocalStack:
         env = self.env()
         os.environ.update(env)
         try:
+            self._check_ports()
+            if self.o.fresh:
+                reset_data(self.o.workdir)
             if not self.o.ddb_endpoint:
-                self.ddb = Child("dynamodb", python_module("infra.local.ddb_server", "--port", str(self.o.ddb_port)),
-                                 logs / "dynamodb.log").start()
-                wait_for_port("127.0.0.1", self.o.ddb_port, proc=self.ddb.proc)
-            self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
-                                 service_port=self.o.mqtt_service_port).start()
+                if self.o.engine == "moto":
+                    # moto forgets everything: the broker must not remember more than the database.
+                    reset_data(self.o.workdir)
+                self.ddb = database_child(self.o.engine, self.o.ddb_port, self.o.workdir / "dynamodb",
+                                          logs / "dynamodb.log").start()
+                self._watch(self.ddb)
+                wait_ready(self.o.ddb_url, self.ddb)
+            broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
+                                          service_port=self.o.mqtt_service_port)
+            # Watched before it starts: a broker that fails its start-up is stopped with the rest.
+            self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
+                                broker.stop, lambda: _exit_text(broker.child))
+            broker.start()
 
             from chalicelib import wiring
             from chalicelib.storage import tables
@@ -136,25 +171,62 @@ class LocalStack:
             tables.create_tables(wiring.settings())
             from infra.local.credential_sync import CredentialSync
 
-            self.sync = CredentialSync(wiring.device_repository(), self.broker).start()
+            self.sync = CredentialSync(wiring.device_repository(), broker).start()
             self.sync.sync_once(force=True)
             self._threads.append(self.sync)
 
-            api = Child("api", python_module("infra.local.api_server", "--port", str(self.o.api_port)),
-                        logs / "api.log", env).start()
-            self.children.append(api)
-            wait_for_port("127.0.0.1", self.o.api_port, proc=api.proc)
+            api = self._watch(Child("api", python_module("infra.local.api_server", "--port", str(self.o.api_port)),
+                                    logs / "api.log", env).start())
+            _wait_listening(api, self.o.api_port)
             if self.o.with_bridge and (ROOT / "mqtt_bridge" / "__main__.py").exists():
-                self.children.append(Child("bridge", python_module("mqtt_bridge"), logs / "bridge.log", env).start())
+                self._watch(Child("bridge", python_module("mqtt_bridge"), logs / "bridge.log", env).start())
             if self.o.with_scheduler:
                 from app import app
                 from infra.local.scheduler import Scheduler
 
                 self._threads.append(Scheduler(app, self.o.schedule_interval_s).start())
+            self.supervisor.start()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _check_ports(self) -> None:
+        """Refuse to start next to whatever already listens on our ports (another stack, say)."""
+        ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
+                 "MQTT_SERVICE_PORT": self.o.mqtt_service_port}
+        if not self.o.ddb_endpoint:
+            ports["DDB_PORT"] = self.o.ddb_port
+        for name, port in ports.items():
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"port {port} ({name}) is already in use: stop what listens there "
+                                       f"or choose another {name}")
+
+    def _watch(self, child: Child) -> Child:
+        """Supervise a started child: restarted with backoff when it dies."""
+        self.children.append(child)
+        self.supervisor.add(child.name, child.start, child.alive, child.stop, lambda: _exit_text(child))
+        return child
+
+    def _restarted(self, name: str, restarts: int) -> None:
+        for hook in self.on_restart:
+            hook(name, restarts)
+
+    def restarts(self) -> dict[str, int]:
+        """How many times each supervised process was restarted."""
+        return self.supervisor.restarts()
+
+    def state(self) -> dict[str, Any]:
+        """What tools need to follow this stack (stack.json): its database, its restarts, its pid."""
+        return {
+            "database": {"engine": "external" if self.o.ddb_endpoint else self.o.engine,
+                         "endpoint": self.o.ddb_url, "table_prefix": self.o.table_prefix},
+            "restarts": self.restarts(),
+            "pid": os.getpid(),
+            "processes": {c.name: c.pid for c in self.processes()},
+        }
 
     def operator_token(self, tenant_id: str) -> str:
         from chalicelib import wiring
@@ -178,22 +250,40 @@ class LocalStack:
 
     def processes(self) -> list[Child]:
         """Every child process currently owned, for liveness checks."""
-        owned = [c for c in (self.ddb, self.broker.child if self.broker else None) if c is not None]
-        return owned + self.children
+        broker = [self.broker.child] if self.broker and self.broker.child else []
+        return broker + self.children
+
+    def child(self, name: str) -> Child:
+        """The supervised child called `name` (dynamodb, api, bridge) or mosquitto."""
+        if name == "mosquitto" and self.broker and self.broker.child:
+            return self.broker.child
+        return next(c for c in self.children if c.name == name)
 
     def stop(self) -> None:
-        """Stop threads, then the API and bridge, then the broker, then the database."""
+        """Stop threads, then the bridge and API, then the broker, then the database."""
         for thread in reversed(self._threads):
             thread.stop()
         self._threads.clear()
-        for child in reversed(self.children):
-            child.stop()
+        self.supervisor.stop()  # stops every supervised process, last started first
         self.children.clear()
-        if self.broker:
-            self.broker.stop()
-        if self.ddb:
-            self.ddb.stop()
-            self.ddb = None
+        self.ddb = None
+
+
+def _wait_listening(child: Child, port: int) -> None:
+    """wait_for_port, and when the child exits instead, the end of its log in the error."""
+    try:
+        wait_for_port("127.0.0.1", port, proc=child.proc)
+    except RuntimeError as exc:
+        tail = child.log_path.read_text(errors="replace")[-1500:] if child.log_path.exists() else ""
+        raise RuntimeError(f"{child.name} {_exit_text(child)} before listening on {port}; its log ends:\n{tail}"
+                           ) from exc
+
+
+def _exit_text(child: Child | None) -> str:
+    code = child.returncode if child is not None else None
+    if code is None:
+        return "exited"
+    return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
 
 def main() -> None:
@@ -201,17 +291,20 @@ def main() -> None:
     logging.getLogger("botocore").setLevel(logging.WARNING)
     options = StackOptions.from_env()
     stack = LocalStack(options)
-    stopping = threading.Event()
+    stopping, up = threading.Event(), threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stopping.set()
+        if not up.is_set():
+            raise SystemExit(128 + signum)  # interrupts start-up; the finally below stops what started
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
-    stack.start()
-    sims = []
+    state_file = options.workdir / "stack.json"
+    sims: list[Any] = []
     try:
+        stack.start()
         stack.wait_healthy()
         from infra.local.demo import print_banner, seed_demo, start_simulators
 
@@ -220,23 +313,27 @@ def main() -> None:
 
         start_console(stack, info)  # the operator console next to the API; adds console_url
         sims = start_simulators(stack, info)
-        state_file = options.workdir / "stack.json"
-        # It holds the operator token and every demo device's provision token: owner only.
-        state_file.touch(mode=0o600)
-        state_file.chmod(0o600)
-        state_file.write_text(json.dumps(info, indent=2))
+        info.update(stack.state())
+        _write_state(state_file, info)
+        stack.on_restart.append(lambda name, n: _write_state(state_file, {**info, **stack.state()}))
         print_banner(stack, info, state_file, time.monotonic() - started)
-        while not stopping.wait(1.0):
-            dead = [c.name for c in stack.processes() if not c.alive()]
-            if dead:
-                log.error("stopping: %s exited (see %s)", ", ".join(dead), options.workdir / "logs")
-                break
+        up.set()
+        stopping.wait()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         for sim in sims:
             sim.stop()
         stack.stop()
-        (options.workdir / "stack.json").unlink(missing_ok=True)
-        print("local stack stopped")
+        state_file.unlink(missing_ok=True)
+        print("local stack stopped", flush=True)
+
+
+def _write_state(path: Path, info: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2))
+    tmp.chmod(0o600)
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

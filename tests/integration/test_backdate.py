@@ -114,11 +114,15 @@ def test_minutes_ago_must_be_whole_positive_minutes(api: Api) -> None:
 
 
 def test_settings_target_the_running_stack_unless_the_environment_names_another(stack: Stack) -> None:
-    # The `make run` defaults: moto on port 8001, tables fleet-local-*
+    # The `make run` defaults: DynamoDB on port 8001, tables fleet-local-*
     defaults = stack_env({})
     assert defaults["FLEET_DDB_ENDPOINT"] == "http://127.0.0.1:8001"
     assert defaults["FLEET_TABLE_PREFIX"] == "fleet-local"
     assert stack_env({"DDB_PORT": "9001"})["FLEET_DDB_ENDPOINT"] == "http://127.0.0.1:9001"
+    # A running stack's stack.json names its database and table prefix
+    state = {"database": {"endpoint": "http://127.0.0.1:9555", "table_prefix": "mine"}}
+    assert stack_env({}, state)["FLEET_DDB_ENDPOINT"] == "http://127.0.0.1:9555"
+    assert stack_env({}, state)["FLEET_TABLE_PREFIX"] == "mine"
     # The environment wins, as it does for `make run` itself (the test stack is set that way)
     here = stack_env(os.environ)
     assert here["FLEET_DDB_ENDPOINT"] == stack.ddb_endpoint

@@ -44,9 +44,13 @@ def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stac
     assert [body["command_id"] for _, body in received] == [lost["command_id"]]
     after = command(api, device_id, lost["command_id"])
     assert after["mqtt_published"] is True and after["publish_attempts"] == 2
-    assert api.get("/health", auth=False).body["command_queue"]["awaiting_publish"] < backlog
-    # And a later retry has nothing left to do for this device
+    # And, the broker having taken it but no ACK having come, the next retry tries the device again
     run_retry(minutes_from_now(3))
+    assert [body["command_id"] for _, body in drain(watcher)] == [lost["command_id"]]
+    assert command(api, device_id, lost["command_id"])["publish_attempts"] == 3
+    assert api.get("/health", auth=False).body["command_queue"]["awaiting_publish"] < backlog
+    # And with its attempts spent a later retry has nothing left to do for this device
+    run_retry(minutes_from_now(6))
     assert drain(watcher, 0.3) == []
     # And at expiry both count as reached-the-device: missed, not expired
     run_expiry(minutes_from_now(61))

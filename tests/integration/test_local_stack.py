@@ -119,6 +119,65 @@ def test_demo_devices_answer_commands_over_mqtt_and_over_http(running_stack) -> 
         assert body["ack_details"] == {"status": "ok", "details": {"message": "pong"}}
 
 
+def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_stack) -> None:  # type: ignore[no-untyped-def]
+    # Given the demo maps sim-1 and sim-2 to its site before their simulators connect
+    _, info, _ = running_stack
+    api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
+
+    def welcomes(device_id: str) -> list[dict]:  # type: ignore[type-arg]
+        listed = requests.get(f"{api}/customer/devices/{device_id}/commands", headers=auth, timeout=15).json()
+        return [c for c in listed if c["command_type"] == "set_wake_schedule"]
+
+    # Then each welcome reaches its device when it asks on connect, and is ACKed
+    for device_id in ("sim-1", "sim-2"):
+        assert _wait(lambda d=device_id: bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d)),
+                     30), welcomes(device_id)
+
+
+def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_message(running_stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a device that is offline when the operator sends it a command
+    _, info, _ = running_stack
+    api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
+    created = requests.post(f"{api}/customer/devices", json={"device_id": "returning"}, headers=auth, timeout=15)
+    assert created.status_code == 201
+    token = created.json()["provision_token"]
+    sent = requests.post(f"{api}/customer/devices/returning/commands", headers=auth, timeout=15,
+                         json={"command_type": "ping", "command_params": {}}).json()
+    assert sent["mqtt_published"] is True  # the broker took it; nobody was subscribed
+    # When the device connects with a clean session, subscribes, and sends its first message (a heartbeat)
+    peer = _connect_when_synced(info, "returning", token)
+    try:
+        peer.subscribe("tenant/demo/device/returning/commands")
+        started = time.monotonic()
+        peer.publish("tenant/demo/device/returning/status", {"state": "online"})
+        # Then the queued command reaches it over MQTT within 15 s of that message
+        topic, body, _ = peer.expect(timeout=15)
+        assert topic == "tenant/demo/device/returning/commands" and body["command_id"] == sent["command_id"]
+        assert time.monotonic() - started < 15
+    finally:
+        peer.close()
+
+
+def _connect_when_synced(info: dict, device_id: str, token: str):  # type: ignore[no-untyped-def, type-arg]
+    deadline = time.monotonic() + 30  # credentials reach the broker within a few seconds
+    while True:
+        try:
+            return mqtt_peer(info["mqtt"]["host"], info["mqtt"]["port"], f"demo.{device_id}", token)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return bool(predicate())
+
+
 def _token_for(running_stack, tenant: str) -> str:  # type: ignore[no-untyped-def]
     _, _, workdir = running_stack
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}

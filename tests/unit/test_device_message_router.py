@@ -16,11 +16,13 @@ TOPIC = "tenant/acme/device/d-1/things/do"
 class FakePresence:
     """Stands in for DeviceService.seen (a port of ours), recording the calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, returning: bool = False) -> None:
         self.seen_calls: list[tuple[str, str]] = []
+        self.returning = returning
 
-    def seen(self, tenant_id: str, device_id: str) -> None:
+    def seen(self, tenant_id: str, device_id: str) -> bool:
         self.seen_calls.append((tenant_id, device_id))
+        return self.returning
 
 
 class Body(BaseModel):
@@ -139,3 +141,30 @@ def test_a_request_the_database_refuses_is_permanent_but_other_failures_retry() 
     # Anything else may be transient: it raises, so the bridge keeps the message
     with pytest.raises(ConnectionError):
         router_with(broken)[0].handle(TOPIC, b"{}")
+
+
+def test_a_device_back_from_being_away_triggers_the_return_hooks_once_after_its_message() -> None:
+    # Given a router whose presence says the device is back, with a redelivery hook
+    presence = FakePresence(returning=True)
+    router = DeviceMessageRouter(cast(DeviceService, presence))
+    calls: list[str] = []
+    router.register("things/*", lambda t, d, s, body: calls.append("handler") or {})
+    router.register("commands/request", lambda t, d, s, body: calls.append("request") or {})
+    router.on_return(lambda t, d: calls.append(f"return {t}/{d}"), unless_suffix="commands/request")
+    # When its first message arrives, and then an explicit request
+    router.handle(TOPIC, b"{}")
+    router.handle("tenant/acme/device/d-1/commands/request", b"{}")
+    # Then the hook ran after the message's own handler, and not again for the request (it redelivers itself)
+    assert calls == ["handler", "return acme/d-1", "request"]
+
+
+def test_a_failing_return_hook_does_not_reject_the_message() -> None:
+    router = DeviceMessageRouter(cast(DeviceService, FakePresence(returning=True)))
+    router.register("things/*", lambda *a: {"ok": True})
+
+    def broken(tenant_id: str, device_id: str) -> None:
+        raise RuntimeError("broker down")
+
+    router.on_return(broken)
+
+    assert router.handle(TOPIC, b"{}").accepted
