@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -141,8 +140,7 @@ def start_console(stack: Any, info: dict[str, Any], dist: Path = DIST) -> Consol
     if not (dist / "index.html").is_file():
         log.warning("no console build in %s: run `make console` (make run builds it)", dist)
         return None
-    port = int(os.environ.get("CONSOLE_PORT", 8080))
-    server = ConsoleServer(dist, stack.api_url, port).start()
+    server = ConsoleServer(dist, stack.api_url, stack.o.console_port).start()
     stack._threads.append(server)
     info["console_url"] = console_url(server.url, info["operator_token"])
     return server

@@ -42,6 +42,7 @@ class StackOptions:
     mqtt_port: int = 1883
     mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     ddb_port: int = 8001
+    console_port: int = 8080  # the operator console (a built frontend/dist)
     ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
     engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
     fresh: bool = False  # start from an empty database and broker
@@ -60,6 +61,7 @@ class StackOptions:
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
             mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
+            console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             engine=engine_from_env(),
             fresh=os.environ.get("FRESH", "") not in ("", "0"),
@@ -72,7 +74,7 @@ class StackOptions:
     def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
-                   ddb_port=free_port(),
+                   ddb_port=free_port(), console_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
 
     @property
@@ -194,7 +196,7 @@ class LocalStack:
     def _check_ports(self) -> None:
         """Refuse to start next to whatever already listens on our ports (another stack, say)."""
         ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
-                 "MQTT_SERVICE_PORT": self.o.mqtt_service_port}
+                 "MQTT_SERVICE_PORT": self.o.mqtt_service_port, "CONSOLE_PORT": self.o.console_port}
         if not self.o.ddb_endpoint:
             ports["DDB_PORT"] = self.o.ddb_port
         for name, port in ports.items():
@@ -331,8 +333,10 @@ def main() -> None:
 
 def _write_state(path: Path, info: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info, indent=2))
+    # It holds the operator token and every demo device's provision token: owner only, from the start.
+    tmp.touch(mode=0o600)
     tmp.chmod(0o600)
+    tmp.write_text(json.dumps(info, indent=2))
     tmp.replace(path)
 
 

@@ -62,7 +62,8 @@ class RunningStack:
 def start_stack(workdir: Path, timeout: float = 180.0, **env: str) -> RunningStack:
     """Start the stack with its state under workdir; fails the test with its output if it never comes up."""
     environ = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-               "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port())}
+               "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()),
+               "CONSOLE_PORT": str(free_port())}
     for key in [k for k in environ if k.startswith("FLEET_")]:
         environ.pop(key)  # the stack must configure itself, not inherit the test session's settings
     environ.update(env)

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def running_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     workdir = tmp_path_factory.mktemp("devstack")
     env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-           "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port())}
+           "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()),
+               "CONSOLE_PORT": str(free_port())}
     for key in [k for k in env if k.startswith("FLEET_")]:
         env.pop(key)  # the stack must configure itself, not inherit the test session's settings
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,

@@ -42,7 +42,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[
     workdir = tmp_path_factory.mktemp("readme-stack")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}
     env.update({"STACK_DIR": str(workdir), "API_PORT": str(free_port()), "MQTT_PORT": str(free_port()),
-                "DDB_PORT": str(free_port())})
+                "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()), "CONSOLE_PORT": str(free_port())})
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,
                             stdout=(workdir / "stack.log").open("wb"), stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
