@@ -16,17 +16,11 @@ from chalicelib.broker_auth.schemas import Result
 from chalicelib.errors import Unauthenticated
 from chalicelib.schemas.devices import DevicePrincipal
 from chalicelib.schemas.identity import device_may_use_topic, is_service_username, parse_mqtt_username
-from chalicelib.schemas.topics import PREFIX
+from chalicelib.schemas.service_grants import READ, WRITE, service_may
 from chalicelib.services import tokens
 
 TokenLookup = Callable[[str], "DevicePrincipal | None"]
 
-# What each service user may do, on every tenant's subtree (`tenant/#`).
-SERVICE_ACTIONS: dict[str, frozenset[str]] = {
-    "svc-cloud": frozenset({"publish"}),
-    "svc-bridge": frozenset({"subscribe"}),
-    "svc-observer": frozenset({"publish", "subscribe"}),
-}
 MAX_TOKEN_CHARS = 200
 
 
@@ -37,12 +31,6 @@ class DeviceLogin:
     tenant_id: str
     device_id: str
     username: str
-
-
-def topic_within(topic: str, topic_filter: str) -> bool:
-    """Whether a topic (or a subscription filter) lies inside `prefix/#`, wildcards only below the prefix."""
-    root = topic_filter.removesuffix("/#")
-    return topic == root or (topic.startswith(root + "/") and "\0" not in topic)
 
 
 class BrokerAuthService:
@@ -77,8 +65,8 @@ class BrokerAuthService:
         """allow a device inside its own subtree and a service user in its direction; deny the rest."""
         actions = {"publish", "subscribe"} if action == "all" else {action}
         if is_service_username(username):
-            service = SERVICE_ACTIONS.get(username, frozenset())
-            ok = actions <= service and topic_within(topic, f"{PREFIX}/#")
+            access = {"publish": WRITE, "subscribe": READ}
+            ok = all(a in access and service_may(username, topic, access[a]) for a in actions)
             return Result.ALLOW if ok else Result.DENY
         parsed = parse_mqtt_username(username)
         if parsed is None:

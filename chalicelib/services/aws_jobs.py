@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from chalicelib.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.messaging.base import Message, Publisher
 from chalicelib.schemas import aws_jobs as aws
+from chalicelib.schemas.aws_shadow import client_token
 from chalicelib.schemas.aws_topics import JOBS_ROUTE, NEXT_JOB, jobs_prefix, thing_name
 from chalicelib.schemas.jobs import FINAL, Execution, ExecutionStatus, PendingJob, UpdateExecution
 from chalicelib.services.job_executions import ExecutionService
@@ -52,7 +53,7 @@ class AwsJobsService:
     def on_message(self, tenant_id: str, device_id: str, route: str, body: Document) -> Document:
         """Router handler for `$aws/jobs/...`: answer on `/accepted` or `/rejected`."""
         operation = route[len(JOBS_ROUTE) + 1:]
-        token = body.get("clientToken") if isinstance(body.get("clientToken"), str) else None
+        token = client_token(body)  # only a token AWS would accept is echoed (at most 64 bytes)
         try:
             payload = self._dispatch(tenant_id, device_id, operation, body)
         except ValidationError as exc:

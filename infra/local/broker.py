@@ -12,11 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.schemas.aws_topics import AWS_ROOT
-from chalicelib.schemas.aws_topics import bridge_subscriptions as aws_requests
 from chalicelib.schemas.common import is_valid_id
 from chalicelib.schemas.identity import device_topic_filters, is_service_username, mqtt_username
-from chalicelib.schemas.topics import PREFIX
+from chalicelib.schemas.service_grants import acl_lines
 from chalicelib.services.tokens import mosquitto_password_hash
 from infra.local.processes import Child, free_port, wait_for_port
 
@@ -203,15 +201,15 @@ def service_users() -> dict[str, ServiceUser]:
 
 
 def cloud_acl() -> tuple[str, ...]:
-    """The functions publish cloud-to-device topics of every tenant, AWS IoT's answers and events included."""
-    return (f"topic write {PREFIX}/#", f"topic write {AWS_ROOT}/#")
+    """The functions' publisher: see chalicelib/schemas/service_grants.py."""
+    return acl_lines("svc-cloud")
 
 
 def bridge_acl() -> tuple[str, ...]:
-    """The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only)."""
-    return (f"topic read {PREFIX}/#", *(f"topic read {f}" for f in aws_requests()))
+    """The bridge: see chalicelib/schemas/service_grants.py."""
+    return acl_lines("svc-bridge")
 
 
 def observer_acl() -> tuple[str, ...]:
-    """Tests and benchmarks watch everything."""
-    return (f"topic readwrite {PREFIX}/#", f"topic readwrite {AWS_ROOT}/#")
+    """Tests and benchmarks: see chalicelib/schemas/service_grants.py."""
+    return acl_lines("svc-observer")

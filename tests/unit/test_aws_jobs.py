@@ -113,3 +113,14 @@ def test_invalid_requests_are_rejected_with_the_field() -> None:
     assert rejected.payload["clientToken"] == "c" and rejected.payload["message"].startswith("status")
     service.reject("t1", "d1", "$aws/jobs/start-next", 400, "payload is not JSON")
     assert publisher.sent[-1].payload["code"] == "InvalidJson"  # type: ignore[index]
+
+
+def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
+    # Given a request whose clientToken is far beyond AWS's 64 bytes (or 64 characters of 2 bytes)
+    for token in ("y" * 60000, "é" * 40):
+        service, publisher = _service([])
+        # When it is rejected
+        service.on_message("t1", "d1", "$aws/jobs/j1/update", {"status": "DONE", "clientToken": token})
+        # Then the answer does not carry it back
+        [rejected] = publisher.sent
+        assert "clientToken" not in rejected.payload

@@ -121,3 +121,26 @@ def test_iot_authorizer_returns_a_policy_of_the_devices_own_topics(service: Brok
 ])
 def test_iot_authorizer_refuses_everything_else(service: BrokerAuthService, event: dict[str, Any]) -> None:
     assert authorize(event, ARN, service) == {"isAuthenticated": False}
+
+
+def test_self_hosted_authz_gives_services_exactly_what_the_local_acls_give() -> None:
+    """Every filter the bridge subscribes to and every topic the cloud answers AWS devices on is
+    allowed by the hook, as by the local broker's ACL files (one table builds both)."""
+    from chalicelib.schemas.aws_topics import bridge_subscriptions
+    from chalicelib.schemas.topics import bridge_subscriptions as own_subscriptions
+    from infra.local.broker import bridge_acl, cloud_acl
+
+    service = BrokerAuthService(lambda _hash: None, "s")
+    for topic_filter in [*bridge_subscriptions(), *own_subscriptions()]:
+        assert service.authorize("svc-bridge", topic_filter, "subscribe") == Result.ALLOW, topic_filter
+        assert f"topic read {topic_filter}" in bridge_acl() or any(
+            line.endswith("tenant/#") for line in bridge_acl())
+    for topic in ["$aws/things/t.d/shadow/update/accepted", "$aws/things/t.d/jobs/notify-next",
+                  "tenant/t/device/d/commands"]:
+        assert service.authorize("svc-cloud", topic, "publish") == Result.ALLOW, topic
+    assert any(line == "topic write $aws/things/#" for line in cloud_acl())
+    # And nothing wider: the bridge reads no AWS answer topic, the cloud subscribes to nothing
+    assert service.authorize("svc-bridge", "$aws/things/+/shadow/update/accepted", "subscribe") == Result.DENY
+    assert service.authorize("svc-bridge", "$aws/things/#", "subscribe") == Result.DENY
+    assert service.authorize("svc-cloud", "tenant/#", "subscribe") == Result.DENY
+    assert service.authorize("svc-cloud", "#", "publish") == Result.DENY
