@@ -11,7 +11,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from fleet_cli import __version__
-from fleet_cli.errors import ApiError, TransportError
+from fleet_cli.errors import ApiError, TransportError, UsageError
 
 NEXT_TOKEN_HEADER = "X-Next-Token"
 RETRY_STATUSES = (429, 502, 503, 504)
@@ -24,6 +24,9 @@ def resource(*parts: str) -> str:
 
 
 def _segment(value: str) -> str:
+    if not value:
+        # An empty id would name the listing instead ('/customer/devices/'): never a guess.
+        raise UsageError("an id must not be empty")
     quoted = quote(value, safe="")
     # quote() keeps dots, and urllib3 would resolve a '.' or '..' segment.
     return quoted.replace(".", "%2E") if set(quoted) <= {"."} else quoted

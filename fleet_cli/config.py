@@ -1,12 +1,14 @@
 """Where the CLI finds the API and its token: flags, environment, a profile file, the local stack."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fleet_cli.errors import ConfigError
 
@@ -96,11 +98,27 @@ def resolve(api_url: str | None, token: str | None, profile: str | None,
     if not url:
         raise ConfigError(f"no API URL: pass --api-url, set {ENV_URL}, add a profile to {path}, "
                           "or start the local stack with `make run`")
-    if not url_source.startswith("local stack"):
+    if url_source.startswith("local stack"):
+        # A stack file is found by walking up from the current folder, so anyone who can write
+        # one there picks the URL: it gets only its own token, and only on a loopback address.
+        if not _is_loopback(url):
+            raise ConfigError(f"the local stack file names a non-loopback API URL ({url}); pass --api-url")
+        layers = [layer for layer in layers if layer[0].startswith("local stack")]
+    else:
         # The local stack's token belongs to the local stack: never send it to another URL.
         layers = [layer for layer in layers if not layer[0].startswith("local stack")]
     found, _ = _first(layers, "token")
     return Connection(api_url=url.rstrip("/"), token=found or None, source=url_source)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _first(layers: list[tuple[str, dict[str, Any]]], key: str) -> tuple[str | None, str]:

@@ -27,6 +27,12 @@ class ConfigError(CliError):
     exit_code = EXIT_USAGE
 
 
+class UsageError(CliError):
+    """An argument no API call could take (an empty id, say)."""
+
+    exit_code = EXIT_USAGE
+
+
 class TransportError(CliError):
     """The API could not be reached, even after retries."""
 

@@ -29,7 +29,19 @@ def check_id(value: str) -> str:
 
 # The pattern documents the alphabet in JSON schemas; check_id is the check that counts.
 ResourceId = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(check_id)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+def check_printable(value: str) -> str:
+    """Refuse control characters (C0, DEL, C1) in display text: a terminal would run them as escapes."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True),
+                 AfterValidator(check_printable)]
+# Longer display text (descriptions): the same rule, newlines and tabs allowed.
+Description = Annotated[str, StringConstraints(max_length=1000), AfterValidator(
+    lambda v: check_printable(v.replace("\n", " ").replace("\t", " ")) and v)]
 JsonObject = dict[str, Any]
 # Body fields are strict: JSON `true` is not 1 and `"5"` is not 5 (query strings stay lax).
 StrictInt = Annotated[int, Strict()]

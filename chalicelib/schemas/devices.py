@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
 
-from chalicelib.schemas.common import Name, Record, Request, ResourceId
+from chalicelib.schemas.common import Description, Name, Record, Request, ResourceId
 from chalicelib.schemas.identity import mqtt_username
 
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -66,7 +66,7 @@ class CreateGroup(Request):
 
     group_id: ResourceId | None = None
     name: Name
-    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    description: Description | None = None
 
 
 class Device(Record):

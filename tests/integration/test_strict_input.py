@@ -163,3 +163,11 @@ def test_known_command_params_are_exact(api: Api, command_type: str, params: dic
     resp = api.post(f"/customer/devices/{device_id}/commands", {"command_type": command_type,
                                                                  "command_params": params})
     assert resp.status == 400 and resp.body["field"] == field, resp.body
+
+
+@pytest.mark.parametrize("name", ["<x>\u001b[31mRED", "a\u0000b", "bell\u0007", "c1\u009b2J"])
+def test_display_names_refuse_control_characters(api: Api, name: str) -> None:
+    resp = api.post("/customer/devices", {"device_id": "ctl", "name": name})
+    assert resp.status == 400 and resp.body["field"] == "name", resp.body
+    group = api.post("/customer/groups", {"group_id": "g", "name": "G", "description": f"x{name}"})
+    assert group.status == 400 and group.body["field"] == "description", group.body

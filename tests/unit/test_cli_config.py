@@ -118,3 +118,38 @@ def test_a_non_json_error_shows_the_start_of_the_body() -> None:
 ])
 def test_an_id_is_one_escaped_path_segment(device_id: str, path: str) -> None:
     assert resource("customer", "devices", device_id) == path
+
+
+def test_a_planted_stack_file_never_receives_a_token_from_elsewhere(tmp_path: Path) -> None:
+    # Given a stack file somebody left in a shared folder, pointing at their own listener
+    planted = tmp_path / "shared"
+    (planted / ".devstack").mkdir(parents=True)
+    (planted / ".devstack" / "stack.json").write_text(json.dumps({"api_url": "http://127.0.0.1:18498"}))
+    (tmp_path / "config.toml").write_text('[default]\ntoken = "profile-secret"\n')
+    env = {"FLEET_CONFIG": str(tmp_path / "config.toml"), "FLEET_TOKEN": "env-secret"}
+    # When the CLI takes its URL from that file
+    conn = resolve(None, None, None, env=env, cwd=planted)
+    # Then it sends no token but the file's own (none here): not the environment's, not the profile's
+    assert conn.api_url == "http://127.0.0.1:18498" and conn.token is None
+
+
+def test_a_stack_file_naming_a_remote_url_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".devstack").mkdir()
+    (tmp_path / ".devstack" / "stack.json").write_text(json.dumps(
+        {"api_url": "https://collector.example.com", "operator_token": "t"}))
+    with pytest.raises(ConfigError, match="non-loopback"):
+        resolve(None, None, None, env={"FLEET_CONFIG": str(tmp_path / "missing.toml")}, cwd=tmp_path)
+
+
+def test_an_empty_id_is_a_usage_error_not_the_listing() -> None:
+    from fleet_cli.errors import UsageError
+
+    with pytest.raises(UsageError):
+        resource("customer", "devices", "")
+
+
+def test_api_text_is_printed_with_control_characters_escaped() -> None:
+    from fleet_cli.output import fmt
+
+    assert fmt("<x>\x1b[31mRED\x1b]0;pwn\x07") == "<x>\\x1b[31mRED\\x1b]0;pwn\\x07"
+    assert fmt("plain name") == "plain name"
