@@ -68,10 +68,12 @@ unit: deps
 integration: deps
 	$(BIN)/python -m pytest tests/integration
 
-## bench: run every benchmark against a fresh local stack and print the tables; `make bench BENCH=commands` runs one
+## bench: run every benchmark against a fresh local stack and print the tables; `make bench BENCH=commands` runs one;
+## quick sizes by default (about 5 minutes), `make bench FULL=1` the full ones
 BENCH ?=
+FULL ?=
 bench: deps
-	$(BIN)/python -m bench $(BENCH)
+	BENCH_FULL=$(FULL) $(BIN)/python -m bench $(BENCH)
 
 ## token: print a local operator token, e.g. `make token TENANT=acme`
 TENANT ?= demo

@@ -10,9 +10,9 @@ import awsiot
 from awscrt import mqtt5, mqtt_request_response
 from awsiot import iotjobs, iotshadow
 
-from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row
+from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 
-N = 50
+N = pick(50, 30)
 
 
 def run(ctx: BenchContext) -> list[Table]:

@@ -21,15 +21,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
-from bench.harness import BenchContext, Table
+from bench.harness import BenchContext, Table, pick
 from chalicelib.schemas.identity import mqtt_username
 from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
 from mqtt_bridge.invokers import InProcessInvoker, device_event
 
 DEVICES = 25
-RUNS = [(8, 5000), (1, 1000)]  # (bridge workers, messages)
-STALL_S = 30.0
+RUNS = pick([(8, 5000), (1, 1000)], [(8, 1000), (1, 300)])  # (bridge workers, messages)
+STALL_S = pick(30.0, 10.0)
 
 
 def run(ctx: BenchContext) -> list[Table]:

@@ -19,14 +19,14 @@ from typing import Any
 import boto3
 import paho.mqtt.client as mqtt
 
-from bench.harness import BenchContext, Table
+from bench.harness import BenchContext, Table, pick
 from infra.local.ddb_server import ENGINES, database_child, wait_ready
 from infra.local.processes import free_port
 
 RAW_SECONDS = 4.0
 RAW_WARM_UP_S = 4.0  # a cold JVM compiles as it goes: measure DynamoDB Local (and moto alike) warm
 RAW_THREADS = 4
-ACKS = 200
+ACKS = pick(200, 100)
 
 
 def run(ctx: BenchContext) -> list[Table]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bench.ddb_counter import describe
-from bench.harness import BenchContext, Table
+from bench.harness import BenchContext, Table, pick
 from chalicelib import wiring
 from chalicelib.schemas.jobs import UpdateExecution
 from chalicelib.schemas.topics import device_topic
@@ -23,7 +23,7 @@ from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.groups import GroupModel, MembershipModel, device_key, member_key
 
-SIZES = (1_000, 10_000)
+SIZES = pick((1_000, 10_000), (200, 2_000))
 WORKERS = 16
 GROUP = "fleet"
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.ddb_counter import describe
-from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row
+from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 
-N = 200
+N = pick(200, 100)
 
 
 def _timed(samples: list[float], call: Callable[[], Any], expect: int) -> Any:

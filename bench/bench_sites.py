@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.models import BatchWrite
 
 from bench.ddb_counter import describe
-from bench.harness import BenchContext, Table
+from bench.harness import BenchContext, Table, pick
 from chalicelib import wiring
 from chalicelib.schemas.devices import DeviceStatus
 from chalicelib.schemas.sites import CreateSite, UpdateSite
@@ -20,7 +20,7 @@ from chalicelib.storage.site_devices import SiteDeviceRepository
 from chalicelib.storage.sites import SiteModel
 
 # (devices on the site, parallel UpdateItem workers)
-FAN_OUT_CASES = [(1000, 1), (1000, 8), (5000, 1), (5000, 8)]
+FAN_OUT_CASES = pick([(1000, 1), (1000, 8), (5000, 1), (5000, 8)], [(500, 1), (500, 8), (2000, 8)])
 
 
 def run(ctx: BenchContext) -> list[Table]:

@@ -14,13 +14,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
-from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row
+from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 from chalicelib import wiring
 from chalicelib.schemas.identity import mqtt_username
 from chalicelib.schemas.twin import PatchDesired
 from infra.local.simulator import DeviceIdentity, build_device
 
-N = 100
+N = pick(100, 50)
 CONCURRENT = 20
 
 

@@ -1,17 +1,20 @@
 """What every benchmark gets: a running local stack, clients, a request counter, tables."""
 from __future__ import annotations
 
+import os
 import statistics
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from chalice.test import Client
 
 from bench.ddb_counter import DdbRequestCounter
 from infra.local.stack import LocalStack
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,6 +56,16 @@ def latency_row(label: str, samples_ms: Sequence[float]) -> list[Any]:
     """A table row: label, n, p50, p95, p99, max (ms)."""
     p = percentiles(samples_ms)
     return [label, p["n"], p["p50"], p["p95"], p["p99"], p["max"]]
+
+
+# `make bench` runs quick sizes (the whole run within about 5 minutes on 2 cores);
+# `make bench FULL=1` runs the full sizes the README's figures were measured with.
+FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
+
+
+def pick(full: T, quick: T) -> T:
+    """The full size under `make bench FULL=1`, the quick one otherwise."""
+    return full if FULL else quick
 
 
 LATENCY_COLUMNS = ["operation", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"]
