@@ -5,6 +5,8 @@ import { adoptTokenFromFragment } from "@/lib/auth";
 import "./styles.css";
 
 adoptTokenFromFragment();
+// A console_url opened in a tab already on that page only changes the fragment.
+window.addEventListener("hashchange", adoptTokenFromFragment);
 
 const root = document.getElementById("root");
 if (!root) throw new Error("no #root element");

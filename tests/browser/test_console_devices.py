@@ -152,3 +152,29 @@ def test_register_dialog_works_from_the_keyboard_and_shows_the_token_once(
     expect(row.locator("[data-status]").first).to_have_text("disabled")
     row.get_by_role("button", name="Enable console-cam-1").click()
     expect(row.locator("[data-status]").first).to_have_text("pending_mapping")
+
+
+def test_a_link_to_another_tenant_asks_before_switching(page: Page, console_stack: ConsoleStack) -> None:
+    import time as _time
+
+    import jwt
+
+    # Given the console signed in to the demo tenant, and a link carrying another tenant's token
+    secret = (console_stack.workdir / "secret").read_text().strip()
+    other = jwt.encode({"sub": "someone", "tenant_id": "other", "exp": int(_time.time()) + 600}, secret,
+                       algorithm="HS256")
+    expect(page.get_by_test_id("tenant")).to_have_text("tenant demo")
+    asked: list[str] = []
+
+    def decline(dialog):  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    # When the operator opens it and declines the switch
+    page.goto(console_stack.base_url + "/jobs#token=" + other)
+    # Then they were asked, they stay on their own tenant, and the token left the address bar
+    expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
+    assert asked and '"other"' in asked[0] and '"demo"' in asked[0]
+    expect(page.get_by_test_id("tenant")).to_have_text("tenant demo")
+    assert "token" not in page.url

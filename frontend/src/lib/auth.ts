@@ -16,8 +16,18 @@ export function adoptTokenFromFragment(): void {
   const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
   const token = params.get("token");
   if (!token) return;
-  setToken(token);
+  // The token leaves the address bar (and the history) whatever happens next.
   window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  const current = getToken();
+  const from = readClaims(current)?.tenant_id;
+  const to = readClaims(token)?.tenant_id;
+  // A link must not silently sign the operator in to another tenant (a forged login would
+  // make them act on the link owner's fleet): switching tenants is asked, never assumed.
+  if (current && current !== token && from !== to) {
+    const ok = window.confirm(`This link signs you in to tenant "${to ?? "?"}" instead of "${from ?? "?"}". Switch?`);
+    if (!ok) return;
+  }
+  setToken(token);
 }
 
 export function getToken(): string | null {
