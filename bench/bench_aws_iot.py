@@ -1,6 +1,7 @@
 """AWS IoT SDK devices: request-to-answer latency of the SDK's own shadow and jobs clients."""
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -13,6 +14,9 @@ from awsiot import iotjobs, iotshadow
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 
 N = pick(50, 30)
+# The CRT's native objects are kept for the life of the process: collecting a request-response
+# client after its connection stopped crashed the interpreter in the next benchmark.
+_KEEP: list[Any] = []
 
 
 def run(ctx: BenchContext) -> list[Table]:
@@ -22,7 +26,8 @@ def run(ctx: BenchContext) -> list[Table]:
     created.raise_for_status()
     thing, password = created.json()["thing_name"], created.json()["provision_token"]
     ctx.sync_broker()
-    client = _connect(ctx, thing, password)
+    stopped = threading.Event()
+    client = _connect(ctx, thing, password, stopped)
     options = mqtt_request_response.ClientOptions(max_request_response_subscriptions=2,
                                                   max_streaming_subscriptions=2, operation_timeout_in_seconds=10)
     shadow = iotshadow.IotShadowClientV2(client, options)
@@ -40,13 +45,15 @@ def run(ctx: BenchContext) -> list[Table]:
                             iotjobs.GetPendingJobExecutionsRequest(thing_name=thing)).result(10))),
         ]
     finally:
+        _KEEP.extend([client, shadow, jobs])
         client.stop()
+        stopped.wait(10)
     return [Table("AWS IoT Device SDK v2 (request-response clients, MQTT 5)", LATENCY_COLUMNS, rows,
                   ["SDK request -> Mosquitto -> bridge -> device-message function -> answer published -> SDK",
                    f"{N} sequential requests each; one device, plain TCP on loopback"])]
 
 
-def _connect(ctx: BenchContext, thing: str, password: str) -> mqtt5.Client:
+def _connect(ctx: BenchContext, thing: str, password: str, stopped: threading.Event) -> mqtt5.Client:
     connected: Future[bool] = Future()
 
     def on_connected(event: Any) -> None:
@@ -56,7 +63,8 @@ def _connect(ctx: BenchContext, thing: str, password: str) -> mqtt5.Client:
     client = mqtt5.Client(mqtt5.ClientOptions(
         host_name=ctx.mqtt_host, port=ctx.mqtt_port, disable_metrics=True,
         connect_options=mqtt5.ConnectPacket(client_id=thing, username=thing, password=password),
-        on_lifecycle_event_connection_success_fn=on_connected))
+        on_lifecycle_event_connection_success_fn=on_connected,
+        on_lifecycle_event_stopped_fn=lambda event: stopped.set()))
     client.start()
     connected.result(10)
     return client
