@@ -23,7 +23,7 @@ from chalicelib.storage.batch import BatchWriter, model_sender
 from chalicelib.storage.device_models import DeviceModel
 from chalicelib.storage.groups import GroupModel, MembershipModel, device_key, member_key
 
-SIZES = pick((1_000, 10_000), (200, 2_000))
+SIZES = pick((1_000, 10_000), (200, 1_000))
 WORKERS = 16
 GROUP = "fleet"
 
