@@ -103,7 +103,9 @@ def resolve(api_url: str | None, token: str | None, profile: str | None,
         # one there picks the URL: it gets only its own token, and only on a loopback address.
         if not _is_loopback(url):
             raise ConfigError(f"the local stack file names a non-loopback API URL ({url}); pass --api-url")
-        layers = [layer for layer in layers if layer[0].startswith("local stack")]
+        # An explicit --token is this command's own choice; ambient ones (environment,
+        # profile) never go to a URL a file chose.
+        layers = [layer for layer in layers if layer[0] == "flag" or layer[0].startswith("local stack")]
     else:
         # The local stack's token belongs to the local stack: never send it to another URL.
         layers = [layer for layer in layers if not layer[0].startswith("local stack")]
