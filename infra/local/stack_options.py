@@ -1,0 +1,80 @@
+"""The local stack's options (ports, engine, switches) and its data directory."""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.local.ddb_server import engine_from_env
+from infra.local.processes import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class StackOptions:
+    """Ports and switches; `make run` reads them from the environment."""
+
+    workdir: Path = ROOT / ".devstack"
+    api_port: int = 8000
+    mqtt_port: int = 1883
+    mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
+    ddb_port: int = 8001
+    console_port: int = 8080  # the operator console (a built frontend/dist)
+    ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
+    engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
+    fresh: bool = False  # start from an empty database and broker
+    schedule_interval_s: float = 60.0
+    with_bridge: bool = True
+    with_scheduler: bool = True
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    table_prefix: str = "fleet-local"
+
+    @classmethod
+    def from_env(cls) -> StackOptions:
+        workdir = Path(os.environ.get("STACK_DIR", ROOT / ".devstack"))
+        return cls(
+            workdir=workdir,
+            api_port=int(os.environ.get("API_PORT", 8000)),
+            mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
+            mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
+            ddb_port=int(os.environ.get("DDB_PORT", 8001)),
+            console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
+            ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
+            engine=engine_from_env(),
+            fresh=os.environ.get("FRESH", "") not in ("", "0"),
+            schedule_interval_s=float(os.environ.get("SCHEDULE_INTERVAL_S", 60)),
+            jwt_secret=os.environ.get("FLEET_JWT_SECRET") or _local_secret(workdir / "secret"),
+            table_prefix=os.environ.get("FLEET_TABLE_PREFIX") or "fleet-local",
+        )
+
+    @classmethod
+    def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
+        """Free ports everywhere: for benchmarks next to a running `make run`."""
+        return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
+                   ddb_port=free_port(), console_port=free_port(),
+                   engine=engine or engine_from_env(), schedule_interval_s=3600)
+
+    @property
+    def ddb_url(self) -> str:
+        return self.ddb_endpoint or f"http://127.0.0.1:{self.ddb_port}"
+
+
+def reset_data(workdir: Path) -> None:
+    """Forget the database and the broker's retained messages and sessions together."""
+    for path in (workdir / "dynamodb", workdir / "broker" / "data"):
+        shutil.rmtree(path, ignore_errors=True)
+    (workdir / "demo-tokens.json").unlink(missing_ok=True)
+
+
+def _local_secret(path: Path) -> str:
+    """The local JWT secret, kept across restarts so `make token` output stays valid."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
