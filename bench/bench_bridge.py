@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
-from chalicelib.schemas.identity import mqtt_username
+from chalicelib.core.identity import mqtt_username
 from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
 from mqtt_bridge.invokers import InProcessInvoker, device_event

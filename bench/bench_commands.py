@@ -18,11 +18,11 @@ from ulid import ULID
 from bench.ddb_counter import describe
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 from chalicelib import wiring
-from chalicelib.schemas.commands import Command, CommandStatus
-from chalicelib.schemas.devices import CreateDevice
-from chalicelib.schemas.identity import mqtt_username
-from chalicelib.schemas.topics import device_topic
-from chalicelib.storage.command_models import CommandModel, CommandRef, device_key
+from chalicelib.commands.models import CommandModel, CommandRef, device_key
+from chalicelib.commands.schemas import Command, CommandStatus
+from chalicelib.core.identity import mqtt_username
+from chalicelib.core.topics import device_topic
+from chalicelib.devices.schemas import CreateDevice
 
 LATENCY_N = pick(500, 150)
 ACK_LATENCY_N = pick(200, 100)

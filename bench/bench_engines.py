@@ -110,11 +110,11 @@ def _in_own_process(engine: str) -> list[Any]:
 def _acks_through_stack(engine: str) -> list[Any]:
     """ACK/s through a private stack of this engine (run in its own process)."""
     from chalicelib import wiring
-    from chalicelib.schemas.commands import CreateCommand
-    from chalicelib.schemas.devices import CreateDevice
-    from chalicelib.schemas.identity import mqtt_username
-    from chalicelib.schemas.topics import device_topic
-    from chalicelib.storage.command_models import CommandModel, device_key
+    from chalicelib.commands.models import CommandModel, device_key
+    from chalicelib.commands.schemas import CreateCommand
+    from chalicelib.core.identity import mqtt_username
+    from chalicelib.core.topics import device_topic
+    from chalicelib.devices.schemas import CreateDevice
     from infra.local.stack import LocalStack, StackOptions
 
     with tempfile.TemporaryDirectory(prefix=f"bench-stack-{engine}-") as tmp:

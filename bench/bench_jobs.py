@@ -17,11 +17,11 @@ from typing import Any
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
 from chalicelib import wiring
-from chalicelib.schemas.jobs import UpdateExecution
-from chalicelib.schemas.topics import device_topic
-from chalicelib.storage.batch import BatchWriter, model_sender
-from chalicelib.storage.device_models import DeviceModel
-from chalicelib.storage.groups import GroupModel, MembershipModel, device_key, member_key
+from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.core.topics import device_topic
+from chalicelib.devices.models import DeviceModel
+from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
+from chalicelib.jobs.schemas import UpdateExecution
 
 SIZES = pick((1_000, 10_000), (200, 1_000))
 WORKERS = 16

@@ -12,12 +12,12 @@ from pynamodb.models import BatchWrite
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
 from chalicelib import wiring
-from chalicelib.schemas.devices import DeviceStatus
-from chalicelib.schemas.sites import CreateSite, UpdateSite
-from chalicelib.storage.device_index import site_index_key, site_index_sort, status_index_key
-from chalicelib.storage.device_models import DeviceModel
-from chalicelib.storage.site_devices import SiteDeviceRepository
-from chalicelib.storage.sites import SiteModel
+from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
+from chalicelib.devices.models import DeviceModel
+from chalicelib.devices.schemas import DeviceStatus
+from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.sites.schemas import CreateSite, UpdateSite
+from chalicelib.sites.store import SiteModel
 
 # (devices on the site, parallel UpdateItem workers)
 FAN_OUT_CASES = pick([(1000, 1), (1000, 8), (5000, 1), (5000, 8)], [(500, 1), (500, 8), (2000, 8)])
@@ -96,7 +96,7 @@ def _fan_out(ctx: BenchContext) -> Table:
 
 
 def _site_service(workers: int) -> Any:
-    from chalicelib.services.sites import SiteService
+    from chalicelib.sites.service import SiteService
 
     # The budget is lifted so one call times the whole fan-out (a PATCH stops after
     # FLEET_SITE_FANOUT_BUDGET_S and leaves the rest to the per-minute schedule).

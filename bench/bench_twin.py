@@ -16,8 +16,8 @@ import paho.mqtt.client as mqtt
 from bench.ddb_counter import describe
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
 from chalicelib import wiring
-from chalicelib.schemas.identity import mqtt_username
-from chalicelib.schemas.twin import PatchDesired
+from chalicelib.core.identity import mqtt_username
+from chalicelib.twin.schemas import PatchDesired
 from infra.local.simulator import DeviceIdentity, build_device
 
 N = pick(100, 50)

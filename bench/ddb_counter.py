@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.models import Model
 
-from chalicelib.storage import base, tables
+from chalicelib.core.storage import base, tables
 
 
 class DdbRequestCounter:

@@ -6,42 +6,42 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.config import Settings, get_settings
-from chalicelib.messaging.base import Publisher, RecordingPublisher
-from chalicelib.schemas.aws_topics import JOBS_ROUTE, SHADOW_ROUTE
-from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX
-from chalicelib.services.aws_jobs import AwsJobsService
-from chalicelib.services.aws_shadow import ShadowService
-from chalicelib.services.command_delivery import CommandDispatcher, CommandExpiry, CommandPolicy
-from chalicelib.services.commands import CommandService
-from chalicelib.services.device_commands import DeviceCommandService
-from chalicelib.services.device_messages import DeviceMessageRouter
-from chalicelib.services.devices import DeviceService
-from chalicelib.services.groups import GroupService
-from chalicelib.services.health import HealthService
-from chalicelib.services.job_executions import ExecutionService
-from chalicelib.services.job_sweeps import JobSweeper
-from chalicelib.services.jobs import JobLimits, JobService
-from chalicelib.services.operator_auth import OperatorAuthenticator
-from chalicelib.services.site_fanout import FanoutPolicy
-from chalicelib.services.site_mapping import MappingService
-from chalicelib.services.sites import SiteService
-from chalicelib.services.twin import REPORTED_SUFFIX, TwinLimits, TwinService
-from chalicelib.services.welcome import WelcomeSender
-from chalicelib.services.welcome_commands import CommandWelcomeSender
-from chalicelib.storage import tables
-from chalicelib.storage.batch import BatchWriter, model_sender
-from chalicelib.storage.commands import CommandRepository
-from chalicelib.storage.devices import DeviceRepository
-from chalicelib.storage.groups import GroupRepository
-from chalicelib.storage.idempotency import IdempotencyStore
-from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
-from chalicelib.storage.job_targets import TargetReader
-from chalicelib.storage.jobs import JobRepository
-from chalicelib.storage.named_shadows import NamedShadowRepository
-from chalicelib.storage.site_devices import SiteDeviceRepository
-from chalicelib.storage.sites import SiteRepository
-from chalicelib.storage.twin import TwinRepository
+from chalicelib.aws_iot.jobs import AwsJobsService
+from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
+from chalicelib.aws_iot.shadow import ShadowService
+from chalicelib.aws_iot.topics import JOBS_ROUTE, SHADOW_ROUTE
+from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry, CommandPolicy
+from chalicelib.commands.device_service import DeviceCommandService
+from chalicelib.commands.service import CommandService
+from chalicelib.commands.store import CommandRepository
+from chalicelib.core.auth.operator import OperatorAuthenticator
+from chalicelib.core.config import Settings, get_settings
+from chalicelib.core.messaging.base import Publisher, RecordingPublisher
+from chalicelib.core.storage import tables
+from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.core.storage.idempotency import IdempotencyStore
+from chalicelib.core.topics import COMMANDS_REQUEST_SUFFIX
+from chalicelib.devices.service import DeviceService
+from chalicelib.devices.store import DeviceRepository
+from chalicelib.groups.service import GroupService
+from chalicelib.groups.store import GroupRepository
+from chalicelib.health.service import HealthService
+from chalicelib.ingress.router import DeviceMessageRouter
+from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
+from chalicelib.jobs.executions import ExecutionService
+from chalicelib.jobs.service import JobLimits, JobService
+from chalicelib.jobs.store import JobRepository
+from chalicelib.jobs.sweeps import JobSweeper
+from chalicelib.jobs.targets import TargetReader
+from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.sites.fanout import FanoutPolicy
+from chalicelib.sites.mapping import MappingService
+from chalicelib.sites.service import SiteService
+from chalicelib.sites.store import SiteRepository
+from chalicelib.sites.welcome import WelcomeSender
+from chalicelib.sites.welcome_commands import CommandWelcomeSender
+from chalicelib.twin.service import REPORTED_SUFFIX, TwinLimits, TwinService
+from chalicelib.twin.store import TwinRepository
 
 
 @lru_cache(maxsize=1)
@@ -58,12 +58,12 @@ def publisher() -> Publisher:
     """The configured publisher adapter."""
     s = settings()
     if s.mqtt_backend == "paho":
-        from chalicelib.messaging.paho import PahoPublisher
+        from chalicelib.core.messaging.paho import PahoPublisher
 
         return PahoPublisher(s.mqtt_host, s.mqtt_port, s.mqtt_username, s.mqtt_password,
                              s.mqtt_client_id, s.mqtt_publish_timeout_s)
     if s.mqtt_backend == "iot-data":
-        from chalicelib.messaging.iot_data import IotDataPublisher
+        from chalicelib.core.messaging.iot_data import IotDataPublisher
 
         return IotDataPublisher(s.iot_data_endpoint, s.aws_region)
     return RecordingPublisher(reachable=False)

@@ -5,8 +5,8 @@
 """
 from __future__ import annotations
 
-from chalicelib.config import get_settings
-from chalicelib.storage import tables
+from chalicelib.core.config import get_settings
+from chalicelib.core.storage import tables
 
 
 def main() -> None:

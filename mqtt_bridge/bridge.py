@@ -16,8 +16,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from chalicelib.schemas.aws_topics import bridge_subscriptions as aws_bridge_subscriptions
-from chalicelib.schemas.topics import bridge_subscriptions
+from chalicelib.aws_iot.topics import bridge_subscriptions as aws_bridge_subscriptions
+from chalicelib.core.topics import bridge_subscriptions
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.forwarder import Delivery, Forwarder, RetryPolicy, Stats
 from mqtt_bridge.invokers import Invoker

@@ -31,7 +31,7 @@ class InProcessInvoker(Invoker):
 
     def __init__(self) -> None:
         # Imported here so a bridge that only invokes Lambda does not load the app.
-        from chalicelib.api.mqtt_ingress import device_message
+        from chalicelib.ingress.handler import device_message
 
         self._function = device_message
 

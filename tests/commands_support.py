@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.schedules.commands import expire_commands, retry_commands
+from chalicelib.commands.schedule import expire_commands, retry_commands
 from infra.local.scheduler import scheduled_event
 from tests.support import Api, MqttPeer
 

@@ -17,8 +17,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.schemas.identity import mqtt_username
-from chalicelib.storage import tables
+from chalicelib.core.identity import mqtt_username
+from chalicelib.core.storage import tables
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync

@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.services.operator_auth import issue_local_token
+from chalicelib.core.auth.operator import issue_local_token
 
 
 @dataclass

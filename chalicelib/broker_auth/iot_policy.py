@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.broker_auth.service import BrokerAuthService, DeviceLogin
-from chalicelib.schemas.identity import device_topic_filters
+from chalicelib.core.identity import device_topic_filters
 
 # IoT Core asks again after this long; a rotated or disabled token stops working then.
 REFRESH_AFTER_S = 300

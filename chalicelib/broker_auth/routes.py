@@ -10,9 +10,9 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import wiring
-from chalicelib.api.http import endpoint, json_response, parse_body
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.broker_auth.service import BrokerAuthService
+from chalicelib.core.http.views import endpoint, json_response, parse_body
 
 bp = Blueprint(__name__)
 MAX_BODY = 4096

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.broker_auth.schemas import Result
-from chalicelib.errors import Unauthenticated
-from chalicelib.schemas.devices import DevicePrincipal
-from chalicelib.schemas.identity import device_may_use_topic, is_service_username, parse_mqtt_username
-from chalicelib.schemas.service_grants import READ, WRITE, service_may
-from chalicelib.services import tokens
+from chalicelib.core.auth import tokens
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.identity import device_may_use_topic, is_service_username, parse_mqtt_username
+from chalicelib.core.service_grants import READ, WRITE, service_may
+from chalicelib.devices.schemas import DevicePrincipal
 
 TokenLookup = Callable[[str], "DevicePrincipal | None"]
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from pynamodb.models import Model
 
-from chalicelib.storage.command_models import CommandModel
-from chalicelib.storage.device_models import DeviceModel, TokenModel
-from chalicelib.storage.job_executions import ExecutionModel
-from chalicelib.storage.jobs import JobModel
-from chalicelib.storage.sites import SiteModel
-from chalicelib.storage.tables import ALL_MODELS
+from chalicelib.commands.models import CommandModel
+from chalicelib.core.storage.tables import ALL_MODELS
+from chalicelib.devices.models import DeviceModel, TokenModel
+from chalicelib.jobs.execution_store import ExecutionModel
+from chalicelib.jobs.store import JobModel
+from chalicelib.sites.store import SiteModel
 
 # TransactGetItems needs GetItem, TransactWriteItems the item action, on each table.
 READ = ("GetItem", "BatchGetItem", "Query", "ConditionCheckItem")

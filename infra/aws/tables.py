@@ -6,7 +6,7 @@ from typing import Any
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.storage.tables import ALL_MODELS
+from chalicelib.core.storage.tables import ALL_MODELS
 
 # DynamoDB wants the partition key first in every key schema; PynamoDB's order is arbitrary.
 _KEY_ORDER = {"HASH": 0, "RANGE": 1}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.edge import gateway_response_templates
-from chalicelib.schemas.topics import PREFIX
+from chalicelib.core.http.edge import gateway_response_templates
+from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
 from infra.aws.tables import table_resources
 

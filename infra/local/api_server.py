@@ -5,7 +5,7 @@
 2. An authorizer raising Exception("Unauthorized") is API Gateway's way to answer 401;
    chalice local would turn it into a 500, so map it.
 3. Everything the gateway answers by itself has the API's one error shape (the table in
-   chalicelib/api/edge.py, which the deployed gateway responses use too): a 401 says why,
+   chalicelib/core/http/edge.py, which the deployed gateway responses use too): a 401 says why,
    and an unknown path is a 404 that, unlike chalice local's 403, does not echo the
    Authorization header back.
 4. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
@@ -33,8 +33,8 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from chalicelib.api.edge import GATEWAY_RESPONSES, error_body
-from chalicelib.errors import DomainError
+from chalicelib.core.errors import DomainError
+from chalicelib.core.http.edge import GATEWAY_RESPONSES, error_body
 
 _patched = False
 

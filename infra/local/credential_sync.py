@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from chalicelib.storage.devices import DeviceRepository
+from chalicelib.devices.store import DeviceRepository
 from infra.local.broker import Broker, DeviceCredential
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict, Unauthenticated
-from chalicelib.schemas.devices import CreateDevice, CreateGroup
-from chalicelib.schemas.identity import mqtt_username
+from chalicelib.core.errors import Conflict, Unauthenticated
+from chalicelib.core.identity import mqtt_username
+from chalicelib.devices.schemas import CreateDevice, CreateGroup
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 
 DEMO_TENANT = "demo"

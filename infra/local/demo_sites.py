@@ -5,8 +5,8 @@ import contextlib
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict
-from chalicelib.schemas.sites import CreateSite
+from chalicelib.core.errors import Conflict
+from chalicelib.sites.schemas import CreateSite
 
 DEMO_SITE = "demo-site"
 

@@ -15,8 +15,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import requests
 
-from chalicelib.schemas.identity import mqtt_username
-from chalicelib.schemas.topics import COMMANDS_REQUEST_SUFFIX, device_topic
+from chalicelib.core.identity import mqtt_username
+from chalicelib.core.topics import COMMANDS_REQUEST_SUFFIX, device_topic
 
 log = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ class LocalStack:
             broker.start()
 
             from chalicelib import wiring
-            from chalicelib.storage import tables
+            from chalicelib.core.storage import tables
 
             wiring.reset()
             tables.create_tables(wiring.settings())
@@ -162,7 +162,7 @@ class LocalStack:
 
     def operator_token(self, tenant_id: str) -> str:
         from chalicelib import wiring
-        from chalicelib.services.operator_auth import issue_local_token
+        from chalicelib.core.auth.operator import issue_local_token
 
         return issue_local_token(wiring.settings(), tenant_id)
 

@@ -5,8 +5,8 @@ import os
 import sys
 from pathlib import Path
 
-from chalicelib.config import Settings
-from chalicelib.services.operator_auth import issue_local_token
+from chalicelib.core.auth.operator import issue_local_token
+from chalicelib.core.config import Settings
 
 STATE = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parents[2] / ".devstack")) / "secret"
 

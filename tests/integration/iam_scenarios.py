@@ -8,11 +8,11 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.api.auth import operator_auth
 from chalicelib.broker_auth.iot_authorizer import iot_authorizer
-from chalicelib.schedules.commands import expire_commands, retry_commands
-from chalicelib.schedules.jobs import jobs_sweep
-from chalicelib.schedules.sites import site_fanout
+from chalicelib.commands.schedule import expire_commands, retry_commands
+from chalicelib.core.auth.routes import operator_auth
+from chalicelib.jobs.schedule import jobs_sweep
+from chalicelib.sites.schedule import site_fanout
 from infra.local.scheduler import scheduled_event
 from tests.integration.iam_support import ACCOUNT, REGION, Recorder
 from tests.support import Api, ApiResponse

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.schemas.topics import device_topic
+from chalicelib.core.topics import device_topic
 from infra.local.scheduler import scheduled_event, scheduled_functions
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.conftest import Stack

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.errors import Unavailable
-from chalicelib.schemas.devices import CreateDevice
-from chalicelib.schemas.sites import CreateSite
-from chalicelib.services.devices import DeviceService
-from chalicelib.services.site_fanout import FanoutPolicy
-from chalicelib.services.site_mapping import MappingService
-from chalicelib.services.sites import SiteService
+from chalicelib.core.errors import Unavailable
+from chalicelib.devices.schemas import CreateDevice
+from chalicelib.devices.service import DeviceService
+from chalicelib.sites.fanout import FanoutPolicy
+from chalicelib.sites.mapping import MappingService
+from chalicelib.sites.schemas import CreateSite
+from chalicelib.sites.service import SiteService
 from tests.support import Clock
 
 # Saturday before Berlin's clocks go forward (Sunday 30 March 2025, 02:00 -> 03:00).

@@ -9,7 +9,7 @@ import requests
 from openapi_spec_validator import validate
 
 from chalicelib import wiring
-from chalicelib.services.operator_auth import issue_local_token
+from chalicelib.core.auth.operator import issue_local_token
 from tests.support import Api
 
 
@@ -40,7 +40,7 @@ def test_wrong_method_and_media_type_have_the_shape(api_url: str, api: Api) -> N
 def test_401_says_why_and_logs_it(api_url: str, caplog: pytest.LogCaptureFixture) -> None:
     _is_error(requests.get(f"{api_url}/customer/devices", timeout=5), 401, "unauthenticated")
     expired = issue_local_token(wiring.settings(), "t-exp", ttl=timedelta(seconds=-60))
-    with caplog.at_level(logging.WARNING, logger="chalicelib.api.auth"):
+    with caplog.at_level(logging.WARNING, logger="chalicelib.core.auth.routes"):
         resp = requests.get(f"{api_url}/customer/devices", headers={"Authorization": f"Bearer {expired}"}, timeout=5)
     body = _is_error(resp, 401, "unauthenticated")
     assert "expired" in str(body["message"]) and expired not in resp.text

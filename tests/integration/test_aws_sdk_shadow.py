@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from awsiot import iotshadow
 
-from chalicelib.schemas.identity import mqtt_username
+from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import QOS, Inbox, aws_bridge, sdk_connection  # noqa: F401
 from tests.support import Api

@@ -9,7 +9,7 @@ import pytest
 from awscrt import mqtt_request_response
 from awsiot import iotjobs, iotshadow
 
-from chalicelib.schemas.identity import mqtt_username
+from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import aws_bridge, request_response_options, sdk_mqtt5_client  # noqa: F401
 from tests.integration.jobs_support import create_job

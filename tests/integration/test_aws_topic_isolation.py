@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib import wiring
-from chalicelib.schemas.identity import mqtt_username
+from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import aws_bridge  # noqa: F401
 from tests.integration.jobs_support import create_job

@@ -13,12 +13,12 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from chalicelib import wiring
-from chalicelib.messaging.base import Message
-from chalicelib.messaging.paho import PahoPublisher
-from chalicelib.schemas.commands import CommandStatus
-from chalicelib.schemas.identity import mqtt_username
-from chalicelib.services.operator_auth import issue_local_token
-from chalicelib.storage.command_models import CommandRef
+from chalicelib.commands.models import CommandRef
+from chalicelib.commands.schemas import CommandStatus
+from chalicelib.core.auth.operator import issue_local_token
+from chalicelib.core.identity import mqtt_username
+from chalicelib.core.messaging.base import Message
+from chalicelib.core.messaging.paho import PahoPublisher
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.invokers import InProcessInvoker

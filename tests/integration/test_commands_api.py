@@ -7,9 +7,9 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict
-from chalicelib.schemas.commands import AckCommand
-from chalicelib.services.device_commands import DeviceCommandService
+from chalicelib.commands.device_service import DeviceCommandService
+from chalicelib.commands.schemas import AckCommand
+from chalicelib.core.errors import Conflict
 from tests.commands_support import ack_http, command, drain, forward_device_messages, minutes_from_now, run_expiry, send
 from tests.conftest import Stack
 from tests.support import Api

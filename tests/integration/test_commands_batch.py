@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from chalicelib import wiring
-from chalicelib.errors import InvalidInput
-from chalicelib.schemas.commands import Command, CreateCommand
+from chalicelib.commands.schemas import Command, CreateCommand
+from chalicelib.core.errors import InvalidInput
 from tests.commands_support import drain
 from tests.conftest import Stack
 from tests.support import Api

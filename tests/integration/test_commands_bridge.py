@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib import wiring
-from chalicelib.schemas.commands import Command, CommandStatus, CreateCommand
-from chalicelib.storage.command_models import CommandModel, CommandRef, device_key
+from chalicelib.commands.models import CommandModel, CommandRef, device_key
+from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from infra.local.processes import Child, python_module
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings

@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict
-from chalicelib.schemas.commands import AckCommand, CommandEvent, CommandStatus
-from chalicelib.storage.command_models import CommandRef
+from chalicelib.commands.models import CommandRef
+from chalicelib.commands.schemas import AckCommand, CommandEvent, CommandStatus
+from chalicelib.core.errors import Conflict
 from tests.commands_support import command, drain, minutes_from_now, run_expiry, run_retry, send, wait_until
 from tests.conftest import Stack
 from tests.support import Api

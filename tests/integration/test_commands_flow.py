@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.services.device_commands import DeviceCommandService
+from chalicelib.commands.device_service import DeviceCommandService
 from tests.commands_support import ack_http, command, forward_device_messages, minutes_from_now, run_expiry, send
 from tests.conftest import Stack
 from tests.support import Api, Clock

@@ -4,8 +4,8 @@ from __future__ import annotations
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.schemas.commands import CommandStatus
-from chalicelib.storage.command_models import CommandRef
+from chalicelib.commands.models import CommandRef
+from chalicelib.commands.schemas import CommandStatus
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.commands_support import command, forward_device_messages, send, wait_until
 from tests.conftest import Stack

@@ -15,7 +15,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.storage import tables
+from chalicelib.core.storage import tables
 from infra.aws.access import FUNCTIONS
 from infra.aws.iam import policy_path, render
 from tests.conftest import Stack

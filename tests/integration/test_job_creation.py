@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 
 from chalicelib import wiring
-from chalicelib.errors import Unavailable
-from chalicelib.messaging.base import RecordingPublisher
-from chalicelib.schemas.jobs import CreateJob, Job, JobStatus
-from chalicelib.services.job_notify import JobNotifier, NotifyLimits
-from chalicelib.services.jobs import JobLimits, JobService
-from chalicelib.storage.batch import BatchWriter, model_sender
-from chalicelib.storage.idempotency import fingerprint
-from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
-from chalicelib.storage.job_targets import TargetReader
+from chalicelib.core.errors import Unavailable
+from chalicelib.core.messaging.base import RecordingPublisher
+from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.core.storage.idempotency import fingerprint
+from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
+from chalicelib.jobs.notify import JobNotifier, NotifyLimits
+from chalicelib.jobs.schemas import CreateJob, Job, JobStatus
+from chalicelib.jobs.service import JobLimits, JobService
+from chalicelib.jobs.targets import TargetReader
 from tests.conftest import Stack
 from tests.integration.jobs_support import create_job, disable, fleet, update
 from tests.support import Api

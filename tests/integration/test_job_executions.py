@@ -7,7 +7,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.schemas.jobs import DEVICE_TRANSITIONS, FINAL, ExecutionStatus, UpdateExecution
+from chalicelib.jobs.schemas import DEVICE_TRANSITIONS, FINAL, ExecutionStatus, UpdateExecution
 from tests.integration.jobs_support import create_job, device_message, fleet, update
 from tests.support import Api
 

@@ -7,12 +7,12 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.schemas.jobs import Execution, ExecutionStatus, SweepKind
-from chalicelib.services.job_sweeps import JobSweeper
-from chalicelib.services.jobs import JobLimits, JobService
-from chalicelib.storage.batch import BatchStats, BatchWriter, model_sender
-from chalicelib.storage.job_executions import ExecutionModel, ExecutionRepository
-from chalicelib.storage.job_targets import TargetReader
+from chalicelib.core.storage.batch import BatchStats, BatchWriter, model_sender
+from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
+from chalicelib.jobs.service import JobLimits, JobService
+from chalicelib.jobs.sweeps import JobSweeper
+from chalicelib.jobs.targets import TargetReader
 from tests.integration.jobs_support import create_job, fleet, run_sweep, update
 from tests.support import Api
 

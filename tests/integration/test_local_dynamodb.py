@@ -9,8 +9,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import wiring
-from chalicelib.storage.base import connection
-from chalicelib.storage.job_executions import ExecutionModel
+from chalicelib.core.storage.base import connection
+from chalicelib.jobs.execution_store import ExecutionModel
 from tests.conftest import Stack
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.storage.tables import ALL_MODELS
+from chalicelib.core.storage.tables import ALL_MODELS
 from infra.aws.access import FUNCTIONS
 from infra.aws.package import PLACEHOLDERS, load_config, package
 from infra.aws.template import LOGICAL_IDS

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.schemas.sites import UpdateSite
-from chalicelib.services.site_fanout import FanoutPolicy
-from chalicelib.services.sites import SiteService
+from chalicelib.sites.fanout import FanoutPolicy
+from chalicelib.sites.schemas import UpdateSite
+from chalicelib.sites.service import SiteService
 from tests.conftest import Stack
 from tests.integration.sites_support import FakeWelcomeSender, World, make_world
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib import wiring
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.schemas.devices import DeviceStatus
-from chalicelib.schemas.sites import UpdateSite
-from chalicelib.services.devices import DeviceService
-from chalicelib.storage.site_devices import MoveResult, Placement
+from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.devices.schemas import DeviceStatus
+from chalicelib.devices.service import DeviceService
+from chalicelib.sites.device_store import MoveResult, Placement
+from chalicelib.sites.schemas import UpdateSite
 from tests.conftest import Stack
 from tests.integration.sites_support import SUNDAY_0600_CEST, World, make_world, site_schedule
 

@@ -6,8 +6,8 @@ import uuid
 import boto3
 
 from chalicelib import wiring
-from chalicelib.storage import tables
-from chalicelib.storage.sites import SiteModel
+from chalicelib.core.storage import tables
+from chalicelib.sites.store import SiteModel
 from tests.conftest import Stack
 
 

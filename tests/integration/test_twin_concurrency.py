@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.schemas.twin import PatchDesired, ReportState
+from chalicelib.twin.schemas import PatchDesired, ReportState
 from tests.conftest import Stack
 from tests.support import Api
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import Conflict
-from chalicelib.messaging.base import RecordingPublisher
-from chalicelib.schemas import aws_jobs as aws
-from chalicelib.schemas.jobs import Execution, ExecutionStatus, PendingJob
-from chalicelib.services.aws_jobs import AwsJobsService, _rejection, created_events
+from chalicelib.aws_iot import jobs_schemas as aws
+from chalicelib.aws_iot.jobs import AwsJobsService, _rejection, created_events
+from chalicelib.core.errors import Conflict
+from chalicelib.core.messaging.base import RecordingPublisher
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 Q, P, S = ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED

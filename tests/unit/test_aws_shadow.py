@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import Settings
-from chalicelib.errors import NotFound, Unavailable
-from chalicelib.messaging.base import RecordingPublisher
-from chalicelib.schemas.aws_shadow import ShadowDoc, ShadowRejected, parse_update
-from chalicelib.schemas.twin import Twin
-from chalicelib.services.aws_shadow import ShadowService
-from chalicelib.services.twin import TwinLimits
+from chalicelib.aws_iot.shadow import ShadowService
+from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, parse_update
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import NotFound, Unavailable
+from chalicelib.core.messaging.base import RecordingPublisher
+from chalicelib.twin.schemas import Twin
+from chalicelib.twin.service import TwinLimits
 from tests.support import Clock
 
 T, D = "t1", "d1"

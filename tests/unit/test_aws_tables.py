@@ -10,9 +10,9 @@ from moto import mock_aws
 from pynamodb.models import Model
 
 from chalicelib import wiring
-from chalicelib.config import Settings
-from chalicelib.storage import tables
-from chalicelib.storage.tables import ALL_MODELS
+from chalicelib.core.config import Settings
+from chalicelib.core.storage import tables
+from chalicelib.core.storage.tables import ALL_MODELS
 from infra.aws.tables import logical_id, table_resources, ttl_attribute
 
 PREFIX = "fleet-prod"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import Unavailable
-from chalicelib.storage.batch import BatchWriter
+from chalicelib.core.errors import Unavailable
+from chalicelib.core.storage.batch import BatchWriter
 
 
 class FakeDynamo:

@@ -9,9 +9,9 @@ import pytest
 from chalicelib.broker_auth.iot_policy import authorize
 from chalicelib.broker_auth.schemas import Result
 from chalicelib.broker_auth.service import BrokerAuthService
-from chalicelib.errors import Unauthenticated
-from chalicelib.schemas.devices import DevicePrincipal
-from chalicelib.services import tokens
+from chalicelib.core.auth import tokens
+from chalicelib.core.errors import Unauthenticated
+from chalicelib.devices.schemas import DevicePrincipal
 
 TOKEN, OTHER_TOKEN, DISABLED_TOKEN = tokens.new_token(), tokens.new_token(), tokens.new_token()
 REGISTRY = {
@@ -126,8 +126,8 @@ def test_iot_authorizer_refuses_everything_else(service: BrokerAuthService, even
 def test_self_hosted_authz_gives_services_exactly_what_the_local_acls_give() -> None:
     """Every filter the bridge subscribes to and every topic the cloud answers AWS devices on is
     allowed by the hook, as by the local broker's ACL files (one table builds both)."""
-    from chalicelib.schemas.aws_topics import bridge_subscriptions
-    from chalicelib.schemas.topics import bridge_subscriptions as own_subscriptions
+    from chalicelib.aws_iot.topics import bridge_subscriptions
+    from chalicelib.core.topics import bridge_subscriptions as own_subscriptions
     from infra.local.broker import bridge_acl, cloud_acl
 
     service = BrokerAuthService(lambda _hash: None, "s")

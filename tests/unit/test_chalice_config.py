@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import Settings
+from chalicelib.core.config import Settings
 
 CONFIG = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
 SETTING_NAMES = {f"FLEET_{name.upper()}" for name in Settings.model_fields}
@@ -20,7 +20,7 @@ def _stage_env(stage: str) -> dict[str, Any]:
 @pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
 def test_every_variable_of_a_stage_names_a_setting(stage: str) -> None:
     unknown = sorted(set(_stage_env(stage)) - SETTING_NAMES)
-    assert unknown == [], f"{stage}: not read by chalicelib/config.py: {unknown}"
+    assert unknown == [], f"{stage}: not read by chalicelib/core/config.py: {unknown}"
 
 
 @pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
-from chalicelib.services.command_delivery import CommandPolicy
-from chalicelib.storage.command_models import CommandRef, device_key, shard_of
-from chalicelib.storage.idempotency import claim_key, fingerprint
+from chalicelib.commands.delivery import CommandPolicy
+from chalicelib.commands.models import CommandRef, device_key, shard_of
+from chalicelib.core.storage.idempotency import claim_key, fingerprint
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

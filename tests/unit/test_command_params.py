@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import InvalidInput
-from chalicelib.schemas.command_params import PARAMS_BY_TYPE, check_params
+from chalicelib.commands.params import PARAMS_BY_TYPE, check_params
+from chalicelib.core.errors import InvalidInput
 
 SHA = "0123456789abcdef" * 4
 

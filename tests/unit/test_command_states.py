@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.schemas.commands import (
+from chalicelib.commands.schemas import (
     FINAL_STATUSES,
     TRANSITIONS,
     CommandEvent,

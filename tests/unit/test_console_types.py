@@ -14,9 +14,9 @@ import pytest
 from pydantic import BaseModel
 
 from app import app
-from chalicelib.api.openapi.builder import build_document
-from chalicelib.schemas.command_params import PARAMS_BY_TYPE
-from chalicelib.schemas.common import ID_PATTERN, Request
+from chalicelib.apidocs.builder import build_document
+from chalicelib.commands.params import PARAMS_BY_TYPE
+from chalicelib.core.ids import ID_PATTERN, Request
 from tests.console_types import ROOT, read_api_types, read_command_catalog, string_literals
 
 INTERFACES, ALIASES = read_api_types()

@@ -6,9 +6,9 @@ from typing import Any, cast
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.errors import Conflict, Unavailable
-from chalicelib.services.device_messages import DeviceMessageRouter
-from chalicelib.services.devices import DeviceService
+from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.devices.service import DeviceService
+from chalicelib.ingress.router import DeviceMessageRouter
 
 TOPIC = "tenant/acme/device/d-1/things/do"
 

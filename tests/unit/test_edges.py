@@ -8,9 +8,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.api.http import endpoint
-from chalicelib.messaging.base import Message, RecordingPublisher
-from chalicelib.messaging.iot_data import IotDataPublisher
+from chalicelib.core.http.views import endpoint
+from chalicelib.core.messaging.base import Message, RecordingPublisher
+from chalicelib.core.messaging.iot_data import IotDataPublisher
 
 
 def test_unhandled_error_is_a_bare_500_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -5,7 +5,7 @@ import json
 
 from chalice import Response
 
-from chalicelib.api.edge import GATEWAY_RESPONSES, gateway_response_templates, reshape
+from chalicelib.core.http.edge import GATEWAY_RESPONSES, gateway_response_templates, reshape
 
 
 def test_framework_errors_become_the_one_shape() -> None:

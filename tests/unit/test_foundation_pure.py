@@ -6,11 +6,11 @@ import hashlib
 
 import pytest
 
-from chalicelib import errors
-from chalicelib.api.http import STATUS_BY_ERROR, error_response
-from chalicelib.schemas.topics import bridge_subscriptions, device_topic, parse_device_topic
-from chalicelib.services import tokens
-from chalicelib.storage.base import decode_cursor, encode_cursor
+from chalicelib.core import errors
+from chalicelib.core.auth import tokens
+from chalicelib.core.http.views import STATUS_BY_ERROR, error_response
+from chalicelib.core.storage.base import decode_cursor, encode_cursor
+from chalicelib.core.topics import bridge_subscriptions, device_topic, parse_device_topic
 
 
 def test_tokens_are_random_and_only_their_hash_is_a_key() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.schemas.common import is_valid_id
-from chalicelib.schemas.identity import is_service_username, mqtt_username, parse_mqtt_username
-from chalicelib.services.tokens import mosquitto_password_hash
+from chalicelib.core.auth.tokens import mosquitto_password_hash
+from chalicelib.core.identity import is_service_username, mqtt_username, parse_mqtt_username
+from chalicelib.core.ids import is_valid_id
 from infra.local.broker import Broker, DeviceCredential, service_users
 
 VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

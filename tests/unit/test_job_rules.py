@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.schemas.jobs import (
+from chalicelib.jobs.schemas import (
     DEVICE_TRANSITIONS,
     FINAL,
     OPEN,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chalicelib.config import Settings
+from chalicelib.core.config import Settings
 from infra.localstack import deploy
 from mqtt_bridge.config import BridgeSettings
 

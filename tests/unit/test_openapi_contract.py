@@ -5,8 +5,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.api.openapi.builder import UnknownRoute, build_document
-from chalicelib.api.openapi.registry import OPERATIONS
+from chalicelib.apidocs.builder import UnknownRoute, build_document
+from chalicelib.apidocs.registry import OPERATIONS
 
 
 def _routes() -> dict[str, list[str]]:

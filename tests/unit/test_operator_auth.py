@@ -11,9 +11,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.config import Settings
-from chalicelib.errors import Unauthenticated
-from chalicelib.services.operator_auth import OperatorAuthenticator, issue_local_token
+from chalicelib.core.auth.operator import OperatorAuthenticator, issue_local_token
+from chalicelib.core.config import Settings
+from chalicelib.core.errors import Unauthenticated
 
 SECRET = "unit-test-secret-with-enough-length-for-hs256"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.services.twin_logic import (
+from chalicelib.twin.rules import (
     SyncStatus,
     compute_delta,
     depth,

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
-from chalicelib.messaging.base import RecordingPublisher
-from chalicelib.schemas.twin import PatchDesired, ReportState, Twin
-from chalicelib.services.twin import TwinLimits, TwinService
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from chalicelib.core.messaging.base import RecordingPublisher
+from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
+from chalicelib.twin.service import TwinLimits, TwinService
 from tests.support import Clock
 
 T, D = "t1", "d1"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.schemas.sites import CreateSite, Site, UpdateSite, schedule_id, welcome_params
-from chalicelib.schemas.wake import check_cron, check_timezone, next_wake, wake_window
+from chalicelib.sites.schemas import CreateSite, Site, UpdateSite, schedule_id, welcome_params
+from chalicelib.sites.wake import check_cron, check_timezone, next_wake, wake_window
 
 
 def utc(*args: int) -> datetime:

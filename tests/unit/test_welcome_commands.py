@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from chalicelib.schemas.commands import CreateCommand
-from chalicelib.services.welcome_commands import WAKE_GRACE_MIN, CommandWelcomeSender
+from chalicelib.commands.schemas import CreateCommand
+from chalicelib.sites.welcome_commands import WAKE_GRACE_MIN, CommandWelcomeSender
 from tests.support import Clock
 
 NOW = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ export type JsonObject = Record<string, unknown>;
 
 export type DeviceStatus = "pending_mapping" | "active" | "disabled";
 
-/** @model chalicelib.schemas.devices.Device */
+/** @model chalicelib.devices.schemas.Device */
 export interface Device {
   tenant_id: string;
   device_id: string;
@@ -34,7 +34,7 @@ export interface Device {
   thing_name: string;
 }
 
-/** @model chalicelib.schemas.devices.CreateDevice */
+/** @model chalicelib.devices.schemas.CreateDevice */
 export interface CreateDevice {
   device_id?: string | null;
   name?: string | null;
@@ -46,7 +46,7 @@ export interface CreatedDevice extends Device {
   provision_token: string;
 }
 
-/** @model chalicelib.schemas.devices.Group */
+/** @model chalicelib.devices.schemas.Group */
 export interface Group {
   tenant_id: string;
   group_id: string;
@@ -56,7 +56,7 @@ export interface Group {
   created_at: string;
 }
 
-/** @model chalicelib.schemas.devices.CreateGroup */
+/** @model chalicelib.devices.schemas.CreateGroup */
 export interface CreateGroup {
   group_id?: string | null;
   name: string;
@@ -71,7 +71,7 @@ export interface GroupDetail extends Group {
 
 export type CommandStatus = "queued" | "delivered" | "missed" | "expired";
 
-/** @model chalicelib.schemas.commands.Command */
+/** @model chalicelib.commands.schemas.Command */
 export interface Command {
   command_id: string;
   tenant_id: string;
@@ -90,7 +90,7 @@ export interface Command {
   mqtt_published: boolean;
 }
 
-/** @model chalicelib.schemas.commands.CreateCommand */
+/** @model chalicelib.commands.schemas.CreateCommand */
 export interface CreateCommand {
   command_type: string;
   command_params?: JsonObject;
@@ -119,7 +119,7 @@ export interface TwinPatched extends TwinView {
   published: boolean;
 }
 
-/** @model chalicelib.schemas.twin.PatchDesired */
+/** @model chalicelib.twin.schemas.PatchDesired */
 export interface PatchDesired {
   desired: JsonObject;
   version?: number | null;
@@ -129,7 +129,7 @@ export type JobStatus = "IN_PROGRESS" | "COMPLETED" | "CANCELED";
 export type ExecutionStatus = "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "REJECTED" | "TIMED_OUT";
 export type TargetType = "device" | "group" | "all";
 
-/** @model chalicelib.schemas.jobs.Job */
+/** @model chalicelib.jobs.schemas.Job */
 export interface Job {
   tenant_id: string;
   job_id: string;
@@ -149,7 +149,7 @@ export interface Job {
   sweep_pending?: boolean;
 }
 
-/** @model chalicelib.schemas.jobs.Execution */
+/** @model chalicelib.jobs.schemas.Execution */
 export interface Execution {
   job_id: string;
   device_id: string;
@@ -168,7 +168,7 @@ export interface JobDetail extends Job {
   next_token: string | null;
 }
 
-/** @model chalicelib.schemas.jobs.CreateJob */
+/** @model chalicelib.jobs.schemas.CreateJob */
 export interface CreateJob {
   document_type: string;
   document_params?: JsonObject;
@@ -179,7 +179,7 @@ export interface CreateJob {
   client_token?: string | null;
 }
 
-/** @model chalicelib.schemas.sites.Site */
+/** @model chalicelib.sites.schemas.Site */
 export interface Site {
   tenant_id: string;
   site_id: string;
@@ -203,7 +203,7 @@ export interface SiteUpdated extends Site {
   fanout_complete: boolean;
 }
 
-/** @model chalicelib.schemas.sites.CreateSite */
+/** @model chalicelib.sites.schemas.CreateSite */
 export interface CreateSite {
   site_id?: string | null;
   name: string;
@@ -213,7 +213,7 @@ export interface CreateSite {
   company?: string | null;
 }
 
-/** @model chalicelib.schemas.sites.UpdateSite */
+/** @model chalicelib.sites.schemas.UpdateSite */
 export interface UpdateSite {
   name?: string | null;
   wake_schedule_cron?: string | null;
@@ -222,7 +222,7 @@ export interface UpdateSite {
   company?: string | null;
 }
 
-/** @model chalicelib.schemas.sites.MapDevice */
+/** @model chalicelib.sites.schemas.MapDevice */
 export interface MapDevice {
   site_id: string;
 }

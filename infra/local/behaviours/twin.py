@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.services.twin_logic import compute_delta, merge
+from chalicelib.twin.rules import compute_delta, merge
 
 if TYPE_CHECKING:
     from infra.local.simulator import SimulatedDevice

@@ -1,4 +1,4 @@
-// The typed command catalog (chalicelib/schemas/command_params.py): fields, bounds and the
+// The typed command catalog (chalicelib/commands/params.py): fields, bounds and the
 // messages the form shows before the API would refuse the same input.
 
 export type ParamKind = "integer" | "text" | "url" | "json";

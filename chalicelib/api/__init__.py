@@ -1,1 +1,0 @@
-"""HTTP edge: one Blueprint per feature, auth, and the one error-mapping table."""

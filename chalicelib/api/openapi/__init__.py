@@ -1,1 +1,0 @@
-"""The API contract: the route -> model registry and the OpenAPI 3.1 builder."""

@@ -1,0 +1,173 @@
+"""The side table of the API contract: (method, path) of each Chalice route -> its models.
+
+Routes stay as they are; this table says what each one takes and answers. The document
+builder walks the Chalice route table and looks every route up here, so a route without an
+entry fails the contract test instead of silently missing from the document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from chalicelib.apidocs import aws_models as aws
+from chalicelib.apidocs import models as m
+from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
+from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
+from chalicelib.core.ids import PageQuery
+from chalicelib.devices.routes import DeviceListQuery
+from chalicelib.devices.schemas import CreateDevice, CreateGroup, Device, Group, UpdateDevice
+from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
+from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
+from chalicelib.twin.schemas import PatchDesired, ReportState
+
+Auth = Literal["operator", "device", "broker", "none"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one route takes and answers, for the document."""
+
+    summary: str
+    tag: str
+    ok: type[BaseModel]
+    status: int = 200
+    auth: Auth = "operator"
+    body: type[BaseModel] | None = None
+    query: tuple[type[BaseModel], ...] = ()
+    errors: tuple[int, ...] = ()
+    also: dict[int, str] = field(default_factory=dict)  # further success statuses with the same body
+    many: bool = False  # the body is a bare array of `ok`
+    example: dict[str, Any] | None = None
+    description: str = ""
+    media_type: str = "application/json"
+    path_enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path parameters that are not ids
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("GET", "/health"): Operation(
+        "Reachability of the database and the broker", "health", m.Health, auth="none",
+        description="503 with the same body when a dependency is down."),
+    ("GET", "/openapi.json"): Operation("This document", "docs", m.Body, auth="none"),
+    ("GET", "/docs"): Operation("The API reference page (Swagger UI)", "docs", m.Body, auth="none",
+                                media_type="text/html"),
+    ("GET", "/docs/{asset}"): Operation("A static asset of the reference page", "docs", m.Body, auth="none",
+                                        media_type="text/plain",
+                                        path_enums={"asset": ("swagger-ui-bundle.js", "swagger-ui.css")}),
+    # Devices
+    ("POST", "/customer/devices"): Operation(
+        "Register a device; the provision token is shown once", "devices", m.CreatedDevice, 201,
+        body=CreateDevice, errors=(409,), example={"device_id": "cam-7", "name": "Camera 7"}),
+    ("GET", "/customer/devices"): Operation(
+        "List devices: all, a group's members, or by site and/or status", "devices", m.DevicePage,
+        query=(PageQuery, DeviceListQuery)),
+    ("GET", "/customer/devices/{device_id}"): Operation("One device", "devices", Device),
+    ("PATCH", "/customer/devices/{device_id}"): Operation(
+        "Rename a device or replace its attributes", "devices", Device, body=UpdateDevice,
+        example={"name": "Camera 7 (gate)", "attributes": {"floor": 1}},
+        description="Fields given replace the stored ones; `name: null` clears the name."),
+    ("DELETE", "/customer/devices/{device_id}"): Operation(
+        "Delete a device; its token dies at once", "devices", m.DeviceDeleted, errors=(409,)),
+    ("POST", "/customer/devices/{device_id}/token"): Operation(
+        "Rotate the provision token; the old one dies at once", "devices", m.TokenRotated, 201, errors=(409,)),
+    ("POST", "/customer/devices/{device_id}/disable"): Operation(
+        "Disable a device: its token is refused on HTTP and MQTT", "devices", Device, errors=(409,)),
+    ("POST", "/customer/devices/{device_id}/enable"): Operation(
+        "Re-enable a device", "devices", Device, errors=(409,)),
+    ("POST", "/device/v1/heartbeat"): Operation("A device says it is alive", "device", m.Heartbeat, auth="device"),
+    # Groups
+    ("POST", "/customer/groups"): Operation(
+        "Create a group", "groups", Group, 201, body=CreateGroup, errors=(409,),
+        example={"group_id": "floor-1", "name": "Floor 1"}),
+    ("GET", "/customer/groups"): Operation("List groups", "groups", m.GroupPage, query=(PageQuery,)),
+    ("GET", "/customer/groups/{group_id}"): Operation(
+        "A group and a page of its members", "groups", m.GroupWithMembers, query=(PageQuery,)),
+    ("DELETE", "/customer/groups/{group_id}"): Operation(
+        "Delete a group and its memberships (the devices stay)", "groups", m.GroupDeleted),
+    ("PUT", "/customer/groups/{group_id}/members/{device_id}"): Operation(
+        "Add a device to a group (200 when it already was a member)", "groups", m.MemberAdded, 201,
+        also={200: "already a member"}),
+    ("DELETE", "/customer/groups/{group_id}/members/{device_id}"): Operation(
+        "Remove a device from a group", "groups", m.MemberRemoved),
+    # Commands
+    ("POST", "/customer/devices/{device_id}/commands"): Operation(
+        "Send a command", "commands", Command, 201, body=CreateCommand, errors=(409,),
+        example={"command_type": "ping", "command_params": {}, "expires_in_minutes": 60, "client_token": "op-1"}),
+    ("GET", "/customer/devices/{device_id}/commands"): Operation(
+        "A device's command history, newest first", "commands", Command, many=True,
+        query=(PageQuery, CommandListQuery),
+        description="A bare JSON array; the cursor of the next page is the `X-Next-Token` response header, "
+                    "passed back as `?next_token=`."),
+    ("GET", "/customer/devices/{device_id}/commands/{command_id}"): Operation("One command", "commands", Command),
+    ("GET", "/device/v1/commands/pending"): Operation(
+        "The device's pending commands", "device", m.PendingCommands, auth="device"),
+    ("POST", "/device/v1/commands/{command_id}/ack"): Operation(
+        "Acknowledge a command", "device", m.AckAnswer, auth="device", body=AckCommand, errors=(409,),
+        example={"status": "ok", "details": {"message": "pong"}}),
+    # Twin
+    ("GET", "/customer/devices/{device_id}/twin"): Operation("The device twin", "twin", m.TwinView),
+    ("PATCH", "/customer/devices/{device_id}/twin/desired"): Operation(
+        "Merge into the desired state (null deletes a key)", "twin", m.TwinPatched, body=PatchDesired,
+        errors=(409,), example={"desired": {"interval_s": 30, "led": {"color": "green"}}}),
+    ("GET", "/customer/devices/{device_id}/twin/delta"): Operation("What the device still has to apply", "twin",
+                                                                   m.TwinDelta),
+    ("GET", "/device/v1/shadow"): Operation("The desired state for the device", "device", m.Shadow, auth="device"),
+    ("POST", "/device/v1/shadow/reported"): Operation(
+        "Report the device's state", "device", m.ReportAccepted, auth="device", body=ReportState, errors=(409,),
+        example={"reported": {"interval_s": 30}, "version": 1}),
+    # Named shadows (AWS IoT's; the classic shadow is the twin)
+    ("GET", "/customer/devices/{device_id}/shadows"): Operation("The device's named shadows", "twin",
+                                                                aws.ShadowNames),
+    ("GET", "/customer/devices/{device_id}/shadows/{name}"): Operation(
+        "A named shadow, as AWS IoT's get answers it", "twin", aws.ShadowDocument,
+        description="404 when the device or the shadow does not exist."),
+    ("PATCH", "/customer/devices/{device_id}/shadows/{name}/desired"): Operation(
+        "Merge into a named shadow's desired state (null deletes a key); creates the shadow", "twin",
+        aws.ShadowUpdated, body=PatchDesired, errors=(409,), example={"desired": {"rate": 20}, "version": 1},
+        description="`version` is the shadow version the caller read (409 when it moved). The device gets "
+                    "`update/delta` on `$aws/things/{thing}/shadow/name/{name}/`."),
+    ("DELETE", "/customer/devices/{device_id}/shadows/{name}"): Operation("Delete a named shadow", "twin",
+                                                                          aws.ShadowDeleted),
+    # Jobs
+    ("POST", "/customer/jobs"): Operation(
+        "Create a job for one device, a group or the fleet", "jobs", Job, 201, body=CreateJob, errors=(409,),
+        also={200: "replay of the same client_token"},
+        example={"document_type": "update_config", "document_params": {"config": {"interval_s": 60}},
+                 "target_group_id": "demo-fleet", "expires_in_hours": 24, "client_token": "rollout-1"}),
+    ("GET", "/customer/jobs"): Operation("List jobs, newest first", "jobs", m.JobPage, query=(JobListQuery,)),
+    ("GET", "/customer/jobs/{job_id}"): Operation(
+        "A job, its counts and a page of its executions", "jobs", m.JobWithExecutions, query=(PageQuery,)),
+    ("DELETE", "/customer/jobs/{job_id}"): Operation("Cancel a job", "jobs", Job, errors=(409,)),
+    ("GET", "/device/v1/jobs/pending"): Operation("The device's pending jobs", "device", m.PendingJobs,
+                                                  auth="device"),
+    ("GET", "/device/v1/jobs/{job_id}/execution"): Operation(
+        "The device's execution of a job, with the job document", "device", m.ExecutionWithDocument, auth="device"),
+    ("PUT", "/device/v1/jobs/{job_id}/execution"): Operation(
+        "Move the device's execution", "device", Execution, auth="device", body=UpdateExecution, errors=(409,),
+        example={"status": "IN_PROGRESS", "expected_version": 1}),
+    # Broker hooks (a self-hosted broker's HTTP authentication and authorization)
+    ("POST", "/broker/authn"): Operation(
+        "May this MQTT client connect?", "broker", Decision, auth="broker", body=AuthnRequest,
+        example={"username": "demo.sim-1", "password": "device-token", "clientid": "sim-1"}),
+    ("POST", "/broker/authz"): Operation(
+        "May this MQTT client publish or subscribe here?", "broker", Decision, auth="broker", body=AuthzRequest,
+        example={"username": "demo.sim-1", "topic": "tenant/demo/device/sim-1/status", "action": "publish"}),
+    # Sites
+    ("POST", "/customer/sites"): Operation(
+        "Create a site", "sites", Site, 201, body=CreateSite, errors=(409,),
+        example={"site_id": "north", "name": "North field", "wake_schedule_cron": "30 6 * * *",
+                 "timezone": "America/New_York", "program": "pilot", "company": "Acme Farms"}),
+    ("GET", "/customer/sites"): Operation("List sites", "sites", m.SitePage, query=(PageQuery,)),
+    ("GET", "/customer/sites/{site_id}"): Operation("One site with its device count", "sites", Site),
+    ("PATCH", "/customer/sites/{site_id}"): Operation(
+        "Change a site; a new schedule reaches every active device", "sites", m.SiteUpdated, body=UpdateSite,
+        errors=(409,), example={"wake_schedule_cron": "0 */4 * * *"}),
+    ("DELETE", "/customer/sites/{site_id}"): Operation(
+        "Delete a site without devices", "sites", m.SiteDeleted, errors=(409,)),
+    ("PUT", "/customer/devices/{device_id}/site"): Operation(
+        "Map a device to a site (it becomes active and gets its wake schedule)", "sites", m.DeviceMapped,
+        body=MapDevice, errors=(409,), example={"site_id": "demo-site"}),
+    ("DELETE", "/customer/devices/{device_id}/site"): Operation(
+        "Unmap a device (back to pending_mapping)", "sites", Device, errors=(409,)),
+}

@@ -1,0 +1,1 @@
+"""Commands to devices: creation, publish, retry, ACKs, expiry and offline delivery."""

@@ -1,0 +1,197 @@
+"""Getting commands out: the publish at creation, the scheduled retry and the expiry."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from chalicelib.commands.models import CommandRef, ExpiryCandidate
+from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
+from chalicelib.commands.store import CommandRepository
+from chalicelib.core.config import Settings
+from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.storage.base import utcnow
+from chalicelib.core.topics import device_topic
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+R = TypeVar("R")
+
+COMMANDS_SUFFIX = "commands"
+
+
+@dataclass(frozen=True)
+class CommandPolicy:
+    """The stage's command knobs, in domain units."""
+
+    ttl_default: timedelta = timedelta(minutes=60)
+    ttl_max: timedelta = timedelta(days=7)
+    max_attempts: int = 3
+    retry_interval: timedelta = timedelta(seconds=30)
+    pending_limit: int = 100
+    sweep_limit: int = 1000
+    idempotency_ttl: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> CommandPolicy:
+        """The policy of the stage's settings."""
+        return cls(
+            ttl_default=timedelta(minutes=s.command_ttl_default_min),
+            ttl_max=timedelta(minutes=s.command_ttl_max_min),
+            max_attempts=s.command_publish_max_attempts,
+            retry_interval=timedelta(seconds=s.command_retry_interval_s),
+            pending_limit=s.command_pending_limit,
+            sweep_limit=s.command_sweep_limit,
+            idempotency_ttl=timedelta(hours=s.idempotency_ttl_h),
+        )
+
+    def next_attempt(self, now: datetime, attempts_made: int) -> datetime | None:
+        """When to try publishing again after `attempts_made` attempts; None when exhausted."""
+        return now + self.retry_interval if attempts_made < self.max_attempts else None
+
+
+def command_message(command: Command) -> Message:
+    """The MQTT message carrying a command to its device (QoS 1, not retained)."""
+    return Message(
+        topic=device_topic(command.tenant_id, command.device_id, COMMANDS_SUFFIX),
+        payload=command.message().model_dump(mode="json"),
+        qos=1,
+        retain=False,
+    )
+
+
+def ref_of(command: Command) -> CommandRef:
+    """Where a command lives."""
+    return CommandRef(command.tenant_id, command.device_id, command.command_id)
+
+
+def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
+    """fn over items, in a few threads when there are several."""
+    # A fan-out of thousands of single-item writes must fit in one function run, and each
+    # write mostly waits on the network.
+    if len(items) <= 2:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+@dataclass
+class TickReport:
+    """What one run of a scheduled function did (returned by the Lambda, logged)."""
+
+    examined: int = 0
+    published: int = 0
+    failed: int = 0
+    missed: int = 0
+    expired: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class CommandDispatcher:
+    """Publishes commands and records which ones the broker took."""
+
+    def __init__(self, commands: CommandRepository, publisher: Publisher, policy: CommandPolicy,
+                 clock: Clock = utcnow) -> None:
+        self._commands = commands
+        self._publisher = publisher
+        self._policy = policy
+        self._clock = clock
+
+    def dispatch(self, commands: list[Command]) -> list[Command]:
+        """Publish, then mark the published ones; all stay due for the retry until ACKed or fetched."""
+        results = self._publish(commands)
+        now = self._clock()
+        return [c.model_copy(update={"published_at": c.published_at or now}) if ok else c
+                for c, ok in zip(commands, results, strict=True)]
+
+    def _publish(self, commands: list[Command]) -> list[bool]:
+        if not commands:
+            return []
+        results = self._publisher.publish_many([command_message(c) for c in commands])
+        now = self._clock()
+        each(lambda c: self._commands.mark_published(ref_of(c), now),
+             [c for c, ok in zip(commands, results, strict=True) if ok])
+        return list(results)
+
+    def redeliver(self, tenant_id: str, device_id: str) -> int:
+        """Republish the device's queued, unexpired commands, oldest first; how many the broker took.
+
+        For a device that is back (its first message after being away) or asks
+        (`commands/request`): what was published while it was offline never reached it.
+        This is delivery on the device's word, so it spends none of the retry attempts.
+        """
+        pending = self._commands.pending(tenant_id, device_id, self._clock(), self._policy.pending_limit)
+        return sum(self._publish(pending))
+
+    def handle_request(self, tenant_id: str, device_id: str, suffix: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Router handler for tenant/{t}/device/{d}/commands/request (any JSON object as payload)."""
+        return {"device_id": device_id, "republished": self.redeliver(tenant_id, device_id)}
+
+    def retry_due(self, now: datetime) -> TickReport:
+        """Republish every command whose next attempt is due, claiming each one first.
+
+        An attempt is an attempt to reach the device: a command the broker took but the
+        device never ACKed (it was offline, its session clean) is published again, up to
+        max_attempts in all, until an ACK or an HTTP fetch takes it off the retry index.
+
+        The claim is a conditional write, so concurrent runs (an overlapping schedule, a
+        manual run) publish each command once per attempt.
+        """
+        report = TickReport()
+        claimed: list[Command] = []
+        for shard in range(self._commands.shards):
+            for candidate in self._commands.retry_candidates(shard, now, self._policy.sweep_limit):
+                report.examined += 1
+                attempt = candidate.publish_attempts + 1
+                command = self._commands.claim_retry(candidate, now, self._policy.next_attempt(now, attempt))
+                if command is None:
+                    report.skipped += 1
+                else:
+                    claimed.append(command)
+        for command in self.dispatch(claimed):
+            if command.published_at is None:
+                report.failed += 1
+                log.info("publish attempt %d of command %s failed", command.publish_attempts, command.command_id)
+            else:
+                report.published += 1
+        return report
+
+
+class CommandExpiry:
+    """Closes queued commands past expires_at: missed if they may have reached the device, else expired."""
+
+    def __init__(self, commands: CommandRepository, policy: CommandPolicy) -> None:
+        self._commands = commands
+        self._policy = policy
+
+    def expire_due(self, now: datetime) -> TickReport:
+        """One pass over the expiry index: the cost follows what expired, not the table size."""
+        report = TickReport()
+        for shard in range(self._commands.shards):
+            candidates = self._commands.expiry_candidates(shard, now, self._policy.sweep_limit)
+            report.examined += len(candidates)
+            for done in each(lambda c: self._close(c, now), candidates):
+                if done is None:
+                    report.skipped += 1  # an ACK won the race
+                elif done.status is CommandStatus.MISSED:
+                    report.missed += 1
+                else:
+                    report.expired += 1
+        return report
+
+    def _close(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
+        first = CommandEvent.EXPIRED_SEEN if candidate.seen else CommandEvent.EXPIRED_UNSEEN
+        done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, first, now)
+        if done is None:
+            # The index lags the item (published or fetched meanwhile): try the other outcome.
+            other = CommandEvent.EXPIRED_UNSEEN if candidate.seen else CommandEvent.EXPIRED_SEEN
+            done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, other, now)
+        return done

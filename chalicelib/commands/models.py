@@ -1,0 +1,162 @@
+"""The commands table, its sparse indexes, and the references the repository hands out.
+
+Item: hash `device_key` = "{tenant}#{device}", range `command_id` (a ULID, so the device's
+history is time-ordered). Three attributes exist only while a command needs attention,
+which keeps each index as small as the work it serves:
+
+- `queued_id` (= command_id while queued) -> local index `queued_by_device`: the pending
+  poll, oldest first, strongly consistent (a command is pollable right after the POST).
+- `expiry_shard` (while queued) -> global index `expiry_due` (range `expires_at`): the
+  per-minute expiry reads only what has expired.
+- `retry_shard` (while a publish may still be retried) -> global index `retry_due`
+  (range `next_attempt_at`): the per-minute retry reads only what is due.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.commands.schemas import Command, CommandStatus
+from chalicelib.core.storage.base import schedule_shard
+
+
+def device_key(tenant_id: str, device_id: str) -> str:
+    """Partition key of a device's commands; ids cannot contain '#'."""
+    return f"{tenant_id}#{device_id}"
+
+
+def shard_of(command_id: str, shards: int) -> str:
+    """The schedule shard of a command: stable, spread evenly by a hash of its id."""
+    return str(schedule_shard(command_id, shards))
+
+
+@dataclass(frozen=True)
+class CommandRef:
+    """Where a command lives."""
+
+    tenant_id: str
+    device_id: str
+    command_id: str
+
+    @classmethod
+    def of(cls, key: str, command_id: str) -> CommandRef:
+        """From the table's device_key and command_id."""
+        tenant_id, _, device_id = key.partition("#")
+        return cls(tenant_id, device_id, command_id)
+
+
+@dataclass(frozen=True)
+class ExpiryCandidate:
+    """A queued command past its expiry, as the expiry index shows it."""
+
+    ref: CommandRef
+    seen: bool
+
+
+@dataclass(frozen=True)
+class RetryCandidate:
+    """An unpublished command whose next publish attempt is due."""
+
+    ref: CommandRef
+    next_attempt_at: datetime
+    publish_attempts: int
+
+
+class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
+    """A device's queued commands (sparse: `queued_id` is removed on the final transition)."""
+
+    class Meta:
+        index_name = "queued_by_device"
+        projection = AllProjection()
+
+    device_key = UnicodeAttribute(hash_key=True)
+    queued_id = UnicodeAttribute(range_key=True)
+
+
+class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
+    """Queued commands of one shard by expiry time (sparse on `expiry_shard`)."""
+
+    class Meta:
+        index_name = "expiry_due"
+        # Enough to choose missed or expired without reading the item.
+        projection = IncludeProjection(["published_at", "fetched_at"])
+
+    expiry_shard = UnicodeAttribute(hash_key=True)
+    expires_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RetryDue(GlobalSecondaryIndex["CommandModel"]):
+    """Unpublished commands of one shard by next publish attempt (sparse on `retry_shard`)."""
+
+    class Meta:
+        index_name = "retry_due"
+        # publish_attempts only changes together with next_attempt_at: no extra index writes.
+        projection = IncludeProjection(["publish_attempts"])
+
+    retry_shard = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UTCDateTimeAttribute(range_key=True)
+
+
+class CommandModel(Model):
+    """One command sent to one device."""
+
+    class Meta:
+        table_suffix = "commands"
+        table_name = "commands"
+        billing_mode = "PAY_PER_REQUEST"
+
+    device_key = UnicodeAttribute(hash_key=True)
+    command_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    device_id = UnicodeAttribute()
+    command_type = UnicodeAttribute()
+    command_params = JSONAttribute(default=dict)
+    status = UnicodeAttribute(default=CommandStatus.QUEUED.value)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(default="")
+    expires_at = UTCDateTimeAttribute()
+    published_at = UTCDateTimeAttribute(null=True)
+    fetched_at = UTCDateTimeAttribute(null=True)
+    acked_at = UTCDateTimeAttribute(null=True)
+    ack_details = JSONAttribute(null=True)
+    publish_attempts = NumberAttribute(default=0)
+    # Sparse index keys: present only while the command is in the index's working set.
+    queued_id = UnicodeAttribute(null=True)
+    expiry_shard = UnicodeAttribute(null=True)
+    retry_shard = UnicodeAttribute(null=True)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    # History is kept for the retention period, then DynamoDB's TTL removes it.
+    purge_at = TTLAttribute(null=True)
+
+    queued_by_device = QueuedByDevice()
+    expiry_due = ExpiryDue()
+    retry_due = RetryDue()
+
+    def to_record(self) -> Command:
+        """The item as the services see it."""
+        return Command(
+            command_id=self.command_id,
+            tenant_id=self.tenant_id,
+            device_id=self.device_id,
+            command_type=self.command_type,
+            command_params=self.command_params or {},
+            status=CommandStatus(self.status),
+            created_at=self.created_at,
+            created_by=self.created_by or "",
+            expires_at=self.expires_at,
+            published_at=self.published_at,
+            fetched_at=self.fetched_at,
+            acked_at=self.acked_at,
+            ack_details=self.ack_details,
+            publish_attempts=int(self.publish_attempts or 0),
+        )

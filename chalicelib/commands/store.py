@@ -1,0 +1,285 @@
+"""All reads and writes of commands. Every status change is a conditional write on `status`."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.commands.models import (
+    CommandModel,
+    CommandRef,
+    ExpiryCandidate,
+    RetryCandidate,
+    device_key,
+    shard_of,
+)
+from chalicelib.commands.schemas import (
+    FINAL_STATUSES,
+    TRANSITIONS,
+    Command,
+    CommandEvent,
+    CommandStatus,
+)
+from chalicelib.core.errors import Conflict, NotFound, Unavailable
+from chalicelib.core.storage.base import (
+    Page,
+    connection,
+    cursor_keys,
+    decode_cursor,
+    encode_cursor,
+    failed_conditions,
+    is_condition_failure,
+    one_page,
+)
+from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
+from chalicelib.devices.models import DeviceModel
+from chalicelib.devices.schemas import DeviceStatus
+
+BATCH_LIMIT = 25
+# Positions in the create transaction (PynamoDB sends condition checks first, then puts).
+_DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
+
+
+class CommandRepository:
+    """Commands table access; `shards` spreads the schedule indexes, `retention` bounds history."""
+
+    def __init__(self, idempotency: IdempotencyStore, shards: int, retention: timedelta) -> None:
+        self._idempotency = idempotency
+        self._shards = shards
+        self._retention = retention
+
+    # -- writes of new commands ---------------------------------------------------------
+
+    def create(self, command: Command, retry_at: datetime | None, claim: IdempotencyClaim | None = None) -> None:
+        """Store a queued command, checking in the same transaction that its device may receive it.
+
+        Raises NotFound (no such device), Conflict (device disabled) or ClientTokenTaken.
+        """
+        item = self._new_item(command, retry_at)
+        for attempt in range(3):
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    tx.condition_check(DeviceModel, command.tenant_id, command.device_id,
+                                       condition=DeviceModel.device_id.exists()
+                                       & (DeviceModel.status != DeviceStatus.DISABLED.value))
+                    tx.save(item, condition=CommandModel.command_id.does_not_exist())
+                    if claim is not None:
+                        self._idempotency.add_to(tx, claim, command.created_at)
+                return
+            except TransactWriteError as exc:
+                failed = failed_conditions(exc)
+                if claim is not None and _CLAIM_PUT in failed:
+                    raise ClientTokenTaken(self._idempotency.get(
+                        claim.scope, claim.tenant_id, claim.client_token, command.created_at)) from exc
+                if _DEVICE_CHECK in failed:
+                    raise self._device_refusal(command.tenant_id, command.device_id) from exc
+                if failed or attempt == 2:
+                    raise Unavailable("could not store the command; retry", field="command_id") from exc
+                # A concurrent transaction on the same claim (TransactionConflict): try again.
+                time.sleep(0.05 * (attempt + 1))
+
+    def create_many(self, commands: list[Command], retry_at: datetime | None) -> None:
+        """Store many queued commands with BatchWriteItem (25 a request), retrying unprocessed ones."""
+        items = [self._new_item(c, retry_at).serialize() for c in commands]
+        conn = CommandModel._get_connection()
+        for start in range(0, len(items), BATCH_LIMIT):
+            pending = items[start:start + BATCH_LIMIT]
+            for attempt in range(8):
+                data = conn.batch_write_item(put_items=pending) or {}
+                unprocessed = data.get("UnprocessedItems", {}).get(CommandModel.Meta.table_name, [])
+                pending = [u["PutRequest"]["Item"] for u in unprocessed]
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2 ** attempt, 2.0))  # DynamoDB throttled part of the batch
+            if pending:
+                raise Unavailable("the database kept throttling the batch; retry", field="commands")
+
+    def _new_item(self, command: Command, retry_at: datetime | None) -> CommandModel:
+        shard = shard_of(command.command_id, self._shards)
+        return CommandModel(
+            device_key(command.tenant_id, command.device_id),
+            command.command_id,
+            tenant_id=command.tenant_id,
+            device_id=command.device_id,
+            command_type=command.command_type,
+            command_params=command.command_params,
+            status=command.status.value,
+            created_at=command.created_at,
+            created_by=command.created_by,
+            expires_at=command.expires_at,
+            publish_attempts=command.publish_attempts,
+            queued_id=command.command_id,
+            expiry_shard=shard,
+            retry_shard=shard if retry_at else None,
+            next_attempt_at=retry_at,
+            purge_at=command.expires_at + self._retention,
+        )
+
+    @staticmethod
+    def _device_refusal(tenant_id: str, device_id: str) -> Exception:
+        try:
+            device = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=["status"])
+        except DoesNotExist:
+            return NotFound(f"device {device_id} not found", field="device_id")
+        if device.status == DeviceStatus.DISABLED.value:
+            return Conflict(f"device {device_id} is disabled", field="device_id", device_status=device.status)
+        return Unavailable("device changed while storing the command; retry", field="device_id")
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get(self, ref: CommandRef) -> Command | None:
+        """One command (strongly consistent), or None."""
+        try:
+            return CommandModel.get(device_key(ref.tenant_id, ref.device_id), ref.command_id,
+                                    consistent_read=True).to_record()
+        except DoesNotExist:
+            return None
+
+    def history(self, tenant_id: str, device_id: str, limit: int, next_token: str | None,
+             status: CommandStatus | None = None) -> Page[Command]:
+        """The device's history, newest first, optionally one status only."""
+        key = device_key(tenant_id, device_id)
+        if status is CommandStatus.QUEUED:
+            start = decode_cursor(next_token, partition=("device_key", key),
+                                  keys=cursor_keys(CommandModel, CommandModel.queued_by_device))
+            result = CommandModel.queued_by_device.query(key, scan_index_forward=False, limit=limit,
+                                                         page_size=limit, last_evaluated_key=start)
+            return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        start = decode_cursor(next_token, partition=("device_key", key), keys=cursor_keys(CommandModel))
+        if status is not None:
+            # One page of the device's history, one status kept: the cost of a request stays
+            # bounded however rare the status; pages are wider than the limit so a short page
+            # is rare. The client follows next_token as with any listing.
+            filtered = CommandModel.query(key, scan_index_forward=False,
+                                          filter_condition=CommandModel.status == status.value,
+                                          page_size=max(limit, 100), last_evaluated_key=start)
+            models, last_key = one_page(filtered, CommandModel, limit)
+            return Page([m.to_record() for m in models], encode_cursor(last_key))
+        result = CommandModel.query(key, scan_index_forward=False, limit=limit, page_size=limit,
+                                    last_evaluated_key=start)
+        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+
+    def pending(self, tenant_id: str, device_id: str, now: datetime, limit: int) -> list[Command]:
+        """The device's queued, unexpired commands, oldest first (strongly consistent)."""
+        result = CommandModel.queued_by_device.query(
+            device_key(tenant_id, device_id), consistent_read=True, limit=limit, page_size=limit,
+            filter_condition=CommandModel.expires_at > now,
+        )
+        return [m.to_record() for m in result]
+
+    def expiry_candidates(self, shard: int, now: datetime, limit: int) -> list[ExpiryCandidate]:
+        """Queued commands of a shard whose expires_at <= now, oldest first."""
+        result = CommandModel.expiry_due.query(str(shard), CommandModel.expires_at <= now, limit=limit,
+                                               page_size=min(limit, 500))
+        return [ExpiryCandidate(CommandRef.of(m.device_key, m.command_id),
+                                m.published_at is not None or m.fetched_at is not None) for m in result]
+
+    def retry_candidates(self, shard: int, now: datetime, limit: int) -> list[RetryCandidate]:
+        """Unpublished commands of a shard whose next attempt is due."""
+        result = CommandModel.retry_due.query(str(shard), CommandModel.next_attempt_at <= now, limit=limit,
+                                              page_size=min(limit, 500))
+        return [RetryCandidate(CommandRef.of(m.device_key, m.command_id), m.next_attempt_at,
+                               int(m.publish_attempts or 0)) for m in result]
+
+    def awaiting_publish(self, cap: int = 10_000) -> int:
+        """How many commands still wait for a publish retry (counted on the sparse retry index)."""
+        return sum(CommandModel.retry_due.count(str(shard), limit=cap) for shard in range(self._shards))
+
+    @property
+    def shards(self) -> int:
+        """How many shards the schedule indexes are spread over."""
+        return self._shards
+
+    # -- state changes ------------------------------------------------------------------
+
+    def transition(self, ref: CommandRef, source: CommandStatus, event: CommandEvent, now: datetime,
+                   ack_details: dict[str, Any] | None = None) -> Command | None:
+        """Apply `event` if the command is still in `source`; None when another writer got there first."""
+        target = TRANSITIONS[(source, event)]
+        actions: list[Action] = [CommandModel.status.set(target.value)]
+        condition: Condition = CommandModel.status == source.value
+        if event is CommandEvent.ACKED:
+            actions += [CommandModel.acked_at.set(now), CommandModel.ack_details.set(ack_details or {})]
+            # Past its expiry a command is over even before the minute's sweep closes it.
+            condition &= CommandModel.expires_at > now
+        else:
+            condition &= CommandModel.expires_at <= now
+            seen = CommandModel.published_at.exists() | CommandModel.fetched_at.exists()
+            condition &= seen if event is CommandEvent.EXPIRED_SEEN else ~seen
+        if target in FINAL_STATUSES:
+            actions += _leave_working_sets()
+        return self._update(ref, actions, condition)
+
+    def mark_published(self, ref: CommandRef, now: datetime) -> None:
+        """The broker accepted the command: keep the first published_at.
+
+        The retry index entry stays: the broker taking a message does not mean the device
+        got it, so the retry goes on until an ACK, a fetch or the last attempt removes it.
+        """
+        self._update(ref, [CommandModel.published_at.set(CommandModel.published_at | now)],
+                     # Delivered may already be set (the ACK can beat this write); `expired` means
+                     # the expiry ruled it never left the cloud, and that record must stay true.
+                     CommandModel.command_id.exists() & (CommandModel.status != CommandStatus.EXPIRED.value))
+
+    def mark_fetched(self, ref: CommandRef, now: datetime) -> None:
+        """A poll handed the command to the device: it counts as seen and needs no republish."""
+        self._update(ref, [CommandModel.fetched_at.set(now), CommandModel.retry_shard.remove(),
+                           CommandModel.next_attempt_at.remove()],
+                     (CommandModel.status == CommandStatus.QUEUED.value) & CommandModel.fetched_at.does_not_exist())
+
+    def claim_retry(self, candidate: RetryCandidate, now: datetime, next_attempt_at: datetime | None) -> Command | None:
+        """Take one publish attempt; of concurrent claimers exactly one gets the command back.
+
+        The condition pins the index values the claimer saw, and the update moves them,
+        so a second claimer with the same view fails its condition.
+        """
+        actions: list[Action] = [CommandModel.publish_attempts.add(1)]
+        if next_attempt_at is None:
+            actions += [CommandModel.retry_shard.remove(), CommandModel.next_attempt_at.remove()]
+        else:
+            actions.append(CommandModel.next_attempt_at.set(next_attempt_at))
+        condition = ((CommandModel.status == CommandStatus.QUEUED.value)
+                     & (CommandModel.next_attempt_at == candidate.next_attempt_at)
+                     & (CommandModel.publish_attempts == candidate.publish_attempts)
+                     & (CommandModel.expires_at > now))
+        return self._update(candidate.ref, actions, condition)
+
+    def backdate_expiry(self, ref: CommandRef, expires_at: datetime) -> Command:
+        """Move a queued command's expiry (developer tool): its expiry-index entry and purge time follow.
+
+        Raises NotFound (no such command) or Conflict (no longer queued); nothing changes then.
+        """
+        # expires_at is the expiry index's range key; the shard puts the command in that index.
+        actions: list[Action] = [CommandModel.expires_at.set(expires_at),
+                                 CommandModel.expiry_shard.set(shard_of(ref.command_id, self._shards)),
+                                 CommandModel.purge_at.set(expires_at + self._retention)]
+        done = self._update(ref, actions, CommandModel.status == CommandStatus.QUEUED.value)
+        if done is not None:
+            return done
+        current = self.get(ref)
+        if current is None:
+            raise NotFound(f"command {ref.command_id} not found", field="command_id")
+        raise Conflict(f"command {ref.command_id} is {current.status.value}; only a queued command can be back-dated",
+                       field="command_id", status=current.status.value)
+
+    @staticmethod
+    def _update(ref: CommandRef, actions: list[Action], condition: Condition) -> Command | None:
+        model = CommandModel(device_key(ref.tenant_id, ref.device_id), ref.command_id)
+        try:
+            model.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return model.to_record()
+
+
+def _leave_working_sets() -> list[Action]:
+    """A final command leaves the pending, expiry and retry indexes."""
+    return [CommandModel.queued_id.remove(), CommandModel.expiry_shard.remove(),
+            CommandModel.retry_shard.remove(), CommandModel.next_attempt_at.remove()]

@@ -1,0 +1,1 @@
+"""Operator authentication: the authorizer, JWT checks, provision tokens."""

@@ -1,0 +1,1 @@
+"""Table binding, cursors, the batch writer and idempotency records shared by every store."""

@@ -1,0 +1,48 @@
+"""MQTT topic names: the only place that knows their layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.core.ids import is_valid_id
+
+PREFIX = "tenant"
+
+# The device asks for its pending commands (on connect, after sleep): the cloud republishes them.
+COMMANDS_REQUEST_SUFFIX = "commands/request"
+# Device-to-cloud suffixes the bridge subscribes to (relative to the device subtree).
+DEVICE_TO_CLOUD = ("status", "commands/ack", COMMANDS_REQUEST_SUFFIX, "shadow/reported", "jobs/+/update")
+
+
+def device_root(tenant_id: str, device_id: str) -> str:
+    """The subtree a device owns: tenant/{tenant}/device/{device}."""
+    return f"{PREFIX}/{tenant_id}/device/{device_id}"
+
+
+def device_topic(tenant_id: str, device_id: str, suffix: str) -> str:
+    """A topic under the device's subtree."""
+    return f"{device_root(tenant_id, device_id)}/{suffix}"
+
+
+def bridge_subscriptions() -> list[str]:
+    """The topic filters the bridge subscribes to, one per device-to-cloud suffix."""
+    return [f"{PREFIX}/+/device/+/{suffix}" for suffix in DEVICE_TO_CLOUD]
+
+
+@dataclass(frozen=True)
+class DeviceTopic:
+    """A parsed device topic."""
+
+    tenant_id: str
+    device_id: str
+    suffix: str
+
+
+def parse_device_topic(topic: str) -> DeviceTopic | None:
+    """Split tenant/{t}/device/{d}/{suffix}; None when it is not one of ours."""
+    parts = topic.split("/")
+    if len(parts) < 5 or parts[0] != PREFIX or parts[2] != "device":
+        return None
+    tenant_id, device_id = parts[1], parts[3]
+    if not (is_valid_id(tenant_id) and is_valid_id(device_id)):
+        return None
+    return DeviceTopic(tenant_id, device_id, "/".join(parts[4:]))

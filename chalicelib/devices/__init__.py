@@ -1,0 +1,1 @@
+"""The device registry: devices, credentials, presence and the wake schedule lookup."""

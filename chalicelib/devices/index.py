@@ -1,0 +1,47 @@
+"""The device table's secondary indexes: devices by site and by status, and their keys."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+
+if TYPE_CHECKING:
+    from chalicelib.devices.models import DeviceModel  # noqa: F401
+
+
+def site_index_key(tenant_id: str, site_id: str) -> str:
+    """Partition of the by-site index: the devices mapped to one site."""
+    return f"{tenant_id}#{site_id}"
+
+
+def site_index_sort(status: str, device_id: str) -> str:
+    """Sort key in the by-site index; the status prefix lets `?site_id&status` be one Query."""
+    return f"{status}#{device_id}"
+
+
+def status_index_key(tenant_id: str, status: str) -> str:
+    """Partition of the by-status index: a tenant's devices in one status."""
+    return f"{tenant_id}#{status}"
+
+
+class DevicesBySite(GlobalSecondaryIndex["DeviceModel"]):
+    """Sparse: only mapped devices carry `site_key`. Keys only, so presence writes skip it."""
+
+    class Meta:
+        index_name = "by_site"
+        projection = KeysOnlyProjection()
+
+    site_key = UnicodeAttribute(hash_key=True)
+    site_sort = UnicodeAttribute(range_key=True)
+
+
+class DevicesByStatus(GlobalSecondaryIndex["DeviceModel"]):
+    """A tenant's devices per lifecycle status, in id order. Keys only, like by_site."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = KeysOnlyProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)

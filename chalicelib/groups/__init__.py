@@ -1,0 +1,1 @@
+"""Device groups and their memberships."""

@@ -1,0 +1,54 @@
+"""Groups of devices."""
+from __future__ import annotations
+
+from ulid import ULID
+
+from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.devices.schemas import CreateGroup, Group
+from chalicelib.devices.service import Clock
+from chalicelib.groups.store import GroupRepository
+
+
+class GroupService:
+    """Group use cases, scoped by tenant."""
+
+    def __init__(self, groups: GroupRepository, clock: Clock = utcnow) -> None:
+        self._groups = groups
+        self._clock = clock
+
+    def create(self, tenant_id: str, request: CreateGroup) -> Group:
+        """Create a group (id given or generated)."""
+        group = Group(
+            tenant_id=tenant_id,
+            group_id=request.group_id or f"grp-{str(ULID()).lower()}",
+            name=request.name,
+            description=request.description,
+            created_at=self._clock(),
+        )
+        self._groups.create(group)
+        return group
+
+    def get(self, tenant_id: str, group_id: str) -> Group:
+        """One group (404 for foreign or missing)."""
+        return self._groups.get(tenant_id, group_id)
+
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
+        """A page of groups."""
+        return self._groups.list_page(tenant_id, limit, next_token)
+
+    def members(self, tenant_id: str, group_id: str, limit: int, next_token: str | None) -> Page[str]:
+        """A page of member ids of a group that must exist."""
+        self._groups.get(tenant_id, group_id)
+        return self._groups.members(tenant_id, group_id, limit, next_token)
+
+    def delete(self, tenant_id: str, group_id: str) -> int:
+        """Delete a group and its memberships (the devices stay); returns the member count."""
+        return self._groups.delete(tenant_id, group_id)
+
+    def add_member(self, tenant_id: str, group_id: str, device_id: str) -> bool:
+        """Add a device of the same tenant; False when it already was a member."""
+        return self._groups.add_member(tenant_id, group_id, device_id, self._clock())
+
+    def remove_member(self, tenant_id: str, group_id: str, device_id: str) -> None:
+        """Remove a member."""
+        self._groups.remove_member(tenant_id, group_id, device_id)

@@ -1,0 +1,191 @@
+"""Device groups and their memberships."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.devices.models import DeviceModel
+from chalicelib.devices.schemas import Group
+
+
+def member_key(tenant_id: str, group_id: str) -> str:
+    """Partition key of a group's memberships."""
+    return f"{tenant_id}#{group_id}"
+
+
+def device_key(tenant_id: str, device_id: str) -> str:
+    """Partition key of a device's memberships in the by-device index."""
+    return f"{tenant_id}#{device_id}"
+
+
+class GroupModel(Model):
+    """A group of one tenant."""
+
+    class Meta:
+        table_suffix = "groups"
+        table_name = "groups"
+        billing_mode = "PAY_PER_REQUEST"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    group_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    member_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+
+    def to_record(self) -> Group:
+        return Group(
+            tenant_id=self.tenant_id,
+            group_id=self.group_id,
+            name=self.name,
+            description=self.description,
+            member_count=int(self.member_count or 0),
+            created_at=self.created_at,
+        )
+
+
+class MembershipByDevice(GlobalSecondaryIndex["MembershipModel"]):
+    """The groups a device belongs to."""
+
+    class Meta:
+        index_name = "by_device"
+        projection = AllProjection()
+
+    device_key = UnicodeAttribute(hash_key=True)
+    group_id = UnicodeAttribute(range_key=True)
+
+
+class MembershipModel(Model):
+    """One device in one group."""
+
+    class Meta:
+        table_suffix = "group-members"
+        table_name = "group-members"
+        billing_mode = "PAY_PER_REQUEST"
+
+    group_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+    device_key = UnicodeAttribute()
+    group_id = UnicodeAttribute()
+    added_at = UTCDateTimeAttribute()
+    by_device = MembershipByDevice()
+
+
+class GroupRepository:
+    """All reads and writes of groups and memberships."""
+
+    def create(self, group: Group) -> None:
+        """Store a new group; 409 when the id is taken."""
+        model = GroupModel(
+            group.tenant_id, group.group_id, name=group.name, description=group.description,
+            member_count=0, created_at=group.created_at,
+        )
+        try:
+            model.save(condition=GroupModel.group_id.does_not_exist())
+        except Exception as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                raise Conflict(f"group {group.group_id} already exists", field="group_id") from exc
+            raise
+
+    def get(self, tenant_id: str, group_id: str) -> Group:
+        """One group of the tenant, or NotFound."""
+        try:
+            return GroupModel.get(tenant_id, group_id, consistent_read=True).to_record()
+        except DoesNotExist as exc:
+            raise NotFound(f"group {group_id} not found", field="group_id") from exc
+
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
+        """A page of the tenant's groups in id order."""
+        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(GroupModel))
+        result = GroupModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
+        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+
+    def delete(self, tenant_id: str, group_id: str) -> int:
+        """Delete a group, then its memberships; returns how many memberships went with it.
+
+        The group goes first: a concurrent add_member is conditioned on the group, so no
+        membership can appear after the query below has listed them.
+        """
+        try:
+            GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists())
+        except DeleteError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"group {group_id} not found", field="group_id") from exc
+            raise
+        key = member_key(tenant_id, group_id)
+        members = [{"group_key": {"S": key}, "device_id": {"S": m.device_id}}
+                   for m in MembershipModel.query(key, page_size=1000, attributes_to_get=["device_id"])]
+        BatchWriter(model_sender(MembershipModel)).write(deletes=members)
+        return len(members)
+
+    def add_member(self, tenant_id: str, group_id: str, device_id: str, now: datetime) -> bool:
+        """Add a device; False when it was already a member (idempotent PUT)."""
+        membership = MembershipModel(
+            member_key(tenant_id, group_id), device_id,
+            device_key=device_key(tenant_id, device_id), group_id=group_id, added_at=now,
+        )
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(GroupModel(tenant_id, group_id), actions=[GroupModel.member_count.add(1)],
+                          condition=GroupModel.group_id.exists())
+                tx.condition_check(DeviceModel, tenant_id, device_id, condition=DeviceModel.device_id.exists())
+                tx.save(membership, condition=MembershipModel.device_id.does_not_exist())
+        except TransactWriteError as exc:
+            # PynamoDB sends condition checks, deletes, puts, then updates, whatever the call order.
+            failed = failed_conditions(exc)
+            if 2 in failed:
+                raise NotFound(f"group {group_id} not found", field="group_id") from exc
+            if 0 in failed:
+                raise NotFound(f"device {device_id} not found", field="device_id") from exc
+            if 1 in failed:
+                return False
+            raise
+        return True
+
+    def remove_member(self, tenant_id: str, group_id: str, device_id: str) -> None:
+        """Remove a device from a group; NotFound when it was not a member."""
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.delete(MembershipModel(member_key(tenant_id, group_id), device_id),
+                          condition=MembershipModel.device_id.exists())
+                tx.update(GroupModel(tenant_id, group_id), actions=[GroupModel.member_count.add(-1)],
+                          condition=GroupModel.group_id.exists())
+        except TransactWriteError as exc:
+            raise NotFound(f"device {device_id} is not a member of group {group_id}", field="device_id") from exc
+
+    def members(self, tenant_id: str, group_id: str, limit: int, next_token: str | None) -> Page[str]:
+        """A page of member device ids, in id order."""
+        key = member_key(tenant_id, group_id)
+        start = decode_cursor(next_token, partition=("group_key", key), keys=cursor_keys(MembershipModel))
+        result = MembershipModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
+        return Page([m.device_id for m in result], encode_cursor(result.last_evaluated_key))
+
+    def iter_members(self, tenant_id: str, group_id: str) -> Iterator[str]:
+        """Every member id, page by page (for fan-outs that snapshot a group)."""
+        for m in MembershipModel.query(member_key(tenant_id, group_id), page_size=1000,
+                                       attributes_to_get=["device_id"]):
+            yield m.device_id
+
+    def groups_of(self, tenant_id: str, device_id: str) -> list[str]:
+        """Ids of the groups a device belongs to."""
+        return [m.group_id for m in MembershipModel.by_device.query(device_key(tenant_id, device_id))]
+
+    def forget_device(self, tenant_id: str, device_id: str) -> int:
+        """Remove a deleted device from every group it was in; returns how many."""
+        removed = 0
+        for group_id in self.groups_of(tenant_id, device_id):
+            try:
+                self.remove_member(tenant_id, group_id, device_id)
+                removed += 1
+            except NotFound:
+                continue
+        return removed

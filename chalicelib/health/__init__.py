@@ -1,0 +1,1 @@
+"""GET /health: the publisher's and the database's state."""

@@ -1,0 +1,142 @@
+"""Routing of device-to-cloud MQTT messages to the same services the HTTP routes use."""
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.aws_iot.topics import parse_aws_topic
+from chalicelib.core.errors import DomainError, Unavailable
+from chalicelib.core.storage.base import is_invalid_request
+from chalicelib.core.strict_json import UnsafeJson, loads_strict
+from chalicelib.core.topics import DeviceTopic, parse_device_topic
+from chalicelib.devices.service import DeviceService
+
+log = logging.getLogger(__name__)
+
+# handler(tenant_id, device_id, suffix, payload) -> result document
+Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
+# hook(tenant_id, device_id): the device is back after being away
+ReturnHook = Callable[[str, str], object]
+# reject(tenant_id, device_id, suffix, status, message): answers a request refused before its
+# handler ran (AWS IoT topics answer on `/rejected`; the project's own topics have no answer).
+Rejecter = Callable[[str, str, str, int, str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message. `accepted` False means rejected for good (do not retry)."""
+
+    accepted: bool
+    reason: str = ""
+    result: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "reason": self.reason, "result": self.result}
+
+
+class DeviceMessageRouter:
+    """Dispatches by topic suffix; permanent errors are outcomes, transient ones raise.
+
+    Raising is the signal to the bridge that it must not acknowledge the message to the
+    broker, so the broker redelivers it: that is how nothing reaching the broker is lost.
+    """
+
+    def __init__(self, devices: DeviceService, max_payload_bytes: int = 64 * 1024) -> None:
+        self._devices = devices
+        self._max_payload_bytes = max_payload_bytes
+        self._routes: list[tuple[str, Handler]] = [("status", self._status)]
+        self._on_return: list[ReturnHook] = []
+        self._quiet_suffixes: set[str] = set()
+        self._rejecters: dict[str, Rejecter] = {}
+
+    def register(self, suffix_pattern: str, handler: Handler, reject: Rejecter | None = None) -> None:
+        """Route messages whose suffix matches (fnmatch: `jobs/*/update`)."""
+        self._routes.append((suffix_pattern, handler))
+        if reject is not None:
+            self._rejecters[suffix_pattern] = reject
+
+    def on_return(self, hook: ReturnHook, unless_suffix: str | None = None) -> None:
+        """Call hook after the first message of a device that was away (not for `unless_suffix`,
+        whose handler does the same work itself)."""
+        self._on_return.append(hook)
+        if unless_suffix:
+            self._quiet_suffixes.add(unless_suffix)
+
+    def handle(self, topic: str, payload: bytes | str) -> Outcome:
+        """Process one message from the bridge."""
+        parsed = parse_device_topic(topic) or _aws_topic(topic)
+        if parsed is None:
+            return Outcome(False, f"not a device topic: {topic}")
+        route = next(((p, h) for p, h in self._routes if fnmatch.fnmatchcase(parsed.suffix, p)), None)
+        if route is None:
+            return Outcome(False, f"no handler for {parsed.suffix}")
+        pattern, handler = route
+        if len(payload) > self._max_payload_bytes:
+            # The same bound as an HTTP body: a bigger one could never be stored, and
+            # raising would make the bridge retry it for ever.
+            return self._refuse(parsed, pattern, 413, f"payload exceeds {self._max_payload_bytes} bytes")
+        try:
+            body = loads_strict(payload) if payload not in (b"", "") else {}
+        except UnsafeJson as exc:
+            return self._refuse(parsed, pattern, 400, f"invalid payload: {exc}")
+        except (ValueError, RecursionError):
+            # RecursionError (absurd nesting) is permanent too: raising would make it a poison message.
+            return self._refuse(parsed, pattern, 400, "payload is not JSON")
+        if not isinstance(body, dict):
+            return self._refuse(parsed, pattern, 400, "payload must be a JSON object")
+        try:
+            returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
+            result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            return Outcome(False, f"invalid payload: {field}: {first.get('msg')}")
+        except Unavailable:
+            # Contention or an unreachable dependency: raise so the bridge leaves the message
+            # unacknowledged and the broker redelivers it.
+            raise
+        except DomainError as exc:
+            return Outcome(False, f"{exc.code}: {exc.message}")
+        except (RecursionError, ValueError, TypeError) as exc:
+            # The message itself cannot be processed (a bug or an input no check caught): the
+            # same bytes would fail on every redelivery and stall the device's bridge lane, and
+            # with it other tenants' devices. Logged, and dropped like any permanent rejection.
+            log.exception("message on %s could not be processed", topic)
+            return Outcome(False, f"could not be processed: {type(exc).__name__}")
+        except Exception as exc:
+            if is_invalid_request(exc):
+                # DynamoDB refused the request itself (an item over its size limit, say):
+                # the same message would be refused on every redelivery.
+                return Outcome(False, f"refused by the database: {exc}")
+            raise
+        if returned and parsed.suffix not in self._quiet_suffixes:
+            self._returned(parsed.tenant_id, parsed.device_id)
+        return Outcome(True, result=result)
+
+    def _returned(self, tenant_id: str, device_id: str) -> None:
+        for hook in self._on_return:
+            try:
+                hook(tenant_id, device_id)
+            except Exception:  # the message itself was handled; the retry schedule covers the rest
+                log.exception("return hook for %s/%s failed", tenant_id, device_id)
+
+    def _refuse(self, parsed: DeviceTopic, pattern: str, status: int, reason: str) -> Outcome:
+        reject = self._rejecters.get(pattern)
+        if reject is not None:
+            reject(parsed.tenant_id, parsed.device_id, parsed.suffix, status, reason)
+        return Outcome(False, reason)
+
+    @staticmethod
+    def _status(tenant_id: str, device_id: str, suffix: str, body: dict[str, Any]) -> dict[str, Any]:
+        # Presence was already recorded by the router; a heartbeat has nothing else to do.
+        return {"device_id": device_id, "seen": True}
+
+
+def _aws_topic(topic: str) -> DeviceTopic | None:
+    parsed = parse_aws_topic(topic)
+    return DeviceTopic(parsed.tenant_id, parsed.device_id, parsed.route) if parsed else None

@@ -1,0 +1,1 @@
+"""Jobs: targets, executions and their state machine, notification, cancel and sweeps."""

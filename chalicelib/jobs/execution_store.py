@@ -1,0 +1,272 @@
+"""The job-executions table: one item per (job, device), and the writes that keep job counters exact."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
+from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
+from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
+
+
+def job_key(tenant_id: str, job_id: str) -> str:
+    """Partition key of a job's executions."""
+    return f"{tenant_id}#{job_id}"
+
+
+def device_key(tenant_id: str, device_id: str) -> str:
+    """Partition key of a device's open executions in the pending index."""
+    return f"{tenant_id}#{device_id}"
+
+
+class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
+    """A device's open executions, oldest job first (job ids are ULIDs).
+
+    Sparse: `pending_key` is removed when an execution becomes final.
+    """
+
+    class Meta:
+        index_name = "pending"
+        projection = IncludeProjection(["status", "execution_number", "version_number", "queued_at"])
+
+    pending_key = UnicodeAttribute(hash_key=True)
+    job_id = UnicodeAttribute(range_key=True)
+
+
+class ExecutionModel(Model):
+    """One device's execution of one job."""
+
+    class Meta:
+        table_suffix = "job-executions"
+        table_name = "job-executions"
+        billing_mode = "PAY_PER_REQUEST"
+
+    job_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+    tenant_id = UnicodeAttribute()
+    job_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_details = JSONAttribute(default=dict)
+    execution_number = NumberAttribute(default=1)
+    version_number = NumberAttribute(default=1)
+    queued_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    pending_key = UnicodeAttribute(null=True)
+    # Written by a bulk sweep: its marker and the status it moved the execution from,
+    # so a sweep resumed after a crash can count the writes it did not get to count.
+    swept_by = UnicodeAttribute(null=True)
+    prev_status = UnicodeAttribute(null=True)
+    pending = PendingIndex()
+
+    def to_record(self) -> Execution:
+        return Execution(
+            job_id=self.job_id, device_id=self.device_id, status=ExecutionStatus(self.status),
+            status_details=self.status_details or {}, execution_number=int(self.execution_number),
+            version_number=int(self.version_number), queued_at=self.queued_at, started_at=self.started_at,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An open execution as the pending index has it."""
+
+    job_id: str
+    status: ExecutionStatus
+    execution_number: int
+    version_number: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class SweptExecution:
+    """An execution read by a sweep, with what an earlier run of the same sweep left on it."""
+
+    execution: Execution
+    swept_by: str | None
+    prev_status: ExecutionStatus | None
+
+
+class WriteOutcome(enum.Enum):
+    """How a conditional execution update ended."""
+
+    DONE = "done"
+    EXECUTION_CHANGED = "execution_changed"
+    JOB_CHANGED = "job_changed"
+    CONTENDED = "contended"
+
+
+class ExecutionRepository:
+    """Reads and writes of executions; the only writer of job counters besides sweeps."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self._writer = writer
+
+    def create_all(self, tenant_id: str, job_id: str, device_ids: Iterable[str], now: datetime) -> BatchStats:
+        """Queue one execution per device with BatchWriteItem (25 per request)."""
+        key = job_key(tenant_id, job_id)
+        items = (ExecutionModel(
+            key, d, tenant_id=tenant_id, job_id=job_id, status=ExecutionStatus.QUEUED.value, status_details={},
+            execution_number=1, version_number=1, queued_at=now, updated_at=now,
+            pending_key=device_key(tenant_id, d)).serialize() for d in device_ids)
+        return self._writer.write(puts=items)
+
+    def remove_except(self, tenant_id: str, job_id: str, keep: set[str]) -> int:
+        """Delete executions of devices not in `keep` (left by an interrupted create)."""
+        key = job_key(tenant_id, job_id)
+        stale = [d for d in self._device_ids(key) if d not in keep]
+        self._writer.write(deletes=[_raw_key(key, d) for d in stale])
+        return len(stale)
+
+    def _device_ids(self, key: str) -> Iterator[str]:
+        for m in ExecutionModel.query(key, consistent_read=True, attributes_to_get=["device_id"], page_size=1000):
+            yield m.device_id
+
+    def find(self, tenant_id: str, job_id: str, device_id: str) -> Execution | None:
+        """One execution, strongly consistent."""
+        try:
+            return ExecutionModel.get(job_key(tenant_id, job_id), device_id, consistent_read=True).to_record()
+        except DoesNotExist:
+            return None
+
+    def find_with_job(self, tenant_id: str, job_id: str, device_id: str) -> tuple[Execution | None, JobState | None]:
+        """The execution and its job in one consistent TransactGetItems request."""
+        with TransactGet(connection=connection()) as tx:
+            execution = tx.get(ExecutionModel, job_key(tenant_id, job_id), device_id)
+            job = tx.get(JobModel, tenant_id, job_id)
+        try:
+            found_exec: Execution | None = execution.get().to_record()
+        except ExecutionModel.DoesNotExist:
+            found_exec = None
+        try:
+            found_job: JobState | None = to_state(job.get())
+        except JobModel.DoesNotExist:
+            found_job = None
+        return found_exec, found_job
+
+    def page(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
+        """A page of a job's executions in device id order."""
+        key = job_key(tenant_id, job_id)
+        start = decode_cursor(next_token, partition=("job_key", key), keys=cursor_keys(ExecutionModel))
+        result = ExecutionModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
+        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+
+    def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:
+        """A device's open executions, oldest first (eventually consistent index)."""
+        return [
+            PendingEntry(m.job_id, ExecutionStatus(m.status), int(m.execution_number), int(m.version_number),
+                         m.queued_at)
+            for m in ExecutionModel.pending.query(device_key(tenant_id, device_id), limit=limit)
+        ]
+
+    def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
+                   details: dict[str, str] | None, now: datetime, completes_job: bool) -> WriteOutcome:
+        """Move one execution and the job's counters in one transaction.
+
+        The execution is conditional on the status and version read; the job on still
+        accepting this device's update (see job_accepts_condition). A final move checks
+        the open counter: with `completes_job` it must be exactly 1 and the job flips to
+        COMPLETED in the same write, so the flip happens once, by the last finisher.
+        """
+        job = state.job
+        actions: list[Action] = [
+            ExecutionModel.status.set(target.value), ExecutionModel.updated_at.set(now),
+            ExecutionModel.version_number.set(current.version_number + 1),
+        ]
+        if details is not None:
+            actions.append(ExecutionModel.status_details.set(details))
+        if current.status is ExecutionStatus.QUEUED and target is ExecutionStatus.IN_PROGRESS:
+            actions.append(ExecutionModel.started_at.set(now))
+        final = target in FINAL
+        if final:
+            actions.append(ExecutionModel.pending_key.remove())
+        deltas = {} if target is current.status else {current.status: -1, target: 1}
+        job_actions = counter_actions(deltas, -1 if final else 0)
+        condition = job_accepts_condition(current.status, now)
+        if final and job.status is JobStatus.IN_PROGRESS:
+            if completes_job:
+                condition &= (JobModel.status == JobStatus.IN_PROGRESS.value) & (JobModel.open_count == 1)
+                job_actions += [JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
+                                JobModel.due_shard.remove(), JobModel.due_at.remove()]
+            else:
+                condition &= JobModel.open_count > 1
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
+                          condition=(ExecutionModel.status == current.status.value)
+                          & (ExecutionModel.version_number == current.version_number))
+                if job_actions:
+                    tx.update(JobModel(job.tenant_id, job.job_id), actions=job_actions, condition=condition)
+                else:
+                    tx.condition_check(JobModel, job.tenant_id, job.job_id, condition=condition)
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "TransactionConflict" in reasons:
+                return WriteOutcome.CONTENDED
+            failed = failed_conditions(exc)
+            # Updates follow condition checks: with a bare check the job is position 0.
+            exec_pos, job_pos = (0, 1) if job_actions else (1, 0)
+            if exec_pos in failed:
+                return WriteOutcome.EXECUTION_CHANGED
+            if job_pos in failed:
+                return WriteOutcome.JOB_CHANGED
+            raise
+        return WriteOutcome.DONE
+
+    def sweep_chunk(self, tenant_id: str, job_id: str, after: str,
+                    limit: int) -> tuple[list[SweptExecution], str | None]:
+        """Up to `limit` executions after device `after` ("" = start), and the cursor past them (None at the end)."""
+        key = job_key(tenant_id, job_id)
+        start = _raw_key(key, after) if after else None
+        result = ExecutionModel.query(key, consistent_read=True, limit=limit, page_size=limit, last_evaluated_key=start)
+        items = [SweptExecution(m.to_record(), m.swept_by, ExecutionStatus(m.prev_status) if m.prev_status else None)
+                 for m in result]
+        more = result.last_evaluated_key is not None and bool(items)
+        return items, (items[-1].execution.device_id if more else None)
+
+    def write_swept(self, tenant_id: str, executions: list[tuple[Execution, ExecutionStatus]],
+                    marker: str) -> BatchStats:
+        """Batch-write executions a sweep moved; each remembers the sweep and its previous status.
+
+        Safe without conditions only because the job's sweep state refuses every device
+        write to these executions while the sweep runs.
+        """
+        key = job_key(tenant_id, executions[0][0].job_id) if executions else ""
+        items: list[RawItem] = []
+        for new, previous in executions:
+            items.append(ExecutionModel(
+                key, new.device_id, tenant_id=tenant_id, job_id=new.job_id, status=new.status.value,
+                status_details=new.status_details, execution_number=new.execution_number,
+                version_number=new.version_number, queued_at=new.queued_at, started_at=new.started_at,
+                updated_at=new.updated_at, swept_by=marker, prev_status=previous.value).serialize())
+        return self._writer.write(puts=items)
+
+
+def job_accepts_condition(current: ExecutionStatus, now: datetime) -> Condition:
+    """The job states in which a device may change an execution that is `current`.
+
+    Mirrors services.job_executions.refusal: queued work needs a live job; in-progress
+    work may also finish on a canceled job (cancel only rejects queued executions), but
+    never on an expired one or while the expiry sweep owns the executions.
+    """
+    live = JobModel.expires_at > now
+    if current is ExecutionStatus.QUEUED:
+        return live & (JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
+    return (live & JobModel.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
+            & (JobModel.sweep.does_not_exist() | (JobModel.sweep == SweepKind.CANCEL.value)))
+
+
+def _raw_key(key: str, device_id: str) -> RawItem:
+    return {"job_key": {"S": key}, "device_id": {"S": device_id}}

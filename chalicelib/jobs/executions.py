@@ -1,0 +1,145 @@
+"""Device use cases of jobs: pending list, describe and update an execution (HTTP and MQTT)."""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
+from chalicelib.core.ids import is_valid_id
+from chalicelib.core.storage.base import utcnow
+from chalicelib.devices.service import Clock
+from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
+from chalicelib.jobs.schemas import (
+    FINAL,
+    Execution,
+    ExecutionStatus,
+    JobStatus,
+    PendingJob,
+    UpdateExecution,
+    device_may_move,
+    document,
+    refusal,
+)
+from chalicelib.jobs.store import JobRepository, JobState
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# on_updated(tenant_id, device_id, before, after): told of every applied device update.
+UpdateListener = Callable[[str, str, Execution, Execution], None]
+
+
+class ExecutionService:
+    """What a device does with its job executions; HTTP routes and the MQTT router share it."""
+
+    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
+                 clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
+                 on_updated: UpdateListener | None = None) -> None:
+        self._jobs = jobs
+        self._on_updated = on_updated
+        self._executions = executions
+        self._pending_limit = pending_limit
+        self._clock = clock
+        self._sleep = sleep
+
+    def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
+        """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents."""
+        entries = self._executions.pending(tenant_id, device_id, self._pending_limit)
+        return pending_jobs(entries, self._jobs.batch_get(tenant_id, [e.job_id for e in entries]), self._clock())
+
+    def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
+        """The device's execution of a job, with the job document."""
+        execution, state = self._load(tenant_id, device_id, job_id)
+        return {**execution.model_dump(mode="json"), "document": document(state.job)}
+
+    def update(self, tenant_id: str, device_id: str, job_id: str, request: UpdateExecution) -> Execution:
+        """Apply a device's status change; 409 with the current execution when not allowed.
+
+        Reads the execution and its job in one request, checks the transition table, then
+        writes both conditionally; a concurrent change makes it read and decide again.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            execution, state = self._load(tenant_id, device_id, job_id)
+            now = self._clock()
+            self._check(execution, state, request, now)
+            completes = (request.status in FINAL and state.job.status is JobStatus.IN_PROGRESS
+                         and state.open_count <= 1)
+            outcome = self._executions.transition(state, execution, request.status, request.status_details, now,
+                                                  completes)
+            if outcome is WriteOutcome.DONE:
+                applied = _applied(execution, request, now)
+                self._notify(tenant_id, device_id, execution, applied)
+                return applied
+            if outcome is WriteOutcome.CONTENDED:
+                self._sleep(random.uniform(0, 0.02 * 2 ** attempt))
+        raise Unavailable("the job is busy; retry the update", field="job_id")
+
+    def handle_mqtt_update(self, tenant_id: str, device_id: str, suffix: str,
+                           payload: dict[str, Any]) -> dict[str, Any]:
+        """Router handler for `jobs/{job_id}/update`: the same code as the PUT route."""
+        job_id = suffix.split("/")[1]
+        if not is_valid_id(job_id):
+            raise InvalidInput("job id in topic is not valid", field="job_id")
+        request = UpdateExecution.model_validate(payload)
+        # Unavailable (contention) propagates: the router leaves it for the bridge to retry.
+        return self.update(tenant_id, device_id, job_id, request).model_dump(mode="json")
+
+    def _notify(self, tenant_id: str, device_id: str, before: Execution, after: Execution) -> None:
+        if self._on_updated is None:
+            return
+        try:
+            self._on_updated(tenant_id, device_id, before, after)
+        except Exception:  # the update is stored: a failed event must not turn it into an error
+            log.warning("execution listener failed for %s/%s", tenant_id, after.job_id, exc_info=True)
+
+    def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
+        execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
+        if execution is None or state is None:
+            raise NotFound(f"job {job_id} has no execution for this device", field="job_id")
+        return execution, state
+
+    @staticmethod
+    def _check(execution: Execution, state: JobState, request: UpdateExecution, now: datetime) -> None:
+        current = execution.model_dump(mode="json")
+        if execution.status in FINAL:
+            raise Conflict(f"execution is already {execution.status.value}", field="status", execution=current)
+        if request.expected_version is not None and request.expected_version != execution.version_number:
+            raise Conflict(f"expected version {request.expected_version}, current is {execution.version_number}",
+                           field="expected_version", execution=current)
+        if not device_may_move(execution.status, request.status):
+            raise Conflict(f"cannot move from {execution.status.value} to {request.status.value}",
+                           field="status", execution=current)
+        reason = refusal(state.job.status, state.sweep, state.job.expires_at, execution.status, now)
+        if reason:
+            raise Conflict(reason, field="job_id", execution=current)
+
+
+def pending_jobs(entries: list[PendingEntry], jobs: dict[str, JobState], now: datetime) -> list[PendingJob]:
+    """The entries a device may still act on, with their documents, in the order given."""
+    pending = []
+    for entry in entries:
+        state = jobs.get(entry.job_id)
+        # No job item: a create that never finished. Refused: canceled or expired, being swept.
+        if state is None or refusal(state.job.status, state.sweep, state.job.expires_at, entry.status, now):
+            continue
+        pending.append(PendingJob(job_id=entry.job_id, document=document(state.job), status=entry.status,
+                                  execution_number=entry.execution_number,
+                                  version_number=entry.version_number, queued_at=entry.queued_at))
+    return pending
+
+
+def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> Execution:
+    started = execution.started_at
+    if execution.status is ExecutionStatus.QUEUED and request.status is ExecutionStatus.IN_PROGRESS:
+        started = now
+    return execution.model_copy(update={
+        "status": request.status,
+        "status_details": request.status_details if request.status_details is not None else execution.status_details,
+        "version_number": execution.version_number + 1,
+        "started_at": started,
+        "updated_at": now,
+    })

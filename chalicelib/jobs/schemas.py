@@ -1,0 +1,191 @@
+"""Jobs and job executions: statuses, the execution state machine, request and record shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from chalicelib.core.ids import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
+
+TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+DocumentType = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
+ClientToken = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
+# AWS IoT's statusDetails bounds: at most 10 entries, short keys, values up to 1 KB.
+DetailKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9:_.-]{1,128}$")]
+DetailValue = Annotated[str, StringConstraints(max_length=1024)]
+MAX_DETAILS = 10
+TargetType = Literal["device", "group", "all"]
+
+
+class JobStatus(StrEnum):
+    """Lifecycle of a job."""
+
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CANCELED = "CANCELED"
+
+
+class ExecutionStatus(StrEnum):
+    """Lifecycle of one device's execution of a job."""
+
+    QUEUED = "QUEUED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+class SweepKind(StrEnum):
+    """A bulk change of a job's executions, run in resumable chunks."""
+
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+
+
+E = ExecutionStatus
+OPEN: frozenset[ExecutionStatus] = frozenset({E.QUEUED, E.IN_PROGRESS})
+FINAL: frozenset[ExecutionStatus] = frozenset(set(E) - OPEN)
+
+# The moves a device may make, by current status. Final statuses have no way out.
+DEVICE_TRANSITIONS: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
+    E.QUEUED: frozenset({E.IN_PROGRESS, E.SUCCEEDED, E.FAILED, E.REJECTED}),
+    E.IN_PROGRESS: frozenset({E.IN_PROGRESS, E.SUCCEEDED, E.FAILED, E.REJECTED}),
+}
+
+# What each bulk sweep does: which executions it touches and the status they end in.
+SWEEPS: dict[SweepKind, tuple[frozenset[ExecutionStatus], ExecutionStatus, str]] = {
+    SweepKind.CANCEL: (frozenset({E.QUEUED}), E.REJECTED, "job canceled"),
+    SweepKind.EXPIRE: (OPEN, E.TIMED_OUT, "job expired"),
+}
+
+
+def device_may_move(current: ExecutionStatus, target: ExecutionStatus) -> bool:
+    """Whether the transition table allows a device to move `current` to `target`."""
+    return target in DEVICE_TRANSITIONS.get(current, frozenset())
+
+
+def refusal(job_status: JobStatus, sweep: SweepKind | None, expires_at: datetime,
+            current: ExecutionStatus, now: datetime) -> str | None:
+    """Why the job refuses a device's change to an execution that is `current`; None if it accepts.
+
+    Queued work needs a live job. In-progress work may also finish on a canceled job
+    (cancel only rejects what is queued), but not once the job has expired. The
+    storage layer repeats this as the condition of the write.
+    """
+    if expires_at <= now or sweep is SweepKind.EXPIRE:
+        return "job has expired"
+    if current is E.QUEUED and (job_status is not JobStatus.IN_PROGRESS or sweep is not None):
+        return f"job is {job_status.value}"
+    if job_status is JobStatus.COMPLETED:
+        return "job is COMPLETED"
+    return None
+
+
+def counter_deltas(moves: dict[ExecutionStatus, int], target: ExecutionStatus) -> dict[ExecutionStatus, int]:
+    """Per-status counter changes when `moves[s]` executions go from status s to `target`."""
+    deltas: dict[ExecutionStatus, int] = {}
+    for source, n in moves.items():
+        if n and source is not target:
+            deltas[source] = deltas.get(source, 0) - n
+            deltas[target] = deltas.get(target, 0) + n
+    return {s: d for s, d in deltas.items() if d}
+
+
+def _bounded_details(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is not None and len(value) > MAX_DETAILS:
+        raise ValueError(f"at most {MAX_DETAILS} entries")
+    return value
+
+
+class CreateJob(Request):
+    """POST /customer/jobs: exactly one target must be given."""
+
+    document_type: DocumentType
+    document_params: JsonObject = Field(default_factory=dict)
+    target_device_id: ResourceId | None = None
+    target_group_id: ResourceId | None = None
+    target_all: StrictBool = False
+    expires_in_hours: StrictInt | None = Field(default=None, ge=1)
+    client_token: ClientToken | None = None
+
+    def targets_given(self) -> list[str]:
+        """Names of the target fields the request sets."""
+        given = {"target_device_id": self.target_device_id is not None,
+                 "target_group_id": self.target_group_id is not None, "target_all": self.target_all}
+        return [name for name, present in given.items() if present]
+
+    def fingerprint_source(self) -> dict[str, Any]:
+        """What makes two requests 'the same' for client_token replays."""
+        return self.model_dump(mode="json", exclude={"client_token"})
+
+
+class UpdateExecution(Request):
+    """PUT /device/v1/jobs/{job_id}/execution and the MQTT `jobs/{job_id}/update` payload."""
+
+    status: ExecutionStatus
+    status_details: dict[DetailKey, DetailValue] | None = None
+    expected_version: StrictInt | None = Field(default=None, ge=1)
+
+    _details = field_validator("status_details")(_bounded_details)
+
+
+class JobListQuery(Request):
+    """Query parameters of GET /customer/jobs besides paging."""
+
+    status: JobStatus | None = None
+    limit: int | None = None
+    next_token: str | None = None
+
+
+class Job(Record):
+    """A job as operators see it; `counts` has one entry per execution status."""
+
+    tenant_id: str
+    job_id: str
+    document_type: str
+    document_params: JsonObject = Field(default_factory=dict)
+    target_type: TargetType
+    target_id: str | None = None
+    status: JobStatus
+    execution_count: int
+    counts: dict[ExecutionStatus, int]
+    created_at: datetime
+    created_by: str | None = None
+    expires_at: datetime
+    completed_at: datetime | None = None
+    canceled_at: datetime | None = None
+    client_token: str | None = None
+    sweep_pending: bool = False
+
+
+class Execution(Record):
+    """One device's execution of a job."""
+
+    job_id: str
+    device_id: str
+    status: ExecutionStatus
+    status_details: dict[str, str] = Field(default_factory=dict)
+    execution_number: int = 1
+    version_number: int = 1
+    queued_at: datetime
+    started_at: datetime | None = None
+    updated_at: datetime
+
+
+class PendingJob(Record):
+    """An entry of a device's pending list and of its `jobs/notify` message."""
+
+    job_id: str
+    document: JsonObject
+    status: ExecutionStatus
+    execution_number: int
+    version_number: int
+    queued_at: datetime
+
+
+def document(job: Job) -> dict[str, Any]:
+    """The job document a device receives."""
+    return {"type": job.document_type, "params": job.document_params}

@@ -1,0 +1,137 @@
+"""Bulk changes of a job's executions (cancel, expiry) in bounded, resumable chunks."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ulid import ULID
+
+from chalicelib.core.errors import Conflict
+from chalicelib.jobs.execution_store import ExecutionRepository
+from chalicelib.jobs.schemas import SWEEPS, Execution, ExecutionStatus, SweepKind, counter_deltas
+from chalicelib.jobs.store import JobRepository, JobState
+
+log = logging.getLogger(__name__)
+
+DUE_PAGE = 100
+
+
+@dataclass
+class SweepReport:
+    """What one scheduled run did."""
+
+    expired: int = 0
+    finished: int = 0
+    chunks: int = 0
+    unfinished: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"expired": self.expired, "finished": self.finished, "chunks": self.chunks,
+                "unfinished": self.unfinished}
+
+
+class JobSweeper:
+    """Moves a job's executions in chunks, each counted exactly once.
+
+    A chunk is: read up to `chunk` executions after the job's cursor (consistent Query),
+    batch-write the ones the sweep changes, then one conditional update of the job that
+    adds the chunk's counter changes and moves the cursor, if the cursor is still where
+    the chunk began. A run that dies between the batch write and that update leaves
+    executions marked with the sweep's id and their previous status; the next run reads
+    the same chunk again and counts them then. Device writes to these executions are
+    refused while the sweep runs (see job_accepts_condition), so nothing changes under it.
+    """
+
+    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, shards: int, chunk: int,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._jobs = jobs
+        self._executions = executions
+        self._shards = shards
+        self._chunk = chunk
+        self._monotonic = monotonic
+
+    def run_due(self, now: datetime, budget_s: float) -> SweepReport:
+        """The scheduled work: resume unfinished sweeps, expire jobs past their expiry."""
+        deadline = self._monotonic() + budget_s
+        report = SweepReport()
+        for shard in range(self._shards):
+            for tenant_id, job_id in self._jobs.due(shard, now, DUE_PAGE):
+                # Each run makes some progress, however small its budget.
+                if (report.chunks or report.finished) and self._monotonic() >= deadline:
+                    report.unfinished.append(job_id)
+                    continue
+                self._run_one(tenant_id, job_id, now, deadline, report)
+        return report
+
+    def _run_one(self, tenant_id: str, job_id: str, now: datetime, deadline: float, report: SweepReport) -> None:
+        state = self._jobs.find(tenant_id, job_id)
+        if state is None:
+            return
+        if state.sweep is None:
+            if state.job.expires_at > now:
+                return
+            if state.open_count <= 0:
+                self._jobs.settle_due(tenant_id, job_id)
+                return
+            try:
+                state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.EXPIRE, str(ULID()).lower(), now)
+            except Conflict:  # someone else started a sweep or finished the job meanwhile
+                return
+            report.expired += 1
+        done, chunks = self._sweep(state, deadline, now)
+        report.chunks += chunks
+        if done:
+            report.finished += 1
+        else:
+            report.unfinished.append(job_id)
+
+    def continue_sweep(self, state: JobState, deadline: float, now: datetime) -> bool:
+        """Process chunks of a job's running sweep until it finishes (True) or time runs out."""
+        return self._sweep(state, deadline, now)[0]
+
+    def _sweep(self, state: JobState, deadline: float, now: datetime) -> tuple[bool, int]:
+        chunks = 0
+        sweep_id = state.sweep_id
+        current: JobState | None = state
+        while current is not None and current.sweep is not None and current.sweep_id == sweep_id:
+            if chunks and self._monotonic() >= deadline:
+                return False, chunks
+            self._chunk_once(current, now)
+            chunks += 1
+            current = self._jobs.find(state.job.tenant_id, state.job.job_id)
+        return True, chunks
+
+    def _chunk_once(self, state: JobState, now: datetime) -> None:
+        assert state.sweep is not None
+        eligible, target, reason = SWEEPS[state.sweep]
+        marker = f"{state.sweep.value}:{state.sweep_id}"
+        tenant_id, job_id = state.job.tenant_id, state.job.job_id
+        items, cursor_to = self._executions.sweep_chunk(tenant_id, job_id, state.sweep_cursor or "", self._chunk)
+        moves: Counter[ExecutionStatus] = Counter()
+        writes: list[tuple[Execution, ExecutionStatus]] = []
+        for item in items:
+            execution = item.execution
+            if execution.status in eligible:
+                writes.append((_moved(execution, target, reason, now), execution.status))
+                moves[execution.status] += 1
+            elif item.swept_by == marker and item.prev_status is not None:
+                # Written by an earlier run of this sweep that died before counting it.
+                moves[item.prev_status] += 1
+        if writes:
+            self._executions.write_swept(tenant_id, writes, marker)
+        moved = sum(moves.values())
+        if not self._jobs.advance_sweep(state, cursor_to, counter_deltas(dict(moves), target), -moved, now):
+            log.info("sweep chunk of %s/%s was counted by a concurrent run", tenant_id, job_id)
+
+
+def _moved(execution: Execution, target: ExecutionStatus, reason: str, now: datetime) -> Execution:
+    return execution.model_copy(update={
+        "status": target,
+        "status_details": {**execution.status_details, "reason": reason},
+        "version_number": execution.version_number + 1,
+        "updated_at": now,
+    })

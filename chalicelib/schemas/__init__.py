@@ -1,1 +1,0 @@
-"""Pydantic models for every boundary: HTTP bodies, responses, MQTT payloads, records."""

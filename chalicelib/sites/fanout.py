@@ -1,0 +1,145 @@
+"""Sending a site's new schedule to its devices in resumable chunks."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chalicelib.devices.schemas import DeviceStatus
+from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.sites.schemas import Site, welcome_params
+from chalicelib.sites.store import Fanout, SiteRepository
+from chalicelib.sites.wake import next_wake
+from chalicelib.sites.welcome import WelcomeSender
+
+log = logging.getLogger(__name__)
+
+DUE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class FanoutPolicy:
+    """How a schedule fan-out is cut up and handed over."""
+
+    shards: int = 4
+    chunk: int = 500  # devices per chunk: one index page, their wake writes, their commands
+    lease: timedelta = timedelta(seconds=120)  # a runner silent this long is presumed dead
+
+
+@dataclass
+class FanoutProgress:
+    """What one run of a fan-out did."""
+
+    devices_updated: int = 0
+    devices_notified: int = 0
+    chunks: int = 0
+    complete: bool = False
+
+
+@dataclass
+class FanoutReport:
+    """What one scheduled run did across sites."""
+
+    resumed: int = 0
+    completed: int = 0
+    devices_notified: int = 0
+    unfinished: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"resumed": self.resumed, "completed": self.completed, "devices_notified": self.devices_notified,
+                "unfinished": self.unfinished}
+
+
+class SiteFanout:
+    """Moves a schedule change through the site's devices, one chunk at a time.
+
+    A chunk is: one page of the by-site index after the fan-out's cursor, the new next
+    wake on those devices, the welcome command to the enabled ones, then one conditional
+    write that moves the cursor past them and renews the lease. A runner that dies inside
+    a chunk leaves the cursor before it; whoever resumes (the per-minute schedule, once
+    the lease ran out) redoes that chunk, so a device may get the same schedule twice but
+    never misses it. A newer schedule change resets the fan-out, and the older runner's
+    next cursor write fails, so it stops.
+    """
+
+    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
+                 policy: FanoutPolicy, clock: Callable[[], datetime],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._sites = sites
+        self._site_devices = site_devices
+        self._sender = sender
+        self._policy = policy
+        self._clock = clock
+        self._monotonic = monotonic
+
+    def run(self, fanout: Fanout, actor: str, deadline: float, site: Site | None = None) -> FanoutProgress:
+        """Work through chunks until the fan-out is done, replaced, or `deadline` (monotonic) passes.
+
+        `site` is the record the caller just wrote, if it has one; later chunks read it again
+        (strongly consistent), so a chunk never starts on a schedule already replaced.
+        """
+        progress = FanoutProgress()
+        while True:
+            site = site or self._sites.get(fanout.tenant_id, fanout.site_id)
+            if site.schedule_version != fanout.version:
+                return progress  # a newer schedule took over; it runs its own fan-out
+            members, cursor = self._site_devices.members_page(fanout.tenant_id, fanout.site_id, fanout.cursor,
+                                                              self._policy.chunk)
+            wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
+            # Only devices whose stored schedule this run could set get its command: where a
+            # newer schedule is stored already, its own fan-out has sent it.
+            written = self._site_devices.set_site_wake(
+                site.tenant_id, site.site_id, [m.device_id for m in members], wake, fanout.version)
+            progress.devices_updated += len(written)
+            # Disabled devices refuse commands; they get the current schedule when enabled again.
+            targets = [(m.device_id, welcome_params(site, wake, written[m.device_id]))
+                       for m in members if m.status is DeviceStatus.ACTIVE and m.device_id in written]
+            if targets:
+                self._sender.send_many(site.tenant_id, targets, actor)
+            progress.devices_notified += len(targets)
+            progress.chunks += 1
+            # Out of time: hand the rest to the schedule at once instead of holding the lease.
+            out_of_time = self._monotonic() >= deadline
+            lease = timedelta(0) if out_of_time else self._policy.lease
+            if not self._sites.advance_fanout(fanout, cursor, self._clock(), lease):
+                return progress  # replaced or taken over meanwhile
+            if cursor is None:
+                progress.complete = True
+                log.info("site %s/%s schedule v%d sent: %d devices updated, %d notified in %d chunks",
+                         site.tenant_id, site.site_id, fanout.version, progress.devices_updated,
+                         progress.devices_notified, progress.chunks)
+                return progress
+            if out_of_time:
+                log.info("site %s/%s schedule v%d: out of time after %d chunks; the schedule resumes it",
+                         site.tenant_id, site.site_id, fanout.version, progress.chunks)
+                return progress
+            fanout = Fanout(fanout.tenant_id, fanout.site_id, fanout.version, cursor)
+            site = None  # read again for the next chunk
+
+    def run_due(self, now: datetime, budget_s: float, actor: str = "schedule") -> FanoutReport:
+        """The scheduled work: resume every fan-out whose runner went quiet."""
+        deadline = self._monotonic() + budget_s
+        report = FanoutReport()
+        for shard in range(self._policy.shards):
+            for tenant_id, site_id in self._sites.due_fanouts(shard, now, DUE_PAGE):
+                fanout = self._sites.fanout(tenant_id, site_id)
+                if self._monotonic() >= deadline:
+                    report.unfinished.append(f"{tenant_id}/{site_id}")
+                    continue
+                if fanout is None or not self._sites.claim_fanout(fanout, now, self._policy.lease):
+                    continue  # finished, or another runner took it meanwhile
+                report.resumed += 1
+                try:
+                    progress = self.run(fanout, actor, deadline)
+                except Exception:  # one site's failure must not hold up the others; its lease retries it
+                    log.exception("site %s/%s: resumed fan-out failed; retried when its lease ends", tenant_id, site_id)
+                    report.unfinished.append(f"{tenant_id}/{site_id}")
+                    continue
+                report.devices_notified += progress.devices_notified
+                if progress.complete:
+                    report.completed += 1
+                else:
+                    report.unfinished.append(f"{tenant_id}/{site_id}")
+        return report

@@ -1,1 +1,0 @@
-"""PynamoDB models and the repositories that hide them from the rest of the code."""

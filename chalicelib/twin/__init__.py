@@ -1,0 +1,1 @@
+"""The device twin: desired and reported state, the delta, reports over MQTT and HTTPS."""

@@ -1,0 +1,107 @@
+"""Device twin reads and writes on the device item (one conditional UpdateItem per write)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from chalicelib.core.errors import NotFound
+from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.devices.models import TWIN_ATTRIBUTES, DeviceModel
+from chalicelib.twin.schemas import Twin
+
+# The twin plus what the twin view shows about the device (presence).
+TWIN_READ = sorted(TWIN_ATTRIBUTES | {"tenant_id", "device_id", "last_seen_at"})
+
+
+class TwinRepository:
+    """Optimistic concurrency per document: a write applies only to the document it was computed from.
+
+    Desired writes are conditioned on `desired_version` (each one bumps it), reported
+    writes on `reported_revision` (each one bumps it; reported_version moves only when a
+    device confirms a version). The two documents never conflict with each other, so a
+    chatty device does not make an operator's PATCH retry, nor the other way round.
+    """
+
+    def get(self, tenant_id: str, device_id: str) -> Twin:
+        """The device's twin (strongly consistent: its revision conditions the next write)."""
+        try:
+            model = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=TWIN_READ)
+        except DoesNotExist as exc:
+            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        return Twin(
+            tenant_id=model.tenant_id,
+            device_id=model.device_id,
+            desired=model.twin_desired or {},
+            reported=model.twin_reported or {},
+            desired_version=int(model.desired_version or 0),
+            reported_version=int(model.reported_version or 0),
+            desired_metadata=model.desired_metadata or {},
+            reported_metadata=model.reported_metadata or {},
+            shadow_updated_at=model.shadow_updated_at,
+            last_seen_at=model.last_seen_at,
+            reported_revision=int(model.reported_revision or 0),
+            shadow_version=int(model.shadow_version or 0),
+        )
+
+    def write_desired(self, read: Twin, desired: dict[str, Any], metadata: dict[str, Any], version: int,
+                      now: datetime) -> bool:
+        """Store a new desired document; False when desired changed since `read`."""
+        unchanged = _still(DeviceModel.desired_version, read.desired_version)
+        return self._write(read, now, unchanged, [
+            DeviceModel.twin_desired.set(desired),
+            DeviceModel.desired_metadata.set(metadata),
+            DeviceModel.desired_version.set(version),
+        ])
+
+    def write_reported(self, read: Twin, reported: dict[str, Any], metadata: dict[str, Any], version: int,
+                       now: datetime) -> bool:
+        """Store a new reported document; False when reported changed since `read`."""
+        unchanged = _still(DeviceModel.reported_revision, read.reported_revision)
+        return self._write(read, now, unchanged, [
+            DeviceModel.twin_reported.set(reported),
+            DeviceModel.reported_metadata.set(metadata),
+            DeviceModel.reported_version.set(version),
+            DeviceModel.reported_revision.set(read.reported_revision + 1),
+        ])
+
+    def write_document(self, read: Twin, written: Twin, now: datetime) -> bool:
+        """Store both documents as AWS IoT writes them: False when anything changed since `read`.
+
+        Conditioned on shadow_version, which every write bumps. The per-document counters
+        still move, so the project's own reads and writes see the change.
+        """
+        unchanged = _still(DeviceModel.shadow_version, read.shadow_version)
+        return self._write(read, now, unchanged, [
+            DeviceModel.twin_desired.set(written.desired),
+            DeviceModel.desired_metadata.set(written.desired_metadata),
+            DeviceModel.desired_version.set(written.desired_version),
+            DeviceModel.twin_reported.set(written.reported),
+            DeviceModel.reported_metadata.set(written.reported_metadata),
+            DeviceModel.reported_version.set(written.reported_version),
+            DeviceModel.reported_revision.set(written.reported_revision),
+        ])
+
+    @staticmethod
+    def _write(read: Twin, now: datetime, unchanged: Condition, actions: list[Action]) -> bool:
+        try:
+            DeviceModel(read.tenant_id, read.device_id).update(
+                actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
+                # device_id: a device deleted since the read must not be resurrected as a twin-only item.
+                condition=DeviceModel.device_id.exists() & unchanged,
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+
+def _still(counter: Any, seen: int) -> Condition:
+    # A counter never written reads as 0.
+    if seen == 0:
+        return counter.does_not_exist() | (counter == 0)
+    return counter == seen
