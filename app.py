@@ -10,6 +10,8 @@ from chalicelib.broker_auth import routes as broker_routes
 from chalicelib.commands import device_routes as device_commands
 from chalicelib.commands import routes as commands
 from chalicelib.commands import schedule as command_schedules
+from chalicelib.commands.batches import routes as command_batches
+from chalicelib.commands.batches import schedule as command_batch_schedules
 from chalicelib.core.auth import routes as auth
 from chalicelib.core.http import edge
 from chalicelib.devices import device_routes as device_presence
@@ -28,5 +30,5 @@ app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (edge, docs, auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
                   command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules,
-                  broker_routes, iot_authorizer):
+                  broker_routes, iot_authorizer, command_batches, command_batch_schedules):
     app.register_blueprint(blueprint.bp)

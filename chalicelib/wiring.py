@@ -10,6 +10,11 @@ from chalicelib.aws_iot.jobs import AwsJobsService
 from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
 from chalicelib.aws_iot.shadow import ShadowService
 from chalicelib.aws_iot.topics import JOBS_ROUTE, SHADOW_ROUTE
+from chalicelib.commands.batches.members import BatchMemberReader
+from chalicelib.commands.batches.schemas import BatchTarget
+from chalicelib.commands.batches.service import BatchPolicy, CommandBatchService, MemberSource
+from chalicelib.commands.batches.store import BatchRepository
+from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
 from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry, CommandPolicy
 from chalicelib.commands.device_service import DeviceCommandService
 from chalicelib.commands.service import CommandService
@@ -137,6 +142,19 @@ def command_dispatcher() -> CommandDispatcher:
 def command_service() -> CommandService:
     return CommandService(command_repository(), idempotency_store(), device_repository(), command_dispatcher(),
                           command_policy())
+
+
+@lru_cache(maxsize=1)
+def command_batch_service() -> CommandBatchService:
+    """Group and site commands."""
+    s = settings()
+    policy = BatchPolicy(shards=s.schedule_shards, chunk=s.command_batch_chunk,
+                         lease=timedelta(seconds=s.command_batch_lease_s), budget_s=s.command_batch_budget_s,
+                         idempotency_ttl=timedelta(hours=s.idempotency_ttl_h))
+    sources: dict[BatchTarget, MemberSource] = {BatchTarget.GROUP: GroupMembers(group_repository(), TargetReader(s.job_fanout_workers)),
+               BatchTarget.SITE: SiteMembers(site_repository(), site_device_repository())}
+    return CommandBatchService(BatchRepository(idempotency_store(), timedelta(days=s.command_retention_days)),
+                               BatchMemberReader(), command_service(), sources, policy)
 
 
 @lru_cache(maxsize=1)
@@ -284,5 +302,5 @@ def reset() -> None:
                     device_command_service, command_expiry, twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service,
                     job_repository, execution_repository, job_sweeper, job_service, execution_service,
-                    named_shadow_repository, shadow_service, aws_jobs_service):
+                    named_shadow_repository, shadow_service, aws_jobs_service, command_batch_service):
         factory.cache_clear()

@@ -10,6 +10,9 @@ which keeps each index as small as the work it serves:
   per-minute expiry reads only what has expired.
 - `retry_shard` (while a publish may still be retried) -> global index `retry_due`
   (range `next_attempt_at`): the per-minute retry reads only what is due.
+
+A fourth, `batch_key` = "{tenant}#{batch_id}", exists only on commands sent to a group
+or site; global index `by_batch` (range `device_id`) lists and counts a batch's commands.
 """
 from __future__ import annotations
 
@@ -107,6 +110,23 @@ class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ByBatch(GlobalSecondaryIndex["CommandModel"]):
+    """The commands of one group or site batch, by device (sparse on `batch_key`)."""
+
+    class Meta:
+        index_name = "by_batch"
+        # What the batch view shows per device; status changes are the only index writes it adds.
+        projection = IncludeProjection(["status", "published_at", "fetched_at", "acked_at"])
+
+    batch_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+
+
+def batch_key(tenant_id: str, batch_id: str) -> str:
+    """Partition key of a batch's commands in the by_batch index."""
+    return f"{tenant_id}#{batch_id}"
+
+
 class CommandModel(Model):
     """One command sent to one device."""
 
@@ -135,12 +155,14 @@ class CommandModel(Model):
     expiry_shard = UnicodeAttribute(null=True)
     retry_shard = UnicodeAttribute(null=True)
     next_attempt_at = UTCDateTimeAttribute(null=True)
+    batch_key = UnicodeAttribute(null=True)
     # History is kept for the retention period, then DynamoDB's TTL removes it.
     purge_at = TTLAttribute(null=True)
 
     queued_by_device = QueuedByDevice()
     expiry_due = ExpiryDue()
     retry_due = RetryDue()
+    by_batch = ByBatch()
 
     def to_record(self) -> Command:
         """The item as the services see it."""
@@ -159,4 +181,5 @@ class CommandModel(Model):
             acked_at=self.acked_at,
             ack_details=self.ack_details,
             publish_attempts=int(self.publish_attempts or 0),
+            batch_id=self.batch_key.partition("#")[2] if self.batch_key else None,
         )

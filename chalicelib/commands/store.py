@@ -15,6 +15,7 @@ from chalicelib.commands.models import (
     CommandRef,
     ExpiryCandidate,
     RetryCandidate,
+    batch_key,
     device_key,
     shard_of,
 )
@@ -36,11 +37,11 @@ from chalicelib.core.storage.base import (
     is_condition_failure,
     one_page,
 )
+from chalicelib.core.storage.batch import BatchStats, BatchWriter, model_sender
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import DeviceStatus
 
-BATCH_LIMIT = 25
 # Positions in the create transaction (PynamoDB sends condition checks first, then puts).
 _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
 
@@ -48,10 +49,12 @@ _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
 class CommandRepository:
     """Commands table access; `shards` spreads the schedule indexes, `retention` bounds history."""
 
-    def __init__(self, idempotency: IdempotencyStore, shards: int, retention: timedelta) -> None:
+    def __init__(self, idempotency: IdempotencyStore, shards: int, retention: timedelta,
+                 writer: BatchWriter | None = None) -> None:
         self._idempotency = idempotency
         self._shards = shards
         self._retention = retention
+        self._writer = writer or BatchWriter(model_sender(CommandModel))
 
     # -- writes of new commands ---------------------------------------------------------
 
@@ -83,21 +86,9 @@ class CommandRepository:
                 # A concurrent transaction on the same claim (TransactionConflict): try again.
                 time.sleep(0.05 * (attempt + 1))
 
-    def create_many(self, commands: list[Command], retry_at: datetime | None) -> None:
-        """Store many queued commands with BatchWriteItem (25 a request), retrying unprocessed ones."""
-        items = [self._new_item(c, retry_at).serialize() for c in commands]
-        conn = CommandModel._get_connection()
-        for start in range(0, len(items), BATCH_LIMIT):
-            pending = items[start:start + BATCH_LIMIT]
-            for attempt in range(8):
-                data = conn.batch_write_item(put_items=pending) or {}
-                unprocessed = data.get("UnprocessedItems", {}).get(CommandModel.Meta.table_name, [])
-                pending = [u["PutRequest"]["Item"] for u in unprocessed]
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 2.0))  # DynamoDB throttled part of the batch
-            if pending:
-                raise Unavailable("the database kept throttling the batch; retry", field="commands")
+    def create_many(self, commands: list[Command], retry_at: datetime | None) -> BatchStats:
+        """Store many queued commands with BatchWriteItem (25 a request, a few in flight), retrying unprocessed ones."""
+        return self._writer.write(puts=[self._new_item(c, retry_at).serialize() for c in commands])
 
     def _new_item(self, command: Command, retry_at: datetime | None) -> CommandModel:
         shard = shard_of(command.command_id, self._shards)
@@ -118,6 +109,7 @@ class CommandRepository:
             retry_shard=shard if retry_at else None,
             next_attempt_at=retry_at,
             purge_at=command.expires_at + self._retention,
+            batch_key=batch_key(command.tenant_id, command.batch_id) if command.batch_id else None,
         )
 
     @staticmethod

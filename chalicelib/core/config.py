@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     command_sweep_limit: int = Field(default=1000, ge=25, le=10000)
     command_retention_days: int = Field(default=90, ge=1)
     idempotency_ttl_h: int = Field(default=24, ge=1)
+    # Group and site commands are written in chunks of this many members; the POST works for
+    # at most budget_s, the per-minute schedule takes over a batch whose runner has been
+    # silent for lease_s, and spends at most sweep_budget_s a run.
+    command_batch_chunk: int = Field(default=500, ge=1, le=5000)
+    command_batch_budget_s: float = Field(default=20.0, ge=0)
+    command_batch_lease_s: float = Field(default=120.0, ge=1)
+    command_batch_sweep_budget_s: float = Field(default=40.0, ge=1)
 
     # Twin.
     twin_max_doc_bytes: int = Field(default=8 * 1024, ge=64)

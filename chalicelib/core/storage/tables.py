@@ -8,6 +8,7 @@ import boto3
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.named_shadow_store import NamedShadowModel
+from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.config import Settings
 from chalicelib.core.storage.base import bind_models
@@ -31,6 +32,7 @@ ALL_MODELS: list[type[Model]] = [
     IdempotencyModel,
     SiteModel,
     NamedShadowModel,
+    CommandBatchModel,
 ]
 
 
