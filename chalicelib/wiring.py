@@ -151,8 +151,10 @@ def command_batch_service() -> CommandBatchService:
     policy = BatchPolicy(shards=s.schedule_shards, chunk=s.command_batch_chunk,
                          lease=timedelta(seconds=s.command_batch_lease_s), budget_s=s.command_batch_budget_s,
                          idempotency_ttl=timedelta(hours=s.idempotency_ttl_h))
-    sources: dict[BatchTarget, MemberSource] = {BatchTarget.GROUP: GroupMembers(group_repository(), TargetReader(s.job_fanout_workers)),
-               BatchTarget.SITE: SiteMembers(site_repository(), site_device_repository())}
+    sources: dict[BatchTarget, MemberSource] = {
+        BatchTarget.GROUP: GroupMembers(group_repository(), TargetReader(s.job_fanout_workers)),
+        BatchTarget.SITE: SiteMembers(site_repository(), site_device_repository()),
+    }
     return CommandBatchService(BatchRepository(idempotency_store(), timedelta(days=s.command_retention_days)),
                                BatchMemberReader(), command_service(), sources, policy)
 
