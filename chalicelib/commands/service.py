@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +27,8 @@ from chalicelib.core.storage.idempotency import (
     fingerprint,
 )
 from chalicelib.devices.store import DeviceRepository
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -103,8 +107,13 @@ class CommandService:
                     expires_at=batch.expires_at, publish_attempts=1, batch_id=batch.batch_id)
             for device_id in device_ids
         ]
-        self._commands.create_many(commands, self._policy.next_attempt(self._clock(), 1))
-        return self._dispatcher.dispatch(commands)
+        started = time.monotonic()
+        stats = self._commands.create_many(commands, self._policy.next_attempt(self._clock(), 1))
+        written = time.monotonic()
+        sent = self._dispatcher.dispatch(commands)
+        log.info("batch %s: %d commands in %d batch requests %.2fs, published and marked %.2fs", batch.batch_id,
+                 len(commands), stats.requests, written - started, time.monotonic() - written)
+        return sent
 
     def expiry_of(self, request: CreateCommand, now: datetime) -> datetime:
         """When a command of this request, sent now, expires; a 400 naming the field if it could not be sent."""
