@@ -26,7 +26,7 @@ DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.i
 # Answers of routes the console does not call (it never deletes devices, sites or groups,
 # rotates tokens or reads the bare delta); the pages types come from `Page<K, T>`.
 UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
-                     "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage",
+                     "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage", "BatchPage",
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated"}
 
