@@ -31,6 +31,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
     env = {"FLEET_TABLE_PREFIX": f"iam-{uuid.uuid4().hex[:8]}", "FLEET_MQTT_BACKEND": "iot-data",
            "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
            "FLEET_SITE_FANOUT_CHUNK": "1", "FLEET_SITE_FANOUT_LEASE_S": "60",
+           "FLEET_COMMAND_BATCH_BUDGET_S": "0", "FLEET_COMMAND_BATCH_CHUNK": "1",
            "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
