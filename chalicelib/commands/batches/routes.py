@@ -1,53 +1,42 @@
 """Operator routes of group and site commands and of the batches that follow them."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
 from chalicelib.commands.batches.schemas import BatchTarget
 from chalicelib.commands.schemas import CreateCommand
-from chalicelib.core.auth.routes import operator, operator_auth
-from chalicelib.core.http.views import endpoint, json_response, page_args, page_body, parse_body, path_id
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response, page_body
 
 bp = Blueprint(__name__)
 
 
-def _send(target: BatchTarget, target_id: str, field: str) -> Any:
-    who = operator(bp.current_request)
-    body = parse_body(bp.current_request, CreateCommand, wiring.settings().max_body_bytes)
-    sent = wiring.command_batch_service().send(who.tenant_id, target, path_id(target_id, field), body, who.subject)
+def _send(call: OperatorCall, target: BatchTarget, target_id: str) -> Response:
+    who = call.principal
+    sent = container().command_batch_service.send(who.tenant_id, target, target_id, call.body(CreateCommand),
+                                                  who.subject)
     # 202: the batch may still be sending (the schedule finishes what the request had no time for).
     return json_response(sent.batch, 200 if sent.replayed else 202)
 
 
-@bp.route("/customer/groups/{group_id}/commands", methods=["POST"], authorizer=operator_auth)
-@endpoint
-def send_group_command(group_id: str) -> Any:
-    return _send(BatchTarget.GROUP, group_id, "group_id")
+@route(bp, "/customer/groups/{group_id}/commands", "POST", auth=OPERATOR)
+def send_group_command(call: OperatorCall, group_id: str) -> Response:
+    return _send(call, BatchTarget.GROUP, group_id)
 
 
-@bp.route("/customer/sites/{site_id}/commands", methods=["POST"], authorizer=operator_auth)
-@endpoint
-def send_site_command(site_id: str) -> Any:
-    return _send(BatchTarget.SITE, site_id, "site_id")
+@route(bp, "/customer/sites/{site_id}/commands", "POST", auth=OPERATOR)
+def send_site_command(call: OperatorCall, site_id: str) -> Response:
+    return _send(call, BatchTarget.SITE, site_id)
 
 
-@bp.route("/customer/command-batches", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def list_batches() -> Any:
-    s = wiring.settings()
-    tenant = operator(bp.current_request).tenant_id
-    limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
-    page = wiring.command_batch_service().list_page(tenant, limit, token)
+@route(bp, "/customer/command-batches", "GET", auth=OPERATOR)
+def list_batches(call: OperatorCall) -> Response:
+    page = container().command_batch_service.list_page(call.principal.tenant_id, *call.page())
     return json_response(page_body("batches", page.items, page.next_token))
 
 
-@bp.route("/customer/command-batches/{batch_id}", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_batch(batch_id: str) -> Any:
-    s = wiring.settings()
-    tenant = operator(bp.current_request).tenant_id
-    limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
-    return json_response(wiring.command_batch_service().get(tenant, path_id(batch_id, "batch_id"), limit, token))
+@route(bp, "/customer/command-batches/{batch_id}", "GET", auth=OPERATOR)
+def get_batch(call: OperatorCall, batch_id: str) -> Response:
+    return json_response(container().command_batch_service.get(call.principal.tenant_id, batch_id, *call.page()))

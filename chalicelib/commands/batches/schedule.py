@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 
 bp = Blueprint(__name__)
@@ -15,5 +15,5 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="command_batches")
 def command_batches(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every batch whose runner went quiet (timed out or died)."""
-    s = wiring.settings()
-    return wiring.command_batch_service().run_due(event_time(event), s.command_batch_sweep_budget_s).as_dict()
+    c = container()
+    return c.command_batch_service.run_due(event_time(event), c.settings.command_batches.sweep_budget_s).as_dict()

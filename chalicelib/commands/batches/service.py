@@ -16,6 +16,7 @@ from chalicelib.commands.batches.store import BatchRepository, Chunk, Walk
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.base import Page, schedule_shard, utcnow
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
 
@@ -35,17 +36,6 @@ class MemberSource(Protocol):
 
     def page(self, tenant_id: str, target_id: str, cursor: str, limit: int) -> MemberPage:
         """Up to `limit` (device_id, enabled) after `cursor` ("" = from the first), and the cursor after them."""
-
-
-@dataclass(frozen=True)
-class BatchPolicy:
-    """How a batch is cut up and handed over."""
-
-    shards: int = 4
-    chunk: int = 500  # members per chunk: one listing page, one batch of writes, one publish round
-    lease: timedelta = timedelta(seconds=120)  # a runner silent this long is presumed dead
-    budget_s: float = 20.0  # what the POST spends before leaving the rest to the schedule
-    idempotency_ttl: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
