@@ -6,6 +6,7 @@ connection builds on first use, the later ones are the warm figure.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import sys
@@ -27,10 +28,8 @@ def _read_ms(model: Any) -> float:
     hash_key = _key(model._hash_key_attribute())
     range_attr = model._range_key_attribute()
     start = time.perf_counter()
-    try:
+    with contextlib.suppress(DoesNotExist):
         model.get(hash_key, _key(range_attr) if range_attr is not None else None)
-    except DoesNotExist:
-        pass
     return (time.perf_counter() - start) * 1000
 
 

@@ -5,13 +5,14 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chalicelib.core.env_settings import EnvSettings
 
 
-class Settings(BaseSettings):
-    """Every knob the functions read; names match `.chalice/config.json`."""
+class Settings(EnvSettings):
+    """Every knob the functions read, from `FLEET_*` variables; names match `.chalice/config.json`."""
 
-    model_config = SettingsConfigDict(env_prefix="FLEET_", extra="ignore")
+    env_prefix = "FLEET_"
 
     stage: str = "local"
     version: str = "0.1.0"

@@ -25,7 +25,7 @@ class SharedClientSession(Session):
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
-    def create_client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def create_client(self, *args: Any, **kwargs: Any) -> Any:
         key = _client_key(args, kwargs)
         with self._clients_lock:
             client = self._clients.get(key)
