@@ -14,7 +14,6 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.apidocs.builder import build_document
 from chalicelib.core import errors
 from chalicelib.core.http.views import endpoint
 
@@ -41,6 +40,9 @@ PAGE = """<!doctype html>
 
 @functools.cache
 def _document_text(routes_key: tuple[tuple[str, tuple[str, ...]], ...], version: str) -> str:
+    # The builder imports every feature's response models: only this route pays for them.
+    from chalicelib.apidocs.builder import build_document
+
     return json.dumps(build_document(dict(routes_key), version), separators=(",", ":"))
 
 
