@@ -21,6 +21,14 @@ def test_loading_settings_does_not_import_pydantic_settings() -> None:
     assert loaded == {"pydantic_settings": False}
 
 
+def test_importing_the_app_loads_no_store_sdk_or_token_library() -> None:
+    # Every function imports app.py: what it loads there, each cold start pays for
+    heavy = ["pynamodb", "botocore", "boto3", "jwt", "cryptography", "croniter", "paho", "pydantic_settings",
+             "chalicelib.apidocs.builder"]
+    loaded = _imported_after("import app", heavy)
+    assert [name for name, was in loaded.items() if was] == []
+
+
 def test_the_operator_principal_does_not_import_jwt_or_cryptography() -> None:
     loaded = _imported_after("from chalicelib.core.auth.operator import OperatorPrincipal",
                              ["jwt", "cryptography"])
