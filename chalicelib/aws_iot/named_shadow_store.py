@@ -6,7 +6,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.errors import is_condition_failure
 
 
 def device_key(tenant_id: str, device_id: str) -> str:

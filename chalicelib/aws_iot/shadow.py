@@ -17,9 +17,9 @@ from chalicelib.aws_iot import shadow_schemas as aws
 from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, UpdateRequest
 from chalicelib.aws_iot.topics import SHADOW_ROUTE, shadow_prefix
+from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
-from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import Twin
@@ -28,7 +28,6 @@ from chalicelib.twin.store import TwinRepository
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Document = dict[str, Any]
 
 

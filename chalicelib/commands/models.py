@@ -27,7 +27,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
-from chalicelib.core.storage.base import schedule_shard
+from chalicelib.core.sweep import schedule_shard
 
 
 def device_key(tenant_id: str, device_id: str) -> str:

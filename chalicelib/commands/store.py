@@ -26,16 +26,9 @@ from chalicelib.commands.schemas import (
     CommandStatus,
 )
 from chalicelib.core.errors import Conflict, NotFound, Unavailable
-from chalicelib.core.storage.base import (
-    Page,
-    connection,
-    cursor_keys,
-    decode_cursor,
-    encode_cursor,
-    failed_conditions,
-    is_condition_failure,
-    one_page,
-)
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import DeviceStatus

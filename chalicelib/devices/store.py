@@ -9,7 +9,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.devices.index import (
     site_index_key,
     site_index_sort,

@@ -11,8 +11,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 

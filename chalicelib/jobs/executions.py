@@ -8,10 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.storage.base import utcnow
-from chalicelib.devices.service import Clock
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
 from chalicelib.jobs.schemas import (
     FINAL,

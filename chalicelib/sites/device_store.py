@@ -11,14 +11,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.storage.base import (
-    connection,
-    cursor_keys,
-    decode_cursor,
-    encode_cursor,
-    failed_conditions,
-    is_condition_failure,
-)
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.cursors import cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Device, DeviceStatus

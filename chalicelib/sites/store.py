@@ -11,7 +11,8 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.sites.schemas import Site
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
-from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
@@ -19,7 +19,6 @@ from chalicelib.twin.store import TwinRepository
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 # on_written(before, after, desired patch, reported patch) -> more messages to publish with the write's own.
 WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
 DESIRED_SUFFIX = "shadow/desired"

@@ -9,7 +9,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.devices.models import TWIN_ATTRIBUTES, DeviceModel
 from chalicelib.twin.schemas import Twin
 

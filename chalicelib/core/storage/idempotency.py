@@ -22,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, Unavailable
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.errors import is_condition_failure
 
 
 class IdempotencyModel(Model):
