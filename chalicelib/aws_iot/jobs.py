@@ -19,7 +19,8 @@ from chalicelib.core.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.executions import ExecutionService
-from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, PendingJob, UpdateExecution
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob, UpdateExecution
 
 log = logging.getLogger(__name__)
 

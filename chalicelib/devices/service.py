@@ -17,7 +17,7 @@ from chalicelib.core.topics import device_topic
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.rules import next_wake
 
 # (tenant_id, site_id) -> the site's (cron, timezone), or None when the site is gone.
 WakeLookup = Callable[[str, str], "tuple[str, str] | None"]

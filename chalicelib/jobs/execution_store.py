@@ -18,7 +18,8 @@ from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions
-from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
 

@@ -12,17 +12,8 @@ from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
-from chalicelib.jobs.schemas import (
-    FINAL,
-    Execution,
-    ExecutionStatus,
-    JobStatus,
-    PendingJob,
-    UpdateExecution,
-    device_may_move,
-    document,
-    refusal,
-)
+from chalicelib.jobs.rules import FINAL, device_may_move, refusal
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
 from chalicelib.jobs.store import JobRepository, JobState
 
 log = logging.getLogger(__name__)

@@ -20,15 +20,7 @@ from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.notify import JobNotifier, NotifyLimits
-from chalicelib.jobs.schemas import (
-    CreateJob,
-    Execution,
-    ExecutionStatus,
-    Job,
-    JobStatus,
-    SweepKind,
-    TargetType,
-)
+from chalicelib.jobs.schemas import CreateJob, Execution, ExecutionStatus, Job, JobStatus, SweepKind, TargetType
 from chalicelib.jobs.store import JobRepository
 from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader

@@ -13,7 +13,8 @@ from ulid import ULID
 from chalicelib.core.errors import Conflict
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.jobs.execution_store import ExecutionRepository
-from chalicelib.jobs.schemas import SWEEPS, Execution, ExecutionStatus, SweepKind, counter_deltas
+from chalicelib.jobs.rules import SWEEPS, counter_deltas
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
 
 log = logging.getLogger(__name__)

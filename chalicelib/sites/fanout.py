@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.devices.schemas import DeviceStatus
 from chalicelib.sites.device_store import SiteDeviceRepository
-from chalicelib.sites.schemas import Site, welcome_params
+from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Site
 from chalicelib.sites.store import Fanout, SiteRepository
-from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.devices.schemas import Device, DeviceStatus
 from chalicelib.devices.service import DeviceService
 from chalicelib.sites.device_store import MoveResult, Placement, SiteDeviceRepository
-from chalicelib.sites.schemas import Mapping, Site, welcome_params
+from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Mapping, Site
 from chalicelib.sites.store import SiteRepository
-from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
 
 log = logging.getLogger(__name__)
