@@ -6,6 +6,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc
+from chalicelib.core.storage.base import table_meta
 from chalicelib.core.storage.errors import is_condition_failure
 
 
@@ -17,10 +18,7 @@ def device_key(tenant_id: str, device_id: str) -> str:
 class NamedShadowModel(Model):
     """A named shadow of a device (the classic shadow is the twin on the device item)."""
 
-    class Meta:
-        table_suffix = "shadows"
-        table_name = "shadows"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("shadows")
 
     device_key = UnicodeAttribute(hash_key=True)
     shadow_name = UnicodeAttribute(range_key=True)

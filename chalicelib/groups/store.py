@@ -11,7 +11,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions
@@ -32,10 +32,7 @@ def device_key(tenant_id: str, device_id: str) -> str:
 class GroupModel(Model):
     """A group of one tenant."""
 
-    class Meta:
-        table_suffix = "groups"
-        table_name = "groups"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("groups")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     group_id = UnicodeAttribute(range_key=True)
@@ -58,9 +55,7 @@ class GroupModel(Model):
 class MembershipByDevice(GlobalSecondaryIndex["MembershipModel"]):
     """The groups a device belongs to."""
 
-    class Meta:
-        index_name = "by_device"
-        projection = AllProjection()
+    Meta = index_meta("by_device", AllProjection())
 
     device_key = UnicodeAttribute(hash_key=True)
     group_id = UnicodeAttribute(range_key=True)
@@ -69,10 +64,7 @@ class MembershipByDevice(GlobalSecondaryIndex["MembershipModel"]):
 class MembershipModel(Model):
     """One device in one group."""
 
-    class Meta:
-        table_suffix = "group-members"
-        table_name = "group-members"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("group-members")
 
     group_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)

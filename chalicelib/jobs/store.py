@@ -12,6 +12,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
 from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
@@ -24,9 +25,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
     counter updates of the hot path never write to it.
     """
 
-    class Meta:
-        index_name = "due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("due", KeysOnlyProjection())
 
     due_shard = NumberAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
@@ -35,10 +34,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
 class JobModel(Model):
     """One job of one tenant; job_id is a ULID so a Query lists newest first."""
 
-    class Meta:
-        table_suffix = "jobs"
-        table_name = "jobs"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("jobs")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)

@@ -11,6 +11,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.sites.schemas import Site
@@ -23,9 +24,7 @@ class SiteFanoutIndex(GlobalSecondaryIndex["SiteModel"]):
     is due, never the table.
     """
 
-    class Meta:
-        index_name = "fanout_due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("fanout_due", KeysOnlyProjection())
 
     fanout_shard = NumberAttribute(hash_key=True)
     fanout_due_at = UTCDateTimeAttribute(range_key=True)
@@ -40,10 +39,7 @@ class SiteModel(Model):
     so a welcome never carries a schedule that was replaced while it was being written.
     """
 
-    class Meta:
-        table_suffix = "sites"
-        table_name = "sites"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("sites")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     site_id = UnicodeAttribute(range_key=True)

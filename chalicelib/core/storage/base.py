@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.connection import Connection
+from pynamodb.indexes import Projection
 from pynamodb.models import Model
 
 from chalicelib.core.config import Settings
@@ -46,3 +47,16 @@ def connection() -> Connection:
         )
         _bound["connection"] = conn
     return conn
+
+
+def table_meta(suffix: str) -> Any:
+    """The Meta of a model kept in this stage's `suffix` table; bind_models gives it the full name.
+
+    Every table is on-demand: a fleet's load comes in bursts (a job fan-out, a wake-up).
+    """
+    return type("Meta", (), {"table_suffix": suffix, "table_name": suffix, "billing_mode": "PAY_PER_REQUEST"})
+
+
+def index_meta(name: str, projection: Projection) -> Any:
+    """The Meta of a secondary index: its name and what it projects."""
+    return type("Meta", (), {"index_name": name, "projection": projection})

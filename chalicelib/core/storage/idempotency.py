@@ -22,16 +22,14 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.storage.base import table_meta
 from chalicelib.core.storage.errors import is_condition_failure
 
 
 class IdempotencyModel(Model):
     """One claimed client token of one tenant and scope (e.g. "commands", "jobs")."""
 
-    class Meta:
-        table_suffix = "idempotency"
-        table_name = "idempotency"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("idempotency")
 
     key = UnicodeAttribute(hash_key=True)
     resource_id = UnicodeAttribute()
