@@ -51,7 +51,6 @@ class JobSweeper:
         self._executions = executions
         self._shards = shards
         self._chunk = chunk
-        self._monotonic = monotonic
         self._runner = SweepRunner(shards, monotonic)
 
     def run_due(self, now: datetime, budget_s: float) -> JobSweepReport:
@@ -92,7 +91,7 @@ class JobSweeper:
         sweep_id = state.sweep_id
         current: JobState | None = state
         while current is not None and current.sweep is not None and current.sweep_id == sweep_id:
-            if chunks and self._monotonic() >= deadline:
+            if chunks and self._runner.out_of_time(deadline):
                 return False, chunks
             self._chunk_once(current, now)
             chunks += 1

@@ -75,7 +75,6 @@ class SiteFanout:
         self._sender = sender
         self._policy = policy
         self._clock = clock
-        self._monotonic = monotonic
         self._runner = SweepRunner(policy.shards, monotonic)
 
     def run(self, fanout: Fanout, actor: str, deadline: float, site: Site | None = None) -> FanoutProgress:
@@ -105,7 +104,7 @@ class SiteFanout:
             progress.devices_notified += len(targets)
             progress.chunks += 1
             # Out of time: hand the rest to the schedule at once instead of holding the lease.
-            out_of_time = self._monotonic() >= deadline
+            out_of_time = self._runner.out_of_time(deadline)
             lease = timedelta(0) if out_of_time else self._policy.lease
             if not self._sites.advance_fanout(fanout, cursor, self._clock(), lease):
                 return progress  # replaced or taken over meanwhile
