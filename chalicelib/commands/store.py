@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -29,7 +29,7 @@ from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchWriter, model_sender, serialize
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
-from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
+from chalicelib.core.storage.errors import failed_conditions, written
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import DeviceStatus
@@ -254,12 +254,8 @@ class CommandRepository:
     @staticmethod
     def _update(ref: CommandRef, actions: list[Action], condition: Condition) -> Command | None:
         model = CommandModel(device_key(ref.tenant_id, ref.device_id), ref.command_id)
-        try:
-            model.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
+        if not written(lambda: model.update(actions=actions, condition=condition)):
+            return None
         return model.to_record()
 
 

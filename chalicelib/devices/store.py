@@ -11,6 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import written_or_raise
 from chalicelib.devices.index import (
     site_index_key,
     site_index_sort,
@@ -133,12 +134,8 @@ class DeviceRepository:
         if "attributes" in changes:
             actions.append(DeviceModel.attributes.set(changes["attributes"]))
         model = DeviceModel(tenant_id, device_id)
-        try:
-            model.update(actions=actions, condition=DeviceModel.device_id.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFound(f"device {device_id} not found", field="device_id") from exc
-            raise
+        written_or_raise(lambda: model.update(actions=actions, condition=DeviceModel.device_id.exists()),
+                         NotFound(f"device {device_id} not found", field="device_id"))
         return model.to_record()
 
     def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str,

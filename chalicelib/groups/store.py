@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -14,7 +14,7 @@ from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import failed_conditions
+from chalicelib.core.storage.errors import failed_conditions, written_or_raise
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 
@@ -83,12 +83,8 @@ class GroupRepository:
             group.tenant_id, group.group_id, name=group.name, description=group.description,
             member_count=0, created_at=group.created_at,
         )
-        try:
-            model.save(condition=GroupModel.group_id.does_not_exist())
-        except Exception as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                raise Conflict(f"group {group.group_id} already exists", field="group_id") from exc
-            raise
+        written_or_raise(lambda: model.save(condition=GroupModel.group_id.does_not_exist()),
+                         Conflict(f"group {group.group_id} already exists", field="group_id"))
 
     def get(self, tenant_id: str, group_id: str) -> Group:
         """One group of the tenant, or NotFound."""
@@ -109,12 +105,8 @@ class GroupRepository:
         The group goes first: a concurrent add_member is conditioned on the group, so no
         membership can appear after the query below has listed them.
         """
-        try:
-            GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFound(f"group {group_id} not found", field="group_id") from exc
-            raise
+        written_or_raise(lambda: GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists()),
+                         NotFound(f"group {group_id} not found", field="group_id"))
         key = member_key(tenant_id, group_id)
         members = [{"group_key": {"S": key}, "device_id": {"S": m.device_id}}
                    for m in MembershipModel.query(key, page_size=1000, attributes_to_get=["device_id"])]

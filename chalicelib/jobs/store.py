@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
@@ -14,7 +14,7 @@ from pynamodb.models import Model
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
-from chalicelib.core.storage.errors import is_condition_failure
+from chalicelib.core.storage.errors import is_condition_failure, written
 from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
 
 
@@ -125,13 +125,7 @@ class JobRepository:
             created_at=job.created_at, created_by=job.created_by, expires_at=job.expires_at,
             client_token=job.client_token, due_shard=due_shard, due_at=job.expires_at,
         )
-        try:
-            model.save(condition=JobModel.job_id.does_not_exist())
-        except PutError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: model.save(condition=JobModel.job_id.does_not_exist()))
 
     def find(self, tenant_id: str, job_id: str) -> JobState | None:
         """A job of the tenant (strongly consistent), or None."""
@@ -216,29 +210,17 @@ class JobRepository:
                 actions.append(JobModel.due_at.set(job.expires_at))
             else:
                 actions += [JobModel.due_shard.remove(), JobModel.due_at.remove()]
-        try:
-            JobModel(job.tenant_id, job.job_id).update(
-                actions=actions,
-                condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: JobModel(job.tenant_id, job.job_id).update(
+            actions=actions,
+            condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
+        ))
 
     def settle_due(self, tenant_id: str, job_id: str) -> bool:
         """Take a job with nothing left open out of the due index."""
-        try:
-            JobModel(tenant_id, job_id).update(
-                actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
-                condition=JobModel.sweep.does_not_exist() & (JobModel.open_count == 0) & JobModel.due_shard.exists(),
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: JobModel(tenant_id, job_id).update(
+            actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
+            condition=JobModel.sweep.does_not_exist() & (JobModel.open_count == 0) & JobModel.due_shard.exists(),
+        ))
 
     def backdate_expiry(self, tenant_id: str, job_id: str, expires_at: datetime) -> JobState:
         """Move an IN_PROGRESS job's expiry and its due-index entry together (developer tool).

@@ -7,13 +7,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import NotFound
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
+from chalicelib.core.storage.errors import failed_conditions, written
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Device, DeviceStatus
@@ -108,15 +109,9 @@ class SiteDeviceRepository:
         """Store a new next wake time if the device is still in the same mapping and no newer schedule is stored."""
         condition = (DeviceModel.mapping_id == mapping_id) if mapping_id else DeviceModel.mapping_id.does_not_exist()
         condition &= _not_newer(version)
-        try:
-            DeviceModel(tenant_id, device_id).update(
-                actions=[DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)],
-                condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: DeviceModel(tenant_id, device_id).update(
+            actions=[DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)],
+            condition=condition))
 
     def members_page(self, tenant_id: str, site_id: str, cursor: str,
                      limit: int) -> tuple[list[SiteMember], str | None]:
@@ -144,14 +139,10 @@ class SiteDeviceRepository:
         """
         def one(device_id: str) -> tuple[str, str | None] | None:
             model = DeviceModel(tenant_id, device_id)
-            try:
-                model.update(actions=[DeviceModel.next_wake_at.set(next_wake_at),
-                                      DeviceModel.wake_version.set(version)],
-                             condition=(DeviceModel.site_id == site_id) & _not_newer(version))
-            except UpdateError as exc:
-                if is_condition_failure(exc):
-                    return None
-                raise
+            actions: list[Action] = [DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)]
+            if not written(lambda: model.update(actions=actions,
+                                                condition=(DeviceModel.site_id == site_id) & _not_newer(version))):
+                return None
             return device_id, model.mapping_id
 
         # PartiQL's BatchExecuteStatement could send 25 UPDATEs a request on AWS, but the

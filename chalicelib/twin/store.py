@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.storage.errors import is_condition_failure
+from chalicelib.core.storage.errors import written
 from chalicelib.devices.models import TWIN_ATTRIBUTES, DeviceModel
 from chalicelib.twin.schemas import Twin
 
@@ -87,17 +87,11 @@ class TwinRepository:
 
     @staticmethod
     def _write(read: Twin, now: datetime, unchanged: Condition, actions: list[Action]) -> bool:
-        try:
-            DeviceModel(read.tenant_id, read.device_id).update(
-                actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
-                # device_id: a device deleted since the read must not be resurrected as a twin-only item.
-                condition=DeviceModel.device_id.exists() & unchanged,
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: DeviceModel(read.tenant_id, read.device_id).update(
+            actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
+            # device_id: a device deleted since the read must not be resurrected as a twin-only item.
+            condition=DeviceModel.device_id.exists() & unchanged,
+        ))
 
 
 def _still(counter: Any, seen: int) -> Condition:

@@ -1,7 +1,9 @@
-"""Telling why a DynamoDB write failed: its condition, a cancelled transaction, a malformed request."""
+"""Conditional writes and why a DynamoDB write failed: its condition, a cancelled transaction, a bad request."""
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from collections.abc import Callable
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 
 def failed_conditions(exc: TransactWriteError) -> set[int]:
@@ -24,3 +26,27 @@ def is_condition_failure(exc: Exception) -> bool:
 def is_invalid_request(exc: BaseException) -> bool:
     """Whether DynamoDB refused a request as malformed (retrying the same one cannot help)."""
     return getattr(exc, "cause_response_code", None) == "ValidationException"
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run one conditional write: True when stored, False when its condition failed.
+
+    Any other failure (the network, throttling past the retries) propagates.
+    """
+    try:
+        write()
+    except PynamoDBException as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def written_or_raise(write: Callable[[], object], refusal: Exception) -> None:
+    """Run one conditional write; raise `refusal` (from the cause) when its condition failed."""
+    try:
+        write()
+    except PynamoDBException as exc:
+        if is_condition_failure(exc):
+            raise refusal from exc
+        raise
