@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import written_or_raise
+from chalicelib.core.storage.errors import read_or_raise, written_or_raise
 from chalicelib.devices.index import (
     site_index_key,
     site_index_sort,
@@ -55,10 +55,9 @@ class DeviceRepository:
 
     def get(self, tenant_id: str, device_id: str) -> Device:
         """One device of the tenant, or NotFound."""
-        try:
-            model = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=REGISTRY_ATTRIBUTES)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        model = read_or_raise(
+            lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=REGISTRY_ATTRIBUTES),
+            NotFound(f"device {device_id} not found", field="device_id"))
         return model.to_record()
 
     def exists(self, tenant_id: str, device_id: str) -> bool:
@@ -240,11 +239,9 @@ class DeviceRepository:
         return list(TokenModel.broker_credentials.query(BROKER_PARTITION))
 
     def _get_model(self, tenant_id: str, device_id: str) -> DeviceModel:
-        try:
-            # Full item on purpose: callers write this model back, and a projected save would drop the twin.
-            return DeviceModel.get(tenant_id, device_id, consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        # Full item on purpose: callers write this model back, and a projected save would drop the twin.
+        return read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
+                             NotFound(f"device {device_id} not found", field="device_id"))
 
     @staticmethod
     def _bump_epoch() -> None:

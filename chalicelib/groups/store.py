@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -14,7 +14,7 @@ from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import failed_conditions, written_or_raise
+from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 
@@ -88,10 +88,8 @@ class GroupRepository:
 
     def get(self, tenant_id: str, group_id: str) -> Group:
         """One group of the tenant, or NotFound."""
-        try:
-            return GroupModel.get(tenant_id, group_id, consistent_read=True).to_record()
-        except DoesNotExist as exc:
-            raise NotFound(f"group {group_id} not found", field="group_id") from exc
+        return read_or_raise(lambda: GroupModel.get(tenant_id, group_id, consistent_read=True).to_record(),
+                             NotFound(f"group {group_id} not found", field="group_id"))
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of the tenant's groups in id order."""

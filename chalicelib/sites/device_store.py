@@ -7,14 +7,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import NotFound
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import failed_conditions, written
+from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Device, DeviceStatus
@@ -64,10 +64,8 @@ class SiteDeviceRepository:
 
     def placed(self, tenant_id: str, device_id: str) -> Placed:
         """The device and its current placement (strongly consistent), or NotFound."""
-        try:
-            m = DeviceModel.get(tenant_id, device_id, consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        m = read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
+                          NotFound(f"device {device_id} not found", field="device_id"))
         wake_version = int(m.wake_version) if m.wake_version is not None else None
         return Placed(m.to_record(),
                       Placement(m.site_id, DeviceStatus(m.status), m.next_wake_at, m.mapping_id, wake_version))

@@ -13,7 +13,7 @@ from pynamodb.models import Model
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
-from chalicelib.core.storage.errors import is_condition_failure, written, written_or_raise
+from chalicelib.core.storage.errors import is_condition_failure, read_or_raise, written, written_or_raise
 from chalicelib.sites.schemas import Site
 
 
@@ -112,10 +112,8 @@ class SiteRepository:
 
     def get(self, tenant_id: str, site_id: str) -> Site:
         """One site of the tenant, or NotFound."""
-        try:
-            return SiteModel.get(tenant_id, site_id, consistent_read=True).to_record()
-        except DoesNotExist as exc:
-            raise NotFound(f"site {site_id} not found", field="site_id") from exc
+        return read_or_raise(lambda: SiteModel.get(tenant_id, site_id, consistent_read=True).to_record(),
+                             NotFound(f"site {site_id} not found", field="site_id"))
 
     def find(self, tenant_id: str, site_id: str) -> Site | None:
         """One site of the tenant, or None (eventually consistent: for views, not decisions)."""

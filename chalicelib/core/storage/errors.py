@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+
+T = TypeVar("T")
 
 
 def failed_conditions(exc: TransactWriteError) -> set[int]:
@@ -50,3 +53,11 @@ def written_or_raise(write: Callable[[], object], refusal: Exception) -> None:
         if is_condition_failure(exc):
             raise refusal from exc
         raise
+
+
+def read_or_raise(read: Callable[[], T], missing: Exception) -> T:
+    """Run one GetItem; raise `missing` (from the cause) when there is no such item."""
+    try:
+        return read()
+    except DoesNotExist as exc:
+        raise missing from exc
