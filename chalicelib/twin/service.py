@@ -5,14 +5,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
-from chalicelib.core.retry import RetryPolicy
+from chalicelib.core.policies import TwinLimits
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
@@ -24,21 +23,6 @@ log = logging.getLogger(__name__)
 WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
 DESIRED_SUFFIX = "shadow/desired"
 REPORTED_SUFFIX = "shadow/reported"
-
-
-@dataclass(frozen=True)
-class TwinLimits:
-    """Bounds on the desired and reported documents, and on write retries under contention."""
-
-    max_doc_bytes: int = 8 * 1024
-    max_depth: int = 6
-    stale_after: timedelta = timedelta(hours=1)
-    write_attempts: int = 25
-
-    @property
-    def write_retry(self) -> RetryPolicy:
-        """Retries of a conditional write lost to a concurrent one: short waits, full jitter."""
-        return RetryPolicy(min_s=0.005, max_s=0.2, max_attempts=self.write_attempts, jitter=1.0)
 
 
 class TwinService:
