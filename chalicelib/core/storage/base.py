@@ -9,6 +9,7 @@ from pynamodb.indexes import Projection
 from pynamodb.models import Model
 
 from chalicelib.core.config import Settings
+from chalicelib.core.storage import session
 
 _bound: dict[str, Any] = {}
 
@@ -30,6 +31,9 @@ def bind_models(models: Iterable[type[Model]], settings: Settings) -> None:
         # PynamoDB caches the low-level connection per class; drop it so a rebind
         # (tests, a second stage in one process) takes effect.
         model._connection = None
+    # One session and client for all of them, built on the first request (see session.py).
+    session.install()
+    session.reset()
     _bound["connection"] = None
     _bound["settings"] = settings
 
