@@ -30,7 +30,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
-from chalicelib.core.storage.base import schedule_shard
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.sweep import schedule_shard
 
 
 def device_key(tenant_id: str, device_id: str) -> str:
@@ -78,9 +79,7 @@ class RetryCandidate:
 class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
     """A device's queued commands (sparse: `queued_id` is removed on the final transition)."""
 
-    class Meta:
-        index_name = "queued_by_device"
-        projection = AllProjection()
+    Meta = index_meta("queued_by_device", AllProjection())
 
     device_key = UnicodeAttribute(hash_key=True)
     queued_id = UnicodeAttribute(range_key=True)
@@ -89,10 +88,8 @@ class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
 class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
     """Queued commands of one shard by expiry time (sparse on `expiry_shard`)."""
 
-    class Meta:
-        index_name = "expiry_due"
-        # Enough to choose missed or expired without reading the item.
-        projection = IncludeProjection(["published_at", "fetched_at"])
+    # Enough to choose missed or expired without reading the item.
+    Meta = index_meta("expiry_due", IncludeProjection(["published_at", "fetched_at"]))
 
     expiry_shard = UnicodeAttribute(hash_key=True)
     expires_at = UTCDateTimeAttribute(range_key=True)
@@ -101,10 +98,8 @@ class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
 class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     """Unpublished commands of one shard by next publish attempt (sparse on `retry_shard`)."""
 
-    class Meta:
-        index_name = "retry_due"
-        # publish_attempts only changes together with next_attempt_at: no extra index writes.
-        projection = IncludeProjection(["publish_attempts"])
+    # publish_attempts only changes together with next_attempt_at: no extra index writes.
+    Meta = index_meta("retry_due", IncludeProjection(["publish_attempts"]))
 
     retry_shard = UnicodeAttribute(hash_key=True)
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
@@ -113,10 +108,8 @@ class RetryDue(GlobalSecondaryIndex["CommandModel"]):
 class ByBatch(GlobalSecondaryIndex["CommandModel"]):
     """The commands of one group or site batch, by device (sparse on `batch_key`)."""
 
-    class Meta:
-        index_name = "by_batch"
-        # What the batch view shows per device; status changes are the only index writes it adds.
-        projection = IncludeProjection(["status", "published_at", "fetched_at", "acked_at"])
+    # What the batch view shows per device; status changes are the only index writes it adds.
+    Meta = index_meta("by_batch", IncludeProjection(["status", "published_at", "fetched_at", "acked_at"]))
 
     batch_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
@@ -130,10 +123,7 @@ def batch_key(tenant_id: str, batch_id: str) -> str:
 class CommandModel(Model):
     """One command sent to one device."""
 
-    class Meta:
-        table_suffix = "commands"
-        table_name = "commands"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("commands")
 
     device_key = UnicodeAttribute(hash_key=True)
     command_id = UnicodeAttribute(range_key=True)

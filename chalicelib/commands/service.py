@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,9 +15,10 @@ from chalicelib.commands.models import CommandRef
 from chalicelib.commands.params import check_params
 from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from chalicelib.commands.store import CommandRepository
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import (
     ClientTokenTaken,
     IdempotencyClaim,
@@ -29,8 +29,6 @@ from chalicelib.core.storage.idempotency import (
 from chalicelib.devices.store import DeviceRepository
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 IDEMPOTENCY_SCOPE = "commands"
 

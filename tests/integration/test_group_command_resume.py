@@ -12,8 +12,8 @@ from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
 from chalicelib.commands.schemas import Command, CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.container import container
+from chalicelib.core.clock import utcnow
 from chalicelib.core.policies import BatchPolicy
-from chalicelib.core.storage.base import utcnow
 from chalicelib.jobs.targets import TargetReader
 from tests.integration.group_commands_support import all_commands, seed_group
 from tests.support import Api

@@ -8,7 +8,7 @@ from chalicelib.commands.batches.schemas import BatchMember
 from chalicelib.commands.models import CommandModel, batch_key, device_key
 from chalicelib.commands.schemas import CommandStatus
 from chalicelib.commands.service import BatchRef, batch_command_id
-from chalicelib.core.storage.base import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 
 BATCH_GET_LIMIT = 100
 _COUNTED = ["status", "published_at"]

@@ -15,10 +15,12 @@ from chalicelib.commands.batches.schemas import BatchTarget, BatchView, CommandB
 from chalicelib.commands.batches.store import BatchRepository, Chunk, Walk
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
+from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import Conflict, Unavailable
 from chalicelib.core.policies import BatchPolicy
-from chalicelib.core.storage.base import Page, schedule_shard, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
+from chalicelib.core.sweep import schedule_shard
 
 log = logging.getLogger(__name__)
 

@@ -19,15 +19,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.commands.batches.schemas import BatchStatus, BatchTarget, CommandBatch
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.storage.base import (
-    Page,
-    connection,
-    cursor_keys,
-    decode_cursor,
-    encode_cursor,
-    failed_conditions,
-    is_condition_failure,
-)
+from chalicelib.core.storage.base import connection, index_meta, table_meta
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 
 # Position of the claim in the create transaction (PynamoDB sends the puts in call order).
@@ -37,9 +31,7 @@ _CLAIM_PUT = 1
 class BatchDue(GlobalSecondaryIndex["CommandBatchModel"]):
     """Batches still sending, by when their lease ends (sparse on `due_shard`, keys only)."""
 
-    class Meta:
-        index_name = "batch_due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("batch_due", KeysOnlyProjection())
 
     due_shard = NumberAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
@@ -48,10 +40,7 @@ class BatchDue(GlobalSecondaryIndex["CommandBatchModel"]):
 class CommandBatchModel(Model):
     """One command sent to the members of a group or site; batch ids are ULIDs (newest last)."""
 
-    class Meta:
-        table_suffix = "command-batches"
-        table_name = "command-batches"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("command-batches")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     batch_id = UnicodeAttribute(range_key=True)
