@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.stack_support import ROOT, RunningStack, start_stack, wait_for
+from tests.stack_support import ROOT, RunningStack, start_stack, wait_for
 from tests.support import mqtt_peer
 
 pytestmark = pytest.mark.slow
