@@ -129,3 +129,21 @@ def api(chalice_client: Client) -> Api:
 def other_api(chalice_client: Client) -> Api:
     """An operator of a second, unrelated tenant."""
     return Api(chalice_client, _tenant())
+
+
+# Process-level tests are marked `slow` here, by what they stand on, rather than one by one: a test
+# in these folders, or one using one of these fixtures (the app over real HTTP, an MQTT bridge, a
+# whole `make run` stack, a packaged build) or in one of these modules (broker sessions), is slow.
+# `make test` still runs them; `-m "not slow"` is the quick loop.
+PROCESS_FOLDERS = frozenset({"browser", "cli"})
+PROCESS_FIXTURES = frozenset({"api_url", "bridge", "bridge_settings", "aws_bridge", "running_stack", "demo_stack",
+                              "local_stack", "console_stack", "packaged", "local_url"})
+PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (PROCESS_FOLDERS & set(item.path.parts) or PROCESS_FIXTURES & fixtures
+                or item.path.name in PROCESS_MODULES):
+            item.add_marker(pytest.mark.slow)

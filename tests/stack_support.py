@@ -21,7 +21,7 @@ import requests
 from infra.local.processes import free_port
 from infra.local.stack_options import StackOptions
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

@@ -25,10 +25,6 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 expect.set_options(timeout=30_000)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: process-level test (still part of make test)")
-
-
 @dataclass
 class ConsoleStack:
     """A running local stack with its console, and an operator session on its API."""
