@@ -110,8 +110,10 @@ def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_
 
     # Then each welcome reaches its device when it asks on connect, and is ACKed
     for device_id in ("sim-1", "sim-2"):
-        assert _wait(lambda d=device_id: bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d)),
-                     30), welcomes(device_id)
+        def acked(d: str = device_id) -> bool:
+            return bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d))
+
+        assert _wait(acked, 30), welcomes(device_id)
 
 
 def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_message(

@@ -110,7 +110,7 @@ def test_a_replaced_fan_out_still_running_cannot_undo_its_successor(stack: Stack
                                                       "op"))
     slow = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
                        policy=FanoutPolicy(chunk=10, lease=LEASE))
-    full = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
+    full: SiteService = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
                        policy=FanoutPolicy(chunk=100, lease=LEASE))
     # When A's first chunk queues its commands after B's, and A then stops
     slow.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")

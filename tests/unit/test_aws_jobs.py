@@ -66,7 +66,7 @@ def test_finishing_the_next_job_announces_the_following_one() -> None:
     # When j1 succeeds
     service.execution_updated("t1", "d1", _execution("j1", P, 2), _execution("j1", S, 3))
     # Then notify lists only j2, and notify-next carries j2 with its document
-    topics = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent}
+    topics: dict[str, Any] = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent}
     assert [j["jobId"] for j in topics["notify"]["jobs"]["QUEUED"]] == ["j2"]
     assert topics["notify-next"]["execution"]["jobId"] == "j2"
     assert topics["notify-next"]["execution"]["jobDocument"] == {"type": "reboot", "params": {"job": "j2"}}
@@ -123,4 +123,4 @@ def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
         service.on_message("t1", "d1", "$aws/jobs/j1/update", {"status": "DONE", "clientToken": token})
         # Then the answer does not carry it back
         [rejected] = publisher.sent
-        assert "clientToken" not in rejected.payload
+        assert rejected.payload is not None and "clientToken" not in rejected.payload

@@ -10,8 +10,8 @@ from chalicelib.sites.schemas import CreateSite, Site, UpdateSite, schedule_id, 
 from chalicelib.sites.wake import check_cron, check_timezone, next_wake, wake_window
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_next_wake_reads_the_cron_in_the_site_timezone() -> None:
