@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from chalicelib.commands.models import CommandRef, ExpiryCandidate
+from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
-from chalicelib.commands.store import CommandRepository
 from chalicelib.core.config import Settings
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.storage.base import utcnow
@@ -98,7 +98,7 @@ class TickReport:
 class CommandDispatcher:
     """Publishes commands and records which ones the broker took."""
 
-    def __init__(self, commands: CommandRepository, publisher: Publisher, policy: CommandPolicy,
+    def __init__(self, commands: CommandStore, publisher: Publisher, policy: CommandPolicy,
                  clock: Clock = utcnow) -> None:
         self._commands = commands
         self._publisher = publisher
@@ -168,7 +168,7 @@ class CommandDispatcher:
 class CommandExpiry:
     """Closes queued commands past expires_at: missed if they may have reached the device, else expired."""
 
-    def __init__(self, commands: CommandRepository, policy: CommandPolicy) -> None:
+    def __init__(self, commands: CommandStore, policy: CommandPolicy) -> None:
         self._commands = commands
         self._policy = policy
 
