@@ -8,7 +8,7 @@ from chalicelib.aws_iot import jobs_schemas as aws
 from chalicelib.aws_iot.jobs import AwsJobsService, _rejection, created_events
 from chalicelib.core.errors import Conflict
 from chalicelib.core.messaging.base import RecordingPublisher
-from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob, UpdateExecution
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 Q, P, S = ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED
@@ -36,6 +36,9 @@ class FakeExecutions:
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
         return {"document": {"type": "reboot", "params": {"job": job_id}}}
 
+    def update(self, tenant_id: str, device_id: str, job_id: str, request: UpdateExecution) -> Execution:
+        return _execution(job_id, request.status, 2)
+
 
 class FakeRepository:
     def find(self, tenant_id: str, job_id: str, device_id: str) -> Execution | None:
@@ -44,7 +47,7 @@ class FakeRepository:
 
 def _service(pending: list[PendingJob]) -> tuple[AwsJobsService, RecordingPublisher]:
     publisher = RecordingPublisher()
-    return AwsJobsService(FakeExecutions(pending), FakeRepository(), publisher, clock=lambda: T0), publisher  # type: ignore[arg-type]
+    return AwsJobsService(FakeExecutions(pending), FakeRepository(), publisher, clock=lambda: T0), publisher
 
 
 def test_next_is_the_oldest_in_progress_then_the_oldest_queued() -> None:

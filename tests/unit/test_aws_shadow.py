@@ -50,11 +50,20 @@ class FakeNamed:
         self.docs[name] = doc
         return True
 
+    def names(self, tenant_id: str, device_id: str, limit: int = 100) -> list[str]:
+        return sorted(self.docs)[:limit]
+
+    def delete(self, tenant_id: str, device_id: str, name: str, read: ShadowDoc) -> bool:
+        if name not in self.docs or self.docs[name].version != read.version:
+            return False
+        del self.docs[name]
+        return True
+
 
 @pytest.fixture
 def parts() -> tuple[ShadowService, FakeTwins, RecordingPublisher]:
     twins, publisher = FakeTwins(), RecordingPublisher()
-    service = ShadowService(twins, FakeNamed(), publisher, TwinLimits(max_doc_bytes=200, max_depth=3),  # type: ignore[arg-type]
+    service = ShadowService(twins, FakeNamed(), publisher, TwinLimits(max_doc_bytes=200, max_depth=3),
                             clock=Clock(datetime(2030, 1, 1, tzinfo=UTC)), sleep=lambda s: None)
     return service, twins, publisher
 
