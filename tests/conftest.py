@@ -36,17 +36,19 @@ class Stack:
     sync: CredentialSync
     users: dict[str, ServiceUser]
 
-    def peer(self, username: str, password: str, **kw: object) -> MqttPeer:
-        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, **kw)  # type: ignore[arg-type]
+    def peer(self, username: str, password: str, client_id: str = "", clean: bool = True,
+             wait: bool = True) -> MqttPeer:
+        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, client_id, clean, wait)
 
     def observer(self) -> MqttPeer:
         u = self.users["observer"]
         return self.peer(u.username, u.password)
 
-    def device_peer(self, tenant_id: str, device_id: str, token: str, **kw: object) -> MqttPeer:
+    def device_peer(self, tenant_id: str, device_id: str, token: str, clean: bool = True,
+                    wait: bool = True) -> MqttPeer:
         """A device logged in as itself: username (and so client id) `{tenant_id}.{device_id}`."""
         self.sync.sync_once()
-        return self.peer(mqtt_username(tenant_id, device_id), token, **kw)
+        return self.peer(mqtt_username(tenant_id, device_id), token, clean=clean, wait=wait)
 
 
 @pytest.fixture(scope="session")

@@ -51,8 +51,10 @@ def _service(pending: list[PendingJob]) -> tuple[AwsJobsService, RecordingPublis
 
 
 def test_next_is_the_oldest_in_progress_then_the_oldest_queued() -> None:
-    assert aws.next_pending([_pending("a"), _pending("b", P)]).job_id == "b"  # type: ignore[union-attr]
-    assert aws.next_pending([_pending("a"), _pending("b")]).job_id == "a"  # type: ignore[union-attr]
+    in_progress_first = aws.next_pending([_pending("a"), _pending("b", P)])
+    oldest_queued = aws.next_pending([_pending("a"), _pending("b")])
+    assert in_progress_first is not None and in_progress_first.job_id == "b"
+    assert oldest_queued is not None and oldest_queued.job_id == "a"
     assert aws.next_pending([]) is None
 
 
@@ -115,7 +117,8 @@ def test_invalid_requests_are_rejected_with_the_field() -> None:
     assert rejected.payload is not None and rejected.payload["code"] == "InvalidRequest"
     assert rejected.payload["clientToken"] == "c" and rejected.payload["message"].startswith("status")
     service.reject("t1", "d1", "$aws/jobs/start-next", 400, "payload is not JSON")
-    assert publisher.sent[-1].payload["code"] == "InvalidJson"  # type: ignore[index]
+    last = publisher.sent[-1].payload
+    assert last is not None and last["code"] == "InvalidJson"
 
 
 def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
