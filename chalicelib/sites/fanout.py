@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.devices.schemas import DeviceStatus
-from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.sites.ports import SiteDevices, SiteStore
 from chalicelib.sites.schemas import Site, welcome_params
-from chalicelib.sites.store import Fanout, SiteRepository
+from chalicelib.sites.store import Fanout
 from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
 
@@ -64,7 +64,7 @@ class SiteFanout:
     next cursor write fails, so it stops.
     """
 
-    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
+    def __init__(self, sites: SiteStore, site_devices: SiteDevices, sender: WelcomeSender,
                  policy: FanoutPolicy, clock: Callable[[], datetime],
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sites = sites
