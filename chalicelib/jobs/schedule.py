@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 
 bp = Blueprint(__name__)
@@ -15,5 +15,5 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="jobs_sweep")
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
-    report = wiring.job_sweeper().run_due(event_time(event), wiring.settings().job_sweep_budget_s)
+    report = container().job_sweeper.run_due(event_time(event), container().settings.jobs.sweep_budget_s)
     return report.as_dict()

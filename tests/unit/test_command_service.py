@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry, CommandPolicy
+from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
 from chalicelib.commands.device_service import DeviceCommandService
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.schemas import AckCommand, Command, CommandStatus, CreateCommand
 from chalicelib.commands.service import CommandService
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.messaging.base import RecordingPublisher
+from chalicelib.core.policies import CommandPolicy
 from chalicelib.core.storage.idempotency import IdempotencyStore
 from tests.support import Clock
 from tests.unit.command_fakes import FakeCommandStore, FakeDevices
