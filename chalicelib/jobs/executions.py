@@ -12,7 +12,8 @@ from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.service import Clock
-from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
+from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
+from chalicelib.jobs.ports import ExecutionStore, JobStates
 from chalicelib.jobs.schemas import (
     FINAL,
     Execution,
@@ -24,7 +25,7 @@ from chalicelib.jobs.schemas import (
     document,
     refusal,
 )
-from chalicelib.jobs.store import JobRepository, JobState
+from chalicelib.jobs.store import JobState
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ UpdateListener = Callable[[str, str, Execution, Execution], None]
 class ExecutionService:
     """What a device does with its job executions; HTTP routes and the MQTT router share it."""
 
-    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
+    def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None) -> None:
         self._jobs = jobs
