@@ -24,7 +24,7 @@ from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
-from tests.support import Api, MqttPeer, mqtt_peer
+from tests.support import Api, MqttPeer, mqtt_peer, restore_environ
 
 
 @dataclass
@@ -90,11 +90,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         broker.stop()
         ddb.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         rebuild()
 
 

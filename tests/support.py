@@ -146,3 +146,12 @@ def missing(what: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} is missing (CI=true: a missing piece fails the run instead of skipping)")
     pytest.skip(f"{what} is missing")
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back environment variables as `saved` ({name: value, or None where it was unset})."""
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from tests.stack_support import ROOT, RunningStack, stack_process
+from tests.stack_support import ROOT, RunningStack, stack_process, wait_for
 from tests.support import MqttPeer, mqtt_peer
 
 
@@ -113,7 +113,7 @@ def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_
         def acked(d: str = device_id) -> bool:
             return bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d))
 
-        assert _wait(acked, 30), welcomes(device_id)
+        assert wait_for(acked, 30, 0.3), welcomes(device_id)
 
 
 def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_message(
@@ -150,15 +150,6 @@ def _connect_when_synced(info: dict[str, Any], device_id: str, token: str) -> Mq
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-
-
-def _wait(predicate: Callable[[], object], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return bool(predicate())
 
 
 def _token_for(running_stack: RunningStack, tenant: str) -> str:

@@ -2,34 +2,21 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from infra.local.simulator import DeviceIdentity, build_device
 from mqtt_bridge.bridge import Bridge
-from mqtt_bridge.config import BridgeSettings
-from mqtt_bridge.invokers import InProcessInvoker
 from tests.conftest import Stack
+from tests.integration.bridge_support import in_process_bridge
 from tests.support import Api
 
 
 @pytest.fixture(scope="module")
 def bridge(stack: Stack) -> Iterator[Bridge]:
-    """A running bridge on its own persistent session, forwarding into the app in this process."""
-    user = stack.users["bridge"]
-    client_id = f"bridge-twin-{uuid.uuid4().hex[:8]}"
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
-                              mqtt_username=user.username, mqtt_password=user.password,
-                              client_id=client_id, workers=4, retry_min_s=0.05,
-                              retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
-    running = Bridge(settings, InProcessInvoker()).start()
-    assert running.subscribed.wait(10), "bridge did not subscribe"
-    yield running
-    running.shutdown()
-    # An offline persistent session would queue every later test's messages.
-    stack.peer(user.username, user.password, client_id=client_id, clean=True).close()
+    with in_process_bridge(stack, "twin") as running:
+        yield running
 
 
 def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
