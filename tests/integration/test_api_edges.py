@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from chalicelib.core.auth.operator import issue_local_token
 from tests.support import Api
 
 
-def _is_error(resp: requests.Response, status: int, code: str) -> dict[str, object]:
+def _is_error(resp: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
     body = resp.json()
     assert body["error"] == code and isinstance(body["message"], str), body
