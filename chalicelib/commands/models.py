@@ -27,7 +27,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
-from chalicelib.core.storage.base import schedule_shard
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.sweep import schedule_shard
 
 
 def device_key(tenant_id: str, device_id: str) -> str:
@@ -75,9 +76,7 @@ class RetryCandidate:
 class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
     """A device's queued commands (sparse: `queued_id` is removed on the final transition)."""
 
-    class Meta:
-        index_name = "queued_by_device"
-        projection = AllProjection()
+    Meta = index_meta("queued_by_device", AllProjection())
 
     device_key = UnicodeAttribute(hash_key=True)
     queued_id = UnicodeAttribute(range_key=True)
@@ -86,10 +85,8 @@ class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
 class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
     """Queued commands of one shard by expiry time (sparse on `expiry_shard`)."""
 
-    class Meta:
-        index_name = "expiry_due"
-        # Enough to choose missed or expired without reading the item.
-        projection = IncludeProjection(["published_at", "fetched_at"])
+    # Enough to choose missed or expired without reading the item.
+    Meta = index_meta("expiry_due", IncludeProjection(["published_at", "fetched_at"]))
 
     expiry_shard = UnicodeAttribute(hash_key=True)
     expires_at = UTCDateTimeAttribute(range_key=True)
@@ -98,10 +95,8 @@ class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
 class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     """Unpublished commands of one shard by next publish attempt (sparse on `retry_shard`)."""
 
-    class Meta:
-        index_name = "retry_due"
-        # publish_attempts only changes together with next_attempt_at: no extra index writes.
-        projection = IncludeProjection(["publish_attempts"])
+    # publish_attempts only changes together with next_attempt_at: no extra index writes.
+    Meta = index_meta("retry_due", IncludeProjection(["publish_attempts"]))
 
     retry_shard = UnicodeAttribute(hash_key=True)
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
@@ -110,10 +105,7 @@ class RetryDue(GlobalSecondaryIndex["CommandModel"]):
 class CommandModel(Model):
     """One command sent to one device."""
 
-    class Meta:
-        table_suffix = "commands"
-        table_name = "commands"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("commands")
 
     device_key = UnicodeAttribute(hash_key=True)
     command_id = UnicodeAttribute(range_key=True)

@@ -1,7 +1,6 @@
 """Operator use cases of commands: send one or many, read one, list a device's history."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,9 +11,10 @@ from chalicelib.commands.models import CommandRef
 from chalicelib.commands.params import check_params
 from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from chalicelib.commands.store import CommandRepository
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import (
     ClientTokenTaken,
     IdempotencyClaim,
@@ -23,8 +23,6 @@ from chalicelib.core.storage.idempotency import (
     fingerprint,
 )
 from chalicelib.devices.store import DeviceRepository
-
-Clock = Callable[[], datetime]
 
 IDEMPOTENCY_SCOPE = "commands"
 

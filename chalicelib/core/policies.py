@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from chalicelib.core.retry import RetryPolicy
+
 
 def _in(unit: str) -> BeforeValidator:
     def convert(value: Any) -> Any:
@@ -86,6 +88,11 @@ class TwinLimits(Section):
                                  validation_alias="twin_stale_after_s")
     # Optimistic-concurrency retries of one twin write; each failure means another write won.
     write_attempts: int = Field(default=25, ge=1, le=100, validation_alias="twin_write_attempts")
+
+    @property
+    def write_retry(self) -> RetryPolicy:
+        """Retries of a conditional write lost to a concurrent one: short waits, full jitter."""
+        return RetryPolicy(min_s=0.005, max_s=0.2, max_attempts=self.write_attempts, jitter=1.0)
 
 
 class JobLimits(Section):

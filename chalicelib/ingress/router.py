@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from chalicelib.aws_iot.topics import parse_aws_topic
 from chalicelib.core.errors import DomainError, Unavailable
-from chalicelib.core.storage.base import is_invalid_request
+from chalicelib.core.storage.errors import is_invalid_request
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
 from chalicelib.core.topics import DeviceTopic, parse_device_topic
 from chalicelib.devices.service import DeviceService

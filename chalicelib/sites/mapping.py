@@ -5,14 +5,14 @@ import logging
 
 from ulid import ULID
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.schemas import Device, DeviceStatus
-from chalicelib.devices.service import Clock, DeviceService
+from chalicelib.devices.service import DeviceService
 from chalicelib.sites.device_store import MoveResult, Placement, SiteDeviceRepository
-from chalicelib.sites.schemas import Mapping, Site, welcome_params
+from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Mapping, Site
 from chalicelib.sites.store import SiteRepository
-from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from ulid import ULID
 
-from chalicelib.core.storage.base import Page, schedule_shard, utcnow
-from chalicelib.devices.service import Clock
+from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.storage.cursors import Page
+from chalicelib.core.sweep import schedule_shard
 from chalicelib.sites.device_store import SiteDeviceRepository
 from chalicelib.sites.fanout import FanoutPolicy, FanoutProgress, SiteFanout
 from chalicelib.sites.schemas import CreateSite, Site, SiteChange, UpdateSite

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import CommandService
-from chalicelib.core.storage.base import parse_iso, utcnow
-from chalicelib.devices.service import Clock
+from chalicelib.core.clock import Clock, parse_iso, utcnow
 from chalicelib.sites.schemas import WELCOME_COMMAND
 from chalicelib.sites.welcome import WakeParams
 

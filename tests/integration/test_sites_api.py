@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.container import container
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.rules import next_wake
 from tests.conftest import Stack
 from tests.support import Api
 

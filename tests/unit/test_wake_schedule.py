@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.sites.schemas import CreateSite, Site, UpdateSite, schedule_id, welcome_params
-from chalicelib.sites.wake import check_cron, check_timezone, next_wake, wake_window
+from chalicelib.sites.rules import check_cron, check_timezone, next_wake, schedule_id, wake_window, welcome_params
+from chalicelib.sites.schemas import CreateSite, Site, UpdateSite
 
 
 def utc(*args: int) -> datetime:
