@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.aws_iot import shadow_schemas as aws
-from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
+from chalicelib.aws_iot.ports import NamedShadows, TwinDocuments
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, UpdateRequest
 from chalicelib.aws_iot.topics import SHADOW_ROUTE, shadow_prefix
 from chalicelib.core.clock import Clock, iso, utcnow
@@ -23,7 +23,6 @@ from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import Twin
 from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits
-from chalicelib.twin.store import TwinRepository
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ Document = dict[str, Any]
 class ShadowService:
     """get / update / delete of a device's shadows, from its MQTT requests or an operator."""
 
-    def __init__(self, twins: TwinRepository, named: NamedShadowRepository, publisher: Publisher,
+    def __init__(self, twins: TwinDocuments, named: NamedShadows, publisher: Publisher,
                  limits: TwinLimits | None = None, clock: Clock = utcnow,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._twins = twins

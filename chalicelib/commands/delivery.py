@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.commands.models import CommandRef, ExpiryCandidate, RetryCandidate
+from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
-from chalicelib.commands.store import CommandRepository
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.policies import CommandPolicy
@@ -51,7 +51,7 @@ class TickReport(SweepReport):
 class CommandDispatcher:
     """Publishes commands and records which ones the broker took."""
 
-    def __init__(self, commands: CommandRepository, publisher: Publisher, policy: CommandPolicy,
+    def __init__(self, commands: CommandStore, publisher: Publisher, policy: CommandPolicy,
                  clock: Clock = utcnow) -> None:
         self._commands = commands
         self._publisher = publisher
@@ -122,7 +122,7 @@ class CommandDispatcher:
 class CommandExpiry:
     """Closes queued commands past expires_at: missed if they may have reached the device, else expired."""
 
-    def __init__(self, commands: CommandRepository, policy: CommandPolicy) -> None:
+    def __init__(self, commands: CommandStore, policy: CommandPolicy) -> None:
         self._commands = commands
         self._policy = policy
 

@@ -13,8 +13,8 @@ from ulid import ULID
 from chalicelib.commands.delivery import CommandDispatcher, CommandPolicy
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.params import check_params
+from chalicelib.commands.ports import CommandStore, DeviceDirectory
 from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
-from chalicelib.commands.store import CommandRepository
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
@@ -26,7 +26,6 @@ from chalicelib.core.storage.idempotency import (
     IdempotencyStore,
     fingerprint,
 )
-from chalicelib.devices.store import DeviceRepository
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ IDEMPOTENCY_SCOPE = "commands"
 class CommandService:
     """Creates commands (stored queued, then published at once) and reads them back."""
 
-    def __init__(self, commands: CommandRepository, idempotency: IdempotencyStore, devices: DeviceRepository,
+    def __init__(self, commands: CommandStore, idempotency: IdempotencyStore, devices: DeviceDirectory,
                  dispatcher: CommandDispatcher, policy: CommandPolicy, clock: Clock = utcnow) -> None:
         self._commands = commands
         self._idempotency = idempotency

@@ -18,7 +18,10 @@ from chalicelib.core.retry import RetryPolicy
 def _in(unit: str) -> BeforeValidator:
     def convert(value: Any) -> Any:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            return timedelta(**{unit: float(value)})
+            try:
+                return timedelta(**{unit: float(value)})
+            except OverflowError as exc:  # inf, or more than a timedelta holds: pydantic names the field
+                raise ValueError(f"{value!r} {unit} is not a duration a clock can hold") from exc
         return value
 
     return BeforeValidator(convert)

@@ -11,10 +11,11 @@ from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.retry import RetryPolicy
-from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
+from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
+from chalicelib.jobs.ports import ExecutionStore, JobStates
 from chalicelib.jobs.rules import FINAL, device_may_move, refusal
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
-from chalicelib.jobs.store import JobRepository, JobState
+from chalicelib.jobs.store import JobState
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ UpdateListener = Callable[[str, str, Execution, Execution], None]
 class ExecutionService:
     """What a device does with its job executions; HTTP routes and the MQTT router share it."""
 
-    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
+    def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None) -> None:
         self._jobs = jobs

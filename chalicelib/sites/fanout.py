@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from chalicelib.core.policies import FanoutPolicy
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.devices.schemas import DeviceStatus
-from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.sites.ports import SiteDevices, SiteStore
 from chalicelib.sites.rules import next_wake, welcome_params
 from chalicelib.sites.schemas import Site
-from chalicelib.sites.store import Fanout, SiteRepository
+from chalicelib.sites.store import Fanout
 from chalicelib.sites.welcome import WelcomeSender
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class SiteFanout:
     next cursor write fails, so it stops.
     """
 
-    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
+    def __init__(self, sites: SiteStore, site_devices: SiteDevices, sender: WelcomeSender,
                  policy: FanoutPolicy, clock: Callable[[], datetime],
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sites = sites

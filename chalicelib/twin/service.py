@@ -14,8 +14,8 @@ from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.policies import TwinLimits
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
+from chalicelib.twin.ports import TwinStore
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
-from chalicelib.twin.store import TwinRepository
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ REPORTED_SUFFIX = "shadow/reported"
 class TwinService:
     """Every twin write is a read of the device item and one UpdateItem conditioned on that read."""
 
-    def __init__(self, twins: TwinRepository, publisher: Publisher, limits: TwinLimits | None = None,
+    def __init__(self, twins: TwinStore, publisher: Publisher, limits: TwinLimits | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  jitter: Callable[[], float] = random.random, on_written: WriteListener | None = None) -> None:
         self._twins = twins

@@ -21,7 +21,7 @@ from infra.aws.iam import policy_path, render
 from tests.conftest import Stack
 from tests.integration import iam_scenarios
 from tests.integration.iam_support import Recorder, allowed, load_policy
-from tests.support import Api
+from tests.support import Api, restore_environ
 
 STAGE = "prod"
 
@@ -47,11 +47,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
             iot = iam_scenarios.run_authorizers(api, rec, ids)
         yield {"calls": rec.calls, "iot": iot, "prefix": env["FLEET_TABLE_PREFIX"]}
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         rebuild()
         container()  # rebind the models to the shared test tables at once
 

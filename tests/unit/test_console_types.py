@@ -54,10 +54,10 @@ def _variants(prop: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]
 
 
 def _kind(variant: dict[str, Any]) -> str:
-    kind = variant.get("type")
-    if kind is None and "enum" in variant:
-        return "string"
-    return {"integer": "number", "number": "number"}.get(kind, kind or "any")
+    kind: str | None = variant.get("type")
+    if kind is None:
+        return "string" if "enum" in variant else "any"
+    return {"integer": "number", "number": "number"}.get(kind, kind)
 
 
 def _ts_kind(ts_type: str) -> str:
