@@ -28,7 +28,7 @@ from chalicelib.commands.schemas import (
 from chalicelib.core.errors import Conflict, NotFound, Unavailable
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.storage.base import connection
-from chalicelib.core.storage.batch import BatchStats, BatchWriter, model_sender, serialize
+from chalicelib.core.storage.batch import BatchWriter, model_sender, serialize
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
 from chalicelib.core.storage.errors import failed_conditions, written
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
@@ -80,9 +80,9 @@ class CommandRepository:
                     raise Unavailable("could not store the command; retry", field="command_id") from exc
                 # A concurrent transaction on the same claim (TransactionConflict): try again.
 
-    def create_many(self, commands: list[Command], retry_at: datetime | None) -> BatchStats:
+    def create_many(self, commands: list[Command], retry_at: datetime | None) -> None:
         """Store many queued commands with BatchWriteItem (25 a request), retrying unprocessed ones."""
-        return self._writer.write(puts=[serialize(self._new_item(c, retry_at)) for c in commands])
+        self._writer.write(puts=[serialize(self._new_item(c, retry_at)) for c in commands])
 
     def _new_item(self, command: Command, retry_at: datetime | None) -> CommandModel:
         shard = shard_of(command.command_id, self._shards)
