@@ -128,6 +128,7 @@ class CommandBatchService:
         writes, then one publish round), then one conditional write that counts the chunk
         and moves the cursor past it. `redo` is for a walk taken over from a dead runner:
         its first chunk may be partly written, so the commands that exist are not rewritten.
+        Members walked after the commands' expiry get none (they would arrive expired).
         """
         batch = batch or self._batches.get(walk.tenant_id, walk.batch_id)
         ref = BatchRef(batch.batch_id, batch.created_at, batch.expires_at)
@@ -135,7 +136,9 @@ class CommandBatchService:
         source = self._sources[batch.target_type]
         while True:
             members, cursor = source.page(batch.tenant_id, batch.target_id, walk.cursor, self._policy.chunk)
-            enabled = [device_id for device_id, ok in members if ok]
+            # Past the commands' expiry (a walk resumed late) nothing more is sent: the rest are skipped.
+            live = self._clock() < batch.expires_at
+            enabled = [device_id for device_id, ok in members if ok and live]
             todo = enabled
             if redo:
                 existing = self._members.existing(batch.tenant_id, ref, enabled)
