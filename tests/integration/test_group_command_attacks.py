@@ -22,10 +22,11 @@ from chalicelib.core.policies import BatchPolicy
 from chalicelib.devices.models import DeviceModel
 from chalicelib.jobs.targets import TargetReader
 from tests.integration.group_commands_support import all_commands, seed_group, send_group
+from tests.integration.test_group_command_resume import CrashAfterWrites
 from tests.support import Api
 
 
-def _service(chunk: int, budget_s: float, clock: Any = utcnow) -> CommandBatchService:
+def _service(chunk: int, budget_s: float, clock: Any = utcnow, commands: Any = None) -> CommandBatchService:
     c = container()
     policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
     sources: dict[BatchTarget, MemberSource] = {
@@ -33,7 +34,7 @@ def _service(chunk: int, budget_s: float, clock: Any = utcnow) -> CommandBatchSe
         BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
     }
     return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
-                               c.command_service, sources, policy, clock=clock)
+                               commands or c.command_service, sources, policy, clock=clock)
 
 
 def test_a_batch_resumed_after_its_commands_expired_sends_no_more(api: Api) -> None:
@@ -51,6 +52,22 @@ def test_a_batch_resumed_after_its_commands_expired_sends_no_more(api: Api) -> N
     assert (view["status"], view["targeted"], view["sent"], view["skipped"]) == ("sent", 5, 2, 3)
     assert len(all_commands(api, sent.batch.batch_id)) == 2
     assert api.get("/customer/devices/dev-00004/commands").body == []
+
+
+def test_a_chunk_redone_after_the_expiry_counts_what_its_dead_runner_wrote(api: Api) -> None:
+    # Given a run of chunks of 2 over 4 members that died after writing its second chunk, before counting it
+    seed_group(api.tenant_id, "g", 4)
+    crashing = CrashAfterWrites(container().command_service, crash_on=2)
+    sent = _service(chunk=2, budget_s=60, commands=crashing).send(
+        api.tenant_id, BatchTarget.GROUP, "g", CreateCommand(command_type="ping", expires_in_minutes=1), "op")
+    assert (sent.batch.status.value, sent.batch.sent) == ("sending", 2)
+    # When the schedule takes the walk over after the expiry
+    later = utcnow() + timedelta(minutes=10)
+    assert _service(chunk=2, budget_s=60, clock=lambda: later).run_due(later, budget_s=60).completed == 1
+    # Then the commands that exist are counted as sent, and none is added
+    view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
+    assert (view["status"], view["targeted"], view["sent"], view["skipped"]) == ("sent", 4, 4, 0)
+    assert len(all_commands(api, sent.batch.batch_id)) == 4
 
 
 def test_one_client_token_sent_concurrently_makes_one_batch(api: Api) -> None:
@@ -83,7 +100,9 @@ def test_a_client_token_is_per_tenant_and_per_body(api: Api, other_api: Api) -> 
     mine, theirs = send_group(api, "g", body), send_group(other_api, "g", body)
     assert mine["batch_id"] != theirs["batch_id"]
     # The same token with another body (or another target) is a 409 naming it; nothing new is sent
-    for path, other in [("groups/g", {**body, "command_type": "reboot"}), ("groups/g", {**body, "expires_in_minutes": 5})]:
+    assert api.post("/customer/sites", {"site_id": "s", "name": "S", "wake_schedule_cron": "0 6 * * *"}).status == 201
+    for path, other in [("groups/g", {**body, "command_type": "reboot"}),
+                        ("groups/g", {**body, "expires_in_minutes": 5}), ("sites/s", body)]:
         resp = api.post(f"/customer/{path}/commands", other)
         assert (resp.status, resp.body["field"]) == (409, "client_token"), resp.body
     assert len(api.get("/customer/command-batches").body["batches"]) == 1

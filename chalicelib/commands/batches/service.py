@@ -136,14 +136,16 @@ class CommandBatchService:
         source = self._sources[batch.target_type]
         while True:
             members, cursor = source.page(batch.tenant_id, batch.target_id, walk.cursor, self._policy.chunk)
-            # Past the commands' expiry (a walk resumed late) nothing more is sent: the rest are skipped.
-            live = self._clock() < batch.expires_at
-            enabled = [device_id for device_id, ok in members if ok and live]
+            enabled = [device_id for device_id, ok in members if ok]
             todo = enabled
             if redo:
                 existing = self._members.existing(batch.tenant_id, ref, enabled)
                 todo = [d for d in enabled if d not in existing]
                 redo = False
+            if todo and self._clock() >= batch.expires_at:
+                # A walk resumed after the commands' expiry sends no more: the rest are skipped.
+                skipped = set(todo)
+                enabled, todo = [d for d in enabled if d not in skipped], []
             if todo:
                 self._commands.create_for_batch(batch.tenant_id, ref, todo, request, batch.created_by)
             out_of_time = self._monotonic() >= deadline
