@@ -175,3 +175,40 @@ def test_a_stale_membership_of_a_deleted_device_gets_no_command(api: Api) -> Non
     assert {c["device_id"] for c in all_commands(api, batch["batch_id"])} == {"dev-00000", "dev-00002"}
 
 
+
+
+class RaceOnFirstChunk:
+    """The command service, but another run of the schedule happens just before the first chunk is written."""
+
+    def __init__(self, real: Any, race: Any) -> None:
+        self._real = real
+        self._race = race
+        self.raced: Any = None
+
+    def expiry_of(self, request: CreateCommand, now: Any) -> Any:
+        return self._real.expiry_of(request, now)
+
+    def create_for_batch(self, *args: Any) -> Any:
+        if self.raced is None:
+            self.raced = self._race()
+        return self._real.create_for_batch(*args)
+
+
+def test_a_late_schedule_event_leases_the_walk_from_the_clock_not_from_its_own_time(api: Api) -> None:
+    # Given a batch handed to the schedule at once (the POST had no time), due from t0
+    seed_group(api.tenant_id, "g", 4)
+    sent = _service(chunk=2, budget_s=0).send(api.tenant_id, BatchTarget.GROUP, "g",
+                                              CreateCommand(command_type="ping"), "op")
+    assert (sent.batch.status.value, sent.batch.sent) == ("sending", 2)
+    t0 = utcnow()
+    now = t0 + timedelta(minutes=10)
+    # When a late (retried) event of t0 is processed 10 minutes on, and the current minute's run
+    # comes just before its first chunk is written
+    current = _service(chunk=2, budget_s=60, clock=lambda: now)
+    late = RaceOnFirstChunk(container().command_service, lambda: current.run_due(now, budget_s=60))
+    report = _service(chunk=2, budget_s=60, clock=lambda: now, commands=late).run_due(t0, budget_s=60)
+    # Then the current run finds the walk leased and leaves it: one runner, each member one command
+    assert late.raced is not None and late.raced.resumed == 0
+    assert (report.resumed, report.completed) == (1, 1)
+    view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
+    assert (view["status"], view["targeted"], view["sent"]) == ("sent", 4, 4)

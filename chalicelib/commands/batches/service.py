@@ -171,7 +171,10 @@ class CommandBatchService:
                 if self._monotonic() >= deadline:
                     report.unfinished.append(f"{tenant_id}/{batch_id}")
                     continue
-                if walk is None or not self._batches.claim(walk, now, self._policy.lease):
+                # Leased from the clock too: a late (retried) event's own time would hand out a lease
+                # already over, and the current minute's run would take the same walk meanwhile.
+                until = max(now, self._clock()) + self._policy.lease
+                if walk is None or not self._batches.claim(walk, now, until):
                     continue  # finished, or another runner took it meanwhile
                 report.resumed += 1
                 try:
