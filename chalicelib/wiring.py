@@ -27,12 +27,17 @@ from chalicelib.groups.service import GroupService
 from chalicelib.groups.store import GroupRepository
 from chalicelib.health.service import HealthService
 from chalicelib.ingress.router import DeviceMessageRouter
+from chalicelib.jobs.continuous import ContinuousJobs
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
 from chalicelib.jobs.executions import ExecutionService
+from chalicelib.jobs.notify import JobNotifier, NotifyLimits
+from chalicelib.jobs.progress import JobProgress
+from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.service import JobLimits, JobService
 from chalicelib.jobs.store import JobRepository
 from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader
+from chalicelib.jobs.timeouts import JobTimeouts
 from chalicelib.sites.device_store import SiteDeviceRepository
 from chalicelib.sites.fanout import FanoutPolicy
 from chalicelib.sites.mapping import MappingService
@@ -91,7 +96,8 @@ def device_service() -> DeviceService:
     return DeviceService(device_repository(), group_repository(), settings().last_seen_resolution_s,
                          publisher=publisher(), wake_lookup=_site_schedule,
                          on_deleted=named_shadow_repository().delete_all,
-                         away_after_s=settings().device_away_after_s)
+                         away_after_s=settings().device_away_after_s,
+                         on_created=lambda tenant_id, device_id: continuous_jobs().device_joined(tenant_id, device_id))
 
 
 def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
@@ -101,7 +107,8 @@ def _site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
 
 @lru_cache(maxsize=1)
 def group_service() -> GroupService:
-    return GroupService(group_repository())
+    return GroupService(group_repository(), on_joined=lambda tenant_id, group_id, device_id:
+                        continuous_jobs().device_joined(tenant_id, device_id, group_id))
 
 
 @lru_cache(maxsize=1)
@@ -226,7 +233,8 @@ def execution_repository() -> ExecutionRepository:
 @lru_cache(maxsize=1)
 def job_sweeper() -> JobSweeper:
     s = settings()
-    return JobSweeper(job_repository(), execution_repository(), s.schedule_shards, s.job_sweep_chunk)
+    return JobSweeper(job_repository(), execution_repository(), s.schedule_shards, s.job_sweep_chunk,
+                      releaser=rollout_releaser())
 
 
 @lru_cache(maxsize=1)
@@ -236,7 +244,8 @@ def job_service() -> JobService:
                        document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
                        cancel_budget_s=s.job_cancel_budget_s, create_lease_s=s.job_create_lease_s,
                        fanout_workers=s.job_fanout_workers, pending_limit=s.job_pending_limit,
-                       notify_full_list_max=s.job_notify_full_list_max, aws_iot_topics=s.serves_aws_iot_topics())
+                       notify_full_list_max=s.job_notify_full_list_max, aws_iot_topics=s.serves_aws_iot_topics(),
+                       counter_shards=s.job_counter_shards)
     return JobService(job_repository(), execution_repository(), device_repository(), group_repository(),
                       TargetReader(s.job_fanout_workers), idempotency_store(), publisher(), job_sweeper(),
                       limits)
@@ -249,7 +258,8 @@ def execution_service() -> ExecutionService:
         aws_jobs_service().execution_updated(*change)
 
     return ExecutionService(job_repository(), execution_repository(), settings().job_pending_limit,
-                            on_updated=aws_events if settings().serves_aws_iot_topics() else None)
+                            on_updated=aws_events if settings().serves_aws_iot_topics() else None,
+                            on_progress=job_progress().after_change, timeout_shards=settings().schedule_shards)
 
 
 @lru_cache(maxsize=1)
@@ -275,6 +285,34 @@ def device_message_router() -> DeviceMessageRouter:
     return router
 
 
+@lru_cache(maxsize=1)
+def job_notifier() -> JobNotifier:
+    s = settings()
+    return JobNotifier(job_repository(), execution_repository(), publisher(),
+                       NotifyLimits(s.job_notify_full_list_max, s.job_pending_limit, s.job_fanout_workers,
+                                    s.serves_aws_iot_topics()))
+
+
+@lru_cache(maxsize=1)
+def rollout_releaser() -> RolloutReleaser:
+    return RolloutReleaser(job_repository(), execution_repository(), job_notifier())
+
+
+@lru_cache(maxsize=1)
+def job_progress() -> JobProgress:
+    return JobProgress(job_repository(), job_sweeper(), rollout_releaser(), settings().job_cancel_budget_s)
+
+
+@lru_cache(maxsize=1)
+def job_timeouts() -> JobTimeouts:
+    return JobTimeouts(execution_repository(), execution_service(), settings().schedule_shards)
+
+
+@lru_cache(maxsize=1)
+def continuous_jobs() -> ContinuousJobs:
+    return ContinuousJobs(job_repository(), TargetReader(settings().job_fanout_workers), job_notifier())
+
+
 def reset() -> None:
     """Forget every built object (tests change settings between sessions)."""
     get_settings.cache_clear()
@@ -284,5 +322,6 @@ def reset() -> None:
                     device_command_service, command_expiry, twin_repository, twin_service,
                     site_repository, site_device_repository, welcome_sender, site_service, mapping_service,
                     job_repository, execution_repository, job_sweeper, job_service, execution_service,
-                    named_shadow_repository, shadow_service, aws_jobs_service):
+                    named_shadow_repository, shadow_service, aws_jobs_service,
+                    job_notifier, rollout_releaser, job_progress, job_timeouts, continuous_jobs):
         factory.cache_clear()

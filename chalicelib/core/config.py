@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     job_cancel_budget_s: float = Field(default=10.0, ge=0, le=25)
     job_sweep_budget_s: float = Field(default=40.0, gt=0, le=840)
     job_pending_limit: int = Field(default=100, ge=1, le=1000)
+    # Counter items per new job that device updates spread over (0: the job item alone).
+    job_counter_shards: int = Field(default=8, ge=0, le=100)
     # How long a create holding a client_token is trusted to be alive: above the API timeout.
     job_create_lease_s: float = Field(default=120.0, ge=1)
     # Up to this many target devices, each `jobs/notify` carries the device's full pending

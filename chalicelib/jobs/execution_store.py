@@ -6,16 +6,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
+from chalicelib.jobs.counter_store import JobCounterModel, counter_key, pick_shard, shard_actions
 from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
@@ -44,6 +51,17 @@ class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
     job_id = UnicodeAttribute(range_key=True)
 
 
+class TimeoutIndex(GlobalSecondaryIndex["ExecutionModel"]):
+    """IN_PROGRESS executions with a deadline (in-progress or step timeout), by schedule shard; sparse."""
+
+    class Meta:
+        index_name = "timeouts"
+        projection = KeysOnlyProjection()
+
+    timeout_shard = NumberAttribute(hash_key=True)
+    timeout_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ExecutionModel(Model):
     """One device's execution of one job."""
 
@@ -69,13 +87,20 @@ class ExecutionModel(Model):
     swept_by = UnicodeAttribute(null=True)
     prev_status = UnicodeAttribute(null=True)
     pending = PendingIndex()
+    # Held back by a rollout rate (not notified, not in the pending index) until released.
+    held = BooleanAttribute(null=True)
+    # Queued because the device joined a continuous job's target after creation.
+    joined = BooleanAttribute(null=True)
+    timeout_shard = NumberAttribute(null=True)
+    timeout_at = UTCDateTimeAttribute(null=True)
+    timeouts = TimeoutIndex()
 
     def to_record(self) -> Execution:
         return Execution(
             job_id=self.job_id, device_id=self.device_id, status=ExecutionStatus(self.status),
             status_details=self.status_details or {}, execution_number=int(self.execution_number),
             version_number=int(self.version_number), queued_at=self.queued_at, started_at=self.started_at,
-            updated_at=self.updated_at,
+            updated_at=self.updated_at, held=bool(self.held), timeout_at=self.timeout_at,
         )
 
 
@@ -97,6 +122,7 @@ class SweptExecution:
     execution: Execution
     swept_by: str | None
     prev_status: ExecutionStatus | None
+    joined: bool = False
 
 
 class WriteOutcome(enum.Enum):
@@ -114,13 +140,15 @@ class ExecutionRepository:
     def __init__(self, writer: BatchWriter) -> None:
         self._writer = writer
 
-    def create_all(self, tenant_id: str, job_id: str, device_ids: Iterable[str], now: datetime) -> BatchStats:
-        """Queue one execution per device with BatchWriteItem (25 per request)."""
+    def create_all(self, tenant_id: str, job_id: str, device_ids: Iterable[str], now: datetime,
+                   held: frozenset[str] = frozenset()) -> BatchStats:
+        """Queue one execution per device with BatchWriteItem (25 per request); `held` ones stay unlisted."""
         key = job_key(tenant_id, job_id)
         items = (ExecutionModel(
             key, d, tenant_id=tenant_id, job_id=job_id, status=ExecutionStatus.QUEUED.value, status_details={},
             execution_number=1, version_number=1, queued_at=now, updated_at=now,
-            pending_key=device_key(tenant_id, d)).serialize() for d in device_ids)
+            **({"held": True} if d in held else {"pending_key": device_key(tenant_id, d)})).serialize()
+            for d in device_ids)
         return self._writer.write(puts=items)
 
     def remove_except(self, tenant_id: str, job_id: str, keep: set[str]) -> int:
@@ -172,7 +200,8 @@ class ExecutionRepository:
         ]
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
-                   details: dict[str, str] | None, now: datetime, completes_job: bool) -> WriteOutcome:
+                   details: dict[str, str] | None, now: datetime, completes_job: bool,
+                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
         """Move one execution and the job's counters in one transaction.
 
         The execution is conditional on the status and version read; the job on still
@@ -191,8 +220,16 @@ class ExecutionRepository:
             actions.append(ExecutionModel.started_at.set(now))
         final = target in FINAL
         if final:
-            actions.append(ExecutionModel.pending_key.remove())
+            actions += [ExecutionModel.pending_key.remove(), ExecutionModel.timeout_shard.remove(),
+                        ExecutionModel.timeout_at.remove()]
+        elif deadline is not None:
+            actions += [ExecutionModel.timeout_shard.set(deadline[0]), ExecutionModel.timeout_at.set(deadline[1])]
         deltas = {} if target is current.status else {current.status: -1, target: 1}
+        exec_condition = ((ExecutionModel.status == current.status.value)
+                          & (ExecutionModel.version_number == current.version_number)
+                          & ExecutionModel.held.does_not_exist())
+        if state.counter_shards:
+            return self._sharded(state, current, actions, exec_condition, deltas, -1 if final else 0, now)
         job_actions = counter_actions(deltas, -1 if final else 0)
         condition = job_accepts_condition(current.status, now)
         if final and job.status is JobStatus.IN_PROGRESS:
@@ -205,25 +242,41 @@ class ExecutionRepository:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
-                          condition=(ExecutionModel.status == current.status.value)
-                          & (ExecutionModel.version_number == current.version_number))
+                          condition=exec_condition)
                 if job_actions:
                     tx.update(JobModel(job.tenant_id, job.job_id), actions=job_actions, condition=condition)
                 else:
                     tx.condition_check(JobModel, job.tenant_id, job.job_id, condition=condition)
         except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "TransactionConflict" in reasons:
-                return WriteOutcome.CONTENDED
-            failed = failed_conditions(exc)
-            # Updates follow condition checks: with a bare check the job is position 0.
-            exec_pos, job_pos = (0, 1) if job_actions else (1, 0)
-            if exec_pos in failed:
-                return WriteOutcome.EXECUTION_CHANGED
-            if job_pos in failed:
-                return WriteOutcome.JOB_CHANGED
-            raise
+            return _outcome(exc, bool(job_actions))
         return WriteOutcome.DONE
+
+    def _sharded(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
+                 deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime) -> WriteOutcome:
+        """The execution and one random counter shard; the shard's fence stands in for the job."""
+        job = state.job
+        shard = JobCounterModel(counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
+        shard_update = shard_actions(deltas, open_delta)
+        fence = job_accepts_condition(current.status, now, JobCounterModel)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
+                          condition=exec_condition)
+                if shard_update:
+                    tx.update(shard, actions=shard_update, condition=fence)
+                else:
+                    tx.condition_check(JobCounterModel, shard.job_key, shard.shard, condition=fence)
+        except TransactWriteError as exc:
+            return _outcome(exc, bool(shard_update))
+        return WriteOutcome.DONE
+
+    def timed_out(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        """(tenant_id, job_id, device_id) of IN_PROGRESS executions past their deadline, in one shard."""
+        found = []
+        for m in ExecutionModel.timeouts.query(shard, ExecutionModel.timeout_at <= now, limit=limit):
+            tenant_id, _, job_id = m.job_key.partition("#")
+            found.append((tenant_id, job_id, m.device_id))
+        return found
 
     def sweep_chunk(self, tenant_id: str, job_id: str, after: str,
                     limit: int) -> tuple[list[SweptExecution], str | None]:
@@ -231,8 +284,8 @@ class ExecutionRepository:
         key = job_key(tenant_id, job_id)
         start = _raw_key(key, after) if after else None
         result = ExecutionModel.query(key, consistent_read=True, limit=limit, page_size=limit, last_evaluated_key=start)
-        items = [SweptExecution(m.to_record(), m.swept_by, ExecutionStatus(m.prev_status) if m.prev_status else None)
-                 for m in result]
+        items = [SweptExecution(m.to_record(), m.swept_by, ExecutionStatus(m.prev_status) if m.prev_status else None,
+                                bool(m.joined)) for m in result]
         more = result.last_evaluated_key is not None and bool(items)
         return items, (items[-1].execution.device_id if more else None)
 
@@ -254,18 +307,33 @@ class ExecutionRepository:
         return self._writer.write(puts=items)
 
 
-def job_accepts_condition(current: ExecutionStatus, now: datetime) -> Condition:
+def _outcome(exc: TransactWriteError, job_updated: bool) -> WriteOutcome:
+    reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+    if "TransactionConflict" in reasons:
+        return WriteOutcome.CONTENDED
+    failed = failed_conditions(exc)
+    # Updates follow condition checks: with a bare check the job is position 0.
+    exec_pos, job_pos = (0, 1) if job_updated else (1, 0)
+    if exec_pos in failed:
+        return WriteOutcome.EXECUTION_CHANGED
+    if job_pos in failed:
+        return WriteOutcome.JOB_CHANGED
+    raise exc
+
+
+def job_accepts_condition(current: ExecutionStatus, now: datetime,
+                          model: type[JobModel] | type[JobCounterModel] = JobModel) -> Condition:
     """The job states in which a device may change an execution that is `current`.
 
     Mirrors services.job_executions.refusal: queued work needs a live job; in-progress
     work may also finish on a canceled job (cancel only rejects queued executions), but
     never on an expired one or while the expiry sweep owns the executions.
     """
-    live = JobModel.expires_at > now
+    live = model.expires_at > now
     if current is ExecutionStatus.QUEUED:
-        return live & (JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
-    return (live & JobModel.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
-            & (JobModel.sweep.does_not_exist() | (JobModel.sweep == SweepKind.CANCEL.value)))
+        return live & (model.status == JobStatus.IN_PROGRESS.value) & model.sweep.does_not_exist()
+    return (live & model.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
+            & (model.sweep.does_not_exist() | (model.sweep == SweepKind.CANCEL.value)))
 
 
 def _raw_key(key: str, device_id: str) -> RawItem:

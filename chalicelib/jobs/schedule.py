@@ -14,6 +14,7 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="jobs_sweep")
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
-    """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
-    report = wiring.job_sweeper().run_due(event_time(event), wiring.settings().job_sweep_budget_s)
-    return report.as_dict()
+    """Expire jobs, resume unfinished sweeps, release rollouts' next minute, time out hung executions."""
+    now, budget = event_time(event), wiring.settings().job_sweep_budget_s
+    report = wiring.job_sweeper().run_due(now, budget)
+    return {**report.as_dict(), **wiring.job_timeouts().run_due(now, budget / 4)}

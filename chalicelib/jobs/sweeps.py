@@ -12,6 +12,7 @@ from ulid import ULID
 
 from chalicelib.core.errors import Conflict
 from chalicelib.jobs.execution_store import ExecutionRepository
+from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.schemas import SWEEPS, Execution, ExecutionStatus, SweepKind, counter_deltas
 from chalicelib.jobs.store import JobRepository, JobState
 
@@ -25,12 +26,13 @@ class SweepReport:
     """What one scheduled run did."""
 
     expired: int = 0
+    released: int = 0
     finished: int = 0
     chunks: int = 0
     unfinished: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"expired": self.expired, "finished": self.finished, "chunks": self.chunks,
+        return {"expired": self.expired, "released": self.released, "finished": self.finished, "chunks": self.chunks,
                 "unfinished": self.unfinished}
 
 
@@ -47,8 +49,9 @@ class JobSweeper:
     """
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, shards: int, chunk: int,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, releaser: RolloutReleaser | None = None) -> None:
         self._jobs = jobs
+        self._releaser = releaser
         self._executions = executions
         self._shards = shards
         self._chunk = chunk
@@ -73,8 +76,10 @@ class JobSweeper:
             return
         if state.sweep is None:
             if state.job.expires_at > now:
+                if self._releaser is not None:  # due for its rollout's next minute
+                    report.released += self._releaser.release(state, now)
                 return
-            if state.open_count <= 0:
+            if state.open_count <= 0 and state.job.target_selection != "CONTINUOUS":
                 self._jobs.settle_due(tenant_id, job_id)
                 return
             try:
@@ -96,6 +101,8 @@ class JobSweeper:
     def _sweep(self, state: JobState, deadline: float, now: datetime) -> tuple[bool, int]:
         chunks = 0
         sweep_id = state.sweep_id
+        # A run that died between marking the job and fencing its counter shards left them open.
+        self._jobs.fence(state)
         current: JobState | None = state
         while current is not None and current.sweep is not None and current.sweep_id == sweep_id:
             if chunks and self._monotonic() >= deadline:
@@ -108,6 +115,8 @@ class JobSweeper:
     def _chunk_once(self, state: JobState, now: datetime) -> None:
         assert state.sweep is not None
         eligible, target, reason = SWEEPS[state.sweep]
+        if state.sweep is SweepKind.CANCEL and state.job.reason:
+            reason = state.job.reason  # an abort says why
         marker = f"{state.sweep.value}:{state.sweep_id}"
         tenant_id, job_id = state.job.tenant_id, state.job.job_id
         items, cursor_to = self._executions.sweep_chunk(tenant_id, job_id, state.sweep_cursor or "", self._chunk)
