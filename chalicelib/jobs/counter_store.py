@@ -93,6 +93,15 @@ class CounterRepository:
             actions.append(JobCounterModel.sweep.set(sweep.value) if sweep else JobCounterModel.sweep.remove())
             JobCounterModel(key, k).update(actions=actions)
 
+    def opens(self, tenant_id: str, job_id: str, shards: int) -> tuple[int, ...]:
+        """Each shard's open count, by shard number (one consistent Query)."""
+        opens = [0] * shards
+        for m in JobCounterModel.query(counter_key(tenant_id, job_id), consistent_read=True,
+                                       attributes_to_get=["shard", "open_count"]):
+            if int(m.shard) < shards:
+                opens[int(m.shard)] = int(m.open_count or 0)
+        return tuple(opens)
+
     def totals(self, tenant_id: str, job_id: str) -> tuple[dict[ExecutionStatus, int], int]:
         """Per-status and open deltas summed over the shards (one consistent Query)."""
         counts = dict.fromkeys(ExecutionStatus, 0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pynamodb.attributes import (
@@ -22,7 +22,13 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
-from chalicelib.jobs.counter_store import JobCounterModel, counter_key, pick_shard, shard_actions
+from chalicelib.jobs.counter_store import (
+    CounterRepository,
+    JobCounterModel,
+    counter_key,
+    pick_shard,
+    shard_actions,
+)
 from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
@@ -182,6 +188,9 @@ class ExecutionRepository:
             found_job: JobState | None = to_state(job.get())
         except JobModel.DoesNotExist:
             found_job = None
+        if found_job is not None and found_job.counter_shards:
+            opens = CounterRepository().opens(tenant_id, job_id, found_job.counter_shards)
+            found_job = replace(found_job, open_count=found_job.open_count + sum(opens), shard_opens=opens)
         return found_exec, found_job
 
     def page(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
@@ -229,10 +238,11 @@ class ExecutionRepository:
                           & (ExecutionModel.version_number == current.version_number)
                           & ExecutionModel.held.does_not_exist())
         if state.counter_shards:
-            return self._sharded(state, current, actions, exec_condition, deltas, -1 if final else 0, now)
+            complete = final and completes_job and job.status is JobStatus.IN_PROGRESS
+            return self._sharded(state, current, actions, exec_condition, deltas, -1 if final else 0, now, complete)
         job_actions = counter_actions(deltas, -1 if final else 0)
         condition = job_accepts_condition(current.status, now)
-        if final and job.status is JobStatus.IN_PROGRESS:
+        if final and job.status is JobStatus.IN_PROGRESS and job.target_selection != "CONTINUOUS":
             if completes_job:
                 condition &= (JobModel.status == JobStatus.IN_PROGRESS.value) & (JobModel.open_count == 1)
                 job_actions += [JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
@@ -252,9 +262,16 @@ class ExecutionRepository:
         return WriteOutcome.DONE
 
     def _sharded(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
-                 deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime) -> WriteOutcome:
-        """The execution and one random counter shard; the shard's fence stands in for the job."""
+                 deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime, complete: bool) -> WriteOutcome:
+        """The execution and one random counter shard; the shard's fence stands in for the job.
+
+        The last open execution as read (`complete`) also flips the job, conditional on no
+        shard and not the job item having changed its open count since: then nothing else
+        is open, and the job completes in the same write as its last execution.
+        """
         job = state.job
+        if complete and state.shard_opens is not None:
+            return self._sharded_last(state, current, actions, exec_condition, deltas, open_delta, now)
         shard = JobCounterModel(counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
         shard_update = shard_actions(deltas, open_delta)
         fence = job_accepts_condition(current.status, now, JobCounterModel)
@@ -268,6 +285,32 @@ class ExecutionRepository:
                     tx.condition_check(JobCounterModel, shard.job_key, shard.shard, condition=fence)
         except TransactWriteError as exc:
             return _outcome(exc, bool(shard_update))
+        return WriteOutcome.DONE
+
+    def _sharded_last(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
+                      deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime) -> WriteOutcome:
+        job = state.job
+        opens = state.shard_opens or ()
+        key = counter_key(job.tenant_id, job.job_id)
+        fence = job_accepts_condition(current.status, now, JobCounterModel)
+        base_open = state.open_count - sum(opens)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for k, n in enumerate(opens[1:], start=1):
+                    tx.condition_check(JobCounterModel, key, k, condition=JobCounterModel.open_count == n)
+                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
+                          condition=exec_condition)
+                tx.update(JobCounterModel(key, 0), actions=shard_actions(deltas, open_delta),
+                          condition=fence & (JobCounterModel.open_count == opens[0]))
+                tx.update(JobModel(job.tenant_id, job.job_id),
+                          actions=[JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
+                                   JobModel.due_shard.remove(), JobModel.due_at.remove()],
+                          condition=(JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
+                          & (JobModel.open_count == base_open) & JobModel.continuous_key.does_not_exist())
+        except TransactWriteError as exc:
+            if len(opens) - 1 in failed_conditions(exc):
+                return WriteOutcome.EXECUTION_CHANGED
+            return WriteOutcome.CONTENDED  # something moved since the read: read and decide again
         return WriteOutcome.DONE
 
     def timed_out(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str, str]]:

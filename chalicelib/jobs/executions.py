@@ -73,8 +73,7 @@ class ExecutionService:
             execution, state = self._load(tenant_id, device_id, job_id)
             now = self._clock()
             self._check(execution, state, request, now)
-            completes = (request.status in FINAL and state.job.status is JobStatus.IN_PROGRESS
-                         and state.open_count <= 1)
+            completes = _completes(state, request.status)
             deadline = self._deadline(state, execution, request, now)
             outcome = self._executions.transition(state, execution, request.status, request.status_details, now,
                                                   completes, deadline)
@@ -98,7 +97,7 @@ class ExecutionService:
                 return False
             details = {**execution.status_details, "reason": TIMEOUT_REASON}
             outcome = self._executions.transition(state, execution, ExecutionStatus.TIMED_OUT, details, now,
-                                                  state.job.status is JobStatus.IN_PROGRESS and state.open_count <= 1)
+                                                  _completes(state, ExecutionStatus.TIMED_OUT))
             if outcome is WriteOutcome.DONE:
                 after = execution.model_copy(update={"status": ExecutionStatus.TIMED_OUT, "status_details": details,
                                                      "version_number": execution.version_number + 1,
@@ -186,6 +185,12 @@ def pending_jobs(entries: list[PendingEntry], jobs: dict[str, JobState], now: da
                                   execution_number=entry.execution_number,
                                   version_number=entry.version_number, queued_at=entry.queued_at))
     return pending
+
+
+def _completes(state: JobState, target: ExecutionStatus) -> bool:
+    """Whether moving to `target` would leave the job nothing open (a continuous job never completes)."""
+    return (target in FINAL and state.job.status is JobStatus.IN_PROGRESS and state.open_count <= 1
+            and state.job.target_selection != "CONTINUOUS")
 
 
 def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> Execution:

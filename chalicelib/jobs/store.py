@@ -122,6 +122,8 @@ class JobState:
     counter_shards: int = 0
     release_cursor: str | None = None
     rate_mark: int = 0
+    # Open count of each counter shard as read with the job (the last finisher's exact check).
+    shard_opens: tuple[int, ...] | None = None
 
 
 def continuous_key(tenant_id: str, target_type: str, target_id: str | None) -> str:

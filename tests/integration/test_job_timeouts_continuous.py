@@ -90,7 +90,7 @@ def test_a_device_added_to_the_group_mid_job_gets_its_execution(api: Api) -> Non
 def test_a_device_registered_into_the_fleet_joins_a_continuous_fleet_job(api: Api) -> None:
     api.create_device("fleet-1")
     job_id = create_job(api, target_all=True, target_selection="CONTINUOUS")["job_id"]
-    new_id, new_token = api.create_device("fleet-2")
+    _, new_token = api.create_device("fleet-2")
     assert [j["job_id"] for j in api.device_call("GET", "/device/v1/jobs/pending", new_token).body["jobs"]] \
         == [job_id]
     assert job(api, job_id)["execution_count"] == 2
