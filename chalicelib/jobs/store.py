@@ -53,7 +53,9 @@ def to_state(m: JobModel, extra: tuple[dict[ExecutionStatus, int], int] | None =
     progress = None
     if rollout is not None:
         released = int(m.released_count or 0)
-        progress = RolloutProgress(held=max(0, int(m.execution_count) - released), released=released,
+        # Once the job is final nothing is held any more: cancel and expiry moved those executions.
+        held = max(0, int(m.execution_count) - released) if m.status == JobStatus.IN_PROGRESS.value else 0
+        progress = RolloutProgress(held=held, released=released,
                                    rate_per_minute=int(m.rate_now or rollout.first_rate()),
                                    released_at=m.released_at)
     job = Job(
