@@ -19,13 +19,13 @@ from typing import Any
 from bench.bench_jobs import GROUP, _seed_fleet
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository, WriteOutcome
 from chalicelib.jobs.executions import ExecutionService
 from chalicelib.jobs.schemas import CreateJob, Execution, ExecutionStatus, JobStatus, UpdateExecution
-from chalicelib.jobs.service import JobLimits, JobService
+from chalicelib.jobs.service import JobService
 from chalicelib.jobs.store import JobState
 from chalicelib.jobs.targets import TargetReader
 
@@ -72,15 +72,13 @@ def _burst(ctx: BenchContext, n: int, shards: int) -> list[Any]:
     tenant, _ = ctx.new_tenant()
     devices = _seed_fleet(tenant, n)
     executions = CountingExecutions()
-    s = wiring.settings()
-    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
-                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
-                       cancel_budget_s=s.job_cancel_budget_s, counter_shards=shards, notify_full_list_max=0)
-    jobs = wiring.job_repository()
-    creator = JobService(jobs, executions, wiring.device_repository(), wiring.group_repository(), TargetReader(),
-                         wiring.idempotency_store(), wiring.publisher(), wiring.job_sweeper(), limits)
+    c = container()
+    limits = c.settings.jobs.model_copy(update={"counter_shards": shards, "notify_full_list_max": 0})
+    jobs = c.job_repository
+    creator = JobService(jobs, executions, c.device_repository, c.group_repository, TargetReader(),
+                         c.idempotency_store, c.publisher, c.job_sweeper, limits)
     job = creator.create(tenant, CreateJob(document_type="update_firmware", target_group_id=GROUP)).job
-    service = ExecutionService(jobs, executions, on_progress=wiring.job_progress().after_change)
+    service = ExecutionService(jobs, executions, on_progress=c.job_progress.after_change)
     gave_up = 0
     lock = Lock()
 

@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 
 bp = Blueprint(__name__)
@@ -14,9 +14,9 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_retry")
 def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    return wiring.command_dispatcher().retry_due(event_time(event)).as_dict()
+    return container().command_dispatcher.retry_due(event_time(event)).as_dict()
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_expiry")
 def expire_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    return wiring.command_expiry().expire_due(event_time(event)).as_dict()
+    return container().command_expiry.expire_due(event_time(event)).as_dict()

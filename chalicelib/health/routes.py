@@ -1,18 +1,16 @@
 """GET /health, without auth."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
-from chalicelib.core.http.views import endpoint, json_response
+from chalicelib.container import container
+from chalicelib.core.http.route import PUBLIC, Call, route
+from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/health", methods=["GET"])
-@endpoint
-def health() -> Any:
-    report = wiring.health_service().check()
+@route(bp, "/health", "GET", auth=PUBLIC)
+def health(call: Call[None]) -> Response:
+    report = container().health_service.check()
     return json_response(report, 200 if report["status"] == "ok" else 503)

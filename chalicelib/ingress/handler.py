@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib import wiring
+from chalicelib.container import container
 
 bp = Blueprint(__name__)
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except (ValidationError, ValueError) as exc:
         log.warning("malformed bridge event dropped: %s", exc)
         return {"accepted": False, "reason": "malformed bridge event"}
-    outcome = wiring.device_message_router().handle(parsed.topic, payload)
+    outcome = container().device_message_router.handle(parsed.topic, payload)
     if not outcome.accepted:
         log.warning("device message on %s rejected: %s", parsed.topic, outcome.reason)
     return outcome.as_dict()

@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 
 bp = Blueprint(__name__)
@@ -15,5 +15,5 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="site_fanout")
 def site_fanout(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every site schedule fan-out whose runner went quiet (timed out or died)."""
-    report = wiring.site_service().fanout.run_due(event_time(event), wiring.settings().site_fanout_sweep_budget_s)
+    report = container().site_service.fanout.run_due(event_time(event), container().settings.sites.sweep_budget_s)
     return report.as_dict()
