@@ -10,7 +10,7 @@ from chalicelib.container import container
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, model_sender
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
-from chalicelib.jobs.service import JobService
+from chalicelib.jobs.service import JobLimits, JobService
 from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader
 from tests.integration.jobs_support import create_job, fleet, run_sweep, update
@@ -40,8 +40,10 @@ def small_chunk_service(executions: ExecutionRepository) -> JobService:
     """The wired job service, but sweeping CHUNK executions at a time through `executions`."""
     s = container().settings
     sweeper = JobSweeper(container().job_repository, executions, s.schedule_shards, CHUNK)
-    # Above the setting's bound on purpose: the test's cancel must not run out of time under load.
-    limits = s.jobs.model_copy(update={"cancel_budget_s": 60})
+    # A cancel budget above the stage's bound (not validated): only the chunking may stop the cancel.
+    limits = JobLimits.model_construct(ttl_default_h=s.jobs.ttl_default_h, ttl_max_h=s.jobs.ttl_max_h,
+                                       document_max_bytes=s.jobs.document_max_bytes, shards=s.schedule_shards,
+                                       cancel_budget_s=60)
     c = container()
     return JobService(c.job_repository, executions, c.device_repository, c.group_repository,
                       TargetReader(), c.idempotency_store, c.publisher, sweeper, limits)
