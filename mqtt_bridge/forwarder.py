@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chalicelib.core.retry import RetryPolicy
 from mqtt_bridge.invokers import Invoker, device_event
 
 log = logging.getLogger(__name__)
@@ -30,21 +30,6 @@ class Delivery:
     mid: int
     qos: int
     generation: int = 0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with jitter; max_attempts 0 retries forever."""
-
-    min_s: float = 0.2
-    max_s: float = 30.0
-    max_attempts: int = 0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after the given (1-based) failed attempt."""
-        base = min(self.max_s, self.min_s * 2 ** min(attempt - 1, 30))
-        # Jitter spreads the retries of many lanes after a shared outage.
-        return base * random.uniform(0.5, 1.0)
 
 
 @dataclass
@@ -75,7 +60,7 @@ class Forwarder:
                  retry: RetryPolicy | None = None) -> None:
         self._invoker = invoker
         self._ack = ack
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or RetryPolicy(0.2, 30.0)
         self._lanes: list[queue.SimpleQueue[Delivery | None]] = [queue.SimpleQueue() for _ in range(workers)]
         self._abort = threading.Event()
         self._pending = 0
@@ -140,13 +125,12 @@ class Forwarder:
     def _forward(self, delivery: Delivery) -> bool:
         """Forward until the function answered; True when the message may be acked."""
         event = device_event(delivery.topic, delivery.payload)
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in self._retry.attempts():
             try:
                 result = self._invoker.invoke(event)
+                break
             except Exception as exc:
-                if self._retry.max_attempts and attempt >= self._retry.max_attempts:
+                if self._retry.exhausted(attempt):
                     # Operators asked for a bound: keep the message in the log, not the broker.
                     log.error("giving up on %s after %d attempts (%s); payload_b64=%s",
                               delivery.topic, attempt, exc, event["payload_b64"])
@@ -158,11 +142,10 @@ class Forwarder:
                 self.stats.bump("retries")
                 if self._abort.wait(delay):
                     return False  # shutting down: the broker redelivers it next session
-                continue
-            if result.get("accepted") is False:
-                # Permanent: retrying cannot help, and keeping it would block the lane.
-                log.warning("message on %s rejected, dropped: %s", delivery.topic, result.get("reason"))
-                self.stats.bump("rejected")
-            else:
-                self.stats.bump("forwarded")
-            return True
+        if result.get("accepted") is False:
+            # Permanent: retrying cannot help, and keeping it would block the lane.
+            log.warning("message on %s rejected, dropped: %s", delivery.topic, result.get("reason"))
+            self.stats.bump("rejected")
+        else:
+            self.stats.bump("forwarded")
+        return True

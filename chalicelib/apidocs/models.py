@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
@@ -178,3 +179,8 @@ class Health(Body):
     uptime_s: float
     database: dict[str, Any]
     broker: dict[str, Any]
+
+
+class BatchPage(Body):
+    batches: list[CommandBatch]
+    next_token: str | None

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from ulid import ULID
 
-from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.devices.schemas import CreateGroup, Group
-from chalicelib.devices.service import Clock
 from chalicelib.groups.store import GroupRepository
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.storage.base import connection, utcnow
-from chalicelib.devices.service import Clock
+from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.storage.base import connection
 from chalicelib.jobs.execution_store import ExecutionModel, device_key, job_key
 from chalicelib.jobs.notify import JobNotifier
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus

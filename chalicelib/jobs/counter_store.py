@@ -19,16 +19,14 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
+from chalicelib.core.storage.base import table_meta
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus, SweepKind
 
 
 class JobCounterModel(Model):
     """One counter shard of one job: per-status deltas and the job's fence."""
 
-    class Meta:
-        table_suffix = "job-counters"
-        table_name = "job-counters"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("job-counters")
 
     job_key = UnicodeAttribute(hash_key=True)
     shard = NumberAttribute(range_key=True)

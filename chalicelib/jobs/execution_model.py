@@ -11,6 +11,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.jobs.schemas import Execution, ExecutionStatus
 
 
@@ -30,9 +31,7 @@ class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
     Sparse: `pending_key` is removed when an execution becomes final.
     """
 
-    class Meta:
-        index_name = "pending"
-        projection = IncludeProjection(["status", "execution_number", "version_number", "queued_at"])
+    Meta = index_meta("pending", IncludeProjection(["status", "execution_number", "version_number", "queued_at"]))
 
     pending_key = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
@@ -41,9 +40,7 @@ class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
 class TimeoutIndex(GlobalSecondaryIndex["ExecutionModel"]):
     """IN_PROGRESS executions with a deadline (in-progress or step timeout), by schedule shard; sparse."""
 
-    class Meta:
-        index_name = "timeouts"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("timeouts", KeysOnlyProjection())
 
     timeout_shard = NumberAttribute(hash_key=True)
     timeout_at = UTCDateTimeAttribute(range_key=True)
@@ -52,10 +49,7 @@ class TimeoutIndex(GlobalSecondaryIndex["ExecutionModel"]):
 class ExecutionModel(Model):
     """One device's execution of one job."""
 
-    class Meta:
-        table_suffix = "job-executions"
-        table_name = "job-executions"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("job-executions")
 
     job_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)

@@ -11,8 +11,10 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions
 from chalicelib.jobs.counter_store import (
     CounterRepository,
     JobCounterModel,
@@ -21,7 +23,8 @@ from chalicelib.jobs.counter_store import (
     shard_actions,
 )
 from chalicelib.jobs.execution_model import ExecutionModel, device_key, job_key
-from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
 __all__ = ["ExecutionModel", "ExecutionRepository", "PendingEntry", "SweptExecution", "WriteOutcome", "device_key",

@@ -2,34 +2,27 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.storage.base import schedule_shard, utcnow
-from chalicelib.devices.service import Clock
-from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
+from chalicelib.core.retry import RetryPolicy
+from chalicelib.core.sweep import schedule_shard
+from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
+from chalicelib.jobs.ports import ExecutionStore, JobStates
 from chalicelib.jobs.rollout import timeout_at
-from chalicelib.jobs.schemas import (
-    FINAL,
-    Execution,
-    ExecutionStatus,
-    JobStatus,
-    PendingJob,
-    UpdateExecution,
-    device_may_move,
-    document,
-    refusal,
-)
-from chalicelib.jobs.store import JobRepository, JobState
+from chalicelib.jobs.rules import FINAL, device_may_move, refusal
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
+from chalicelib.jobs.store import JobState
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A device update lost to a concurrent change of its job: read, decide and write again.
+CONTENTION_RETRY = RetryPolicy(min_s=0.02, max_s=2.56, max_attempts=8, jitter=1.0)
 # on_updated(tenant_id, device_id, before, after): told of every applied device update.
 UpdateListener = Callable[[str, str, Execution, Execution], None]
 # after_change(job as read, new status, now): completion, abort and release checks.
@@ -40,7 +33,7 @@ TIMEOUT_REASON = "timed out in progress"
 class ExecutionService:
     """What a device does with its job executions; HTTP routes and the MQTT router share it."""
 
-    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
+    def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None, on_progress: ProgressHook | None = None,
                  timeout_shards: int = 1) -> None:
@@ -69,7 +62,7 @@ class ExecutionService:
         Reads the execution and its job in one request, checks the transition table, then
         writes both conditionally; a concurrent change makes it read and decide again.
         """
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in CONTENTION_RETRY.attempts():
             execution, state = self._load(tenant_id, device_id, job_id)
             now = self._clock()
             self._check(execution, state, request, now)
@@ -85,12 +78,12 @@ class ExecutionService:
                 self._progress(state, request.status, now)
                 return applied
             if outcome is WriteOutcome.CONTENDED:
-                self._sleep(random.uniform(0, 0.02 * 2 ** attempt))
+                self._sleep(CONTENTION_RETRY.delay(attempt))
         raise Unavailable("the job is busy; retry the update", field="job_id")
 
     def time_out(self, tenant_id: str, device_id: str, job_id: str, now: datetime) -> bool:
         """TIMED_OUT for an IN_PROGRESS execution past its deadline; False when it moved on meanwhile."""
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in CONTENTION_RETRY.attempts():
             execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
             if (execution is None or state is None or execution.status is not ExecutionStatus.IN_PROGRESS
                     or execution.timeout_at is None or execution.timeout_at > now):
@@ -107,7 +100,7 @@ class ExecutionService:
                 return True
             if outcome is not WriteOutcome.CONTENDED:
                 return False
-            self._sleep(random.uniform(0, 0.02 * 2 ** attempt))
+            self._sleep(CONTENTION_RETRY.delay(attempt))
         return False
 
     def _deadline(self, state: JobState, execution: Execution, request: UpdateExecution,

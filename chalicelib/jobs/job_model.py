@@ -6,6 +6,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.jobs.schemas import ExecutionStatus
 
 
@@ -16,9 +17,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
     counter updates of the hot path never write to it.
     """
 
-    class Meta:
-        index_name = "due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("due", KeysOnlyProjection())
 
     due_shard = NumberAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
@@ -27,9 +26,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
 class ContinuousIndex(GlobalSecondaryIndex["JobModel"]):
     """Running continuous jobs by target (`tenant#group#id` or `tenant#all`); sparse, keys only."""
 
-    class Meta:
-        index_name = "continuous"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("continuous", KeysOnlyProjection())
 
     continuous_key = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
@@ -38,10 +35,7 @@ class ContinuousIndex(GlobalSecondaryIndex["JobModel"]):
 class JobModel(Model):
     """One job of one tenant; job_id is a ULID so a Query lists newest first."""
 
-    class Meta:
-        table_suffix = "jobs"
-        table_name = "jobs"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("jobs")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)

@@ -10,7 +10,8 @@ from ulid import ULID
 from chalicelib.core.errors import Conflict
 from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.rollout import abort_met, abort_reason
-from chalicelib.jobs.schemas import FINAL, ExecutionStatus, Job, JobStatus, SweepKind
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
 from chalicelib.jobs.sweeps import JobSweeper
 
@@ -52,7 +53,7 @@ class JobProgress:
     def abort_if_met(self, state: JobState, now: datetime) -> bool:
         """Cancel the job as DELETE would when one of its abort criteria is met."""
         job: Job = state.job
-        met = abort_met(job.abort or [], {s.value: n for s, n in job.counts.items()})
+        met = abort_met(job.abort or [], job.counts)
         if met is None:
             return False
         try:

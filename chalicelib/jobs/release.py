@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository, device_key, job_key
 from chalicelib.jobs.notify import JobNotifier
 from chalicelib.jobs.rollout import rate_now, release_due

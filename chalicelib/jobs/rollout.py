@@ -4,11 +4,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, Strict, model_validator
 
 from chalicelib.core.ids import Record, Request, StrictInt
+
+if TYPE_CHECKING:  # schemas imports this module
+    from chalicelib.jobs.schemas import ExecutionStatus
 
 # AWS IoT's bounds: at most 1,000 notified per minute, factors 1.1 to 5, timeouts up to 7 days.
 MAX_RATE = 1000
@@ -111,11 +114,13 @@ def release_due(released_at: datetime | None, now: datetime) -> bool:
     return released_at is None or now >= released_at + timedelta(minutes=1)
 
 
-def abort_met(criteria: list[AbortCriterion], counts: Mapping[str, int]) -> AbortCriterion | None:
+def abort_met(criteria: list[AbortCriterion],
+              counts: Mapping[str, int] | Mapping[ExecutionStatus, int]) -> AbortCriterion | None:
     """The first criterion the counts meet: enough executed, and failures at or above the threshold."""
-    executed = sum(counts.get(s, 0) for s in EXECUTED)
+    by_name = {str(k): n for k, n in counts.items()}
+    executed = sum(by_name.get(s, 0) for s in EXECUTED)
     for c in criteria:
-        failed = sum(counts.get(s, 0) for s in FAILURES[c.failure_type])
+        failed = sum(by_name.get(s, 0) for s in FAILURES[c.failure_type])
         if executed >= c.min_executed and failed * 100 >= c.threshold_percentage * executed:
             return c
     return None

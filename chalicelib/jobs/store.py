@@ -10,7 +10,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure, one_page
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.jobs.counter_store import CounterRepository
 from chalicelib.jobs.job_model import COUNTERS, JobModel, counter_actions
 from chalicelib.jobs.rollout import AbortCriterion, Rollout, RolloutProgress

@@ -87,7 +87,7 @@ def test_abort_at_20_percent_failed_after_10_executed_stops_the_rest(api: Api, c
 
 def test_rollout_and_abort_options_are_validated_naming_the_field(api: Api) -> None:
     api.create_device("val-1")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"rollout": {"max_per_minute": 0}}, "rollout.max_per_minute"),
         ({"rollout": {"max_per_minute": 5, "exponential": {"base_rate_per_minute": 9, "increment_factor": 2,
                                                              "rate_increase_criteria": {"notified": 3}}}}, "rollout"),

@@ -1,15 +1,17 @@
-"""Wake schedules: a 5-field cron read in an IANA timezone, and its next occurrence."""
+"""Site rules: wake schedules (a 5-field cron read in an IANA timezone, its next occurrence) and the welcome."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterError, croniter
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
+
+if TYPE_CHECKING:
+    from chalicelib.sites.schemas import Site
 
 # The same bound as the welcome command's `cron` parameter, so every valid site can be sent.
 CRON_MAX_LENGTH = 200
@@ -50,6 +52,9 @@ def check_cron(value: str) -> str:
     Devices evaluate the cron themselves, so croniter's extensions (`R`andom, `L`ast,
     `W`eekday, `#`nth, seconds) are refused: a device's cron library would not know them.
     """
+    # croniter is imported where a cron is read, not with the schemas (a cold start pays ~50 ms for it).
+    from croniter import CroniterError, croniter
+
     if len(value) > CRON_MAX_LENGTH:
         raise ValueError(f"must be at most {CRON_MAX_LENGTH} characters")
     fields = value.split()
@@ -100,6 +105,8 @@ def next_wake(cron: str, tz: str, after: datetime) -> datetime:
     (its first occurrence), while an interval hour field (`*`, `*/2`) keeps firing through
     the repeated hour, since there every real hour is a new occurrence.
     """
+    from croniter import croniter
+
     zone = ZoneInfo(tz)
     interval_hours = cron.split()[1].startswith("*")
     it = croniter(cron, after.astimezone(zone))
@@ -126,3 +133,35 @@ def wake_window(cron: str, tz: str, after: datetime, count: int) -> list[datetim
         cursor = next_wake(cron, tz, cursor)
         out.append(cursor)
     return out
+
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def schedule_id(mapping_id: str | None, schedule_version: int) -> str:
+    """Orders a device's schedules: a later mapping, or a later schedule of the same mapping, sorts after.
+
+    Mapping ids are ULIDs (time-ordered); the version is zero-padded so the plain string
+    order is the order. Commands can arrive out of order (a retried publish, a replaced
+    fan-out still finishing), so a device applies the set_wake_schedule with the
+    greatest schedule_id it has seen and ignores older ones.
+    """
+    return f"{mapping_id or '0'}-{schedule_version:08d}"
+
+
+def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None) -> dict[str, Any]:
+    """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
+
+    The program and company labels travel only when the site has them.
+    """
+    params: dict[str, Any] = {
+        "schedule_id": schedule_id(mapping_id, site.schedule_version),
+        "cron": site.wake_schedule_cron,
+        "timezone": site.timezone,
+        # Serialised as every other timestamp of the API and of MQTT payloads.
+        "next_wake_at": _TIMESTAMP.dump_python(next_wake_at.astimezone(timezone.utc), mode="json"),
+        "site_id": site.site_id,
+        "site_name": site.name,
+    }
+    params.update({k: v for k, v in (("program", site.program), ("company", site.company)) if v is not None})
+    return params
