@@ -1,9 +1,8 @@
 """Reads and writes of job executions (the model is in execution_model), keeping job counters exact."""
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -23,42 +22,13 @@ from chalicelib.jobs.counter_store import (
     shard_actions,
 )
 from chalicelib.jobs.execution_model import ExecutionModel, device_key, job_key
+from chalicelib.jobs.execution_records import PendingEntry, SweptExecution, WriteOutcome
 from chalicelib.jobs.rules import FINAL
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
 __all__ = ["ExecutionModel", "ExecutionRepository", "PendingEntry", "SweptExecution", "WriteOutcome", "device_key",
            "job_accepts_condition", "job_key"]
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    """An open execution as the pending index has it."""
-
-    job_id: str
-    status: ExecutionStatus
-    execution_number: int
-    version_number: int
-    queued_at: datetime
-
-
-@dataclass(frozen=True)
-class SweptExecution:
-    """An execution read by a sweep, with what an earlier run of the same sweep left on it."""
-
-    execution: Execution
-    swept_by: str | None
-    prev_status: ExecutionStatus | None
-    joined: bool = False
-
-
-class WriteOutcome(enum.Enum):
-    """How a conditional execution update ended."""
-
-    DONE = "done"
-    EXECUTION_CHANGED = "execution_changed"
-    JOB_CHANGED = "job_changed"
-    CONTENDED = "contended"
 
 
 class ExecutionRepository:
