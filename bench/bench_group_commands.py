@@ -11,15 +11,12 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from bench.bench_jobs import GROUP, _auth, _seed_fleet
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table
 from chalicelib.container import container
-from chalicelib.core.storage.batch import BatchWriter, model_sender
-from chalicelib.devices.models import DeviceModel
-from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
 
 SIZE = 1_000
-GROUP = "fleet"
 BODY = {"command_type": "capture_image", "command_params": {"count": 1}}
 
 
@@ -77,23 +74,6 @@ def run(ctx: BenchContext) -> list[Table]:
                    "counts the per-minute resumes fired here at once to finish it",
                    "single: per POST a TransactWriteItems (device check + command) and the published_at UpdateItem",
                    "the batch view counts every command of the batch on the by_batch index (one Query page here)"])]
-
-
-def _seed_fleet(tenant: str, n: int) -> list[str]:
-    now = datetime.now(timezone.utc)
-    ids = [f"dev-{i:05d}" for i in range(n)]
-    BatchWriter(model_sender(DeviceModel), workers=4).write(puts=(
-        DeviceModel(tenant, d, attributes={}, status="active", created_at=now, token_hash=f"bench-{d}").serialize()
-        for d in ids))
-    BatchWriter(model_sender(MembershipModel), workers=4).write(puts=(
-        MembershipModel(member_key(tenant, GROUP), d, device_key=device_key(tenant, d), group_id=GROUP,
-                        added_at=now).serialize() for d in ids))
-    GroupModel(tenant, GROUP, name="Bench fleet", member_count=n, created_at=now).save()
-    return ids
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 def _get(ctx: BenchContext, token: str, batch_id: str) -> dict[str, Any]:

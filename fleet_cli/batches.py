@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import typer
 
-from fleet_cli.app import api, json_option
+from fleet_cli.app import api
 from fleet_cli.client import resource
+from fleet_cli.commands import CLIENT_TOKEN, PARAMS, WAIT_TIMEOUT, command_body
 from fleet_cli.errors import OutcomeError
 from fleet_cli.output import print_json, print_record, stream_json, stream_table
 from fleet_cli.waiting import with_spinner
@@ -37,19 +37,15 @@ def sender(kind: str) -> Callable[..., None]:
     def command(
         target_id: str = typer.Argument(..., metavar=f"{noun.upper()}_ID"),
         command_type: str = typer.Argument(...),
-        params: str | None = typer.Option(None, "--params", help="command parameters, a JSON object"),
+        params: str | None = PARAMS,
         ttl: int | None = typer.Option(None, "--ttl", min=1, help="minutes until the commands expire"),
-        client_token: str | None = typer.Option(
-            None, "--client-token", help="idempotency key (default: a fresh one, so retries never send twice)"),
+        client_token: str | None = CLIENT_TOKEN,
         wait: bool = typer.Option(False, "--wait", help="follow the batch until every command is final"),
-        timeout: float = typer.Option(300.0, "--wait-timeout", min=0.1, help="seconds --wait waits"),
+        timeout: float = WAIT_TIMEOUT,
         interval: float = typer.Option(1.0, "--interval", min=0.05, help="seconds between polls"),
         as_json: bool = JSON,
     ) -> None:
-        body: dict[str, Any] = {"command_type": command_type, "command_params": json_option(params, "--params") or {},
-                                "client_token": client_token or uuid.uuid4().hex}
-        if ttl is not None:
-            body["expires_in_minutes"] = ttl
+        body = command_body(command_type, params, ttl, client_token)
         client = api()
         batch = client.post(resource("customer", kind, target_id, "commands"), body, replayable=True)
         if wait:

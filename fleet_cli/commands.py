@@ -17,26 +17,35 @@ app = typer.Typer(no_args_is_help=True, help="Commands to devices.")
 COLUMNS = ("command_id", "command_type", "status", "created_at", "acked_at", "expires_at")
 SUCCESS = "delivered"
 JSON = typer.Option(False, "--json", help="print the API's JSON")
+PARAMS = typer.Option(None, "--params", help="command parameters, a JSON object")
+CLIENT_TOKEN = typer.Option(None, "--client-token",
+                            help="idempotency key (default: a fresh one, so retries never send twice)")
+WAIT_TIMEOUT = typer.Option(300.0, "--wait-timeout", min=0.1, help="seconds --wait waits")
+
+
+def command_body(command_type: str, params: str | None, ttl: int | None, client_token: str | None) -> dict[str, Any]:
+    """The POST body of a command, to one device or to a group or site; a fresh client token unless given."""
+    body: dict[str, Any] = {"command_type": command_type, "command_params": json_option(params, "--params") or {},
+                            "client_token": client_token or uuid.uuid4().hex}
+    if ttl is not None:
+        body["expires_in_minutes"] = ttl
+    return body
 
 
 @app.command()
 def send(
     device_id: str,
     command_type: str,
-    params: str | None = typer.Option(None, "--params", help="command parameters, a JSON object"),
+    params: str | None = PARAMS,
     ttl: int | None = typer.Option(None, "--ttl", min=1, help="minutes until the command expires"),
-    client_token: str | None = typer.Option(None, "--client-token",
-                                            help="idempotency key (default: a fresh one, so retries never send twice)"),
+    client_token: str | None = CLIENT_TOKEN,
     wait: bool = typer.Option(False, "--wait", help="follow the command until it is final"),
-    timeout: float = typer.Option(300.0, "--wait-timeout", min=0.1, help="seconds --wait waits"),
+    timeout: float = WAIT_TIMEOUT,
     interval: float = typer.Option(0.5, "--interval", min=0.05, help="seconds between polls"),
     as_json: bool = JSON,
 ) -> None:
     """Send a command. With --wait, exit 3 if it ends missed or expired, 4 if the wait runs out."""
-    body: dict[str, Any] = {"command_type": command_type, "command_params": json_option(params, "--params") or {},
-                            "client_token": client_token or uuid.uuid4().hex}
-    if ttl is not None:
-        body["expires_in_minutes"] = ttl
+    body = command_body(command_type, params, ttl, client_token)
     client = api()
     command = client.post(resource("customer", "devices", device_id, "commands"), body, replayable=True)
     if wait:
