@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_body
+from chalicelib.core.http.views import json_response, page_response
 from chalicelib.core.ids import ResourceId
 from chalicelib.devices.schemas import CreateDevice, DeviceStatus, UpdateDevice
 
@@ -33,7 +33,7 @@ def list_devices(call: OperatorCall) -> Response:
     query = call.query(DeviceListQuery)
     page = container().device_service.list_page(call.principal.tenant_id, limit, token, group_id=query.group_id,
                                                 site_id=query.site_id, status=query.status)
-    return json_response(page_body("devices", page.items, page.next_token))
+    return page_response("devices", page)
 
 
 @route(bp, "/customer/devices/{device_id}", "GET", auth=OPERATOR)

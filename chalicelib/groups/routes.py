@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_body
+from chalicelib.core.http.views import json_response, page_response
 from chalicelib.devices.schemas import CreateGroup
 
 bp = Blueprint(__name__)
@@ -20,15 +20,14 @@ def create_group(call: OperatorCall) -> Response:
 @route(bp, "/customer/groups", "GET", auth=OPERATOR)
 def list_groups(call: OperatorCall) -> Response:
     page = container().group_service.list_page(call.principal.tenant_id, *call.page())
-    return json_response(page_body("groups", page.items, page.next_token))
+    return page_response("groups", page)
 
 
 @route(bp, "/customer/groups/{group_id}", "GET", auth=OPERATOR)
 def get_group(call: OperatorCall, group_id: str) -> Response:
     tenant, service, (limit, token) = call.principal.tenant_id, container().group_service, call.page()
     group = service.get(tenant, group_id)
-    members = service.members(tenant, group_id, limit, token)
-    return json_response({**group.model_dump(mode="json"), "members": members.items, "next_token": members.next_token})
+    return page_response("members", service.members(tenant, group_id, limit, token), record=group)
 
 
 @route(bp, "/customer/groups/{group_id}", "DELETE", auth=OPERATOR)

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_body
+from chalicelib.core.http.views import json_response, page_response
 from chalicelib.jobs.schemas import CreateJob, JobListQuery
 
 bp = Blueprint(__name__)
@@ -24,16 +24,14 @@ def list_jobs(call: OperatorCall) -> Response:
     limit, token = call.page()
     status = call.query(JobListQuery).status
     page = container().job_service.list_page(call.principal.tenant_id, status, limit, token)
-    return json_response(page_body("jobs", page.items, page.next_token))
+    return page_response("jobs", page)
 
 
 @route(bp, "/customer/jobs/{job_id}", "GET", auth=OPERATOR)
 def get_job(call: OperatorCall, job_id: str) -> Response:
     tenant, service, (limit, token) = call.principal.tenant_id, container().job_service, call.page()
     job = service.get(tenant, job_id)
-    executions = service.executions(tenant, job_id, limit, token)
-    return json_response({**job.model_dump(mode="json"), "executions": executions.items,
-                          "next_token": executions.next_token})
+    return page_response("executions", service.executions(tenant, job_id, limit, token), record=job)
 
 
 @route(bp, "/customer/jobs/{job_id}", "DELETE", auth=OPERATOR)

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_body
+from chalicelib.core.http.views import json_response, page_response
 from chalicelib.sites.schemas import CreateSite, MapDevice, UpdateSite
 
 bp = Blueprint(__name__)
@@ -20,7 +20,7 @@ def create_site(call: OperatorCall) -> Response:
 @route(bp, "/customer/sites", "GET", auth=OPERATOR)
 def list_sites(call: OperatorCall) -> Response:
     page = container().site_service.list_page(call.principal.tenant_id, *call.page())
-    return json_response(page_body("sites", page.items, page.next_token))
+    return page_response("sites", page)
 
 
 @route(bp, "/customer/sites/{site_id}", "GET", auth=OPERATOR)

@@ -8,7 +8,7 @@ from chalicelib.commands.schemas import CreateCommand
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_body
+from chalicelib.core.http.views import json_response, page_response
 
 bp = Blueprint(__name__)
 
@@ -34,7 +34,7 @@ def send_site_command(call: OperatorCall, site_id: str) -> Response:
 @route(bp, "/customer/command-batches", "GET", auth=OPERATOR)
 def list_batches(call: OperatorCall) -> Response:
     page = container().command_batch_service.list_page(call.principal.tenant_id, *call.page())
-    return json_response(page_body("batches", page.items, page.next_token))
+    return page_response("batches", page)
 
 
 @route(bp, "/customer/command-batches/{batch_id}", "GET", auth=OPERATOR)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chalice import Response
 from chalice.app import Request
@@ -142,3 +142,17 @@ def path_id(value: str, field: str) -> str:
 def page_body(key: str, items: list[Any], next_token: str | None) -> dict[str, Any]:
     """The envelope of every paginated listing."""
     return {key: items, "next_token": next_token}
+
+
+class _Paged(Protocol):
+    @property
+    def items(self) -> Sequence[Any]: ...
+
+    @property
+    def next_token(self) -> str | None: ...
+
+
+def page_response(key: str, page: _Paged, record: BaseModel | None = None) -> Response:
+    """A listing's page as JSON under `key`, or, with `record`, that record with one page of its children."""
+    head = record.model_dump(mode="json") if record is not None else {}
+    return json_response({**head, **page_body(key, list(page.items), page.next_token)})
