@@ -140,17 +140,8 @@ class ExecutionRepository:
                                 JobModel.due_shard.remove(), JobModel.due_at.remove()]
             else:
                 condition &= JobModel.open_count > 1
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
-                          condition=exec_condition)
-                if job_actions:
-                    tx.update(JobModel(job.tenant_id, job.job_id), actions=job_actions, condition=condition)
-                else:
-                    tx.condition_check(JobModel, job.tenant_id, job.job_id, condition=condition)
-        except TransactWriteError as exc:
-            return _outcome(exc, bool(job_actions))
-        return WriteOutcome.DONE
+        return _with_execution(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions,
+                               exec_condition, JobModel, (job.tenant_id, job.job_id), job_actions, condition)
 
     def _sharded(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
                  deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime, complete: bool) -> WriteOutcome:
@@ -163,20 +154,11 @@ class ExecutionRepository:
         job = state.job
         if complete and state.shard_opens is not None:
             return self._sharded_last(state, current, actions, exec_condition, deltas, open_delta, now)
-        shard = JobCounterModel(counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
+        shard = (counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
         shard_update = shard_actions(deltas, open_delta)
         fence = job_accepts_condition(current.status, now, JobCounterModel)
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
-                          condition=exec_condition)
-                if shard_update:
-                    tx.update(shard, actions=shard_update, condition=fence)
-                else:
-                    tx.condition_check(JobCounterModel, shard.job_key, shard.shard, condition=fence)
-        except TransactWriteError as exc:
-            return _outcome(exc, bool(shard_update))
-        return WriteOutcome.DONE
+        return _with_execution(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions,
+                               exec_condition, JobCounterModel, shard, shard_update, fence)
 
     def _sharded_last(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
                       deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime) -> WriteOutcome:
@@ -272,3 +254,19 @@ def job_accepts_condition(current: ExecutionStatus, now: datetime,
 
 def _raw_key(key: str, device_id: str) -> RawItem:
     return {"job_key": {"S": key}, "device_id": {"S": device_id}}
+
+
+def _with_execution(execution: ExecutionModel, actions: list[Action], exec_condition: Condition,
+                    other: type[JobModel] | type[JobCounterModel], key: tuple[str, str | int],
+                    other_actions: list[Action], condition: Condition) -> WriteOutcome:
+    """The execution's update and, in the same transaction, the job's or a counter shard's (a check when unchanged)."""
+    try:
+        with TransactWrite(connection=connection()) as tx:
+            tx.update(execution, actions=actions, condition=exec_condition)
+            if other_actions:
+                tx.update(other(*key), actions=other_actions, condition=condition)
+            else:
+                tx.condition_check(other, *key, condition=condition)
+    except TransactWriteError as exc:
+        return _outcome(exc, bool(other_actions))
+    return WriteOutcome.DONE
