@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from chalicelib.core.identity import AWS_THINGS, mqtt_username, parse_mqtt_username
+from chalicelib.core.topics import DeviceAddress
 
 AWS_ROOT = AWS_THINGS
 # Routing suffixes handed to the device-message router: never a project topic suffix.
@@ -59,11 +60,9 @@ def bridge_subscriptions() -> list[str]:
 
 
 @dataclass(frozen=True)
-class AwsTopic:
+class AwsTopic(DeviceAddress):
     """A parsed AWS request topic; `route` is what the device-message router dispatches on."""
 
-    tenant_id: str
-    device_id: str
     route: str
 
 

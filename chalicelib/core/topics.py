@@ -29,11 +29,17 @@ def bridge_subscriptions() -> list[str]:
 
 
 @dataclass(frozen=True)
-class DeviceTopic:
-    """A parsed device topic."""
+class DeviceAddress:
+    """The device a parsed topic belongs to."""
 
     tenant_id: str
     device_id: str
+
+
+@dataclass(frozen=True)
+class DeviceTopic(DeviceAddress):
+    """A parsed device topic."""
+
     suffix: str
 
 
