@@ -5,6 +5,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from ulid import ULID
 
 # Ids appear in MQTT topics, broker usernames, the broker's password and ACL files and
 # DynamoDB keys, so the alphabet leaves out every character with a meaning in any of them:
@@ -76,3 +77,9 @@ class PageQuery(BaseModel):
 # The one JSON parser of every entry point lives in strict_json; re-exported for convenience.
 from chalicelib.core.strict_json import UnsafeJson as UnsafeJson  # noqa: E402
 from chalicelib.core.strict_json import loads_strict as loads_strict  # noqa: E402
+
+
+def new_id(prefix: str = "") -> str:
+    """A fresh, time-ordered id (a lower-case ULID), after `prefix-` when a prefix is given."""
+    ulid = str(ULID()).lower()
+    return f"{prefix}-{ulid}" if prefix else ulid

@@ -6,12 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ulid import ULID
-
 from chalicelib.core.auth import tokens
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import InvalidInput, Unauthenticated
-from chalicelib.core.ids import is_valid_id
+from chalicelib.core.ids import is_valid_id, new_id
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
@@ -55,7 +53,7 @@ class DeviceService:
         """Register a device (id given or generated) with its first token."""
         device = Device(
             tenant_id=tenant_id,
-            device_id=request.device_id or f"dev-{str(ULID()).lower()}",
+            device_id=request.device_id or new_id("dev"),
             name=request.name,
             attributes=request.attributes,
             status=DeviceStatus.PENDING_MAPPING,

@@ -4,9 +4,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ulid import ULID
-
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.ids import new_id
 from chalicelib.core.storage.cursors import Page
 from chalicelib.devices.schemas import CreateGroup, Group
 from chalicelib.groups.store import GroupRepository
@@ -28,7 +27,7 @@ class GroupService:
         """Create a group (id given or generated)."""
         group = Group(
             tenant_id=tenant_id,
-            group_id=request.group_id or f"grp-{str(ULID()).lower()}",
+            group_id=request.group_id or new_id("grp"),
             name=request.name,
             description=request.description,
             created_at=self._clock(),

@@ -5,9 +5,8 @@ import logging
 import time
 from datetime import datetime
 
-from ulid import ULID
-
 from chalicelib.core.errors import Conflict
+from chalicelib.core.ids import new_id
 from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.rollout import abort_met, abort_reason
 from chalicelib.jobs.rules import FINAL
@@ -57,7 +56,7 @@ class JobProgress:
         if met is None:
             return False
         try:
-            swept = self._jobs.begin_sweep(job.tenant_id, job.job_id, SweepKind.CANCEL, str(ULID()).lower(), now,
+            swept = self._jobs.begin_sweep(job.tenant_id, job.job_id, SweepKind.CANCEL, new_id(), now,
                                            abort=met, reason=abort_reason(met))
         except Conflict:  # another finisher aborted it, or an operator canceled it
             return True

@@ -7,10 +7,9 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ulid import ULID
-
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
+from chalicelib.core.ids import new_id
 from chalicelib.core.messaging.base import Publisher
 from chalicelib.core.policies import JobLimits
 from chalicelib.core.storage.cursors import Page
@@ -70,7 +69,7 @@ class JobService:
         hours = self._check(request)
         now = self._clock()
         expires_at = now + timedelta(hours=hours)
-        job_id, resumed = str(ULID()).lower(), False
+        job_id, resumed = new_id(), False
         token = request.client_token
         if token:
             claim = self._idempotency.begin(
@@ -144,7 +143,7 @@ class JobService:
         Rejecting runs in chunks within a time budget; what is left, the per-minute
         schedule finishes from where this call stopped. In-progress executions may finish.
         """
-        state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.CANCEL, str(ULID()).lower(), self._clock())
+        state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.CANCEL, new_id(), self._clock())
         try:
             self._sweeper.continue_sweep(state, time.monotonic() + self._limits.cancel_budget_s, self._clock())
         except Exception:  # the cancel is committed; the schedule resumes the sweep

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ulid import ULID
-
 from chalicelib.core.errors import Conflict
+from chalicelib.core.ids import new_id
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.release import RolloutReleaser
@@ -79,7 +78,7 @@ class JobSweeper:
                 self._jobs.settle_due(tenant_id, job_id)
                 return Outcome.SKIPPED
             try:
-                state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.EXPIRE, str(ULID()).lower(), now)
+                state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.EXPIRE, new_id(), now)
             except Conflict:  # someone else started a sweep or finished the job meanwhile
                 return Outcome.SKIPPED
             report.expired += 1

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from ulid import ULID
-
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.ids import new_id
 from chalicelib.devices.schemas import Device, DeviceStatus
 from chalicelib.sites.device_store import MoveResult, Placement
 from chalicelib.sites.ports import DeviceSwitch, SiteDevices, SiteStore
@@ -101,4 +100,4 @@ class MappingService:
 
 
 def _mapping_id() -> str:
-    return str(ULID()).lower()
+    return new_id()

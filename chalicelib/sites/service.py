@@ -5,9 +5,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from ulid import ULID
-
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.ids import new_id
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.sweep import schedule_shard
 from chalicelib.sites.fanout import FanoutPolicy, FanoutProgress, SiteFanout
@@ -44,7 +43,7 @@ class SiteService:
         now = self._clock()
         site = Site(
             tenant_id=tenant_id,
-            site_id=request.site_id or f"site-{str(ULID()).lower()}",
+            site_id=request.site_id or new_id("site"),
             name=request.name,
             wake_schedule_cron=request.wake_schedule_cron,
             timezone=request.timezone,
