@@ -49,22 +49,13 @@ class TwinRepository:
                       now: datetime) -> bool:
         """Store a new desired document; False when desired changed since `read`."""
         unchanged = _still(DeviceModel.desired_version, read.desired_version)
-        return self._write(read, now, unchanged, [
-            DeviceModel.twin_desired.set(desired),
-            DeviceModel.desired_metadata.set(metadata),
-            DeviceModel.desired_version.set(version),
-        ])
+        return self._write(read, now, unchanged, _desired(desired, metadata, version))
 
     def write_reported(self, read: Twin, reported: dict[str, Any], metadata: dict[str, Any], version: int,
                        now: datetime) -> bool:
         """Store a new reported document; False when reported changed since `read`."""
         unchanged = _still(DeviceModel.reported_revision, read.reported_revision)
-        return self._write(read, now, unchanged, [
-            DeviceModel.twin_reported.set(reported),
-            DeviceModel.reported_metadata.set(metadata),
-            DeviceModel.reported_version.set(version),
-            DeviceModel.reported_revision.set(read.reported_revision + 1),
-        ])
+        return self._write(read, now, unchanged, _reported(reported, metadata, version, read.reported_revision + 1))
 
     def write_document(self, read: Twin, written: Twin, now: datetime) -> bool:
         """Store both documents as AWS IoT writes them: False when anything changed since `read`.
@@ -73,14 +64,10 @@ class TwinRepository:
         still move, so the project's own reads and writes see the change.
         """
         unchanged = _still(DeviceModel.shadow_version, read.shadow_version)
+        new = written
         return self._write(read, now, unchanged, [
-            DeviceModel.twin_desired.set(written.desired),
-            DeviceModel.desired_metadata.set(written.desired_metadata),
-            DeviceModel.desired_version.set(written.desired_version),
-            DeviceModel.twin_reported.set(written.reported),
-            DeviceModel.reported_metadata.set(written.reported_metadata),
-            DeviceModel.reported_version.set(written.reported_version),
-            DeviceModel.reported_revision.set(written.reported_revision),
+            *_desired(new.desired, new.desired_metadata, new.desired_version),
+            *_reported(new.reported, new.reported_metadata, new.reported_version, new.reported_revision),
         ])
 
     @staticmethod
@@ -90,6 +77,16 @@ class TwinRepository:
             # device_id: a device deleted since the read must not be resurrected as a twin-only item.
             condition=DeviceModel.device_id.exists() & unchanged,
         ))
+
+
+def _desired(document: dict[str, Any], metadata: dict[str, Any], version: int) -> list[Action]:
+    return [DeviceModel.twin_desired.set(document), DeviceModel.desired_metadata.set(metadata),
+            DeviceModel.desired_version.set(version)]
+
+
+def _reported(document: dict[str, Any], metadata: dict[str, Any], version: int, revision: int) -> list[Action]:
+    return [DeviceModel.twin_reported.set(document), DeviceModel.reported_metadata.set(metadata),
+            DeviceModel.reported_version.set(version), DeviceModel.reported_revision.set(revision)]
 
 
 def _still(counter: Any, seen: int) -> Condition:
