@@ -64,10 +64,10 @@ class TwinRepository:
         still move, so the project's own reads and writes see the change.
         """
         unchanged = _still(DeviceModel.shadow_version, read.shadow_version)
-        new = written
         return self._write(read, now, unchanged, [
-            *_desired(new.desired, new.desired_metadata, new.desired_version),
-            *_reported(new.reported, new.reported_metadata, new.reported_version, new.reported_revision),
+            *_desired(written.desired, written.desired_metadata, written.desired_version),
+            *_reported(written.reported, written.reported_metadata, written.reported_version,
+                       written.reported_revision),
         ])
 
     @staticmethod
