@@ -12,6 +12,7 @@ from chalicelib.commands import routes as commands
 from chalicelib.commands import schedule as command_schedules
 from chalicelib.core.auth import routes as auth
 from chalicelib.core.http import edge
+from chalicelib.core.observability import routes as observability
 from chalicelib.devices import device_routes as device_presence
 from chalicelib.devices import routes as devices
 from chalicelib.groups import routes as groups
@@ -26,7 +27,7 @@ from chalicelib.twin import routes as twin
 
 app = Chalice(app_name="fleet-control-plane")
 
-for blueprint in (edge, docs, auth, health, devices, groups, device_presence, mqtt_ingress, commands, device_commands,
-                  command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules,
+for blueprint in (edge, observability, docs, auth, health, devices, groups, device_presence, mqtt_ingress, commands,
+                  device_commands, command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules,
                   broker_routes, iot_authorizer):
     app.register_blueprint(blueprint.bp)

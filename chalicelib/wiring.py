@@ -1,7 +1,6 @@
 """The only place objects are built. Factories are cached so Lambda containers reuse them."""
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
@@ -49,7 +48,6 @@ def settings() -> Settings:
     """Settings, with the models bound to this stage's tables on first use."""
     s = get_settings()
     tables.bind(s)
-    logging.getLogger("chalicelib").setLevel(logging.INFO)
     return s
 
 

@@ -5,7 +5,6 @@ own MQTT topics use); this module only translates requests, answers and events.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,12 +16,11 @@ from chalicelib.aws_iot.shadow_schemas import client_token
 from chalicelib.aws_iot.topics import JOBS_ROUTE, NEXT_JOB, jobs_prefix, thing_name
 from chalicelib.core.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.base import utcnow
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.executions import ExecutionService
 from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, PendingJob, UpdateExecution
-
-log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Document = dict[str, Any]
@@ -195,7 +193,8 @@ class AwsJobsService:
 
     def _publish(self, tenant_id: str, device_id: str, suffix: str, payload: Document) -> None:
         if not self._publisher.publish(self._message(tenant_id, device_id, suffix, payload)):
-            log.warning("jobs answer %s for %s/%s not published", suffix, tenant_id, device_id)
+            logger.warning("jobs answer not published", tenant=tenant_id, device=device_id, suffix=suffix,
+                           outcome="publish_failed")
 
     @staticmethod
     def _message(tenant_id: str, device_id: str, suffix: str, payload: Document) -> Message:

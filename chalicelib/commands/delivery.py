@@ -1,7 +1,7 @@
 """Getting commands out: the publish at creation, the scheduled retry and the expiry."""
 from __future__ import annotations
 
-import logging
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -13,16 +13,18 @@ from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
 from chalicelib.commands.store import CommandRepository
 from chalicelib.core.config import Settings
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import current_correlation_id, logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.base import utcnow
 from chalicelib.core.topics import device_topic
-
-log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 R = TypeVar("R")
 
 COMMANDS_SUFFIX = "commands"
+# Up to this many commands at once get a line each; a bigger fan-out gets one summary line.
+LINE_PER_COMMAND_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ def command_message(command: Command) -> Message:
         payload=command.message().model_dump(mode="json"),
         qos=1,
         retain=False,
+        # The device may echo it in its ACK, so the ACK's lines join the command's trace.
+        correlation_id=current_correlation_id(),
     )
 
 
@@ -76,8 +80,10 @@ def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
     # write mostly waits on the network.
     if len(items) <= 2:
         return [fn(i) for i in items]
+    # Each item runs in a copy of the caller's context, so its log lines keep the correlation id.
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(fn, items))
+        return list(pool.map(lambda item: context.copy().run(fn, item), items))
 
 
 @dataclass
@@ -119,6 +125,7 @@ class CommandDispatcher:
         now = self._clock()
         each(lambda c: self._commands.mark_published(ref_of(c), now),
              [c for c, ok in zip(commands, results, strict=True) if ok])
+        _log_publishes(commands, results)
         return list(results)
 
     def redeliver(self, tenant_id: str, device_id: str) -> int:
@@ -159,7 +166,6 @@ class CommandDispatcher:
         for command in self.dispatch(claimed):
             if command.published_at is None:
                 report.failed += 1
-                log.info("publish attempt %d of command %s failed", command.publish_attempts, command.command_id)
             else:
                 report.published += 1
         return report
@@ -188,6 +194,14 @@ class CommandExpiry:
         return report
 
     def _close(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
+        done = self._transition(candidate, now)
+        if done is not None:
+            metrics.count("CommandsMissed" if done.status is CommandStatus.MISSED else "CommandsExpired")
+            logger.info("command closed", tenant=done.tenant_id, device=done.device_id, command_id=done.command_id,
+                        outcome=done.status.value, publish_attempts=done.publish_attempts)
+        return done
+
+    def _transition(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
         first = CommandEvent.EXPIRED_SEEN if candidate.seen else CommandEvent.EXPIRED_UNSEEN
         done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, first, now)
         if done is None:
@@ -195,3 +209,18 @@ class CommandExpiry:
             other = CommandEvent.EXPIRED_UNSEEN if candidate.seen else CommandEvent.EXPIRED_SEEN
             done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, other, now)
         return done
+
+
+def _log_publishes(commands: list[Command], results: list[bool]) -> None:
+    published = sum(results)
+    metrics.count("CommandsPublished", published)
+    metrics.count("CommandsPublishFailed", len(results) - published)
+    if len(commands) > LINE_PER_COMMAND_MAX:
+        logger.info("commands published", count=len(commands), published=published,
+                    outcome="published" if published == len(commands) else "partly_failed")
+        return
+    for command, ok in zip(commands, results, strict=True):
+        line = logger.info if ok else logger.warning
+        line("command published" if ok else "command publish failed", tenant=command.tenant_id,
+             device=command.device_id, command_id=command.command_id, attempt=command.publish_attempts,
+             outcome="published" if ok else "publish_failed")

@@ -14,6 +14,8 @@ from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from chalicelib.commands.store import CommandRepository
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.base import Page, utcnow
 from chalicelib.core.storage.idempotency import (
     ClientTokenTaken,
@@ -65,7 +67,13 @@ class CommandService:
             self._commands.create(command, self._policy.next_attempt(now, 1), claim)
         except ClientTokenTaken as taken:
             assert claim is not None  # only a claim can be taken
-            return self._replay(tenant_id, device_id, claim, taken.record)
+            replayed = self._replay(tenant_id, device_id, claim, taken.record)
+            logger.info("command replayed", tenant=tenant_id, device=device_id, command_id=replayed.command_id,
+                        outcome="replayed")
+            return replayed
+        metrics.count("CommandsCreated")
+        logger.info("command created", tenant=tenant_id, device=device_id, command_id=command.command_id,
+                    command_type=command.command_type, outcome="queued")
         return self._dispatcher.dispatch([command])[0]
 
     def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Command]:
@@ -85,6 +93,8 @@ class CommandService:
                 raise InvalidInput(exc.message, field=exc.field, index=index, **exc.extra) from exc
             commands.append(self._new(tenant_id, device_id, request, created_by, now, ttl))
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
+        metrics.count("CommandsCreated", len(commands))
+        logger.info("commands created", tenant=tenant_id, count=len(commands), outcome="queued")
         return self._dispatcher.dispatch(commands)
 
     def get(self, tenant_id: str, device_id: str, command_id: str) -> Command:

@@ -1,7 +1,6 @@
 """Device use cases of jobs: pending list, describe and update an execution (HTTP and MQTT)."""
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -10,6 +9,7 @@ from typing import Any
 
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.service import Clock
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
@@ -25,8 +25,6 @@ from chalicelib.jobs.schemas import (
     refusal,
 )
 from chalicelib.jobs.store import JobRepository, JobState
-
-log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 # on_updated(tenant_id, device_id, before, after): told of every applied device update.
@@ -94,7 +92,8 @@ class ExecutionService:
         try:
             self._on_updated(tenant_id, device_id, before, after)
         except Exception:  # the update is stored: a failed event must not turn it into an error
-            log.warning("execution listener failed for %s/%s", tenant_id, after.job_id, exc_info=True)
+            logger.warning("execution listener failed", tenant=tenant_id, device=device_id, job_id=after.job_id,
+                           outcome="listener_failed", exc_info=True)
 
     def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
         execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)

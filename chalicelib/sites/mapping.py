@@ -1,11 +1,10 @@
 """Device lifecycle: mapping to a site (with the welcome command), unmapping, disable/enable."""
 from __future__ import annotations
 
-import logging
-
 from ulid import ULID
 
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.schemas import Device, DeviceStatus
 from chalicelib.devices.service import Clock, DeviceService
@@ -14,8 +13,6 @@ from chalicelib.sites.schemas import Mapping, Site, welcome_params
 from chalicelib.sites.store import SiteRepository
 from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
-
-log = logging.getLogger(__name__)
 
 # A mapping retries this often when a concurrent write moved the device or the site's schedule.
 ATTEMPTS = 4
@@ -96,8 +93,8 @@ class MappingService:
                                      actor)
         except Exception:
             undone = self._site_devices.move(tenant_id, device_id, new, previous)
-            log.warning("welcome to %s/%s failed; mapping %s", tenant_id, device_id,
-                        "undone" if undone is MoveResult.MOVED else f"kept ({undone.value})")
+            logger.warning("welcome failed", tenant=tenant_id, device=device_id,
+                           outcome="mapping_undone" if undone is MoveResult.MOVED else f"mapping_kept_{undone.value}")
             raise
 
 

@@ -1,7 +1,6 @@
 """Device twin use cases: operator view and PATCH, device pull and report (HTTP and MQTT)."""
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -11,13 +10,12 @@ from typing import Any
 
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
 from chalicelib.twin.store import TwinRepository
-
-log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 # on_written(before, after, desired patch, reported patch) -> more messages to publish with the write's own.
@@ -155,8 +153,9 @@ class TwinService:
         # One pipelined batch: the events cost no extra round trip to the broker.
         published = self._publisher.publish_many([message, *events])[0] if events else self._publisher.publish(message)
         if not published:
-            log.warning("desired v%s of %s/%s not published; the device gets it on its next report or pull",
-                        twin.desired_version, twin.tenant_id, twin.device_id)
+            logger.warning("desired not published; the device gets it on its next report or pull",
+                           tenant=twin.tenant_id, device=twin.device_id, version=twin.desired_version,
+                           outcome="publish_failed")
         return published
 
     def _events(self, before: Twin, after: Twin, desired: dict[str, Any] | None,
@@ -166,7 +165,8 @@ class TwinService:
         try:
             return self._on_written(before, after, desired, reported)
         except Exception:  # the write is stored: a failed event must not turn it into an error
-            log.warning("twin write listener failed for %s/%s", after.tenant_id, after.device_id, exc_info=True)
+            logger.warning("twin write listener failed", tenant=after.tenant_id, device=after.device_id,
+                           outcome="listener_failed", exc_info=True)
             return []
 
     def _heal(self, twin: Twin, applied: int) -> None:
@@ -176,8 +176,8 @@ class TwinService:
         # Read again: a PATCH may have landed since this report read the twin, and the
         # retained message must never go back to an older document.
         current = self._twins.get(twin.tenant_id, twin.device_id)
-        log.info("%s/%s applied v%s but desired is v%s: republishing", twin.tenant_id, twin.device_id,
-                 applied, current.desired_version)
+        logger.info("device applied an older desired version: republishing", tenant=twin.tenant_id,
+                    device=twin.device_id, applied=applied, version=current.desired_version, outcome="republished")
         self._publish_desired(current)
 
     def _check_depth(self, field: str, document: dict[str, Any]) -> None:

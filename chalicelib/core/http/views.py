@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -14,9 +13,8 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import errors
 from chalicelib.core.ids import PageQuery, is_valid_id
+from chalicelib.core.observability.log import logger
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
-
-log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -78,7 +76,7 @@ def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
             return error_response(validation_error(exc))
         except Exception:
             request_id = _request_id(view)
-            log.exception("unhandled error in %s (request %s)", view.__name__, request_id)
+            logger.exception("unhandled error", view=view.__name__, request_id=request_id, outcome="error")
             return json_response({"error": "internal", "message": "internal error",
                                   "request_id": request_id}, 500)
 

@@ -1,0 +1,85 @@
+"""Structured JSON logs (Powertools Logger) and the correlation id of the work in hand.
+
+Every line carries `correlation_id`: the API request's (its `X-Correlation-Id` header, or
+the gateway's request id), the MQTT message's (what the bridge read from it), or one minted
+for a scheduled run. Commands carry it to the device as MQTT 5 correlation data, so a
+device that echoes it puts its ACK in the same trace.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import uuid
+from typing import IO
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+SERVICE = "fleet-control-plane"
+CORRELATION_HEADER = "X-Correlation-Id"
+# What a caller may choose as correlation id: short, printable, no separators a log query trips on.
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def log_level() -> str:
+    """FLEET_LOG_LEVEL, else Powertools' own POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else INFO."""
+    for name in ("FLEET_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"):
+        value = os.getenv(name, "").strip().upper()
+        if value in logging.getLevelNamesMapping():
+            return value
+    return "INFO"
+
+
+def make_logger(service: str, stream: IO[str] | None = None) -> Logger:
+    """A JSON logger of one component (the functions, the bridge)."""
+    return Logger(service=service, level=log_level(), stream=stream, use_rfc3339=True, utc=True)
+
+
+logger = make_logger(SERVICE)
+
+
+def clean_correlation_id(value: object) -> str | None:
+    """The value when it is usable as a correlation id, else None (never trust it further)."""
+    return value if isinstance(value, str) and _VALID_ID.match(value) else None
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation id."""
+    return uuid.uuid4().hex
+
+
+def begin(correlation_id: object = None, **keys: object) -> str:
+    """Start a unit of work on this thread: its correlation id (given or minted) and keys on every line."""
+    cid = clean_correlation_id(correlation_id) or new_correlation_id()
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(correlation_id=cid, **keys)
+    return cid
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id of the work on this thread, if one was begun."""
+    value = logger.thread_safe_get_current_keys().get("correlation_id")
+    return value if isinstance(value, str) else None
+
+
+def send_to(stream: IO[str], *loggers: Logger) -> None:
+    """Point loggers at another stream (tests capture the JSON lines this way)."""
+    for each in loggers or (logger,):
+        handler = each.registered_handler
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
+
+
+def configure_process(*loggers: Logger) -> None:
+    """For a long-running process: every line JSON on stdout, our lines once.
+
+    Third-party libraries log through the root logger; it gets the same JSON formatter at
+    WARNING, and our loggers stop propagating so their lines are not printed twice.
+    """
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(LambdaPowertoolsFormatter(use_rfc3339=True, utc=True))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    for each in loggers or (logger,):
+        logging.getLogger(each.service).propagate = False
