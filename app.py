@@ -28,6 +28,6 @@ from chalicelib.twin import routes as twin
 app = Chalice(app_name="fleet-control-plane")
 
 for blueprint in (edge, observability, docs, auth, health, devices, groups, device_presence, mqtt_ingress, commands,
-                  device_commands, command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs, job_schedules,
-                  broker_routes, iot_authorizer):
+                  device_commands, command_schedules, twin, named_shadows, sites, site_schedules, jobs, device_jobs,
+                  job_schedules, broker_routes, iot_authorizer):
     app.register_blueprint(blueprint.bp)

@@ -8,15 +8,26 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
 from chalicelib.core.clock import event_time
+from chalicelib.core.observability.runs import invocation, report_run
 
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_retry")
 def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    return wiring.command_dispatcher().retry_due(event_time(event)).as_dict()
+    with invocation(event.event_id, schedule="commands_retry"):
+        report = wiring.command_dispatcher().retry_due(event_time(event))
+        # A failed publish is due again at its next attempt: that is what is left.
+        report_run("commands_retry", due=report.examined, done=report.published, left=report.failed,
+                   details=report.as_dict())
+        return report.as_dict()
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_expiry")
 def expire_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    return wiring.command_expiry().expire_due(event_time(event)).as_dict()
+    with invocation(event.event_id, schedule="commands_expiry"):
+        report = wiring.command_expiry().expire_due(event_time(event))
+        done = report.missed + report.expired
+        report_run("commands_expiry", due=report.examined, done=done,
+                   left=report.examined - done - report.skipped, details=report.as_dict())
+        return report.as_dict()

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.service import Clock
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
@@ -70,6 +71,7 @@ class ExecutionService:
                                                   completes)
             if outcome is WriteOutcome.DONE:
                 applied = _applied(execution, request, now)
+                _log_update(tenant_id, device_id, execution, applied, completes)
                 self._notify(tenant_id, device_id, execution, applied)
                 return applied
             if outcome is WriteOutcome.CONTENDED:
@@ -142,3 +144,12 @@ def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> E
         "started_at": started,
         "updated_at": now,
     })
+
+
+def _log_update(tenant_id: str, device_id: str, before: Execution, after: Execution, completes: bool) -> None:
+    """One line per execution change; final ones counted by status (how a job went, fleet-wide)."""
+    if after.status in FINAL:
+        metrics.count_by("JobExecutionsFinished", "status", after.status.value)
+    logger.info("job execution updated", tenant=tenant_id, device=device_id, job_id=after.job_id,
+                previous=before.status.value, outcome=after.status.value, version=after.version_number,
+                job_completed=completes)

@@ -8,6 +8,7 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
 from chalicelib.core.clock import event_time
+from chalicelib.core.observability.runs import invocation, report_run
 
 bp = Blueprint(__name__)
 
@@ -15,5 +16,9 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="jobs_sweep")
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
-    report = wiring.job_sweeper().run_due(event_time(event), wiring.settings().job_sweep_budget_s)
-    return report.as_dict()
+    with invocation(event.event_id, schedule="jobs_sweep"):
+        report = wiring.job_sweeper().run_due(event_time(event), wiring.settings().job_sweep_budget_s)
+        left = len(report.unfinished)
+        report_run("jobs_sweep", due=report.finished + left, done=report.finished, left=left,
+                   details=report.as_dict())
+        return report.as_dict()

@@ -11,6 +11,7 @@ from ulid import ULID
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.schemas import SWEEPS, Execution, ExecutionStatus, SweepKind, counter_deltas
 from chalicelib.jobs.store import JobRepository, JobState
@@ -124,6 +125,10 @@ class JobSweeper:
         moved = sum(moves.values())
         if not self._jobs.advance_sweep(state, cursor_to, counter_deltas(dict(moves), target), -moved, now):
             logger.info("sweep chunk counted by a concurrent run", tenant=tenant_id, job_id=job_id, outcome="skipped")
+            return
+        metrics.count_by("JobExecutionsFinished", "status", target.value, moved)
+        logger.info("sweep chunk", tenant=tenant_id, job_id=job_id, sweep=state.sweep.value, moved=moved,
+                    outcome=target.value)
 
 
 def _moved(execution: Execution, target: ExecutionStatus, reason: str, now: datetime) -> Execution:

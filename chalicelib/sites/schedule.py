@@ -8,6 +8,7 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
 from chalicelib.core.clock import event_time
+from chalicelib.core.observability.runs import invocation, report_run
 
 bp = Blueprint(__name__)
 
@@ -15,5 +16,10 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="site_fanout")
 def site_fanout(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every site schedule fan-out whose runner went quiet (timed out or died)."""
-    report = wiring.site_service().fanout.run_due(event_time(event), wiring.settings().site_fanout_sweep_budget_s)
-    return report.as_dict()
+    with invocation(event.event_id, schedule="site_fanout"):
+        report = wiring.site_service().fanout.run_due(event_time(event), wiring.settings().site_fanout_sweep_budget_s)
+        # Resumed and not completed: out of time again, taken up at the next tick (so is what was not reached).
+        left = len(report.unfinished) + report.resumed - report.completed
+        report_run("site_fanout", due=report.resumed + len(report.unfinished), done=report.completed, left=left,
+                   details=report.as_dict())
+        return report.as_dict()

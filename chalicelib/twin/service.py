@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
@@ -67,6 +68,7 @@ class TwinService:
         for attempt in range(self._limits.write_attempts):
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version != twin.desired_version:
+                _conflict("desired", tenant_id, device_id, twin.desired_version)
                 raise Conflict(f"desired version is {twin.desired_version}, not {request.version}",
                                field="version", current=twin.desired_version)
             now = self._clock()
@@ -79,6 +81,9 @@ class TwinService:
                     "desired": desired, "desired_metadata": metadata, "desired_version": version,
                     "shadow_updated_at": now, "shadow_version": twin.shadow_version + 1})
                 published = self._publish_desired(written, self._events(twin, written, request.desired, None))
+                metrics.count("TwinDesiredUpdates")
+                logger.info("twin desired updated", tenant=tenant_id, device=device_id, version=version,
+                            outcome="published" if published else "publish_failed")
                 return {**self._view(written), "published": published}
             self._back_off(attempt)
         # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
@@ -98,6 +103,7 @@ class TwinService:
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version > twin.desired_version:
                 # A device may only confirm what was asked of it.
+                _conflict("reported", tenant_id, device_id, twin.desired_version)
                 raise Conflict(f"version {request.version} is newer than desired version {twin.desired_version}",
                                field="version", current=twin.desired_version)
             reported = twin_logic.merge(twin.reported, request.reported)
@@ -117,6 +123,9 @@ class TwinService:
                     if events:
                         self._publisher.publish_many(events)
             if written:
+                metrics.count("TwinReports")
+                logger.info("twin reported", tenant=tenant_id, device=device_id, version=version,
+                            outcome="in_sync" if version >= twin.desired_version else "behind")
                 if request.version is not None and request.version < twin.desired_version:
                     self._heal(twin, request.version)
                 return {"accepted": True, "version": version}
@@ -199,3 +208,9 @@ class TwinService:
 
 def _stamp(now: datetime) -> str:
     return iso(now) or ""
+
+
+def _conflict(side: str, tenant_id: str, device_id: str, current: int) -> None:
+    metrics.count_by("TwinConflicts", "side", side)
+    logger.info("twin version conflict", tenant=tenant_id, device=device_id, side=side, version=current,
+                outcome="conflict")
