@@ -178,3 +178,7 @@ class Health(Body):
     uptime_s: float
     database: dict[str, Any]
     broker: dict[str, Any]
+
+
+class HealthDetails(Health):
+    command_queue: dict[str, Any]
