@@ -19,12 +19,11 @@ from tests.observability_support import capture
 
 
 def test_every_line_of_a_unit_of_work_carries_its_correlation_id_and_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    with capture(capsys) as out:
-        # Given work begun with a caller's correlation id and its tenant
-        with invocation("req-42", tenant="acme"):
-            # When a service logs with its own keys
-            logger.info("command created", device="cam-1", command_id="c1", outcome="queued")
-            assert current_correlation_id() == "req-42"
+    # Given work begun with a caller's correlation id and its tenant
+    with capture(capsys) as out, invocation("req-42", tenant="acme"):
+        # When a service logs with its own keys
+        logger.info("command created", device="cam-1", command_id="c1", outcome="queued")
+        assert current_correlation_id() == "req-42"
     # Then the line is JSON with the id, the work's keys and the line's keys
     [line] = out.lines("command created")
     assert line["correlation_id"] == "req-42" and line["tenant"] == "acme"
@@ -41,10 +40,9 @@ def test_an_unusable_correlation_id_is_replaced_never_echoed() -> None:
 
 
 def test_a_schedule_run_logs_one_report_and_its_backlog_metric(capsys: pytest.CaptureFixture[str]) -> None:
-    with capture(capsys) as out:
-        # When a scheduled run reports what was due, done and left
-        with invocation(None, schedule="commands_retry"):
-            report_run("commands_retry", due=5, done=3, left=2, details={"examined": 5, "published": 3, "failed": 2})
+    # When a scheduled run reports what was due, done and left
+    with capture(capsys) as out, invocation(None, schedule="commands_retry"):
+        report_run("commands_retry", due=5, done=3, left=2, details={"examined": 5, "published": 3, "failed": 2})
     # Then it is one line saying so, and the backlog is a metric labelled by schedule
     [line] = out.lines("schedule report")
     assert (line["schedule"], line["due"], line["done"], line["left"]) == ("commands_retry", 5, 3, 2)
