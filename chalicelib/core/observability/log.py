@@ -58,6 +58,11 @@ def begin(correlation_id: object = None, **keys: object) -> str:
     return cid
 
 
+def end() -> None:
+    """Forget this thread's correlation id and keys (the work is over)."""
+    logger.thread_safe_clear_keys()
+
+
 def current_correlation_id() -> str | None:
     """The correlation id of the work on this thread, if one was begun."""
     value = logger.thread_safe_get_current_keys().get("correlation_id")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.core.observability.log import CORRELATION_HEADER, begin, logger
+from chalicelib.core.observability.log import CORRELATION_HEADER, begin, end, logger
 from chalicelib.core.observability.metrics import metrics
 
 bp = Blueprint(__name__)
@@ -29,13 +29,15 @@ def correlate(event: Request, get_response: Callable[[Request], Response]) -> Re
     start = time.monotonic()
     try:
         response = get_response(event)
+        response.headers[CORRELATION_HEADER] = cid
+        path = str(context.get("resourcePath") or event.path)
+        line = logger.debug if path in QUIET_PATHS else logger.info
+        status = response.status_code
+        line("request", method=event.method, route=path, status=status,
+             duration_ms=round((time.monotonic() - start) * 1000, 1),
+             outcome="ok" if status < 400 else ("refused" if status < 500 else "error"))
+        return response
     finally:
         metrics.flush()
-    response.headers[CORRELATION_HEADER] = cid
-    path = str(context.get("resourcePath") or event.path)
-    line = logger.debug if path in QUIET_PATHS else logger.info
-    status = response.status_code
-    line("request", method=event.method, route=path, status=status,
-         duration_ms=round((time.monotonic() - start) * 1000, 1),
-         outcome="ok" if status < 400 else ("refused" if status < 500 else "error"))
-    return response
+        # The thread serves other work next (the local server's pool, tests): no keys carried over.
+        end()

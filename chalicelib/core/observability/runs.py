@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from chalicelib.core.observability.log import begin, logger
+from chalicelib.core.observability.log import begin, end, logger
 from chalicelib.core.observability.metrics import metrics
 
 
@@ -16,6 +16,7 @@ def invocation(correlation_id: object = None, **keys: object) -> Iterator[str]:
         yield cid
     finally:
         metrics.flush()
+        end()
 
 
 def report_run(schedule: str, due: int, done: int, left: int, details: Mapping[str, object]) -> None:
