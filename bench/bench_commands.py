@@ -17,9 +17,9 @@ from ulid import ULID
 
 from bench.ddb_counter import describe
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
-from chalicelib import wiring
 from chalicelib.commands.models import CommandModel, CommandRef, device_key
 from chalicelib.commands.schemas import Command, CommandStatus
+from chalicelib.container import container
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.schemas import CreateDevice
@@ -62,7 +62,7 @@ class Device:
 
 
 def _devices(ctx: BenchContext, tenant_id: str, count: int, prefix: str) -> list[Device]:
-    service = wiring.device_service()
+    service = container().device_service
     created = [(f"{prefix}{i:03d}", service.create(tenant_id, CreateDevice(device_id=f"{prefix}{i:03d}")))
                for i in range(count)]
     ctx.sync_broker()
@@ -75,12 +75,12 @@ def _queued(tenant_id: str, device_id: str, count: int) -> list[Command]:
     commands = [Command(command_id=str(ULID()).lower(), tenant_id=tenant_id, device_id=device_id,
                         command_type="ping", created_at=now, created_by="bench", expires_at=now + timedelta(hours=1))
                 for _ in range(count)]
-    wiring.command_repository().create_many(commands, retry_at=None)
+    container().command_repository.create_many(commands, retry_at=None)
     return commands
 
 
 def _status(tenant_id: str, device_id: str, command_id: str) -> CommandStatus | None:
-    found = wiring.command_repository().get(CommandRef(tenant_id, device_id, command_id))
+    found = container().command_repository.get(CommandRef(tenant_id, device_id, command_id))
     return found.status if found else None
 
 
@@ -188,7 +188,7 @@ def request_counts(ctx: BenchContext) -> Table:
     """
     tenant_id, token = ctx.new_tenant()
     device_id = "count-1"
-    created = wiring.device_service().create(tenant_id, CreateDevice(device_id=device_id))
+    created = container().device_service.create(tenant_id, CreateDevice(device_id=device_id))
     client = ctx.inprocess
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     dev = {"X-Provision-Token": created.provision_token, "Content-Type": "application/json"}
@@ -246,7 +246,7 @@ def request_counts(ctx: BenchContext) -> Table:
         call("post", path, {**ping, "expires_in_minutes": 1})
     # Everything still queued in the stack expires in this run (the latency commands too).
     with ctx.counter.measure() as counts:
-        report = wiring.command_expiry().expire_due(datetime.now(timezone.utc) + timedelta(days=1))
+        report = container().command_expiry.expire_due(datetime.now(timezone.utc) + timedelta(days=1))
     closed = max(1, report.missed + report.expired)
     rows.append([f"per-minute expiry, per command closed ({closed} closed in one run)",
                  round(sum(counts.values()) / closed, 3), describe(counts, closed)])
@@ -255,7 +255,7 @@ def request_counts(ctx: BenchContext) -> Table:
         "POST = TransactWrite (device check + command [+ client token]) + UpdateItem(published_at)",
         "device routes: one GetItem resolves the provision token; the MQTT path's GetItem is the router's "
         "device check; either writes presence at most once a minute",
-        f"expiry: {wiring.settings().schedule_shards} index queries a run, shared by everything that expired; "
+        f"expiry: {container().settings.schedule_shards} index queries a run, shared by everything that expired; "
         "a stray GetItem there is the credential sync",
     ])
 

@@ -109,9 +109,9 @@ def _in_own_process(engine: str) -> list[Any]:
 
 def _acks_through_stack(engine: str) -> list[Any]:
     """ACK/s through a private stack of this engine (run in its own process)."""
-    from chalicelib import wiring
     from chalicelib.commands.models import CommandModel, device_key
     from chalicelib.commands.schemas import CreateCommand
+    from chalicelib.container import container
     from chalicelib.core.identity import mqtt_username
     from chalicelib.core.topics import device_topic
     from chalicelib.devices.schemas import CreateDevice
@@ -124,9 +124,9 @@ def _acks_through_stack(engine: str) -> list[Any]:
         try:
             stack.wait_healthy()
             tenant, device_id = "bench-engines", "acker"
-            token = wiring.device_service().create(tenant, CreateDevice(device_id=device_id)).provision_token
+            token = container().device_service.create(tenant, CreateDevice(device_id=device_id)).provision_token
             stack.sync.sync_once()
-            commands = wiring.command_service().create_many(
+            commands = container().command_service.create_many(
                 tenant, [(device_id, CreateCommand(command_type="ping"))] * ACKS, created_by="bench")
             username = mqtt_username(tenant, device_id)
             client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=username,

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.models import DeviceModel
@@ -51,19 +51,19 @@ def run(ctx: BenchContext) -> list[Table]:
         later = datetime.fromisoformat(expiring["expires_at"]) + timedelta(minutes=1)
         with ctx.counter.measure() as counts:
             started = time.perf_counter()
-            report = wiring.job_sweeper().run_due(later, budget_s=600)
+            report = container().job_sweeper.run_due(later, budget_s=600)
             sweep_s = time.perf_counter() - started
         swept = _get(ctx, token, expiring["job_id"])
         sweep_rows.append([n, swept["status"], swept["counts"]["TIMED_OUT"], report.chunks, sweep_s,
                            sum(counts.values()), describe(counts)])
 
-    chunk = wiring.settings().job_sweep_chunk
+    chunk = container().settings.jobs.sweep_chunk
     return [
         Table("Create a job for a whole group (POST /customer/jobs, in-process)",
               ["devices", "wall s", "DynamoDB requests", "BatchWriteItem", "by operation"], create_rows,
               ["includes the group snapshot (member Query + device BatchGetItem for the disabled check), "
                "the fan-out and one jobs/notify publish (QoS 1) per device",
-               f"fan-out writes with {wiring.settings().job_fanout_workers} BatchWriteItem requests in flight; "
+               f"fan-out writes with {container().settings.jobs.fanout_workers} BatchWriteItem requests in flight; "
                "the service logs the split (snapshot / fan-out / notify)",
                "a few GetItem a second are the local stack's credential-sync poll, in this process too"]),
         Table(f"Every execution IN_PROGRESS then SUCCEEDED ({WORKERS} concurrent simulated devices, "
@@ -79,7 +79,7 @@ def run(ctx: BenchContext) -> list[Table]:
               sweep_rows,
               ["per chunk: one consistent Query, BatchWriteItem of the chunk, one conditional UpdateItem "
                "of the job (counters + cursor), one GetItem to continue; the 4 due-index shards cost a Query each",
-               f"run here with a 600 s budget; the schedule's default {wiring.settings().job_sweep_budget_s:g} s "
+               f"run here with a 600 s budget; the schedule's default {container().settings.jobs.sweep_budget_s:g} s "
                "budget resumes a longer sweep on the next minute"]),
     ]
 
@@ -120,7 +120,7 @@ def _get(ctx: BenchContext, token: str, job_id: str) -> dict[str, Any]:
 
 def _drive(tenant: str, job_id: str, devices: list[str]) -> None:
     """Each simulated device claims its execution, then reports success, over the MQTT path."""
-    router = wiring.device_message_router()
+    router = container().device_message_router
     topic_suffix = f"jobs/{job_id}/update"
 
     def device_run(device_id: str) -> None:
@@ -140,7 +140,7 @@ def _service_path(ctx: BenchContext) -> Table:
     n = 100
     devices = _seed_fleet(tenant, n)
     job, _, _ = _create(ctx, token, n)
-    service = wiring.execution_service()
+    service = container().execution_service
     rows = []
     for status in ("IN_PROGRESS", "SUCCEEDED"):
         with ctx.counter.measure() as counts:

@@ -11,7 +11,7 @@ from pynamodb.models import BatchWrite
 
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import DeviceStatus
@@ -62,7 +62,7 @@ def _request_counts(ctx: BenchContext) -> Table:
             lambda: call("patch", "/customer/sites/a", {"wake_schedule_cron": "0 7 * * *"}))
     measure("GET /customer/devices?site_id=a&status=active",
             lambda: call("get", "/customer/devices?site_id=a&status=active"))
-    sender = type(wiring.welcome_sender()).__name__
+    sender = type(container().welcome_sender).__name__
     return Table("DynamoDB requests per site / lifecycle route", ["route", "requests", "by operation"], rows,
                  [f"welcome sender: {sender} (its command writes are included in the counts)",
                   "TransactWriteItems is one request; a mapping moves the device and both sites' counts in it"])
@@ -100,7 +100,7 @@ def _site_service(workers: int) -> Any:
 
     # The budget is lifted so one call times the whole fan-out (a PATCH stops after
     # FLEET_SITE_FANOUT_BUDGET_S and leaves the rest to the per-minute schedule).
-    return SiteService(wiring.site_repository(), SiteDeviceRepository(workers), wiring.welcome_sender(),
+    return SiteService(container().site_repository, SiteDeviceRepository(workers), container().welcome_sender,
                        budget_s=3600)
 
 

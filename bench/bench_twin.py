@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
 from bench.harness import LATENCY_COLUMNS, BenchContext, Table, latency_row, pick
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.identity import mqtt_username
 from chalicelib.twin.schemas import PatchDesired
 from infra.local.simulator import DeviceIdentity, build_device
@@ -144,7 +144,7 @@ def _request_counts(ctx: BenchContext) -> Table:
             lambda: call("post", "/device/v1/shadow/reported", {"reported": {"a": 1}, "version": 1}, headers=dev))
     call("patch", f"{twin}/desired", {"desired": {"a": 2}})
     measure("MQTT shadow/reported (device-message Lambda)", lambda: mqtt_report({"reported": {"a": 2}, "version": 2}))
-    service = wiring.twin_service()
+    service = container().twin_service
 
     def burst() -> None:
         gate = threading.Barrier(CONCURRENT)

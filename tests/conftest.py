@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.container import container, rebuild
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.storage import tables
 from infra.local.api_server import install_gateway_fixes, make_server
@@ -78,9 +78,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    wiring.reset()
-    tables.create_tables(wiring.settings())
-    sync = CredentialSync(wiring.device_repository(), broker)
+    rebuild()
+    tables.create_tables(container().settings)
+    sync = CredentialSync(container().device_repository, broker)
     sync.sync_once(force=True)
     install_gateway_fixes()
     try:
@@ -93,7 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        wiring.reset()
+        rebuild()
 
 
 @pytest.fixture(scope="module")

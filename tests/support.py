@@ -11,7 +11,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.auth.operator import issue_local_token
 
 
@@ -28,7 +28,7 @@ class Api:
     def __init__(self, client: Client, tenant_id: str) -> None:
         self.client = client
         self.tenant_id = tenant_id
-        self.token = issue_local_token(wiring.settings(), tenant_id)
+        self.token = issue_local_token(container().settings, tenant_id)
 
     def call(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
              headers: dict[str, str] | None = None, auth: bool = True) -> ApiResponse:

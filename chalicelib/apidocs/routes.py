@@ -9,14 +9,13 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import wiring
 from chalicelib.apidocs.builder import build_document
 from chalicelib.core import errors
-from chalicelib.core.http.views import endpoint
+from chalicelib.core.config import get_settings
+from chalicelib.core.http.route import PUBLIC, Call, route
 
 bp = Blueprint(__name__)
 
@@ -51,24 +50,21 @@ def _asset(name: str) -> str:
     return (Path(str(swagger_ui_path)) / name).read_text(encoding="utf-8")
 
 
-@bp.route("/openapi.json", methods=["GET"])
-@endpoint
-def openapi_document() -> Any:
+@route(bp, "/openapi.json", "GET", auth=PUBLIC)
+def openapi_document(call: Call[None]) -> Response:
     routes = bp.current_app.routes
     key = tuple(sorted((path, tuple(sorted(methods))) for path, methods in routes.items()))
-    return Response(body=_document_text(key, wiring.settings().version),
+    return Response(body=_document_text(key, get_settings().version),
                     headers={"Content-Type": "application/json"})
 
 
-@bp.route("/docs", methods=["GET"])
-@endpoint
-def docs_page() -> Any:
+@route(bp, "/docs", "GET", auth=PUBLIC)
+def docs_page(call: Call[None]) -> Response:
     return Response(body=PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-@bp.route("/docs/{asset}", methods=["GET"])
-@endpoint
-def docs_asset(asset: str) -> Any:
+@route(bp, "/docs/{asset}", "GET", auth=PUBLIC)
+def docs_asset(call: Call[None], asset: str) -> Response:
     if asset not in ASSETS:
         raise errors.NotFound(f"no asset {asset!r}", field="asset")
     return Response(body=_asset(asset), headers={"Content-Type": ASSETS[asset],

@@ -1,16 +1,15 @@
 """Operator routes of a device's named shadows (the classic shadow is the twin at /twin)."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
 from chalicelib.aws_iot.shadow_schemas import ShadowRejected, UpdateRequest, epoch, get_accepted
 from chalicelib.aws_iot.topics import is_shadow_name
+from chalicelib.container import container
 from chalicelib.core import errors
-from chalicelib.core.auth.routes import operator, operator_auth
-from chalicelib.core.http.views import endpoint, json_response, parse_body, path_id
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
 from chalicelib.twin.schemas import PatchDesired
 
 bp = Blueprint(__name__)
@@ -19,53 +18,46 @@ _ERRORS: dict[int, type[errors.DomainError]] = {
 }
 
 
-def _ids(device_id: str, name: str) -> tuple[str, str]:
-    tenant = operator(bp.current_request).tenant_id
+def _shadow(name: str) -> str:
     if not is_shadow_name(name):
         raise errors.NotFound(f"shadow {name!r} not found", field="shadow_name")
-    return tenant, path_id(device_id, "device_id")
+    return name
 
 
-def _domain(exc: ShadowRejected, field: str) -> errors.DomainError:
+def _refused(exc: ShadowRejected, field: str) -> errors.DomainError:
+    """The shadow service's refusal (an AWS IoT status) as the domain error of that status."""
     return _ERRORS.get(exc.code, errors.Conflict)(exc.message, field=field)
 
 
-@bp.route("/customer/devices/{device_id}/shadows", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def list_shadows(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    return json_response({"shadows": wiring.shadow_service().names(tenant, path_id(device_id, "device_id"))})
+@route(bp, "/customer/devices/{device_id}/shadows", "GET", auth=OPERATOR)
+def list_shadows(call: OperatorCall, device_id: str) -> Response:
+    return json_response({"shadows": container().shadow_service.names(call.principal.tenant_id, device_id)})
 
 
-@bp.route("/customer/devices/{device_id}/shadows/{name}", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_shadow(device_id: str, name: str) -> Any:
-    tenant, device = _ids(device_id, name)
+@route(bp, "/customer/devices/{device_id}/shadows/{name}", "GET", auth=OPERATOR)
+def get_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     try:
-        doc = wiring.shadow_service().get(tenant, device, name)
+        doc = container().shadow_service.get(call.principal.tenant_id, device_id, _shadow(name))
     except ShadowRejected as exc:
-        raise _domain(exc, "shadow_name") from exc
+        raise _refused(exc, "shadow_name") from exc
     return json_response(get_accepted(doc, epoch(doc.updated_at), None))
 
 
-@bp.route("/customer/devices/{device_id}/shadows/{name}/desired", methods=["PATCH"], authorizer=operator_auth)
-@endpoint
-def patch_shadow(device_id: str, name: str) -> Any:
+@route(bp, "/customer/devices/{device_id}/shadows/{name}/desired", "PATCH", auth=OPERATOR)
+def patch_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     """Merge into desired (null deletes); `version` is the shadow version the caller read."""
-    tenant, device = _ids(device_id, name)
-    body = parse_body(bp.current_request, PatchDesired, wiring.settings().max_body_bytes)
+    name, body = _shadow(name), call.body(PatchDesired)
     request = UpdateRequest(body.desired, None, False, False, body.version, None)
     try:
-        return json_response(wiring.shadow_service().update(tenant, device, name, request))
+        return json_response(container().shadow_service.update(call.principal.tenant_id, device_id, name, request))
     except ShadowRejected as exc:
-        raise _domain(exc, "version" if exc.code == 409 else "desired") from exc
+        raise _refused(exc, "version" if exc.code == 409 else "desired") from exc
 
 
-@bp.route("/customer/devices/{device_id}/shadows/{name}", methods=["DELETE"], authorizer=operator_auth)
-@endpoint
-def delete_shadow(device_id: str, name: str) -> Any:
-    tenant, device = _ids(device_id, name)
+@route(bp, "/customer/devices/{device_id}/shadows/{name}", "DELETE", auth=OPERATOR)
+def delete_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     try:
-        return json_response(wiring.shadow_service().delete(tenant, device, name, None, None))
+        return json_response(container().shadow_service.delete(call.principal.tenant_id, device_id, _shadow(name),
+                                                               None, None))
     except ShadowRejected as exc:
-        raise _domain(exc, "shadow_name") from exc
+        raise _refused(exc, "shadow_name") from exc

@@ -5,37 +5,37 @@ The broker sends the shared secret in `X-Broker-Secret`; answers are always 200 
 """
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
+from chalice.app import Request
 
-from chalice import Blueprint
-
-from chalicelib import wiring
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.broker_auth.service import BrokerAuthService
-from chalicelib.core.http.views import endpoint, json_response, parse_body
+from chalicelib.container import container
+from chalicelib.core.http.route import Auth, Call, route
+from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 MAX_BODY = 4096
 
 
-def _service() -> BrokerAuthService:
-    s = wiring.settings()
-    return BrokerAuthService(wiring.device_repository().principal_for_token, s.broker_auth_secret)
+def _broker(request: Request) -> BrokerAuthService:
+    """The broker's decisions, once its shared secret is checked (401 otherwise)."""
+    c = container()
+    service = BrokerAuthService(c.device_repository.principal_for_token, c.settings.broker_auth_secret)
+    service.check_secret(request.headers.get("x-broker-secret"))
+    return service
 
 
-@bp.route("/broker/authn", methods=["POST"])
-@endpoint
-def authn() -> Any:
-    service = _service()
-    service.check_secret(bp.current_request.headers.get("x-broker-secret"))
-    body = parse_body(bp.current_request, AuthnRequest, MAX_BODY)
-    return json_response(Decision(result=service.authenticate(body.username, body.password, body.clientid)))
+BROKER: Auth[BrokerAuthService] = Auth(principal=_broker)
 
 
-@bp.route("/broker/authz", methods=["POST"])
-@endpoint
-def authz() -> Any:
-    service = _service()
-    service.check_secret(bp.current_request.headers.get("x-broker-secret"))
-    body = parse_body(bp.current_request, AuthzRequest, MAX_BODY)
-    return json_response(Decision(result=service.authorize(body.username, body.topic, body.action)))
+@route(bp, "/broker/authn", "POST", auth=BROKER)
+def authn(call: Call[BrokerAuthService]) -> Response:
+    body = call.body(AuthnRequest, MAX_BODY)
+    return json_response(Decision(result=call.principal.authenticate(body.username, body.password, body.clientid)))
+
+
+@route(bp, "/broker/authz", "POST", auth=BROKER)
+def authz(call: Call[BrokerAuthService]) -> Response:
+    body = call.body(AuthzRequest, MAX_BODY)
+    return json_response(Decision(result=call.principal.authorize(body.username, body.topic, body.action)))

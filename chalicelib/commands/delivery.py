@@ -5,16 +5,16 @@ import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chalicelib.commands.models import CommandRef, ExpiryCandidate
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
 from chalicelib.commands.store import CommandRepository
-from chalicelib.core.config import Settings
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import current_correlation_id, logger
 from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.policies import CommandPolicy
 from chalicelib.core.storage.base import utcnow
 from chalicelib.core.topics import device_topic
 
@@ -25,36 +25,6 @@ R = TypeVar("R")
 COMMANDS_SUFFIX = "commands"
 # Up to this many commands at once get a line each; a bigger fan-out gets one summary line.
 LINE_PER_COMMAND_MAX = 20
-
-
-@dataclass(frozen=True)
-class CommandPolicy:
-    """The stage's command knobs, in domain units."""
-
-    ttl_default: timedelta = timedelta(minutes=60)
-    ttl_max: timedelta = timedelta(days=7)
-    max_attempts: int = 3
-    retry_interval: timedelta = timedelta(seconds=30)
-    pending_limit: int = 100
-    sweep_limit: int = 1000
-    idempotency_ttl: timedelta = timedelta(hours=24)
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> CommandPolicy:
-        """The policy of the stage's settings."""
-        return cls(
-            ttl_default=timedelta(minutes=s.command_ttl_default_min),
-            ttl_max=timedelta(minutes=s.command_ttl_max_min),
-            max_attempts=s.command_publish_max_attempts,
-            retry_interval=timedelta(seconds=s.command_retry_interval_s),
-            pending_limit=s.command_pending_limit,
-            sweep_limit=s.command_sweep_limit,
-            idempotency_ttl=timedelta(hours=s.idempotency_ttl_h),
-        )
-
-    def next_attempt(self, now: datetime, attempts_made: int) -> datetime | None:
-        """When to try publishing again after `attempts_made` attempts; None when exhausted."""
-        return now + self.retry_interval if attempts_made < self.max_attempts else None
 
 
 def command_message(command: Command) -> Message:

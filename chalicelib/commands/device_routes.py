@@ -1,31 +1,25 @@
 """Device routes of commands: poll the pending ones, acknowledge one."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
 from chalicelib.commands.schemas import AckCommand
-from chalicelib.core.auth.routes import device
-from chalicelib.core.http.views import endpoint, json_response, parse_body, path_id
+from chalicelib.container import container
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
+from chalicelib.devices.auth import DEVICE, DeviceCall
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/device/v1/commands/pending", methods=["GET"])
-@endpoint
-def pending_commands() -> Any:
-    principal = device(bp.current_request)
-    commands = wiring.device_command_service().pending(principal.tenant_id, principal.device_id)
+@route(bp, "/device/v1/commands/pending", "GET", auth=DEVICE)
+def pending_commands(call: DeviceCall) -> Response:
+    commands = container().device_command_service.pending(call.principal.tenant_id, call.principal.device_id)
     return json_response({"commands": [c.pending_entry() for c in commands]})
 
 
-@bp.route("/device/v1/commands/{command_id}/ack", methods=["POST"])
-@endpoint
-def acknowledge_command(command_id: str) -> Any:
-    principal = device(bp.current_request)
-    ack = parse_body(bp.current_request, AckCommand, wiring.settings().max_body_bytes)
-    result = wiring.device_command_service().acknowledge(principal.tenant_id, principal.device_id,
-                                                        path_id(command_id, "command_id"), ack)
-    return json_response(result)
+@route(bp, "/device/v1/commands/{command_id}/ack", "POST", auth=DEVICE)
+def acknowledge_command(call: DeviceCall, command_id: str) -> Response:
+    me = call.principal
+    ack = call.body(AckCommand)
+    return json_response(container().device_command_service.acknowledge(me.tenant_id, me.device_id, command_id, ack))

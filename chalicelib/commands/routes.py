@@ -1,14 +1,13 @@
 """Operator routes of commands: send, list a device's history, read one."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
 from chalicelib.commands.schemas import CommandListQuery, CreateCommand
-from chalicelib.core.auth.routes import operator, operator_auth
-from chalicelib.core.http.views import endpoint, json_response, page_args, parse_body, parse_query, path_id
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 
@@ -16,29 +15,22 @@ bp = Blueprint(__name__)
 NEXT_TOKEN_HEADER = "X-Next-Token"
 
 
-@bp.route("/customer/devices/{device_id}/commands", methods=["POST"], authorizer=operator_auth)
-@endpoint
-def create_command(device_id: str) -> Any:
-    principal = operator(bp.current_request)
-    body = parse_body(bp.current_request, CreateCommand, wiring.settings().max_body_bytes)
-    command = wiring.command_service().create(principal.tenant_id, path_id(device_id, "device_id"), body,
-                                              principal.subject)
+@route(bp, "/customer/devices/{device_id}/commands", "POST", auth=OPERATOR)
+def create_command(call: OperatorCall, device_id: str) -> Response:
+    who = call.principal
+    command = container().command_service.create(who.tenant_id, device_id, call.body(CreateCommand), who.subject)
     return json_response(command, 201)
 
 
-@bp.route("/customer/devices/{device_id}/commands", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def list_commands(device_id: str) -> Any:
-    s = wiring.settings()
-    tenant = operator(bp.current_request).tenant_id
-    limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
-    query = parse_query(bp.current_request, CommandListQuery)
-    page = wiring.command_service().history(tenant, path_id(device_id, "device_id"), limit, token, query.status)
+@route(bp, "/customer/devices/{device_id}/commands", "GET", auth=OPERATOR)
+def list_commands(call: OperatorCall, device_id: str) -> Response:
+    limit, token = call.page()
+    status = call.query(CommandListQuery).status
+    page = container().command_service.history(call.principal.tenant_id, device_id, limit, token, status)
     return json_response(page.items, headers={NEXT_TOKEN_HEADER: page.next_token} if page.next_token else None)
 
 
-@bp.route("/customer/devices/{device_id}/commands/{command_id}", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_command(device_id: str, command_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    return json_response(wiring.command_service().get(tenant, path_id(device_id, "device_id"), command_id))
+# The command id is looked up as given: an unknown or malformed one is the service's 404.
+@route(bp, "/customer/devices/{device_id}/commands/{command_id}", "GET", auth=OPERATOR, ids=("device_id",))
+def get_command(call: OperatorCall, device_id: str, command_id: str) -> Response:
+    return json_response(container().command_service.get(call.principal.tenant_id, device_id, command_id))

@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 from chalicelib.core.observability.runs import invocation, report_run
 
@@ -16,7 +16,7 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_retry")
 def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
     with invocation(event.event_id, schedule="commands_retry"):
-        report = wiring.command_dispatcher().retry_due(event_time(event))
+        report = container().command_dispatcher.retry_due(event_time(event))
         # A failed publish is due again at its next attempt: that is what is left.
         report_run("commands_retry", due=report.examined, done=report.published, left=report.failed,
                    details=report.as_dict())
@@ -26,7 +26,7 @@ def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_expiry")
 def expire_commands(event: CloudWatchEvent) -> dict[str, Any]:
     with invocation(event.event_id, schedule="commands_expiry"):
-        report = wiring.command_expiry().expire_due(event_time(event))
+        report = container().command_expiry.expire_due(event_time(event))
         done = report.missed + report.expired
         report_run("commands_expiry", due=report.examined, done=done,
                    left=report.examined - done - report.skipped, details=report.as_dict())

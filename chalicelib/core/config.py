@@ -1,17 +1,35 @@
 """Settings from the environment, validated once per process."""
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.core.policies import (
+    CommandPolicy,
+    DevicePolicy,
+    FanoutPolicy,
+    HttpLimits,
+    JobLimits,
+    Section,
+    TwinLimits,
+)
+
+PREFIX = "FLEET_"
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites")
 
 
-class Settings(BaseSettings):
-    """Every knob the functions read; names match `.chalice/config.json`."""
+class Settings(BaseModel):
+    """Every knob the functions read: shared ones flat, each feature's in its own section.
 
-    model_config = SettingsConfigDict(env_prefix="FLEET_", extra="ignore")
+    Built from the `FLEET_*` variables of `.chalice/config.json` by `from_env`; a flat
+    keyword (`Settings(job_ttl_max_h=48)`) lands in its section the same way.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     stage: str = "local"
     version: str = "0.1.0"
@@ -52,62 +70,50 @@ class Settings(BaseSettings):
     # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
     broker_auth_secret: str = ""
 
-    # HTTP edge.
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    page_size_default: int = Field(default=50, ge=1, le=1000)
-    page_size_max: int = Field(default=200, ge=1, le=1000)
-
-    # Devices.
-    last_seen_resolution_s: int = Field(default=60, ge=0)
-    # A device not heard from for this long is away: its next message makes the cloud
-    # republish its queued commands. Keep it above last_seen_resolution_s plus the heartbeat.
-    device_away_after_s: int = Field(default=120, ge=1)
-
-    # Commands.
-    command_ttl_default_min: int = Field(default=60, ge=1)
-    command_ttl_max_min: int = Field(default=7 * 24 * 60, ge=1)
-    command_publish_max_attempts: int = Field(default=3, ge=1, le=20)
-    command_retry_interval_s: int = Field(default=30, ge=1)
-    command_pending_limit: int = Field(default=100, ge=1, le=1000)
-    command_sweep_limit: int = Field(default=1000, ge=25, le=10000)
-    command_retention_days: int = Field(default=90, ge=1)
-    idempotency_ttl_h: int = Field(default=24, ge=1)
-
-    # Twin.
-    twin_max_doc_bytes: int = Field(default=8 * 1024, ge=64)
-    twin_max_depth: int = Field(default=6, ge=1, le=32)
-    twin_stale_after_s: int = Field(default=3600, ge=1)
-    # Optimistic-concurrency retries of one twin write; each failure means another write won.
-    twin_write_attempts: int = Field(default=25, ge=1, le=100)
-
-    # Jobs.
-    job_ttl_default_h: int = Field(default=24, ge=1)
-    job_ttl_max_h: int = Field(default=24 * 30, ge=1)
-    job_sweep_chunk: int = Field(default=500, ge=25, le=5000)
-    job_document_max_bytes: int = Field(default=16 * 1024, ge=256, le=300 * 1024)
-    job_fanout_workers: int = Field(default=4, ge=1, le=32)
-    job_cancel_budget_s: float = Field(default=10.0, ge=0, le=25)
-    job_sweep_budget_s: float = Field(default=40.0, gt=0, le=840)
-    job_pending_limit: int = Field(default=100, ge=1, le=1000)
-    # How long a create holding a client_token is trusted to be alive: above the API timeout.
-    job_create_lease_s: float = Field(default=120.0, ge=1)
-    # Up to this many target devices, each `jobs/notify` carries the device's full pending
-    # list (one Query per device); above it, only the new job, so big fan-outs stay cheap.
-    job_notify_full_list_max: int = Field(default=100, ge=0, le=10_000)
-
-    # Sites: parallel UpdateItems when a schedule change rewrites its devices' next wake
-    # (they share the DynamoDB connection pool, ddb_max_pool_connections).
-    site_fanout_workers: int = Field(default=8, ge=1, le=32)
-    # A schedule change is sent in chunks of this many devices; the PATCH works for at most
-    # budget_s, the per-minute schedule takes over a fan-out whose runner has been silent
-    # for lease_s, and spends at most sweep_budget_s a run.
-    site_fanout_chunk: int = Field(default=500, ge=1, le=5000)
-    site_fanout_budget_s: float = Field(default=20.0, ge=0)
-    site_fanout_lease_s: float = Field(default=120.0, ge=1)
-    site_fanout_sweep_budget_s: float = Field(default=40.0, ge=1)
-
-    # Sharding of the sparse "due" indexes the schedules query.
+    # Sharding of the sparse "due" indexes the schedules query (each section reads it too).
     schedule_shards: int = Field(default=4, ge=1, le=64)
+
+    # Each feature's own section; every field still reads its flat FLEET_ variable.
+    http: HttpLimits = HttpLimits()
+    devices: DevicePolicy = DevicePolicy()
+    commands: CommandPolicy = CommandPolicy()
+    twin: TwinLimits = TwinLimits()
+    jobs: JobLimits = JobLimits()
+    sites: FanoutPolicy = FanoutPolicy()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_from_flat_names(cls, data: Any) -> Any:
+        """Hand the flat mapping to each section not given explicitly; each keeps its own names."""
+        if not isinstance(data, dict):
+            return data
+        flat = {str(k).lower(): v for k, v in data.items()}
+        return {**flat, **{name: flat for name in SECTIONS if name not in flat}}
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        """Jobs notify on AWS IoT's topics exactly when this stage serves them."""
+        served = self.serves_aws_iot_topics()
+        if self.jobs.aws_iot_topics != served:
+            object.__setattr__(self, "jobs", self.jobs.model_copy(update={"aws_iot_topics": served}))
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the `FLEET_*` variables (case-insensitive); others are ignored."""
+        source = os.environ if environ is None else environ
+        return cls.model_validate({k[len(PREFIX):].lower(): v for k, v in source.items()
+                                   if k.upper().startswith(PREFIX)})
+
+    @classmethod
+    def env_names(cls) -> set[str]:
+        """Every `FLEET_*` variable a setting reads."""
+        flat = {name for name, info in cls.model_fields.items() if name not in SECTIONS}
+        for name in SECTIONS:
+            section = cls.model_fields[name].annotation
+            assert isinstance(section, type) and issubclass(section, Section)
+            flat |= {str(info.validation_alias) for info in section.model_fields.values() if info.validation_alias}
+        return {f"{PREFIX}{name.upper()}" for name in flat}
 
     def table_name(self, suffix: str) -> str:
         """Physical name of one of our tables."""
@@ -117,4 +123,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; tests clear the cache after changing env."""
-    return Settings()
+    return Settings.from_env()

@@ -1,19 +1,16 @@
 """Device routes that concern the device itself (heartbeat)."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
-from chalicelib.core.auth.routes import device
-from chalicelib.core.http.views import endpoint, json_response
+from chalicelib.container import container
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
+from chalicelib.devices.auth import DEVICE, DeviceCall
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/device/v1/heartbeat", methods=["POST"])
-@endpoint
-def heartbeat() -> Any:
-    principal = device(bp.current_request)
-    return json_response(wiring.device_service().heartbeat(principal))
+@route(bp, "/device/v1/heartbeat", "POST", auth=DEVICE)
+def heartbeat(call: DeviceCall) -> Response:
+    return json_response(container().device_service.heartbeat(call.principal))

@@ -1,14 +1,13 @@
-"""Operator routes of the device registry."""
+"""Operator routes of the device registry, and of a device's enabled flag."""
 from __future__ import annotations
 
-from typing import Any
-
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import wiring
-from chalicelib.core.auth.routes import operator, operator_auth
-from chalicelib.core.http.views import endpoint, json_response, page_args, page_body, parse_body, parse_query, path_id
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response, page_body
 from chalicelib.core.ids import ResourceId
 from chalicelib.devices.schemas import CreateDevice, DeviceStatus, UpdateDevice
 
@@ -22,53 +21,52 @@ class DeviceListQuery(BaseModel):
     status: DeviceStatus | None = Field(default=None)
 
 
-@bp.route("/customer/devices", methods=["POST"], authorizer=operator_auth)
-@endpoint
-def create_device() -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    body = parse_body(bp.current_request, CreateDevice, wiring.settings().max_body_bytes)
-    created = wiring.device_service().create(tenant, body)
+@route(bp, "/customer/devices", "POST", auth=OPERATOR)
+def create_device(call: OperatorCall) -> Response:
+    created = container().device_service.create(call.principal.tenant_id, call.body(CreateDevice))
     return json_response({**created.device.model_dump(mode="json"), "provision_token": created.provision_token}, 201)
 
 
-@bp.route("/customer/devices", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def list_devices() -> Any:
-    s = wiring.settings()
-    tenant = operator(bp.current_request).tenant_id
-    limit, token = page_args(bp.current_request, s.page_size_default, s.page_size_max)
-    query = parse_query(bp.current_request, DeviceListQuery)
-    page = wiring.device_service().list_page(tenant, limit, token, group_id=query.group_id, site_id=query.site_id,
-                                             status=query.status)
+@route(bp, "/customer/devices", "GET", auth=OPERATOR)
+def list_devices(call: OperatorCall) -> Response:
+    limit, token = call.page()
+    query = call.query(DeviceListQuery)
+    page = container().device_service.list_page(call.principal.tenant_id, limit, token, group_id=query.group_id,
+                                                site_id=query.site_id, status=query.status)
     return json_response(page_body("devices", page.items, page.next_token))
 
 
-@bp.route("/customer/devices/{device_id}", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_device(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    return json_response(wiring.device_service().get(tenant, path_id(device_id, "device_id")))
+@route(bp, "/customer/devices/{device_id}", "GET", auth=OPERATOR)
+def get_device(call: OperatorCall, device_id: str) -> Response:
+    return json_response(container().device_service.get(call.principal.tenant_id, device_id))
 
 
-@bp.route("/customer/devices/{device_id}", methods=["PATCH"], authorizer=operator_auth)
-@endpoint
-def update_device(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    body = parse_body(bp.current_request, UpdateDevice, wiring.settings().max_body_bytes)
-    return json_response(wiring.device_service().update(tenant, path_id(device_id, "device_id"), body))
+@route(bp, "/customer/devices/{device_id}", "PATCH", auth=OPERATOR)
+def update_device(call: OperatorCall, device_id: str) -> Response:
+    return json_response(container().device_service.update(call.principal.tenant_id, device_id,
+                                                           call.body(UpdateDevice)))
 
 
-@bp.route("/customer/devices/{device_id}", methods=["DELETE"], authorizer=operator_auth)
-@endpoint
-def delete_device(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    wiring.device_service().delete(tenant, path_id(device_id, "device_id"))
+@route(bp, "/customer/devices/{device_id}", "DELETE", auth=OPERATOR)
+def delete_device(call: OperatorCall, device_id: str) -> Response:
+    container().device_service.delete(call.principal.tenant_id, device_id)
     return json_response({"device_id": device_id, "deleted": True})
 
 
-@bp.route("/customer/devices/{device_id}/token", methods=["POST"], authorizer=operator_auth)
-@endpoint
-def rotate_token(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    token = wiring.device_service().rotate_token(tenant, path_id(device_id, "device_id"))
+@route(bp, "/customer/devices/{device_id}/token", "POST", auth=OPERATOR)
+def rotate_token(call: OperatorCall, device_id: str) -> Response:
+    token = container().device_service.rotate_token(call.principal.tenant_id, device_id)
     return json_response({"device_id": device_id, "provision_token": token}, 201)
+
+
+# Enabling re-sends the device's site welcome, hence the mapping service.
+@route(bp, "/customer/devices/{device_id}/disable", "POST", auth=OPERATOR)
+def disable_device(call: OperatorCall, device_id: str) -> Response:
+    who = call.principal
+    return json_response(container().mapping_service.set_enabled(who.tenant_id, device_id, False, who.subject))
+
+
+@route(bp, "/customer/devices/{device_id}/enable", "POST", auth=OPERATOR)
+def enable_device(call: OperatorCall, device_id: str) -> Response:
+    who = call.principal
+    return json_response(container().mapping_service.set_enabled(who.tenant_id, device_id, True, who.subject))

@@ -1,26 +1,23 @@
 """GET /health without auth (cheap, cached state); GET /customer/health for operators (the backlogs)."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
-from chalicelib.core.auth.routes import operator_auth
-from chalicelib.core.http.views import endpoint, json_response
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import PUBLIC, Call, route
+from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/health", methods=["GET"])
-@endpoint
-def health() -> Any:
-    report = wiring.health_service().check()
+@route(bp, "/health", "GET", auth=PUBLIC)
+def health(call: Call[None]) -> Response:
+    report = container().health_service.check()
     return json_response(report, 200 if report["status"] == "ok" else 503)
 
 
-@bp.route("/customer/health", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def health_details() -> Any:
+@route(bp, "/customer/health", "GET", auth=OPERATOR)
+def health_details(call: OperatorCall) -> Response:
     # A report for people, not a probe: 200 whatever it says.
-    return json_response(wiring.health_service().details())
+    return json_response(container().health_service.details())

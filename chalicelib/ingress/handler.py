@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.runs import invocation
 
@@ -34,7 +34,7 @@ def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (ValidationError, ValueError) as exc:
             logger.warning("malformed bridge event dropped", reason=type(exc).__name__, outcome="dropped")
             return {"accepted": False, "reason": "malformed bridge event"}
-        outcome = wiring.device_message_router().handle(parsed.topic, payload)
+        outcome = container().device_message_router.handle(parsed.topic, payload)
         if not outcome.accepted:
             logger.warning("device message rejected", topic=parsed.topic, reason=outcome.reason, outcome="rejected")
         return outcome.as_dict()

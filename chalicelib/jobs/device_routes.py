@@ -1,38 +1,30 @@
 """Device routes of jobs: the pending list and the device's own executions."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
-from chalicelib.core.auth.routes import device
-from chalicelib.core.http.views import endpoint, json_response, parse_body, path_id
+from chalicelib.container import container
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
+from chalicelib.devices.auth import DEVICE, DeviceCall
 from chalicelib.jobs.schemas import UpdateExecution
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/device/v1/jobs/pending", methods=["GET"])
-@endpoint
-def pending_jobs() -> Any:
-    principal = device(bp.current_request)
-    return json_response({"jobs": wiring.execution_service().pending(principal.tenant_id, principal.device_id)})
+@route(bp, "/device/v1/jobs/pending", "GET", auth=DEVICE)
+def pending_jobs(call: DeviceCall) -> Response:
+    me = call.principal
+    return json_response({"jobs": container().execution_service.pending(me.tenant_id, me.device_id)})
 
 
-@bp.route("/device/v1/jobs/{job_id}/execution", methods=["GET"])
-@endpoint
-def get_execution(job_id: str) -> Any:
-    principal = device(bp.current_request)
-    service = wiring.execution_service()
-    return json_response(service.describe(principal.tenant_id, principal.device_id, path_id(job_id, "job_id")))
+@route(bp, "/device/v1/jobs/{job_id}/execution", "GET", auth=DEVICE)
+def get_execution(call: DeviceCall, job_id: str) -> Response:
+    me = call.principal
+    return json_response(container().execution_service.describe(me.tenant_id, me.device_id, job_id))
 
 
-@bp.route("/device/v1/jobs/{job_id}/execution", methods=["PUT"])
-@endpoint
-def update_execution(job_id: str) -> Any:
-    principal = device(bp.current_request)
-    body = parse_body(bp.current_request, UpdateExecution, wiring.settings().max_body_bytes)
-    execution = wiring.execution_service().update(principal.tenant_id, principal.device_id,
-                                                  path_id(job_id, "job_id"), body)
-    return json_response(execution)
+@route(bp, "/device/v1/jobs/{job_id}/execution", "PUT", auth=DEVICE)
+def update_execution(call: DeviceCall, job_id: str) -> Response:
+    me, body = call.principal, call.body(UpdateExecution)
+    return json_response(container().execution_service.update(me.tenant_id, me.device_id, job_id, body))

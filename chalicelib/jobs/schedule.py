@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 from chalicelib.core.observability.runs import invocation, report_run
 
@@ -17,7 +17,7 @@ bp = Blueprint(__name__)
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
     with invocation(event.event_id, schedule="jobs_sweep"):
-        report = wiring.job_sweeper().run_due(event_time(event), wiring.settings().job_sweep_budget_s)
+        report = container().job_sweeper.run_due(event_time(event), container().settings.jobs.sweep_budget_s)
         left = len(report.unfinished)
         report_run("jobs_sweep", due=report.finished + left, done=report.finished, left=left,
                    details=report.as_dict())

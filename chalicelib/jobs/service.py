@@ -12,6 +12,7 @@ from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from chalicelib.core.messaging.base import Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.policies import JobLimits
 from chalicelib.core.storage.base import Page, schedule_shard, utcnow
 from chalicelib.core.storage.idempotency import ClaimState, IdempotencyStore, fingerprint
 from chalicelib.devices.schemas import DeviceStatus
@@ -34,24 +35,6 @@ from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader
 
 IDEMPOTENCY_SCOPE = "jobs"
-
-
-@dataclass(frozen=True)
-class JobLimits:
-    """The knobs of job creation and cancel, from settings."""
-
-    ttl_default_h: int
-    ttl_max_h: int
-    document_max_bytes: int
-    shards: int
-    cancel_budget_s: float
-    create_lease_s: float = 120.0
-    fanout_workers: int = 4
-    pending_limit: int = 100
-    # Above this many targets, `jobs/notify` carries only the new job (no per-device reads).
-    notify_full_list_max: int = 100
-    # Also notify on AWS IoT's `$aws/things/{thing}/jobs/notify` and `notify-next`.
-    aws_iot_topics: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.core.observability.log import logger
+from chalicelib.core.policies import FanoutPolicy
 from chalicelib.devices.schemas import DeviceStatus
 from chalicelib.sites.device_store import SiteDeviceRepository
 from chalicelib.sites.schemas import Site, welcome_params
@@ -15,15 +16,6 @@ from chalicelib.sites.wake import next_wake
 from chalicelib.sites.welcome import WelcomeSender
 
 DUE_PAGE = 50
-
-
-@dataclass(frozen=True)
-class FanoutPolicy:
-    """How a schedule fan-out is cut up and handed over."""
-
-    shards: int = 4
-    chunk: int = 500  # devices per chunk: one index page, their wake writes, their commands
-    lease: timedelta = timedelta(seconds=120)  # a runner silent this long is presumed dead
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.clock import event_time
 from chalicelib.core.observability.runs import invocation, report_run
 
@@ -17,7 +17,8 @@ bp = Blueprint(__name__)
 def site_fanout(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every site schedule fan-out whose runner went quiet (timed out or died)."""
     with invocation(event.event_id, schedule="site_fanout"):
-        report = wiring.site_service().fanout.run_due(event_time(event), wiring.settings().site_fanout_sweep_budget_s)
+        report = container().site_service.fanout.run_due(event_time(event),
+                                                            container().settings.sites.sweep_budget_s)
         # Resumed and not completed: out of time again, taken up at the next tick (so is what was not reached).
         left = len(report.unfinished) + report.resumed - report.completed
         report_run("site_fanout", due=report.resumed + len(report.unfinished), done=report.completed, left=left,

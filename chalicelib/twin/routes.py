@@ -1,50 +1,40 @@
 """Device twin routes: the operator's view and PATCH, the device's pull and report."""
 from __future__ import annotations
 
-from typing import Any
+from chalice import Blueprint, Response
 
-from chalice import Blueprint
-
-from chalicelib import wiring
-from chalicelib.core.auth.routes import device, operator, operator_auth
-from chalicelib.core.http.views import endpoint, json_response, parse_body, path_id
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response
+from chalicelib.devices.auth import DEVICE, DeviceCall
 from chalicelib.twin.schemas import PatchDesired, ReportState
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/customer/devices/{device_id}/twin", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_twin(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    return json_response(wiring.twin_service().view(tenant, path_id(device_id, "device_id")))
+@route(bp, "/customer/devices/{device_id}/twin", "GET", auth=OPERATOR)
+def get_twin(call: OperatorCall, device_id: str) -> Response:
+    return json_response(container().twin_service.view(call.principal.tenant_id, device_id))
 
 
-@bp.route("/customer/devices/{device_id}/twin/desired", methods=["PATCH"], authorizer=operator_auth)
-@endpoint
-def patch_desired(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    body = parse_body(bp.current_request, PatchDesired, wiring.settings().max_body_bytes)
-    return json_response(wiring.twin_service().patch_desired(tenant, path_id(device_id, "device_id"), body))
+@route(bp, "/customer/devices/{device_id}/twin/desired", "PATCH", auth=OPERATOR)
+def patch_desired(call: OperatorCall, device_id: str) -> Response:
+    body = call.body(PatchDesired)
+    return json_response(container().twin_service.patch_desired(call.principal.tenant_id, device_id, body))
 
 
-@bp.route("/customer/devices/{device_id}/twin/delta", methods=["GET"], authorizer=operator_auth)
-@endpoint
-def get_delta(device_id: str) -> Any:
-    tenant = operator(bp.current_request).tenant_id
-    return json_response(wiring.twin_service().delta(tenant, path_id(device_id, "device_id")))
+@route(bp, "/customer/devices/{device_id}/twin/delta", "GET", auth=OPERATOR)
+def get_delta(call: OperatorCall, device_id: str) -> Response:
+    return json_response(container().twin_service.delta(call.principal.tenant_id, device_id))
 
 
-@bp.route("/device/v1/shadow", methods=["GET"])
-@endpoint
-def device_shadow() -> Any:
-    principal = device(bp.current_request)
-    return json_response(wiring.twin_service().shadow(principal.tenant_id, principal.device_id))
+@route(bp, "/device/v1/shadow", "GET", auth=DEVICE)
+def device_shadow(call: DeviceCall) -> Response:
+    return json_response(container().twin_service.shadow(call.principal.tenant_id, call.principal.device_id))
 
 
-@bp.route("/device/v1/shadow/reported", methods=["POST"])
-@endpoint
-def device_report() -> Any:
-    principal = device(bp.current_request)
-    body = parse_body(bp.current_request, ReportState, wiring.settings().max_body_bytes)
-    return json_response(wiring.twin_service().report(principal.tenant_id, principal.device_id, body))
+@route(bp, "/device/v1/shadow/reported", "POST", auth=DEVICE)
+def device_report(call: DeviceCall) -> Response:
+    me, body = call.principal, call.body(ReportState)
+    return json_response(container().twin_service.report(me.tenant_id, me.device_id, body))

@@ -4,14 +4,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.policies import TwinLimits
 from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
@@ -23,16 +23,6 @@ Clock = Callable[[], datetime]
 WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
 DESIRED_SUFFIX = "shadow/desired"
 REPORTED_SUFFIX = "shadow/reported"
-
-
-@dataclass(frozen=True)
-class TwinLimits:
-    """Bounds on the desired and reported documents, and on write retries under contention."""
-
-    max_doc_bytes: int = 8 * 1024
-    max_depth: int = 6
-    stale_after: timedelta = timedelta(hours=1)
-    write_attempts: int = 25
 
 
 class TwinService:

@@ -1,6 +1,6 @@
 """What each Lambda function may touch: the single source of its IAM policy.
 
-Method: each function's entry point was followed through `chalicelib/wiring.py` to the
+Method: each function's entry point was followed through `chalicelib/container.py` to the
 repositories it builds and the PynamoDB models (tables, indexes) those repositories use.
 `tests/integration/test_iam_policies.py` checks the result the other way round: it runs
 every function against a real DynamoDB engine, records each AWS call it makes, and fails

@@ -21,8 +21,8 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBConnectionError
 
 from app import app
-from chalicelib import wiring
 from chalicelib.commands.models import CommandRef
+from chalicelib.container import container, rebuild
 from chalicelib.core.errors import DomainError
 from chalicelib.core.storage.base import iso, utcnow
 from infra.local.scheduler import scheduled_event, scheduled_functions
@@ -100,12 +100,12 @@ def run(argv: Sequence[str], clock: Callable[[], datetime] = utcnow) -> Backdate
     expires_at = clock() - timedelta(minutes=args.minutes_ago)
     if args.kind == "command":
         ref = CommandRef(args.tenant, args.device_id, args.command_id)
-        commands = wiring.command_repository()
+        commands = container().command_repository
         command = commands.backdate_expiry(ref, expires_at)
         tick = fire(TICKS["command"], clock()) if args.tick else None
         after = commands.get(ref) if tick is not None else command
         return Backdated("command", ref.command_id, expires_at, after.status.value if after else "deleted", {}, tick)
-    jobs = wiring.job_repository()
+    jobs = container().job_repository
     jobs.backdate_expiry(args.tenant, args.job_id, expires_at)
     tick = fire(TICKS["job"], clock()) if args.tick else None
     job = jobs.get(args.tenant, args.job_id).job
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("no local stack running: start it with `make run` first (or set FLEET_DDB_ENDPOINT)")
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     os.environ.update(stack_env(os.environ, state))
-    wiring.reset()
+    rebuild()
     try:
         outcome = run(args)
     except DomainError as exc:

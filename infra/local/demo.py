@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Conflict, Unauthenticated
 from chalicelib.core.identity import mqtt_username
 from chalicelib.devices.schemas import CreateDevice, CreateGroup
@@ -29,7 +29,7 @@ def seed_demo(stack: Any) -> dict[str, Any]:
     Against a database kept from an earlier run the devices exist already: their tokens
     come from the stack's private token file, or are rotated when that file is gone.
     """
-    groups = wiring.group_service()
+    groups = container().group_service
     token_file = Path(stack.o.workdir) / "demo-tokens.json"
     known = _read_tokens(token_file)
     seeded: list[dict[str, Any]] = []
@@ -57,7 +57,7 @@ def seed_demo(stack: Any) -> dict[str, Any]:
 
 def _demo_token(device_id: str, known: str | None) -> str:
     """The device's provision token: a new device's, the remembered one, or a rotated one."""
-    devices = wiring.device_service()
+    devices = container().device_service
     try:
         return devices.create(DEMO_TENANT, CreateDevice(device_id=device_id, name=f"Simulated {device_id}")
                               ).provision_token

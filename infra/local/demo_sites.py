@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Conflict
 from chalicelib.sites.schemas import CreateSite
 
@@ -19,7 +19,7 @@ def seed_demo_site(tenant_id: str, seeded: list[dict[str, Any]]) -> dict[str, An
     Returns the extra keys for stack.json.
     """
     with contextlib.suppress(Conflict):
-        wiring.site_service().create(tenant_id, CreateSite(
+        container().site_service.create(tenant_id, CreateSite(
             site_id=DEMO_SITE, name="Demo greenhouse", wake_schedule_cron="0 */6 * * *",
             timezone="Europe/Berlin", program="demo", company="Example Growers",
         ))
@@ -27,7 +27,7 @@ def seed_demo_site(tenant_id: str, seeded: list[dict[str, Any]]) -> dict[str, An
     for device in seeded:
         if device.get("options", {}).get("unmapped"):
             continue
-        wiring.mapping_service().map(tenant_id, device["device_id"], DEMO_SITE, "local-stack-demo")
+        container().mapping_service.map(tenant_id, device["device_id"], DEMO_SITE, "local-stack-demo")
         mapped.append(device["device_id"])
     unmapped = [d["device_id"] for d in seeded if d["device_id"] not in mapped]
     return {"site_id": DEMO_SITE, "unmapped_devices": unmapped}

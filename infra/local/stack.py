@@ -99,14 +99,14 @@ class LocalStack:
                                 broker.stop, lambda: _exit_text(broker.child))
             broker.start()
 
-            from chalicelib import wiring
+            from chalicelib.container import container, rebuild
             from chalicelib.core.storage import tables
 
-            wiring.reset()
-            tables.create_tables(wiring.settings())
+            rebuild()
+            tables.create_tables(container().settings)
             from infra.local.credential_sync import CredentialSync
 
-            self.sync = CredentialSync(wiring.device_repository(), broker).start()
+            self.sync = CredentialSync(container().device_repository, broker).start()
             self.sync.sync_once(force=True)
             self._threads.append(self.sync)
 
@@ -163,10 +163,10 @@ class LocalStack:
         }
 
     def operator_token(self, tenant_id: str) -> str:
-        from chalicelib import wiring
+        from chalicelib.container import container
         from chalicelib.core.auth.operator import issue_local_token
 
-        return issue_local_token(wiring.settings(), tenant_id)
+        return issue_local_token(container().settings, tenant_id)
 
     def wait_healthy(self, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

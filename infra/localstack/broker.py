@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from infra.local.broker import Broker, ServiceUser, bridge_acl, cloud_acl
 from infra.local.credential_sync import CredentialSync
 
@@ -32,7 +32,7 @@ def main() -> None:
     broker = Broker(Path(env.get("BROKER_WORKDIR", "/var/lib/fleet-broker")), int(env.get("BROKER_PORT", "1883")),
                     service_users(env), host="0.0.0.0", service_port=int(env.get("BROKER_SERVICE_PORT", "1884")))
     broker.start()
-    sync = CredentialSync(wiring.device_repository(), broker, interval_s=1.0).start()
+    sync = CredentialSync(container().device_repository, broker, interval_s=1.0).start()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Unavailable
 from chalicelib.devices.schemas import CreateDevice
 from chalicelib.devices.service import DeviceService
@@ -62,7 +62,7 @@ class World:
     registry: DeviceService  # reads on the world's clock (next wake times roll forward on read)
 
     def device(self, device_id: str) -> str:
-        wiring.device_service().create(self.tenant, CreateDevice(device_id=device_id))
+        container().device_service.create(self.tenant, CreateDevice(device_id=device_id))
         return device_id
 
     def site(self, site_id: str, cron: str = "0 6 * * *", tz: str = "Europe/Berlin") -> str:
@@ -75,16 +75,16 @@ def make_world(policy: FanoutPolicy | None = None, budget_s: float = 20.0) -> Wo
     """Services over the emulator with a recording welcome port and a controlled clock."""
     clock = Clock(BEFORE_MARCH_CHANGE)
     sender = FakeWelcomeSender()
-    sites = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, clock,
+    c = container()
+    sites = SiteService(c.site_repository, c.site_device_repository, sender, clock,
                         policy=policy or FanoutPolicy(lease=timedelta(seconds=120)), budget_s=budget_s)
-    mapping = MappingService(wiring.site_repository(), wiring.site_device_repository(), wiring.device_service(),
-                             sender, clock)
-    registry = DeviceService(wiring.device_repository(), wiring.group_repository(), clock=clock,
+    mapping = MappingService(c.site_repository, c.site_device_repository, c.device_service, sender, clock)
+    registry = DeviceService(c.device_repository, c.group_repository, clock=clock,
                              wake_lookup=site_schedule)
     return World(f"t-{uuid.uuid4().hex[:10]}", clock, sender, sites, mapping, registry)
 
 
 def site_schedule(tenant_id: str, site_id: str) -> tuple[str, str] | None:
     """The wake lookup the registry is wired with."""
-    found = wiring.site_repository().find(tenant_id, site_id)
+    found = container().site_repository.find(tenant_id, site_id)
     return (found.wake_schedule_cron, found.timezone) if found else None

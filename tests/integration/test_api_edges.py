@@ -8,7 +8,7 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.auth.operator import issue_local_token
 from tests.support import Api
 
@@ -22,7 +22,7 @@ def _is_error(resp: requests.Response, status: int, code: str) -> dict[str, obje
 
 
 def test_unknown_path_is_404_and_never_echoes_the_token(api_url: str) -> None:
-    token = issue_local_token(wiring.settings(), "t-echo")
+    token = issue_local_token(container().settings, "t-echo")
     resp = requests.get(f"{api_url}/customer/nope", headers={"Authorization": f"Bearer {token}"}, timeout=5)
     _is_error(resp, 404, "not_found")
     assert token not in resp.text and token[:20] not in resp.text
@@ -39,7 +39,7 @@ def test_wrong_method_and_media_type_have_the_shape(api_url: str, api: Api) -> N
 
 def test_401_says_why_and_logs_it(api_url: str, caplog: pytest.LogCaptureFixture) -> None:
     _is_error(requests.get(f"{api_url}/customer/devices", timeout=5), 401, "unauthenticated")
-    expired = issue_local_token(wiring.settings(), "t-exp", ttl=timedelta(seconds=-60))
+    expired = issue_local_token(container().settings, "t-exp", ttl=timedelta(seconds=-60))
     with caplog.at_level(logging.WARNING):
         resp = requests.get(f"{api_url}/customer/devices", headers={"Authorization": f"Bearer {expired}"}, timeout=5)
     body = _is_error(resp, 401, "unauthenticated")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import aws_bridge  # noqa: F401
@@ -85,7 +85,7 @@ def test_a_thing_name_of_another_tenant_is_not_found_for_the_operator(api: Api, 
 
 def test_a_recreated_device_does_not_inherit_named_shadows(stack: Stack, api: Api) -> None:
     api.create_device("aws-reborn")
-    shadow = wiring.shadow_service()
+    shadow = container().shadow_service
     shadow.on_message(api.tenant_id, "aws-reborn", "$aws/shadow/name/cfg/update", {"state": {"reported": {"a": 1}}})
     assert api.get("/customer/devices/aws-reborn/shadows").body == {"shadows": ["cfg"]}
     assert api.delete("/customer/devices/aws-reborn").status == 200

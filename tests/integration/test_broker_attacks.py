@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import paho.mqtt.client as mqtt
 import pytest
 
-from chalicelib import wiring
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.schemas import CommandStatus
+from chalicelib.container import container
 from chalicelib.core.auth.operator import issue_local_token
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.messaging.base import Message
@@ -144,7 +144,7 @@ def test_stealing_client_ids_during_an_ack_burst_loses_no_ack(stack: Stack, api:
                            {"command_id": command_id, "status": "ok", "details": {}})
 
         def delivered() -> int:
-            repo = wiring.command_repository()
+            repo = container().command_repository
             found = [repo.get(CommandRef(api.tenant_id, victim_id, c)) for c in command_ids]
             return sum(1 for c in found if c is not None and c.status == CommandStatus.DELIVERED)
 
@@ -162,7 +162,7 @@ def test_stealing_client_ids_during_an_ack_burst_loses_no_ack(stack: Stack, api:
 
 def test_a_tenant_claim_with_a_trailing_newline_is_401(api: Api) -> None:
     # Given a token whose tenant claim is 'demo\n' (it once passed a re.match(...$) check)
-    token = issue_local_token(wiring.settings(), "demo\n")
+    token = issue_local_token(container().settings, "demo\n")
     # When it calls any operator route
     resp = api.get("/customer/devices", headers={"Authorization": f"Bearer {token}"}, auth=False)
     # Then it is refused as unauthenticated
@@ -246,7 +246,7 @@ def test_a_poison_ack_of_one_tenant_does_not_stall_another_tenants_acks(stack: S
 
     # Then the victim's ACK is delivered, and the poison ACKs changed nothing
     def status(tenant_id: str, device_id: str, command_id: str) -> CommandStatus | None:
-        found = wiring.command_repository().get(CommandRef(tenant_id, device_id, command_id))
+        found = container().command_repository.get(CommandRef(tenant_id, device_id, command_id))
         return found.status if found else None
 
     assert wait_until(lambda: status(api.tenant_id, victim_id, victim_cmd) == CommandStatus.DELIVERED, timeout=30)

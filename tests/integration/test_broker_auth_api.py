@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib.container import container, rebuild
 from tests.conftest import Stack
 from tests.support import Api, ApiResponse
 
@@ -17,14 +17,14 @@ SECRET = "broker-hook-secret-for-tests"
 def broker_secret(stack: Stack) -> Iterator[None]:
     saved = os.environ.get("FLEET_BROKER_AUTH_SECRET")
     os.environ["FLEET_BROKER_AUTH_SECRET"] = SECRET
-    wiring.reset()
+    rebuild()
     yield
     if saved is None:
         os.environ.pop("FLEET_BROKER_AUTH_SECRET", None)
     else:
         os.environ["FLEET_BROKER_AUTH_SECRET"] = saved
-    wiring.reset()
-    wiring.settings()
+    rebuild()
+    container()
 
 
 def hook(api: Api, path: str, body: object, secret: str | None = SECRET) -> ApiResponse:

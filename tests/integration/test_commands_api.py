@@ -6,9 +6,9 @@ from datetime import datetime
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.commands.device_service import DeviceCommandService
 from chalicelib.commands.schemas import AckCommand
+from chalicelib.container import container
 from chalicelib.core.errors import Conflict
 from tests.commands_support import ack_http, command, drain, forward_device_messages, minutes_from_now, run_expiry, send
 from tests.conftest import Stack
@@ -74,7 +74,7 @@ def test_unknown_device_is_404_and_disabled_device_is_409(api: Api) -> None:
     assert api.post("/customer/devices/ghost/commands", {"command_type": "ping"}).status == 404
     assert api.get("/customer/devices/ghost/commands").status == 404
     device_id, _ = api.create_device()
-    wiring.device_service().set_enabled(api.tenant_id, device_id, False)
+    container().device_service.set_enabled(api.tenant_id, device_id, False)
     resp = api.post(f"/customer/devices/{device_id}/commands", {"command_type": "ping"})
     assert resp.status == 409 and resp.body["field"] == "device_id"
     assert api.get(f"/customer/devices/{device_id}/commands").body == []
@@ -145,7 +145,8 @@ def test_ack_past_the_expiry_but_before_the_sweep_is_rejected_too(api: Api) -> N
     # Given a published command whose expiry passed a moment ago, not yet swept
     device_id, _ = api.create_device()
     created = send(api, device_id, "ping", expires_in_minutes=1)
-    late = DeviceCommandService(wiring.command_repository(), wiring.command_policy(), clock=lambda: minutes_from_now(2))
+    c = container()
+    late = DeviceCommandService(c.command_repository, c.command_policy, clock=lambda: minutes_from_now(2))
     # When the device ACKs it then
     with pytest.raises(Conflict) as refused:
         late.acknowledge(api.tenant_id, device_id, created["command_id"], AckCommand(status="ok"))

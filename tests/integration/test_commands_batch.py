@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from chalicelib import wiring
 from chalicelib.commands.schemas import Command, CreateCommand
+from chalicelib.container import container
 from chalicelib.core.errors import InvalidInput
 from tests.commands_support import drain
 from tests.conftest import Stack
@@ -23,7 +23,7 @@ def test_create_many_stores_publishes_and_returns_every_command(stack: Stack, ap
     welcome = CreateCommand(command_type="set_wake_schedule", command_params=WAKE)
     items = [(d, welcome) for d in devices for _ in range(20)]
     # When the sites feature queues 60 welcome commands in one call (more than two batches of 25)
-    created = wiring.command_service().create_many(api.tenant_id, items, created_by="sites")
+    created = container().command_service.create_many(api.tenant_id, items, created_by="sites")
     # Then every command is stored queued, published, and returned in the order given
     assert [c.device_id for c in created] == [d for d, _ in items]
     assert all(c.status.value == "queued" and c.mqtt_published and c.created_by == "sites" for c in created)
@@ -40,10 +40,10 @@ def test_create_many_validates_every_item_before_writing_any(api: Api) -> None:
     good = CreateCommand(command_type="ping")
     bad = CreateCommand(command_type="update_firmware", command_params={"url": "https://x/y.bin", "version": "1"})
     with pytest.raises(InvalidInput) as caught:
-        wiring.command_service().create_many(api.tenant_id, [(device_id, good), (device_id, bad)], "sites")
+        container().command_service.create_many(api.tenant_id, [(device_id, good), (device_id, bad)], "sites")
     assert caught.value.field == "command_params.sha256" and caught.value.extra["index"] == 1
     with pytest.raises(InvalidInput) as no_tokens:
-        wiring.command_service().create_many(
+        container().command_service.create_many(
             api.tenant_id, [(device_id, CreateCommand(command_type="ping", client_token="t1"))], "sites")
     assert no_tokens.value.field == "client_token"
     assert api.get(f"/customer/devices/{device_id}/commands").body == []
@@ -55,7 +55,7 @@ def test_concurrent_requests_with_one_client_token_create_one_command(stack: Sta
     watcher = stack.observer()
     watcher.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
     request = CreateCommand(command_type="reboot", command_params={"delay_s": 3}, client_token="retry-me")
-    service = wiring.command_service()
+    service = container().command_service
     barrier = threading.Barrier(4)
     results: list[Command | Exception] = []
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import wiring
 from chalicelib.commands.models import CommandModel, CommandRef, device_key
 from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
+from chalicelib.container import container
 from infra.local.processes import Child, python_module
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings
@@ -37,7 +37,7 @@ def bridge_settings(stack: Stack) -> Iterator[BridgeSettings]:
 
 def _status(tenant_id: str, device_id: str, command_id: str) -> CommandStatus | None:
     # Read from the table, not through the in-process API the bridge's workers are using.
-    found = wiring.command_repository().get(CommandRef(tenant_id, device_id, command_id))
+    found = container().command_repository.get(CommandRef(tenant_id, device_id, command_id))
     return found.status if found else None
 
 
@@ -87,7 +87,7 @@ def test_bridge_killed_while_devices_keep_acking_loses_no_ack(
         stack: Stack, api: Api, bridge_settings: BridgeSettings, tmp_path: Path) -> None:
     # Given 150 queued commands of one device and a bridge process with its persistent session
     device_id, token = api.create_device()
-    commands: list[Command] = wiring.command_service().create_many(
+    commands: list[Command] = container().command_service.create_many(
         api.tenant_id, [(device_id, CreateCommand(command_type="ping"))] * 150, created_by="test")
     total = len(commands)
     log = tmp_path / "bridge.log"

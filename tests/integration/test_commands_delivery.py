@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import wiring
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.schemas import AckCommand, CommandEvent, CommandStatus
+from chalicelib.container import container
 from chalicelib.core.errors import Conflict
 from tests.commands_support import command, drain, minutes_from_now, run_expiry, run_retry, send, wait_until
 from tests.conftest import Stack
@@ -17,7 +17,7 @@ from tests.support import Api
 
 def _broker_back(stack: Stack) -> None:
     stack.broker.start()
-    assert wait_until(wiring.publisher().is_reachable, timeout=20), "publisher did not reconnect"
+    assert wait_until(container().publisher.is_reachable, timeout=20), "publisher did not reconnect"
 
 
 def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stack, api: Api) -> None:
@@ -72,7 +72,7 @@ def test_a_command_that_never_got_out_stops_retrying_and_expires_as_expired(stac
     finally:
         _broker_back(stack)
     # Then it was attempted at most the configured number of times
-    max_attempts = wiring.settings().command_publish_max_attempts
+    max_attempts = container().settings.commands.max_attempts
     assert attempts == [2, 3, 3, 3] and max_attempts == 3
     # And with the broker back, no retry picks it up any more
     run_retry(minutes_from_now(5))
@@ -106,8 +106,8 @@ def test_ack_racing_the_expiry_has_exactly_one_winner(api: Api) -> None:
     # Given commands past their expiry, already published (so the expiry would make them missed)
     device_id, _ = api.create_device()
     ids = [send(api, device_id, "ping", expires_in_minutes=1)["command_id"] for _ in range(8)]
-    acks = wiring.device_command_service()
-    commands = wiring.command_repository()
+    acks = container().device_command_service
+    commands = container().command_repository
     later = minutes_from_now(2)
     for cid in ids:
         # When the device's ACK and the expiry's conditional write hit the command at the same moment
@@ -135,7 +135,7 @@ def test_two_concurrent_retries_publish_a_command_once(stack: Stack, api: Api) -
     watcher.subscribe(f"tenant/{api.tenant_id}/device/{device_id}/commands")
     # When two retry runs start at the same moment
     due = minutes_from_now(0.6)
-    dispatcher = wiring.command_dispatcher()
+    dispatcher = container().command_dispatcher
     _race(lambda: dispatcher.retry_due(due), lambda: dispatcher.retry_due(due + timedelta(seconds=1)))
     # Then the device's topic saw the command once, and one attempt was counted
     assert [body["command_id"] for _, body in drain(watcher)] == [created["command_id"]]

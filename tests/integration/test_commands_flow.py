@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.commands.device_service import DeviceCommandService
+from chalicelib.container import container
 from tests.commands_support import ack_http, command, forward_device_messages, minutes_from_now, run_expiry, send
 from tests.conftest import Stack
 from tests.support import Api, Clock
@@ -103,7 +103,7 @@ def test_expired_command_is_not_offered_to_a_poll_before_the_sweep(api: Api) -> 
     device_id, _ = api.create_device()
     send(api, device_id, "ping", expires_in_minutes=1)
     # When the device polls two minutes later
-    later = DeviceCommandService(wiring.command_repository(), wiring.command_policy(), Clock(minutes_from_now(2)))
+    later = DeviceCommandService(container().command_repository, container().command_policy, Clock(minutes_from_now(2)))
     # Then the command is not offered: "pending" means queued and unexpired
     assert later.pending(api.tenant_id, device_id) == []
 

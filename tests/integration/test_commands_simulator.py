@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.schemas import CommandStatus
+from chalicelib.container import container
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 from tests.commands_support import command, forward_device_messages, send, wait_until
 from tests.conftest import Stack
@@ -47,8 +47,8 @@ def test_simulated_device_with_ack_over_http_acks_through_the_api(stack: Stack, 
     # Then the command becomes delivered without any MQTT ACK being forwarded (read from the
     # table: the in-process app must not serve this thread while the HTTP server serves the device)
     ref = CommandRef(api.tenant_id, device.device_id, created["command_id"])
-    assert wait_until(lambda: getattr(wiring.command_repository().get(ref), "status", None) is CommandStatus.DELIVERED,
-                      10)
+    commands = container().command_repository
+    assert wait_until(lambda: getattr(commands.get(ref), "status", None) is CommandStatus.DELIVERED, 10)
     assert command(api, device.device_id, created["command_id"])["ack_details"]["details"] == {
         "message": "reboot done"}
     device.stop()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.container import container, rebuild
 from chalicelib.core.storage import tables
 from infra.aws.access import FUNCTIONS
 from infra.aws.iam import policy_path, render
@@ -34,8 +34,8 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
            "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    wiring.reset()
-    tables.create_tables(wiring.settings())
+    rebuild()
+    tables.create_tables(container().settings)
     rec = Recorder()
     try:
         with rec.installed():
@@ -51,8 +51,8 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        wiring.reset()
-        wiring.settings()  # rebind the models to the shared test tables at once
+        rebuild()
+        container()  # rebind the models to the shared test tables at once
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.messaging.base import RecordingPublisher
 from chalicelib.core.storage.batch import BatchWriter, model_sender
@@ -65,7 +65,7 @@ def test_client_token_replays_return_the_same_job(api: Api) -> None:
 def _claim(api: Api, body: dict[str, Any], job_id: str, started: datetime) -> None:
     """What a create that died after claiming its client_token at `started` left behind."""
     request = CreateJob.model_validate(body)
-    wiring.idempotency_store().begin("jobs", api.tenant_id, body["client_token"], job_id,
+    container().idempotency_store.begin("jobs", api.tenant_id, body["client_token"], job_id,
                                           fingerprint(request.fingerprint_source()), started,
                                           timedelta(seconds=120), started + timedelta(days=1))
 
@@ -77,7 +77,7 @@ def test_a_create_that_died_after_fan_out_is_finished_by_a_replay_after_its_leas
     body = {"document_type": "reboot", "target_group_id": "rg", "client_token": "retry-me"}
     started = datetime.now(timezone.utc) - timedelta(minutes=10)
     _claim(api, body, "01halfdone", started)
-    wiring.execution_repository().create_all(api.tenant_id, "01halfdone", ["r-000", "r-002"], started)
+    container().execution_repository.create_all(api.tenant_id, "01halfdone", ["r-000", "r-002"], started)
     # When the client retries with the same token
     resp = api.post("/customer/jobs", body)
     # Then the job is created under the claimed id, with exactly the current snapshot
@@ -113,7 +113,7 @@ def test_a_rejected_create_does_not_burn_its_client_token(api: Api) -> None:
 
 def test_orphan_executions_of_an_unfinished_create_are_invisible_to_devices(api: Api) -> None:
     device_id, token = api.create_device("o")
-    wiring.execution_repository().create_all(api.tenant_id, "01orphan", [device_id], datetime.now().astimezone())
+    container().execution_repository.create_all(api.tenant_id, "01orphan", [device_id], datetime.now().astimezone())
     assert api.device_call("GET", "/device/v1/jobs/pending", token).body["jobs"] == []
     resp = api.device_call("PUT", "/device/v1/jobs/01orphan/execution", token, {"status": "IN_PROGRESS"})
     assert resp.status == 404
@@ -164,13 +164,13 @@ def test_a_device_with_a_pending_job_is_notified_of_its_whole_pending_list(api: 
 def _service(publisher: RecordingPublisher, full_list_max: int = 100,
              executions: ExecutionRepository | None = None) -> JobService:
     """The wired job service, publishing into `publisher` and sending full lists up to `full_list_max` targets."""
-    s = wiring.settings()
-    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
-                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards,
-                       cancel_budget_s=s.job_cancel_budget_s, notify_full_list_max=full_list_max)
-    return JobService(wiring.job_repository(), executions or wiring.execution_repository(),
-                      wiring.device_repository(), wiring.group_repository(), TargetReader(),
-                      wiring.idempotency_store(), publisher, wiring.job_sweeper(), limits)
+    s = container().settings
+    limits = JobLimits(ttl_default_h=s.jobs.ttl_default_h, ttl_max_h=s.jobs.ttl_max_h,
+                       document_max_bytes=s.jobs.document_max_bytes, shards=s.schedule_shards,
+                       cancel_budget_s=s.jobs.cancel_budget_s, notify_full_list_max=full_list_max)
+    return JobService(container().job_repository, executions or container().execution_repository,
+                      container().device_repository, container().group_repository, TargetReader(),
+                      container().idempotency_store, publisher, container().job_sweeper, limits)
 
 
 class FailingFanout(ExecutionRepository):
@@ -225,7 +225,7 @@ def test_the_new_job_is_notified_even_before_the_pending_index_shows_it(api: Api
                 document_type="late", target_type="device", target_id=device_id, status=JobStatus.IN_PROGRESS,
                 execution_count=1, counts={}, created_at=now, expires_at=now + timedelta(hours=1))
     publisher = RecordingPublisher()
-    notifier = JobNotifier(wiring.job_repository(), wiring.execution_repository(), publisher,
+    notifier = JobNotifier(container().job_repository, container().execution_repository, publisher,
                            NotifyLimits(aws_iot_topics=True))
     # When the devices are notified of it
     assert notifier.notify(newer, [device_id]) == 1

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.jobs.schemas import DEVICE_TRANSITIONS, FINAL, ExecutionStatus, UpdateExecution
 from tests.integration.jobs_support import create_job, device_message, fleet, update
 from tests.support import Api
@@ -169,7 +169,7 @@ def test_concurrent_updates_keep_counters_exact_and_complete_the_job_once(api: A
     # Given a job for 40 devices
     devices = fleet(api, "cc", 40, group_id="cc")
     job = create_job(api, target_group_id="cc")
-    service = wiring.execution_service()
+    service = container().execution_service
 
     def run(device_id: str) -> None:
         for status in ("IN_PROGRESS", "SUCCEEDED"):

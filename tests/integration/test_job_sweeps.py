@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, model_sender
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
@@ -38,12 +38,13 @@ class DiesAfterWriting(ExecutionRepository):
 
 def small_chunk_service(executions: ExecutionRepository) -> JobService:
     """The wired job service, but sweeping CHUNK executions at a time through `executions`."""
-    s = wiring.settings()
-    sweeper = JobSweeper(wiring.job_repository(), executions, s.schedule_shards, CHUNK)
-    limits = JobLimits(ttl_default_h=s.job_ttl_default_h, ttl_max_h=s.job_ttl_max_h,
-                       document_max_bytes=s.job_document_max_bytes, shards=s.schedule_shards, cancel_budget_s=60)
-    return JobService(wiring.job_repository(), executions, wiring.device_repository(), wiring.group_repository(),
-                      TargetReader(), wiring.idempotency_store(), wiring.publisher(), sweeper, limits)
+    s = container().settings
+    sweeper = JobSweeper(container().job_repository, executions, s.schedule_shards, CHUNK)
+    limits = JobLimits(ttl_default_h=s.jobs.ttl_default_h, ttl_max_h=s.jobs.ttl_max_h,
+                       document_max_bytes=s.jobs.document_max_bytes, shards=s.schedule_shards, cancel_budget_s=60)
+    c = container()
+    return JobService(c.job_repository, executions, c.device_repository, c.group_repository,
+                      TargetReader(), c.idempotency_store, c.publisher, sweeper, limits)
 
 
 def counts(api: Api, job_id: str) -> dict[str, Any]:
@@ -92,9 +93,9 @@ def test_a_chunk_processed_by_two_runs_is_counted_once(api: Api) -> None:
     # Given a cancel sweep that has not started its chunks
     fleet(api, "dup", 30, group_id="dup")
     job = create_job(api, target_group_id="dup")
-    jobs = wiring.job_repository()
+    jobs = container().job_repository
     state = jobs.begin_sweep(api.tenant_id, job["job_id"], SweepKind.CANCEL, "01sweep", datetime.now().astimezone())
-    sweeper = JobSweeper(jobs, wiring.execution_repository(), wiring.settings().schedule_shards, CHUNK)
+    sweeper = JobSweeper(jobs, container().execution_repository, container().settings.schedule_shards, CHUNK)
     # When two runs both start from the same (stale) view of the job
     sweeper.continue_sweep(state, deadline=0, now=datetime.now().astimezone())
     sweeper.continue_sweep(state, deadline=0, now=datetime.now().astimezone())
@@ -111,8 +112,8 @@ def test_expiry_of_a_big_job_spreads_over_runs_with_a_small_budget(api: Api, cha
     job = create_job(api, target_group_id="slow", expires_in_hours=1)
     update(api, tokens["slow-007"], job["job_id"], "IN_PROGRESS")
     later = datetime.fromisoformat(job["expires_at"]) + timedelta(minutes=1)
-    sweeper = JobSweeper(wiring.job_repository(), wiring.execution_repository(), wiring.settings().schedule_shards,
-                         CHUNK)
+    c = container()
+    sweeper = JobSweeper(c.job_repository, c.execution_repository, c.settings.schedule_shards, CHUNK)
     # When each scheduled run only has time for one chunk
     runs = 0
     while counts(api, job["job_id"])["status"] != "COMPLETED":

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.storage.base import connection
 from chalicelib.jobs.execution_store import ExecutionModel
 from tests.conftest import Stack
@@ -17,7 +17,7 @@ from tests.conftest import Stack
 def test_a_failed_transaction_does_not_revert_writes_committed_meanwhile(stack: Stack) -> None:
     # Given a table of a few thousand items (moto used to snapshot whole tables per transaction)
     key = f"t#{uuid.uuid4().hex}"
-    wiring.execution_repository().create_all("t", key[2:], [f"d{i:05d}" for i in range(3000)],
+    container().execution_repository.create_all("t", key[2:], [f"d{i:05d}" for i in range(3000)],
                                              datetime.now(timezone.utc))
     stop = threading.Event()
     failures = []
@@ -51,7 +51,7 @@ def test_a_failed_transaction_does_not_revert_writes_committed_meanwhile(stack: 
 def test_a_failed_transaction_undoes_its_own_earlier_writes(stack: Stack) -> None:
     # Given two items of one partition
     key = f"t#{uuid.uuid4().hex}"
-    wiring.execution_repository().create_all("t", key[2:], ["a", "b"], datetime.now(timezone.utc))
+    container().execution_repository.create_all("t", key[2:], ["a", "b"], datetime.now(timezone.utc))
     # When a transaction updates the first and fails its condition on the second
     try:
         with TransactWrite(connection=connection()) as tx:

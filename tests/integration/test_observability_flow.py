@@ -13,10 +13,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from chalice.test import Client
 
-from chalicelib import wiring
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.schedule import expire_commands, retry_commands
 from chalicelib.commands.schemas import CommandStatus
+from chalicelib.container import container
 from chalicelib.core.auth.operator import issue_local_token
 from chalicelib.core.identity import mqtt_username
 from chalicelib.jobs.schedule import jobs_sweep
@@ -76,7 +76,7 @@ def device5(stack: Stack, api: Api) -> Iterator[Callable[[], tuple[str, Mqtt5Dev
 
 
 def _status(api: Api, device_id: str, command_id: str) -> CommandStatus | None:
-    found = wiring.command_repository().get(CommandRef(api.tenant_id, device_id, command_id))
+    found = container().command_repository.get(CommandRef(api.tenant_id, device_id, command_id))
     return found.status if found else None
 
 
@@ -168,7 +168,7 @@ def test_each_schedule_logs_one_report_per_run(api: Api, capsys: pytest.CaptureF
 
 def test_a_refused_operator_token_is_logged_with_its_reason_never_the_token(
         chalice_client: Client, capsys: pytest.CaptureFixture[str]) -> None:
-    expired = issue_local_token(wiring.settings(), "t-refused", ttl=timedelta(seconds=-60))
+    expired = issue_local_token(container().settings, "t-refused", ttl=timedelta(seconds=-60))
     with capture(capsys) as out:
         # When a request comes with an expired token
         resp = chalice_client.http.get("/customer/devices", headers={"Authorization": f"Bearer {expired}"})

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.sites.fanout import FanoutPolicy
 from chalicelib.sites.schemas import UpdateSite
 from chalicelib.sites.service import SiteService
@@ -77,7 +77,7 @@ def test_a_newer_schedule_replaces_an_unfinished_fan_out(stack: Stack) -> None:
     devices = _site_of(world, 25)
     world.sites.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")
     # When cron B replaces it and is sent in full
-    full = SiteService(wiring.site_repository(), wiring.site_device_repository(), world.sender, world.clock,
+    full = SiteService(container().site_repository, container().site_device_repository, world.sender, world.clock,
                        policy=FanoutPolicy(chunk=100, lease=LEASE))
     change = full.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 7 * * *"), "op")
     assert change.fanout_complete and not _pending(world)
@@ -108,9 +108,9 @@ def test_a_replaced_fan_out_still_running_cannot_undo_its_successor(stack: Stack
     devices = _site_of(world, 25)
     sender = SenderRunningBInside(lambda: full.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 7 * * *"),
                                                       "op"))
-    slow = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
+    slow = SiteService(container().site_repository, container().site_device_repository, sender, world.clock,
                        policy=FanoutPolicy(chunk=10, lease=LEASE))
-    full = SiteService(wiring.site_repository(), wiring.site_device_repository(), sender, world.clock,
+    full = SiteService(container().site_repository, container().site_device_repository, sender, world.clock,
                        policy=FanoutPolicy(chunk=100, lease=LEASE))
     # When A's first chunk queues its commands after B's, and A then stops
     slow.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")

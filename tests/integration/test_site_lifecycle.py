@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.devices.schemas import DeviceStatus
 from chalicelib.devices.service import DeviceService
@@ -138,7 +138,7 @@ def test_a_mapping_that_read_a_replaced_schedule_is_refused(world: World) -> Non
     read = world.sites.get(world.tenant, site)
     world.sites.update(world.tenant, site, UpdateSite(timezone="Asia/Tokyo"), "op")
     # Then its write fails on the site, so the service re-reads and welcomes with the new schedule
-    repo = wiring.site_device_repository()
+    repo = container().site_device_repository
     new = Placement(site, DeviceStatus.ACTIVE, SUNDAY_0600_CEST, "m1")
     current = Placement(None, DeviceStatus.PENDING_MAPPING)
     assert repo.move(world.tenant, device, current, new, read.schedule_version) is MoveResult.SITE_CHANGED
@@ -178,7 +178,7 @@ def test_deleting_a_mapped_device_releases_its_site(world: World) -> None:
     world.mapping.map(world.tenant, device, site, "op")
     with pytest.raises(Conflict):
         world.sites.delete(world.tenant, site)
-    wiring.device_service().delete(world.tenant, device)
+    container().device_service.delete(world.tenant, device)
     assert world.sites.get(world.tenant, site).device_count == 0
     world.sites.delete(world.tenant, site)
     with pytest.raises(NotFound):
@@ -202,7 +202,7 @@ def test_a_next_wake_that_has_passed_reads_as_the_schedules_next_one(world: Worl
 
     # When the registry is read on Sunday at noon, after that wake
     sunday_noon = datetime(2025, 3, 30, 10, 0, tzinfo=UTC)
-    later = DeviceService(wiring.device_repository(), wiring.group_repository(), clock=lambda: sunday_noon,
+    later = DeviceService(container().device_repository, container().group_repository, clock=lambda: sunday_noon,
                           wake_lookup=site_schedule)
     # Then the device and the site listing show Monday 06:00 CEST, computed from the site's schedule
     monday_0600_cest = datetime(2025, 3, 31, 4, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.sites.wake import next_wake
 from tests.conftest import Stack
 from tests.support import Api
@@ -119,7 +119,7 @@ def test_disabled_device_is_refused_on_http_and_mqtt_until_enabled(stack: Stack,
     # Then its token fails on HTTP, the router rejects its MQTT messages, and the broker refuses it
     assert api.device_call("POST", "/device/v1/heartbeat", token).status == 401
     topic = f"tenant/{api.tenant_id}/device/{device_id}/status"
-    outcome = wiring.device_message_router().handle(topic, json.dumps({"state": "online"}).encode())
+    outcome = container().device_message_router.handle(topic, json.dumps({"state": "online"}).encode())
     assert not outcome.accepted and "disabled" in outcome.reason
     refused = stack.device_peer(api.tenant_id, device_id, token, wait=False)
     assert not refused.connected.wait(1.5)
@@ -128,7 +128,7 @@ def test_disabled_device_is_refused_on_http_and_mqtt_until_enabled(stack: Stack,
     enabled = api.post(f"/customer/devices/{device_id}/enable")
     assert enabled.status == 200 and enabled.body["status"] == "pending_mapping"
     assert api.device_call("POST", "/device/v1/heartbeat", token).status == 200
-    assert wiring.device_message_router().handle(topic, b"{}").accepted
+    assert container().device_message_router.handle(topic, b"{}").accepted
     peer = stack.device_peer(api.tenant_id, device_id, token)
     assert peer.connected.is_set()
     peer.close()

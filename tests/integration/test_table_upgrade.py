@@ -5,7 +5,7 @@ import uuid
 
 import boto3
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.core.storage import tables
 from chalicelib.sites.store import SiteModel
 from tests.conftest import Stack
@@ -13,7 +13,7 @@ from tests.conftest import Stack
 
 def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack) -> None:
     # Given a stage whose sites table predates the fan-out index
-    settings = wiring.settings().model_copy(update={"table_prefix": f"upgrade-{uuid.uuid4().hex[:8]}"})
+    settings = container().settings.model_copy(update={"table_prefix": f"upgrade-{uuid.uuid4().hex[:8]}"})
     client = boto3.client("dynamodb", endpoint_url=settings.ddb_endpoint, region_name=settings.aws_region)
     sites_table = settings.table_name("sites")
     client.create_table(
@@ -34,4 +34,4 @@ def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack) -> No
         # And running it again changes nothing
         assert tables.create_tables(settings) == []
     finally:
-        tables.bind(wiring.settings())
+        tables.bind(container().settings)

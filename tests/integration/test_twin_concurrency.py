@@ -5,7 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib import wiring
+from chalicelib.container import container
 from chalicelib.twin.schemas import PatchDesired, ReportState
 from tests.conftest import Stack
 from tests.support import Api
@@ -28,7 +28,7 @@ def _all_at_once(calls: list[Any]) -> list[Any]:
 def test_twenty_concurrent_patches_yield_twenty_consecutive_versions_and_keep_every_key(
         stack: Stack, api: Api) -> None:
     device_id, _ = api.create_device("twin-race")
-    service = wiring.twin_service()
+    service = container().twin_service
     # When 20 writers PATCH one key each at the same moment (the Lambdas share nothing but the table)
     results = _all_at_once([
         (lambda i=i: service.patch_desired(api.tenant_id, device_id, PatchDesired(desired={f"k{i}": i})))
@@ -45,7 +45,7 @@ def test_twenty_concurrent_patches_yield_twenty_consecutive_versions_and_keep_ev
 
 def test_patches_and_reports_interleaved_keep_both_documents(stack: Stack, api: Api) -> None:
     device_id, _ = api.create_device("twin-race-mixed")
-    service = wiring.twin_service()
+    service = container().twin_service
     tenant = api.tenant_id
     calls: list[Any] = []
     for i in range(6):

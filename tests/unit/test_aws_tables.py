@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 from pynamodb.models import Model
 
-from chalicelib import wiring
+from chalicelib.container import container, rebuild
 from chalicelib.core.config import Settings
 from chalicelib.core.storage import tables
 from chalicelib.core.storage.tables import ALL_MODELS
@@ -45,8 +45,8 @@ def described(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, dict
                                       "ttl": client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]}
         yield out
     # Other tests in this process may have bound the models to their own engine: restore that.
-    wiring.reset()
-    wiring.settings()
+    rebuild()
+    container()
 
 
 @pytest.fixture(scope="module")

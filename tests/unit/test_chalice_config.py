@@ -10,7 +10,7 @@ import pytest
 from chalicelib.core.config import Settings
 
 CONFIG = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
-SETTING_NAMES = {f"FLEET_{name.upper()}" for name in Settings.model_fields}
+SETTING_NAMES = Settings.env_names()
 
 
 def _stage_env(stage: str) -> dict[str, Any]:
@@ -29,6 +29,6 @@ def test_every_stage_validates_as_settings(stage: str, monkeypatch: pytest.Monke
         monkeypatch.delenv(name, raising=False)
     for name, value in _stage_env(stage).items():
         monkeypatch.setenv(name, value)
-    settings = Settings()
+    settings = Settings.from_env()
     assert settings.stage == stage
     assert settings.table_prefix.startswith("fleet-")

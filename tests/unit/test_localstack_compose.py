@@ -57,7 +57,7 @@ def test_start_order_waits_for_health_and_for_the_tables() -> None:
 def test_fleet_variables_are_settings_and_match_the_stage(name: str) -> None:
     env = SERVICES[name]["environment"]
     fleet = {k: v for k, v in env.items() if k.startswith("FLEET_")}
-    assert set(fleet) <= {f"FLEET_{f.upper()}" for f in Settings.model_fields}
+    assert set(fleet) <= Settings.env_names()
     assert fleet["FLEET_TABLE_PREFIX"] == STAGE["FLEET_TABLE_PREFIX"]
     Settings(**{k.removeprefix("FLEET_").lower(): v for k, v in fleet.items()})
 

@@ -1,24 +1,32 @@
-"""The operator authorizer and the device-token check used by device routes."""
+"""The operator authorizer, and the operator edge every operator route is registered with."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
-from chalicelib import wiring
-from chalicelib.core.auth.operator import OperatorPrincipal, refusal_reason
+from chalicelib.core.auth.operator import OperatorAuthenticator, OperatorPrincipal, refusal_reason
+from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import DomainError
+from chalicelib.core.http.route import Auth, Call
 from chalicelib.core.observability.log import begin, logger
 from chalicelib.core.observability.metrics import metrics
-from chalicelib.devices.schemas import DevicePrincipal
 
 bp = Blueprint(__name__)
+
+
+@lru_cache(maxsize=1)
+def _authenticator(settings: Settings) -> OperatorAuthenticator:
+    # Keyed by the settings: a test that changes them gets a fresh one (JWKS keys are cached inside).
+    return OperatorAuthenticator(settings)
 
 
 @bp.authorizer(ttl_seconds=300)
 def operator_auth(auth_request: AuthRequest) -> AuthResponse:
     """Verify the operator's Bearer JWT; the tenant travels in the authorizer context."""
     try:
-        principal = wiring.operator_authenticator().verify(auth_request.token)
+        principal = _authenticator(get_settings()).verify(auth_request.token)
     except DomainError as exc:
         # The reason is safe to log and to show (it never contains the token); API Gateway
         # turns exactly this message into a 401, the local server shows the cause's message.
@@ -41,7 +49,5 @@ def operator(request: Request) -> OperatorPrincipal:
     return OperatorPrincipal(tenant_id=ctx["tenant_id"], subject=ctx.get("sub") or ctx.get("principalId", ""))
 
 
-def device(request: Request) -> DevicePrincipal:
-    """The device owning this request's X-Provision-Token (401 otherwise)."""
-    token = request.headers.get("x-provision-token") if request.headers else None
-    return wiring.device_service().authenticate(token)
+OPERATOR: Auth[OperatorPrincipal] = Auth(principal=operator, authorizer=operator_auth)
+OperatorCall = Call[OperatorPrincipal]

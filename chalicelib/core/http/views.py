@@ -63,22 +63,26 @@ def validation_error(exc: ValidationError, prefix: str = "") -> errors.InvalidIn
     return errors.InvalidInput(f"{field}: {first.get('msg')}", field=field)
 
 
+def answer(run: Callable[[], Any], name: str, request_id: Callable[[], str]) -> Any:
+    """run(): domain and validation errors become JSON 4xx, anything else a bare 500 (logged)."""
+    try:
+        return run()
+    except errors.DomainError as exc:
+        return error_response(exc)
+    except ValidationError as exc:
+        return error_response(validation_error(exc))
+    except Exception:
+        rid = request_id()
+        logger.exception("unhandled error", view=name, request_id=rid, outcome="error")
+        return json_response({"error": "internal", "message": "internal error", "request_id": rid}, 500)
+
+
 def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a view so domain and validation errors become JSON 4xx, anything else a bare 500."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except errors.DomainError as exc:
-            return error_response(exc)
-        except ValidationError as exc:
-            return error_response(validation_error(exc))
-        except Exception:
-            request_id = _request_id(view)
-            logger.exception("unhandled error", view=view.__name__, request_id=request_id, outcome="error")
-            return json_response({"error": "internal", "message": "internal error",
-                                  "request_id": request_id}, 500)
+        return answer(lambda: view(*args, **kwargs), view.__name__, lambda: _request_id(view))
 
     return wrapper
 

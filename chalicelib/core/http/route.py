@@ -1,0 +1,97 @@
+"""The one edge every route is registered through: caller, body limits, path ids and error mapping.
+
+Chalice's REST middleware sees the view's Response, not its exception (aws/chalice#1884),
+so the edge is a registration helper instead: `route(bp, path, method, auth=...)` wraps the
+view so that it receives a `Call` (the authenticated caller, the body and query parsed with
+the stage's limits) and whatever it raises is answered through the one error table.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from chalice import Blueprint
+from chalice.app import Request
+from pydantic import BaseModel
+
+from chalicelib.core.config import get_settings
+from chalicelib.core.http.views import answer, page_args, parse_body, parse_query, path_id
+
+P = TypeVar("P")
+M = TypeVar("M", bound=BaseModel)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Auth(Generic[P]):
+    """Who may call a route: the gateway authorizer in front of it, and how the edge finds the caller."""
+
+    principal: Callable[[Request], P]
+    authorizer: Any = None
+
+
+def _nobody(request: Request) -> None:
+    return None
+
+
+PUBLIC: Auth[None] = Auth(principal=_nobody)
+
+
+class Call(Generic[P]):
+    """One request as a view sees it: its caller, and its body and query parsed with the stage's limits."""
+
+    def __init__(self, request: Request, principal: P) -> None:
+        self.request = request
+        self.principal = principal
+
+    def body(self, model: type[M], max_bytes: int | None = None) -> M:
+        """The JSON body as `model`: 413 over the stage's (or the route's) limit, 400 naming the field."""
+        return parse_body(self.request, model, max_bytes or get_settings().http.max_body_bytes)
+
+    def query(self, model: type[M]) -> M:
+        """The query string as `model` (400 naming the parameter)."""
+        return parse_query(self.request, model)
+
+    def page(self) -> tuple[int, str | None]:
+        """limit and next_token of a listing, bounded by the stage's page sizes."""
+        limits = get_settings().http
+        return page_args(self.request, limits.page_size_default, limits.page_size_max)
+
+    def header(self, name: str) -> str | None:
+        """A request header (case-insensitive), None when absent."""
+        return self.request.headers.get(name) if self.request.headers else None
+
+
+def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
+          ids: tuple[str, ...] | None = None) -> Callable[[View], View]:
+    """Register `view(call, **path_params)` on `bp` behind the edge.
+
+    Path parameters named in `ids` (default: every `*_id`) must be ids: a malformed one
+    cannot exist, so it is a 404 before the view runs.
+    """
+
+    def register(view: View) -> View:
+        @functools.wraps(view)
+        def edge(**params: str) -> Any:
+            request = bp.current_request
+
+            def run() -> Any:
+                for name in (ids if ids is not None else [p for p in params if p.endswith("_id")]):
+                    path_id(params[name], name)
+                return view(Call(request, auth.principal(request)), **params)
+
+            return answer(run, view.__name__, lambda: _request_id(request))
+
+        bp.route(path, methods=[method], authorizer=auth.authorizer)(edge)
+        return view
+
+    return register
+
+
+def _request_id(request: Request) -> str:
+    try:
+        return str(request.context.get("requestId", ""))
+    except Exception:  # no request context: nothing better to report
+        return ""

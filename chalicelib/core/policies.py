@@ -1,0 +1,125 @@
+"""Each feature's knobs as one model: the settings section IS the policy the feature reads.
+
+Every field reads its historical flat environment name (`FLEET_JOB_TTL_DEFAULT_H` is
+`jobs.ttl_default_h`) through `validation_alias`, so deployed stages keep their variables;
+code and tests may also pass the field's own name. A number given for a duration field is
+in the unit its flat name states (`_min`, `_s`, `_h`, `_days`).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _in(unit: str) -> BeforeValidator:
+    def convert(value: Any) -> Any:
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            return timedelta(**{unit: float(value)})
+        return value
+
+    return BeforeValidator(convert)
+
+
+Seconds = Annotated[timedelta, _in("seconds")]
+Minutes = Annotated[timedelta, _in("minutes")]
+Hours = Annotated[timedelta, _in("hours")]
+Days = Annotated[timedelta, _in("days")]
+
+
+class Section(BaseModel):
+    """A settings section: validated from the whole flat mapping, keeping only its own names."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+
+class HttpLimits(Section):
+    """The HTTP edge: body size and page sizes of every route."""
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, validation_alias="max_body_bytes")
+    page_size_default: int = Field(default=50, ge=1, le=1000, validation_alias="page_size_default")
+    page_size_max: int = Field(default=200, ge=1, le=1000, validation_alias="page_size_max")
+
+
+class DevicePolicy(Section):
+    """Presence: how coarse last-seen writes are, and when a quiet device counts as away."""
+
+    last_seen_resolution_s: int = Field(default=60, ge=0, validation_alias="last_seen_resolution_s")
+    # A device not heard from for this long is away: its next message makes the cloud
+    # republish its queued commands. Keep it above last_seen_resolution_s plus the heartbeat.
+    away_after_s: int = Field(default=120, ge=1, validation_alias="device_away_after_s")
+
+
+class CommandPolicy(Section):
+    """The stage's command knobs, in domain units."""
+
+    ttl_default: Minutes = Field(default=timedelta(minutes=60), ge=timedelta(minutes=1),
+                                 validation_alias="command_ttl_default_min")
+    ttl_max: Minutes = Field(default=timedelta(days=7), ge=timedelta(minutes=1),
+                             validation_alias="command_ttl_max_min")
+    max_attempts: int = Field(default=3, ge=1, le=20, validation_alias="command_publish_max_attempts")
+    retry_interval: Seconds = Field(default=timedelta(seconds=30), ge=timedelta(seconds=1),
+                                    validation_alias="command_retry_interval_s")
+    pending_limit: int = Field(default=100, ge=1, le=1000, validation_alias="command_pending_limit")
+    sweep_limit: int = Field(default=1000, ge=25, le=10000, validation_alias="command_sweep_limit")
+    retention: Days = Field(default=timedelta(days=90), ge=timedelta(days=1),
+                            validation_alias="command_retention_days")
+    idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
+                                   validation_alias="idempotency_ttl_h")
+    shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
+
+    def next_attempt(self, now: datetime, attempts_made: int) -> datetime | None:
+        """When to try publishing again after `attempts_made` attempts; None when exhausted."""
+        return now + self.retry_interval if attempts_made < self.max_attempts else None
+
+
+class TwinLimits(Section):
+    """Bounds on the desired and reported documents, and on write retries under contention."""
+
+    max_doc_bytes: int = Field(default=8 * 1024, ge=64, validation_alias="twin_max_doc_bytes")
+    max_depth: int = Field(default=6, ge=1, le=32, validation_alias="twin_max_depth")
+    stale_after: Seconds = Field(default=timedelta(hours=1), ge=timedelta(seconds=1),
+                                 validation_alias="twin_stale_after_s")
+    # Optimistic-concurrency retries of one twin write; each failure means another write won.
+    write_attempts: int = Field(default=25, ge=1, le=100, validation_alias="twin_write_attempts")
+
+
+class JobLimits(Section):
+    """The knobs of job creation, cancel, fan-out and sweeps."""
+
+    ttl_default_h: int = Field(default=24, ge=1, validation_alias="job_ttl_default_h")
+    ttl_max_h: int = Field(default=24 * 30, ge=1, validation_alias="job_ttl_max_h")
+    document_max_bytes: int = Field(default=16 * 1024, ge=256, le=300 * 1024,
+                                    validation_alias="job_document_max_bytes")
+    shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
+    cancel_budget_s: float = Field(default=10.0, ge=0, le=25, validation_alias="job_cancel_budget_s")
+    # How long a create holding a client_token is trusted to be alive: above the API timeout.
+    create_lease_s: float = Field(default=120.0, ge=1, validation_alias="job_create_lease_s")
+    fanout_workers: int = Field(default=4, ge=1, le=32, validation_alias="job_fanout_workers")
+    pending_limit: int = Field(default=100, ge=1, le=1000, validation_alias="job_pending_limit")
+    # Up to this many target devices, each `jobs/notify` carries the device's full pending
+    # list (one Query per device); above it, only the new job, so big fan-outs stay cheap.
+    notify_full_list_max: int = Field(default=100, ge=0, le=10_000, validation_alias="job_notify_full_list_max")
+    sweep_chunk: int = Field(default=500, ge=25, le=5000, validation_alias="job_sweep_chunk")
+    sweep_budget_s: float = Field(default=40.0, gt=0, le=840, validation_alias="job_sweep_budget_s")
+    # Also notify on AWS IoT's `$aws/things/{thing}/jobs/notify` and `notify-next`: derived
+    # from the messaging settings (`Settings.serves_aws_iot_topics`), not a variable of its own.
+    aws_iot_topics: bool = False
+
+
+class FanoutPolicy(Section):
+    """How a site's schedule change is cut up, handed over and bounded in time."""
+
+    shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
+    # Devices per chunk: one index page, their wake writes, their commands.
+    chunk: int = Field(default=500, ge=1, le=5000, validation_alias="site_fanout_chunk")
+    # The per-minute schedule takes over a fan-out whose runner has been silent this long.
+    lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
+                           validation_alias="site_fanout_lease_s")
+    # Parallel UpdateItems when a schedule change rewrites its devices' next wake (they share
+    # the DynamoDB connection pool, ddb_max_pool_connections).
+    workers: int = Field(default=8, ge=1, le=32, validation_alias="site_fanout_workers")
+    # The PATCH works for at most budget_s; the schedule spends at most sweep_budget_s a run.
+    budget_s: float = Field(default=20.0, ge=0, validation_alias="site_fanout_budget_s")
+    sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="site_fanout_sweep_budget_s")

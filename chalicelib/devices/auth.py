@@ -1,0 +1,18 @@
+"""The device edge: device routes authenticate with the device's X-Provision-Token."""
+from __future__ import annotations
+
+from chalice.app import Request
+
+from chalicelib.container import container
+from chalicelib.core.http.route import Auth, Call
+from chalicelib.devices.schemas import DevicePrincipal
+
+
+def device(request: Request) -> DevicePrincipal:
+    """The device owning this request's X-Provision-Token (401 otherwise)."""
+    token = request.headers.get("x-provision-token") if request.headers else None
+    return container().device_service.authenticate(token)
+
+
+DEVICE: Auth[DevicePrincipal] = Auth(principal=device)
+DeviceCall = Call[DevicePrincipal]
