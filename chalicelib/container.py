@@ -2,54 +2,57 @@
 
 One `Container` per process (a Lambda container keeps it across invocations). Building
 it binds the PynamoDB models to the stage's tables, once; each object is made the first
-time something asks for it, so a function builds only what its handler touches. Tests
+time something asks for it, so a function builds only what its handler touches, and
+imports only what it builds: feature modules are imported inside the properties (the
+routes import this module, so an eager import here would load every feature, PynamoDB
+and botocore into every function's cold start). Tests
 that change the environment call `rebuild()`: a fresh container, nothing to forget by hand.
 """
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.aws_iot.jobs import AwsJobsService
-from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
-from chalicelib.aws_iot.shadow import ShadowService
-from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
-from chalicelib.commands.device_service import DeviceCommandService
-from chalicelib.commands.service import CommandService
-from chalicelib.commands.store import CommandRepository
-from chalicelib.core.auth.operator import OperatorAuthenticator
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.messaging.base import Publisher, RecordingPublisher
 from chalicelib.core.policies import CommandPolicy
-from chalicelib.core.storage import tables
-from chalicelib.core.storage.batch import BatchWriter, model_sender
-from chalicelib.core.storage.idempotency import IdempotencyStore
-from chalicelib.devices.service import DeviceService
-from chalicelib.devices.store import DeviceRepository
-from chalicelib.groups.service import GroupService
-from chalicelib.groups.store import GroupRepository
-from chalicelib.health.service import HealthService
-from chalicelib.ingress.router import DeviceMessageRouter
-from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
-from chalicelib.jobs.executions import ExecutionService
-from chalicelib.jobs.service import JobService
-from chalicelib.jobs.store import JobRepository
-from chalicelib.jobs.sweeps import JobSweeper
-from chalicelib.jobs.targets import TargetReader
-from chalicelib.sites.device_store import SiteDeviceRepository
-from chalicelib.sites.mapping import MappingService
-from chalicelib.sites.service import SiteService
-from chalicelib.sites.store import SiteRepository
-from chalicelib.sites.welcome import WelcomeSender
-from chalicelib.sites.welcome_commands import CommandWelcomeSender
-from chalicelib.twin.service import TwinService
-from chalicelib.twin.store import TwinRepository
+
+if TYPE_CHECKING:
+    from chalicelib.aws_iot.jobs import AwsJobsService
+    from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
+    from chalicelib.aws_iot.shadow import ShadowService
+    from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
+    from chalicelib.commands.device_service import DeviceCommandService
+    from chalicelib.commands.service import CommandService
+    from chalicelib.commands.store import CommandRepository
+    from chalicelib.core.auth.operator import OperatorAuthenticator
+    from chalicelib.core.storage.idempotency import IdempotencyStore
+    from chalicelib.devices.service import DeviceService
+    from chalicelib.devices.store import DeviceRepository
+    from chalicelib.groups.service import GroupService
+    from chalicelib.groups.store import GroupRepository
+    from chalicelib.health.service import HealthService
+    from chalicelib.ingress.router import DeviceMessageRouter
+    from chalicelib.jobs.execution_store import ExecutionRepository
+    from chalicelib.jobs.executions import ExecutionService
+    from chalicelib.jobs.service import JobService
+    from chalicelib.jobs.store import JobRepository
+    from chalicelib.jobs.sweeps import JobSweeper
+    from chalicelib.sites.device_store import SiteDeviceRepository
+    from chalicelib.sites.mapping import MappingService
+    from chalicelib.sites.service import SiteService
+    from chalicelib.sites.store import SiteRepository
+    from chalicelib.sites.welcome import WelcomeSender
+    from chalicelib.twin.service import TwinService
+    from chalicelib.twin.store import TwinRepository
 
 
 class Container:
     """Every service and repository of one stage, each built once, on first use."""
 
     def __init__(self, settings: Settings) -> None:
+        from chalicelib.core.storage import tables
+
         self.settings = settings
         tables.bind(settings)
 
@@ -70,24 +73,29 @@ class Container:
 
     @cached_property
     def operator_authenticator(self) -> OperatorAuthenticator:
+        from chalicelib.core.auth.operator import OperatorAuthenticator
         return OperatorAuthenticator(self.settings)
 
     @cached_property
     def idempotency_store(self) -> IdempotencyStore:
+        from chalicelib.core.storage.idempotency import IdempotencyStore
         return IdempotencyStore()
 
     # Devices and groups
 
     @cached_property
     def device_repository(self) -> DeviceRepository:
+        from chalicelib.devices.store import DeviceRepository
         return DeviceRepository()
 
     @cached_property
     def group_repository(self) -> GroupRepository:
+        from chalicelib.groups.store import GroupRepository
         return GroupRepository()
 
     @cached_property
     def device_service(self) -> DeviceService:
+        from chalicelib.devices.service import DeviceService
         policy = self.settings.devices
         return DeviceService(self.device_repository, self.group_repository, policy.last_seen_resolution_s,
                              publisher=self.publisher, wake_lookup=self._site_schedule,
@@ -99,10 +107,12 @@ class Container:
 
     @cached_property
     def group_service(self) -> GroupService:
+        from chalicelib.groups.service import GroupService
         return GroupService(self.group_repository)
 
     @cached_property
     def health_service(self) -> HealthService:
+        from chalicelib.health.service import HealthService
         commands = self.command_repository
         return HealthService(self.settings.version, self.publisher, self.device_repository.credentials_epoch,
                              {"command_queue": lambda: {"awaiting_publish": commands.awaiting_publish()}})
@@ -115,71 +125,85 @@ class Container:
 
     @cached_property
     def command_repository(self) -> CommandRepository:
+        from chalicelib.commands.store import CommandRepository
         return CommandRepository(self.idempotency_store, self.command_policy.shards, self.command_policy.retention)
 
     @cached_property
     def command_dispatcher(self) -> CommandDispatcher:
+        from chalicelib.commands.delivery import CommandDispatcher
         return CommandDispatcher(self.command_repository, self.publisher, self.command_policy)
 
     @cached_property
     def command_service(self) -> CommandService:
+        from chalicelib.commands.service import CommandService
         return CommandService(self.command_repository, self.idempotency_store, self.device_repository,
                               self.command_dispatcher, self.command_policy)
 
     @cached_property
     def device_command_service(self) -> DeviceCommandService:
+        from chalicelib.commands.device_service import DeviceCommandService
         return DeviceCommandService(self.command_repository, self.command_policy)
 
     @cached_property
     def command_expiry(self) -> CommandExpiry:
+        from chalicelib.commands.delivery import CommandExpiry
         return CommandExpiry(self.command_repository, self.command_policy)
 
     # Twin and AWS IoT shadows
 
     @cached_property
     def twin_repository(self) -> TwinRepository:
+        from chalicelib.twin.store import TwinRepository
         return TwinRepository()
 
     @cached_property
     def twin_service(self) -> TwinService:
+        from chalicelib.twin.service import TwinService
         # Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events.
         events = self.shadow_service.twin_written if self.settings.serves_aws_iot_topics() else None
         return TwinService(self.twin_repository, self.publisher, self.settings.twin, on_written=events)
 
     @cached_property
     def named_shadow_repository(self) -> NamedShadowRepository:
+        from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
         return NamedShadowRepository()
 
     @cached_property
     def shadow_service(self) -> ShadowService:
         """AWS IoT shadows: the classic one is the twin, named ones have their own table."""
+        from chalicelib.aws_iot.shadow import ShadowService
         return ShadowService(self.twin_repository, self.named_shadow_repository, self.publisher, self.settings.twin)
 
     # Sites
 
     @cached_property
     def site_repository(self) -> SiteRepository:
+        from chalicelib.sites.store import SiteRepository
         return SiteRepository()
 
     @cached_property
     def site_device_repository(self) -> SiteDeviceRepository:
+        from chalicelib.sites.device_store import SiteDeviceRepository
         return SiteDeviceRepository(self.settings.sites.workers)
 
     @cached_property
     def welcome_sender(self) -> WelcomeSender:
         """set_wake_schedule through the command channel."""
+        from chalicelib.sites.welcome_commands import CommandWelcomeSender
         policy = self.command_policy
         return CommandWelcomeSender(self.command_service, int(policy.ttl_default.total_seconds() // 60),
                                     int(policy.ttl_max.total_seconds() // 60))
 
     @cached_property
     def site_service(self) -> SiteService:
+        from chalicelib.sites.service import SiteService
         policy = self.settings.sites
         return SiteService(self.site_repository, self.site_device_repository, self.welcome_sender, policy=policy,
                            budget_s=policy.budget_s)
 
     @cached_property
     def mapping_service(self) -> MappingService:
+        from chalicelib.sites.mapping import MappingService
         return MappingService(self.site_repository, self.site_device_repository, self.device_service,
                               self.welcome_sender)
 
@@ -187,19 +211,25 @@ class Container:
 
     @cached_property
     def job_repository(self) -> JobRepository:
+        from chalicelib.jobs.store import JobRepository
         return JobRepository()
 
     @cached_property
     def execution_repository(self) -> ExecutionRepository:
+        from chalicelib.core.storage.batch import BatchWriter, model_sender
+        from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository
         return ExecutionRepository(BatchWriter(model_sender(ExecutionModel), workers=self.settings.jobs.fanout_workers))
 
     @cached_property
     def job_sweeper(self) -> JobSweeper:
+        from chalicelib.jobs.sweeps import JobSweeper
         limits = self.settings.jobs
         return JobSweeper(self.job_repository, self.execution_repository, limits.shards, limits.sweep_chunk)
 
     @cached_property
     def job_service(self) -> JobService:
+        from chalicelib.jobs.service import JobService
+        from chalicelib.jobs.targets import TargetReader
         limits = self.settings.jobs
         return JobService(self.job_repository, self.execution_repository, self.device_repository,
                           self.group_repository, TargetReader(limits.fanout_workers), self.idempotency_store,
@@ -207,6 +237,7 @@ class Container:
 
     @cached_property
     def execution_service(self) -> ExecutionService:
+        from chalicelib.jobs.executions import ExecutionService
         # Resolved at call time: the AWS jobs service itself runs on this execution service.
         def aws_events(*change: Any) -> None:
             self.aws_jobs_service.execution_updated(*change)
@@ -217,6 +248,7 @@ class Container:
     @cached_property
     def aws_jobs_service(self) -> AwsJobsService:
         """AWS IoT's jobs topics on the same executions."""
+        from chalicelib.aws_iot.jobs import AwsJobsService
         return AwsJobsService(self.execution_service, self.execution_repository, self.publisher)
 
     # Device-to-cloud messages
@@ -225,7 +257,7 @@ class Container:
     def device_message_router(self) -> DeviceMessageRouter:
         """The router with every feature's device-to-cloud handlers registered by the feature."""
         from chalicelib.features import register_device_messages  # the features import this module
-
+        from chalicelib.ingress.router import DeviceMessageRouter
         router = DeviceMessageRouter(self.device_service, self.settings.http.max_body_bytes)
         register_device_messages(router, self)
         return router

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
-from chalicelib.apidocs.builder import build_document
 from chalicelib.core import errors
 from chalicelib.core.config import get_settings
 from chalicelib.core.http.route import PUBLIC, Call, route
@@ -40,6 +39,9 @@ PAGE = """<!doctype html>
 
 @functools.cache
 def _document_text(routes_key: tuple[tuple[str, tuple[str, ...]], ...], version: str) -> str:
+    # The builder imports every feature's response models: only this route pays for them.
+    from chalicelib.apidocs.builder import build_document
+
     return json.dumps(build_document(dict(routes_key), version), separators=(",", ":"))
 
 

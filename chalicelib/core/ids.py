@@ -48,22 +48,26 @@ StrictInt = Annotated[int, Strict()]
 StrictBool = Annotated[bool, Strict()]
 
 
+# defer_build: every model's validator is built on its first use, not when its module is
+# imported; a function's cold start imports every feature's schemas and uses a few of them.
+
+
 class Request(BaseModel):
     """Base of request bodies: unknown fields are an error, so typos are not ignored."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=False)
 
 
 class Record(BaseModel):
     """Base of the records repositories return and routes serialise."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
 
 class PageQuery(BaseModel):
     """Pagination query parameters shared by every listing."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     limit: int | None = Field(default=None, ge=1, le=1000)
     next_token: str | None = Field(default=None, max_length=4096)

@@ -8,7 +8,6 @@ from importlib import resources
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from croniter import CroniterError, croniter
 from pydantic import AfterValidator
 
 # The same bound as the welcome command's `cron` parameter, so every valid site can be sent.
@@ -50,6 +49,9 @@ def check_cron(value: str) -> str:
     Devices evaluate the cron themselves, so croniter's extensions (`R`andom, `L`ast,
     `W`eekday, `#`nth, seconds) are refused: a device's cron library would not know them.
     """
+    # croniter is imported where a cron is read, not with the schemas (a cold start pays ~50 ms for it).
+    from croniter import CroniterError, croniter
+
     if len(value) > CRON_MAX_LENGTH:
         raise ValueError(f"must be at most {CRON_MAX_LENGTH} characters")
     fields = value.split()
@@ -100,6 +102,8 @@ def next_wake(cron: str, tz: str, after: datetime) -> datetime:
     (its first occurrence), while an interval hour field (`*`, `*/2`) keeps firing through
     the repeated hour, since there every real hour is a new occurrence.
     """
+    from croniter import croniter
+
     zone = ZoneInfo(tz)
     interval_hours = cron.split()[1].startswith("*")
     it = croniter(cron, after.astimezone(zone))

@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 
 from chalicelib.features import Feature
 from chalicelib.twin import routes
-from chalicelib.twin.service import REPORTED_SUFFIX
 
 if TYPE_CHECKING:
     from chalicelib.container import Container
@@ -14,6 +13,8 @@ if TYPE_CHECKING:
 
 def device_messages(router: DeviceMessageRouter, c: Container) -> None:
     """A device's reported state on its project topic."""
+    from chalicelib.twin.service import REPORTED_SUFFIX  # the service loads the store: not at app import
+
     router.register(REPORTED_SUFFIX, c.twin_service.on_reported_message)
 
 

@@ -40,8 +40,10 @@ def small_chunk_service(executions: ExecutionRepository) -> JobService:
     """The wired job service, but sweeping CHUNK executions at a time through `executions`."""
     s = container().settings
     sweeper = JobSweeper(container().job_repository, executions, s.schedule_shards, CHUNK)
-    limits = JobLimits(ttl_default_h=s.jobs.ttl_default_h, ttl_max_h=s.jobs.ttl_max_h,
-                       document_max_bytes=s.jobs.document_max_bytes, shards=s.schedule_shards, cancel_budget_s=60)
+    # A cancel budget above the stage's bound (not validated): only the chunking may stop the cancel.
+    limits = JobLimits.model_construct(ttl_default_h=s.jobs.ttl_default_h, ttl_max_h=s.jobs.ttl_max_h,
+                                       document_max_bytes=s.jobs.document_max_bytes, shards=s.schedule_shards,
+                                       cancel_budget_s=60)
     c = container()
     return JobService(c.job_repository, executions, c.device_repository, c.group_repository,
                       TargetReader(), c.idempotency_store, c.publisher, sweeper, limits)

@@ -83,8 +83,15 @@ def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # ty
         assert sent.status_code == 201 and sent.json()["mqtt_published"] is True
     topic, _, _ = peer.expect(timeout=10)
     assert topic == "tenant/demo/device/walkthrough/commands"
-    with pytest.raises(queue.Empty):
-        peer.expect(timeout=1.0)
+    # Delivery is at least once: the device's first status message may redeliver its queued
+    # command, so more copies of its own command may follow; sim-1's never does.
+    later = []
+    while True:
+        try:
+            later.append(peer.expect(timeout=1.0)[0])
+        except queue.Empty:
+            break
+    assert set(later) <= {"tenant/demo/device/walkthrough/commands"}
     peer.close()
     bad = requests.post(f"{api}/customer/devices", json={"device_id": 7}, headers=auth, timeout=15)
     assert bad.status_code == 400 and bad.json()["field"] == "device_id"

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.core.storage.tables import ALL_MODELS
 from infra.aws.access import FUNCTIONS
+from infra.aws.iam import ROOT
 from infra.aws.package import PLACEHOLDERS, load_config, package
 from infra.aws.template import LOGICAL_IDS
 
@@ -93,6 +94,18 @@ def test_deployment_zip_leaves_test_tooling_out(packaged: tuple[Path, dict[str, 
     assert {"app.py", "chalicelib", "pynamodb", "pydantic"} <= tops
     leaked = sorted(t for t in tops if t.split("-")[0].split(".")[0] in DEV_ONLY)
     assert leaked == []
+
+
+def test_deployment_zip_ships_the_aws_sdk_the_tests_run(packaged: tuple[Path, dict[str, Any]]) -> None:
+    # Given the versions pinned in requirements.txt (the ones the tests install)
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if line.startswith(("botocore==", "boto3==", "s3transfer==")))
+    out, _ = packaged
+    # Then the zip holds exactly those: its botocore shadows the runtime's, so a mismatch would ship untested
+    shipped = {n.split("/")[0].removesuffix(".dist-info") for n in zipfile.ZipFile(out / "deployment.zip").namelist()
+               if n.split("/")[0].endswith(".dist-info")}
+    assert {f"{name}-{version}" for name, version in pins.items()} <= shipped
+    assert len(pins) == 3
 
 
 def test_no_statement_in_the_template_allows_every_resource(packaged: tuple[Path, dict[str, Any]]) -> None:

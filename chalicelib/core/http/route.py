@@ -59,10 +59,6 @@ class Call(Generic[P]):
         limits = get_settings().http
         return page_args(self.request, limits.page_size_default, limits.page_size_max)
 
-    def header(self, name: str) -> str | None:
-        """A request header (case-insensitive), None when absent."""
-        return self.request.headers.get(name) if self.request.headers else None
-
 
 def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
           ids: tuple[str, ...] | None = None) -> Callable[[View], View]:

@@ -11,11 +11,13 @@ import logging
 import os
 import re
 import sys
+import threading
 import uuid
-from typing import IO
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.logging import Logger
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging import Logger
 
 SERVICE = "fleet-control-plane"
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -34,10 +36,32 @@ def log_level() -> str:
 
 def make_logger(service: str, stream: IO[str] | None = None) -> Logger:
     """A JSON logger of one component (the functions, the bridge)."""
+    from aws_lambda_powertools.logging import Logger
+
     return Logger(service=service, level=log_level(), stream=stream, use_rfc3339=True, utc=True)
 
 
-logger = make_logger(SERVICE)
+class _OnFirstUse:
+    """Stands for the Powertools Logger and builds it on first use.
+
+    Every function imports this module; Powertools (and botocore, which its package
+    loads) is then paid by the first line logged, not by importing the app.
+    """
+
+    def __init__(self, build: Callable[[], Logger]) -> None:
+        self._build = build
+        self._built: Logger | None = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return getattr(self._built, name)
+
+
+logger = cast("Logger", _OnFirstUse(lambda: make_logger(SERVICE)))
 
 
 def clean_correlation_id(value: object) -> str | None:
@@ -83,6 +107,8 @@ def configure_process(*loggers: Logger) -> None:
     Third-party libraries log through the root logger; it gets the same JSON formatter at
     WARNING, and our loggers stop propagating so their lines are not printed twice.
     """
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(LambdaPowertoolsFormatter(use_rfc3339=True, utc=True))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)

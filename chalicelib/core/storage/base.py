@@ -17,6 +17,7 @@ from pynamodb.pagination import ResultIterator
 
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import InvalidInput
+from chalicelib.core.storage import session
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -41,6 +42,9 @@ def bind_models(models: Iterable[type[Model]], settings: Settings) -> None:
         # PynamoDB caches the low-level connection per class; drop it so a rebind
         # (tests, a second stage in one process) takes effect.
         model._connection = None
+    # One session and client for all of them, built on the first request (see session.py).
+    session.install()
+    session.reset()
     _bound["connection"] = None
     _bound["settings"] = settings
 

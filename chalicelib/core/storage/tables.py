@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import boto3
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.named_shadow_store import NamedShadowModel
@@ -58,6 +57,8 @@ def add_missing_indexes(model: type[Model], settings: Settings) -> list[str]:
     An upgraded stage keeps its tables; without this, a feature's new index (the sites
     fan-out's, say) would be missing there and every query of it would fail.
     """
+    import boto3  # deploy-time only: a function's cold start does not need boto3
+
     client = boto3.client("dynamodb", endpoint_url=settings.ddb_endpoint or None, region_name=settings.aws_region)
     table = model.Meta.table_name
     existing = {g["IndexName"] for g in client.describe_table(TableName=table)["Table"].get(
