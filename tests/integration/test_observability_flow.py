@@ -114,11 +114,11 @@ def test_a_commands_creation_publish_forward_and_ack_share_one_correlation_id(
                 "command acked": "delivered"}
             assert all(r["tenant"] == api.tenant_id and r["device"] == device_id for r in trace)
             assert lines["message forwarded"]["service"] == "mqtt-bridge"
-            assert lines["command acked"]["service"] == "fleet-control-plane"
+            assert lines["command acked"]["service"] == "fleet-functions"
             # And the counters are EMF metrics of each component, none labelled by tenant
             for name in ("CommandsCreated", "CommandsPublished", "CommandsDelivered"):
-                assert out.metric(name, service="fleet-control-plane") >= 1, name
-            assert out.metric("CommandAckLatency", service="fleet-control-plane") >= 0
+                assert out.metric(name, service="fleet-functions") >= 1, name
+            assert out.metric("CommandAckLatency", service="fleet-functions") >= 0
             assert out.metric("BridgeForwards", service="mqtt-bridge") >= 1
             assert not any("tenant" in blob for blob in out.emf)
     finally:

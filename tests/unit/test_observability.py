@@ -28,7 +28,7 @@ def test_every_line_of_a_unit_of_work_carries_its_correlation_id_and_keys(capsys
     [line] = out.lines("command created")
     assert line["correlation_id"] == "req-42" and line["tenant"] == "acme"
     assert (line["device"], line["command_id"], line["outcome"]) == ("cam-1", "c1", "queued")
-    assert line["service"] == "fleet-control-plane" and line["level"] == "INFO"
+    assert line["service"] == "fleet-functions" and line["level"] == "INFO"
 
 
 def test_an_unusable_correlation_id_is_replaced_never_echoed() -> None:
@@ -90,7 +90,7 @@ def test_the_bridge_reads_an_echoed_correlation_id_and_the_ids_of_a_message() ->
 
 def test_make_logs_renders_json_lines_emf_and_text() -> None:
     line = json.dumps({"level": "INFO", "message": "command acked", "timestamp": "2026-01-02T03:04:05.678+00:00",
-                       "service": "fleet-control-plane", "correlation_id": "abcdef123456789", "tenant": "acme",
+                       "service": "fleet-functions", "correlation_id": "abcdef123456789", "tenant": "acme",
                        "command_id": "c1", "outcome": "delivered"})
     text = render("api", line)
     assert text.startswith("03:04:05.678 INFO    api")

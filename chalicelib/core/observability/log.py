@@ -7,6 +7,7 @@ device that echoes it puts its ACK in the same trace.
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -19,7 +20,8 @@ from typing import IO, TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging import Logger
 
-SERVICE = "fleet-control-plane"
+# Not the Chalice app's name: Chalice keeps a logger of that name at ERROR for its own use.
+SERVICE = "fleet-functions"
 CORRELATION_HEADER = "X-Correlation-Id"
 # What a caller may choose as correlation id: short, printable, no separators a log query trips on.
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -34,11 +36,22 @@ def log_level() -> str:
     return "INFO"
 
 
+class _CurrentStdout(io.TextIOBase):
+    """sys.stdout as it is when a line is written (a redirect, a test's capture), not as it was at start-up."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def make_logger(service: str, stream: IO[str] | None = None) -> Logger:
-    """A JSON logger of one component (the functions, the bridge)."""
+    """A JSON logger of one component (the functions, the bridge); stdout by default, like the EMF lines."""
     from aws_lambda_powertools.logging import Logger
 
-    return Logger(service=service, level=log_level(), stream=stream, use_rfc3339=True, utc=True)
+    return Logger(service=service, level=log_level(), stream=stream or cast(IO[str], _CurrentStdout()),
+                  use_rfc3339=True, utc=True)
 
 
 class _OnFirstUse:
