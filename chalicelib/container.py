@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.aws_iot.jobs import AwsJobsService
     from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
     from chalicelib.aws_iot.shadow import ShadowService
+    from chalicelib.commands.batches.service import CommandBatchService
     from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
     from chalicelib.commands.device_service import DeviceCommandService
     from chalicelib.commands.service import CommandService
@@ -148,6 +149,23 @@ class Container:
     def command_expiry(self) -> CommandExpiry:
         from chalicelib.commands.delivery import CommandExpiry
         return CommandExpiry(self.command_repository, self.command_policy)
+
+    @cached_property
+    def command_batch_service(self) -> CommandBatchService:
+        """Group and site commands."""
+        from chalicelib.commands.batches.members import BatchMemberReader
+        from chalicelib.commands.batches.schemas import BatchTarget
+        from chalicelib.commands.batches.service import CommandBatchService, MemberSource
+        from chalicelib.commands.batches.store import BatchRepository
+        from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
+        from chalicelib.jobs.targets import TargetReader
+        policy = self.settings.command_batches
+        sources: dict[BatchTarget, MemberSource] = {
+            BatchTarget.GROUP: GroupMembers(self.group_repository, TargetReader(policy.workers)),
+            BatchTarget.SITE: SiteMembers(self.site_repository, self.site_device_repository),
+        }
+        return CommandBatchService(BatchRepository(self.idempotency_store, self.command_policy.retention),
+                                   BatchMemberReader(), self.command_service, sources, policy)
 
     # Twin and AWS IoT shadows
 

@@ -16,9 +16,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from chalicelib.aws_iot.topics import bridge_subscriptions as aws_bridge_subscriptions
+from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.topics import bridge_subscriptions
 from mqtt_bridge.config import BridgeSettings
-from mqtt_bridge.forwarder import Delivery, Forwarder, RetryPolicy, Stats
+from mqtt_bridge.forwarder import Delivery, Forwarder, Stats
 from mqtt_bridge.invokers import Invoker
 from mqtt_bridge.telemetry import logger, metrics
 

@@ -8,13 +8,13 @@ capped exponential backoff and blocks only its lane.
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from chalicelib.core.retry import RetryPolicy
 from mqtt_bridge.invokers import Invoker, device_event
 from mqtt_bridge.telemetry import logger, message_keys, metrics
 
@@ -31,21 +31,6 @@ class Delivery:
     mid: int
     qos: int
     generation: int = 0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with jitter; max_attempts 0 retries forever."""
-
-    min_s: float = 0.2
-    max_s: float = 30.0
-    max_attempts: int = 0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after the given (1-based) failed attempt."""
-        base = min(self.max_s, self.min_s * 2 ** min(attempt - 1, 30))
-        # Jitter spreads the retries of many lanes after a shared outage.
-        return base * random.uniform(0.5, 1.0)
 
 
 @dataclass
@@ -82,7 +67,7 @@ class Forwarder:
                  retry: RetryPolicy | None = None) -> None:
         self._invoker = invoker
         self._ack = ack
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or RetryPolicy(0.2, 30.0)
         self._lanes: list[queue.SimpleQueue[Delivery | None]] = [queue.SimpleQueue() for _ in range(workers)]
         self._abort = threading.Event()
         self._pending = 0
@@ -148,13 +133,12 @@ class Forwarder:
         """Forward until the function answered; True when the message may be acked."""
         keys = message_keys(delivery.topic, delivery.payload)
         event = device_event(delivery.topic, delivery.payload, keys["correlation_id"])
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in self._retry.attempts():
             try:
                 result = self._invoker.invoke(event)
+                break
             except Exception as exc:
-                if self._retry.max_attempts and attempt >= self._retry.max_attempts:
+                if self._retry.exhausted(attempt):
                     # Operators asked for a bound: keep the message in the log, not the broker.
                     logger.error("message dropped after retries", topic=delivery.topic, attempt=attempt,
                                  reason=str(exc), payload_b64=event["payload_b64"], outcome="dead_lettered",
@@ -169,16 +153,15 @@ class Forwarder:
                 metrics.count("BridgeRetries")
                 if self._abort.wait(delay):
                     return False  # shutting down: the broker redelivers it next session
-                continue
-            if result.get("accepted") is False:
-                # Permanent: retrying cannot help, and keeping it would block the lane.
-                logger.warning("message rejected, dropped", topic=delivery.topic, reason=result.get("reason"),
-                               attempt=attempt, outcome="rejected", extra=keys)
-                self.stats.bump("rejected")
-                metrics.count_by("BridgeDrops", "reason", "rejected")
-            else:
-                line = logger.debug if delivery.topic.endswith(QUIET_SUFFIXES) else logger.info
-                line("message forwarded", topic=delivery.topic, attempt=attempt, outcome="forwarded", extra=keys)
-                self.stats.bump("forwarded")
-                metrics.count("BridgeForwards")
-            return True
+        if result.get("accepted") is False:
+            # Permanent: retrying cannot help, and keeping it would block the lane.
+            logger.warning("message rejected, dropped", topic=delivery.topic, reason=result.get("reason"),
+                           attempt=attempt, outcome="rejected", extra=keys)
+            self.stats.bump("rejected")
+            metrics.count_by("BridgeDrops", "reason", "rejected")
+        else:
+            line = logger.debug if delivery.topic.endswith(QUIET_SUFFIXES) else logger.info
+            line("message forwarded", topic=delivery.topic, attempt=attempt, outcome="forwarded", extra=keys)
+            self.stats.bump("forwarded")
+            metrics.count("BridgeForwards")
+        return True

@@ -62,7 +62,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, interval: f
 
 def drain(peer: MqttPeer, quiet_s: float = 0.5) -> list[tuple[str, Any]]:
     """Everything the peer receives until it has been quiet for `quiet_s`."""
-    got = []
+    got: list[tuple[str, Any]] = []
     while True:
         try:
             topic, body, _ = peer.expect(timeout=quiet_s)

@@ -24,7 +24,7 @@ from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
-from tests.support import Api, MqttPeer, mqtt_peer
+from tests.support import Api, MqttPeer, mqtt_peer, restore_environ
 
 
 @dataclass
@@ -36,17 +36,19 @@ class Stack:
     sync: CredentialSync
     users: dict[str, ServiceUser]
 
-    def peer(self, username: str, password: str, **kw: object) -> MqttPeer:
-        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, **kw)  # type: ignore[arg-type]
+    def peer(self, username: str, password: str, client_id: str = "", clean: bool = True,
+             wait: bool = True) -> MqttPeer:
+        return mqtt_peer(self.broker.host, self.broker.port_for(username), username, password, client_id, clean, wait)
 
     def observer(self) -> MqttPeer:
         u = self.users["observer"]
         return self.peer(u.username, u.password)
 
-    def device_peer(self, tenant_id: str, device_id: str, token: str, **kw: object) -> MqttPeer:
+    def device_peer(self, tenant_id: str, device_id: str, token: str, clean: bool = True,
+                    wait: bool = True) -> MqttPeer:
         """A device logged in as itself: username (and so client id) `{tenant_id}.{device_id}`."""
         self.sync.sync_once()
-        return self.peer(mqtt_username(tenant_id, device_id), token, **kw)
+        return self.peer(mqtt_username(tenant_id, device_id), token, clean=clean, wait=wait)
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +90,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         broker.stop()
         ddb.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         rebuild()
 
 
@@ -129,3 +127,21 @@ def api(chalice_client: Client) -> Api:
 def other_api(chalice_client: Client) -> Api:
     """An operator of a second, unrelated tenant."""
     return Api(chalice_client, _tenant())
+
+
+# Process-level tests are marked `slow` here, by what they stand on, rather than one by one: a test
+# in these folders, or one using one of these fixtures (the app over real HTTP, an MQTT bridge, a
+# whole `make run` stack, a packaged build) or in one of these modules (broker sessions), is slow.
+# `make test` still runs them; `-m "not slow"` is the quick loop.
+PROCESS_FOLDERS = frozenset({"browser", "cli"})
+PROCESS_FIXTURES = frozenset({"api_url", "bridge", "bridge_settings", "aws_bridge", "running_stack", "demo_stack",
+                              "local_stack", "console_stack", "packaged", "local_url"})
+PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (PROCESS_FOLDERS & set(item.path.parts) or PROCESS_FIXTURES & fixtures
+                or item.path.name in PROCESS_MODULES):
+            item.add_marker(pytest.mark.slow)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
@@ -182,3 +183,8 @@ class Health(Body):
 
 class HealthDetails(Health):
     command_queue: dict[str, Any]
+
+
+class BatchPage(Body):
+    batches: list[CommandBatch]
+    next_token: str | None

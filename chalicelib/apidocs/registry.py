@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib.apidocs import aws_models as aws
 from chalicelib.apidocs import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
+from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.ids import PageQuery
 from chalicelib.devices.routes import DeviceListQuery
@@ -105,6 +106,23 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         description="A bare JSON array; the cursor of the next page is the `X-Next-Token` response header, "
                     "passed back as `?next_token=`."),
     ("GET", "/customer/devices/{device_id}/commands/{command_id}"): Operation("One command", "commands", Command),
+    ("POST", "/customer/groups/{group_id}/commands"): Operation(
+        "Send a command to every enabled member of a group", "commands", CommandBatch, 202, body=CreateCommand,
+        errors=(409,), also={200: "replay of the same client_token"},
+        example={"command_type": "capture_image", "command_params": {"count": 1}, "client_token": "snap-1"},
+        description="One command per enabled member (disabled ones are counted as `skipped`), followed "
+                    "together by the answer's `batch_id`. A large group is sent in chunks: the answer may "
+                    "still be `sending`, and the per-minute schedule finishes what the request had no time for."),
+    ("POST", "/customer/sites/{site_id}/commands"): Operation(
+        "Send a command to every enabled device of a site", "commands", CommandBatch, 202, body=CreateCommand,
+        errors=(409,), also={200: "replay of the same client_token"},
+        example={"command_type": "capture_image", "command_params": {}},
+        description="As for a group: one command per enabled device, one `batch_id` to follow them."),
+    ("GET", "/customer/command-batches"): Operation(
+        "List group and site commands, newest first", "commands", m.BatchPage, query=(PageQuery,)),
+    ("GET", "/customer/command-batches/{batch_id}"): Operation(
+        "A group or site command: its commands' counts per status and a page of them", "commands", BatchView,
+        query=(PageQuery,)),
     ("GET", "/device/v1/commands/pending"): Operation(
         "The device's pending commands", "device", m.PendingCommands, auth="device"),
     ("POST", "/device/v1/commands/{command_id}/ack"): Operation(

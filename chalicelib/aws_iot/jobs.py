@@ -5,24 +5,22 @@ own MQTT topics use); this module only translates requests, answers and events.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.aws_iot import jobs_schemas as aws
+from chalicelib.aws_iot.ports import ExecutionLookup, JobExecutions
 from chalicelib.aws_iot.shadow_schemas import client_token
 from chalicelib.aws_iot.topics import JOBS_ROUTE, NEXT_JOB, jobs_prefix, thing_name
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import utcnow
-from chalicelib.jobs.execution_store import ExecutionRepository
-from chalicelib.jobs.executions import ExecutionService
-from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, PendingJob, UpdateExecution
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob, UpdateExecution
 
-Clock = Callable[[], datetime]
 Document = dict[str, Any]
 
 
@@ -39,7 +37,7 @@ class JobsRejected(Exception):
 class AwsJobsService:
     """Answers a device's jobs requests and publishes `jobs/notify` and `jobs/notify-next`."""
 
-    def __init__(self, executions: ExecutionService, repository: ExecutionRepository, publisher: Publisher,
+    def __init__(self, executions: JobExecutions, repository: ExecutionLookup, publisher: Publisher,
                  clock: Clock = utcnow) -> None:
         self._executions = executions
         self._repository = repository

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.base import table_meta
+from chalicelib.core.storage.errors import written
 
 
 def device_key(tenant_id: str, device_id: str) -> str:
@@ -17,10 +18,7 @@ def device_key(tenant_id: str, device_id: str) -> str:
 class NamedShadowModel(Model):
     """A named shadow of a device (the classic shadow is the twin on the device item)."""
 
-    class Meta:
-        table_suffix = "shadows"
-        table_name = "shadows"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("shadows")
 
     device_key = UnicodeAttribute(hash_key=True)
     shadow_name = UnicodeAttribute(range_key=True)
@@ -58,24 +56,12 @@ class NamedShadowRepository:
                                 version=doc.version, updated_at=doc.updated_at)
         condition = (NamedShadowModel.device_key.does_not_exist() if read is None
                      else NamedShadowModel.version == read.version)
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: item.save(condition=condition))
 
     def delete(self, tenant_id: str, device_id: str, name: str, read: ShadowDoc) -> bool:
         """Delete the shadow; False when it changed since `read`."""
-        try:
-            NamedShadowModel(device_key(tenant_id, device_id), name).delete(
-                condition=NamedShadowModel.version == read.version)
-        except DeleteError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: NamedShadowModel(device_key(tenant_id, device_id), name).delete(
+            condition=NamedShadowModel.version == read.version))
 
     def delete_all(self, tenant_id: str, device_id: str) -> int:
         """Remove every named shadow of a device (when the device is deleted)."""

@@ -6,34 +6,31 @@ Answers and events go out through the same publisher the rest of the cloud side 
 """
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from chalicelib.aws_iot import shadow_schemas as aws
-from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
+from chalicelib.aws_iot.ports import NamedShadows, TwinDocuments
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, UpdateRequest
 from chalicelib.aws_iot.topics import SHADOW_ROUTE, shadow_prefix
+from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import Twin
 from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits
-from chalicelib.twin.store import TwinRepository
 
-Clock = Callable[[], datetime]
 Document = dict[str, Any]
 
 
 class ShadowService:
     """get / update / delete of a device's shadows, from its MQTT requests or an operator."""
 
-    def __init__(self, twins: TwinRepository, named: NamedShadowRepository, publisher: Publisher,
+    def __init__(self, twins: TwinDocuments, named: NamedShadows, publisher: Publisher,
                  limits: TwinLimits | None = None, clock: Clock = utcnow,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._twins = twins
@@ -85,8 +82,7 @@ class ShadowService:
             if section is not None and twin_logic.depth(section) > self._limits.max_depth:
                 raise ShadowRejected(400, f"JSON contains too many levels of nesting; maximum is "
                                           f"{self._limits.max_depth}")
-        for attempt in range(self._limits.write_attempts):
-            self._back_off(attempt)
+        for _ in self._limits.write_retry.retries(self._sleep):
             previous, twin = self._load(tenant_id, device_id, name)
             if request.version is not None and request.version != previous.version:
                 raise ShadowRejected(409, "Version conflict")
@@ -107,8 +103,7 @@ class ShadowService:
     def delete(self, tenant_id: str, device_id: str, name: str | None, version: int | None,
                token: str | None) -> Document:
         """Delete the shadow (the classic one empties the twin); 404 when there is none."""
-        for attempt in range(self._limits.write_attempts):
-            self._back_off(attempt)
+        for _ in self._limits.write_retry.retries(self._sleep):
             previous, twin = self._load(tenant_id, device_id, name)
             if not previous.exists:
                 raise ShadowRejected(404, f"No shadow exists with name: '{_label(tenant_id, device_id, name)}'")
@@ -229,11 +224,6 @@ class ShadowService:
 
     def _epoch(self) -> int:
         return aws.epoch(self._clock())
-
-    def _back_off(self, attempt: int) -> None:
-        # Each retry means another write won; full jitter spreads contenders out.
-        if attempt:
-            self._sleep(random.random() * min(0.2, 0.005 * 2 ** attempt))
 
 
 def _busy() -> Unavailable:

@@ -1,26 +1,20 @@
 """Getting commands out: the publish at creation, the scheduled retry and the expiry."""
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from chalicelib.commands.models import CommandRef, ExpiryCandidate
+from chalicelib.commands.models import CommandRef, ExpiryCandidate, RetryCandidate
+from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
-from chalicelib.commands.store import CommandRepository
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import current_correlation_id, logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import CommandPolicy
-from chalicelib.core.storage.base import utcnow
+from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, each
 from chalicelib.core.topics import device_topic
-
-Clock = Callable[[], datetime]
-T = TypeVar("T")
-R = TypeVar("R")
 
 COMMANDS_SUFFIX = "commands"
 # Up to this many commands at once get a line each; a bigger fan-out gets one summary line.
@@ -44,37 +38,23 @@ def ref_of(command: Command) -> CommandRef:
     return CommandRef(command.tenant_id, command.device_id, command.command_id)
 
 
-def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
-    """fn over items, in a few threads when there are several."""
-    # A fan-out of thousands of single-item writes must fit in one function run, and each
-    # write mostly waits on the network.
-    if len(items) <= 2:
-        return [fn(i) for i in items]
-    # Each item runs in a copy of the caller's context, so its log lines keep the correlation id.
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(lambda item: context.copy().run(fn, item), items))
-
-
 @dataclass
-class TickReport:
+class TickReport(SweepReport):
     """What one run of a scheduled function did (returned by the Lambda, logged)."""
 
-    examined: int = 0
     published: int = 0
     failed: int = 0
     missed: int = 0
     expired: int = 0
-    skipped: int = 0
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "examined": self.due}
 
 
 class CommandDispatcher:
     """Publishes commands and records which ones the broker took."""
 
-    def __init__(self, commands: CommandRepository, publisher: Publisher, policy: CommandPolicy,
+    def __init__(self, commands: CommandStore, publisher: Publisher, policy: CommandPolicy,
                  clock: Clock = utcnow) -> None:
         self._commands = commands
         self._publisher = publisher
@@ -122,17 +102,18 @@ class CommandDispatcher:
         The claim is a conditional write, so concurrent runs (an overlapping schedule, a
         manual run) publish each command once per attempt.
         """
-        report = TickReport()
         claimed: list[Command] = []
-        for shard in range(self._commands.shards):
-            for candidate in self._commands.retry_candidates(shard, now, self._policy.sweep_limit):
-                report.examined += 1
-                attempt = candidate.publish_attempts + 1
-                command = self._commands.claim_retry(candidate, now, self._policy.next_attempt(now, attempt))
-                if command is None:
-                    report.skipped += 1
-                else:
-                    claimed.append(command)
+
+        def claim(candidate: RetryCandidate) -> Outcome:
+            attempt = candidate.publish_attempts + 1
+            command = self._commands.claim_retry(candidate, now, self._policy.next_attempt(now, attempt))
+            if command is None:
+                return Outcome.SKIPPED
+            claimed.append(command)
+            return Outcome.DONE
+
+        report = SweepRunner(self._commands.shards).run(
+            TickReport(), lambda shard: self._commands.retry_candidates(shard, now, self._policy.sweep_limit), claim)
         for command in self.dispatch(claimed):
             if command.published_at is None:
                 report.failed += 1
@@ -144,23 +125,26 @@ class CommandDispatcher:
 class CommandExpiry:
     """Closes queued commands past expires_at: missed if they may have reached the device, else expired."""
 
-    def __init__(self, commands: CommandRepository, policy: CommandPolicy) -> None:
+    def __init__(self, commands: CommandStore, policy: CommandPolicy) -> None:
         self._commands = commands
         self._policy = policy
 
     def expire_due(self, now: datetime) -> TickReport:
         """One pass over the expiry index: the cost follows what expired, not the table size."""
-        report = TickReport()
-        for shard in range(self._commands.shards):
-            candidates = self._commands.expiry_candidates(shard, now, self._policy.sweep_limit)
-            report.examined += len(candidates)
-            for done in each(lambda c: self._close(c, now), candidates):
-                if done is None:
-                    report.skipped += 1  # an ACK won the race
-                elif done.status is CommandStatus.MISSED:
-                    report.missed += 1
-                else:
-                    report.expired += 1
+        closed: list[CommandStatus] = []
+
+        def close(candidate: ExpiryCandidate) -> Outcome:
+            done = self._close(candidate, now)
+            if done is None:
+                return Outcome.SKIPPED  # an ACK won the race
+            closed.append(done.status)
+            return Outcome.DONE
+
+        report = SweepRunner(self._commands.shards).run(
+            TickReport(), lambda shard: self._commands.expiry_candidates(shard, now, self._policy.sweep_limit), close,
+            workers=8)
+        report.missed = closed.count(CommandStatus.MISSED)
+        report.expired = len(closed) - report.missed
         return report
 
     def _close(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:

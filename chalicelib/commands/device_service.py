@@ -1,27 +1,25 @@
 """Device use cases of commands: poll the pending ones, acknowledge one (HTTP and MQTT alike)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.commands.delivery import CommandPolicy, each, ref_of
+from chalicelib.commands.delivery import CommandPolicy, ref_of
 from chalicelib.commands.models import CommandRef
+from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import AckCommand, AckResult, Command, CommandEvent, CommandStatus, MqttAck
-from chalicelib.commands.store import CommandRepository
+from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
-from chalicelib.core.storage.base import iso, utcnow
-
-Clock = Callable[[], datetime]
+from chalicelib.core.sweep import each
 
 
 class DeviceCommandService:
     """What a device does with its commands; the HTTP routes and the MQTT router both call it."""
 
-    def __init__(self, commands: CommandRepository, policy: CommandPolicy, clock: Clock = utcnow) -> None:
+    def __init__(self, commands: CommandStore, policy: CommandPolicy, clock: Clock = utcnow) -> None:
         self._commands = commands
         self._policy = policy
         self._clock = clock

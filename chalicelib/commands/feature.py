@@ -1,9 +1,12 @@
-"""Commands: operator and device routes, the per-minute retry and expiry, acks and requests over MQTT."""
+"""Commands: operator and device routes, the per-minute retry and expiry, acks and requests over MQTT,
+and group and site commands (batches) with their per-minute resume."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from chalicelib.commands import device_routes, routes, schedule
+from chalicelib.commands.batches import routes as batch_routes
+from chalicelib.commands.batches import schedule as batch_schedule
 from chalicelib.core.topics import COMMANDS_REQUEST_SUFFIX
 from chalicelib.features import Feature
 
@@ -20,4 +23,5 @@ def device_messages(router: DeviceMessageRouter, c: Container) -> None:
     router.on_return(c.command_dispatcher.redeliver, unless_suffix=COMMANDS_REQUEST_SUFFIX)
 
 
-FEATURE = Feature(blueprints=(routes.bp, device_routes.bp, schedule.bp), device_messages=device_messages)
+FEATURE = Feature(blueprints=(routes.bp, device_routes.bp, schedule.bp, batch_routes.bp, batch_schedule.bp),
+                  device_messages=device_messages)

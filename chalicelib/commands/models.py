@@ -10,6 +10,9 @@ which keeps each index as small as the work it serves:
   per-minute expiry reads only what has expired.
 - `retry_shard` (while a publish may still be retried) -> global index `retry_due`
   (range `next_attempt_at`): the per-minute retry reads only what is due.
+
+A fourth, `batch_key` = "{tenant}#{batch_id}", exists only on commands sent to a group
+or site; global index `by_batch` (range `device_id`) lists and counts a batch's commands.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
-from chalicelib.core.storage.base import schedule_shard
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.sweep import schedule_shard
 
 
 def device_key(tenant_id: str, device_id: str) -> str:
@@ -75,9 +79,7 @@ class RetryCandidate:
 class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
     """A device's queued commands (sparse: `queued_id` is removed on the final transition)."""
 
-    class Meta:
-        index_name = "queued_by_device"
-        projection = AllProjection()
+    Meta = index_meta("queued_by_device", AllProjection())
 
     device_key = UnicodeAttribute(hash_key=True)
     queued_id = UnicodeAttribute(range_key=True)
@@ -86,10 +88,8 @@ class QueuedByDevice(LocalSecondaryIndex["CommandModel"]):
 class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
     """Queued commands of one shard by expiry time (sparse on `expiry_shard`)."""
 
-    class Meta:
-        index_name = "expiry_due"
-        # Enough to choose missed or expired without reading the item.
-        projection = IncludeProjection(["published_at", "fetched_at"])
+    # Enough to choose missed or expired without reading the item.
+    Meta = index_meta("expiry_due", IncludeProjection(["published_at", "fetched_at"]))
 
     expiry_shard = UnicodeAttribute(hash_key=True)
     expires_at = UTCDateTimeAttribute(range_key=True)
@@ -98,22 +98,32 @@ class ExpiryDue(GlobalSecondaryIndex["CommandModel"]):
 class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     """Unpublished commands of one shard by next publish attempt (sparse on `retry_shard`)."""
 
-    class Meta:
-        index_name = "retry_due"
-        # publish_attempts only changes together with next_attempt_at: no extra index writes.
-        projection = IncludeProjection(["publish_attempts"])
+    # publish_attempts only changes together with next_attempt_at: no extra index writes.
+    Meta = index_meta("retry_due", IncludeProjection(["publish_attempts"]))
 
     retry_shard = UnicodeAttribute(hash_key=True)
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ByBatch(GlobalSecondaryIndex["CommandModel"]):
+    """The commands of one group or site batch, by device (sparse on `batch_key`)."""
+
+    # What the batch view shows per device; status changes are the only index writes it adds.
+    Meta = index_meta("by_batch", IncludeProjection(["status", "published_at", "fetched_at", "acked_at"]))
+
+    batch_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+
+
+def batch_key(tenant_id: str, batch_id: str) -> str:
+    """Partition key of a batch's commands in the by_batch index."""
+    return f"{tenant_id}#{batch_id}"
+
+
 class CommandModel(Model):
     """One command sent to one device."""
 
-    class Meta:
-        table_suffix = "commands"
-        table_name = "commands"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("commands")
 
     device_key = UnicodeAttribute(hash_key=True)
     command_id = UnicodeAttribute(range_key=True)
@@ -135,12 +145,14 @@ class CommandModel(Model):
     expiry_shard = UnicodeAttribute(null=True)
     retry_shard = UnicodeAttribute(null=True)
     next_attempt_at = UTCDateTimeAttribute(null=True)
+    batch_key = UnicodeAttribute(null=True)
     # History is kept for the retention period, then DynamoDB's TTL removes it.
     purge_at = TTLAttribute(null=True)
 
     queued_by_device = QueuedByDevice()
     expiry_due = ExpiryDue()
     retry_due = RetryDue()
+    by_batch = ByBatch()
 
     def to_record(self) -> Command:
         """The item as the services see it."""
@@ -159,4 +171,5 @@ class CommandModel(Model):
             acked_at=self.acked_at,
             ack_details=self.ack_details,
             publish_attempts=int(self.publish_attempts or 0),
+            batch_id=self.batch_key.partition("#")[2] if self.batch_key else None,
         )

@@ -19,7 +19,7 @@ from pydantic import (
 
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import ResourceId, StrictInt
-from chalicelib.sites.wake import Timezone, WakeCron
+from chalicelib.sites.rules import Timezone, WakeCron
 
 Text = Annotated[str, StringConstraints(max_length=200)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]

@@ -17,9 +17,7 @@ bp = Blueprint(__name__)
 def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
     with invocation(event.event_id, schedule="commands_retry"):
         report = container().command_dispatcher.retry_due(event_time(event))
-        # A failed publish is due again at its next attempt: that is what is left.
-        report_run("commands_retry", due=report.examined, done=report.published, left=report.failed,
-                   details=report.as_dict())
+        report_run("commands_retry", due=report.due, done=report.done, left=report.left, details=report.as_dict())
         return report.as_dict()
 
 
@@ -27,7 +25,5 @@ def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
 def expire_commands(event: CloudWatchEvent) -> dict[str, Any]:
     with invocation(event.event_id, schedule="commands_expiry"):
         report = container().command_expiry.expire_due(event_time(event))
-        done = report.missed + report.expired
-        report_run("commands_expiry", due=report.examined, done=done,
-                   left=report.examined - done - report.skipped, details=report.as_dict())
+        report_run("commands_expiry", due=report.due, done=report.done, left=report.left, details=report.as_dict())
         return report.as_dict()

@@ -108,6 +108,8 @@ class Command(Record):
     acked_at: datetime | None = None
     ack_details: dict[str, Any] | None = None
     publish_attempts: int = 0
+    # The group or site batch that sent it, if any.
+    batch_id: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,11 +1,10 @@
 """All reads and writes of commands. Every status change is a conditional write on `status`."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -15,6 +14,7 @@ from chalicelib.commands.models import (
     CommandRef,
     ExpiryCandidate,
     RetryCandidate,
+    batch_key,
     device_key,
     shard_of,
 )
@@ -26,21 +26,17 @@ from chalicelib.commands.schemas import (
     CommandStatus,
 )
 from chalicelib.core.errors import Conflict, NotFound, Unavailable
-from chalicelib.core.storage.base import (
-    Page,
-    connection,
-    cursor_keys,
-    decode_cursor,
-    encode_cursor,
-    failed_conditions,
-    is_condition_failure,
-    one_page,
-)
+from chalicelib.core.retry import RetryPolicy
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.batch import BatchWriter, model_sender, serialize
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.errors import failed_conditions, written
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import DeviceStatus
 
-BATCH_LIMIT = 25
+# A create cancelled by a concurrent transaction on the same claim: 0.05 s, then 0.1 s.
+TRANSACTION_RETRY = RetryPolicy(min_s=0.05, max_s=0.1, max_attempts=3, jitter=0.0)
 # Positions in the create transaction (PynamoDB sends condition checks first, then puts).
 _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
 
@@ -48,8 +44,10 @@ _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
 class CommandRepository:
     """Commands table access; `shards` spreads the schedule indexes, `retention` bounds history."""
 
-    def __init__(self, idempotency: IdempotencyStore, shards: int, retention: timedelta) -> None:
+    def __init__(self, idempotency: IdempotencyStore, shards: int, retention: timedelta,
+                 writer: BatchWriter | None = None) -> None:
         self._idempotency = idempotency
+        self._writer = writer or BatchWriter(model_sender(CommandModel))
         self._shards = shards
         self._retention = retention
 
@@ -61,7 +59,7 @@ class CommandRepository:
         Raises NotFound (no such device), Conflict (device disabled) or ClientTokenTaken.
         """
         item = self._new_item(command, retry_at)
-        for attempt in range(3):
+        for attempt in TRANSACTION_RETRY.retries():
             try:
                 with TransactWrite(connection=connection()) as tx:
                     tx.condition_check(DeviceModel, command.tenant_id, command.device_id,
@@ -78,26 +76,13 @@ class CommandRepository:
                         claim.scope, claim.tenant_id, claim.client_token, command.created_at)) from exc
                 if _DEVICE_CHECK in failed:
                     raise self._device_refusal(command.tenant_id, command.device_id) from exc
-                if failed or attempt == 2:
+                if failed or TRANSACTION_RETRY.exhausted(attempt):
                     raise Unavailable("could not store the command; retry", field="command_id") from exc
                 # A concurrent transaction on the same claim (TransactionConflict): try again.
-                time.sleep(0.05 * (attempt + 1))
 
     def create_many(self, commands: list[Command], retry_at: datetime | None) -> None:
         """Store many queued commands with BatchWriteItem (25 a request), retrying unprocessed ones."""
-        items = [self._new_item(c, retry_at).serialize() for c in commands]
-        conn = CommandModel._get_connection()
-        for start in range(0, len(items), BATCH_LIMIT):
-            pending = items[start:start + BATCH_LIMIT]
-            for attempt in range(8):
-                data = conn.batch_write_item(put_items=pending) or {}
-                unprocessed = data.get("UnprocessedItems", {}).get(CommandModel.Meta.table_name, [])
-                pending = [u["PutRequest"]["Item"] for u in unprocessed]
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 2.0))  # DynamoDB throttled part of the batch
-            if pending:
-                raise Unavailable("the database kept throttling the batch; retry", field="commands")
+        self._writer.write(puts=[serialize(self._new_item(c, retry_at)) for c in commands])
 
     def _new_item(self, command: Command, retry_at: datetime | None) -> CommandModel:
         shard = shard_of(command.command_id, self._shards)
@@ -118,6 +103,7 @@ class CommandRepository:
             retry_shard=shard if retry_at else None,
             next_attempt_at=retry_at,
             purge_at=command.expires_at + self._retention,
+            batch_key=batch_key(command.tenant_id, command.batch_id) if command.batch_id else None,
         )
 
     @staticmethod
@@ -270,12 +256,8 @@ class CommandRepository:
     @staticmethod
     def _update(ref: CommandRef, actions: list[Action], condition: Condition) -> Command | None:
         model = CommandModel(device_key(ref.tenant_id, ref.device_id), ref.command_id)
-        try:
-            model.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
+        if not written(lambda: model.update(actions=actions, condition=condition)):
+            return None
         return model.to_record()
 
 

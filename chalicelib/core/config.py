@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.core.policies import (
+    BatchPolicy,
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
@@ -19,7 +20,7 @@ from chalicelib.core.policies import (
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches")
 
 
 class Settings(BaseModel):
@@ -42,7 +43,7 @@ class Settings(BaseModel):
     ddb_max_pool_connections: int = Field(default=32, ge=1, le=512)
 
     # Operator auth. HS256 with a shared secret locally, RS256 against a JWKS URL in prod.
-    jwt_secret: str = ""
+    jwt_secret: str = Field(default="", repr=False)  # never shown
     jwt_algorithms: str = "HS256"
     jwt_jwks_url: str = ""
     jwt_issuer: str = ""
@@ -55,7 +56,7 @@ class Settings(BaseModel):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_username: str = ""
-    mqtt_password: str = ""
+    mqtt_password: str = Field(default="", repr=False)  # never shown
     mqtt_client_id: str = ""
     mqtt_publish_timeout_s: float = Field(default=2.0, gt=0, le=30)
     iot_data_endpoint: str = ""
@@ -68,7 +69,7 @@ class Settings(BaseModel):
         """Whether the `$aws/things/...` shadow and jobs topics are served by this stage."""
         return self.mqtt_backend == "paho" if self.aws_iot_topics is None else self.aws_iot_topics
     # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
-    broker_auth_secret: str = ""
+    broker_auth_secret: str = Field(default="", repr=False)  # never shown
 
     # Sharding of the sparse "due" indexes the schedules query (each section reads it too).
     schedule_shards: int = Field(default=4, ge=1, le=64)
@@ -80,6 +81,7 @@ class Settings(BaseModel):
     twin: TwinLimits = TwinLimits()
     jobs: JobLimits = JobLimits()
     sites: FanoutPolicy = FanoutPolicy()
+    command_batches: BatchPolicy = BatchPolicy()
 
     @model_validator(mode="before")
     @classmethod
@@ -102,8 +104,9 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings of the `FLEET_*` variables (case-insensitive); others are ignored."""
         source = os.environ if environ is None else environ
-        return cls.model_validate({k[len(PREFIX):].lower(): v for k, v in source.items()
-                                   if k.upper().startswith(PREFIX)})
+        # A section is not a variable: FLEET_JOBS and the like were never read, so they are ignored.
+        flat = {k[len(PREFIX):].lower(): v for k, v in source.items() if k.upper().startswith(PREFIX)}
+        return cls.model_validate({k: v for k, v in flat.items() if k not in SECTIONS})
 
     @classmethod
     def env_names(cls) -> set[str]:

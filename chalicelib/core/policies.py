@@ -12,11 +12,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from chalicelib.core.retry import RetryPolicy
+
 
 def _in(unit: str) -> BeforeValidator:
     def convert(value: Any) -> Any:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            return timedelta(**{unit: float(value)})
+            try:
+                return timedelta(**{unit: float(value)})
+            except OverflowError as exc:  # inf, or more than a timedelta holds: pydantic names the field
+                raise ValueError(f"{value!r} {unit} is not a duration a clock can hold") from exc
         return value
 
     return BeforeValidator(convert)
@@ -84,6 +89,11 @@ class TwinLimits(Section):
     # Optimistic-concurrency retries of one twin write; each failure means another write won.
     write_attempts: int = Field(default=25, ge=1, le=100, validation_alias="twin_write_attempts")
 
+    @property
+    def write_retry(self) -> RetryPolicy:
+        """Retries of a conditional write lost to a concurrent one: short waits, full jitter."""
+        return RetryPolicy(min_s=0.005, max_s=0.2, max_attempts=self.write_attempts, jitter=1.0)
+
 
 class JobLimits(Section):
     """The knobs of job creation, cancel, fan-out and sweeps."""
@@ -123,3 +133,21 @@ class FanoutPolicy(Section):
     # The PATCH works for at most budget_s; the schedule spends at most sweep_budget_s a run.
     budget_s: float = Field(default=20.0, ge=0, validation_alias="site_fanout_budget_s")
     sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="site_fanout_sweep_budget_s")
+
+
+class BatchPolicy(Section):
+    """How a group or site command is cut up, handed over and bounded in time."""
+
+    shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
+    # Members per chunk: one listing page, one round of batch writes, one publish round.
+    chunk: int = Field(default=500, ge=1, le=5000, validation_alias="command_batch_chunk")
+    # The per-minute schedule takes over a batch whose runner has been silent this long.
+    lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
+                           validation_alias="command_batch_lease_s")
+    # The POST works for at most budget_s (then answers `sending`); the schedule spends at most sweep_budget_s a run.
+    budget_s: float = Field(default=20.0, ge=0, validation_alias="command_batch_budget_s")
+    sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="command_batch_sweep_budget_s")
+    # BatchGetItem requests in flight when a chunk of group members' statuses is read.
+    workers: int = Field(default=4, ge=1, le=32, validation_alias="command_batch_workers")
+    idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
+                                   validation_alias="idempotency_ttl_h")

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
+from chalicelib.core.storage.base import index_meta
+
 if TYPE_CHECKING:
     from chalicelib.devices.models import DeviceModel  # noqa: F401
 
@@ -28,9 +30,7 @@ def status_index_key(tenant_id: str, status: str) -> str:
 class DevicesBySite(GlobalSecondaryIndex["DeviceModel"]):
     """Sparse: only mapped devices carry `site_key`. Keys only, so presence writes skip it."""
 
-    class Meta:
-        index_name = "by_site"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("by_site", KeysOnlyProjection())
 
     site_key = UnicodeAttribute(hash_key=True)
     site_sort = UnicodeAttribute(range_key=True)
@@ -39,9 +39,7 @@ class DevicesBySite(GlobalSecondaryIndex["DeviceModel"]):
 class DevicesByStatus(GlobalSecondaryIndex["DeviceModel"]):
     """A tenant's devices per lifecycle status, in id order. Keys only, like by_site."""
 
-    class Meta:
-        index_name = "by_status"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("by_status", KeysOnlyProjection())
 
     status_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)

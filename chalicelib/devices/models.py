@@ -5,6 +5,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.devices.index import DevicesBySite, DevicesByStatus
 from chalicelib.devices.schemas import Device, DeviceStatus
 
@@ -14,10 +15,7 @@ BROKER_PARTITION = "broker"
 class DeviceModel(Model):
     """One device of one tenant."""
 
-    class Meta:
-        table_suffix = "devices"
-        table_name = "devices"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("devices")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
@@ -81,9 +79,7 @@ REGISTRY_ATTRIBUTES = sorted(
 class BrokerCredentialIndex(GlobalSecondaryIndex["TokenModel"]):
     """Every credential, for the local broker's password file (never a request path)."""
 
-    class Meta:
-        index_name = "broker_credentials"
-        projection = AllProjection()
+    Meta = index_meta("broker_credentials", AllProjection())
 
     broker_partition = UnicodeAttribute(hash_key=True)
     token_hash = UnicodeAttribute(range_key=True)
@@ -92,10 +88,7 @@ class BrokerCredentialIndex(GlobalSecondaryIndex["TokenModel"]):
 class TokenModel(Model):
     """Provision token, keyed by its SHA-256: the clear token is never stored."""
 
-    class Meta:
-        table_suffix = "device-tokens"
-        table_name = "device-tokens"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("device-tokens")
 
     token_hash = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
@@ -112,10 +105,7 @@ class TokenModel(Model):
 class RegistryEpochModel(Model):
     """A counter bumped on every credential change; the broker sync polls one item."""
 
-    class Meta:
-        table_suffix = "registry-epoch"
-        table_name = "registry-epoch"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("registry-epoch")
 
     name = UnicodeAttribute(hash_key=True)
     epoch = NumberAttribute(default=0)

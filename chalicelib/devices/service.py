@@ -3,22 +3,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from ulid import ULID
 
 from chalicelib.core.auth import tokens
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import InvalidInput, Unauthenticated
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.messaging.base import Message, Publisher
-from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.rules import next_wake
 
-Clock = Callable[[], datetime]
 # (tenant_id, site_id) -> the site's (cron, timezone), or None when the site is gone.
 WakeLookup = Callable[[str, str], "tuple[str, str] | None"]
 

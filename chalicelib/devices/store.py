@@ -9,7 +9,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import read_or_raise, written_or_raise
 from chalicelib.devices.index import (
     site_index_key,
     site_index_sort,
@@ -53,10 +55,9 @@ class DeviceRepository:
 
     def get(self, tenant_id: str, device_id: str) -> Device:
         """One device of the tenant, or NotFound."""
-        try:
-            model = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=REGISTRY_ATTRIBUTES)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        model = read_or_raise(
+            lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=REGISTRY_ATTRIBUTES),
+            NotFound(f"device {device_id} not found", field="device_id"))
         return model.to_record()
 
     def exists(self, tenant_id: str, device_id: str) -> bool:
@@ -132,12 +133,8 @@ class DeviceRepository:
         if "attributes" in changes:
             actions.append(DeviceModel.attributes.set(changes["attributes"]))
         model = DeviceModel(tenant_id, device_id)
-        try:
-            model.update(actions=actions, condition=DeviceModel.device_id.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFound(f"device {device_id} not found", field="device_id") from exc
-            raise
+        written_or_raise(lambda: model.update(actions=actions, condition=DeviceModel.device_id.exists()),
+                         NotFound(f"device {device_id} not found", field="device_id"))
         return model.to_record()
 
     def rotate_token(self, tenant_id: str, device_id: str, token_hash: str, mqtt_password_hash: str,
@@ -242,11 +239,9 @@ class DeviceRepository:
         return list(TokenModel.broker_credentials.query(BROKER_PARTITION))
 
     def _get_model(self, tenant_id: str, device_id: str) -> DeviceModel:
-        try:
-            # Full item on purpose: callers write this model back, and a projected save would drop the twin.
-            return DeviceModel.get(tenant_id, device_id, consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        # Full item on purpose: callers write this model back, and a projected save would drop the twin.
+        return read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
+                             NotFound(f"device {device_id} not found", field="device_id"))
 
     @staticmethod
     def _bump_epoch() -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from ulid import ULID
 
-from chalicelib.core.storage.base import Page, utcnow
+from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.devices.schemas import CreateGroup, Group
-from chalicelib.devices.service import Clock
 from chalicelib.groups.store import GroupRepository
 
 

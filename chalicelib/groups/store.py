@@ -5,14 +5,16 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 
@@ -30,10 +32,7 @@ def device_key(tenant_id: str, device_id: str) -> str:
 class GroupModel(Model):
     """A group of one tenant."""
 
-    class Meta:
-        table_suffix = "groups"
-        table_name = "groups"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("groups")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     group_id = UnicodeAttribute(range_key=True)
@@ -56,9 +55,7 @@ class GroupModel(Model):
 class MembershipByDevice(GlobalSecondaryIndex["MembershipModel"]):
     """The groups a device belongs to."""
 
-    class Meta:
-        index_name = "by_device"
-        projection = AllProjection()
+    Meta = index_meta("by_device", AllProjection())
 
     device_key = UnicodeAttribute(hash_key=True)
     group_id = UnicodeAttribute(range_key=True)
@@ -67,10 +64,7 @@ class MembershipByDevice(GlobalSecondaryIndex["MembershipModel"]):
 class MembershipModel(Model):
     """One device in one group."""
 
-    class Meta:
-        table_suffix = "group-members"
-        table_name = "group-members"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("group-members")
 
     group_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
@@ -89,19 +83,13 @@ class GroupRepository:
             group.tenant_id, group.group_id, name=group.name, description=group.description,
             member_count=0, created_at=group.created_at,
         )
-        try:
-            model.save(condition=GroupModel.group_id.does_not_exist())
-        except Exception as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                raise Conflict(f"group {group.group_id} already exists", field="group_id") from exc
-            raise
+        written_or_raise(lambda: model.save(condition=GroupModel.group_id.does_not_exist()),
+                         Conflict(f"group {group.group_id} already exists", field="group_id"))
 
     def get(self, tenant_id: str, group_id: str) -> Group:
         """One group of the tenant, or NotFound."""
-        try:
-            return GroupModel.get(tenant_id, group_id, consistent_read=True).to_record()
-        except DoesNotExist as exc:
-            raise NotFound(f"group {group_id} not found", field="group_id") from exc
+        return read_or_raise(lambda: GroupModel.get(tenant_id, group_id, consistent_read=True).to_record(),
+                             NotFound(f"group {group_id} not found", field="group_id"))
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of the tenant's groups in id order."""
@@ -115,12 +103,8 @@ class GroupRepository:
         The group goes first: a concurrent add_member is conditioned on the group, so no
         membership can appear after the query below has listed them.
         """
-        try:
-            GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists())
-        except DeleteError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFound(f"group {group_id} not found", field="group_id") from exc
-            raise
+        written_or_raise(lambda: GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists()),
+                         NotFound(f"group {group_id} not found", field="group_id"))
         key = member_key(tenant_id, group_id)
         members = [{"group_key": {"S": key}, "device_id": {"S": m.device_id}}
                    for m in MembershipModel.query(key, page_size=1000, attributes_to_get=["device_id"])]

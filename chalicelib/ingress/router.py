@@ -4,17 +4,16 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from chalicelib.aws_iot.topics import parse_aws_topic
 from chalicelib.core.errors import DomainError, Unavailable
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import is_invalid_request
+from chalicelib.core.storage.errors import is_invalid_request
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
 from chalicelib.core.topics import DeviceTopic, parse_device_topic
-from chalicelib.devices.service import DeviceService
 
 # handler(tenant_id, device_id, suffix, payload) -> result document
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
@@ -37,6 +36,14 @@ class Outcome:
         return {"accepted": self.accepted, "reason": self.reason, "result": self.result}
 
 
+class Presence(Protocol):
+    """The devices feature's view of a message arriving (DeviceService.seen)."""
+
+    def seen(self, tenant_id: str, device_id: str) -> bool:
+        """Check the device may talk and count its presence; True when it is back from being away."""
+        ...
+
+
 class DeviceMessageRouter:
     """Dispatches by topic suffix; permanent errors are outcomes, transient ones raise.
 
@@ -44,7 +51,7 @@ class DeviceMessageRouter:
     broker, so the broker redelivers it: that is how nothing reaching the broker is lost.
     """
 
-    def __init__(self, devices: DeviceService, max_payload_bytes: int = 64 * 1024) -> None:
+    def __init__(self, devices: Presence, max_payload_bytes: int = 64 * 1024) -> None:
         self._devices = devices
         self._max_payload_bytes = max_payload_bytes
         self._routes: list[tuple[str, Handler]] = [("status", self._status)]

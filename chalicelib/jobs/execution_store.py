@@ -14,9 +14,12 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.core.storage.base import Page, connection, cursor_keys, decode_cursor, encode_cursor, failed_conditions
+from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
-from chalicelib.jobs.schemas import FINAL, Execution, ExecutionStatus, JobStatus, SweepKind
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions
+from chalicelib.jobs.rules import FINAL
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
 
@@ -36,9 +39,7 @@ class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
     Sparse: `pending_key` is removed when an execution becomes final.
     """
 
-    class Meta:
-        index_name = "pending"
-        projection = IncludeProjection(["status", "execution_number", "version_number", "queued_at"])
+    Meta = index_meta("pending", IncludeProjection(["status", "execution_number", "version_number", "queued_at"]))
 
     pending_key = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
@@ -47,10 +48,7 @@ class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
 class ExecutionModel(Model):
     """One device's execution of one job."""
 
-    class Meta:
-        table_suffix = "job-executions"
-        table_name = "job-executions"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("job-executions")
 
     job_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)

@@ -1,33 +1,25 @@
 """Device use cases of jobs: pending list, describe and update an execution (HTTP and MQTT)."""
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
-from chalicelib.core.storage.base import utcnow
-from chalicelib.devices.service import Clock
-from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry, WriteOutcome
-from chalicelib.jobs.schemas import (
-    FINAL,
-    Execution,
-    ExecutionStatus,
-    JobStatus,
-    PendingJob,
-    UpdateExecution,
-    device_may_move,
-    document,
-    refusal,
-)
-from chalicelib.jobs.store import JobRepository, JobState
+from chalicelib.core.retry import RetryPolicy
+from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
+from chalicelib.jobs.ports import ExecutionStore, JobStates
+from chalicelib.jobs.rules import FINAL, device_may_move, refusal
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
+from chalicelib.jobs.store import JobState
 
-MAX_ATTEMPTS = 8
+# A device update lost to a concurrent change of its job: read, decide and write again.
+CONTENTION_RETRY = RetryPolicy(min_s=0.02, max_s=2.56, max_attempts=8, jitter=1.0)
 # on_updated(tenant_id, device_id, before, after): told of every applied device update.
 UpdateListener = Callable[[str, str, Execution, Execution], None]
 
@@ -35,7 +27,7 @@ UpdateListener = Callable[[str, str, Execution, Execution], None]
 class ExecutionService:
     """What a device does with its job executions; HTTP routes and the MQTT router share it."""
 
-    def __init__(self, jobs: JobRepository, executions: ExecutionRepository, pending_limit: int = 100,
+    def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None) -> None:
         self._jobs = jobs
@@ -61,7 +53,7 @@ class ExecutionService:
         Reads the execution and its job in one request, checks the transition table, then
         writes both conditionally; a concurrent change makes it read and decide again.
         """
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in CONTENTION_RETRY.attempts():
             execution, state = self._load(tenant_id, device_id, job_id)
             now = self._clock()
             self._check(execution, state, request, now)
@@ -75,7 +67,7 @@ class ExecutionService:
                 self._notify(tenant_id, device_id, execution, applied)
                 return applied
             if outcome is WriteOutcome.CONTENDED:
-                self._sleep(random.uniform(0, 0.02 * 2 ** attempt))
+                self._sleep(CONTENTION_RETRY.delay(attempt))
         raise Unavailable("the job is busy; retry the update", field="job_id")
 
     def handle_mqtt_update(self, tenant_id: str, device_id: str, suffix: str,

@@ -8,11 +8,10 @@ from itertools import islice
 from typing import Any
 
 from chalicelib.aws_iot.jobs import created_events
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import utcnow
 from chalicelib.core.topics import device_topic
-from chalicelib.devices.service import Clock
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry
 from chalicelib.jobs.executions import pending_jobs
 from chalicelib.jobs.schemas import ExecutionStatus, Job, PendingJob, document

@@ -18,7 +18,5 @@ def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
     with invocation(event.event_id, schedule="jobs_sweep"):
         report = container().job_sweeper.run_due(event_time(event), container().settings.jobs.sweep_budget_s)
-        left = len(report.unfinished)
-        report_run("jobs_sweep", due=report.finished + left, done=report.finished, left=left,
-                   details=report.as_dict())
+        report_run("jobs_sweep", due=report.due, done=report.done, left=report.left, details=report.as_dict())
         return report.as_dict()

@@ -8,28 +8,21 @@ from datetime import timedelta
 
 from ulid import ULID
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from chalicelib.core.messaging.base import Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import JobLimits
-from chalicelib.core.storage.base import Page, schedule_shard, utcnow
+from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClaimState, IdempotencyStore, fingerprint
+from chalicelib.core.sweep import schedule_shard
 from chalicelib.devices.schemas import DeviceStatus
-from chalicelib.devices.service import Clock
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.notify import JobNotifier, NotifyLimits
-from chalicelib.jobs.schemas import (
-    CreateJob,
-    Execution,
-    ExecutionStatus,
-    Job,
-    JobStatus,
-    SweepKind,
-    TargetType,
-)
+from chalicelib.jobs.schemas import CreateJob, Execution, ExecutionStatus, Job, JobStatus, SweepKind, TargetType
 from chalicelib.jobs.store import JobRepository
 from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader

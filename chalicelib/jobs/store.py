@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure, one_page
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.errors import is_condition_failure, written
 from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
 
 
@@ -23,9 +25,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
     counter updates of the hot path never write to it.
     """
 
-    class Meta:
-        index_name = "due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("due", KeysOnlyProjection())
 
     due_shard = NumberAttribute(hash_key=True)
     due_at = UTCDateTimeAttribute(range_key=True)
@@ -34,10 +34,7 @@ class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
 class JobModel(Model):
     """One job of one tenant; job_id is a ULID so a Query lists newest first."""
 
-    class Meta:
-        table_suffix = "jobs"
-        table_name = "jobs"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("jobs")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
@@ -128,13 +125,7 @@ class JobRepository:
             created_at=job.created_at, created_by=job.created_by, expires_at=job.expires_at,
             client_token=job.client_token, due_shard=due_shard, due_at=job.expires_at,
         )
-        try:
-            model.save(condition=JobModel.job_id.does_not_exist())
-        except PutError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: model.save(condition=JobModel.job_id.does_not_exist()))
 
     def find(self, tenant_id: str, job_id: str) -> JobState | None:
         """A job of the tenant (strongly consistent), or None."""
@@ -219,29 +210,17 @@ class JobRepository:
                 actions.append(JobModel.due_at.set(job.expires_at))
             else:
                 actions += [JobModel.due_shard.remove(), JobModel.due_at.remove()]
-        try:
-            JobModel(job.tenant_id, job.job_id).update(
-                actions=actions,
-                condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: JobModel(job.tenant_id, job.job_id).update(
+            actions=actions,
+            condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
+        ))
 
     def settle_due(self, tenant_id: str, job_id: str) -> bool:
         """Take a job with nothing left open out of the due index."""
-        try:
-            JobModel(tenant_id, job_id).update(
-                actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
-                condition=JobModel.sweep.does_not_exist() & (JobModel.open_count == 0) & JobModel.due_shard.exists(),
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: JobModel(tenant_id, job_id).update(
+            actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
+            condition=JobModel.sweep.does_not_exist() & (JobModel.open_count == 0) & JobModel.due_shard.exists(),
+        ))
 
     def backdate_expiry(self, tenant_id: str, job_id: str, expires_at: datetime) -> JobState:
         """Move an IN_PROGRESS job's expiry and its due-index entry together (developer tool).

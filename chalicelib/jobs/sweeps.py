@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from ulid import ULID
@@ -12,25 +12,24 @@ from ulid import ULID
 from chalicelib.core.errors import Conflict
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.jobs.execution_store import ExecutionRepository
-from chalicelib.jobs.schemas import SWEEPS, Execution, ExecutionStatus, SweepKind, counter_deltas
+from chalicelib.jobs.rules import SWEEPS, counter_deltas
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
 
 DUE_PAGE = 100
 
 
 @dataclass
-class SweepReport:
-    """What one scheduled run did."""
+class JobSweepReport(SweepReport):
+    """What one scheduled run did: jobs expired, chunks swept; `done` counts the sweeps finished."""
 
     expired: int = 0
-    finished: int = 0
     chunks: int = 0
-    unfinished: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"expired": self.expired, "finished": self.finished, "chunks": self.chunks,
-                "unfinished": self.unfinished}
+        return {**super().as_dict(), "finished": self.done}
 
 
 class JobSweeper:
@@ -51,42 +50,36 @@ class JobSweeper:
         self._executions = executions
         self._shards = shards
         self._chunk = chunk
-        self._monotonic = monotonic
+        self._runner = SweepRunner(shards, monotonic)
 
-    def run_due(self, now: datetime, budget_s: float) -> SweepReport:
+    def run_due(self, now: datetime, budget_s: float) -> JobSweepReport:
         """The scheduled work: resume unfinished sweeps, expire jobs past their expiry."""
-        deadline = self._monotonic() + budget_s
-        report = SweepReport()
-        for shard in range(self._shards):
-            for tenant_id, job_id in self._jobs.due(shard, now, DUE_PAGE):
-                # Each run makes some progress, however small its budget.
-                if (report.chunks or report.finished) and self._monotonic() >= deadline:
-                    report.unfinished.append(job_id)
-                    continue
-                self._run_one(tenant_id, job_id, now, deadline, report)
-        return report
+        deadline = self._runner.deadline(budget_s)
+        report = JobSweepReport()
+        # Each run makes some progress, however small its budget (progress_first).
+        return self._runner.run(report, lambda shard: self._jobs.due(shard, now, DUE_PAGE),
+                                lambda due: self._run_one(*due, now, deadline, report),
+                                key=lambda due: due[1], deadline=deadline, progress_first=True)
 
-    def _run_one(self, tenant_id: str, job_id: str, now: datetime, deadline: float, report: SweepReport) -> None:
+    def _run_one(self, tenant_id: str, job_id: str, now: datetime, deadline: float,
+                 report: JobSweepReport) -> Outcome:
         state = self._jobs.find(tenant_id, job_id)
         if state is None:
-            return
+            return Outcome.SKIPPED
         if state.sweep is None:
             if state.job.expires_at > now:
-                return
+                return Outcome.SKIPPED
             if state.open_count <= 0:
                 self._jobs.settle_due(tenant_id, job_id)
-                return
+                return Outcome.SKIPPED
             try:
                 state = self._jobs.begin_sweep(tenant_id, job_id, SweepKind.EXPIRE, str(ULID()).lower(), now)
             except Conflict:  # someone else started a sweep or finished the job meanwhile
-                return
+                return Outcome.SKIPPED
             report.expired += 1
         done, chunks = self._sweep(state, deadline, now)
         report.chunks += chunks
-        if done:
-            report.finished += 1
-        else:
-            report.unfinished.append(job_id)
+        return Outcome.DONE if done else Outcome.LEFT
 
     def continue_sweep(self, state: JobState, deadline: float, now: datetime) -> bool:
         """Process chunks of a job's running sweep until it finishes (True) or time runs out."""
@@ -97,7 +90,7 @@ class JobSweeper:
         sweep_id = state.sweep_id
         current: JobState | None = state
         while current is not None and current.sweep is not None and current.sweep_id == sweep_id:
-            if chunks and self._monotonic() >= deadline:
+            if chunks and self._runner.out_of_time(deadline):
                 return False, chunks
             self._chunk_once(current, now)
             chunks += 1

@@ -7,18 +7,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.storage.base import (
-    connection,
-    cursor_keys,
-    decode_cursor,
-    encode_cursor,
-    failed_conditions,
-    is_condition_failure,
-)
+from chalicelib.core.storage.base import connection
+from chalicelib.core.storage.cursors import cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Device, DeviceStatus
@@ -68,10 +64,8 @@ class SiteDeviceRepository:
 
     def placed(self, tenant_id: str, device_id: str) -> Placed:
         """The device and its current placement (strongly consistent), or NotFound."""
-        try:
-            m = DeviceModel.get(tenant_id, device_id, consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        m = read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
+                          NotFound(f"device {device_id} not found", field="device_id"))
         wake_version = int(m.wake_version) if m.wake_version is not None else None
         return Placed(m.to_record(),
                       Placement(m.site_id, DeviceStatus(m.status), m.next_wake_at, m.mapping_id, wake_version))
@@ -113,15 +107,9 @@ class SiteDeviceRepository:
         """Store a new next wake time if the device is still in the same mapping and no newer schedule is stored."""
         condition = (DeviceModel.mapping_id == mapping_id) if mapping_id else DeviceModel.mapping_id.does_not_exist()
         condition &= _not_newer(version)
-        try:
-            DeviceModel(tenant_id, device_id).update(
-                actions=[DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)],
-                condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: DeviceModel(tenant_id, device_id).update(
+            actions=[DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)],
+            condition=condition))
 
     def members_page(self, tenant_id: str, site_id: str, cursor: str,
                      limit: int) -> tuple[list[SiteMember], str | None]:
@@ -149,14 +137,10 @@ class SiteDeviceRepository:
         """
         def one(device_id: str) -> tuple[str, str | None] | None:
             model = DeviceModel(tenant_id, device_id)
-            try:
-                model.update(actions=[DeviceModel.next_wake_at.set(next_wake_at),
-                                      DeviceModel.wake_version.set(version)],
-                             condition=(DeviceModel.site_id == site_id) & _not_newer(version))
-            except UpdateError as exc:
-                if is_condition_failure(exc):
-                    return None
-                raise
+            actions: list[Action] = [DeviceModel.next_wake_at.set(next_wake_at), DeviceModel.wake_version.set(version)]
+            if not written(lambda: model.update(actions=actions,
+                                                condition=(DeviceModel.site_id == site_id) & _not_newer(version))):
+                return None
             return device_id, model.mapping_id
 
         # PartiQL's BatchExecuteStatement could send 25 UPDATEs a request on AWS, but the

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import FanoutPolicy
+from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.devices.schemas import DeviceStatus
-from chalicelib.sites.device_store import SiteDeviceRepository
-from chalicelib.sites.schemas import Site, welcome_params
-from chalicelib.sites.store import Fanout, SiteRepository
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.ports import SiteDevices, SiteStore
+from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Site
+from chalicelib.sites.store import Fanout
 from chalicelib.sites.welcome import WelcomeSender
 
 DUE_PAGE = 50
@@ -29,17 +30,19 @@ class FanoutProgress:
 
 
 @dataclass
-class FanoutReport:
-    """What one scheduled run did across sites."""
+class FanoutReport(SweepReport):
+    """What one scheduled run did across sites; `done` counts the fan-outs completed."""
 
     resumed: int = 0
-    completed: int = 0
     devices_notified: int = 0
-    unfinished: list[str] = field(default_factory=list)
+
+    @property
+    def completed(self) -> int:
+        """Fan-outs this run finished."""
+        return self.done
 
     def as_dict(self) -> dict[str, object]:
-        return {"resumed": self.resumed, "completed": self.completed, "devices_notified": self.devices_notified,
-                "unfinished": self.unfinished}
+        return {**super().as_dict(), "completed": self.done}
 
 
 class SiteFanout:
@@ -54,7 +57,7 @@ class SiteFanout:
     next cursor write fails, so it stops.
     """
 
-    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
+    def __init__(self, sites: SiteStore, site_devices: SiteDevices, sender: WelcomeSender,
                  policy: FanoutPolicy, clock: Callable[[], datetime],
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sites = sites
@@ -62,7 +65,7 @@ class SiteFanout:
         self._sender = sender
         self._policy = policy
         self._clock = clock
-        self._monotonic = monotonic
+        self._runner = SweepRunner(policy.shards, monotonic)
 
     def run(self, fanout: Fanout, actor: str, deadline: float, site: Site | None = None) -> FanoutProgress:
         """Work through chunks until the fan-out is done, replaced, or `deadline` (monotonic) passes.
@@ -91,7 +94,7 @@ class SiteFanout:
             progress.devices_notified += len(targets)
             progress.chunks += 1
             # Out of time: hand the rest to the schedule at once instead of holding the lease.
-            out_of_time = self._monotonic() >= deadline
+            out_of_time = self._runner.out_of_time(deadline)
             lease = timedelta(0) if out_of_time else self._policy.lease
             if not self._sites.advance_fanout(fanout, cursor, self._clock(), lease):
                 return progress  # replaced or taken over meanwhile
@@ -110,27 +113,23 @@ class SiteFanout:
 
     def run_due(self, now: datetime, budget_s: float, actor: str = "schedule") -> FanoutReport:
         """The scheduled work: resume every fan-out whose runner went quiet."""
-        deadline = self._monotonic() + budget_s
+        deadline = self._runner.deadline(budget_s)
         report = FanoutReport()
-        for shard in range(self._policy.shards):
-            for tenant_id, site_id in self._sites.due_fanouts(shard, now, DUE_PAGE):
-                fanout = self._sites.fanout(tenant_id, site_id)
-                if self._monotonic() >= deadline:
-                    report.unfinished.append(f"{tenant_id}/{site_id}")
-                    continue
-                if fanout is None or not self._sites.claim_fanout(fanout, now, self._policy.lease):
-                    continue  # finished, or another runner took it meanwhile
-                report.resumed += 1
-                try:
-                    progress = self.run(fanout, actor, deadline)
-                except Exception:  # one site's failure must not hold up the others; its lease retries it
-                    logger.exception("resumed fan-out failed; retried when its lease ends", tenant=tenant_id,
-                                     site_id=site_id, outcome="failed")
-                    report.unfinished.append(f"{tenant_id}/{site_id}")
-                    continue
-                report.devices_notified += progress.devices_notified
-                if progress.complete:
-                    report.completed += 1
-                else:
-                    report.unfinished.append(f"{tenant_id}/{site_id}")
-        return report
+        return self._runner.run(report, lambda shard: self._sites.due_fanouts(shard, now, DUE_PAGE),
+                                lambda due: self._resume(*due, now, actor, deadline, report),
+                                key=lambda due: f"{due[0]}/{due[1]}", deadline=deadline)
+
+    def _resume(self, tenant_id: str, site_id: str, now: datetime, actor: str, deadline: float,
+                report: FanoutReport) -> Outcome:
+        fanout = self._sites.fanout(tenant_id, site_id)
+        if fanout is None or not self._sites.claim_fanout(fanout, now, self._policy.lease):
+            return Outcome.SKIPPED  # finished, or another runner took it meanwhile
+        report.resumed += 1
+        try:
+            progress = self.run(fanout, actor, deadline)
+        except Exception:  # one site's failure must not hold up the others; its lease retries it
+            logger.exception("resumed fan-out failed; retried when its lease ends", tenant=tenant_id, site_id=site_id,
+                             outcome="failed")
+            return Outcome.LEFT
+        report.devices_notified += progress.devices_notified
+        return Outcome.DONE if progress.complete else Outcome.LEFT

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from ulid import ULID
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import utcnow
 from chalicelib.devices.schemas import Device, DeviceStatus
-from chalicelib.devices.service import Clock, DeviceService
-from chalicelib.sites.device_store import MoveResult, Placement, SiteDeviceRepository
-from chalicelib.sites.schemas import Mapping, Site, welcome_params
-from chalicelib.sites.store import SiteRepository
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.device_store import MoveResult, Placement
+from chalicelib.sites.ports import DeviceSwitch, SiteDevices, SiteStore
+from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Mapping, Site
 from chalicelib.sites.welcome import WelcomeSender
 
 # A mapping retries this often when a concurrent write moved the device or the site's schedule.
@@ -21,7 +20,7 @@ ATTEMPTS = 4
 class MappingService:
     """Moves devices between sites and lifecycle states; every call is scoped by tenant."""
 
-    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, devices: DeviceService,
+    def __init__(self, sites: SiteStore, site_devices: SiteDevices, devices: DeviceSwitch,
                  sender: WelcomeSender, clock: Clock = utcnow) -> None:
         self._sites = sites
         self._site_devices = site_devices

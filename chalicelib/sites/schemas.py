@@ -1,17 +1,16 @@
-"""Site shapes: requests, the stored record, and the welcome command's parameters."""
+"""Site shapes: requests and the stored record."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter, field_validator
+from pydantic import field_validator
 
 from chalicelib.core.ids import Name, Record, Request, ResourceId
 from chalicelib.devices.schemas import Device
-from chalicelib.sites.wake import Timezone, WakeCron
+from chalicelib.sites.rules import Timezone, WakeCron
 
 WELCOME_COMMAND = "set_wake_schedule"
-_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 class CreateSite(Request):
@@ -88,32 +87,3 @@ class Mapping(Record):
     device: Device
     changed: bool
     welcome_command_id: str | None = None
-
-
-def schedule_id(mapping_id: str | None, schedule_version: int) -> str:
-    """Orders a device's schedules: a later mapping, or a later schedule of the same mapping, sorts after.
-
-    Mapping ids are ULIDs (time-ordered); the version is zero-padded so the plain string
-    order is the order. Commands can arrive out of order (a retried publish, a replaced
-    fan-out still finishing), so a device applies the set_wake_schedule with the
-    greatest schedule_id it has seen and ignores older ones.
-    """
-    return f"{mapping_id or '0'}-{schedule_version:08d}"
-
-
-def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None) -> dict[str, Any]:
-    """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
-
-    The program and company labels travel only when the site has them.
-    """
-    params: dict[str, Any] = {
-        "schedule_id": schedule_id(mapping_id, site.schedule_version),
-        "cron": site.wake_schedule_cron,
-        "timezone": site.timezone,
-        # Serialised as every other timestamp of the API and of MQTT payloads.
-        "next_wake_at": _TIMESTAMP.dump_python(next_wake_at.astimezone(timezone.utc), mode="json"),
-        "site_id": site.site_id,
-        "site_name": site.name,
-    }
-    params.update({k: v for k, v in (("program", site.program), ("company", site.company)) if v is not None})
-    return params

@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from ulid import ULID
 
+from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.observability.log import logger
-from chalicelib.core.storage.base import Page, schedule_shard, utcnow
-from chalicelib.devices.service import Clock
-from chalicelib.sites.device_store import SiteDeviceRepository
+from chalicelib.core.storage.cursors import Page
+from chalicelib.core.sweep import schedule_shard
 from chalicelib.sites.fanout import FanoutPolicy, FanoutProgress, SiteFanout
+from chalicelib.sites.ports import SiteDevices, SiteStore
 from chalicelib.sites.schemas import CreateSite, Site, SiteChange, UpdateSite
-from chalicelib.sites.store import Fanout, SiteRepository
+from chalicelib.sites.store import Fanout
 from chalicelib.sites.welcome import WelcomeSender
 
 SCHEDULE_FIELDS = ("wake_schedule_cron", "timezone")
@@ -21,7 +22,7 @@ SCHEDULE_FIELDS = ("wake_schedule_cron", "timezone")
 class SiteService:
     """Site use cases, scoped by tenant."""
 
-    def __init__(self, sites: SiteRepository, site_devices: SiteDeviceRepository, sender: WelcomeSender,
+    def __init__(self, sites: SiteStore, site_devices: SiteDevices, sender: WelcomeSender,
                  clock: Clock = utcnow, policy: FanoutPolicy | None = None, budget_s: float = 20.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._sites = sites

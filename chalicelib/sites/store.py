@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import Page, cursor_keys, decode_cursor, encode_cursor, is_condition_failure
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.errors import is_condition_failure, read_or_raise, written, written_or_raise
 from chalicelib.sites.schemas import Site
 
 
@@ -22,9 +24,7 @@ class SiteFanoutIndex(GlobalSecondaryIndex["SiteModel"]):
     is due, never the table.
     """
 
-    class Meta:
-        index_name = "fanout_due"
-        projection = KeysOnlyProjection()
+    Meta = index_meta("fanout_due", KeysOnlyProjection())
 
     fanout_shard = NumberAttribute(hash_key=True)
     fanout_due_at = UTCDateTimeAttribute(range_key=True)
@@ -39,10 +39,7 @@ class SiteModel(Model):
     so a welcome never carries a schedule that was replaced while it was being written.
     """
 
-    class Meta:
-        table_suffix = "sites"
-        table_name = "sites"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("sites")
 
     tenant_id = UnicodeAttribute(hash_key=True)
     site_id = UnicodeAttribute(range_key=True)
@@ -110,19 +107,13 @@ class SiteRepository:
             timezone=site.timezone, program=site.program, company=site.company, device_count=0,
             schedule_version=site.schedule_version, created_at=site.created_at, updated_at=site.updated_at,
         )
-        try:
-            model.save(condition=SiteModel.site_id.does_not_exist())
-        except PutError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"site {site.site_id} already exists", field="site_id") from exc
-            raise
+        written_or_raise(lambda: model.save(condition=SiteModel.site_id.does_not_exist()),
+                         Conflict(f"site {site.site_id} already exists", field="site_id"))
 
     def get(self, tenant_id: str, site_id: str) -> Site:
         """One site of the tenant, or NotFound."""
-        try:
-            return SiteModel.get(tenant_id, site_id, consistent_read=True).to_record()
-        except DoesNotExist as exc:
-            raise NotFound(f"site {site_id} not found", field="site_id") from exc
+        return read_or_raise(lambda: SiteModel.get(tenant_id, site_id, consistent_read=True).to_record(),
+                             NotFound(f"site {site_id} not found", field="site_id"))
 
     def find(self, tenant_id: str, site_id: str) -> Site | None:
         """One site of the tenant, or None (eventually consistent: for views, not decisions)."""
@@ -157,12 +148,8 @@ class SiteRepository:
                         SiteModel.fanout_shard.set(fanout_shard), SiteModel.fanout_due_at.set(now + lease)]
             condition &= SiteModel.schedule_version == current.schedule_version
         model = SiteModel(current.tenant_id, current.site_id)
-        try:
-            model.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                raise Conflict("the site's schedule changed concurrently; retry", field="site_id") from exc
-            raise
+        written_or_raise(lambda: model.update(actions=actions, condition=condition),
+                         Conflict("the site's schedule changed concurrently; retry", field="site_id"))
         return model.to_record()
 
     def delete(self, tenant_id: str, site_id: str) -> None:
@@ -217,10 +204,4 @@ class SiteRepository:
         condition = (SiteModel.fanout_version == fanout.version) & (SiteModel.fanout_cursor == fanout.cursor)
         if extra is not None:
             condition &= extra
-        try:
-            SiteModel(fanout.tenant_id, fanout.site_id).update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: SiteModel(fanout.tenant_id, fanout.site_id).update(actions=actions, condition=condition))

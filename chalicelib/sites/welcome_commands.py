@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Protocol
 
-from chalicelib.commands.schemas import CreateCommand
-from chalicelib.commands.service import CommandService
-from chalicelib.core.storage.base import parse_iso, utcnow
-from chalicelib.devices.service import Clock
+from chalicelib.commands.schemas import Command, CreateCommand
+from chalicelib.core.clock import Clock, parse_iso, utcnow
 from chalicelib.sites.schemas import WELCOME_COMMAND
 from chalicelib.sites.welcome import WakeParams
 
@@ -16,10 +15,22 @@ from chalicelib.sites.welcome import WakeParams
 WAKE_GRACE_MIN = 60
 
 
+class CommandCreator(Protocol):
+    """The command channel's CommandService, as far as the welcome needs it."""
+
+    def create(self, tenant_id: str, device_id: str, request: CreateCommand, created_by: str) -> Command:
+        """Queue one command and publish it."""
+        ...
+
+    def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Command]:
+        """Queue one command per (device_id, request) and publish them together."""
+        ...
+
+
 class CommandWelcomeSender:
     """Queues set_wake_schedule as ordinary commands: published at once, retried, expired."""
 
-    def __init__(self, commands: CommandService, default_ttl_min: int, max_ttl_min: int, clock: Clock = utcnow) -> None:
+    def __init__(self, commands: CommandCreator, default_ttl_min: int, max_ttl_min: int, clock: Clock = utcnow) -> None:
         self._commands = commands
         self._default_ttl = default_ttl_min
         self._max_ttl = max_ttl_min

@@ -7,18 +7,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import TwinLimits
-from chalicelib.core.storage.base import iso, utcnow
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
+from chalicelib.twin.ports import TwinStore
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
-from chalicelib.twin.store import TwinRepository
 
-Clock = Callable[[], datetime]
 # on_written(before, after, desired patch, reported patch) -> more messages to publish with the write's own.
 WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
 DESIRED_SUFFIX = "shadow/desired"
@@ -28,7 +27,7 @@ REPORTED_SUFFIX = "shadow/reported"
 class TwinService:
     """Every twin write is a read of the device item and one UpdateItem conditioned on that read."""
 
-    def __init__(self, twins: TwinRepository, publisher: Publisher, limits: TwinLimits | None = None,
+    def __init__(self, twins: TwinStore, publisher: Publisher, limits: TwinLimits | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  jitter: Callable[[], float] = random.random, on_written: WriteListener | None = None) -> None:
         self._twins = twins
@@ -55,7 +54,7 @@ class TwinService:
     def patch_desired(self, tenant_id: str, device_id: str, request: PatchDesired) -> dict[str, Any]:
         """Merge into desired, bump desired_version by one, publish the result retained."""
         self._check_depth("desired", request.desired)
-        for attempt in range(self._limits.write_attempts):
+        for _ in self._limits.write_retry.retries(self._sleep, self._jitter):
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version != twin.desired_version:
                 _conflict("desired", tenant_id, device_id, twin.desired_version)
@@ -75,7 +74,6 @@ class TwinService:
                 logger.info("twin desired updated", tenant=tenant_id, device=device_id, version=version,
                             outcome="published" if published else "publish_failed")
                 return {**self._view(written), "published": published}
-            self._back_off(attempt)
         # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
         raise Unavailable("the twin is changing too fast; retry", field="device_id")
 
@@ -89,7 +87,7 @@ class TwinService:
     def report(self, tenant_id: str, device_id: str, request: ReportState) -> dict[str, Any]:
         """Merge reported state; `version` (the desired version applied) becomes reported_version."""
         self._check_depth("reported", request.reported)
-        for attempt in range(self._limits.write_attempts):
+        for _ in self._limits.write_retry.retries(self._sleep, self._jitter):
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version > twin.desired_version:
                 # A device may only confirm what was asked of it.
@@ -119,7 +117,6 @@ class TwinService:
                 if request.version is not None and request.version < twin.desired_version:
                     self._heal(twin, request.version)
                 return {"accepted": True, "version": version}
-            self._back_off(attempt)
         # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
         raise Unavailable("the twin is changing too fast; retry", field="device_id")
 
@@ -190,10 +187,6 @@ class TwinService:
         if size > limit:
             raise PayloadTooLarge(f"{field} document would be {size} bytes, over the limit of {limit} bytes",
                                   field=field, limit=limit, size=size)
-
-    def _back_off(self, attempt: int) -> None:
-        # Full jitter: contenders spread out instead of colliding again in lockstep.
-        self._sleep(self._jitter() * min(0.2, 0.005 * 2 ** attempt))
 
 
 def _stamp(now: datetime) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import NotFound
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.errors import read_or_raise, written
 from chalicelib.devices.models import TWIN_ATTRIBUTES, DeviceModel
 from chalicelib.twin.schemas import Twin
 
@@ -28,10 +27,9 @@ class TwinRepository:
 
     def get(self, tenant_id: str, device_id: str) -> Twin:
         """The device's twin (strongly consistent: its revision conditions the next write)."""
-        try:
-            model = DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=TWIN_READ)
-        except DoesNotExist as exc:
-            raise NotFound(f"device {device_id} not found", field="device_id") from exc
+        model = read_or_raise(
+            lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True, attributes_to_get=TWIN_READ),
+            NotFound(f"device {device_id} not found", field="device_id"))
         return Twin(
             tenant_id=model.tenant_id,
             device_id=model.device_id,
@@ -87,17 +85,11 @@ class TwinRepository:
 
     @staticmethod
     def _write(read: Twin, now: datetime, unchanged: Condition, actions: list[Action]) -> bool:
-        try:
-            DeviceModel(read.tenant_id, read.device_id).update(
-                actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
-                # device_id: a device deleted since the read must not be resurrected as a twin-only item.
-                condition=DeviceModel.device_id.exists() & unchanged,
-            )
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return written(lambda: DeviceModel(read.tenant_id, read.device_id).update(
+            actions=[*actions, DeviceModel.shadow_updated_at.set(now), DeviceModel.shadow_version.add(1)],
+            # device_id: a device deleted since the read must not be resurrected as a twin-only item.
+            condition=DeviceModel.device_id.exists() & unchanged,
+        ))
 
 
 def _still(counter: Any, seen: int) -> Condition:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 
 from pynamodb.models import Model
 
+from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.storage.tables import ALL_MODELS
 from chalicelib.devices.models import DeviceModel, TokenModel
+from chalicelib.groups.store import MembershipModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
 from chalicelib.sites.store import SiteModel
@@ -94,6 +96,17 @@ FUNCTIONS: dict[str, FunctionAccess] = {
             TableAccess(SiteModel, ("GetItem", "Query", "UpdateItem"), ("fanout_due",)),
             TableAccess(DeviceModel, ("Query", "UpdateItem"), ("by_site",)),
             TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
+        ),
+        publishes=True,
+    ),
+    # Resumes a group or site command: the batch, the members (memberships and device status,
+    # or the by-site index), the commands already written, a batch of new ones.
+    "command_batches": FunctionAccess(
+        tables=(
+            TableAccess(CommandBatchModel, ("GetItem", "Query", "UpdateItem"), ("batch_due",)),
+            TableAccess(MembershipModel, ("Query",)),
+            TableAccess(DeviceModel, ("BatchGetItem", "Query"), ("by_site",)),
+            TableAccess(CommandModel, ("BatchGetItem", "BatchWriteItem", "UpdateItem")),
         ),
         publishes=True,
     ),

@@ -23,8 +23,8 @@ from pynamodb.exceptions import PynamoDBConnectionError
 from app import app
 from chalicelib.commands.models import CommandRef
 from chalicelib.container import container, rebuild
+from chalicelib.core.clock import iso, utcnow
 from chalicelib.core.errors import DomainError
-from chalicelib.core.storage.base import iso, utcnow
 from infra.local.scheduler import scheduled_event, scheduled_functions
 
 STACK_DIR = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parents[2] / ".devstack"))

@@ -6,13 +6,7 @@ Screenshots are kept under test-artifacts/console/.
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,18 +16,13 @@ import pytest
 import requests
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
-from infra.local.processes import free_port
+from tests.stack_support import ROOT, stack_process
 
-ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 # Generous: the stack shares two cores with the rest of the suite; these bound waits, they time nothing.
 expect.set_options(timeout=30_000)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: process-level test (still part of make test)")
 
 
 @dataclass
@@ -67,32 +56,8 @@ def chromium_path() -> str:
 def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
     if not (DIST / "index.html").is_file():
         pytest.fail("frontend/dist is missing: `make console` builds it (make test does)")
-    workdir = tmp_path_factory.mktemp("console-stack")
-    env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()), "MQTT_PORT": str(free_port()),
-           "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()), "CONSOLE_PORT": str(free_port())}
-    for key in [k for k in env if k.startswith("FLEET_")]:
-        env.pop(key)  # the stack configures itself
-    log = (workdir / "stack.out").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    state = workdir / "stack.json"
-    deadline = time.monotonic() + 120
-    while not state.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"stack did not come up:\n{(workdir / 'stack.out').read_text()[-3000:]}")
-        time.sleep(0.2)
-    try:
-        yield ConsoleStack(json.loads(state.read_text()), workdir)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        log.close()
+    with stack_process(tmp_path_factory.mktemp("console-stack")) as stack:
+        yield ConsoleStack(stack.info, stack.workdir)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.browser.conftest import ConsoleStack, shot
 
@@ -166,7 +166,7 @@ def test_a_link_to_another_tenant_asks_before_switching(page: Page, console_stac
     expect(page.get_by_test_id("tenant")).to_have_text("tenant demo")
     asked: list[str] = []
 
-    def decline(dialog):  # type: ignore[no-untyped-def]
+    def decline(dialog: Dialog) -> None:
         asked.append(dialog.message)
         dialog.dismiss()
 

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from tests.cli.conftest import ROOT, Fleet, LocalStack
+from tests.cli.conftest import Fleet, LocalStack
+from tests.stack_support import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
 from mqtt_bridge.bridge import Bridge
 from mqtt_bridge.config import BridgeSettings
-from mqtt_bridge.invokers import InvokeError, Invoker
+from mqtt_bridge.invokers import InProcessInvoker, InvokeError, Invoker
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
 
@@ -125,3 +126,22 @@ def warm_up(api: Api, device: MqttPeer, device_id: str, journal: Path) -> bool:
     device.publish(status_topic(api, device_id), {"seq": "warm-up"})
     time.sleep(0.3)
     return "warm-up" in journal_seqs(journal)
+
+
+@contextmanager
+def in_process_bridge(stack: Stack, label: str) -> Iterator[Bridge]:
+    """A running bridge on its own persistent session, forwarding into the app in this process."""
+    user = stack.users["bridge"]
+    client_id = f"bridge-{label}-{uuid.uuid4().hex[:8]}"
+    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
+                              mqtt_username=user.username, mqtt_password=user.password,
+                              client_id=client_id, workers=4, retry_min_s=0.05,
+                              retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
+    running = Bridge(settings, InProcessInvoker()).start()
+    assert running.subscribed.wait(10), "bridge did not subscribe"
+    try:
+        yield running
+    finally:
+        running.shutdown()
+        # An offline persistent session would queue every later test's messages.
+        stack.peer(user.username, user.password, client_id=client_id, clean=True).close()

@@ -9,6 +9,7 @@ from typing import Any
 from chalice.test import Client
 
 from chalicelib.broker_auth.iot_authorizer import iot_authorizer
+from chalicelib.commands.batches.schedule import command_batches
 from chalicelib.commands.schedule import expire_commands, retry_commands
 from chalicelib.core.auth.routes import operator_auth
 from chalicelib.jobs.schedule import jobs_sweep
@@ -60,6 +61,12 @@ def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
         ok(api.patch("/customer/sites/s1", {"wake_schedule_cron": "0 */4 * * *"}))
         ok(api.get("/customer/sites"))
         ok(api.get("/customer/sites/s1"))
+        # Group and site commands: chunks of one device and no time budget, the schedule sends the rest.
+        batch = ok(api.post("/customer/groups/g1/commands", {"command_type": "ping", "client_token": "b1"}))
+        ok(api.post("/customer/groups/g1/commands", {"command_type": "ping", "client_token": "b1"}))
+        ok(api.post("/customer/sites/s1/commands", {"command_type": "ping"}))
+        ok(api.get("/customer/command-batches"))
+        ok(api.get(f"/customer/command-batches/{batch['batch_id']}"))
         command = ok(api.post(f"/customer/devices/{d2}/commands",
                               {"command_type": "ping", "command_params": {}, "client_token": "c1"}))
         ok(api.get(f"/customer/devices/{d2}/commands?limit=5&status=queued"))
@@ -123,6 +130,8 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
         assert retry_commands(scheduled_event(soon), None)
     with rec.running("site_fanout"):
         assert site_fanout(scheduled_event(soon), None)
+    with rec.running("command_batches"):
+        assert command_batches(scheduled_event(soon), None)["resumed"] == 2
     with rec.running("commands_expiry"):
         assert expire_commands(scheduled_event(later), None)
     with rec.running("jobs_sweep"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -13,7 +14,7 @@ from chalicelib.core.auth.operator import issue_local_token
 from tests.support import Api
 
 
-def _is_error(resp: requests.Response, status: int, code: str) -> dict[str, object]:
+def _is_error(resp: requests.Response, status: int, code: str) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
     body = resp.json()
     assert body["error"] == code and isinstance(body["message"], str), body
@@ -95,3 +96,36 @@ def test_delete_group_removes_memberships_but_not_devices(api: Api, other_api: A
     assert api.post("/customer/groups", {"group_id": "g-del", "name": "G"}).status == 201
     again = api.get("/customer/groups/g-del").body
     assert again["members"] == [] and again["member_count"] == 0
+
+
+def _routes_by_auth() -> dict[str, list[tuple[str, str]]]:
+    from app import app
+    from chalicelib.apidocs.registry import OPERATIONS
+
+    by_auth: dict[str, list[tuple[str, str]]] = {}
+    for path, methods in app.routes.items():
+        for method in methods:
+            by_auth.setdefault(OPERATIONS[(method, path)].auth, []).append((method, path))
+    return by_auth
+
+
+@pytest.mark.parametrize("path_id", ["x1", "bad id", "a" * 65])
+def test_every_guarded_route_refuses_a_caller_without_its_credential_before_anything_else(
+        api: Api, path_id: str) -> None:
+    # Given every registered route, by the credential its contract documents
+    by_auth = _routes_by_auth()
+    assert {m_p[1] for m_p in by_auth["none"]} == {"/health", "/openapi.json", "/docs", "/docs/{asset}"}
+    device_id, device_token = api.create_device()
+    wrong = {"operator": {"X-Provision-Token": device_token}, "device": {"Authorization": f"Bearer {api.token}"},
+             "broker": {"Authorization": f"Bearer {api.token}", "X-Provision-Token": device_token}}
+    for kind in ("operator", "device", "broker"):
+        for method, template in by_auth[kind]:
+            path = template
+            for name in ("device_id", "group_id", "site_id", "job_id", "command_id", "name"):
+                path = path.replace("{" + name + "}", path_id.replace(" ", "%20"))
+            for headers in ({}, wrong[kind]):
+                # When it is called without its own credential (none, or another kind's), even with a bad id
+                resp = api.call(method, path, raw=b"not json", headers=headers, auth=False)
+                # Then it is a 401: the caller is checked before the path, the body or the store
+                assert resp.status == 401 and resp.body["error"] == "unauthenticated", (method, path, resp.body)
+    assert api.get(f"/customer/devices/{device_id}").body["last_seen_at"] is None

@@ -6,8 +6,8 @@ import os
 import pytest
 from chalice.test import Client
 
+from chalicelib.core.clock import parse_iso
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import parse_iso
 from infra.local.backdate import run, stack_env
 from tests.commands_support import ack_http, command, minutes_from_now, run_expiry, send
 from tests.conftest import Stack

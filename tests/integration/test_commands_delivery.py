@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.commands.models import CommandRef
@@ -112,9 +113,9 @@ def test_ack_racing_the_expiry_has_exactly_one_winner(api: Api) -> None:
     for cid in ids:
         # When the device's ACK and the expiry's conditional write hit the command at the same moment
         ack, expired = _race(
-            lambda cid=cid: acks.acknowledge(api.tenant_id, device_id, cid, AckCommand(status="ok")),
-            lambda cid=cid: commands.transition(CommandRef(api.tenant_id, device_id, cid), CommandStatus.QUEUED,
-                                                CommandEvent.EXPIRED_SEEN, later),
+            partial(acks.acknowledge, api.tenant_id, device_id, cid, AckCommand(status="ok")),
+            partial(commands.transition, CommandRef(api.tenant_id, device_id, cid), CommandStatus.QUEUED,
+                    CommandEvent.EXPIRED_SEEN, later),
         )
         # Then exactly one of them won, and the stored status is the winner's
         ack_won = not isinstance(ack, Exception)

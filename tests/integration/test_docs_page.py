@@ -6,13 +6,15 @@ import subprocess
 
 import pytest
 
+from tests.support import missing
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.mark.slow
 def test_docs_page_renders_every_tag_offline(api_url: str) -> None:
     if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        missing("Debian's chromium (`make chromium` installs it)")
     # Given the page and its assets come from the API only (any other host is unreachable)
     proc = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",

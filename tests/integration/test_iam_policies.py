@@ -21,7 +21,7 @@ from infra.aws.iam import policy_path, render
 from tests.conftest import Stack
 from tests.integration import iam_scenarios
 from tests.integration.iam_support import Recorder, allowed, load_policy
-from tests.support import Api
+from tests.support import Api, restore_environ
 
 STAGE = "prod"
 
@@ -31,6 +31,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
     env = {"FLEET_TABLE_PREFIX": f"iam-{uuid.uuid4().hex[:8]}", "FLEET_MQTT_BACKEND": "iot-data",
            "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
            "FLEET_SITE_FANOUT_CHUNK": "1", "FLEET_SITE_FANOUT_LEASE_S": "60",
+           "FLEET_COMMAND_BATCH_BUDGET_S": "0", "FLEET_COMMAND_BATCH_CHUNK": "1",
            "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -46,11 +47,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
             iot = iam_scenarios.run_authorizers(api, rec, ids)
         yield {"calls": rec.calls, "iot": iot, "prefix": env["FLEET_TABLE_PREFIX"]}
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(saved)
         rebuild()
         container()  # rebind the models to the shared test tables at once
 

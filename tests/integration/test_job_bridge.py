@@ -2,36 +2,22 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from mqtt_bridge.bridge import Bridge
 from tests.conftest import Stack
+from tests.integration.bridge_support import in_process_bridge
 from tests.integration.jobs_support import create_job, fleet, simulated, wait_final
 from tests.support import Api
 
 
 @pytest.fixture(scope="module")
-def bridge(stack: Stack) -> Iterator[Any]:
-    """A running bridge on its own persistent session, forwarding into the app in this process."""
-    from mqtt_bridge.bridge import Bridge
-    from mqtt_bridge.config import BridgeSettings
-    from mqtt_bridge.invokers import InProcessInvoker
-
-    user = stack.users["bridge"]
-    client_id = f"bridge-jobs-{uuid.uuid4().hex[:8]}"
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
-                              mqtt_username=user.username, mqtt_password=user.password,
-                              client_id=client_id, workers=4, retry_min_s=0.05,
-                              retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
-    running = Bridge(settings, InProcessInvoker()).start()
-    assert running.subscribed.wait(10), "bridge did not subscribe"
-    yield running
-    running.shutdown()
-    # An offline persistent session would queue every later test's messages.
-    stack.peer(user.username, user.password, client_id=client_id, clean=True).close()
+def bridge(stack: Stack) -> Iterator[Bridge]:
+    with in_process_bridge(stack, "jobs") as running:
+        yield running
 
 
 def _execution(api: Api, job_id: str, timeout: float = 10.0, **expected: Any) -> dict[str, Any]:
@@ -43,7 +29,7 @@ def _execution(api: Api, job_id: str, timeout: float = 10.0, **expected: Any) ->
         time.sleep(0.05)
 
 
-def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, bridge: Any) -> None:
+def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, bridge: Bridge) -> None:
     # Given a device listening on its notify topic
     device_id, token = api.create_device("mq-job")
     device = stack.device_peer(api.tenant_id, device_id, token)
@@ -65,7 +51,7 @@ def test_device_runs_a_job_over_mqtt_through_the_bridge(stack: Stack, api: Api, 
         device.close()
 
 
-def test_a_refused_update_is_dropped_and_does_not_block_the_next(stack: Stack, api: Api, bridge: Any) -> None:
+def test_a_refused_update_is_dropped_and_does_not_block_the_next(stack: Stack, api: Api, bridge: Bridge) -> None:
     device_id, token = api.create_device("mq-job-409")
     device = stack.device_peer(api.tenant_id, device_id, token)
     job = create_job(api, target_device_id=device_id)
@@ -83,7 +69,7 @@ def test_a_refused_update_is_dropped_and_does_not_block_the_next(stack: Stack, a
     assert execution["status"] == "FAILED" and execution["version_number"] == 2
 
 
-def test_simulated_fleet_runs_a_group_job_end_to_end(stack: Stack, api: Api, bridge: Any, api_url: str) -> None:
+def test_simulated_fleet_runs_a_group_job_end_to_end(stack: Stack, api: Api, bridge: Bridge, api_url: str) -> None:
     # Given three simulated devices that claim over HTTPS and report results on MQTT
     tokens = fleet(api, "e2e", 3, group_id="e2e")
     sims = [simulated(api, stack, api_url, d, t) for d, t in tokens.items()]

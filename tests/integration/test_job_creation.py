@@ -24,7 +24,7 @@ from tests.support import Api
 def test_bad_targets_are_rejected_naming_the_target(api: Api) -> None:
     device_id, _ = api.create_device("d")
     api.post("/customer/groups", {"group_id": "empty", "name": "Empty"})
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({}, 400, "target"),
         ({"target_device_id": device_id, "target_all": True}, 400, "target"),
         ({"target_all": False}, 400, "target"),
@@ -234,7 +234,7 @@ def test_the_new_job_is_notified_even_before_the_pending_index_shows_it(api: Api
     assert message.payload is not None and message.payload["complete"] is True
     assert [e["job_id"] for e in message.payload["jobs"]] == [first["job_id"], newer.job_id]
     # And AWS IoT's notify lists both, while notify-next stays quiet: the older job is still next
-    aws = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent if m.topic.startswith("$aws/")}
+    aws: dict[str, Any] = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent if m.topic.startswith("$aws/")}
     assert set(aws) == {"notify"}
     assert [j["jobId"] for j in aws["notify"]["jobs"]["QUEUED"]] == [first["job_id"], newer.job_id]
 

@@ -7,7 +7,8 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.container import container
-from chalicelib.jobs.schemas import DEVICE_TRANSITIONS, FINAL, ExecutionStatus, UpdateExecution
+from chalicelib.jobs.rules import DEVICE_TRANSITIONS, FINAL
+from chalicelib.jobs.schemas import ExecutionStatus, UpdateExecution
 from tests.integration.jobs_support import create_job, device_message, fleet, update
 from tests.support import Api
 

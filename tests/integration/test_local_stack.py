@@ -1,7 +1,6 @@
 """`make run` end to end: the stack comes up, serves the demo tenant, and stops cleanly."""
 from __future__ import annotations
 
-import json
 import os
 import queue
 import signal
@@ -9,44 +8,24 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from infra.local.processes import free_port
-from tests.support import mqtt_peer
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.stack_support import ROOT, RunningStack, stack_process, wait_for
+from tests.support import MqttPeer, mqtt_peer
 
 
 @pytest.fixture(scope="module")
-def running_stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    workdir = tmp_path_factory.mktemp("devstack")
-    env = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-           "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()),
-               "CONSOLE_PORT": str(free_port())}
-    for key in [k for k in env if k.startswith("FLEET_")]:
-        env.pop(key)  # the stack must configure itself, not inherit the test session's settings
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    state = workdir / "stack.json"
-    deadline = time.monotonic() + 90
-    while not state.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            proc.kill()
-            pytest.fail(f"stack did not come up:\n{out[-3000:]}")
-        time.sleep(0.2)
-    info = json.loads(state.read_text())
-    yield proc, info, workdir
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with stack_process(tmp_path_factory.mktemp("devstack")) as stack:
+        yield stack
 
 
-def test_stack_writes_state_and_serves_the_demo_tenant(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_stack_writes_state_and_serves_the_demo_tenant(running_stack: RunningStack) -> None:
+    info = running_stack.info
     assert set(info) >= {"api_url", "mqtt", "tenant_id", "operator_token", "devices"}
     assert len(info["devices"]) == 3
     auth = {"Authorization": f"Bearer {info['operator_token']}"}
@@ -55,8 +34,8 @@ def test_stack_writes_state_and_serves_the_demo_tenant(running_stack) -> None:  
     assert sorted(d["device_id"] for d in listed["devices"]) == sorted(d["device_id"] for d in info["devices"])
 
 
-def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_curl_flow_device_connects_and_is_confined(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     created = requests.post(f"{api}/customer/devices", json={"device_id": "walkthrough"}, headers=auth, timeout=15)
     assert created.status_code == 201
@@ -100,9 +79,9 @@ def test_curl_flow_device_connects_and_is_confined(running_stack) -> None:  # ty
     assert other.status_code == 404
 
 
-def test_demo_devices_answer_commands_over_mqtt_and_over_http(running_stack) -> None:  # type: ignore[no-untyped-def]
+def test_demo_devices_answer_commands_over_mqtt_and_over_http(running_stack: RunningStack) -> None:
     # Given the demo's sim-1 (ACKs over MQTT, through the bridge) and sim-2 (ACKs over HTTPS)
-    _, info, _ = running_stack
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     sent = {}
     for device_id in ("sim-1", "sim-2"):
@@ -127,24 +106,27 @@ def test_demo_devices_answer_commands_over_mqtt_and_over_http(running_stack) -> 
         assert body["ack_details"] == {"status": "ok", "details": {"message": "pong"}}
 
 
-def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_stack) -> None:  # type: ignore[no-untyped-def]
+def test_demo_welcomes_sent_before_the_simulators_connect_end_delivered(running_stack: RunningStack) -> None:
     # Given the demo maps sim-1 and sim-2 to its site before their simulators connect
-    _, info, _ = running_stack
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
 
-    def welcomes(device_id: str) -> list[dict]:  # type: ignore[type-arg]
+    def welcomes(device_id: str) -> list[dict[str, Any]]:
         listed = requests.get(f"{api}/customer/devices/{device_id}/commands", headers=auth, timeout=15).json()
         return [c for c in listed if c["command_type"] == "set_wake_schedule"]
 
     # Then each welcome reaches its device when it asks on connect, and is ACKed
     for device_id in ("sim-1", "sim-2"):
-        assert _wait(lambda d=device_id: bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d)),
-                     30), welcomes(device_id)
+        def acked(d: str = device_id) -> bool:
+            return bool(welcomes(d)) and all(c["status"] == "delivered" for c in welcomes(d))
+
+        assert wait_for(acked, 30, 0.3), welcomes(device_id)
 
 
-def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_message(running_stack) -> None:  # type: ignore[no-untyped-def]
+def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_message(
+        running_stack: RunningStack) -> None:
     # Given a device that is offline when the operator sends it a command
-    _, info, _ = running_stack
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     created = requests.post(f"{api}/customer/devices", json={"device_id": "returning"}, headers=auth, timeout=15)
     assert created.status_code == 201
@@ -166,7 +148,7 @@ def test_a_command_sent_while_the_device_is_offline_reaches_it_after_its_first_m
         peer.close()
 
 
-def _connect_when_synced(info: dict, device_id: str, token: str):  # type: ignore[no-untyped-def, type-arg]
+def _connect_when_synced(info: dict[str, Any], device_id: str, token: str) -> MqttPeer:
     deadline = time.monotonic() + 30  # credentials reach the broker within a few seconds
     while True:
         try:
@@ -177,25 +159,16 @@ def _connect_when_synced(info: dict, device_id: str, token: str):  # type: ignor
             time.sleep(0.5)
 
 
-def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return bool(predicate())
-
-
-def _token_for(running_stack, tenant: str) -> str:  # type: ignore[no-untyped-def]
-    _, _, workdir = running_stack
+def _token_for(running_stack: RunningStack, tenant: str) -> str:
+    workdir = running_stack.workdir
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}
     out = subprocess.run([sys.executable, "-m", "infra.local.token", tenant], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={**env, "STACK_DIR": str(workdir)})
     return out.stdout.strip()
 
 
-def test_sigterm_stops_every_process(running_stack) -> None:  # type: ignore[no-untyped-def]
-    proc, info, workdir = running_stack
+def test_sigterm_stops_every_process(running_stack: RunningStack) -> None:
+    proc, info, workdir = running_stack.proc, running_stack.info, running_stack.workdir
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     assert not (workdir / "stack.json").exists()

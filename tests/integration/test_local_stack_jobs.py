@@ -7,6 +7,7 @@ from typing import Any
 import requests
 
 from tests.integration.test_local_stack import running_stack
+from tests.stack_support import RunningStack
 
 __all__ = ["running_stack"]  # a fixture, used by name
 
@@ -20,8 +21,8 @@ def _wait_final(api: str, auth: dict[str, str], job_id: str, timeout: float = 30
         time.sleep(0.3)
 
 
-def test_demo_fleet_runs_group_jobs_and_reports_failures(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_demo_fleet_runs_group_jobs_and_reports_failures(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     # Given the demo group (sim-2 reports over HTTPS, the others over MQTT through the bridge)
     body = {"document_type": "update_config", "document_params": {"log_level": "debug"},
@@ -38,8 +39,8 @@ def test_demo_fleet_runs_group_jobs_and_reports_failures(running_stack) -> None:
     assert final["status"] == "COMPLETED" and final["executions"][0]["status"] == "FAILED"
 
 
-def test_demo_device_sees_and_cancel_rejects_pending_work(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_demo_device_sees_and_cancel_rejects_pending_work(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     device = info["devices"][0]
     job = requests.post(f"{api}/customer/jobs", headers=auth, timeout=30, json={

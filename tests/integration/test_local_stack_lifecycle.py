@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.integration.stack_support import ROOT, RunningStack, start_stack, wait_for
-from tests.support import mqtt_peer
+from tests.stack_support import ROOT, RunningStack, start_stack, wait_for
+from tests.support import MqttPeer, mqtt_peer
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _connect(stack: RunningStack, device_id: str, token: str):  # type: ignore[no-untyped-def]
+def _connect(stack: RunningStack, device_id: str, token: str) -> MqttPeer:
     deadline = time.monotonic() + 30  # credentials reach the broker within a few seconds
     while True:
         try:

@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from tests.integration.test_local_stack import running_stack
+from tests.stack_support import RunningStack
 from tests.support import mqtt_peer
 
 __all__ = ["running_stack"]  # a fixture, used by name
@@ -22,8 +23,8 @@ def _eventually(read: Callable[[], Any], done: Callable[[Any], bool], timeout: f
     return value
 
 
-def test_seed_003_twin_steps_on_the_local_stack(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_seed_003_twin_steps_on_the_local_stack(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     cam = requests.post(f"{api}/customer/devices", headers=auth, json={"device_id": "twin-cam"}, timeout=5).json()
     device_headers = {"X-Provision-Token": cam["provision_token"]}
@@ -55,8 +56,8 @@ def test_seed_003_twin_steps_on_the_local_stack(running_stack) -> None:  # type:
     assert delta["delta"] == {"led": "blue"} and delta["in_sync"] is False and delta["desired_version"] == 2
 
 
-def test_a_demo_device_applies_desired_state_over_mqtt(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_a_demo_device_applies_desired_state_over_mqtt(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     # When the operator changes sim-1's desired state
     version = requests.patch(f"{api}/customer/devices/sim-1/twin/desired", headers=auth,
@@ -67,8 +68,8 @@ def test_a_demo_device_applies_desired_state_over_mqtt(running_stack) -> None:  
     assert twin["sync_status"] == "synced" and twin["reported"]["sample_rate_hz"] == 5, twin
 
 
-def test_mapping_the_unmapped_demo_device_welcomes_it(running_stack) -> None:  # type: ignore[no-untyped-def]
-    _, info, _ = running_stack
+def test_mapping_the_unmapped_demo_device_welcomes_it(running_stack: RunningStack) -> None:
+    info = running_stack.info
     api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
     device_id = info["unmapped_devices"][0]
     # When the README's walk-through maps it to the demo site

@@ -7,20 +7,14 @@ error examples the README shows on purpose.
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from infra.local.processes import free_port
+from tests.stack_support import ROOT, RunningStack, stack_process
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIM = "curl() { command curl -w '%{stderr}HTTP %{http_code} %{method} %{url_effective}\\n' \"$@\"; }\n"
 # The README's deliberate error examples: (status, method, path).
 EXPECTED_ERRORS = [
@@ -38,28 +32,9 @@ def walkthrough_blocks(readme: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
-    workdir = tmp_path_factory.mktemp("readme-stack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEET_")}
-    env.update({"STACK_DIR": str(workdir), "API_PORT": str(free_port()), "MQTT_PORT": str(free_port()),
-                "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()), "CONSOLE_PORT": str(free_port())})
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env,
-                            stdout=(workdir / "stack.log").open("wb"), stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (workdir / "stack.json").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("stack did not come up:\n" + (workdir / "stack.log").read_text()[-3000:])
-        time.sleep(0.2)
-    try:
-        yield env, workdir
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with stack_process(tmp_path_factory.mktemp("readme-stack")) as stack:
+        yield stack
 
 
 def test_readme_has_the_walkthrough_blocks() -> None:
@@ -69,8 +44,8 @@ def test_readme_has_the_walkthrough_blocks() -> None:
 
 
 @pytest.mark.slow
-def test_readme_walkthrough_runs_against_a_fresh_stack(demo_stack: tuple[dict[str, str], Path]) -> None:
-    env, workdir = demo_stack
+def test_readme_walkthrough_runs_against_a_fresh_stack(demo_stack: RunningStack) -> None:
+    env, workdir = demo_stack.env, demo_stack.workdir
     blocks = walkthrough_blocks((ROOT / "README.md").read_text())
     script = "set -euo pipefail\n" + SHIM + "\n".join(blocks)
     proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,

@@ -110,8 +110,8 @@ def test_a_replaced_fan_out_still_running_cannot_undo_its_successor(stack: Stack
                                                       "op"))
     slow = SiteService(container().site_repository, container().site_device_repository, sender, world.clock,
                        policy=FanoutPolicy(chunk=10, lease=LEASE))
-    full = SiteService(container().site_repository, container().site_device_repository, sender, world.clock,
-                       policy=FanoutPolicy(chunk=100, lease=LEASE))
+    full: SiteService = SiteService(container().site_repository, container().site_device_repository, sender,
+                                    world.clock, policy=FanoutPolicy(chunk=100, lease=LEASE))
     # When A's first chunk queues its commands after B's, and A then stops
     slow.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 5 * * *"), "op")
     # Then every device's newest schedule (the greatest schedule_id) is B, whatever order the commands came in

@@ -2,36 +2,21 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from infra.local.simulator import DeviceIdentity, build_device
+from mqtt_bridge.bridge import Bridge
 from tests.conftest import Stack
+from tests.integration.bridge_support import in_process_bridge
 from tests.support import Api
 
 
 @pytest.fixture(scope="module")
-def bridge(stack: Stack) -> Iterator[Any]:
-    """A running bridge on its own persistent session, forwarding into the app in this process."""
-    bridge_module = pytest.importorskip("mqtt_bridge.bridge", reason="the MQTT bridge is not in this tree")
-    from mqtt_bridge.config import BridgeSettings
-    from mqtt_bridge.invokers import InProcessInvoker
-
-    user = stack.users["bridge"]
-    client_id = f"bridge-twin-{uuid.uuid4().hex[:8]}"
-    settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
-                              mqtt_username=user.username, mqtt_password=user.password,
-                              client_id=client_id, workers=4, retry_min_s=0.05,
-                              retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5)
-    running = bridge_module.Bridge(settings, InProcessInvoker()).start()
-    assert running.subscribed.wait(10), "bridge did not subscribe"
-    yield running
-    running.shutdown()
-    # An offline persistent session would queue every later test's messages.
-    stack.peer(user.username, user.password, client_id=client_id, clean=True).close()
+def bridge(stack: Stack) -> Iterator[Bridge]:
+    with in_process_bridge(stack, "twin") as running:
+        yield running
 
 
 def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -43,7 +28,7 @@ def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
     return False
 
 
-def test_report_over_mqtt_syncs_the_twin(stack: Stack, api: Api, bridge: Any) -> None:
+def test_report_over_mqtt_syncs_the_twin(stack: Stack, api: Api, bridge: Bridge) -> None:
     device_id, token = api.create_device("twin-br")
     api.patch(f"/customer/devices/{device_id}/twin/desired", {"desired": {"rate": 5}})
     device = stack.device_peer(api.tenant_id, device_id, token)
@@ -58,7 +43,7 @@ def test_report_over_mqtt_syncs_the_twin(stack: Stack, api: Api, bridge: Any) ->
     assert twin()["reported"] == {"rate": 5} and twin()["reported_version"] == 1
 
 
-def test_a_rejected_report_does_not_block_the_next_one(stack: Stack, api: Api, bridge: Any) -> None:
+def test_a_rejected_report_does_not_block_the_next_one(stack: Stack, api: Api, bridge: Bridge) -> None:
     device_id, token = api.create_device("twin-br-rej")
     api.patch(f"/customer/devices/{device_id}/twin/desired", {"desired": {"rate": 1}})
     device = stack.device_peer(api.tenant_id, device_id, token)
@@ -75,7 +60,7 @@ def test_a_rejected_report_does_not_block_the_next_one(stack: Stack, api: Api, b
     assert api.get(f"/customer/devices/{device_id}/twin").body["reported"] == {"rate": 1}
 
 
-def test_simulated_device_turns_a_patch_pending_then_synced(stack: Stack, api: Api, bridge: Any) -> None:
+def test_simulated_device_turns_a_patch_pending_then_synced(stack: Stack, api: Api, bridge: Bridge) -> None:
     device_id, token = api.create_device("twin-br-sim")
     stack.sync.sync_once()
     sim = build_device(DeviceIdentity(api.tenant_id, device_id, token), stack.broker.host, stack.broker.port,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.sites.wake import next_wake
+from chalicelib.sites.rules import next_wake
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
 

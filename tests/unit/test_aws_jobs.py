@@ -8,7 +8,7 @@ from chalicelib.aws_iot import jobs_schemas as aws
 from chalicelib.aws_iot.jobs import AwsJobsService, _rejection, created_events
 from chalicelib.core.errors import Conflict
 from chalicelib.core.messaging.base import RecordingPublisher
-from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob
+from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob, UpdateExecution
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 Q, P, S = ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED
@@ -36,6 +36,9 @@ class FakeExecutions:
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
         return {"document": {"type": "reboot", "params": {"job": job_id}}}
 
+    def update(self, tenant_id: str, device_id: str, job_id: str, request: UpdateExecution) -> Execution:
+        return _execution(job_id, request.status, 2)
+
 
 class FakeRepository:
     def find(self, tenant_id: str, job_id: str, device_id: str) -> Execution | None:
@@ -44,12 +47,14 @@ class FakeRepository:
 
 def _service(pending: list[PendingJob]) -> tuple[AwsJobsService, RecordingPublisher]:
     publisher = RecordingPublisher()
-    return AwsJobsService(FakeExecutions(pending), FakeRepository(), publisher, clock=lambda: T0), publisher  # type: ignore[arg-type]
+    return AwsJobsService(FakeExecutions(pending), FakeRepository(), publisher, clock=lambda: T0), publisher
 
 
 def test_next_is_the_oldest_in_progress_then_the_oldest_queued() -> None:
-    assert aws.next_pending([_pending("a"), _pending("b", P)]).job_id == "b"  # type: ignore[union-attr]
-    assert aws.next_pending([_pending("a"), _pending("b")]).job_id == "a"  # type: ignore[union-attr]
+    in_progress_first = aws.next_pending([_pending("a"), _pending("b", P)])
+    oldest_queued = aws.next_pending([_pending("a"), _pending("b")])
+    assert in_progress_first is not None and in_progress_first.job_id == "b"
+    assert oldest_queued is not None and oldest_queued.job_id == "a"
     assert aws.next_pending([]) is None
 
 
@@ -66,7 +71,7 @@ def test_finishing_the_next_job_announces_the_following_one() -> None:
     # When j1 succeeds
     service.execution_updated("t1", "d1", _execution("j1", P, 2), _execution("j1", S, 3))
     # Then notify lists only j2, and notify-next carries j2 with its document
-    topics = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent}
+    topics: dict[str, Any] = {m.topic.rsplit("/", 1)[-1]: m.payload for m in publisher.sent}
     assert [j["jobId"] for j in topics["notify"]["jobs"]["QUEUED"]] == ["j2"]
     assert topics["notify-next"]["execution"]["jobId"] == "j2"
     assert topics["notify-next"]["execution"]["jobDocument"] == {"type": "reboot", "params": {"job": "j2"}}
@@ -112,7 +117,8 @@ def test_invalid_requests_are_rejected_with_the_field() -> None:
     assert rejected.payload is not None and rejected.payload["code"] == "InvalidRequest"
     assert rejected.payload["clientToken"] == "c" and rejected.payload["message"].startswith("status")
     service.reject("t1", "d1", "$aws/jobs/start-next", 400, "payload is not JSON")
-    assert publisher.sent[-1].payload["code"] == "InvalidJson"  # type: ignore[index]
+    last = publisher.sent[-1].payload
+    assert last is not None and last["code"] == "InvalidJson"
 
 
 def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
@@ -123,4 +129,4 @@ def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
         service.on_message("t1", "d1", "$aws/jobs/j1/update", {"status": "DONE", "clientToken": token})
         # Then the answer does not carry it back
         [rejected] = publisher.sent
-        assert "clientToken" not in rejected.payload
+        assert rejected.payload is not None and "clientToken" not in rejected.payload

@@ -45,16 +45,25 @@ class FakeNamed:
         return self.docs.get(name)
 
     def put(self, tenant_id: str, device_id: str, name: str, read: ShadowDoc | None, doc: ShadowDoc) -> bool:
-        if (self.docs.get(name).version if name in self.docs else None) != (read.version if read else None):
+        if (self.docs[name].version if name in self.docs else None) != (read.version if read else None):
             return False
         self.docs[name] = doc
+        return True
+
+    def names(self, tenant_id: str, device_id: str, limit: int = 100) -> list[str]:
+        return sorted(self.docs)[:limit]
+
+    def delete(self, tenant_id: str, device_id: str, name: str, read: ShadowDoc) -> bool:
+        if name not in self.docs or self.docs[name].version != read.version:
+            return False
+        del self.docs[name]
         return True
 
 
 @pytest.fixture
 def parts() -> tuple[ShadowService, FakeTwins, RecordingPublisher]:
     twins, publisher = FakeTwins(), RecordingPublisher()
-    service = ShadowService(twins, FakeNamed(), publisher, TwinLimits(max_doc_bytes=200, max_depth=3),  # type: ignore[arg-type]
+    service = ShadowService(twins, FakeNamed(), publisher, TwinLimits(max_doc_bytes=200, max_depth=3),
                             clock=Clock(datetime(2030, 1, 1, tzinfo=UTC)), sleep=lambda s: None)
     return service, twins, publisher
 
@@ -196,11 +205,11 @@ def test_a_lost_race_is_retried_and_endless_contention_is_transient(parts: Any) 
             return False
         return real(read, written, now)
 
-    twins.write_document = racing  # type: ignore[method-assign]
+    twins.write_document = racing
     # Given another writer winning the first attempt, the update is merged into its result
     assert _update(service, {"reported": {"mine": 1}})["version"] == 2
     assert twins.twin.reported == {"other": 1, "mine": 1}
     # When every attempt loses, the request is left for redelivery (503), not refused
-    twins.write_document = lambda read, written, now: False  # type: ignore[method-assign]
+    twins.write_document = lambda read, written, now: False
     with pytest.raises(Unavailable):
         _update(service, {"reported": {"x": 1}})

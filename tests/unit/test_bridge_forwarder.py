@@ -7,7 +7,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from mqtt_bridge.forwarder import Delivery, Forwarder, RetryPolicy, device_key
+from chalicelib.core.retry import RetryPolicy
+from mqtt_bridge.forwarder import Delivery, Forwarder, device_key
 from mqtt_bridge.invokers import InvokeError, Invoker
 
 FAST = RetryPolicy(min_s=0.01, max_s=0.05)

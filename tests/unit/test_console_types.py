@@ -26,7 +26,7 @@ DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.i
 # Answers of routes the console does not call (it never deletes devices, sites or groups,
 # rotates tokens or reads the bare delta); the pages types come from `Page<K, T>`.
 UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
-                     "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage",
+                     "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage", "BatchPage",
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
@@ -56,10 +56,10 @@ def _variants(prop: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]
 
 
 def _kind(variant: dict[str, Any]) -> str:
-    kind = variant.get("type")
-    if kind is None and "enum" in variant:
-        return "string"
-    return {"integer": "number", "number": "number"}.get(kind, kind or "any")
+    kind: str | None = variant.get("type")
+    if kind is None:
+        return "string" if "enum" in variant else "any"
+    return {"integer": "number", "number": "number"}.get(kind, kind)
 
 
 def _ts_kind(ts_type: str) -> str:

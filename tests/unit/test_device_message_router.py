@@ -1,13 +1,12 @@
 """The device-message router: which failures are dropped for good and which are retried."""
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 from chalicelib.core.errors import Conflict, Unavailable
-from chalicelib.devices.service import DeviceService
 from chalicelib.ingress.router import DeviceMessageRouter
 
 TOPIC = "tenant/acme/device/d-1/things/do"
@@ -31,7 +30,7 @@ class Body(BaseModel):
 
 def router_with(handler: Any) -> tuple[DeviceMessageRouter, FakePresence]:
     presence = FakePresence()
-    router = DeviceMessageRouter(cast(DeviceService, presence))
+    router = DeviceMessageRouter(presence)
     router.register("things/*", handler)
     return router, presence
 
@@ -113,7 +112,7 @@ def test_json_python_accepts_but_json_forbids_is_dropped(payload: bytes, reason:
 
 def test_a_payload_over_the_limit_is_dropped_before_parsing() -> None:
     presence = FakePresence()
-    router = DeviceMessageRouter(cast(DeviceService, presence), max_payload_bytes=1024)
+    router = DeviceMessageRouter(presence, max_payload_bytes=1024)
     router.register("things/*", lambda *_: {})
 
     outcome = router.handle(TOPIC, b'{"blob": "' + b"x" * 2000 + b'"}')
@@ -146,7 +145,7 @@ def test_a_request_the_database_refuses_is_permanent_but_other_failures_retry() 
 def test_a_device_back_from_being_away_triggers_the_return_hooks_once_after_its_message() -> None:
     # Given a router whose presence says the device is back, with a redelivery hook
     presence = FakePresence(returning=True)
-    router = DeviceMessageRouter(cast(DeviceService, presence))
+    router = DeviceMessageRouter(presence)
     calls: list[str] = []
     router.register("things/*", lambda t, d, s, body: calls.append("handler") or {})
     router.register("commands/request", lambda t, d, s, body: calls.append("request") or {})
@@ -159,7 +158,7 @@ def test_a_device_back_from_being_away_triggers_the_return_hooks_once_after_its_
 
 
 def test_a_failing_return_hook_does_not_reject_the_message() -> None:
-    router = DeviceMessageRouter(cast(DeviceService, FakePresence(returning=True)))
+    router = DeviceMessageRouter(FakePresence(returning=True))
     router.register("things/*", lambda *a: {"ok": True})
 
     def broken(tenant_id: str, device_id: str) -> None:

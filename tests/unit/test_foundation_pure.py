@@ -9,7 +9,7 @@ import pytest
 from chalicelib.core import errors
 from chalicelib.core.auth import tokens
 from chalicelib.core.http.views import STATUS_BY_ERROR, error_response
-from chalicelib.core.storage.base import decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import decode_cursor, encode_cursor
 from chalicelib.core.topics import bridge_subscriptions, device_topic, parse_device_topic
 
 

@@ -6,20 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.jobs.schemas import (
-    DEVICE_TRANSITIONS,
-    FINAL,
-    OPEN,
-    SWEEPS,
-    CreateJob,
-    ExecutionStatus,
-    JobStatus,
-    SweepKind,
-    UpdateExecution,
-    counter_deltas,
-    device_may_move,
-    refusal,
-)
+from chalicelib.jobs.rules import DEVICE_TRANSITIONS, FINAL, OPEN, SWEEPS, counter_deltas, device_may_move, refusal
+from chalicelib.jobs.schemas import CreateJob, ExecutionStatus, JobStatus, SweepKind, UpdateExecution
 
 E = ExecutionStatus
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -57,7 +57,7 @@ def test_claim_names_are_configurable() -> None:
 
 
 def test_none_algorithm_is_refused() -> None:
-    token = jwt.encode({"sub": "a", "tenant_id": "acme", "exp": _future()}, key=None, algorithm="none")
+    token = jwt.encode({"sub": "a", "tenant_id": "acme", "exp": _future()}, key="", algorithm="none")
     with pytest.raises(Unauthenticated):
         OperatorAuthenticator(Settings(jwt_secret=SECRET)).verify(f"Bearer {token}")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from infra.local.supervisor import Supervisor
 
@@ -27,7 +28,7 @@ class FakeProcess:
         self.running = False
 
 
-def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -26,8 +26,8 @@ class RecordingDevice:
 
 def test_device_applies_desired_and_reports_the_changes_with_the_version() -> None:
     device, applier = RecordingDevice(), TwinApplier()
-    applier.on_desired(device, "t", {"desired": {"a": 1, "b": {"c": 2}}, "version": 1})  # type: ignore[arg-type]
-    applier.on_desired(device, "t", {"desired": {"b": {"c": 3}}, "version": 2})  # type: ignore[arg-type]
+    applier.on_desired(device, "t", {"desired": {"a": 1, "b": {"c": 2}}, "version": 1})
+    applier.on_desired(device, "t", {"desired": {"b": {"c": 3}}, "version": 2})
     assert device.published == [
         ("shadow/reported", {"reported": {"a": 1, "b": {"c": 2}}, "version": 1}),
         # "a" is no longer desired: the device unsets it
@@ -38,16 +38,16 @@ def test_device_applies_desired_and_reports_the_changes_with_the_version() -> No
 
 def test_a_late_older_document_is_ignored_and_a_redelivery_is_confirmed_again() -> None:
     device, applier = RecordingDevice(), TwinApplier()
-    applier.on_desired(device, "t", {"desired": {"a": 2}, "version": 2})  # type: ignore[arg-type]
-    applier.on_desired(device, "t", {"desired": {"a": 1}, "version": 1})  # type: ignore[arg-type]
-    applier.on_desired(device, "t", {"desired": {"a": 2}, "version": 2})  # type: ignore[arg-type]
-    applier.on_desired(device, "t", {"desired": "junk", "version": 3})  # type: ignore[arg-type]
+    applier.on_desired(device, "t", {"desired": {"a": 2}, "version": 2})
+    applier.on_desired(device, "t", {"desired": {"a": 1}, "version": 1})
+    applier.on_desired(device, "t", {"desired": {"a": 2}, "version": 2})
+    applier.on_desired(device, "t", {"desired": "junk", "version": 3})
     assert [p["version"] for _, p in device.published] == [2, 2]
     assert applier.reported == {"a": 2}
 
 
 def test_install_subscribes_unless_the_twin_is_switched_off() -> None:
     on, off = RecordingDevice(), RecordingDevice(identity=DeviceIdentity("t", "d", "tok", {"twin": False}))
-    install(on)  # type: ignore[arg-type]
-    install(off)  # type: ignore[arg-type]
+    install(on)
+    install(off)
     assert list(on.handlers) == ["shadow/desired"] and off.handlers == {}

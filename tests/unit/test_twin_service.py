@@ -41,11 +41,13 @@ class FakeTwins:
         self.twins[key] = self.twins[key].model_copy(update={**fields, "shadow_updated_at": now})
         return True
 
-    def write_desired(self, read: Twin, desired: dict, metadata: dict, version: int, now: datetime) -> bool:
+    def write_desired(self, read: Twin, desired: dict[str, Any], metadata: dict[str, Any], version: int,
+                      now: datetime) -> bool:
         return self._write(read, now, "desired_version", desired=desired, desired_metadata=metadata,
                            desired_version=version)
 
-    def write_reported(self, read: Twin, reported: dict, metadata: dict, version: int, now: datetime) -> bool:
+    def write_reported(self, read: Twin, reported: dict[str, Any], metadata: dict[str, Any], version: int,
+                       now: datetime) -> bool:
         return self._write(read, now, "reported_revision", reported=reported, reported_metadata=metadata,
                            reported_version=version, reported_revision=read.reported_revision + 1)
 
@@ -55,7 +57,7 @@ def parts() -> tuple[TwinService, FakeTwins, RecordingPublisher, Clock]:
     twins, publisher = FakeTwins(), RecordingPublisher()
     clock = Clock(datetime(2030, 1, 1, tzinfo=UTC))
     twins.twins[(T, D)] = Twin(tenant_id=T, device_id=D, last_seen_at=clock.now)
-    service = TwinService(twins, publisher, TwinLimits(max_doc_bytes=200, max_depth=3, write_attempts=4),  # type: ignore[arg-type]
+    service = TwinService(twins, publisher, TwinLimits(max_doc_bytes=200, max_depth=3, write_attempts=4),
                           clock=clock, sleep=lambda s: None, jitter=lambda: 0.5)
     return service, twins, publisher, clock
 

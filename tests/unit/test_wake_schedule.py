@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.sites.schemas import CreateSite, Site, UpdateSite, schedule_id, welcome_params
-from chalicelib.sites.wake import check_cron, check_timezone, next_wake, wake_window
+from chalicelib.sites.rules import check_cron, check_timezone, next_wake, schedule_id, wake_window, welcome_params
+from chalicelib.sites.schemas import CreateSite, Site, UpdateSite
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_next_wake_reads_the_cron_in_the_site_timezone() -> None:

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
-from chalicelib.commands.schemas import CreateCommand
+from chalicelib.commands.schemas import Command, CreateCommand
 from chalicelib.sites.welcome_commands import WAKE_GRACE_MIN, CommandWelcomeSender
 from tests.support import Clock
 
@@ -19,17 +17,23 @@ class FakeCommands:
 
     requests: list[tuple[str, CreateCommand]] = field(default_factory=list)
 
-    def create(self, tenant_id: str, device_id: str, request: CreateCommand, created_by: str) -> Any:
+    def create(self, tenant_id: str, device_id: str, request: CreateCommand, created_by: str) -> Command:
         self.requests.append((device_id, request))
-        return SimpleNamespace(command_id=f"c{len(self.requests)}")
+        return _command(tenant_id, device_id, request, f"c{len(self.requests)}")
 
-    def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Any]:
+    def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Command]:
         self.requests += items
-        return [SimpleNamespace(command_id=f"c{i}") for i in range(len(items))]
+        return [_command(tenant_id, device_id, request, f"c{i}") for i, (device_id, request) in enumerate(items)]
+
+
+def _command(tenant_id: str, device_id: str, request: CreateCommand, command_id: str) -> Command:
+    return Command(command_id=command_id, tenant_id=tenant_id, device_id=device_id,
+                   command_type=request.command_type, command_params=request.command_params, created_at=NOW,
+                   expires_at=NOW + timedelta(minutes=request.expires_in_minutes or 60))
 
 
 def sender(commands: FakeCommands) -> CommandWelcomeSender:
-    return CommandWelcomeSender(commands, default_ttl_min=60, max_ttl_min=7 * 24 * 60,  # type: ignore[arg-type]
+    return CommandWelcomeSender(commands, default_ttl_min=60, max_ttl_min=7 * 24 * 60,
                                 clock=Clock(NOW))
 
 

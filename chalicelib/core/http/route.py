@@ -64,8 +64,9 @@ def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
           ids: tuple[str, ...] | None = None) -> Callable[[View], View]:
     """Register `view(call, **path_params)` on `bp` behind the edge.
 
-    Path parameters named in `ids` (default: every `*_id`) must be ids: a malformed one
-    cannot exist, so it is a 404 before the view runs.
+    The caller is found first (401 without the route's credential); then path parameters
+    named in `ids` (default: every `*_id`) must be ids: a malformed one cannot exist, so it
+    is a 404 before the view runs.
     """
 
     def register(view: View) -> View:
@@ -74,9 +75,11 @@ def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
             request = bp.current_request
 
             def run() -> Any:
+                # The caller first: whoever lacks the route's credential learns nothing about the path.
+                principal = auth.principal(request)
                 for name in (ids if ids is not None else [p for p in params if p.endswith("_id")]):
                     path_id(params[name], name)
-                return view(Call(request, auth.principal(request)), **params)
+                return view(Call(request, principal), **params)
 
             return answer(run, view.__name__, lambda: _request_id(request))
 

@@ -1,20 +1,22 @@
 """BatchWriteItem in 25-item requests, a few in parallel, retrying unprocessed items with backoff."""
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
 from pynamodb.models import Model
 
 from chalicelib.core.errors import Unavailable
+from chalicelib.core.retry import RetryPolicy
 
 BATCH_LIMIT = 25
+# Resending what DynamoDB left unprocessed (throttling, partition limits): 0.1 s, 0.2 s, ... 2 s, full jitter.
+UNPROCESSED_RETRY = RetryPolicy(min_s=0.1, max_s=2.0, max_attempts=8, jitter=1.0)
 RawItem = dict[str, Any]
 # send(puts, deletes) -> the write requests DynamoDB left unprocessed, in its raw shape.
 Sender = Callable[[list[RawItem], list[RawItem]], list[dict[str, Any]]]
@@ -36,13 +38,11 @@ class BatchWriter:
     every write here is an idempotent put or delete, the caller may simply retry.
     """
 
-    def __init__(self, send: Sender, workers: int = 4, max_attempts: int = 8, base_delay_s: float = 0.05,
-                 max_delay_s: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, send: Sender, workers: int = 4, max_attempts: int = 8,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._send = send
         self._workers = workers
-        self._max_attempts = max_attempts
-        self._base = base_delay_s
-        self._cap = max_delay_s
+        self._retry = replace(UNPROCESSED_RETRY, max_attempts=max_attempts)
         self._sleep = sleep
 
     def write(self, puts: Iterable[RawItem] = (), deletes: Iterable[RawItem] = ()) -> BatchStats:
@@ -70,17 +70,15 @@ class BatchWriter:
         puts = [item for kind, item in batch if kind == "put"]
         deletes = [item for kind, item in batch if kind == "delete"]
         retried = 0
-        for attempt in range(self._max_attempts):
-            if attempt:
-                self._sleep(random.uniform(0, min(self._cap, self._base * 2 ** attempt)))
+        for attempt in self._retry.retries(self._sleep):
             unprocessed = self._send(puts, deletes)
             if not unprocessed:
-                return attempt + 1, retried
+                return attempt, retried
             puts = [u["PutRequest"]["Item"] for u in unprocessed if "PutRequest" in u]
             deletes = [u["DeleteRequest"]["Key"] for u in unprocessed if "DeleteRequest" in u]
             retried += len(unprocessed)
         raise Unavailable(f"DynamoDB left {len(puts) + len(deletes)} items unprocessed after "
-                          f"{self._max_attempts} attempts; retry later")
+                          f"{self._retry.max_attempts} attempts; retry later")
 
 
 def _chunks(items: list[tuple[str, RawItem]]) -> Iterator[list[tuple[str, RawItem]]]:

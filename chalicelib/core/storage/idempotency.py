@@ -22,16 +22,14 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, Unavailable
-from chalicelib.core.storage.base import is_condition_failure
+from chalicelib.core.storage.base import table_meta
+from chalicelib.core.storage.errors import is_condition_failure, written_or_raise
 
 
 class IdempotencyModel(Model):
     """One claimed client token of one tenant and scope (e.g. "commands", "jobs")."""
 
-    class Meta:
-        table_suffix = "idempotency"
-        table_name = "idempotency"
-        billing_mode = "PAY_PER_REQUEST"
+    Meta = table_meta("idempotency")
 
     key = UnicodeAttribute(hash_key=True)
     resource_id = UnicodeAttribute()
@@ -170,14 +168,10 @@ class IdempotencyStore:
                                field="client_token", resource_id=existing.resource_id)
         if existing.lease_until > now:
             raise in_progress
-        try:
-            existing.update(actions=[IdempotencyModel.lease_until.set(now + lease)],
-                            condition=(IdempotencyModel.lease_until == existing.lease_until)
-                            & (IdempotencyModel.done == False))  # noqa: E712 (a DynamoDB condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                raise in_progress from exc
-            raise
+        unclaimed = ((IdempotencyModel.lease_until == existing.lease_until)
+                     & (IdempotencyModel.done == False))  # noqa: E712 (a DynamoDB condition)
+        written_or_raise(lambda: existing.update(actions=[IdempotencyModel.lease_until.set(now + lease)],
+                                                 condition=unclaimed), in_progress)
         return Claim(existing.resource_id, ClaimState.RESUMED, now + lease)
 
     def complete(self, scope: str, tenant_id: str, client_token: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.named_shadow_store import NamedShadowModel
+from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.config import Settings
 from chalicelib.core.storage.base import bind_models
@@ -30,6 +31,7 @@ ALL_MODELS: list[type[Model]] = [
     IdempotencyModel,
     SiteModel,
     NamedShadowModel,
+    CommandBatchModel,
 ]
 
 

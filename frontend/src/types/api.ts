@@ -87,6 +87,7 @@ export interface Command {
   acked_at?: string | null;
   ack_details?: JsonObject | null;
   publish_attempts?: number;
+  batch_id?: string | null;
   mqtt_published: boolean;
 }
 
@@ -96,6 +97,46 @@ export interface CreateCommand {
   command_params?: JsonObject;
   expires_in_minutes?: number | null;
   client_token?: string | null;
+}
+
+export type BatchTarget = "group" | "site";
+export type BatchStatus = "sending" | "sent";
+
+/** @model chalicelib.commands.batches.schemas.CommandBatch */
+export interface CommandBatch {
+  batch_id: string;
+  tenant_id: string;
+  target_type: BatchTarget;
+  target_id: string;
+  command_type: string;
+  command_params?: JsonObject;
+  status?: BatchStatus;
+  targeted?: number;
+  sent?: number;
+  skipped?: number;
+  created_at: string;
+  created_by?: string;
+  expires_at: string;
+  completed_at?: string | null;
+  client_token?: string | null;
+}
+
+/** @model chalicelib.commands.batches.schemas.BatchMember */
+export interface BatchMember {
+  device_id: string;
+  command_id: string;
+  status: CommandStatus;
+  published_at?: string | null;
+  fetched_at?: string | null;
+  acked_at?: string | null;
+}
+
+/** GET /customer/command-batches/{id}: counts per status and a page of the commands. @model chalicelib.commands.batches.schemas.BatchView */
+export interface BatchView extends CommandBatch {
+  counts: Record<CommandStatus, number>;
+  published: number;
+  commands: BatchMember[];
+  next_token?: string | null;
 }
 
 export type SyncStatus = "synced" | "pending" | "stale";

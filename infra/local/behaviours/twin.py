@@ -6,14 +6,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.twin.rules import compute_delta, merge
 
 if TYPE_CHECKING:
-    from infra.local.simulator import SimulatedDevice
+    from infra.local.simulator import DeviceIdentity, MessageHandler
 
 log = logging.getLogger(__name__)
+
+
+class TwinDevice(Protocol):
+    """What the twin behaviour touches on a SimulatedDevice."""
+
+    @property
+    def identity(self) -> DeviceIdentity: ...
+
+    @property
+    def device_id(self) -> str: ...
+
+    def on(self, suffix: str, handler: MessageHandler) -> None: ...
+
+    def publish(self, suffix: str, payload: dict[str, Any], qos: int = 1) -> None: ...
 
 
 class TwinApplier:
@@ -25,7 +39,7 @@ class TwinApplier:
         self.version = -1
         self._from_desired: set[str] = set()
 
-    def on_desired(self, device: SimulatedDevice, topic: str, payload: dict[str, Any]) -> None:
+    def on_desired(self, device: TwinDevice, topic: str, payload: dict[str, Any]) -> None:
         """Apply `{desired, version}` and confirm it on `shadow/reported`."""
         desired, version = payload.get("desired"), payload.get("version")
         if not isinstance(desired, dict) or not isinstance(version, int) or isinstance(version, bool):
@@ -44,7 +58,7 @@ class TwinApplier:
         device.publish("shadow/reported", {"reported": changes, "version": version})
 
 
-def install(device: SimulatedDevice) -> None:
+def install(device: TwinDevice) -> None:
     """Subscribe the device to its retained desired document."""
     if device.identity.options.get("twin") is False:
         return

@@ -7,13 +7,18 @@ import { useAddMember, useGroup, useRemoveMember } from "../api/groups";
 /** A group's members: add a device by id, remove one. */
 export function GroupDetailPage() {
   const { groupId = "" } = useParams();
+  return <main><GroupDetail groupId={groupId} /></main>;
+}
+
+/** The group and its members, for a page that composes it with other features. */
+export function GroupDetail({ groupId }: { groupId: string }) {
   const pager = usePager();
   const group = useGroup(groupId, pager.token);
   const add = useAddMember(groupId);
   const remove = useRemoveMember(groupId);
   const [deviceId, setDeviceId] = useState("");
-  if (group.isPending) return <main><Loading what="group" /></main>;
-  if (!group.data) return <main><h1>Group {groupId}</h1><ErrorMessage error={group.error} /></main>;
+  if (group.isPending) return <Loading what="group" />;
+  if (!group.data) return <><h1>Group {groupId}</h1><ErrorMessage error={group.error} /></>;
   const g = group.data;
 
   function submit(event: FormEvent) {
@@ -22,7 +27,7 @@ export function GroupDetailPage() {
   }
 
   return (
-    <main>
+    <>
       <h1>{g.name} <span className="muted small">{g.group_id}</span></h1>
       {g.description && <p>{g.description}</p>}
       <p>{g.member_count ?? 0} member(s)</p>
@@ -45,7 +50,7 @@ export function GroupDetailPage() {
         </tbody>
       </table>
       <Pager pager={pager} nextToken={g.next_token} />
-    </main>
+    </>
   );
 }
 

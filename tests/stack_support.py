@@ -1,4 +1,7 @@
-"""Running `python -m infra.local.stack` (what `make run` runs) as a process of its own, on free ports."""
+"""Running `python -m infra.local.stack` (what `make run` runs) as a process of its own, on free ports.
+
+The one way every process-level test (integration, CLI, browser) starts and stops a stack.
+"""
 from __future__ import annotations
 
 import json
@@ -7,25 +10,29 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from infra.local.processes import free_port
+from infra.local.stack_options import StackOptions
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
 class RunningStack:
-    """A started stack: its process, its stack.json, its working directory."""
+    """A started stack: its process, its stack.json, its working directory and the environment it got."""
 
-    proc: subprocess.Popen
+    proc: subprocess.Popen[bytes]
     info: dict[str, Any]
     workdir: Path
     output: Path
+    env: dict[str, str]
 
     @property
     def api(self) -> str:
@@ -61,9 +68,9 @@ class RunningStack:
 
 def start_stack(workdir: Path, timeout: float = 180.0, **env: str) -> RunningStack:
     """Start the stack with its state under workdir; fails the test with its output if it never comes up."""
-    environ = {**os.environ, "STACK_DIR": str(workdir), "API_PORT": str(free_port()),
-               "MQTT_PORT": str(free_port()), "MQTT_SERVICE_PORT": str(free_port()), "DDB_PORT": str(free_port()),
-               "CONSOLE_PORT": str(free_port())}
+    # Every port the stack reads from the environment (API_PORT, MQTT_PORT, ...) is a free one.
+    ports = {f.name.upper(): str(free_port()) for f in fields(StackOptions) if f.name.endswith("_port")}
+    environ = {**os.environ, **ports, "STACK_DIR": str(workdir)}
     for key in [k for k in environ if k.startswith("FLEET_")]:
         environ.pop(key)  # the stack must configure itself, not inherit the test session's settings
     environ.update(env)
@@ -80,10 +87,20 @@ def start_stack(workdir: Path, timeout: float = 180.0, **env: str) -> RunningSta
             proc.wait(10)
             raise AssertionError(f"stack did not come up:\n{output.read_text()[-3000:]}")
         time.sleep(0.2)
-    return RunningStack(proc, json.loads(state.read_text()), workdir, output)
+    return RunningStack(proc, json.loads(state.read_text()), workdir, output, environ)
 
 
-def wait_for(predicate: Any, timeout: float, step: float = 0.2) -> bool:
+@contextmanager
+def stack_process(workdir: Path, timeout: float = 180.0, **env: str) -> Iterator[RunningStack]:
+    """A started stack for the duration of the block; stopped (SIGTERM, then kill) however the block ends."""
+    stack = start_stack(workdir, timeout, **env)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -1,14 +1,17 @@
-"""Wake schedules: a 5-field cron read in an IANA timezone, and its next occurrence."""
+"""Site rules: wake schedules (a 5-field cron read in an IANA timezone, its next occurrence) and the welcome."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
+
+if TYPE_CHECKING:
+    from chalicelib.sites.schemas import Site
 
 # The same bound as the welcome command's `cron` parameter, so every valid site can be sent.
 CRON_MAX_LENGTH = 200
@@ -130,3 +133,35 @@ def wake_window(cron: str, tz: str, after: datetime, count: int) -> list[datetim
         cursor = next_wake(cron, tz, cursor)
         out.append(cursor)
     return out
+
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def schedule_id(mapping_id: str | None, schedule_version: int) -> str:
+    """Orders a device's schedules: a later mapping, or a later schedule of the same mapping, sorts after.
+
+    Mapping ids are ULIDs (time-ordered); the version is zero-padded so the plain string
+    order is the order. Commands can arrive out of order (a retried publish, a replaced
+    fan-out still finishing), so a device applies the set_wake_schedule with the
+    greatest schedule_id it has seen and ignores older ones.
+    """
+    return f"{mapping_id or '0'}-{schedule_version:08d}"
+
+
+def welcome_params(site: Site, next_wake_at: datetime, mapping_id: str | None) -> dict[str, Any]:
+    """Parameters of `set_wake_schedule`: the schedule and the site context (seed 002).
+
+    The program and company labels travel only when the site has them.
+    """
+    params: dict[str, Any] = {
+        "schedule_id": schedule_id(mapping_id, site.schedule_version),
+        "cron": site.wake_schedule_cron,
+        "timezone": site.timezone,
+        # Serialised as every other timestamp of the API and of MQTT payloads.
+        "next_wake_at": _TIMESTAMP.dump_python(next_wake_at.astimezone(timezone.utc), mode="json"),
+        "site_id": site.site_id,
+        "site_name": site.name,
+    }
+    params.update({k: v for k, v in (("program", site.program), ("company", site.company)) if v is not None})
+    return params

@@ -1,0 +1,42 @@
+"""Operator routes of group and site commands and of the batches that follow them."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.commands.batches.schemas import BatchTarget
+from chalicelib.commands.schemas import CreateCommand
+from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.route import route
+from chalicelib.core.http.views import json_response, page_body
+
+bp = Blueprint(__name__)
+
+
+def _send(call: OperatorCall, target: BatchTarget, target_id: str) -> Response:
+    who = call.principal
+    sent = container().command_batch_service.send(who.tenant_id, target, target_id, call.body(CreateCommand),
+                                                  who.subject)
+    # 202: the batch may still be sending (the schedule finishes what the request had no time for).
+    return json_response(sent.batch, 200 if sent.replayed else 202)
+
+
+@route(bp, "/customer/groups/{group_id}/commands", "POST", auth=OPERATOR)
+def send_group_command(call: OperatorCall, group_id: str) -> Response:
+    return _send(call, BatchTarget.GROUP, group_id)
+
+
+@route(bp, "/customer/sites/{site_id}/commands", "POST", auth=OPERATOR)
+def send_site_command(call: OperatorCall, site_id: str) -> Response:
+    return _send(call, BatchTarget.SITE, site_id)
+
+
+@route(bp, "/customer/command-batches", "GET", auth=OPERATOR)
+def list_batches(call: OperatorCall) -> Response:
+    page = container().command_batch_service.list_page(call.principal.tenant_id, *call.page())
+    return json_response(page_body("batches", page.items, page.next_token))
+
+
+@route(bp, "/customer/command-batches/{batch_id}", "GET", auth=OPERATOR)
+def get_batch(call: OperatorCall, batch_id: str) -> Response:
+    return json_response(container().command_batch_service.get(call.principal.tenant_id, batch_id, *call.page()))

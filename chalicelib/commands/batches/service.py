@@ -1,0 +1,190 @@
+"""Group and site commands: one command per enabled member, written in chunks, followed as one batch."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from chalicelib.commands.batches.members import BatchMemberReader
+from chalicelib.commands.batches.schemas import BatchTarget, BatchView, CommandBatch
+from chalicelib.commands.batches.store import BatchRepository, Chunk, Walk
+from chalicelib.commands.schemas import CreateCommand
+from chalicelib.commands.service import BatchRef, CommandService
+from chalicelib.core.clock import utcnow
+from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.observability.log import logger
+from chalicelib.core.policies import BatchPolicy
+from chalicelib.core.storage.cursors import Page
+from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
+from chalicelib.core.sweep import schedule_shard
+
+IDEMPOTENCY_SCOPE = "command-batches"
+DUE_PAGE = 50
+# A page of members as (device_id, enabled), and the cursor after it (None at the end).
+MemberPage = tuple[list[tuple[str, bool]], str | None]
+
+
+class MemberSource(Protocol):
+    """The members of one kind of target (a group, a site), page by page."""
+
+    def check(self, tenant_id: str, target_id: str) -> None:
+        """NotFound (naming the path field) unless the tenant has this target."""
+
+    def page(self, tenant_id: str, target_id: str, cursor: str, limit: int) -> MemberPage:
+        """Up to `limit` (device_id, enabled) after `cursor` ("" = from the first), and the cursor after them."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A batch as the POST answers it; `replayed` when its client_token named an earlier one."""
+
+    batch: CommandBatch
+    replayed: bool = False
+
+
+@dataclass
+class BatchReport:
+    """What one scheduled run did."""
+
+    resumed: int = 0
+    completed: int = 0
+    unfinished: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"resumed": self.resumed, "completed": self.completed, "unfinished": self.unfinished}
+
+
+class CommandBatchService:
+    """Sends one command to every enabled member of a group or site, and reports on it."""
+
+    def __init__(self, batches: BatchRepository, members: BatchMemberReader, commands: CommandService,
+                 sources: Mapping[BatchTarget, MemberSource], policy: BatchPolicy,
+                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._batches = batches
+        self._members = members
+        self._commands = commands
+        self._sources = sources
+        self._policy = policy
+        self._clock = clock
+        self._monotonic = monotonic
+
+    def send(self, tenant_id: str, target: BatchTarget, target_id: str, request: CreateCommand,
+             created_by: str) -> Sent:
+        """Create the batch, then walk the members until done or out of the POST's budget.
+
+        The batch item is written first (with its client token claim, leased to this
+        request): from then on, a crash or a timeout only delays it, since the per-minute
+        schedule takes over the walk once the lease runs out.
+        """
+        deadline = self._monotonic() + self._policy.budget_s
+        now = self._clock()
+        expires_at = self._commands.expiry_of(request, now)
+        self._sources[target].check(tenant_id, target_id)
+        batch = CommandBatch(
+            batch_id=str(ULID.from_datetime(now)).lower(), tenant_id=tenant_id, target_type=target,
+            target_id=target_id, command_type=request.command_type, command_params=request.command_params,
+            created_at=now, created_by=created_by, expires_at=expires_at, client_token=request.client_token,
+        )
+        claim = None
+        if request.client_token:
+            source = {"target_type": target.value, "target_id": target_id,
+                      **request.model_dump(mode="json", exclude={"client_token"})}
+            claim = IdempotencyClaim(IDEMPOTENCY_SCOPE, tenant_id, request.client_token, fingerprint(source),
+                                     batch.batch_id, now + self._policy.idempotency_ttl)
+        try:
+            self._batches.create(batch, schedule_shard(batch.batch_id, self._policy.shards),
+                                 now + self._policy.lease, claim)
+        except ClientTokenTaken as taken:
+            assert claim is not None  # only a claim can be taken
+            return Sent(self._replay(claim, taken), replayed=True)
+        try:
+            self.run(Walk(tenant_id, batch.batch_id, ""), deadline, batch)
+        except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
+            logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id, batch_id=batch.batch_id,
+                             outcome="interrupted")
+        return Sent(self._batches.get(tenant_id, batch.batch_id))
+
+    def get(self, tenant_id: str, batch_id: str, limit: int, next_token: str | None) -> BatchView:
+        """The batch, its commands' counts per status, and a page of its commands (404 if foreign)."""
+        batch = self._batches.get(tenant_id, batch_id)
+        counts, published = self._members.counts(tenant_id, batch_id)
+        page = self._members.page(tenant_id, batch_id, limit, next_token)
+        return BatchView(**batch.model_dump(), counts=counts, published=published, commands=page.items,
+                         next_token=page.next_token)
+
+    def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[CommandBatch]:
+        """The tenant's batches, newest first."""
+        return self._batches.list_page(tenant_id, limit, next_token)
+
+    def run(self, walk: Walk, deadline: float, batch: CommandBatch | None = None, redo: bool = False) -> bool:
+        """Send chunk after chunk until the batch is sent (True), taken over, or `deadline` (monotonic) passes.
+
+        A chunk: a page of members after the cursor, one command per enabled one (batch
+        writes, then one publish round), then one conditional write that counts the chunk
+        and moves the cursor past it. `redo` is for a walk taken over from a dead runner:
+        its first chunk may be partly written, so the commands that exist are not rewritten.
+        """
+        batch = batch or self._batches.get(walk.tenant_id, walk.batch_id)
+        ref = BatchRef(batch.batch_id, batch.created_at, batch.expires_at)
+        request = CreateCommand(command_type=batch.command_type, command_params=batch.command_params)
+        source = self._sources[batch.target_type]
+        while True:
+            members, cursor = source.page(batch.tenant_id, batch.target_id, walk.cursor, self._policy.chunk)
+            enabled = [device_id for device_id, ok in members if ok]
+            todo = enabled
+            if redo:
+                existing = self._members.existing(batch.tenant_id, ref, enabled)
+                todo = [d for d in enabled if d not in existing]
+                redo = False
+            if todo:
+                self._commands.create_for_batch(batch.tenant_id, ref, todo, request, batch.created_by)
+            out_of_time = self._monotonic() >= deadline
+            # Out of time: hand the rest to the schedule at once instead of holding the lease.
+            lease = timedelta(0) if out_of_time else self._policy.lease
+            done = Chunk(targeted=len(members), sent=len(enabled), skipped=len(members) - len(enabled))
+            if not self._batches.advance(walk, cursor, done, self._clock(), lease):
+                return False  # another runner took the walk over
+            if cursor is None:
+                return True
+            if out_of_time:
+                logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id, batch_id=batch.batch_id,
+                            outcome="backlog")
+                return False
+            walk = Walk(walk.tenant_id, walk.batch_id, cursor)
+
+    def run_due(self, now: datetime, budget_s: float) -> BatchReport:
+        """The scheduled work: resume every batch whose runner went quiet."""
+        deadline = self._monotonic() + budget_s
+        report = BatchReport()
+        for shard in range(self._policy.shards):
+            for tenant_id, batch_id in self._batches.due(shard, now, DUE_PAGE):
+                walk = self._batches.walk(tenant_id, batch_id)
+                if self._monotonic() >= deadline:
+                    report.unfinished.append(f"{tenant_id}/{batch_id}")
+                    continue
+                if walk is None or not self._batches.claim(walk, now, self._policy.lease):
+                    continue  # finished, or another runner took it meanwhile
+                report.resumed += 1
+                try:
+                    complete = self.run(walk, deadline, redo=True)
+                except Exception:  # one batch's failure must not hold up the others; its lease retries it
+                    logger.exception("resumed batch walk failed; retried when its lease ends", tenant=tenant_id,
+                                     batch_id=batch_id, outcome="failed")
+                    report.unfinished.append(f"{tenant_id}/{batch_id}")
+                    continue
+                report.completed += complete
+                if not complete:
+                    report.unfinished.append(f"{tenant_id}/{batch_id}")
+        return report
+
+    def _replay(self, claim: IdempotencyClaim, taken: ClientTokenTaken) -> CommandBatch:
+        if taken.record is None:
+            raise Unavailable("client_token is being used concurrently; retry", field="client_token")
+        if taken.record.fingerprint != claim.fingerprint:
+            raise Conflict("client_token was already used for a different request", field="client_token",
+                           batch_id=taken.record.resource_id)
+        return self._batches.get(claim.tenant_id, taken.record.resource_id)

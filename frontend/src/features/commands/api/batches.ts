@@ -1,0 +1,25 @@
+import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { api, seg } from "@/lib/api-client";
+import type { BatchView, CommandBatch, CreateCommand } from "@/types/api";
+
+export type BatchTargetPath = "groups" | "sites";
+
+/** One command to every enabled member of a group or site: answers the batch to follow. */
+export function useSendBatch(target: BatchTargetPath, targetId: string) {
+  return useMutation({
+    mutationFn: (body: CreateCommand) => api.post<CommandBatch>(`/customer/${target}/${seg(targetId)}/commands`, body),
+  });
+}
+
+/** A batch's counts and a page of its commands, polled every second until every command is final. */
+export function useBatch(batchId: string, token: string | null) {
+  return useQuery({
+    queryKey: ["command-batches", batchId, token],
+    queryFn: () => api.get<BatchView>(`/customer/command-batches/${seg(batchId)}`, { next_token: token, limit: 50 }),
+    placeholderData: keepPreviousData,
+    refetchInterval: (query) => {
+      const b = query.state.data;
+      return b && (b.status === "sending" || (b.counts.queued ?? 0) > 0) ? 1000 : false;
+    },
+  });
+}
