@@ -104,8 +104,8 @@ class CommandBatchService:
         try:
             self.run(Walk(tenant_id, batch.batch_id, ""), deadline, batch)
         except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
-            logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id, batch_id=batch.batch_id,
-                             outcome="interrupted")
+            logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id,
+                             batch_id=batch.batch_id, outcome="interrupted")
         return Sent(self._batches.get(tenant_id, batch.batch_id))
 
     def get(self, tenant_id: str, batch_id: str, limit: int, next_token: str | None) -> BatchView:
@@ -151,8 +151,8 @@ class CommandBatchService:
             if cursor is None:
                 return True
             if out_of_time:
-                logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id, batch_id=batch.batch_id,
-                            outcome="backlog")
+                logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id,
+                            batch_id=batch.batch_id, outcome="backlog")
                 return False
             walk = Walk(walk.tenant_id, walk.batch_id, cursor)
 
