@@ -34,11 +34,16 @@ if TYPE_CHECKING:
     from chalicelib.groups.store import GroupRepository
     from chalicelib.health.service import HealthService
     from chalicelib.ingress.router import DeviceMessageRouter
+    from chalicelib.jobs.continuous import ContinuousJobs
     from chalicelib.jobs.execution_store import ExecutionRepository
     from chalicelib.jobs.executions import ExecutionService
+    from chalicelib.jobs.notify import JobNotifier
+    from chalicelib.jobs.progress import JobProgress
+    from chalicelib.jobs.release import RolloutReleaser
     from chalicelib.jobs.service import JobService
     from chalicelib.jobs.store import JobRepository
     from chalicelib.jobs.sweeps import JobSweeper
+    from chalicelib.jobs.timeouts import JobTimeouts
     from chalicelib.sites.device_store import SiteDeviceRepository
     from chalicelib.sites.mapping import MappingService
     from chalicelib.sites.service import SiteService
@@ -100,7 +105,9 @@ class Container:
         policy = self.settings.devices
         return DeviceService(self.device_repository, self.group_repository, policy.last_seen_resolution_s,
                              publisher=self.publisher, wake_lookup=self._site_schedule,
-                             on_deleted=self.named_shadow_repository.delete_all, away_after_s=policy.away_after_s)
+                             on_deleted=self.named_shadow_repository.delete_all, away_after_s=policy.away_after_s,
+                             on_created=lambda tenant_id, device_id: self.continuous_jobs.device_joined(
+                                 tenant_id, device_id))
 
     def _site_schedule(self, tenant_id: str, site_id: str) -> tuple[str, str] | None:
         site = self.site_repository.find(tenant_id, site_id)
@@ -109,7 +116,8 @@ class Container:
     @cached_property
     def group_service(self) -> GroupService:
         from chalicelib.groups.service import GroupService
-        return GroupService(self.group_repository)
+        return GroupService(self.group_repository, on_joined=lambda tenant_id, group_id, device_id:
+                            self.continuous_jobs.device_joined(tenant_id, device_id, group_id))
 
     @cached_property
     def health_service(self) -> HealthService:
@@ -242,7 +250,8 @@ class Container:
     def job_sweeper(self) -> JobSweeper:
         from chalicelib.jobs.sweeps import JobSweeper
         limits = self.settings.jobs
-        return JobSweeper(self.job_repository, self.execution_repository, limits.shards, limits.sweep_chunk)
+        return JobSweeper(self.job_repository, self.execution_repository, limits.shards, limits.sweep_chunk,
+                          releaser=self.rollout_releaser)
 
     @cached_property
     def job_service(self) -> JobService:
@@ -261,7 +270,39 @@ class Container:
             self.aws_jobs_service.execution_updated(*change)
 
         return ExecutionService(self.job_repository, self.execution_repository, self.settings.jobs.pending_limit,
-                                on_updated=aws_events if self.settings.serves_aws_iot_topics() else None)
+                                on_updated=aws_events if self.settings.serves_aws_iot_topics() else None,
+                                on_progress=self.job_progress.after_change, timeout_shards=self.settings.jobs.shards)
+
+    @cached_property
+    def job_notifier(self) -> JobNotifier:
+        from chalicelib.jobs.notify import JobNotifier, NotifyLimits
+        limits = self.settings.jobs
+        return JobNotifier(self.job_repository, self.execution_repository, self.publisher,
+                           NotifyLimits(limits.notify_full_list_max, limits.pending_limit, limits.fanout_workers,
+                                        limits.aws_iot_topics))
+
+    @cached_property
+    def rollout_releaser(self) -> RolloutReleaser:
+        from chalicelib.jobs.release import RolloutReleaser
+        return RolloutReleaser(self.job_repository, self.execution_repository, self.job_notifier)
+
+    @cached_property
+    def job_progress(self) -> JobProgress:
+        """Completion of sharded jobs, abort thresholds and releases after each execution change."""
+        from chalicelib.jobs.progress import JobProgress
+        return JobProgress(self.job_repository, self.job_sweeper, self.rollout_releaser,
+                           self.settings.jobs.cancel_budget_s)
+
+    @cached_property
+    def job_timeouts(self) -> JobTimeouts:
+        from chalicelib.jobs.timeouts import JobTimeouts
+        return JobTimeouts(self.execution_repository, self.execution_service, self.settings.jobs.shards)
+
+    @cached_property
+    def continuous_jobs(self) -> ContinuousJobs:
+        from chalicelib.jobs.continuous import ContinuousJobs
+        from chalicelib.jobs.targets import TargetReader
+        return ContinuousJobs(self.job_repository, TargetReader(self.settings.jobs.fanout_workers), self.job_notifier)
 
     @cached_property
     def aws_jobs_service(self) -> AwsJobsService:

@@ -18,7 +18,9 @@ app = typer.Typer(no_args_is_help=True, help="Jobs rolled out to a device, a gro
 COLUMNS = ("job_id", "document_type", "target_type", "target_id", "status", "execution_count", "created_at")
 EXECUTION_COLUMNS = ("device_id", "status", "status_details", "updated_at")
 JOB_FIELDS = ("job_id", "status", "document_type", "document_params", "target_type", "target_id",
-              "execution_count", "counts", "created_at", "created_by", "expires_at", "completed_at", "canceled_at")
+              "execution_count", "counts", "created_at", "created_by", "expires_at", "completed_at", "canceled_at",
+              "target_selection", "rollout", "rollout_progress", "abort", "in_progress_timeout_minutes", "aborted",
+              "reason")
 UNSUCCESSFUL = ("FAILED", "TIMED_OUT", "REJECTED")
 JSON = typer.Option(False, "--json", help="print the API's JSON")
 WAIT_TIMEOUT = typer.Option(600.0, "--wait-timeout", min=0.1, help="seconds --wait waits")
@@ -39,6 +41,15 @@ def create(
     expires: int | None = typer.Option(None, "--expires", min=1, help="hours until open executions time out"),
     client_token: str | None = typer.Option(None, "--client-token",
                                             help="idempotency key (default: a fresh one; retries never create twice)"),
+    rate: int | None = typer.Option(None, "--rate", min=1, max=1000, help="devices notified per minute"),
+    rollout: str | None = typer.Option(None, "--rollout", help="the whole rollout object as JSON "
+                                       "(max_per_minute, exponential); overrides --rate"),
+    abort: list[str] = typer.Option([], "--abort", help="TYPE:PERCENT:MIN_EXECUTED, e.g. FAILED:20:10 "
+                                    "(TYPE: FAILED, REJECTED, TIMED_OUT or ALL); repeatable"),
+    timeout_minutes: int | None = typer.Option(None, "--timeout-minutes", min=1, max=10080,
+                                               help="an IN_PROGRESS execution not finished in time is TIMED_OUT"),
+    continuous: bool = typer.Option(False, "--continuous", help="devices joining the group (or fleet) later "
+                                    "get the job too; it stays IN_PROGRESS until canceled"),
     wait: bool = typer.Option(False, "--wait", help="show progress until the job is final"),
     timeout: float = WAIT_TIMEOUT,
     interval: float = INTERVAL,
@@ -61,6 +72,7 @@ def create(
         body["target_all"] = True
     if expires is not None:
         body["expires_in_hours"] = expires
+    body.update(_rollout_options(rate, json_option(rollout, "--rollout"), abort, timeout_minutes, continuous))
     client = api()
     job = client.post("/customer/jobs", body, replayable=True)
     if not wait:
@@ -68,6 +80,32 @@ def create(
         return
     note(f"job {job['job_id']}: {job.get('execution_count', 0)} executions")
     _follow(client, job["job_id"], timeout, interval, as_json)
+
+
+def _rollout_options(rate: int | None, rollout: Any, abort: list[str], timeout_minutes: int | None,
+                     continuous: bool) -> dict[str, Any]:
+    """The rollout, abort, timeout and continuous fields of a create body (the API validates them)."""
+    options: dict[str, Any] = {}
+    if rollout is not None:
+        options["rollout"] = rollout
+    elif rate is not None:
+        options["rollout"] = {"max_per_minute": rate}
+    criteria = []
+    for spec in abort:
+        parts = spec.split(":")
+        try:
+            failure_type, percent, minimum = parts
+            criteria.append({"failure_type": failure_type.upper(), "threshold_percentage": float(percent),
+                             "min_executed": int(minimum), "action": "CANCEL"})
+        except ValueError as exc:
+            raise typer.BadParameter(f"{spec!r}: expected TYPE:PERCENT:MIN_EXECUTED", param_hint="--abort") from exc
+    if criteria:
+        options["abort"] = criteria
+    if timeout_minutes is not None:
+        options["in_progress_timeout_minutes"] = timeout_minutes
+    if continuous:
+        options["target_selection"] = "CONTINUOUS"
+    return options
 
 
 @app.command("list")

@@ -154,10 +154,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                                           aws.ShadowDeleted),
     # Jobs
     ("POST", "/customer/jobs"): Operation(
-        "Create a job for one device, a group or the fleet", "jobs", Job, 201, body=CreateJob, errors=(409,),
+        "Create a job for one device, a group or the fleet (optionally rate-limited, with abort thresholds, "
+        "an in-progress timeout, or continuous)", "jobs", Job, 201, body=CreateJob, errors=(409,),
         also={200: "replay of the same client_token"},
         example={"document_type": "update_config", "document_params": {"config": {"interval_s": 60}},
-                 "target_group_id": "demo-fleet", "expires_in_hours": 24, "client_token": "rollout-1"}),
+                 "target_group_id": "demo-fleet", "expires_in_hours": 24, "client_token": "rollout-1",
+                 "rollout": {"max_per_minute": 100},
+                 "abort": [{"failure_type": "FAILED", "min_executed": 10, "threshold_percentage": 20}]}),
     ("GET", "/customer/jobs"): Operation("List jobs, newest first", "jobs", m.JobPage, query=(JobListQuery,)),
     ("GET", "/customer/jobs/{job_id}"): Operation(
         "A job, its counts and a page of its executions", "jobs", m.JobWithExecutions, query=(PageQuery,)),
@@ -168,7 +171,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "The device's execution of a job, with the job document", "device", m.ExecutionWithDocument, auth="device"),
     ("PUT", "/device/v1/jobs/{job_id}/execution"): Operation(
         "Move the device's execution", "device", Execution, auth="device", body=UpdateExecution, errors=(409,),
-        example={"status": "IN_PROGRESS", "expected_version": 1}),
+        example={"status": "IN_PROGRESS", "expected_version": 1, "step_timeout_minutes": 10}),
     # Broker hooks (a self-hosted broker's HTTP authentication and authorization)
     ("POST", "/broker/authn"): Operation(
         "May this MQTT client connect?", "broker", Decision, auth="broker", body=AuthnRequest,

@@ -119,7 +119,8 @@ class AwsJobsService:
         if nxt.status is ExecutionStatus.QUEUED:
             # The same transition, checks and events as a device moving it over HTTP.
             self._executions.update(tenant_id, device_id, nxt.job_id, UpdateExecution(
-                status=ExecutionStatus.IN_PROGRESS, status_details=request.statusDetails))
+                status=ExecutionStatus.IN_PROGRESS, status_details=request.statusDetails,
+                step_timeout_minutes=request.stepTimeoutInMinutes))
         found = self._executions.describe(tenant_id, device_id, nxt.job_id)
         execution = Execution.model_validate(found)
         return {"execution": aws.execution_data(thing, execution, found["document"]), "timestamp": now}
@@ -131,7 +132,8 @@ class AwsJobsService:
                 raise JobsRejected("ResourceNotFound", f"job {job_id} has no execution number "
                                                        f"{request.executionNumber}")
         updated = self._executions.update(tenant_id, device_id, job_id, UpdateExecution(
-            status=request.status, status_details=request.statusDetails, expected_version=request.expectedVersion))
+            status=request.status, status_details=request.statusDetails, expected_version=request.expectedVersion,
+            step_timeout_minutes=request.stepTimeoutInMinutes))
         payload: Document = {"timestamp": now}
         if request.includeJobExecutionState:
             payload["executionState"] = aws.execution_state(updated)

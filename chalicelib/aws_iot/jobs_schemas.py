@@ -15,7 +15,7 @@ from chalicelib.jobs.schemas import DetailKey, DetailValue, Execution, Execution
 
 Document = dict[str, Any]
 ClientToken = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-# AWS: a step timeout is 1 to 10080 minutes (one week); accepted and checked, not enforced here.
+# AWS: a step timeout is 1 to 10080 minutes (one week); the per-minute function enforces it.
 StepTimeout = Annotated[int, Field(ge=1, le=10080)]
 
 

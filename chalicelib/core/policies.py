@@ -113,6 +113,8 @@ class JobLimits(Section):
     notify_full_list_max: int = Field(default=100, ge=0, le=10_000, validation_alias="job_notify_full_list_max")
     sweep_chunk: int = Field(default=500, ge=25, le=5000, validation_alias="job_sweep_chunk")
     sweep_budget_s: float = Field(default=40.0, gt=0, le=840, validation_alias="job_sweep_budget_s")
+    # Counter items per new job that device updates spread over (0: the job item alone, the old layout).
+    counter_shards: int = Field(default=8, ge=0, le=100, validation_alias="job_counter_shards")
     # Also notify on AWS IoT's `$aws/things/{thing}/jobs/notify` and `notify-next`: derived
     # from the messaging settings (`Settings.serves_aws_iot_topics`), not a variable of its own.
     aws_iot_topics: bool = False

@@ -1,6 +1,7 @@
 """Device registry: create, list, delete, rotate tokens, authenticate, presence."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,7 @@ from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.sites.rules import next_wake
 
+log = logging.getLogger(__name__)
 # (tenant_id, site_id) -> the site's (cron, timezone), or None when the site is gone.
 WakeLookup = Callable[[str, str], "tuple[str, str] | None"]
 
@@ -37,8 +39,10 @@ class DeviceService:
     def __init__(self, devices: DeviceRepository, groups: GroupRepository,
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
                  wake_lookup: WakeLookup | None = None,
-                 on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120) -> None:
+                 on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120,
+                 on_created: Callable[[str, str], object] | None = None) -> None:
         self._devices = devices
+        self._on_created = on_created
         self._on_deleted = on_deleted
         self._groups = groups
         self._publisher = publisher
@@ -59,6 +63,11 @@ class DeviceService:
         )
         token = tokens.new_token()
         self._devices.create(device, tokens.token_hash(token), tokens.mosquitto_password_hash(token))
+        if self._on_created is not None:
+            try:
+                self._on_created(tenant_id, device.device_id)
+            except Exception:  # the device is registered; a listener's failure must not undo the answer
+                log.warning("registration listener failed for %s", device.device_id, exc_info=True)
         return CreatedDevice(device, token)
 
     def get(self, tenant_id: str, device_id: str) -> Device:

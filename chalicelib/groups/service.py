@@ -1,6 +1,9 @@
 """Groups of devices."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from ulid import ULID
 
 from chalicelib.core.clock import Clock, utcnow
@@ -8,13 +11,18 @@ from chalicelib.core.storage.cursors import Page
 from chalicelib.devices.schemas import CreateGroup, Group
 from chalicelib.groups.store import GroupRepository
 
+log = logging.getLogger(__name__)
+# on_joined(tenant_id, group_id, device_id): a device became a member (continuous jobs follow it).
+JoinListener = Callable[[str, str, str], object]
+
 
 class GroupService:
     """Group use cases, scoped by tenant."""
 
-    def __init__(self, groups: GroupRepository, clock: Clock = utcnow) -> None:
+    def __init__(self, groups: GroupRepository, clock: Clock = utcnow, on_joined: JoinListener | None = None) -> None:
         self._groups = groups
         self._clock = clock
+        self._on_joined = on_joined
 
     def create(self, tenant_id: str, request: CreateGroup) -> Group:
         """Create a group (id given or generated)."""
@@ -47,7 +55,13 @@ class GroupService:
 
     def add_member(self, tenant_id: str, group_id: str, device_id: str) -> bool:
         """Add a device of the same tenant; False when it already was a member."""
-        return self._groups.add_member(tenant_id, group_id, device_id, self._clock())
+        added = self._groups.add_member(tenant_id, group_id, device_id, self._clock())
+        if added and self._on_joined is not None:
+            try:
+                self._on_joined(tenant_id, group_id, device_id)
+            except Exception:  # the membership is stored; a listener's failure must not undo the answer
+                log.warning("join listener failed for %s/%s", group_id, device_id, exc_info=True)
+        return added
 
     def remove_member(self, tenant_id: str, group_id: str, device_id: str) -> None:
         """Remove a member."""

@@ -1,109 +1,34 @@
-"""The job-executions table: one item per (job, device), and the writes that keep job counters exact."""
+"""Reads and writes of job executions (the model is in execution_model), keeping job counters exact."""
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.core.storage.base import connection, index_meta, table_meta
+from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions
+from chalicelib.jobs.counter_store import (
+    CounterRepository,
+    JobCounterModel,
+    counter_key,
+    pick_shard,
+    shard_actions,
+)
+from chalicelib.jobs.execution_model import ExecutionModel, device_key, job_key
+from chalicelib.jobs.execution_records import PendingEntry, SweptExecution, WriteOutcome
 from chalicelib.jobs.rules import FINAL
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
 
-
-def job_key(tenant_id: str, job_id: str) -> str:
-    """Partition key of a job's executions."""
-    return f"{tenant_id}#{job_id}"
-
-
-def device_key(tenant_id: str, device_id: str) -> str:
-    """Partition key of a device's open executions in the pending index."""
-    return f"{tenant_id}#{device_id}"
-
-
-class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):
-    """A device's open executions, oldest job first (job ids are ULIDs).
-
-    Sparse: `pending_key` is removed when an execution becomes final.
-    """
-
-    Meta = index_meta("pending", IncludeProjection(["status", "execution_number", "version_number", "queued_at"]))
-
-    pending_key = UnicodeAttribute(hash_key=True)
-    job_id = UnicodeAttribute(range_key=True)
-
-
-class ExecutionModel(Model):
-    """One device's execution of one job."""
-
-    Meta = table_meta("job-executions")
-
-    job_key = UnicodeAttribute(hash_key=True)
-    device_id = UnicodeAttribute(range_key=True)
-    tenant_id = UnicodeAttribute()
-    job_id = UnicodeAttribute()
-    status = UnicodeAttribute()
-    status_details = JSONAttribute(default=dict)
-    execution_number = NumberAttribute(default=1)
-    version_number = NumberAttribute(default=1)
-    queued_at = UTCDateTimeAttribute()
-    started_at = UTCDateTimeAttribute(null=True)
-    updated_at = UTCDateTimeAttribute()
-    pending_key = UnicodeAttribute(null=True)
-    # Written by a bulk sweep: its marker and the status it moved the execution from,
-    # so a sweep resumed after a crash can count the writes it did not get to count.
-    swept_by = UnicodeAttribute(null=True)
-    prev_status = UnicodeAttribute(null=True)
-    pending = PendingIndex()
-
-    def to_record(self) -> Execution:
-        return Execution(
-            job_id=self.job_id, device_id=self.device_id, status=ExecutionStatus(self.status),
-            status_details=self.status_details or {}, execution_number=int(self.execution_number),
-            version_number=int(self.version_number), queued_at=self.queued_at, started_at=self.started_at,
-            updated_at=self.updated_at,
-        )
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    """An open execution as the pending index has it."""
-
-    job_id: str
-    status: ExecutionStatus
-    execution_number: int
-    version_number: int
-    queued_at: datetime
-
-
-@dataclass(frozen=True)
-class SweptExecution:
-    """An execution read by a sweep, with what an earlier run of the same sweep left on it."""
-
-    execution: Execution
-    swept_by: str | None
-    prev_status: ExecutionStatus | None
-
-
-class WriteOutcome(enum.Enum):
-    """How a conditional execution update ended."""
-
-    DONE = "done"
-    EXECUTION_CHANGED = "execution_changed"
-    JOB_CHANGED = "job_changed"
-    CONTENDED = "contended"
+__all__ = ["ExecutionModel", "ExecutionRepository", "PendingEntry", "SweptExecution", "WriteOutcome", "device_key",
+           "job_accepts_condition", "job_key"]
 
 
 class ExecutionRepository:
@@ -112,13 +37,15 @@ class ExecutionRepository:
     def __init__(self, writer: BatchWriter) -> None:
         self._writer = writer
 
-    def create_all(self, tenant_id: str, job_id: str, device_ids: Iterable[str], now: datetime) -> BatchStats:
-        """Queue one execution per device with BatchWriteItem (25 per request)."""
+    def create_all(self, tenant_id: str, job_id: str, device_ids: Iterable[str], now: datetime,
+                   held: frozenset[str] = frozenset()) -> BatchStats:
+        """Queue one execution per device with BatchWriteItem (25 per request); `held` ones stay unlisted."""
         key = job_key(tenant_id, job_id)
         items = (ExecutionModel(
             key, d, tenant_id=tenant_id, job_id=job_id, status=ExecutionStatus.QUEUED.value, status_details={},
             execution_number=1, version_number=1, queued_at=now, updated_at=now,
-            pending_key=device_key(tenant_id, d)).serialize() for d in device_ids)
+            **({"held": True} if d in held else {"pending_key": device_key(tenant_id, d)})).serialize()
+            for d in device_ids)
         return self._writer.write(puts=items)
 
     def remove_except(self, tenant_id: str, job_id: str, keep: set[str]) -> int:
@@ -152,6 +79,9 @@ class ExecutionRepository:
             found_job: JobState | None = to_state(job.get())
         except JobModel.DoesNotExist:
             found_job = None
+        if found_job is not None and found_job.counter_shards:
+            opens = CounterRepository().opens(tenant_id, job_id, found_job.counter_shards)
+            found_job = replace(found_job, open_count=found_job.open_count + sum(opens), shard_opens=opens)
         return found_exec, found_job
 
     def page(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
@@ -170,7 +100,8 @@ class ExecutionRepository:
         ]
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
-                   details: dict[str, str] | None, now: datetime, completes_job: bool) -> WriteOutcome:
+                   details: dict[str, str] | None, now: datetime, completes_job: bool,
+                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
         """Move one execution and the job's counters in one transaction.
 
         The execution is conditional on the status and version read; the job on still
@@ -189,11 +120,20 @@ class ExecutionRepository:
             actions.append(ExecutionModel.started_at.set(now))
         final = target in FINAL
         if final:
-            actions.append(ExecutionModel.pending_key.remove())
+            actions += [ExecutionModel.pending_key.remove(), ExecutionModel.timeout_shard.remove(),
+                        ExecutionModel.timeout_at.remove()]
+        elif deadline is not None:
+            actions += [ExecutionModel.timeout_shard.set(deadline[0]), ExecutionModel.timeout_at.set(deadline[1])]
         deltas = {} if target is current.status else {current.status: -1, target: 1}
+        exec_condition = ((ExecutionModel.status == current.status.value)
+                          & (ExecutionModel.version_number == current.version_number)
+                          & ExecutionModel.held.does_not_exist())
+        if state.counter_shards:
+            complete = final and completes_job and job.status is JobStatus.IN_PROGRESS
+            return self._sharded(state, current, actions, exec_condition, deltas, -1 if final else 0, now, complete)
         job_actions = counter_actions(deltas, -1 if final else 0)
         condition = job_accepts_condition(current.status, now)
-        if final and job.status is JobStatus.IN_PROGRESS:
+        if final and job.status is JobStatus.IN_PROGRESS and job.target_selection != "CONTINUOUS":
             if completes_job:
                 condition &= (JobModel.status == JobStatus.IN_PROGRESS.value) & (JobModel.open_count == 1)
                 job_actions += [JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
@@ -203,25 +143,74 @@ class ExecutionRepository:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
-                          condition=(ExecutionModel.status == current.status.value)
-                          & (ExecutionModel.version_number == current.version_number))
+                          condition=exec_condition)
                 if job_actions:
                     tx.update(JobModel(job.tenant_id, job.job_id), actions=job_actions, condition=condition)
                 else:
                     tx.condition_check(JobModel, job.tenant_id, job.job_id, condition=condition)
         except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "TransactionConflict" in reasons:
-                return WriteOutcome.CONTENDED
-            failed = failed_conditions(exc)
-            # Updates follow condition checks: with a bare check the job is position 0.
-            exec_pos, job_pos = (0, 1) if job_actions else (1, 0)
-            if exec_pos in failed:
-                return WriteOutcome.EXECUTION_CHANGED
-            if job_pos in failed:
-                return WriteOutcome.JOB_CHANGED
-            raise
+            return _outcome(exc, bool(job_actions))
         return WriteOutcome.DONE
+
+    def _sharded(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
+                 deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime, complete: bool) -> WriteOutcome:
+        """The execution and one random counter shard; the shard's fence stands in for the job.
+
+        The last open execution as read (`complete`) also flips the job, conditional on no
+        shard and not the job item having changed its open count since: then nothing else
+        is open, and the job completes in the same write as its last execution.
+        """
+        job = state.job
+        if complete and state.shard_opens is not None:
+            return self._sharded_last(state, current, actions, exec_condition, deltas, open_delta, now)
+        shard = JobCounterModel(counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
+        shard_update = shard_actions(deltas, open_delta)
+        fence = job_accepts_condition(current.status, now, JobCounterModel)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
+                          condition=exec_condition)
+                if shard_update:
+                    tx.update(shard, actions=shard_update, condition=fence)
+                else:
+                    tx.condition_check(JobCounterModel, shard.job_key, shard.shard, condition=fence)
+        except TransactWriteError as exc:
+            return _outcome(exc, bool(shard_update))
+        return WriteOutcome.DONE
+
+    def _sharded_last(self, state: JobState, current: Execution, actions: list[Action], exec_condition: Condition,
+                      deltas: dict[ExecutionStatus, int], open_delta: int, now: datetime) -> WriteOutcome:
+        job = state.job
+        opens = state.shard_opens or ()
+        key = counter_key(job.tenant_id, job.job_id)
+        fence = job_accepts_condition(current.status, now, JobCounterModel)
+        base_open = state.open_count - sum(opens)
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for k, n in enumerate(opens[1:], start=1):
+                    tx.condition_check(JobCounterModel, key, k, condition=JobCounterModel.open_count == n)
+                tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
+                          condition=exec_condition)
+                tx.update(JobCounterModel(key, 0), actions=shard_actions(deltas, open_delta),
+                          condition=fence & (JobCounterModel.open_count == opens[0]))
+                tx.update(JobModel(job.tenant_id, job.job_id),
+                          actions=[JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
+                                   JobModel.due_shard.remove(), JobModel.due_at.remove()],
+                          condition=(JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
+                          & (JobModel.open_count == base_open) & JobModel.continuous_key.does_not_exist())
+        except TransactWriteError as exc:
+            if len(opens) - 1 in failed_conditions(exc):
+                return WriteOutcome.EXECUTION_CHANGED
+            return WriteOutcome.CONTENDED  # something moved since the read: read and decide again
+        return WriteOutcome.DONE
+
+    def timed_out(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        """(tenant_id, job_id, device_id) of IN_PROGRESS executions past their deadline, in one shard."""
+        found = []
+        for m in ExecutionModel.timeouts.query(shard, ExecutionModel.timeout_at <= now, limit=limit):
+            tenant_id, _, job_id = m.job_key.partition("#")
+            found.append((tenant_id, job_id, m.device_id))
+        return found
 
     def sweep_chunk(self, tenant_id: str, job_id: str, after: str,
                     limit: int) -> tuple[list[SweptExecution], str | None]:
@@ -229,8 +218,8 @@ class ExecutionRepository:
         key = job_key(tenant_id, job_id)
         start = _raw_key(key, after) if after else None
         result = ExecutionModel.query(key, consistent_read=True, limit=limit, page_size=limit, last_evaluated_key=start)
-        items = [SweptExecution(m.to_record(), m.swept_by, ExecutionStatus(m.prev_status) if m.prev_status else None)
-                 for m in result]
+        items = [SweptExecution(m.to_record(), m.swept_by, ExecutionStatus(m.prev_status) if m.prev_status else None,
+                                bool(m.joined)) for m in result]
         more = result.last_evaluated_key is not None and bool(items)
         return items, (items[-1].execution.device_id if more else None)
 
@@ -252,18 +241,33 @@ class ExecutionRepository:
         return self._writer.write(puts=items)
 
 
-def job_accepts_condition(current: ExecutionStatus, now: datetime) -> Condition:
+def _outcome(exc: TransactWriteError, job_updated: bool) -> WriteOutcome:
+    reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+    if "TransactionConflict" in reasons:
+        return WriteOutcome.CONTENDED
+    failed = failed_conditions(exc)
+    # Updates follow condition checks: with a bare check the job is position 0.
+    exec_pos, job_pos = (0, 1) if job_updated else (1, 0)
+    if exec_pos in failed:
+        return WriteOutcome.EXECUTION_CHANGED
+    if job_pos in failed:
+        return WriteOutcome.JOB_CHANGED
+    raise exc
+
+
+def job_accepts_condition(current: ExecutionStatus, now: datetime,
+                          model: type[JobModel] | type[JobCounterModel] = JobModel) -> Condition:
     """The job states in which a device may change an execution that is `current`.
 
     Mirrors services.job_executions.refusal: queued work needs a live job; in-progress
     work may also finish on a canceled job (cancel only rejects queued executions), but
     never on an expired one or while the expiry sweep owns the executions.
     """
-    live = JobModel.expires_at > now
+    live = model.expires_at > now
     if current is ExecutionStatus.QUEUED:
-        return live & (JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
-    return (live & JobModel.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
-            & (JobModel.sweep.does_not_exist() | (JobModel.sweep == SweepKind.CANCEL.value)))
+        return live & (model.status == JobStatus.IN_PROGRESS.value) & model.sweep.does_not_exist()
+    return (live & model.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
+            & (model.sweep.does_not_exist() | (model.sweep == SweepKind.CANCEL.value)))
 
 
 def _raw_key(key: str, device_id: str) -> RawItem:

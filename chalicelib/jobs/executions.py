@@ -12,8 +12,10 @@ from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.retry import RetryPolicy
+from chalicelib.core.sweep import schedule_shard
 from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
 from chalicelib.jobs.ports import ExecutionStore, JobStates
+from chalicelib.jobs.rollout import timeout_at
 from chalicelib.jobs.rules import FINAL, device_may_move, refusal
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
 from chalicelib.jobs.store import JobState
@@ -22,6 +24,9 @@ from chalicelib.jobs.store import JobState
 CONTENTION_RETRY = RetryPolicy(min_s=0.02, max_s=2.56, max_attempts=8, jitter=1.0)
 # on_updated(tenant_id, device_id, before, after): told of every applied device update.
 UpdateListener = Callable[[str, str, Execution, Execution], None]
+# after_change(job as read, new status, now): completion, abort and release checks.
+ProgressHook = Callable[[JobState, ExecutionStatus, datetime], None]
+TIMEOUT_REASON = "timed out in progress"
 
 
 class ExecutionService:
@@ -29,8 +34,11 @@ class ExecutionService:
 
     def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
-                 on_updated: UpdateListener | None = None) -> None:
+                 on_updated: UpdateListener | None = None, on_progress: ProgressHook | None = None,
+                 timeout_shards: int = 1) -> None:
         self._jobs = jobs
+        self._on_progress = on_progress
+        self._timeout_shards = timeout_shards
         self._on_updated = on_updated
         self._executions = executions
         self._pending_limit = pending_limit
@@ -57,18 +65,66 @@ class ExecutionService:
             execution, state = self._load(tenant_id, device_id, job_id)
             now = self._clock()
             self._check(execution, state, request, now)
-            completes = (request.status in FINAL and state.job.status is JobStatus.IN_PROGRESS
-                         and state.open_count <= 1)
+            completes = _completes(state, request.status)
+            deadline = self._deadline(state, execution, request, now)
             outcome = self._executions.transition(state, execution, request.status, request.status_details, now,
-                                                  completes)
+                                                  completes, deadline)
             if outcome is WriteOutcome.DONE:
                 applied = _applied(execution, request, now)
+                if deadline is not None:
+                    applied = applied.model_copy(update={"timeout_at": deadline[1]})
                 _log_update(tenant_id, device_id, execution, applied, completes)
                 self._notify(tenant_id, device_id, execution, applied)
+                self._progress(state, request.status, now)
                 return applied
             if outcome is WriteOutcome.CONTENDED:
                 self._sleep(CONTENTION_RETRY.delay(attempt))
         raise Unavailable("the job is busy; retry the update", field="job_id")
+
+    def time_out(self, tenant_id: str, device_id: str, job_id: str, now: datetime) -> bool:
+        """TIMED_OUT for an IN_PROGRESS execution past its deadline; False when it moved on meanwhile."""
+        for attempt in CONTENTION_RETRY.attempts():
+            execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
+            if (execution is None or state is None or execution.status is not ExecutionStatus.IN_PROGRESS
+                    or execution.timeout_at is None or execution.timeout_at > now):
+                return False
+            details = {**execution.status_details, "reason": TIMEOUT_REASON}
+            outcome = self._executions.transition(state, execution, ExecutionStatus.TIMED_OUT, details, now,
+                                                  _completes(state, ExecutionStatus.TIMED_OUT))
+            if outcome is WriteOutcome.DONE:
+                after = execution.model_copy(update={"status": ExecutionStatus.TIMED_OUT, "status_details": details,
+                                                     "version_number": execution.version_number + 1,
+                                                     "updated_at": now, "timeout_at": None})
+                self._notify(tenant_id, device_id, execution, after)
+                self._progress(state, ExecutionStatus.TIMED_OUT, now)
+                return True
+            if outcome is not WriteOutcome.CONTENDED:
+                return False
+            self._sleep(CONTENTION_RETRY.delay(attempt))
+        return False
+
+    def _deadline(self, state: JobState, execution: Execution, request: UpdateExecution,
+                  now: datetime) -> tuple[int, datetime] | None:
+        """The new timeout of an IN_PROGRESS update: set when it starts and at each step timeout."""
+        if request.status is not ExecutionStatus.IN_PROGRESS:
+            return None
+        starting = execution.status is ExecutionStatus.QUEUED
+        if not starting and request.step_timeout_minutes is None:
+            return None
+        at = timeout_at(execution.started_at if not starting else now, now,
+                        state.job.in_progress_timeout_minutes, request.step_timeout_minutes)
+        if at is None:
+            return None
+        return schedule_shard(f"{execution.job_id}#{execution.device_id}", self._timeout_shards), at
+
+    def _progress(self, state: JobState, target: ExecutionStatus, now: datetime) -> None:
+        if self._on_progress is None:
+            return
+        try:
+            self._on_progress(state, target, now)
+        except Exception:  # the update is stored; the schedule and the next finisher catch up
+            logger.warning("progress check failed", tenant=state.job.tenant_id, job_id=state.job.job_id,
+                           outcome="failed", exc_info=True)
 
     def handle_mqtt_update(self, tenant_id: str, device_id: str, suffix: str,
                            payload: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +147,8 @@ class ExecutionService:
 
     def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
         execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
-        if execution is None or state is None:
+        # A held execution is not the device's yet: the rollout has not released it.
+        if execution is None or state is None or execution.held:
             raise NotFound(f"job {job_id} has no execution for this device", field="job_id")
         return execution, state
 
@@ -123,6 +180,12 @@ def pending_jobs(entries: list[PendingEntry], jobs: dict[str, JobState], now: da
                                   execution_number=entry.execution_number,
                                   version_number=entry.version_number, queued_at=entry.queued_at))
     return pending
+
+
+def _completes(state: JobState, target: ExecutionStatus) -> bool:
+    """Whether moving to `target` would leave the job nothing open (a continuous job never completes)."""
+    return (target in FINAL and state.job.status is JobStatus.IN_PROGRESS and state.open_count <= 1
+            and state.job.target_selection != "CONTINUOUS")
 
 
 def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> Execution:

@@ -1,4 +1,4 @@
-"""The per-minute jobs function: expire jobs and finish interrupted cancel/expiry sweeps."""
+"""The per-minute jobs function: expiry, interrupted sweeps, rollout releases and execution timeouts."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +15,9 @@ bp = Blueprint(__name__)
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="jobs_sweep")
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
-    """Time out the open executions of expired jobs, resuming any sweep left unfinished."""
+    """Expire jobs, resume unfinished sweeps, release rollouts' next minute, time out hung executions."""
     with invocation(event.event_id, schedule="jobs_sweep"):
-        report = container().job_sweeper.run_due(event_time(event), container().settings.jobs.sweep_budget_s)
+        now, budget = event_time(event), container().settings.jobs.sweep_budget_s
+        report = container().job_sweeper.run_due(now, budget)
         report_run("jobs_sweep", due=report.due, done=report.done, left=report.left, details=report.as_dict())
-        return report.as_dict()
+        return {**report.as_dict(), **container().job_timeouts.run_due(now, budget / 4)}

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from chalicelib.core.ids import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
+from chalicelib.jobs.rollout import AbortCriterion, AbortList, Rollout, RolloutProgress, TargetSelection, TimeoutMinutes
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 DocumentType = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
@@ -61,6 +62,10 @@ class CreateJob(Request):
     target_all: StrictBool = False
     expires_in_hours: StrictInt | None = Field(default=None, ge=1)
     client_token: ClientToken | None = None
+    rollout: Rollout | None = None
+    abort: AbortList | None = None
+    in_progress_timeout_minutes: TimeoutMinutes | None = None
+    target_selection: TargetSelection = "SNAPSHOT"
 
     def targets_given(self) -> list[str]:
         """Names of the target fields the request sets."""
@@ -79,6 +84,8 @@ class UpdateExecution(Request):
     status: ExecutionStatus
     status_details: dict[DetailKey, DetailValue] | None = None
     expected_version: StrictInt | None = Field(default=None, ge=1)
+    # AWS `stepTimeoutInMinutes`: this step must end (another update or a final status) in time.
+    step_timeout_minutes: TimeoutMinutes | None = None
 
     _details = field_validator("status_details")(_bounded_details)
 
@@ -110,6 +117,14 @@ class Job(Record):
     canceled_at: datetime | None = None
     client_token: str | None = None
     sweep_pending: bool = False
+    target_selection: TargetSelection = "SNAPSHOT"
+    rollout: Rollout | None = None
+    abort: list[AbortCriterion] | None = None
+    in_progress_timeout_minutes: int | None = None
+    rollout_progress: RolloutProgress | None = None
+    aborted: bool = False
+    abort_criterion: AbortCriterion | None = None
+    reason: str | None = None
 
 
 class Execution(Record):
@@ -124,6 +139,8 @@ class Execution(Record):
     queued_at: datetime
     started_at: datetime | None = None
     updated_at: datetime
+    held: bool = False
+    timeout_at: datetime | None = None
 
 
 class PendingJob(Record):

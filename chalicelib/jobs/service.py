@@ -22,6 +22,7 @@ from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.notify import JobNotifier, NotifyLimits
+from chalicelib.jobs.rollout import RolloutProgress
 from chalicelib.jobs.schemas import CreateJob, Execution, ExecutionStatus, Job, JobStatus, SweepKind, TargetType
 from chalicelib.jobs.store import JobRepository
 from chalicelib.jobs.sweeps import JobSweeper
@@ -90,8 +91,11 @@ class JobService:
             # The attempt that died may have queued devices this snapshot no longer has.
             self._executions.remove_except(tenant_id, job_id, set(device_ids))
         snapshot_s = time.monotonic() - started
+        released, held = _first_release(request, device_ids)
         try:
-            stats = self._executions.create_all(tenant_id, job_id, device_ids, now)
+            stats = self._executions.create_all(tenant_id, job_id, device_ids, now, frozenset(held))
+            if self._limits.counter_shards:
+                self._jobs.counters.create(tenant_id, job_id, self._limits.counter_shards, expires_at)
         except Exception:
             if token:
                 # Nothing is running for this token any more: a retry may resume straight away.
@@ -104,13 +108,18 @@ class JobService:
             status=JobStatus.IN_PROGRESS, execution_count=len(device_ids),
             counts={s: (len(device_ids) if s is ExecutionStatus.QUEUED else 0) for s in ExecutionStatus},
             created_at=now, created_by=created_by, expires_at=expires_at, client_token=token,
+            target_selection=request.target_selection, rollout=request.rollout, abort=request.abort,
+            in_progress_timeout_minutes=request.in_progress_timeout_minutes,
+            rollout_progress=RolloutProgress(held=len(held), released=len(released), released_at=now,
+                                             rate_per_minute=request.rollout.first_rate()) if request.rollout else None,
         )
-        created = self._jobs.put(job, schedule_shard(job_id, self._limits.shards))
+        created = self._jobs.put(job, schedule_shard(job_id, self._limits.shards), self._limits.counter_shards,
+                                 released[-1] if request.rollout and released else None)
         if token:
             self._idempotency.complete(IDEMPOTENCY_SCOPE, tenant_id, token)
         if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
-        notified = self._notifier.notify(job, device_ids)
+        notified = self._notifier.notify(job, released)
         metrics.count("JobsCreated")
         metrics.count("JobExecutionsQueued", len(device_ids))
         logger.info("job created", tenant=tenant_id, job_id=job_id, executions=len(device_ids),
@@ -150,6 +159,8 @@ class JobService:
         if len(given) != 1:
             raise InvalidInput("exactly one of target_device_id, target_group_id, target_all: true is required",
                                field="target", given=given)
+        if request.target_selection == "CONTINUOUS" and request.target_device_id is not None:
+            raise InvalidInput("a CONTINUOUS job targets a group or the whole fleet", field="target_selection")
         hours = request.expires_in_hours or self._limits.ttl_default_h
         if hours > self._limits.ttl_max_h:
             raise InvalidInput(f"expires_in_hours must be at most {self._limits.ttl_max_h}",
@@ -178,10 +189,19 @@ class JobService:
             except NotFound as exc:
                 raise NotFound(f"group {group_id} not found", field="target_group_id") from exc
             ids = self._targets.enabled(tenant_id, self._groups.iter_members(tenant_id, group_id))
-            if not ids:
+            if not ids and request.target_selection == "SNAPSHOT":
                 raise InvalidInput(f"group {group_id} has no enabled devices", field="target_group_id")
             return "group", group_id, ids
         ids = self._targets.enabled_in_tenant(tenant_id)
-        if not ids:
+        if not ids and request.target_selection == "SNAPSHOT":
             raise InvalidInput("the tenant has no enabled devices", field="target_all")
         return "all", None, ids
+
+
+def _first_release(request: CreateJob, device_ids: list[str]) -> tuple[list[str], list[str]]:
+    """(released now, held) in device id order, the order the rollout releases them in."""
+    if request.rollout is None:
+        return device_ids, []
+    ordered = sorted(device_ids)
+    rate = request.rollout.first_rate()
+    return ordered[:rate], ordered[rate:]

@@ -1,81 +1,23 @@
-"""The jobs table: one item per job, with per-status counters and sweep progress."""
+"""Reads and writes of the jobs table (the model is in job_model)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
-from chalicelib.core.storage.errors import is_condition_failure, written
+from chalicelib.core.storage.errors import is_condition_failure
+from chalicelib.jobs.counter_store import CounterRepository
+from chalicelib.jobs.job_model import COUNTERS, JobModel, counter_actions
+from chalicelib.jobs.rollout import AbortCriterion, Rollout, RolloutProgress
 from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
 
-
-class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
-    """Jobs the schedule has work for: expiry at `due_at`, or an unfinished sweep (due at once).
-
-    Sparse (only jobs with open executions carry `due_shard`) and keys-only, so the
-    counter updates of the hot path never write to it.
-    """
-
-    Meta = index_meta("due", KeysOnlyProjection())
-
-    due_shard = NumberAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
-
-
-class JobModel(Model):
-    """One job of one tenant; job_id is a ULID so a Query lists newest first."""
-
-    Meta = table_meta("jobs")
-
-    tenant_id = UnicodeAttribute(hash_key=True)
-    job_id = UnicodeAttribute(range_key=True)
-    document_type = UnicodeAttribute()
-    document_params = JSONAttribute(default=dict)
-    target_type = UnicodeAttribute()
-    target_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
-    execution_count = NumberAttribute()
-    # One counter per execution status, plus open = queued + in progress, which a
-    # condition expression can test (it cannot add two attributes).
-    n_queued = NumberAttribute(default=0)
-    n_in_progress = NumberAttribute(default=0)
-    n_succeeded = NumberAttribute(default=0)
-    n_failed = NumberAttribute(default=0)
-    n_rejected = NumberAttribute(default=0)
-    n_timed_out = NumberAttribute(default=0)
-    open_count = NumberAttribute(default=0)
-    created_at = UTCDateTimeAttribute()
-    created_by = UnicodeAttribute(null=True)
-    expires_at = UTCDateTimeAttribute()
-    completed_at = UTCDateTimeAttribute(null=True)
-    canceled_at = UTCDateTimeAttribute(null=True)
-    client_token = UnicodeAttribute(null=True)
-    # A bulk change in progress: kind, id (marks the executions it wrote), last device done.
-    sweep = UnicodeAttribute(null=True)
-    sweep_id = UnicodeAttribute(null=True)
-    sweep_cursor = UnicodeAttribute(null=True)
-    due_shard = NumberAttribute(null=True)
-    due_at = UTCDateTimeAttribute(null=True)
-    due = JobDueIndex()
-
-
-COUNTERS: dict[ExecutionStatus, NumberAttribute] = {
-    ExecutionStatus.QUEUED: JobModel.n_queued,
-    ExecutionStatus.IN_PROGRESS: JobModel.n_in_progress,
-    ExecutionStatus.SUCCEEDED: JobModel.n_succeeded,
-    ExecutionStatus.FAILED: JobModel.n_failed,
-    ExecutionStatus.REJECTED: JobModel.n_rejected,
-    ExecutionStatus.TIMED_OUT: JobModel.n_timed_out,
-}
+__all__ = ["COUNTERS", "JobModel", "JobRepository", "JobState", "continuous_key", "counter_actions", "to_state"]
 
 
 @dataclass(frozen=True)
@@ -88,35 +30,69 @@ class JobState:
     sweep_id: str | None
     sweep_cursor: str | None
     due_shard: int | None
+    counter_shards: int = 0
+    release_cursor: str | None = None
+    rate_mark: int = 0
+    # Open count of each counter shard as read with the job (the last finisher's exact check).
+    shard_opens: tuple[int, ...] | None = None
 
 
-def to_state(m: JobModel) -> JobState:
-    """The record and bookkeeping of a stored job."""
+def continuous_key(tenant_id: str, target_type: str, target_id: str | None) -> str:
+    """The continuous index key of a job's target."""
+    return f"{tenant_id}#{target_type}#{target_id or ''}"
+
+
+def to_state(m: JobModel, extra: tuple[dict[ExecutionStatus, int], int] | None = None) -> JobState:
+    """The record and bookkeeping of a stored job, plus the sums of its counter shards if given."""
+    options = m.options or {}
+    rollout = Rollout.model_validate(options["rollout"]) if options.get("rollout") else None
+    counts = {s: int(getattr(m, attr.attr_name) or 0) for s, attr in COUNTERS.items()}
+    open_count = int(m.open_count or 0)
+    if extra is not None:
+        counts = {s: n + extra[0].get(s, 0) for s, n in counts.items()}
+        open_count += extra[1]
+    progress = None
+    if rollout is not None:
+        released = int(m.released_count or 0)
+        # Once the job is final nothing is held any more: cancel and expiry moved those executions.
+        held = max(0, int(m.execution_count) - released) if m.status == JobStatus.IN_PROGRESS.value else 0
+        progress = RolloutProgress(held=held, released=released,
+                                   rate_per_minute=int(m.rate_now or rollout.first_rate()),
+                                   released_at=m.released_at)
     job = Job(
         tenant_id=m.tenant_id, job_id=m.job_id, document_type=m.document_type,
         document_params=m.document_params or {}, target_type=m.target_type,  # type: ignore[arg-type]
         target_id=m.target_id, status=JobStatus(m.status), execution_count=int(m.execution_count),
-        counts={s: int(getattr(m, attr.attr_name) or 0) for s, attr in COUNTERS.items()},
+        counts=counts,
         created_at=m.created_at, created_by=m.created_by, expires_at=m.expires_at,
         completed_at=m.completed_at, canceled_at=m.canceled_at, client_token=m.client_token,
-        sweep_pending=m.sweep is not None,
+        sweep_pending=m.sweep is not None, target_selection=options.get("target_selection", "SNAPSHOT"),
+        rollout=rollout, abort=[AbortCriterion.model_validate(c) for c in options.get("abort") or []] or None,
+        in_progress_timeout_minutes=options.get("in_progress_timeout_minutes"), rollout_progress=progress,
+        aborted=bool(m.aborted), reason=m.reason,
+        abort_criterion=AbortCriterion.model_validate(m.abort_criterion) if m.abort_criterion else None,
     )
-    return JobState(job, int(m.open_count or 0), SweepKind(m.sweep) if m.sweep else None, m.sweep_id,
-                    m.sweep_cursor, int(m.due_shard) if m.due_shard is not None else None)
+    return JobState(job, open_count, SweepKind(m.sweep) if m.sweep else None, m.sweep_id,
+                    m.sweep_cursor, int(m.due_shard) if m.due_shard is not None else None,
+                    int(m.counter_shards or 0), m.release_cursor, int(m.rate_mark or 0))
 
 
-def counter_actions(deltas: dict[ExecutionStatus, int], open_delta: int) -> list[Action]:
-    """ADD actions for per-status counter changes (commutative, so concurrent writers compose)."""
-    actions: list[Action] = [COUNTERS[s].add(d) for s, d in deltas.items() if d]
-    if open_delta:
-        actions.append(JobModel.open_count.add(open_delta))
-    return actions
+def job_options(job: Job) -> dict[str, Any] | None:
+    """The stored options of a job (None for a plain snapshot job)."""
+    options = job.model_dump(mode="json", include={"rollout", "abort", "in_progress_timeout_minutes"},
+                             exclude_none=True)
+    if job.target_selection != "SNAPSHOT":
+        options["target_selection"] = job.target_selection
+    return options or None
 
 
 class JobRepository:
     """Reads and writes of job items (executions live in job_executions)."""
 
-    def put(self, job: Job, due_shard: int) -> bool:
+    def __init__(self, counters: CounterRepository | None = None) -> None:
+        self.counters = counters or CounterRepository()
+
+    def put(self, job: Job, due_shard: int, counter_shards: int = 0, release_cursor: str | None = None) -> bool:
         """Store a new job with all executions queued; False when the id exists already."""
         model = JobModel(
             job.tenant_id, job.job_id, document_type=job.document_type, document_params=job.document_params,
@@ -124,15 +100,35 @@ class JobRepository:
             execution_count=job.execution_count, n_queued=job.execution_count, open_count=job.execution_count,
             created_at=job.created_at, created_by=job.created_by, expires_at=job.expires_at,
             client_token=job.client_token, due_shard=due_shard, due_at=job.expires_at,
+            counter_shards=counter_shards or None, options=job_options(job),
         )
-        return written(lambda: model.save(condition=JobModel.job_id.does_not_exist()))
+        progress = job.rollout_progress
+        if progress is not None:
+            model.released_count, model.released_at = progress.released, progress.released_at
+            model.rate_now, model.rate_mark, model.release_cursor = progress.rate_per_minute, 0, release_cursor
+            if progress.held and progress.released_at is not None:
+                model.due_at = min(job.expires_at, progress.released_at + timedelta(minutes=1))
+        if job.target_selection == "CONTINUOUS":
+            model.continuous_key = continuous_key(job.tenant_id, job.target_type, job.target_id)
+        try:
+            model.save(condition=JobModel.job_id.does_not_exist())
+        except PutError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def find(self, tenant_id: str, job_id: str) -> JobState | None:
         """A job of the tenant (strongly consistent), or None."""
         try:
-            return to_state(JobModel.get(tenant_id, job_id, consistent_read=True))
+            return self._with_shards(JobModel.get(tenant_id, job_id, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def _with_shards(self, m: JobModel) -> JobState:
+        if not m.counter_shards:
+            return to_state(m)
+        return to_state(m, self.counters.totals(m.tenant_id, m.job_id))
 
     def get(self, tenant_id: str, job_id: str) -> JobState:
         """A job of the tenant, or NotFound (foreign ids included)."""
@@ -147,13 +143,13 @@ class JobRepository:
         if status is None:
             result = JobModel.query(tenant_id, scan_index_forward=False, limit=limit, page_size=limit,
                                     last_evaluated_key=start)
-            return Page([to_state(m).job for m in result], encode_cursor(result.last_evaluated_key))
+            return Page([self._with_shards(m).job for m in result], encode_cursor(result.last_evaluated_key))
         # A status is a filter over the tenant's partition: one page per request keeps the
         # cost bounded (a short page and a next_token, as DynamoDB itself answers).
         filtered = JobModel.query(tenant_id, scan_index_forward=False, page_size=max(limit, 100),
                                   last_evaluated_key=start, filter_condition=JobModel.status == status.value)
         models, last_key = one_page(filtered, JobModel, limit)
-        return Page([to_state(m).job for m in models], encode_cursor(last_key))
+        return Page([self._with_shards(m).job for m in models], encode_cursor(last_key))
 
     def batch_get(self, tenant_id: str, job_ids: list[str]) -> dict[str, JobState]:
         """Jobs of the tenant among these ids (one request per 100)."""
@@ -162,7 +158,8 @@ class JobRepository:
         models = JobModel.batch_get([(tenant_id, j) for j in dict.fromkeys(job_ids)])
         return {m.job_id: to_state(m) for m in models}
 
-    def begin_sweep(self, tenant_id: str, job_id: str, kind: SweepKind, sweep_id: str, now: datetime) -> JobState:
+    def begin_sweep(self, tenant_id: str, job_id: str, kind: SweepKind, sweep_id: str, now: datetime,
+                    abort: AbortCriterion | None = None, reason: str | None = None) -> JobState:
         """Mark the job as being swept; from here device writes the sweep touches are refused.
 
         Cancel needs an IN_PROGRESS job; expiry a job past its expiry with open executions.
@@ -173,10 +170,16 @@ class JobRepository:
                                  JobModel.sweep_cursor.set(""), JobModel.due_at.set(now)]
         condition: Condition = JobModel.sweep.does_not_exist() & JobModel.due_shard.exists()
         if kind is SweepKind.CANCEL:
-            actions += [JobModel.status.set(JobStatus.CANCELED.value), JobModel.canceled_at.set(now)]
+            actions += [JobModel.status.set(JobStatus.CANCELED.value), JobModel.canceled_at.set(now),
+                        JobModel.continuous_key.remove()]
             condition &= JobModel.status == JobStatus.IN_PROGRESS.value
+            if abort is not None:
+                actions += [JobModel.aborted.set(True), JobModel.abort_criterion.set(abort.model_dump(mode="json"))]
+            if reason:
+                actions.append(JobModel.reason.set(reason))
         else:
-            condition &= (JobModel.expires_at <= now) & (JobModel.open_count > 0)
+            # A sharded job's open count is spread over its shards: the caller read the sum.
+            condition &= (JobModel.expires_at <= now) & ((JobModel.open_count > 0) | JobModel.counter_shards.exists())
         model = JobModel(tenant_id, job_id)
         try:
             model.update(actions=actions, condition=condition & JobModel.job_id.exists())
@@ -188,7 +191,16 @@ class JobRepository:
             raise Conflict(f"job {job_id} is {current.job.status.value}"
                            + (f" and {doing[current.sweep]}" if current.sweep else ""),
                            field="job_id", status=current.job.status.value) from exc
-        return to_state(model)
+        state = to_state(model)
+        self.fence(state)
+        return state
+
+    def fence(self, state: JobState) -> None:
+        """Copy the job's acceptance state to its counter shards (nothing for an unsharded job)."""
+        job = state.job
+        if state.counter_shards:
+            self.counters.fence(job.tenant_id, job.job_id, state.counter_shards, job.status, state.sweep,
+                                job.expires_at)
 
     def advance_sweep(self, state: JobState, cursor_to: str | None, deltas: dict[ExecutionStatus, int],
                       open_delta: int, now: datetime) -> bool:
@@ -204,23 +216,40 @@ class JobRepository:
         else:
             actions += [JobModel.sweep.remove(), JobModel.sweep_id.remove(), JobModel.sweep_cursor.remove()]
             if state.sweep is SweepKind.EXPIRE and job.status is JobStatus.IN_PROGRESS:
-                actions += [JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now)]
+                actions += [JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
+                            JobModel.continuous_key.remove()]
             if state.sweep is SweepKind.CANCEL and state.open_count + open_delta > 0:
                 # Executions still in progress may finish; expiry times out those that don't.
                 actions.append(JobModel.due_at.set(job.expires_at))
             else:
                 actions += [JobModel.due_shard.remove(), JobModel.due_at.remove()]
-        return written(lambda: JobModel(job.tenant_id, job.job_id).update(
-            actions=actions,
-            condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
-        ))
+        model = JobModel(job.tenant_id, job.job_id)
+        try:
+            model.update(
+                actions=actions,
+                condition=(JobModel.sweep_id == state.sweep_id) & (JobModel.sweep_cursor == (state.sweep_cursor or "")),
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        if cursor_to is None:
+            self.fence(to_state(model))
+        return True
 
     def settle_due(self, tenant_id: str, job_id: str) -> bool:
         """Take a job with nothing left open out of the due index."""
-        return written(lambda: JobModel(tenant_id, job_id).update(
-            actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
-            condition=JobModel.sweep.does_not_exist() & (JobModel.open_count == 0) & JobModel.due_shard.exists(),
-        ))
+        try:
+            JobModel(tenant_id, job_id).update(
+                actions=[JobModel.due_shard.remove(), JobModel.due_at.remove()],
+                condition=JobModel.sweep.does_not_exist() & JobModel.due_shard.exists()
+                & ((JobModel.open_count == 0) | JobModel.counter_shards.exists()),
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def backdate_expiry(self, tenant_id: str, job_id: str, expires_at: datetime) -> JobState:
         """Move an IN_PROGRESS job's expiry and its due-index entry together (developer tool).
@@ -241,7 +270,23 @@ class JobRepository:
             raise Conflict(f"job {job_id} is {current.job.status.value}{busy}; only an IN_PROGRESS job with "
                            "no sweep running can be back-dated", field="job_id",
                            status=current.job.status.value) from exc
-        return to_state(model)
+        state = to_state(model)
+        self.fence(state)
+        return state
+
+    def complete(self, tenant_id: str, job_id: str, now: datetime) -> bool:
+        """Flip a sharded job whose executions all finished to COMPLETED: exactly once, by condition."""
+        try:
+            JobModel(tenant_id, job_id).update(
+                actions=[JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
+                         JobModel.due_shard.remove(), JobModel.due_at.remove()],
+                condition=(JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
+                & JobModel.counter_shards.exists() & JobModel.continuous_key.does_not_exist())
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant_id, job_id) of jobs in one shard due at or before `now`, oldest first."""

@@ -14,6 +14,7 @@ from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.jobs.execution_store import ExecutionRepository
+from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.rules import SWEEPS, counter_deltas
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
@@ -26,6 +27,7 @@ class JobSweepReport(SweepReport):
     """What one scheduled run did: jobs expired, chunks swept; `done` counts the sweeps finished."""
 
     expired: int = 0
+    released: int = 0
     chunks: int = 0
 
     def as_dict(self) -> dict[str, object]:
@@ -45,8 +47,9 @@ class JobSweeper:
     """
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, shards: int, chunk: int,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, releaser: RolloutReleaser | None = None) -> None:
         self._jobs = jobs
+        self._releaser = releaser
         self._executions = executions
         self._shards = shards
         self._chunk = chunk
@@ -68,8 +71,10 @@ class JobSweeper:
             return Outcome.SKIPPED
         if state.sweep is None:
             if state.job.expires_at > now:
+                if self._releaser is not None:  # due for its rollout's next minute
+                    report.released += self._releaser.release(state, now)
                 return Outcome.SKIPPED
-            if state.open_count <= 0:
+            if state.open_count <= 0 and state.job.target_selection != "CONTINUOUS":
                 self._jobs.settle_due(tenant_id, job_id)
                 return Outcome.SKIPPED
             try:
@@ -88,6 +93,8 @@ class JobSweeper:
     def _sweep(self, state: JobState, deadline: float, now: datetime) -> tuple[bool, int]:
         chunks = 0
         sweep_id = state.sweep_id
+        # A run that died between marking the job and fencing its counter shards left them open.
+        self._jobs.fence(state)
         current: JobState | None = state
         while current is not None and current.sweep is not None and current.sweep_id == sweep_id:
             if chunks and self._runner.out_of_time(deadline):
@@ -100,6 +107,8 @@ class JobSweeper:
     def _chunk_once(self, state: JobState, now: datetime) -> None:
         assert state.sweep is not None
         eligible, target, reason = SWEEPS[state.sweep]
+        if state.sweep is SweepKind.CANCEL and state.job.reason:
+            reason = state.job.reason  # an abort says why
         marker = f"{state.sweep.value}:{state.sweep_id}"
         tenant_id, job_id = state.job.tenant_id, state.job.job_id
         items, cursor_to = self._executions.sweep_chunk(tenant_id, job_id, state.sweep_cursor or "", self._chunk)

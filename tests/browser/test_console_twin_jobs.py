@@ -116,6 +116,38 @@ def test_cancel_a_job_nobody_claims(page: Page, console_stack: ConsoleStack) -> 
     expect(page.get_by_role("table", name="Executions")).to_contain_text("REJECTED")
 
 
+def test_rate_limited_job_shows_held_and_released_devices_and_its_abort_rule(page: Page) -> None:
+    # Given the create dialog with a group target
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("button", name="Create job").click()
+    dialog = page.get_by_role("dialog", name="Create job")
+    dialog.get_by_label("A group").check()
+    dialog.get_by_label("Group", exact=True).select_option("demo-fleet")
+    dialog.get_by_label("Document type").fill("reboot")
+    dialog.get_by_label("Document parameters (JSON)").fill("{}")
+    dialog.get_by_text("Rollout and safety").click()
+    # When the rate is invalid, the dialog says so under the field and sends nothing
+    dialog.get_by_label("Devices notified per minute").fill("0")
+    dialog.get_by_role("button", name="Create", exact=True).click()
+    expect(dialog.get_by_text("a whole number from 1 to 1000")).to_be_visible()
+    # When it is one a minute, with an abort rule and a timeout
+    dialog.get_by_label("Devices notified per minute").fill("1")
+    dialog.get_by_label("Abort when this % failed").fill("50")
+    dialog.get_by_label("After at least this many executed").fill("2")
+    dialog.get_by_label("In-progress timeout (minutes)").fill("15")
+    dialog.get_by_role("button", name="Create", exact=True).click()
+    # Then the job page shows one device released, the others held, and the rules
+    expect(page.get_by_test_id("job-rollout")).to_contain_text("1 released · 2 held · 1/min")
+    rollout = page.get_by_role("definition").filter(has_text="FAILED ≥ 50% after 2 executed")
+    expect(rollout).to_be_visible()
+    expect(page.get_by_role("table", name="Executions")).to_contain_text("(held)")
+    # And canceling it rejects the held devices too
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("CANCELED")
+    expect(page.get_by_test_id("job-rollout")).to_contain_text("0 held")
+
+
 def test_site_created_with_a_preview_of_its_wake_times_in_its_timezone(page: Page) -> None:
     page.get_by_role("link", name="Sites", exact=True).click()
     page.get_by_role("button", name="Create site").click()

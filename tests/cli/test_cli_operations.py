@@ -120,3 +120,20 @@ def test_job_needs_exactly_one_target(fleet: Fleet) -> None:
     assert both.exit_code == 2
     none = fleet("jobs", "create", "--type", "reboot")
     assert none.exit_code == 2
+
+
+def test_job_rollout_options_reach_the_job(fleet: Fleet) -> None:
+    created = fleet("jobs", "create", "--group", "demo-fleet", "--type", "reboot", "--rate", "1",
+                    "--abort", "FAILED:20:10", "--timeout-minutes", "30", "--json")
+    assert created.exit_code == 0, created.stderr
+    job = created.json()
+    assert job["rollout"] == {"max_per_minute": 1, "exponential": None}
+    assert job["rollout_progress"]["released"] == 1
+    assert job["abort"] == [{"failure_type": "FAILED", "min_executed": 10, "threshold_percentage": 20.0,
+                             "action": "CANCEL"}]
+    assert job["in_progress_timeout_minutes"] == 30
+    assert fleet("jobs", "cancel", job["job_id"]).exit_code == 0
+    bad = fleet("jobs", "create", "--group", "demo-fleet", "--type", "reboot", "--abort", "FAILED:lots")
+    assert bad.exit_code == 2 and "TYPE:PERCENT:MIN_EXECUTED" in bad.stderr
+    refused = fleet("jobs", "create", "--device", "sim-1", "--type", "reboot", "--continuous")
+    assert refused.exit_code == 1 and "target_selection" in refused.stderr

@@ -47,7 +47,8 @@ class FakeJobs:
                 for e in sorted(open_, key=lambda e: e.queued_at)[:limit]]
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
-                   details: dict[str, str] | None, now: datetime, completes_job: bool) -> WriteOutcome:
+                   details: dict[str, str] | None, now: datetime, completes_job: bool,
+                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
         job_key = (state.job.tenant_id, state.job.job_id)
         key = (*job_key, current.device_id)
         stored = self.executions[key]

@@ -35,7 +35,7 @@ class CommandBatch(Record):
     command_type: str
     command_params: dict[str, Any] = Field(default_factory=dict)
     status: BatchStatus = BatchStatus.SENDING
-    # Members walked so far; each was either sent a command or skipped (disabled).
+    # Members walked so far; each was either sent a command or skipped (disabled, gone, or walked after the expiry).
     targeted: int = 0
     sent: int = 0
     skipped: int = 0

@@ -127,6 +127,7 @@ class CommandBatchService:
         writes, then one publish round), then one conditional write that counts the chunk
         and moves the cursor past it. `redo` is for a walk taken over from a dead runner:
         its first chunk may be partly written, so the commands that exist are not rewritten.
+        Members walked after the commands' expiry get none (they would arrive expired).
         """
         batch = batch or self._batches.get(walk.tenant_id, walk.batch_id)
         ref = BatchRef(batch.batch_id, batch.created_at, batch.expires_at)
@@ -140,6 +141,10 @@ class CommandBatchService:
                 existing = self._members.existing(batch.tenant_id, ref, enabled)
                 todo = [d for d in enabled if d not in existing]
                 redo = False
+            if todo and self._clock() >= batch.expires_at:
+                # A walk resumed after the commands' expiry sends no more: the rest are skipped.
+                skipped = set(todo)
+                enabled, todo = [d for d in enabled if d not in skipped], []
             if todo:
                 self._commands.create_for_batch(batch.tenant_id, ref, todo, request, batch.created_by)
             out_of_time = self._monotonic() >= deadline
@@ -166,7 +171,10 @@ class CommandBatchService:
                 if self._monotonic() >= deadline:
                     report.unfinished.append(f"{tenant_id}/{batch_id}")
                     continue
-                if walk is None or not self._batches.claim(walk, now, self._policy.lease):
+                # Leased from the clock too: a late (retried) event's own time would hand out a lease
+                # already over, and the current minute's run would take the same walk meanwhile.
+                until = max(now, self._clock()) + self._policy.lease
+                if walk is None or not self._batches.claim(walk, now, until):
                     continue  # finished, or another runner took it meanwhile
                 report.resumed += 1
                 try:

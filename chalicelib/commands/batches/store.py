@@ -164,9 +164,9 @@ class BatchRepository:
             actions += [CommandBatchModel.cursor.set(cursor), CommandBatchModel.due_at.set(now + lease)]
         return self._walk_update(walk, actions)
 
-    def claim(self, walk: Walk, now: datetime, lease: timedelta) -> bool:
-        """Take over a walk whose lease ran out (its runner died or ran out of time)."""
-        return self._walk_update(walk, [CommandBatchModel.due_at.set(now + lease)], CommandBatchModel.due_at <= now)
+    def claim(self, walk: Walk, now: datetime, until: datetime) -> bool:
+        """Take over, leased until `until`, a walk whose lease ran out by `now` (its runner died or ran out of time)."""
+        return self._walk_update(walk, [CommandBatchModel.due_at.set(until)], CommandBatchModel.due_at <= now)
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant_id, batch_id) of the walks in one shard whose lease ran out, oldest first."""

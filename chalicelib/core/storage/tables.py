@@ -14,6 +14,7 @@ from chalicelib.core.storage.base import bind_models
 from chalicelib.core.storage.idempotency import IdempotencyModel
 from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.groups.store import GroupModel, MembershipModel
+from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
 from chalicelib.sites.store import SiteModel
@@ -28,6 +29,7 @@ ALL_MODELS: list[type[Model]] = [
     CommandModel,
     JobModel,
     ExecutionModel,
+    JobCounterModel,
     IdempotencyModel,
     SiteModel,
     NamedShadowModel,

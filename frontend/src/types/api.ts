@@ -169,6 +169,43 @@ export interface PatchDesired {
 export type JobStatus = "IN_PROGRESS" | "COMPLETED" | "CANCELED";
 export type ExecutionStatus = "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "REJECTED" | "TIMED_OUT";
 export type TargetType = "device" | "group" | "all";
+export type TargetSelection = "SNAPSHOT" | "CONTINUOUS";
+export type FailureType = "FAILED" | "REJECTED" | "TIMED_OUT" | "ALL";
+
+/** @model chalicelib.jobs.rollout.RateIncreaseCriteria */
+export interface RateIncreaseCriteria {
+  succeeded?: number | null;
+  notified?: number | null;
+}
+
+/** @model chalicelib.jobs.rollout.ExponentialRate */
+export interface ExponentialRate {
+  base_rate_per_minute: number;
+  increment_factor: number;
+  rate_increase_criteria: RateIncreaseCriteria;
+}
+
+/** @model chalicelib.jobs.rollout.Rollout */
+export interface Rollout {
+  max_per_minute: number;
+  exponential?: ExponentialRate | null;
+}
+
+/** @model chalicelib.jobs.rollout.AbortCriterion */
+export interface AbortCriterion {
+  failure_type: FailureType;
+  min_executed: number;
+  threshold_percentage: number;
+  action?: "CANCEL";
+}
+
+/** @model chalicelib.jobs.rollout.RolloutProgress */
+export interface RolloutProgress {
+  held: number;
+  released: number;
+  rate_per_minute: number;
+  released_at?: string | null;
+}
 
 /** @model chalicelib.jobs.schemas.Job */
 export interface Job {
@@ -188,6 +225,14 @@ export interface Job {
   canceled_at?: string | null;
   client_token?: string | null;
   sweep_pending?: boolean;
+  target_selection?: TargetSelection;
+  rollout?: Rollout | null;
+  abort?: AbortCriterion[] | null;
+  in_progress_timeout_minutes?: number | null;
+  rollout_progress?: RolloutProgress | null;
+  aborted?: boolean;
+  abort_criterion?: AbortCriterion | null;
+  reason?: string | null;
 }
 
 /** @model chalicelib.jobs.schemas.Execution */
@@ -201,6 +246,8 @@ export interface Execution {
   queued_at: string;
   started_at?: string | null;
   updated_at: string;
+  held?: boolean;
+  timeout_at?: string | null;
 }
 
 /** GET /customer/jobs/{id}: the job and one page of its executions. @openapi JobWithExecutions */
@@ -218,6 +265,10 @@ export interface CreateJob {
   target_all?: boolean;
   expires_in_hours?: number | null;
   client_token?: string | null;
+  rollout?: Rollout | null;
+  abort?: AbortCriterion[] | null;
+  in_progress_timeout_minutes?: number | null;
+  target_selection?: TargetSelection;
 }
 
 /** @model chalicelib.sites.schemas.Site */

@@ -11,7 +11,12 @@ export function useSendBatch(target: BatchTargetPath, targetId: string) {
   });
 }
 
-/** A batch's counts and a page of its commands, polled every second until every command is final. */
+/** Each read counts the whole batch (its index, 1 MB a page): a small batch is polled every second, a large one less often. */
+function pollMs(b: BatchView): number {
+  return Math.min(30_000, Math.max(1000, (b.targeted ?? 0) * 2));
+}
+
+/** A batch's counts and a page of its commands, polled until every command is final. */
 export function useBatch(batchId: string, token: string | null) {
   return useQuery({
     queryKey: ["command-batches", batchId, token],
@@ -19,7 +24,7 @@ export function useBatch(batchId: string, token: string | null) {
     placeholderData: keepPreviousData,
     refetchInterval: (query) => {
       const b = query.state.data;
-      return b && (b.status === "sending" || (b.counts.queued ?? 0) > 0) ? 1000 : false;
+      return b && (b.status === "sending" || (b.counts.queued ?? 0) > 0) ? pollMs(b) : false;
     },
   });
 }

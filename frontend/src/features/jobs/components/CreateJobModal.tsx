@@ -6,6 +6,7 @@ import { ApiError } from "@/lib/api-client";
 import type { CreateJob, Job, TargetType } from "@/types/api";
 import { useCreateJob, useGroupChoices } from "../api/jobs";
 import { ID_HINT, ID_PATTERN } from "@/lib/ids";
+import { EMPTY_ROLLOUT, RolloutFields, applyRollout, type RolloutInput } from "./RolloutFields";
 
 const TOKEN = /^[A-Za-z0-9_.:-]{1,64}$/;
 function newClientToken(): string {
@@ -38,6 +39,7 @@ function CreateJobForm({ onClose, onCreated, deviceId }: Omit<Props, "open">) {
   const [docType, setDocType] = useState("update_config");
   const [params, setParams] = useState('{"config": {"interval_s": 60}}');
   const [hours, setHours] = useState("24");
+  const [rollout, setRollout] = useState<RolloutInput>(EMPTY_ROLLOUT);
   const [errors, setErrors] = useState<Record<string, string>>({});
   // One client token per dialog: a double submit (or a retry after a timeout) makes one job.
   const [clientToken] = useState(newClientToken);
@@ -69,6 +71,7 @@ function CreateJobForm({ onClose, onCreated, deviceId }: Omit<Props, "open">) {
     const h = Number(hours);
     if (hours.trim() && (!Number.isInteger(h) || h < 1)) found.expires_in_hours = "a whole number of hours, at least 1";
     else if (hours.trim()) body.expires_in_hours = h;
+    applyRollout({ ...rollout, continuous: rollout.continuous && target !== "device" }, body, found);
     setErrors(found);
     if (Object.keys(found).length) return;
     create.mutate(body, { onSuccess: (job) => { onCreated?.(job); onClose(); } });
@@ -113,6 +116,7 @@ function CreateJobForm({ onClose, onCreated, deviceId }: Omit<Props, "open">) {
       <Field label="Expires in hours" error={fieldError("expires_in_hours")}>
         {(a11y) => <input {...a11y} inputMode="numeric" value={hours} onChange={(e) => setHours(e.target.value)} />}
       </Field>
+      <RolloutFields value={rollout} onChange={setRollout} fieldError={fieldError} allowContinuous={target !== "device"} />
       {create.error && !fieldError(serverField ?? "") && <ErrorMessage error={create.error} prefix="Not created" />}
       <div className="row">
         <button type="submit" disabled={create.isPending}>Create</button>

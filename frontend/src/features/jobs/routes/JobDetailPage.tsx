@@ -5,6 +5,7 @@ import { formatTime, prettyJson } from "@/lib/format";
 import { useCancelJob, useJob } from "../api/jobs";
 import { JobProgress } from "../components/JobProgress";
 import { targetLabel } from "../components/JobsTable";
+import { RolloutFacts } from "../components/RolloutFields";
 
 /** A job: its document, progress, and executions with their status details; cancel. */
 export function JobDetailPage() {
@@ -31,6 +32,7 @@ export function JobDetailPage() {
         {j.canceled_at && <><dt>Canceled</dt><dd>{formatTime(j.canceled_at)}</dd></>}
       </dl>
       <JobProgress job={j} />
+      <RolloutFacts job={j} />
       <details>
         <summary>Parameters</summary>
         <pre>{prettyJson(j.document_params)}</pre>
@@ -51,7 +53,7 @@ export function JobDetailPage() {
           {j.executions.map((e) => (
             <tr key={e.device_id}>
               <td>{e.device_id}</td>
-              <td><StatusBadge status={e.status} /></td>
+              <td><StatusBadge status={e.status} />{e.held ? <span className="small"> (held)</span> : null}</td>
               <td><code className="small">{Object.entries(e.status_details ?? {}).map(([k, v]) => `${k}=${v}`).join(", ")}</code></td>
               <td>{formatTime(e.started_at)}</td>
               <td>{formatTime(e.updated_at)}</td>

@@ -1,0 +1,101 @@
+"""The jobs table's model: one item per job, with per-status counters, sweep and rollout progress."""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.jobs.schemas import ExecutionStatus
+
+
+class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
+    """Jobs the schedule has work for: expiry at `due_at`, or an unfinished sweep (due at once).
+
+    Sparse (only jobs with open executions carry `due_shard`) and keys-only, so the
+    counter updates of the hot path never write to it.
+    """
+
+    Meta = index_meta("due", KeysOnlyProjection())
+
+    due_shard = NumberAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ContinuousIndex(GlobalSecondaryIndex["JobModel"]):
+    """Running continuous jobs by target (`tenant#group#id` or `tenant#all`); sparse, keys only."""
+
+    Meta = index_meta("continuous", KeysOnlyProjection())
+
+    continuous_key = UnicodeAttribute(hash_key=True)
+    job_id = UnicodeAttribute(range_key=True)
+
+
+class JobModel(Model):
+    """One job of one tenant; job_id is a ULID so a Query lists newest first."""
+
+    Meta = table_meta("jobs")
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    job_id = UnicodeAttribute(range_key=True)
+    document_type = UnicodeAttribute()
+    document_params = JSONAttribute(default=dict)
+    target_type = UnicodeAttribute()
+    target_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    execution_count = NumberAttribute()
+    # One counter per execution status, plus open = queued + in progress, which a
+    # condition expression can test (it cannot add two attributes).
+    n_queued = NumberAttribute(default=0)
+    n_in_progress = NumberAttribute(default=0)
+    n_succeeded = NumberAttribute(default=0)
+    n_failed = NumberAttribute(default=0)
+    n_rejected = NumberAttribute(default=0)
+    n_timed_out = NumberAttribute(default=0)
+    open_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+    canceled_at = UTCDateTimeAttribute(null=True)
+    client_token = UnicodeAttribute(null=True)
+    # A bulk change in progress: kind, id (marks the executions it wrote), last device done.
+    sweep = UnicodeAttribute(null=True)
+    sweep_id = UnicodeAttribute(null=True)
+    sweep_cursor = UnicodeAttribute(null=True)
+    due_shard = NumberAttribute(null=True)
+    due_at = UTCDateTimeAttribute(null=True)
+    due = JobDueIndex()
+    # Counter shards of device writes (see counter_store); absent: counters on this item only.
+    counter_shards = NumberAttribute(null=True)
+    # Rollout, abort and timeout options as given; the rollout's progress.
+    options = JSONAttribute(null=True)
+    released_count = NumberAttribute(null=True)
+    release_cursor = UnicodeAttribute(null=True)
+    released_at = UTCDateTimeAttribute(null=True)
+    rate_now = NumberAttribute(null=True)
+    rate_mark = NumberAttribute(null=True)
+    aborted = BooleanAttribute(null=True)
+    abort_criterion = JSONAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    continuous_key = UnicodeAttribute(null=True)
+    continuous = ContinuousIndex()
+
+
+COUNTERS: dict[ExecutionStatus, NumberAttribute] = {
+    ExecutionStatus.QUEUED: JobModel.n_queued,
+    ExecutionStatus.IN_PROGRESS: JobModel.n_in_progress,
+    ExecutionStatus.SUCCEEDED: JobModel.n_succeeded,
+    ExecutionStatus.FAILED: JobModel.n_failed,
+    ExecutionStatus.REJECTED: JobModel.n_rejected,
+    ExecutionStatus.TIMED_OUT: JobModel.n_timed_out,
+}
+
+
+def counter_actions(deltas: dict[ExecutionStatus, int], open_delta: int) -> list[Action]:
+    """ADD actions for per-status counter changes (commutative, so concurrent writers compose)."""
+    actions: list[Action] = [COUNTERS[s].add(d) for s, d in deltas.items() if d]
+    if open_delta:
+        actions.append(JobModel.open_count.add(open_delta))
+    return actions
