@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium
+.PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ chromium:
 ## run: start the whole local stack on loopback (Ctrl-C stops it); data is kept, `make run FRESH=1` starts clean
 run: deps console
 	$(BIN)/python -m infra.local.stack
+
+## logs: follow every log of the running stack (.devstack/logs/), human-readable; `make logs GREP=<id>` filters
+GREP ?=
+logs: $(STAMP)
+	@$(BIN)/python -m infra.local.logs --grep "$(GREP)"
 
 ## reset: forget the local stack's data (database, broker sessions and retained messages)
 reset: $(STAMP)

@@ -10,7 +10,6 @@ that change the environment call `rebuild()`: a fresh container, nothing to forg
 """
 from __future__ import annotations
 
-import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +61,6 @@ class Container:
 
         self.settings = settings
         tables.bind(settings)
-        logging.getLogger("chalicelib").setLevel(logging.INFO)
 
     @cached_property
     def publisher(self) -> Publisher:

@@ -35,6 +35,7 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.commands.feature import FEATURE as commands
     from chalicelib.core.auth import routes as auth
     from chalicelib.core.http import edge
+    from chalicelib.core.observability import routes as observability
     from chalicelib.devices.feature import FEATURE as devices
     from chalicelib.groups.feature import FEATURE as groups
     from chalicelib.health.feature import FEATURE as health
@@ -43,8 +44,9 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    # What every route stands on (core, not a feature): the one error shape, the operator authorizer.
-    core = Feature(blueprints=(edge.bp, auth.bp))
+    # What every route stands on (core, not a feature): the one error shape, the request's correlation id
+    # and access line, the operator authorizer.
+    core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
     return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth)
 
 

@@ -9,7 +9,6 @@ tolerate duplicates, which the domain's conditional writes make harmless).
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 import threading
 from typing import Any
@@ -22,8 +21,7 @@ from chalicelib.core.topics import bridge_subscriptions
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.forwarder import Delivery, Forwarder, Stats
 from mqtt_bridge.invokers import Invoker
-
-log = logging.getLogger(__name__)
+from mqtt_bridge.telemetry import logger, metrics
 
 
 class Bridge:
@@ -72,8 +70,8 @@ class Bridge:
         """Start the lanes and connect in the background (retrying until the broker is up)."""
         self._forwarder.start()
         s = self._settings
-        log.info("bridge %s connecting to %s:%d, forwarding with %d workers",
-                 s.client_id, s.mqtt_host, s.mqtt_port, s.workers)
+        logger.info("bridge connecting", client_id=s.client_id, host=s.mqtt_host, port=s.mqtt_port,
+                    workers=s.workers, outcome="starting")
         self._client.connect_async(s.mqtt_host, s.mqtt_port, keepalive=s.keepalive_s)
         self._client.loop_start()
         return self
@@ -87,35 +85,37 @@ class Bridge:
         self._stopping.set()
         drained = self._forwarder.drain(self._settings.shutdown_grace_s)
         if not drained:
-            log.warning("%d messages unfinished at shutdown; the broker redelivers them",
-                        self._forwarder.pending())
+            logger.warning("messages unfinished at shutdown; the broker redelivers them", outcome="unfinished",
+                           count=self._forwarder.pending())
         self._forwarder.stop()
         # A normal DISCONNECT keeps the persistent session; the PUBACKs queued before it go first.
         self._client.disconnect()
         self._client.loop_stop()
-        log.info("bridge stopped: %s", self.stats)
+        logger.info("bridge stopped", outcome="stopped", extra=self.stats.as_dict())
         return drained
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
                     reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
-            log.error("broker refused the connection: %s", reason_code)
+            logger.error("broker refused the connection", reason=str(reason_code), outcome="refused")
             return
         _no_delay(client)
         self.connected.set()
-        log.info("connected (session present: %s); subscribing to %s", flags.session_present, self._filters)
+        logger.info("connected; subscribing", session_present=flags.session_present, filters=self._filters,
+                    outcome="connected")
         # Subscribing again is harmless with a kept session and required without one.
         client.subscribe([(f, 1) for f in self._filters])
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         s = self._settings
-        log.warning("cannot reach the broker at %s:%d; retrying with backoff", s.mqtt_host, s.mqtt_port)
+        logger.warning("cannot reach the broker; retrying with backoff", host=s.mqtt_host, port=s.mqtt_port,
+                       outcome="unreachable")
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any],
                       properties: Any) -> None:
         refused = [f for f, rc in zip(self._filters, reason_codes, strict=False) if rc.is_failure]
         if refused:
-            log.error("broker refused subscriptions %s (check the bridge's ACL)", refused)
+            logger.error("broker refused subscriptions (check the bridge's ACL)", filters=refused, outcome="refused")
             return
         self.subscribed.set()
 
@@ -126,7 +126,7 @@ class Bridge:
         self.connected.clear()
         self.subscribed.clear()
         if not self._stopping.is_set():
-            log.warning("disconnected (%s); reconnecting with backoff", reason_code)
+            logger.warning("disconnected; reconnecting with backoff", reason=str(reason_code), outcome="disconnected")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if self._stopping.is_set():
@@ -134,29 +134,30 @@ class Bridge:
         try:
             topic = message.topic
         except UnicodeDecodeError:
-            log.warning("message with a non-UTF-8 topic dropped")
-            self._ack_now(message)
+            self._drop(message, "non_utf8_topic", "")
             return
         if message.retain:
             # A retained copy is replayed to every new subscription, so it would be forwarded
             # again after each reconnect (a poison one would stall the bridge at every start).
             # Its live delivery, which went through, was not flagged retained.
-            log.warning("retained message on %s dropped (devices must not retain device-to-cloud messages)", topic)
-            self._ack_now(message)
+            self._drop(message, "retained", topic)
             return
         if len(message.payload) > self._settings.max_payload_bytes:
             # No function could take it (and Lambda Invoke refuses 6 MB): retrying would block
             # the device's lane for ever, so it is logged and dropped like a malformed one.
-            log.warning("message on %s of %d bytes dropped (limit %d)", topic, len(message.payload),
-                        self._settings.max_payload_bytes)
-            self._ack_now(message)
+            self._drop(message, "too_large", topic, size=len(message.payload), limit=self._settings.max_payload_bytes)
             return
         with self._lock:
             generation = self._generation
         self._forwarder.submit(Delivery(topic, bytes(message.payload), message.mid, message.qos, generation))
 
     def _on_unexpected(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        log.warning("message outside the bridge's filters dropped: %r", message._topic)
+        self._drop(message, "outside_filters", repr(message._topic))
+
+    def _drop(self, message: mqtt.MQTTMessage, reason: str, topic: str, **details: object) -> None:
+        """Log, count and acknowledge a message that will never be forwarded."""
+        logger.warning("message dropped", topic=topic, reason=reason, outcome="dropped", extra=details)
+        metrics.count_by("BridgeDrops", "reason", reason)
         self._ack_now(message)
 
     def _ack_now(self, message: mqtt.MQTTMessage) -> None:

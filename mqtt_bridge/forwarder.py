@@ -7,7 +7,6 @@ capped exponential backoff and blocks only its lane.
 """
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -17,8 +16,10 @@ from dataclasses import dataclass, field
 
 from chalicelib.core.retry import RetryPolicy
 from mqtt_bridge.invokers import Invoker, device_event
+from mqtt_bridge.telemetry import logger, message_keys, metrics
 
-log = logging.getLogger(__name__)
+# Heartbeats are most of the traffic: their forwards are logged at DEBUG only.
+QUIET_SUFFIXES = ("/status",)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class Stats:
     def bump(self, name: str) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters, for a log line."""
+        with self.lock:
+            return {"forwarded": self.forwarded, "rejected": self.rejected, "retries": self.retries,
+                    "dead_lettered": self.dead_lettered}
 
 
 def device_key(topic: str) -> str:
@@ -116,7 +123,7 @@ class Forwarder:
                 if not self._abort.is_set() and self._forward(delivery):
                     self._ack(delivery)
             except Exception:  # a bug here must not kill the lane and stall its devices
-                log.exception("lane failed on %s", delivery.topic)
+                logger.exception("lane failed", topic=delivery.topic, outcome="error")
             finally:
                 with self._idle:
                     self._pending -= 1
@@ -124,7 +131,8 @@ class Forwarder:
 
     def _forward(self, delivery: Delivery) -> bool:
         """Forward until the function answered; True when the message may be acked."""
-        event = device_event(delivery.topic, delivery.payload)
+        keys = message_keys(delivery.topic, delivery.payload)
+        event = device_event(delivery.topic, delivery.payload, keys["correlation_id"])
         for attempt in self._retry.attempts():
             try:
                 result = self._invoker.invoke(event)
@@ -132,20 +140,28 @@ class Forwarder:
             except Exception as exc:
                 if self._retry.exhausted(attempt):
                     # Operators asked for a bound: keep the message in the log, not the broker.
-                    log.error("giving up on %s after %d attempts (%s); payload_b64=%s",
-                              delivery.topic, attempt, exc, event["payload_b64"])
+                    logger.error("message dropped after retries", topic=delivery.topic, attempt=attempt,
+                                 reason=str(exc), payload_b64=event["payload_b64"], outcome="dead_lettered",
+                                 extra=keys)
                     self.stats.bump("dead_lettered")
+                    metrics.count_by("BridgeDrops", "reason", "dead_lettered")
                     return True
                 delay = self._retry.delay(attempt)
-                log.warning("forward of %s failed (attempt %d, retry in %.2fs): %s",
-                            delivery.topic, attempt, delay, exc)
+                logger.warning("forward failed; retrying", topic=delivery.topic, attempt=attempt,
+                               retry_in_s=round(delay, 2), reason=str(exc), outcome="retry", extra=keys)
                 self.stats.bump("retries")
+                metrics.count("BridgeRetries")
                 if self._abort.wait(delay):
                     return False  # shutting down: the broker redelivers it next session
         if result.get("accepted") is False:
             # Permanent: retrying cannot help, and keeping it would block the lane.
-            log.warning("message on %s rejected, dropped: %s", delivery.topic, result.get("reason"))
+            logger.warning("message rejected, dropped", topic=delivery.topic, reason=result.get("reason"),
+                           attempt=attempt, outcome="rejected", extra=keys)
             self.stats.bump("rejected")
+            metrics.count_by("BridgeDrops", "reason", "rejected")
         else:
+            line = logger.debug if delivery.topic.endswith(QUIET_SUFFIXES) else logger.info
+            line("message forwarded", topic=delivery.topic, attempt=attempt, outcome="forwarded", extra=keys)
             self.stats.bump("forwarded")
+            metrics.count("BridgeForwards")
         return True

@@ -13,9 +13,12 @@ class InvokeError(Exception):
     """A transient failure: the message stays unacknowledged and is tried again."""
 
 
-def device_event(topic: str, payload: bytes) -> dict[str, Any]:
-    """The event the device-message Lambda expects (bytes stay opaque: base64)."""
-    return {"topic": topic, "payload_b64": base64.b64encode(payload).decode("ascii")}
+def device_event(topic: str, payload: bytes, correlation_id: str | None = None) -> dict[str, Any]:
+    """The event the device-message Lambda expects (bytes stay opaque: base64), with the message's correlation id."""
+    event = {"topic": topic, "payload_b64": base64.b64encode(payload).decode("ascii")}
+    if correlation_id:
+        event["correlation_id"] = correlation_id
+    return event
 
 
 class Invoker(ABC):

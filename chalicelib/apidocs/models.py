@@ -181,6 +181,10 @@ class Health(Body):
     broker: dict[str, Any]
 
 
+class HealthDetails(Health):
+    command_queue: dict[str, Any]
+
+
 class BatchPage(Body):
     batches: list[CommandBatch]
     next_token: str | None

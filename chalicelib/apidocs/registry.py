@@ -49,7 +49,12 @@ class Operation:
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation(
         "Reachability of the database and the broker", "health", m.Health, auth="none",
-        description="503 with the same body when a dependency is down."),
+        description="503 with the same body when a dependency is down. Each dependency's last known "
+                    "status, probed at most every few seconds (`age_s` says how old it is)."),
+    ("GET", "/customer/health"): Operation(
+        "Health with the backlogs the schedules have left", "health", m.HealthDetails,
+        description="Always 200 (`status` says degraded); `command_queue.awaiting_publish`: commands "
+                    "waiting for a (re)publish."),
     ("GET", "/openapi.json"): Operation("This document", "docs", m.Body, auth="none"),
     ("GET", "/docs"): Operation("The API reference page (Swagger UI)", "docs", m.Body, auth="none",
                                 media_type="text/html"),

@@ -5,7 +5,6 @@ own MQTT topics use); this module only translates requests, answers and events.
 """
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +17,9 @@ from chalicelib.aws_iot.topics import JOBS_ROUTE, NEXT_JOB, jobs_prefix, thing_n
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.jobs.rules import FINAL
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, PendingJob, UpdateExecution
-
-log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
@@ -195,7 +193,8 @@ class AwsJobsService:
 
     def _publish(self, tenant_id: str, device_id: str, suffix: str, payload: Document) -> None:
         if not self._publisher.publish(self._message(tenant_id, device_id, suffix, payload)):
-            log.warning("jobs answer %s for %s/%s not published", suffix, tenant_id, device_id)
+            logger.warning("jobs answer not published", tenant=tenant_id, device=device_id, suffix=suffix,
+                           outcome="publish_failed")
 
     @staticmethod
     def _message(tenant_id: str, device_id: str, suffix: str, payload: Document) -> Message:

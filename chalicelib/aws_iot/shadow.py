@@ -6,7 +6,6 @@ Answers and events go out through the same publisher the rest of the cloud side 
 """
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -19,12 +18,11 @@ from chalicelib.aws_iot.topics import SHADOW_ROUTE, shadow_prefix
 from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import Twin
 from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits
-
-log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
@@ -217,7 +215,8 @@ class ShadowService:
 
     def _publish(self, tenant_id: str, device_id: str, name: str | None, suffix: str, payload: Document) -> None:
         if not self._publisher.publish(self._message(tenant_id, device_id, name, suffix, payload)):
-            log.warning("shadow answer %s for %s/%s not published", suffix, tenant_id, device_id)
+            logger.warning("shadow answer not published", tenant=tenant_id, device=device_id, suffix=suffix,
+                           outcome="publish_failed")
 
     @staticmethod
     def _message(tenant_id: str, device_id: str, name: str | None, suffix: str, payload: Document) -> Message:

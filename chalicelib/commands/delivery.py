@@ -1,7 +1,6 @@
 """Getting commands out: the publish at creation, the scheduled retry and the expiry."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,13 +10,15 @@ from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import current_correlation_id, logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import CommandPolicy
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, each
 from chalicelib.core.topics import device_topic
 
-log = logging.getLogger(__name__)
-
 COMMANDS_SUFFIX = "commands"
+# Up to this many commands at once get a line each; a bigger fan-out gets one summary line.
+LINE_PER_COMMAND_MAX = 20
 
 
 def command_message(command: Command) -> Message:
@@ -27,6 +28,8 @@ def command_message(command: Command) -> Message:
         payload=command.message().model_dump(mode="json"),
         qos=1,
         retain=False,
+        # The device may echo it in its ACK, so the ACK's lines join the command's trace.
+        correlation_id=current_correlation_id(),
     )
 
 
@@ -72,6 +75,7 @@ class CommandDispatcher:
         now = self._clock()
         each(lambda c: self._commands.mark_published(ref_of(c), now),
              [c for c, ok in zip(commands, results, strict=True) if ok])
+        _log_publishes(commands, results)
         return list(results)
 
     def redeliver(self, tenant_id: str, device_id: str) -> int:
@@ -113,7 +117,6 @@ class CommandDispatcher:
         for command in self.dispatch(claimed):
             if command.published_at is None:
                 report.failed += 1
-                log.info("publish attempt %d of command %s failed", command.publish_attempts, command.command_id)
             else:
                 report.published += 1
         return report
@@ -145,6 +148,14 @@ class CommandExpiry:
         return report
 
     def _close(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
+        done = self._transition(candidate, now)
+        if done is not None:
+            metrics.count("CommandsMissed" if done.status is CommandStatus.MISSED else "CommandsExpired")
+            logger.info("command closed", tenant=done.tenant_id, device=done.device_id, command_id=done.command_id,
+                        outcome=done.status.value, publish_attempts=done.publish_attempts)
+        return done
+
+    def _transition(self, candidate: ExpiryCandidate, now: datetime) -> Command | None:
         first = CommandEvent.EXPIRED_SEEN if candidate.seen else CommandEvent.EXPIRED_UNSEEN
         done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, first, now)
         if done is None:
@@ -152,3 +163,18 @@ class CommandExpiry:
             other = CommandEvent.EXPIRED_UNSEEN if candidate.seen else CommandEvent.EXPIRED_SEEN
             done = self._commands.transition(candidate.ref, CommandStatus.QUEUED, other, now)
         return done
+
+
+def _log_publishes(commands: list[Command], results: list[bool]) -> None:
+    published = sum(results)
+    metrics.count("CommandsPublished", published)
+    metrics.count("CommandsPublishFailed", len(results) - published)
+    if len(commands) > LINE_PER_COMMAND_MAX:
+        logger.info("commands published", count=len(commands), published=published,
+                    outcome="published" if published == len(commands) else "partly_failed")
+        return
+    for command, ok in zip(commands, results, strict=True):
+        line = logger.info if ok else logger.warning
+        line("command published" if ok else "command publish failed", tenant=command.tenant_id,
+             device=command.device_id, command_id=command.command_id, attempt=command.publish_attempts,
+             outcome="published" if ok else "publish_failed")

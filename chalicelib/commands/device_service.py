@@ -1,6 +1,7 @@
 """Device use cases of commands: poll the pending ones, acknowledge one (HTTP and MQTT alike)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.commands.delivery import CommandPolicy, ref_of
@@ -10,6 +11,8 @@ from chalicelib.commands.schemas import AckCommand, AckResult, Command, CommandE
 from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.sweep import each
 
 
@@ -39,13 +42,18 @@ class DeviceCommandService:
         now = self._clock()
         done = self._commands.transition(ref, CommandStatus.QUEUED, CommandEvent.ACKED, now, ack_details=details)
         if done is not None:
+            _acked(done, now, ack.status)
             return AckResult(command_id=command_id)
         # The conditional write lost: read why (only on this path, so an ACK costs one write).
         current = self._commands.get(ref)
+        keys: dict[str, object] = {"tenant": tenant_id, "device": device_id, "command_id": command_id}
         if current is None:
+            logger.info("command ack refused", extra=keys, outcome="not_found")
             raise NotFound(f"command {command_id} not found", field="command_id")
         if current.status is CommandStatus.DELIVERED and current.ack_details == details:
+            logger.info("command acked", extra=keys, outcome="duplicate")
             return AckResult(command_id=command_id)
+        logger.info("command ack refused", extra=keys, outcome="conflict", status=current.status.value)
         if current.status is CommandStatus.QUEUED and current.expires_at <= now:
             # Expired, not yet swept: the sweep will close it as missed or expired, never delivered.
             raise Conflict(f"command {command_id} expired at {iso(current.expires_at)}", field="command_id",
@@ -57,3 +65,13 @@ class DeviceCommandService:
         """Router handler for tenant/{t}/device/{d}/commands/ack."""
         ack = MqttAck.model_validate(payload)
         return self.acknowledge(tenant_id, device_id, ack.command_id, ack).model_dump(mode="json")
+
+
+def _acked(command: Command, now: datetime, device_status: str) -> None:
+    """The delivered line and metrics: how long from the first publish (or the creation) to the ACK."""
+    since = command.published_at or command.created_at
+    latency_ms = max(0.0, (now - since).total_seconds() * 1000)
+    metrics.count("CommandsDelivered")
+    metrics.milliseconds("CommandAckLatency", latency_ms)
+    logger.info("command acked", tenant=command.tenant_id, device=command.device_id, command_id=command.command_id,
+                outcome="delivered", device_status=device_status, ack_latency_ms=round(latency_ms, 1))

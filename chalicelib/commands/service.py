@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,8 @@ from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import (
     ClientTokenTaken,
@@ -26,8 +27,6 @@ from chalicelib.core.storage.idempotency import (
     IdempotencyStore,
     fingerprint,
 )
-
-log = logging.getLogger(__name__)
 
 IDEMPOTENCY_SCOPE = "commands"
 
@@ -68,7 +67,13 @@ class CommandService:
             self._commands.create(command, self._policy.next_attempt(now, 1), claim)
         except ClientTokenTaken as taken:
             assert claim is not None  # only a claim can be taken
-            return self._replay(tenant_id, device_id, claim, taken.record)
+            replayed = self._replay(tenant_id, device_id, claim, taken.record)
+            logger.info("command replayed", tenant=tenant_id, device=device_id, command_id=replayed.command_id,
+                        outcome="replayed")
+            return replayed
+        metrics.count("CommandsCreated")
+        logger.info("command created", tenant=tenant_id, device=device_id, command_id=command.command_id,
+                    command_type=command.command_type, outcome="queued")
         return self._dispatcher.dispatch([command])[0]
 
     def create_many(self, tenant_id: str, items: list[tuple[str, CreateCommand]], created_by: str) -> list[Command]:
@@ -88,6 +93,8 @@ class CommandService:
                 raise InvalidInput(exc.message, field=exc.field, index=index, **exc.extra) from exc
             commands.append(self._new(tenant_id, device_id, request, created_by, now, ttl))
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
+        metrics.count("CommandsCreated", len(commands))
+        logger.info("commands created", tenant=tenant_id, count=len(commands), outcome="queued")
         return self._dispatcher.dispatch(commands)
 
     def create_for_batch(self, tenant_id: str, batch: BatchRef, device_ids: list[str], request: CreateCommand,
@@ -108,8 +115,10 @@ class CommandService:
         self._commands.create_many(commands, self._policy.next_attempt(self._clock(), 1))
         written = time.monotonic()
         sent = self._dispatcher.dispatch(commands)
-        log.info("batch %s: %d commands written %.2fs, published and marked %.2fs", batch.batch_id,
-                 len(commands), written - started, time.monotonic() - written)
+        metrics.count("CommandsCreated", len(commands))
+        logger.info("batch commands created", batch_id=batch.batch_id, count=len(commands),
+                    write_s=round(written - started, 3), publish_s=round(time.monotonic() - written, 3),
+                    outcome="queued")
         return sent
 
     def expiry_of(self, request: CreateCommand, now: datetime) -> datetime:

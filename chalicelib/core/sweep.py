@@ -6,6 +6,7 @@ shards, the deadline, and the counts a run reports (due, done, left).
 """
 from __future__ import annotations
 
+import contextvars
 import enum
 import time
 import zlib
@@ -29,8 +30,10 @@ def each(fn: Callable[[T], R], items: list[T], workers: int = 8) -> list[R]:
     # write mostly waits on the network.
     if len(items) <= 2:
         return [fn(i) for i in items]
+    # Each item runs in a copy of the caller's context, so its log lines keep the correlation id.
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        return list(pool.map(fn, items))
+        return list(pool.map(lambda item: context.copy().run(fn, item), items))
 
 
 class Outcome(enum.Enum):

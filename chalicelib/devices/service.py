@@ -1,7 +1,6 @@
 """Device registry: create, list, delete, rotate tokens, authenticate, presence."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,6 +10,7 @@ from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import InvalidInput, Unauthenticated
 from chalicelib.core.ids import is_valid_id, new_id
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
@@ -18,7 +18,6 @@ from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.sites.rules import next_wake
 
-log = logging.getLogger(__name__)
 # (tenant_id, site_id) -> the site's (cron, timezone), or None when the site is gone.
 WakeLookup = Callable[[str, str], "tuple[str, str] | None"]
 
@@ -65,7 +64,8 @@ class DeviceService:
             try:
                 self._on_created(tenant_id, device.device_id)
             except Exception:  # the device is registered; a listener's failure must not undo the answer
-                log.warning("registration listener failed for %s", device.device_id, exc_info=True)
+                logger.warning("registration listener failed", tenant=tenant_id, device=device.device_id,
+                               outcome="failed", exc_info=True)
         return CreatedDevice(device, token)
 
     def get(self, tenant_id: str, device_id: str) -> Device:

@@ -1,16 +1,15 @@
 """Groups of devices."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.cursors import Page
 from chalicelib.devices.schemas import CreateGroup, Group
 from chalicelib.groups.store import GroupRepository
 
-log = logging.getLogger(__name__)
 # on_joined(tenant_id, group_id, device_id): a device became a member (continuous jobs follow it).
 JoinListener = Callable[[str, str, str], object]
 
@@ -59,7 +58,8 @@ class GroupService:
             try:
                 self._on_joined(tenant_id, group_id, device_id)
             except Exception:  # the membership is stored; a listener's failure must not undo the answer
-                log.warning("join listener failed for %s/%s", group_id, device_id, exc_info=True)
+                logger.warning("join listener failed", tenant=tenant_id, group_id=group_id, device=device_id,
+                               outcome="failed", exc_info=True)
         return added
 
     def remove_member(self, tenant_id: str, group_id: str, device_id: str) -> None:

@@ -1,9 +1,10 @@
-"""GET /health, without auth."""
+"""GET /health without auth (cheap, cached state); GET /customer/health for operators (the backlogs)."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
+from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import PUBLIC, Call, route
 from chalicelib.core.http.views import json_response
 
@@ -14,3 +15,9 @@ bp = Blueprint(__name__)
 def health(call: Call[None]) -> Response:
     report = container().health_service.check()
     return json_response(report, 200 if report["status"] == "ok" else 503)
+
+
+@route(bp, "/customer/health", "GET", auth=OPERATOR)
+def health_details(call: OperatorCall) -> Response:
+    # A report for people, not a probe: 200 whatever it says.
+    return json_response(container().health_service.details())

@@ -2,37 +2,48 @@
 from __future__ import annotations
 
 import base64
-import logging
 from typing import Any
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.container import container
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.runs import invocation
 
 bp = Blueprint(__name__)
-log = logging.getLogger(__name__)
 
 
 class DeviceMessageEvent(BaseModel):
-    """What the bridge sends: the topic and the raw payload (base64, bytes are opaque)."""
+    """What the bridge sends: the topic, the raw payload (base64, bytes are opaque), its correlation id."""
 
     model_config = ConfigDict(extra="ignore")
 
     topic: str
     payload_b64: str
+    correlation_id: str | None = None
 
 
 @bp.lambda_function(name="device_message")
 def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle one message; raise only for transient failures, so the bridge retries."""
-    try:
-        parsed = DeviceMessageEvent.model_validate(event)
-        payload = base64.b64decode(parsed.payload_b64, validate=True)
-    except (ValidationError, ValueError) as exc:
-        log.warning("malformed bridge event dropped: %s", exc)
-        return {"accepted": False, "reason": "malformed bridge event"}
-    outcome = container().device_message_router.handle(parsed.topic, payload)
-    if not outcome.accepted:
-        log.warning("device message on %s rejected: %s", parsed.topic, outcome.reason)
-    return outcome.as_dict()
+    with invocation(event.get("correlation_id") if isinstance(event, dict) else None, **_topic_keys(event)):
+        try:
+            parsed = DeviceMessageEvent.model_validate(event)
+            payload = base64.b64decode(parsed.payload_b64, validate=True)
+        except (ValidationError, ValueError) as exc:
+            logger.warning("malformed bridge event dropped", reason=type(exc).__name__, outcome="dropped")
+            return {"accepted": False, "reason": "malformed bridge event"}
+        outcome = container().device_message_router.handle(parsed.topic, payload)
+        if not outcome.accepted:
+            logger.warning("device message rejected", topic=parsed.topic, reason=outcome.reason, outcome="rejected")
+        return outcome.as_dict()
+
+
+def _topic_keys(event: object) -> dict[str, object]:
+    """tenant and device of a tenant/{t}/device/{d}/... topic, for every line of the message."""
+    topic = event.get("topic") if isinstance(event, dict) else None
+    parts = topic.split("/") if isinstance(topic, str) else []
+    if len(parts) >= 4 and parts[0] == "tenant" and parts[2] == "device":
+        return {"tenant": parts[1], "device": parts[3]}
+    return {}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,11 +10,10 @@ from pydantic import ValidationError
 
 from chalicelib.aws_iot.topics import parse_aws_topic
 from chalicelib.core.errors import DomainError, Unavailable
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.errors import is_invalid_request
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
 from chalicelib.core.topics import DeviceTopic, parse_device_topic
-
-log = logging.getLogger(__name__)
 
 # handler(tenant_id, device_id, suffix, payload) -> result document
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
@@ -113,7 +111,7 @@ class DeviceMessageRouter:
             # The message itself cannot be processed (a bug or an input no check caught): the
             # same bytes would fail on every redelivery and stall the device's bridge lane, and
             # with it other tenants' devices. Logged, and dropped like any permanent rejection.
-            log.exception("message on %s could not be processed", topic)
+            logger.exception("message could not be processed", topic=topic, outcome="dropped")
             return Outcome(False, f"could not be processed: {type(exc).__name__}")
         except Exception as exc:
             if is_invalid_request(exc):
@@ -130,7 +128,7 @@ class DeviceMessageRouter:
             try:
                 hook(tenant_id, device_id)
             except Exception:  # the message itself was handled; the retry schedule covers the rest
-                log.exception("return hook for %s/%s failed", tenant_id, device_id)
+                logger.exception("return hook failed", tenant=tenant_id, device=device_id, outcome="failed")
 
     def _refuse(self, parsed: DeviceTopic, pattern: str, status: int, reason: str) -> Outcome:
         reject = self._rejecters.get(pattern)

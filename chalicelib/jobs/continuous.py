@@ -1,7 +1,6 @@
 """Continuous jobs: a device that joins the target group (or the fleet) while the job runs gets an execution."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
@@ -9,14 +8,13 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.base import connection
 from chalicelib.jobs.execution_store import ExecutionModel, device_key, job_key
 from chalicelib.jobs.notify import JobNotifier
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus
 from chalicelib.jobs.store import JobModel, JobRepository, JobState, continuous_key
 from chalicelib.jobs.targets import TargetReader
-
-log = logging.getLogger(__name__)
 
 
 class ContinuousJobs:
@@ -65,6 +63,7 @@ class ContinuousJobs:
                           condition=(JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
                           & (JobModel.expires_at > now) & JobModel.continuous_key.exists())
         except TransactWriteError:
-            log.info("device %s not queued in continuous job %s/%s", device_id, job.tenant_id, job.job_id)
+            logger.info("device not queued in continuous job", tenant=job.tenant_id, device=device_id,
+                        job_id=job.job_id, outcome="skipped")
             return False
         return True

@@ -1,7 +1,6 @@
 """Device use cases of jobs: pending list, describe and update an execution (HTTP and MQTT)."""
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -10,6 +9,8 @@ from typing import Any
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.sweep import schedule_shard
 from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
@@ -18,8 +19,6 @@ from chalicelib.jobs.rollout import timeout_at
 from chalicelib.jobs.rules import FINAL, device_may_move, refusal
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, PendingJob, UpdateExecution, document
 from chalicelib.jobs.store import JobState
-
-log = logging.getLogger(__name__)
 
 # A device update lost to a concurrent change of its job: read, decide and write again.
 CONTENTION_RETRY = RetryPolicy(min_s=0.02, max_s=2.56, max_attempts=8, jitter=1.0)
@@ -74,6 +73,7 @@ class ExecutionService:
                 applied = _applied(execution, request, now)
                 if deadline is not None:
                     applied = applied.model_copy(update={"timeout_at": deadline[1]})
+                _log_update(tenant_id, device_id, execution, applied, completes)
                 self._notify(tenant_id, device_id, execution, applied)
                 self._progress(state, request.status, now)
                 return applied
@@ -123,7 +123,8 @@ class ExecutionService:
         try:
             self._on_progress(state, target, now)
         except Exception:  # the update is stored; the schedule and the next finisher catch up
-            log.warning("progress check failed for %s/%s", state.job.tenant_id, state.job.job_id, exc_info=True)
+            logger.warning("progress check failed", tenant=state.job.tenant_id, job_id=state.job.job_id,
+                           outcome="failed", exc_info=True)
 
     def handle_mqtt_update(self, tenant_id: str, device_id: str, suffix: str,
                            payload: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +142,8 @@ class ExecutionService:
         try:
             self._on_updated(tenant_id, device_id, before, after)
         except Exception:  # the update is stored: a failed event must not turn it into an error
-            log.warning("execution listener failed for %s/%s", tenant_id, after.job_id, exc_info=True)
+            logger.warning("execution listener failed", tenant=tenant_id, device=device_id, job_id=after.job_id,
+                           outcome="listener_failed", exc_info=True)
 
     def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
         execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
@@ -197,3 +199,12 @@ def _applied(execution: Execution, request: UpdateExecution, now: datetime) -> E
         "started_at": started,
         "updated_at": now,
     })
+
+
+def _log_update(tenant_id: str, device_id: str, before: Execution, after: Execution, completes: bool) -> None:
+    """One line per execution change; final ones counted by status (how a job went, fleet-wide)."""
+    if after.status in FINAL:
+        metrics.count_by("JobExecutionsFinished", "status", after.status.value)
+    logger.info("job execution updated", tenant=tenant_id, device=device_id, job_id=after.job_id,
+                previous=before.status.value, outcome=after.status.value, version=after.version_number,
+                job_completed=completes)

@@ -1,7 +1,6 @@
 """The `jobs/notify` message of a new job: each target's pending list, or only the new job."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,13 +10,12 @@ from typing import Any
 from chalicelib.aws_iot.jobs import created_events
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
 from chalicelib.core.topics import device_topic
 from chalicelib.jobs.execution_store import ExecutionRepository, PendingEntry
 from chalicelib.jobs.executions import pending_jobs
 from chalicelib.jobs.schemas import ExecutionStatus, Job, PendingJob, document
 from chalicelib.jobs.store import JobRepository
-
-log = logging.getLogger(__name__)
 
 NOTIFY_CHUNK = 1000
 # AWS IoT Core refuses larger messages; a list that would not fit goes out as the new job only.
@@ -74,8 +72,8 @@ class JobNotifier:
             others = {e.job_id for found in entries.values() for e in found} - {job.job_id}
             states = self._jobs.batch_get(job.tenant_id, sorted(others))
         except Exception:  # the job exists already: notify with the delta rather than fail the create
-            log.warning("job %s/%s: pending lists unreadable, notifying the new job only",
-                        job.tenant_id, job.job_id, exc_info=True)
+            logger.warning("pending lists unreadable, notifying the new job only", tenant=job.tenant_id,
+                           job_id=job.job_id, outcome="degraded", exc_info=True)
             return {}
         now = self._clock()
         payloads: dict[str, dict[str, Any]] = {}

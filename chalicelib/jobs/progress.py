@@ -1,20 +1,18 @@
 """What follows an execution's change: completion of a sharded job, abort thresholds, the next release."""
 from __future__ import annotations
 
-import logging
 import time
 from datetime import datetime
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability.log import logger
 from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.rollout import abort_met, abort_reason
 from chalicelib.jobs.rules import FINAL
 from chalicelib.jobs.schemas import ExecutionStatus, Job, JobStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
 from chalicelib.jobs.sweeps import JobSweeper
-
-log = logging.getLogger(__name__)
 
 
 class JobProgress:
@@ -44,7 +42,7 @@ class JobProgress:
             return
         if state.counter_shards and state.open_count <= 0 and state.job.target_selection != "CONTINUOUS":
             if self._jobs.complete(job.tenant_id, job.job_id, now):
-                log.info("job %s/%s completed", job.tenant_id, job.job_id)
+                logger.info("job completed", tenant=job.tenant_id, job_id=job.job_id, outcome="completed")
             return
         # A minute has passed since the last release: the finishing device pulls the next ones in.
         self._releaser.release(state, now)
@@ -60,9 +58,11 @@ class JobProgress:
                                            abort=met, reason=abort_reason(met))
         except Conflict:  # another finisher aborted it, or an operator canceled it
             return True
-        log.warning("job %s/%s aborted: %s", job.tenant_id, job.job_id, abort_reason(met))
+        logger.warning("job aborted", tenant=job.tenant_id, job_id=job.job_id, outcome="aborted",
+                       reason=abort_reason(met))
         try:
             self._sweeper.continue_sweep(swept, time.monotonic() + self._abort_budget_s, now)
         except Exception:  # the abort is committed; the schedule resumes the sweep
-            log.exception("abort sweep of %s/%s interrupted; the schedule resumes it", job.tenant_id, job.job_id)
+            logger.exception("abort sweep interrupted; the schedule resumes it", tenant=job.tenant_id,
+                             job_id=job.job_id, outcome="left")
         return True

@@ -1,20 +1,18 @@
 """Rate-limited rollouts: release held executions minute by minute and notify their devices."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.jobs.execution_store import ExecutionModel, ExecutionRepository, device_key, job_key
 from chalicelib.jobs.notify import JobNotifier
 from chalicelib.jobs.rollout import rate_now, release_due
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus
 from chalicelib.jobs.store import JobModel, JobRepository, JobState
-
-log = logging.getLogger(__name__)
 
 
 class RolloutReleaser:
@@ -68,7 +66,8 @@ class RolloutReleaser:
             JobModel(job.tenant_id, job.job_id).update(actions=actions, condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
-                log.info("release of %s/%s was counted by a concurrent run", job.tenant_id, job.job_id)
+                logger.info("rollout release counted by a concurrent run", tenant=job.tenant_id, job_id=job.job_id,
+                            outcome="skipped")
                 return 0
             raise
         if released:

@@ -8,6 +8,7 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib.container import container
 from chalicelib.core.clock import event_time
+from chalicelib.core.observability.runs import invocation, report_run
 
 bp = Blueprint(__name__)
 
@@ -15,6 +16,8 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="jobs_sweep")
 def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Expire jobs, resume unfinished sweeps, release rollouts' next minute, time out hung executions."""
-    now, budget = event_time(event), container().settings.jobs.sweep_budget_s
-    report = container().job_sweeper.run_due(now, budget)
-    return {**report.as_dict(), **container().job_timeouts.run_due(now, budget / 4)}
+    with invocation(event.event_id, schedule="jobs_sweep"):
+        now, budget = event_time(event), container().settings.jobs.sweep_budget_s
+        report = container().job_sweeper.run_due(now, budget)
+        report_run("jobs_sweep", due=report.due, done=report.done, left=report.left, details=report.as_dict())
+        return {**report.as_dict(), **container().job_timeouts.run_due(now, budget / 4)}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,6 +10,8 @@ from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from chalicelib.core.ids import new_id
 from chalicelib.core.messaging.base import Publisher
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import JobLimits
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClaimState, IdempotencyStore, fingerprint
@@ -25,8 +26,6 @@ from chalicelib.jobs.schemas import CreateJob, Execution, ExecutionStatus, Job, 
 from chalicelib.jobs.store import JobRepository
 from chalicelib.jobs.sweeps import JobSweeper
 from chalicelib.jobs.targets import TargetReader
-
-log = logging.getLogger(__name__)
 
 IDEMPOTENCY_SCOPE = "jobs"
 
@@ -120,9 +119,12 @@ class JobService:
         if not created:
             return Created(self._jobs.get(tenant_id, job_id).job, replayed=True)
         notified = self._notifier.notify(job, released)
-        log.info("job %s/%s: snapshot %.2fs, %d executions in %d batch requests %.2fs, %d notified %.2fs",
-                 tenant_id, job_id, snapshot_s, len(device_ids), stats.requests, fanout_s, notified,
-                 time.monotonic() - started - snapshot_s - fanout_s)
+        metrics.count("JobsCreated")
+        metrics.count("JobExecutionsQueued", len(device_ids))
+        logger.info("job created", tenant=tenant_id, job_id=job_id, executions=len(device_ids),
+                    batch_requests=stats.requests, notified=notified, snapshot_s=round(snapshot_s, 3),
+                    fanout_s=round(fanout_s, 3), notify_s=round(time.monotonic() - started - snapshot_s - fanout_s, 3),
+                    outcome="in_progress")
         return Created(job)
 
     def get(self, tenant_id: str, job_id: str) -> Job:
@@ -147,7 +149,8 @@ class JobService:
         try:
             self._sweeper.continue_sweep(state, time.monotonic() + self._limits.cancel_budget_s, self._clock())
         except Exception:  # the cancel is committed; the schedule resumes the sweep
-            log.exception("cancel sweep of %s/%s interrupted; the schedule resumes it", tenant_id, job_id)
+            logger.exception("cancel sweep interrupted; the schedule resumes it", tenant=tenant_id, job_id=job_id,
+                             outcome="interrupted")
         return self._jobs.get(tenant_id, job_id).job
 
     def _check(self, request: CreateJob) -> int:

@@ -1,7 +1,6 @@
 """Bulk changes of a job's executions (cancel, expiry) in bounded, resumable chunks."""
 from __future__ import annotations
 
-import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -10,14 +9,14 @@ from datetime import datetime
 
 from chalicelib.core.errors import Conflict
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.jobs.execution_store import ExecutionRepository
 from chalicelib.jobs.release import RolloutReleaser
 from chalicelib.jobs.rules import SWEEPS, counter_deltas
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, SweepKind
 from chalicelib.jobs.store import JobRepository, JobState
-
-log = logging.getLogger(__name__)
 
 DUE_PAGE = 100
 
@@ -126,7 +125,11 @@ class JobSweeper:
             self._executions.write_swept(tenant_id, writes, marker)
         moved = sum(moves.values())
         if not self._jobs.advance_sweep(state, cursor_to, counter_deltas(dict(moves), target), -moved, now):
-            log.info("sweep chunk of %s/%s was counted by a concurrent run", tenant_id, job_id)
+            logger.info("sweep chunk counted by a concurrent run", tenant=tenant_id, job_id=job_id, outcome="skipped")
+            return
+        metrics.count_by("JobExecutionsFinished", "status", target.value, moved)
+        logger.info("sweep chunk", tenant=tenant_id, job_id=job_id, sweep=state.sweep.value, moved=moved,
+                    outcome=target.value)
 
 
 def _moved(execution: Execution, target: ExecutionStatus, reason: str, now: datetime) -> Execution:

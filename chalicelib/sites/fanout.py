@@ -1,12 +1,12 @@
 """Sending a site's new schedule to its devices in resumable chunks."""
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import FanoutPolicy
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
 from chalicelib.devices.schemas import DeviceStatus
@@ -15,8 +15,6 @@ from chalicelib.sites.rules import next_wake, welcome_params
 from chalicelib.sites.schemas import Site
 from chalicelib.sites.store import Fanout
 from chalicelib.sites.welcome import WelcomeSender
-
-log = logging.getLogger(__name__)
 
 DUE_PAGE = 50
 
@@ -102,13 +100,13 @@ class SiteFanout:
                 return progress  # replaced or taken over meanwhile
             if cursor is None:
                 progress.complete = True
-                log.info("site %s/%s schedule v%d sent: %d devices updated, %d notified in %d chunks",
-                         site.tenant_id, site.site_id, fanout.version, progress.devices_updated,
-                         progress.devices_notified, progress.chunks)
+                logger.info("site schedule sent", tenant=site.tenant_id, site_id=site.site_id,
+                            version=fanout.version, devices_updated=progress.devices_updated,
+                            devices_notified=progress.devices_notified, chunks=progress.chunks, outcome="complete")
                 return progress
             if out_of_time:
-                log.info("site %s/%s schedule v%d: out of time after %d chunks; the schedule resumes it",
-                         site.tenant_id, site.site_id, fanout.version, progress.chunks)
+                logger.info("site schedule out of time; the schedule resumes it", tenant=site.tenant_id,
+                            site_id=site.site_id, version=fanout.version, chunks=progress.chunks, outcome="backlog")
                 return progress
             fanout = Fanout(fanout.tenant_id, fanout.site_id, fanout.version, cursor)
             site = None  # read again for the next chunk
@@ -130,7 +128,8 @@ class SiteFanout:
         try:
             progress = self.run(fanout, actor, deadline)
         except Exception:  # one site's failure must not hold up the others; its lease retries it
-            log.exception("site %s/%s: resumed fan-out failed; retried when its lease ends", tenant_id, site_id)
+            logger.exception("resumed fan-out failed; retried when its lease ends", tenant=tenant_id, site_id=site_id,
+                             outcome="failed")
             return Outcome.LEFT
         report.devices_notified += progress.devices_notified
         return Outcome.DONE if progress.complete else Outcome.LEFT

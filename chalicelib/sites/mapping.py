@@ -1,19 +1,16 @@
 """Device lifecycle: mapping to a site (with the welcome command), unmapping, disable/enable."""
 from __future__ import annotations
 
-import logging
-
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability.log import logger
 from chalicelib.devices.schemas import Device, DeviceStatus
 from chalicelib.sites.device_store import MoveResult, Placement
 from chalicelib.sites.ports import DeviceSwitch, SiteDevices, SiteStore
 from chalicelib.sites.rules import next_wake, welcome_params
 from chalicelib.sites.schemas import Mapping, Site
 from chalicelib.sites.welcome import WelcomeSender
-
-log = logging.getLogger(__name__)
 
 # A mapping retries this often when a concurrent write moved the device or the site's schedule.
 ATTEMPTS = 4
@@ -94,8 +91,8 @@ class MappingService:
                                      actor)
         except Exception:
             undone = self._site_devices.move(tenant_id, device_id, new, previous)
-            log.warning("welcome to %s/%s failed; mapping %s", tenant_id, device_id,
-                        "undone" if undone is MoveResult.MOVED else f"kept ({undone.value})")
+            logger.warning("welcome failed", tenant=tenant_id, device=device_id,
+                           outcome="mapping_undone" if undone is MoveResult.MOVED else f"mapping_kept_{undone.value}")
             raise
 
 

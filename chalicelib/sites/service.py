@@ -1,12 +1,12 @@
 """Sites: CRUD, and the fan-out of a schedule change to every device mapped to the site."""
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.sweep import schedule_shard
 from chalicelib.sites.fanout import FanoutPolicy, FanoutProgress, SiteFanout
@@ -14,8 +14,6 @@ from chalicelib.sites.ports import SiteDevices, SiteStore
 from chalicelib.sites.schemas import CreateSite, Site, SiteChange, UpdateSite
 from chalicelib.sites.store import Fanout
 from chalicelib.sites.welcome import WelcomeSender
-
-log = logging.getLogger(__name__)
 
 SCHEDULE_FIELDS = ("wake_schedule_cron", "timezone")
 
@@ -89,8 +87,8 @@ class SiteService:
         except Exception:
             # The change itself is stored, so the answer must say so (a 500 would invite a retry
             # that changes nothing); the schedule sends the rest once this run's lease ends.
-            log.exception("site %s/%s schedule v%d: sending interrupted; the schedule resumes it",
-                          tenant_id, site_id, site.schedule_version)
+            logger.exception("schedule sending interrupted; the schedule resumes it", tenant=tenant_id,
+                             site_id=site_id, version=site.schedule_version, outcome="interrupted")
             progress = FanoutProgress()
         # The update answered the whole item: no need to read the site again for the reply.
         site = site.model_copy(update={"schedule_fanout_pending": not progress.complete})

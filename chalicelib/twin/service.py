@@ -1,7 +1,6 @@
 """Device twin use cases: operator view and PATCH, device pull and report (HTTP and MQTT)."""
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -11,13 +10,13 @@ from typing import Any
 from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import Conflict, InvalidInput, PayloadTooLarge, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
+from chalicelib.core.observability.log import logger
+from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.policies import TwinLimits
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.ports import TwinStore
 from chalicelib.twin.schemas import PatchDesired, ReportState, Twin
-
-log = logging.getLogger(__name__)
 
 # on_written(before, after, desired patch, reported patch) -> more messages to publish with the write's own.
 WriteListener = Callable[[Twin, Twin, "dict[str, Any] | None", "dict[str, Any] | None"], list[Message]]
@@ -58,6 +57,7 @@ class TwinService:
         for _ in self._limits.write_retry.retries(self._sleep, self._jitter):
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version != twin.desired_version:
+                _conflict("desired", tenant_id, device_id, twin.desired_version)
                 raise Conflict(f"desired version is {twin.desired_version}, not {request.version}",
                                field="version", current=twin.desired_version)
             now = self._clock()
@@ -70,6 +70,9 @@ class TwinService:
                     "desired": desired, "desired_metadata": metadata, "desired_version": version,
                     "shadow_updated_at": now, "shadow_version": twin.shadow_version + 1})
                 published = self._publish_desired(written, self._events(twin, written, request.desired, None))
+                metrics.count("TwinDesiredUpdates")
+                logger.info("twin desired updated", tenant=tenant_id, device=device_id, version=version,
+                            outcome="published" if published else "publish_failed")
                 return {**self._view(written), "published": published}
         # Transient (503): over MQTT the bridge must redeliver it, not drop it as refused.
         raise Unavailable("the twin is changing too fast; retry", field="device_id")
@@ -88,6 +91,7 @@ class TwinService:
             twin = self._twins.get(tenant_id, device_id)
             if request.version is not None and request.version > twin.desired_version:
                 # A device may only confirm what was asked of it.
+                _conflict("reported", tenant_id, device_id, twin.desired_version)
                 raise Conflict(f"version {request.version} is newer than desired version {twin.desired_version}",
                                field="version", current=twin.desired_version)
             reported = twin_logic.merge(twin.reported, request.reported)
@@ -107,6 +111,9 @@ class TwinService:
                     if events:
                         self._publisher.publish_many(events)
             if written:
+                metrics.count("TwinReports")
+                logger.info("twin reported", tenant=tenant_id, device=device_id, version=version,
+                            outcome="in_sync" if version >= twin.desired_version else "behind")
                 if request.version is not None and request.version < twin.desired_version:
                     self._heal(twin, request.version)
                 return {"accepted": True, "version": version}
@@ -142,8 +149,9 @@ class TwinService:
         # One pipelined batch: the events cost no extra round trip to the broker.
         published = self._publisher.publish_many([message, *events])[0] if events else self._publisher.publish(message)
         if not published:
-            log.warning("desired v%s of %s/%s not published; the device gets it on its next report or pull",
-                        twin.desired_version, twin.tenant_id, twin.device_id)
+            logger.warning("desired not published; the device gets it on its next report or pull",
+                           tenant=twin.tenant_id, device=twin.device_id, version=twin.desired_version,
+                           outcome="publish_failed")
         return published
 
     def _events(self, before: Twin, after: Twin, desired: dict[str, Any] | None,
@@ -153,7 +161,8 @@ class TwinService:
         try:
             return self._on_written(before, after, desired, reported)
         except Exception:  # the write is stored: a failed event must not turn it into an error
-            log.warning("twin write listener failed for %s/%s", after.tenant_id, after.device_id, exc_info=True)
+            logger.warning("twin write listener failed", tenant=after.tenant_id, device=after.device_id,
+                           outcome="listener_failed", exc_info=True)
             return []
 
     def _heal(self, twin: Twin, applied: int) -> None:
@@ -163,8 +172,8 @@ class TwinService:
         # Read again: a PATCH may have landed since this report read the twin, and the
         # retained message must never go back to an older document.
         current = self._twins.get(twin.tenant_id, twin.device_id)
-        log.info("%s/%s applied v%s but desired is v%s: republishing", twin.tenant_id, twin.device_id,
-                 applied, current.desired_version)
+        logger.info("device applied an older desired version: republishing", tenant=twin.tenant_id,
+                    device=twin.device_id, applied=applied, version=current.desired_version, outcome="republished")
         self._publish_desired(current)
 
     def _check_depth(self, field: str, document: dict[str, Any]) -> None:
@@ -182,3 +191,9 @@ class TwinService:
 
 def _stamp(now: datetime) -> str:
     return iso(now) or ""
+
+
+def _conflict(side: str, tenant_id: str, device_id: str, current: int) -> None:
+    metrics.count_by("TwinConflicts", "side", side)
+    logger.info("twin version conflict", tenant=tenant_id, device=device_id, side=side, version=current,
+                outcome="conflict")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import socket
 from typing import Any
 
@@ -35,6 +34,7 @@ from chalice.local import (
 
 from chalicelib.core.errors import DomainError
 from chalicelib.core.http.edge import GATEWAY_RESPONSES, error_body
+from chalicelib.core.observability.log import configure_process
 
 _patched = False
 
@@ -143,7 +143,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    # JSON lines, ours at FLEET_LOG_LEVEL, the libraries' (werkzeug-style access lines aside) at WARNING.
+    configure_process()
     server = make_server(args.host, args.port)
     server.serve_forever()
 

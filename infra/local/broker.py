@@ -64,8 +64,9 @@ class Broker:
     """
 
     def __init__(self, workdir: Path, port: int, service_users: list[ServiceUser], host: str = "127.0.0.1",
-                 service_port: int | None = None) -> None:
+                 service_port: int | None = None, log_path: Path | None = None) -> None:
         self.workdir = workdir
+        self.log_path = log_path or workdir / "mosquitto.log"
         self.port = port
         self.service_port = service_port if service_port is not None else free_port()
         self.host = host
@@ -169,7 +170,7 @@ acl_file {w / "service_acl"}
 
     def start(self) -> Broker:
         self.child = Child("mosquitto", [mosquitto_binary(), "-c", str(self.workdir / "mosquitto.conf")],
-                           self.workdir / "mosquitto.log").start()
+                           self.log_path).start()
         wait_for_port(self.host, self.port, proc=self.child.proc)
         wait_for_port(self.host, self.service_port, proc=self.child.proc)
         return self

@@ -1,8 +1,13 @@
-"""Fires every @app.schedule function of the app, as EventBridge would, in-process."""
+"""Fires every @app.schedule function of the app, as EventBridge would, in-process.
+
+`python -m infra.local.scheduler --interval 60` runs it as the local stack's own process, so
+its JSON lines (one report per function and tick, EMF metrics) land in its log file.
+"""
 from __future__ import annotations
 
+import argparse
 import importlib
-import logging
+import signal
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,7 +17,7 @@ from typing import Any
 from chalice import Chalice
 from chalice.app import ScheduledEventConfig
 
-log = logging.getLogger(__name__)
+from chalicelib.core.observability.log import configure_process, logger
 
 
 def scheduled_event(now: datetime | None = None) -> dict[str, Any]:
@@ -48,7 +53,7 @@ def run_all(app: Chalice, now: datetime | None = None) -> dict[str, Any]:
         try:
             results[name] = fn(scheduled_event(now), None)
         except Exception as exc:  # report and keep the schedule going, as EventBridge would
-            log.exception("scheduled function %s failed", name)
+            logger.exception("scheduled function failed", schedule=name, outcome="error")
             results[name] = {"error": type(exc).__name__}
     return results
 
@@ -75,3 +80,23 @@ class Scheduler:
         self._stop.set()
         if self._thread:
             self._thread.join(10)
+
+
+def main() -> None:
+    """Run the schedules every --interval seconds until SIGTERM or SIGINT."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--interval", type=float, default=60.0)
+    args = parser.parse_args()
+    configure_process()
+    from app import app
+
+    scheduler = Scheduler(app, args.interval).start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    scheduler.stop()
+
+
+if __name__ == "__main__":
+    main()

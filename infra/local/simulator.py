@@ -52,8 +52,11 @@ class SimulatedDevice:
         self.client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=username,
-            protocol=mqtt.MQTTv311,
+            # MQTT 5, to read the correlation data the cloud puts on a command and echo it back.
+            protocol=mqtt.MQTTv5,
         )
+        # The correlation id of the message being handled (set by the network thread before each handler).
+        self.correlation_id: str | None = None
         self.client.username_pw_set(username, identity.provision_token)
         self.client.reconnect_delay_set(1, 10)
         self.client.on_connect = self._on_connect
@@ -74,6 +77,8 @@ class SimulatedDevice:
         def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
             try:
                 payload = json.loads(msg.payload) if msg.payload else {}
+                data = getattr(msg.properties, "CorrelationData", None)
+                self.correlation_id = data.decode(errors="replace") if isinstance(data, bytes) else None
                 handler(self, msg.topic, payload)
             except Exception:  # a buggy behaviour must not kill the network thread
                 log.exception("%s: handler for %s failed", self.device_id, msg.topic)
@@ -83,8 +88,9 @@ class SimulatedDevice:
     def publish(self, suffix: str, payload: dict[str, Any], qos: int = 1) -> None:
         self.client.publish(self.topic(suffix), json.dumps(payload), qos=qos)
 
-    def http(self, method: str, path: str, body: Any = None) -> requests.Response:
-        return self._session.request(method, f"{self.api_url}{path}", json=body, timeout=10)
+    def http(self, method: str, path: str, body: Any = None,
+             headers: dict[str, str] | None = None) -> requests.Response:
+        return self._session.request(method, f"{self.api_url}{path}", json=body, headers=headers, timeout=10)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: mqtt.ReasonCode, props: Any) -> None:
         if rc.is_failure:

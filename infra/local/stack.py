@@ -69,6 +69,9 @@ class LocalStack:
             "BRIDGE_MQTT_PASSWORD": self.users["bridge"].password,
             "BRIDGE_INVOKER": "in-process",
             "PYTHONUNBUFFERED": "1",
+            # Every process of ours logs JSON lines at this level (make logs shows them readably).
+            "FLEET_LOG_LEVEL": self.o.log_level,
+            "BRIDGE_LOG_LEVEL": self.o.log_level,
         }
 
     def start(self) -> LocalStack:
@@ -90,7 +93,7 @@ class LocalStack:
                 self._watch(self.ddb)
                 wait_ready(self.o.ddb_url, self.ddb)
             broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
-                                          service_port=self.o.mqtt_service_port)
+                                          service_port=self.o.mqtt_service_port, log_path=logs / "mosquitto.log")
             # Watched before it starts: a broker that fails its start-up is stopped with the rest.
             self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
                                 broker.stop, lambda: _exit_text(broker.child))
@@ -113,10 +116,9 @@ class LocalStack:
             if self.o.with_bridge and (ROOT / "mqtt_bridge" / "__main__.py").exists():
                 self._watch(Child("bridge", python_module("mqtt_bridge"), logs / "bridge.log", env).start())
             if self.o.with_scheduler:
-                from app import app
-                from infra.local.scheduler import Scheduler
-
-                self._threads.append(Scheduler(app, self.o.schedule_interval_s).start())
+                self._watch(Child("scheduler", python_module("infra.local.scheduler", "--interval",
+                                                             str(self.o.schedule_interval_s)),
+                                  logs / "schedules.log", env).start())
             self.supervisor.start()
         except BaseException:
             self.stop()

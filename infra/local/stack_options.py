@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.core.observability.log import log_level
 from infra.local.ddb_server import engine_from_env
 from infra.local.processes import free_port
 
@@ -31,6 +32,7 @@ class StackOptions:
     with_scheduler: bool = True
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     table_prefix: str = "fleet-local"
+    log_level: str = "INFO"  # of every process of ours: FLEET_LOG_LEVEL (or LOG_LEVEL) DEBUG, INFO, WARNING, ERROR
 
     @classmethod
     def from_env(cls) -> StackOptions:
@@ -48,6 +50,7 @@ class StackOptions:
             schedule_interval_s=float(os.environ.get("SCHEDULE_INTERVAL_S", 60)),
             jwt_secret=os.environ.get("FLEET_JWT_SECRET") or _local_secret(workdir / "secret"),
             table_prefix=os.environ.get("FLEET_TABLE_PREFIX") or "fleet-local",
+            log_level=log_level(),
         )
 
     @classmethod

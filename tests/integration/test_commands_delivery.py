@@ -31,10 +31,10 @@ def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stac
         lost = send(api, device_id, "ping")
     finally:
         _broker_back(stack)
-    # Then the POST answered queued and unpublished, and /health shows a publish backlog
+    # Then the POST answered queued and unpublished, and the detailed health shows a publish backlog
     assert lost["status"] == "queued" and lost["mqtt_published"] is False
     assert lost["publish_attempts"] == 1
-    backlog = api.get("/health", auth=False).body["command_queue"]["awaiting_publish"]
+    backlog = api.get("/customer/health").body["command_queue"]["awaiting_publish"]
     assert backlog >= 1
     # When the retry runs after the interval, with a watcher on the device's topic
     watcher = stack.observer()
@@ -49,7 +49,7 @@ def test_publish_while_the_broker_is_down_is_retried_once_it_is_back(stack: Stac
     run_retry(minutes_from_now(3))
     assert [body["command_id"] for _, body in drain(watcher)] == [lost["command_id"]]
     assert command(api, device_id, lost["command_id"])["publish_attempts"] == 3
-    assert api.get("/health", auth=False).body["command_queue"]["awaiting_publish"] < backlog
+    assert api.get("/customer/health").body["command_queue"]["awaiting_publish"] < backlog
     # And with its attempts spent a later retry has nothing left to do for this device
     run_retry(minutes_from_now(6))
     assert drain(watcher, 0.3) == []

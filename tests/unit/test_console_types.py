@@ -28,7 +28,9 @@ DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.i
 UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
                      "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage", "BatchPage",
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
-                     "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated"}
+                     "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
+                     # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
+                     "HealthDetails"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

@@ -1,7 +1,6 @@
 """Group and site commands: one command per enabled member, written in chunks, followed as one batch."""
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,12 +16,11 @@ from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
 from chalicelib.core.sweep import schedule_shard
-
-log = logging.getLogger(__name__)
 
 IDEMPOTENCY_SCOPE = "command-batches"
 DUE_PAGE = 50
@@ -106,7 +104,8 @@ class CommandBatchService:
         try:
             self.run(Walk(tenant_id, batch.batch_id, ""), deadline, batch)
         except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
-            log.exception("batch %s/%s: walk interrupted; the schedule resumes it", tenant_id, batch.batch_id)
+            logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id,
+                             batch_id=batch.batch_id, outcome="interrupted")
         return Sent(self._batches.get(tenant_id, batch.batch_id))
 
     def get(self, tenant_id: str, batch_id: str, limit: int, next_token: str | None) -> BatchView:
@@ -157,7 +156,8 @@ class CommandBatchService:
             if cursor is None:
                 return True
             if out_of_time:
-                log.info("batch %s/%s: out of time; the schedule resumes it", batch.tenant_id, batch.batch_id)
+                logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id,
+                            batch_id=batch.batch_id, outcome="backlog")
                 return False
             walk = Walk(walk.tenant_id, walk.batch_id, cursor)
 
@@ -180,7 +180,8 @@ class CommandBatchService:
                 try:
                     complete = self.run(walk, deadline, redo=True)
                 except Exception:  # one batch's failure must not hold up the others; its lease retries it
-                    log.exception("batch %s/%s: resumed walk failed; retried when its lease ends", tenant_id, batch_id)
+                    logger.exception("resumed batch walk failed; retried when its lease ends", tenant=tenant_id,
+                                     batch_id=batch_id, outcome="failed")
                     report.unfinished.append(f"{tenant_id}/{batch_id}")
                     continue
                 report.completed += complete

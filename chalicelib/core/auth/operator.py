@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.core.config import Settings
-from chalicelib.core.errors import Unauthenticated
+from chalicelib.core.errors import DomainError, Unauthenticated
 from chalicelib.core.ids import is_valid_id
 
 
@@ -62,6 +62,30 @@ class OperatorAuthenticator:
         if not isinstance(subject, str) or not subject:
             raise Unauthenticated(f"token has no '{s.jwt_subject_claim}' claim", field="Authorization")
         return OperatorPrincipal(tenant_id=tenant, subject=subject)
+
+
+def refusal_reason(exc: DomainError) -> str:
+    """A short, fixed reason for a refused token (a log key and a metric label; never the token)."""
+    import jwt
+
+    cause = exc.__cause__
+    if isinstance(cause, jwt.ExpiredSignatureError):
+        return "expired"
+    if isinstance(cause, jwt.InvalidSignatureError):
+        return "bad_signature"
+    if isinstance(cause, jwt.MissingRequiredClaimError):
+        return "missing_claim"
+    if isinstance(cause, (jwt.InvalidAudienceError, jwt.InvalidIssuerError)):
+        return "wrong_audience_or_issuer"
+    if isinstance(cause, jwt.InvalidAlgorithmError):
+        return "bad_algorithm"
+    if isinstance(cause, jwt.PyJWTError):
+        return "malformed"
+    if exc.message == "Authorization header is required":
+        return "missing"
+    if exc.message.startswith("Authorization must be"):
+        return "malformed"
+    return "missing_claim"
 
 
 def issue_local_token(settings: Settings, tenant_id: str, subject: str = "operator",

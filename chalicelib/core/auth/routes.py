@@ -1,19 +1,19 @@
 """The operator authorizer, and the operator edge every operator route is registered with."""
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
-from chalicelib.core.auth.operator import OperatorAuthenticator, OperatorPrincipal
+from chalicelib.core.auth.operator import OperatorAuthenticator, OperatorPrincipal, refusal_reason
 from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import DomainError
 from chalicelib.core.http.route import Auth, Call
+from chalicelib.core.observability.log import begin, logger
+from chalicelib.core.observability.metrics import metrics
 
 bp = Blueprint(__name__)
-log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +30,11 @@ def operator_auth(auth_request: AuthRequest) -> AuthResponse:
     except DomainError as exc:
         # The reason is safe to log and to show (it never contains the token); API Gateway
         # turns exactly this message into a 401, the local server shows the cause's message.
-        log.warning("operator token refused: %s", exc.message)
+        # On AWS the authorizer is its own invocation: its line and metric stand alone.
+        begin()
+        reason = refusal_reason(exc)
+        logger.warning("operator token refused", reason=reason, detail=exc.message, outcome="unauthenticated")
+        metrics.count_by("AuthFailures", "reason", reason)
         raise Exception("Unauthorized") from exc
     return AuthResponse(
         routes=["*"],

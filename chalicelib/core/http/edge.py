@@ -10,7 +10,6 @@ gateway responses, and the local server applies the same table (infra/local/api_
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,6 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 bp = Blueprint(__name__)
-log = logging.getLogger(__name__)
 
 # Chalice's own error codes -> ours.
 CODE_BY_FRAMEWORK_ERROR: dict[str, str] = {

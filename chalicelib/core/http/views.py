@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -14,9 +13,8 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import errors
 from chalicelib.core.ids import PageQuery, is_valid_id
+from chalicelib.core.observability.log import logger
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
-
-log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -75,7 +73,7 @@ def answer(run: Callable[[], Any], name: str, request_id: Callable[[], str]) -> 
         return error_response(validation_error(exc))
     except Exception:
         rid = request_id()
-        log.exception("unhandled error in %s (request %s)", name, rid)
+        logger.exception("unhandled error", view=name, request_id=rid, outcome="error")
         return json_response({"error": "internal", "message": "internal error", "request_id": rid}, 500)
 
 

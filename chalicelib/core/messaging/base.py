@@ -18,6 +18,8 @@ class Message:
     payload: dict[str, Any] | None
     qos: int = 1
     retain: bool = False
+    # Sent as MQTT 5 correlation data (and a user property), never in the payload, whose shape is the contract.
+    correlation_id: str | None = None
 
     def encoded(self) -> bytes:
         # An empty retained message is MQTT's way to delete the retained one on a topic.

@@ -1,7 +1,7 @@
 """AWS IoT Core adapter through the data-plane Publish API (boto3 `iot-data`)."""
 from __future__ import annotations
 
-import logging
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -10,8 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.core.messaging.base import Message, Publisher, topic_error
-
-log = logging.getLogger(__name__)
+from chalicelib.core.observability.log import logger
 
 
 class IotDataPublisher(Publisher):
@@ -31,15 +30,16 @@ class IotDataPublisher(Publisher):
     def publish(self, message: Message) -> bool:
         invalid = topic_error(message.topic)
         if invalid:
-            log.error("publish to %r dropped: %s", message.topic, invalid)
+            logger.error("publish dropped", topic=message.topic, reason=invalid, outcome="dropped")
             self.stats.record(False, invalid)
             return False
         try:
             self._client.publish(
-                topic=message.topic, qos=message.qos, retain=message.retain, payload=message.encoded()
+                topic=message.topic, qos=message.qos, retain=message.retain, payload=message.encoded(),
+                **_mqtt5(message),
             )
         except (BotoCoreError, ClientError) as exc:
-            log.warning("iot-data publish to %s failed: %s", message.topic, exc)
+            logger.warning("publish failed", topic=message.topic, reason=type(exc).__name__, outcome="failed")
             self.stats.record(False, type(exc).__name__)
             return False
         self.stats.record(True)
@@ -56,3 +56,11 @@ class IotDataPublisher(Publisher):
     def is_reachable(self) -> bool:
         # The data plane has no ping; a retained no-op on a reserved topic proves the path.
         return self.publish(Message(topic="$aws/health/fleet-control-plane", payload={}, qos=0))
+
+
+def _mqtt5(message: Message) -> dict[str, Any]:
+    """The MQTT 5 correlation data of the message, as the data plane takes it (base64)."""
+    if not message.correlation_id:
+        return {}
+    return {"correlationData": base64.b64encode(message.correlation_id.encode()).decode("ascii"),
+            "userProperties": [{"correlation_id": message.correlation_id}]}

@@ -1,16 +1,16 @@
 """paho-mqtt adapter: one connection per process, kept across Lambda invocations."""
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 import time
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from chalicelib.core.messaging.base import Message, Publisher, topic_error
-
-log = logging.getLogger(__name__)
+from chalicelib.core.observability.log import logger
 
 
 class PahoPublisher(Publisher):
@@ -61,7 +61,7 @@ class PahoPublisher(Publisher):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._connected.set()
         else:
-            log.warning("broker refused the publisher: %s", reason_code)
+            logger.warning("broker refused the publisher", reason=str(reason_code), outcome="refused")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason_code: mqtt.ReasonCode, properties: object) -> None:
@@ -93,20 +93,21 @@ class PahoPublisher(Publisher):
         for m in messages:
             invalid = topic_error(m.topic)
             if invalid:
-                log.error("publish to %r dropped: %s", m.topic, invalid)
+                logger.error("publish dropped", topic=m.topic, reason=invalid, outcome="dropped")
                 infos.append(invalid)
                 continue
             try:
-                infos.append(self._client.publish(m.topic, m.encoded(), qos=m.qos, retain=m.retain))
+                infos.append(self._client.publish(m.topic, m.encoded(), qos=m.qos, retain=m.retain,
+                                                 properties=_properties(m)))
             except (ValueError, RuntimeError) as exc:
-                log.error("publish to %r dropped: %s", m.topic, exc)
+                logger.error("publish dropped", topic=m.topic, reason=str(exc), outcome="dropped")
                 infos.append(str(exc))
         deadline = time.monotonic() + self._timeout_s * max(1, len(messages) // 500 + 1)
         results = []
         for m, info in zip(messages, infos, strict=True):
             error = self._outcome(info, deadline)
             if error and not isinstance(info, str):
-                log.warning("publish to %s failed: %s", m.topic, error)
+                logger.warning("publish failed", topic=m.topic, reason=error, outcome="failed")
             self.stats.record(not error, error)
             results.append(not error)
         return results
@@ -137,3 +138,13 @@ class PahoPublisher(Publisher):
                 self._client.disconnect()
                 self._client.loop_stop()
                 self._started = False
+
+
+def _properties(message: Message) -> Properties | None:
+    """MQTT 5 correlation data naming the work that sent the message (the payload stays as specified)."""
+    if not message.correlation_id:
+        return None
+    props = Properties(PacketTypes.PUBLISH)
+    props.CorrelationData = message.correlation_id.encode()
+    props.UserProperty = ("correlation_id", message.correlation_id)
+    return props

@@ -27,12 +27,18 @@ def on_command(device: SimulatedDevice, topic: str, payload: dict[str, Any]) -> 
         log.warning("%s: command without command_id on %s", device.device_id, topic)
         return
     details = ack_details(str(payload.get("command_type", "")))
+    # Echoing the command's correlation id puts the ACK's log lines in the command's trace.
+    cid = device.correlation_id
     if device.identity.options.get("ack_over_http"):
-        resp = device.http("POST", f"/device/v1/commands/{command_id}/ack", {"status": "ok", "details": details})
+        resp = device.http("POST", f"/device/v1/commands/{command_id}/ack", {"status": "ok", "details": details},
+                           headers={"X-Correlation-Id": cid} if cid else None)
         if resp.status_code >= 400:
             log.warning("%s: HTTP ACK of %s answered %s", device.device_id, command_id, resp.status_code)
         return
-    device.publish("commands/ack", {"command_id": command_id, "status": "ok", "details": details})
+    ack: dict[str, Any] = {"command_id": command_id, "status": "ok", "details": details}
+    if cid:
+        ack["correlation_id"] = cid
+    device.publish("commands/ack", ack)
 
 
 def install(device: SimulatedDevice) -> None:

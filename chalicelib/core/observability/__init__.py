@@ -1,0 +1,1 @@
+"""Structured logs with a correlation id, and counters as CloudWatch embedded metrics."""

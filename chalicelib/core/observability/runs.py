@@ -1,0 +1,27 @@
+"""One unit of work of a function (an invocation, a scheduled run) and its report line."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from chalicelib.core.observability.log import begin, end, logger
+from chalicelib.core.observability.metrics import metrics
+
+
+@contextmanager
+def invocation(correlation_id: object = None, **keys: object) -> Iterator[str]:
+    """Begin the work's correlation id and keys; flush its metrics when it ends, however it ends."""
+    cid = begin(correlation_id, **keys)
+    try:
+        yield cid
+    finally:
+        metrics.flush()
+        end()
+
+
+def report_run(schedule: str, due: int, done: int, left: int, details: Mapping[str, object]) -> None:
+    """A scheduled run's one report line (what was due, done, left for the next tick) and its backlog metric."""
+    outcome = "caught_up" if left == 0 else "backlog"
+    logger.info("schedule report", schedule=schedule, due=due, done=done, left=left, outcome=outcome,
+                report=dict(details))
+    metrics.gauge("ScheduleBacklog", "schedule", schedule, left)
