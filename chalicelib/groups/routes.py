@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
+from chalicelib.core.auth.collections import create_route, list_route
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response, page_response
@@ -12,15 +13,8 @@ from chalicelib.devices.schemas import CreateGroup
 bp = Blueprint(__name__)
 
 
-@route(bp, "/customer/groups", "POST", auth=OPERATOR)
-def create_group(call: OperatorCall) -> Response:
-    return json_response(container().group_service.create(call.principal.tenant_id, call.body(CreateGroup)), 201)
-
-
-@route(bp, "/customer/groups", "GET", auth=OPERATOR)
-def list_groups(call: OperatorCall) -> Response:
-    page = container().group_service.list_page(call.principal.tenant_id, *call.page())
-    return page_response("groups", page)
+create_route(bp, "/customer/groups", "create_group", CreateGroup, lambda: container().group_service)
+list_route(bp, "/customer/groups", "groups", lambda: container().group_service)
 
 
 @route(bp, "/customer/groups/{group_id}", "GET", auth=OPERATOR)

@@ -4,23 +4,17 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
+from chalicelib.core.auth.collections import create_route, list_route
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_response
+from chalicelib.core.http.views import json_response
 from chalicelib.sites.schemas import CreateSite, MapDevice, UpdateSite
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/customer/sites", "POST", auth=OPERATOR)
-def create_site(call: OperatorCall) -> Response:
-    return json_response(container().site_service.create(call.principal.tenant_id, call.body(CreateSite)), 201)
-
-
-@route(bp, "/customer/sites", "GET", auth=OPERATOR)
-def list_sites(call: OperatorCall) -> Response:
-    page = container().site_service.list_page(call.principal.tenant_id, *call.page())
-    return page_response("sites", page)
+create_route(bp, "/customer/sites", "create_site", CreateSite, lambda: container().site_service)
+list_route(bp, "/customer/sites", "sites", lambda: container().site_service)
 
 
 @route(bp, "/customer/sites/{site_id}", "GET", auth=OPERATOR)

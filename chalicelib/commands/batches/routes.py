@@ -6,9 +6,10 @@ from chalice import Blueprint, Response
 from chalicelib.commands.batches.schemas import BatchTarget
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.container import container
+from chalicelib.core.auth.collections import list_route
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
-from chalicelib.core.http.views import json_response, page_response
+from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 
@@ -31,10 +32,7 @@ def send_site_command(call: OperatorCall, site_id: str) -> Response:
     return _send(call, BatchTarget.SITE, site_id)
 
 
-@route(bp, "/customer/command-batches", "GET", auth=OPERATOR)
-def list_batches(call: OperatorCall) -> Response:
-    page = container().command_batch_service.list_page(call.principal.tenant_id, *call.page())
-    return page_response("batches", page)
+list_route(bp, "/customer/command-batches", "batches", lambda: container().command_batch_service)
 
 
 @route(bp, "/customer/command-batches/{batch_id}", "GET", auth=OPERATOR)
