@@ -4,8 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
-from chalicelib.core.auth.collections import create_route, list_route
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.collections import create_route, list_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 from chalicelib.sites.schemas import CreateSite, MapDevice, UpdateSite

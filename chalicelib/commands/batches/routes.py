@@ -6,8 +6,8 @@ from chalice import Blueprint, Response
 from chalicelib.commands.batches.schemas import BatchTarget
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.container import container
-from chalicelib.core.auth.collections import list_route
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.collections import list_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 
