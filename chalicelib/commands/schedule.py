@@ -8,22 +8,18 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib.container import container
 from chalicelib.core.clock import event_time
-from chalicelib.core.observability.runs import invocation, report_run
+from chalicelib.core.observability.runs import scheduled_run
 
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_retry")
 def retry_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    with invocation(event.event_id, schedule="commands_retry"):
-        report = container().command_dispatcher.retry_due(event_time(event))
-        report_run("commands_retry", due=report.due, done=report.done, left=report.left, details=report.as_dict())
-        return report.as_dict()
+    return scheduled_run(event.event_id, "commands_retry",
+                         lambda: container().command_dispatcher.retry_due(event_time(event)))
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="commands_expiry")
 def expire_commands(event: CloudWatchEvent) -> dict[str, Any]:
-    with invocation(event.event_id, schedule="commands_expiry"):
-        report = container().command_expiry.expire_due(event_time(event))
-        report_run("commands_expiry", due=report.due, done=report.done, left=report.left, details=report.as_dict())
-        return report.as_dict()
+    return scheduled_run(event.event_id, "commands_expiry",
+                         lambda: container().command_expiry.expire_due(event_time(event)))

@@ -8,7 +8,7 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib.container import container
 from chalicelib.core.clock import event_time
-from chalicelib.core.observability.runs import invocation, report_run
+from chalicelib.core.observability.runs import scheduled_run
 
 bp = Blueprint(__name__)
 
@@ -16,8 +16,6 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="site_fanout")
 def site_fanout(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every site schedule fan-out whose runner went quiet (timed out or died)."""
-    with invocation(event.event_id, schedule="site_fanout"):
-        report = container().site_service.fanout.run_due(event_time(event),
-                                                            container().settings.sites.sweep_budget_s)
-        report_run("site_fanout", due=report.due, done=report.done, left=report.left, details=report.as_dict())
-        return report.as_dict()
+    c = container()
+    return scheduled_run(event.event_id, "site_fanout",
+                         lambda: c.site_service.fanout.run_due(event_time(event), c.settings.sites.sweep_budget_s))

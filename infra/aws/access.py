@@ -17,6 +17,7 @@ from chalicelib.commands.models import CommandModel
 from chalicelib.core.storage.tables import ALL_MODELS
 from chalicelib.devices.models import DeviceModel, TokenModel
 from chalicelib.groups.store import MembershipModel
+from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
 from chalicelib.sites.store import SiteModel
@@ -73,6 +74,8 @@ FUNCTIONS: dict[str, FunctionAccess] = {
             TableAccess(CommandModel, ("GetItem", "UpdateItem")),
             TableAccess(JobModel, ("GetItem", "UpdateItem")),
             TableAccess(ExecutionModel, ("GetItem", "UpdateItem")),
+            # Sharded counters: one shard per update; the last finisher's completion checks them all.
+            TableAccess(JobCounterModel, ("Query", "UpdateItem", "ConditionCheckItem")),
         ),
         publishes=True,
     ),
@@ -83,12 +86,15 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     "commands_expiry": FunctionAccess(
         tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("expiry_due",)),),
     ),
-    # Times out executions in chunks (a Query of the job's executions, BatchWriteItem), completes jobs.
+    # Expires and cancels in chunks (a Query of the job's executions, BatchWriteItem), completes jobs,
+    # releases the next minute of a rollout (and notifies it), times out hung executions.
     "jobs_sweep": FunctionAccess(
         tables=(
             TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("due",)),
-            TableAccess(ExecutionModel, ("Query", "BatchWriteItem")),
+            TableAccess(ExecutionModel, ("GetItem", "Query", "UpdateItem", "BatchWriteItem"), ("timeouts",)),
+            TableAccess(JobCounterModel, ("Query", "UpdateItem", "ConditionCheckItem")),
         ),
+        publishes=True,
     ),
     # Resumes a site's schedule fan-out: the site's devices, a batch of welcome commands.
     "site_fanout": FunctionAccess(

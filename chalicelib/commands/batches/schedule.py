@@ -8,6 +8,7 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib.container import container
 from chalicelib.core.clock import event_time
+from chalicelib.core.observability.runs import scheduled_run
 
 bp = Blueprint(__name__)
 
@@ -16,4 +17,5 @@ bp = Blueprint(__name__)
 def command_batches(event: CloudWatchEvent) -> dict[str, Any]:
     """Resume every batch whose runner went quiet (timed out or died)."""
     c = container()
-    return c.command_batch_service.run_due(event_time(event), c.settings.command_batches.sweep_budget_s).as_dict()
+    return scheduled_run(event.event_id, "command_batches", lambda: c.command_batch_service.run_due(
+        event_time(event), c.settings.command_batches.sweep_budget_s))

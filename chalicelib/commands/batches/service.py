@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from ulid import ULID
 
@@ -20,7 +20,7 @@ from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
-from chalicelib.core.sweep import schedule_shard
+from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, schedule_shard
 
 IDEMPOTENCY_SCOPE = "command-batches"
 DUE_PAGE = 50
@@ -47,15 +47,11 @@ class Sent:
 
 
 @dataclass
-class BatchReport:
-    """What one scheduled run did."""
+class BatchReport(SweepReport):
+    """What one scheduled run did: walks resumed, and how many of them finished."""
 
     resumed: int = 0
     completed: int = 0
-    unfinished: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"resumed": self.resumed, "completed": self.completed, "unfinished": self.unfinished}
 
 
 class CommandBatchService:
@@ -163,31 +159,30 @@ class CommandBatchService:
 
     def run_due(self, now: datetime, budget_s: float) -> BatchReport:
         """The scheduled work: resume every batch whose runner went quiet."""
-        deadline = self._monotonic() + budget_s
         report = BatchReport()
-        for shard in range(self._policy.shards):
-            for tenant_id, batch_id in self._batches.due(shard, now, DUE_PAGE):
-                walk = self._batches.walk(tenant_id, batch_id)
-                if self._monotonic() >= deadline:
-                    report.unfinished.append(f"{tenant_id}/{batch_id}")
-                    continue
-                # Leased from the clock too: a late (retried) event's own time would hand out a lease
-                # already over, and the current minute's run would take the same walk meanwhile.
-                until = max(now, self._clock()) + self._policy.lease
-                if walk is None or not self._batches.claim(walk, now, until):
-                    continue  # finished, or another runner took it meanwhile
-                report.resumed += 1
-                try:
-                    complete = self.run(walk, deadline, redo=True)
-                except Exception:  # one batch's failure must not hold up the others; its lease retries it
-                    logger.exception("resumed batch walk failed; retried when its lease ends", tenant=tenant_id,
-                                     batch_id=batch_id, outcome="failed")
-                    report.unfinished.append(f"{tenant_id}/{batch_id}")
-                    continue
-                report.completed += complete
-                if not complete:
-                    report.unfinished.append(f"{tenant_id}/{batch_id}")
-        return report
+        deadline = self._monotonic() + budget_s
+
+        def resume(due: tuple[str, str]) -> Outcome:
+            tenant_id, batch_id = due
+            walk = self._batches.walk(tenant_id, batch_id)
+            # Leased from the clock too: a late (retried) event's own time would hand out a lease
+            # already over, and the current minute's run would take the same walk meanwhile.
+            until = max(now, self._clock()) + self._policy.lease
+            if walk is None or not self._batches.claim(walk, now, until):
+                return Outcome.SKIPPED  # finished, or another runner took it meanwhile
+            report.resumed += 1
+            try:
+                complete = self.run(walk, deadline, redo=True)
+            except Exception:  # one batch's failure must not hold up the others; its lease retries it
+                logger.exception("resumed batch walk failed; retried when its lease ends", tenant=tenant_id,
+                                 batch_id=batch_id, outcome="failed")
+                return Outcome.LEFT
+            report.completed += complete
+            return Outcome.DONE if complete else Outcome.LEFT
+
+        runner = SweepRunner(self._policy.shards, self._monotonic)
+        return runner.run(report, lambda shard: self._batches.due(shard, now, DUE_PAGE), resume,
+                          key=lambda due: "/".join(due), deadline=deadline)
 
     def _replay(self, claim: IdempotencyClaim, taken: ClientTokenTaken) -> CommandBatch:
         if taken.record is None:

@@ -1,8 +1,9 @@
 """One unit of work of a function (an invocation, a scheduled run) and its report line."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 from chalicelib.core.observability.log import begin, end, logger
 from chalicelib.core.observability.metrics import metrics
@@ -25,3 +26,21 @@ def report_run(schedule: str, due: int, done: int, left: int, details: Mapping[s
     logger.info("schedule report", schedule=schedule, due=due, done=done, left=left, outcome=outcome,
                 report=dict(details))
     metrics.gauge("ScheduleBacklog", "schedule", schedule, left)
+
+
+class RunReport(Protocol):
+    """What a scheduled run reports: the shared sweep report's counts and its dict form."""
+
+    due: int
+    done: int
+    left: int
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def scheduled_run(event_id: str, schedule: str, work: Callable[[], RunReport]) -> dict[str, Any]:
+    """One tick of a per-minute function: its own correlation id, the work, its report line; the report returned."""
+    with invocation(event_id, schedule=schedule):
+        report = work()
+        report_run(schedule, due=report.due, done=report.done, left=report.left, details=report.as_dict())
+        return report.as_dict()
