@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, Strict, model_validator
@@ -16,8 +17,9 @@ if TYPE_CHECKING:  # schemas imports this module
 # AWS IoT's bounds: at most 1,000 notified per minute, factors 1.1 to 5, timeouts up to 7 days.
 MAX_RATE = 1000
 MAX_TIMEOUT_MINUTES = 7 * 24 * 60
-Percentage = Annotated[float, Field(gt=0, le=100)]
-Factor = Annotated[float, Field(ge=1.1, le=5)]
+# Strict: a JSON number (int or float), never a string or a boolean.
+Percentage = Annotated[float, Strict(), Field(gt=0, le=100)]
+Factor = Annotated[float, Strict(), Field(ge=1.1, le=5)]
 FailureType = Literal["FAILED", "REJECTED", "TIMED_OUT", "ALL"]
 TargetSelection = Literal["SNAPSHOT", "CONTINUOUS"]
 TimeoutMinutes = Annotated[int, Strict(), Field(ge=1, le=MAX_TIMEOUT_MINUTES)]
@@ -121,7 +123,8 @@ def abort_met(criteria: list[AbortCriterion],
     executed = sum(by_name.get(s, 0) for s in EXECUTED)
     for c in criteria:
         failed = sum(by_name.get(s, 0) for s in FAILURES[c.failure_type])
-        if executed >= c.min_executed and failed * 100 >= c.threshold_percentage * executed:
+        # In decimal: 16.1 * 1000 in binary floats is above 16100, so 161 of 1000 would not abort.
+        if executed >= c.min_executed and failed * 100 >= Decimal(repr(c.threshold_percentage)) * executed:
             return c
     return None
 

@@ -81,3 +81,31 @@ def test_bad_options_name_their_field(options: dict[str, object], field: tuple[o
     with pytest.raises(ValidationError) as caught:
         CreateJob.model_validate({"document_type": "reboot", "target_all": True, **options})
     assert caught.value.errors()[0]["loc"] == field
+
+
+@pytest.mark.parametrize(("threshold", "executed", "failed"), [(16.1, 1000, 161), (32.7, 1000, 327), (64.9, 1000, 649)])
+def test_abort_fires_at_exactly_the_threshold_whatever_the_float_rounding(threshold: float, executed: int,
+                                                                         failed: int) -> None:
+    criterion = AbortCriterion(failure_type="FAILED", min_executed=1, threshold_percentage=threshold)
+    assert abort_met([criterion], {"FAILED": failed, "SUCCEEDED": executed - failed}) == criterion
+    assert abort_met([criterion], {"FAILED": failed - 1, "SUCCEEDED": executed - failed + 1}) is None
+
+
+@pytest.mark.parametrize("extra", [
+    {"abort": [{"failure_type": "FAILED", "min_executed": 1, "threshold_percentage": True}]},
+    {"abort": [{"failure_type": "FAILED", "min_executed": 1, "threshold_percentage": "50"}]},
+    {"rollout": {"max_per_minute": 9, "exponential": {"base_rate_per_minute": 1, "increment_factor": "2",
+                                                      "rate_increase_criteria": {"notified": 1}}}},
+])
+def test_percentages_and_factors_are_numbers_not_strings_or_booleans(extra: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        CreateJob.model_validate({"document_type": "reboot", "target_all": True, **extra})
+
+
+def test_an_integer_percentage_and_factor_are_still_accepted() -> None:
+    job = CreateJob.model_validate({"document_type": "reboot", "target_all": True,
+                                    "abort": [{"failure_type": "ALL", "min_executed": 1, "threshold_percentage": 50}],
+                                    "rollout": {"max_per_minute": 9, "exponential": {
+                                        "base_rate_per_minute": 1, "increment_factor": 2,
+                                        "rate_increase_criteria": {"notified": 1}}}})
+    assert job.abort is not None and job.abort[0].threshold_percentage == 50
