@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, Strict, StringConstraints
 
 from chalicelib.core.ids import Record, StrictBool, StrictInt
 from chalicelib.jobs.schemas import DetailKey, DetailValue, Execution, ExecutionStatus, PendingJob
@@ -16,7 +16,7 @@ from chalicelib.jobs.schemas import DetailKey, DetailValue, Execution, Execution
 Document = dict[str, Any]
 ClientToken = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # AWS: a step timeout is 1 to 10080 minutes (one week); the per-minute function enforces it.
-StepTimeout = Annotated[int, Field(ge=1, le=10080)]
+StepTimeout = Annotated[int, Strict(), Field(ge=1, le=10080)]
 
 
 class _AwsRequest(Record):

@@ -109,3 +109,13 @@ def test_an_integer_percentage_and_factor_are_still_accepted() -> None:
                                         "base_rate_per_minute": 1, "increment_factor": 2,
                                         "rate_increase_criteria": {"notified": 1}}}})
     assert job.abort is not None and job.abort[0].threshold_percentage == 50
+
+
+@pytest.mark.parametrize("step", ["5", True, 5.5, 0, 10081])
+def test_an_aws_format_step_timeout_is_an_integer_within_a_week(step: object) -> None:
+    from chalicelib.aws_iot.jobs_schemas import StartNextRequest, UpdateRequest
+
+    with pytest.raises(ValidationError):
+        UpdateRequest.model_validate({"status": "IN_PROGRESS", "stepTimeoutInMinutes": step})
+    with pytest.raises(ValidationError):
+        StartNextRequest.model_validate({"stepTimeoutInMinutes": step})
