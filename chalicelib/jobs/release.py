@@ -62,12 +62,14 @@ class RolloutReleaser:
             actions.append(JobModel.due_at.set(job.expires_at))
         condition = (JobModel.release_cursor == cursor) if state.release_cursor else \
             JobModel.release_cursor.does_not_exist()
+        # A cancel or expiry that began since the read owns the job now: its due time is not ours to move.
+        condition &= (JobModel.status == JobStatus.IN_PROGRESS.value) & JobModel.sweep.does_not_exist()
         try:
             JobModel(job.tenant_id, job.job_id).update(actions=actions, condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
-                logger.info("rollout release counted by a concurrent run", tenant=job.tenant_id, job_id=job.job_id,
-                            outcome="skipped")
+                logger.info("rollout release counted by a concurrent run or the job ended", tenant=job.tenant_id,
+                            job_id=job.job_id, outcome="skipped")
                 return 0
             raise
         if released:

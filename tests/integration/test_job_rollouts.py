@@ -106,3 +106,24 @@ def test_rollout_and_abort_options_are_validated_naming_the_field(api: Api) -> N
         assert resp.status == 400, (extra, resp.body)
         assert resp.body["field"] == field, (extra, resp.body)
     assert api.get("/customer/jobs").body["jobs"] == []
+
+
+def test_a_release_that_read_the_job_before_a_cancel_leaves_the_canceled_job_alone(api: Api) -> None:
+    from chalicelib.container import container
+    from chalicelib.jobs.store import JobModel
+
+    # Given a rollout with held devices, one device in progress, and a release run that read the job
+    tokens = fleet(api, "rc", 6, group_id="rc")
+    job_id = create_job(api, target_group_id="rc", rollout={"max_per_minute": 2})["job_id"]
+    assert update(api, tokens["rc-000"], job_id, "IN_PROGRESS").status == 200
+    stale = container().job_repository.find(api.tenant_id, job_id)
+    assert stale is not None
+    # When the operator cancels, and only then the release run writes
+    assert api.delete(f"/customer/jobs/{job_id}").status == 200
+    due_before = JobModel.get(api.tenant_id, job_id).due_at
+    assert container().rollout_releaser.release(stale, datetime.now(UTC) + timedelta(minutes=2)) == 0
+    # Then the canceled job is not made due every minute again, and nothing was released
+    after = JobModel.get(api.tenant_id, job_id)
+    assert after.due_at == due_before
+    assert pending_ids(api, tokens["rc-005"]) == []
+    assert job(api, job_id)["status"] == "CANCELED"
