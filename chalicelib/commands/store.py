@@ -172,9 +172,15 @@ class CommandRepository:
         return [RetryCandidate(CommandRef.of(m.device_key, m.command_id), m.next_attempt_at,
                                int(m.publish_attempts or 0)) for m in result]
 
-    def awaiting_publish(self, cap: int = 10_000) -> int:
-        """How many commands still wait for a publish retry (counted on the sparse retry index)."""
-        return sum(CommandModel.retry_due.count(str(shard), limit=cap) for shard in range(self._shards))
+    def awaiting_publish(self, tenant_id: str, cap: int = 10_000) -> int:
+        """How many of a tenant's commands still wait for a publish retry (on the sparse retry index).
+
+        The index is shared by every tenant; the count keeps the caller's own (its partition keys
+        start with the tenant id), so one tenant never learns the size of another's backlog.
+        """
+        own = CommandModel.device_key.startswith(f"{tenant_id}#")
+        return sum(CommandModel.retry_due.count(str(shard), filter_condition=own, limit=cap)
+                   for shard in range(self._shards))
 
     @property
     def shards(self) -> int:

@@ -19,5 +19,5 @@ def health(call: Call[None]) -> Response:
 
 @route(bp, "/customer/health", "GET", auth=OPERATOR)
 def health_details(call: OperatorCall) -> Response:
-    # A report for people, not a probe: 200 whatever it says.
-    return json_response(container().health_service.details())
+    # A report for people, not a probe: 200 whatever it says. Backlogs are the caller's tenant's only.
+    return json_response(container().health_service.details(call.principal.tenant_id))

@@ -4,13 +4,14 @@
 cost a query per call: each probe runs at most once per `ttl_s` per process and its answer
 is served from memory in between. The backlogs (what the schedules have left) need
 queries over the sparse indexes; they are only in the detailed report, behind operator
-auth, and read fresh.
+auth, read fresh, and counted for the caller's tenant only (never another tenant's backlog).
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from chalicelib.core.messaging.base import Publisher
@@ -18,6 +19,8 @@ from chalicelib.core.messaging.base import Publisher
 _STARTED = time.monotonic()
 
 Probe = Callable[[], Any]
+# A detailed probe counts one tenant's share: it is given the caller's tenant id.
+TenantProbe = Callable[[str], Any]
 
 
 # A failing dependency is probed again sooner: recovery shows within a second.
@@ -48,7 +51,7 @@ class HealthService:
     """The public health document and the detailed one with the backlogs."""
 
     def __init__(self, version: str, publisher: Publisher, db_probe: Callable[[], object],
-                 extra_probes: dict[str, Probe] | None = None, ttl_s: float = 10.0,
+                 extra_probes: dict[str, TenantProbe] | None = None, ttl_s: float = 10.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._version = version
         self._monotonic = monotonic
@@ -64,9 +67,9 @@ class HealthService:
         report["status"] = "ok" if report["database"]["ok"] and report["broker"]["ok"] else "degraded"
         return report
 
-    def details(self) -> dict[str, Any]:
-        """The public document plus every backlog, read now (operators only: it costs queries)."""
-        return {**self.check(), **{name: _safe(probe) for name, probe in self._extra.items()}}
+    def details(self, tenant_id: str) -> dict[str, Any]:
+        """The public document plus the tenant's own backlogs, read now (operators only: it costs queries)."""
+        return {**self.check(), **{name: _safe(partial(probe, tenant_id)) for name, probe in self._extra.items()}}
 
 
 def _timed(fn: Callable[[], object]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -23,10 +24,21 @@ from infra.local.stack_options import ROOT
 # Shown in this order after the message; the rest follow alphabetically.
 FIRST_KEYS = ("outcome", "tenant", "device", "command_id", "job_id", "site_id", "schedule")
 HIDDEN_KEYS = {"level", "message", "timestamp", "service", "location", "correlation_id", "sampling_rate"}
+# Values come from devices and callers: a newline would forge a line, an escape would drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """The text with every control character shown as an escape (\\n, \\x1b), never acted on."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 def render(source: str, line: str) -> str:
     """One log line for people: time, level, source, message, keys; EMF lines as metric=value."""
+    return _visible(_render(source, line))
+
+
+def _render(source: str, line: str) -> str:
     try:
         record = json.loads(line)
     except ValueError:

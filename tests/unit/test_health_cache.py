@@ -26,7 +26,8 @@ class CountingProbe:
 
 
 def _service(clock: Clock, db: CountingProbe, backlog: CountingProbe) -> HealthService:
-    return HealthService("1.0", RecordingPublisher(), db, {"command_queue": lambda: {"awaiting_publish": backlog()}},
+    return HealthService("1.0", RecordingPublisher(), db,
+                         {"command_queue": lambda _tenant: {"awaiting_publish": backlog()}},
                          ttl_s=10.0, monotonic=clock)
 
 
@@ -63,7 +64,18 @@ def test_a_failing_dependency_is_probed_again_within_a_second() -> None:
 def test_details_add_the_backlogs_read_now() -> None:
     clock, db, backlog = Clock(), CountingProbe(), CountingProbe()
     health = _service(clock, db, backlog)
-    first = health.details()
-    second = health.details()
+    first = health.details("acme")
+    second = health.details("acme")
     assert first["command_queue"] == {"awaiting_publish": 7} and second["status"] == "ok"
     assert backlog.calls == 2 and db.calls == 1
+
+
+def test_details_count_the_callers_tenant_only() -> None:
+    # Given a backlog probe that counts per tenant
+    seen: list[str] = []
+    health = HealthService("1.0", RecordingPublisher(), CountingProbe(),
+                           {"command_queue": lambda tenant: seen.append(tenant) or {"awaiting_publish": 0}})
+    # When an operator of acme reads the details
+    health.details("acme")
+    # Then the probe was asked for acme's share, not the fleet's
+    assert seen == ["acme"]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 SERVICE = "fleet-functions"
 CORRELATION_HEADER = "X-Correlation-Id"
 # What a caller may choose as correlation id: short, printable, no separators a log query trips on.
-_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def log_level() -> str:
@@ -79,7 +79,8 @@ logger = cast("Logger", _OnFirstUse(lambda: make_logger(SERVICE)))
 
 def clean_correlation_id(value: object) -> str | None:
     """The value when it is usable as a correlation id, else None (never trust it further)."""
-    return value if isinstance(value, str) and _VALID_ID.match(value) else None
+    # fullmatch: `$` would let a trailing newline through.
+    return value if isinstance(value, str) and _VALID_ID.fullmatch(value) else None
 
 
 def new_correlation_id() -> str:
