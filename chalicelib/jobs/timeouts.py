@@ -12,7 +12,7 @@ TIMEOUT_PAGE = 200
 
 
 class JobTimeouts:
-    """Finds due deadlines through the sparse `timeouts` index (no Scan) and times the executions out."""
+    """Finds due deadlines through the sparse `timeouts` index, a Query per shard, and times the executions out."""
 
     def __init__(self, executions: ExecutionRepository, service: ExecutionService, shards: int,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
