@@ -2,18 +2,36 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
+import pytest
 
 from chalicelib.container import container
 from chalicelib.core.storage import tables
 from chalicelib.sites.store import SiteModel
+from infra.local.ddb_server import database_child, engine_from_env, wait_ready
+from infra.local.processes import free_port
 from tests.conftest import Stack
 
 
-def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack) -> None:
+@pytest.fixture
+def private_engine(tmp_path: Path) -> Iterator[str]:
+    """An engine of its own: the shared one, after the load of the whole suite, may take minutes to build an index."""
+    port = free_port()
+    engine = database_child(engine_from_env(), port, None, tmp_path / "dynamodb.log").start()
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", engine)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        engine.stop()
+
+
+def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack, private_engine: str) -> None:
     # Given a stage whose sites table predates the fan-out index
-    settings = container().settings.model_copy(update={"table_prefix": f"upgrade-{uuid.uuid4().hex[:8]}"})
+    settings = container().settings.model_copy(update={"table_prefix": f"upgrade-{uuid.uuid4().hex[:8]}",
+                                                       "ddb_endpoint": private_engine})
     client = boto3.client("dynamodb", endpoint_url=settings.ddb_endpoint, region_name=settings.aws_region)
     sites_table = settings.table_name("sites")
     client.create_table(
