@@ -15,42 +15,22 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.core.storage.base import table_meta
+from chalicelib.jobs.job_model import COUNTERS, JobCounts
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus, SweepKind
 
 
-class JobCounterModel(Model):
-    """One counter shard of one job: per-status deltas and the job's fence."""
+class JobCounterModel(JobCounts, Model):
+    """One counter shard of one job: per-status deltas and the job's fence (the attributes of JobCounts)."""
 
     Meta = table_meta("job-counters")
 
     job_key = UnicodeAttribute(hash_key=True)
     shard = NumberAttribute(range_key=True)
-    n_queued = NumberAttribute(default=0)
-    n_in_progress = NumberAttribute(default=0)
-    n_succeeded = NumberAttribute(default=0)
-    n_failed = NumberAttribute(default=0)
-    n_rejected = NumberAttribute(default=0)
-    n_timed_out = NumberAttribute(default=0)
-    open_count = NumberAttribute(default=0)
-    # The fence: the same names as on the job item, so one condition builder serves both.
-    status = UnicodeAttribute()
-    sweep = UnicodeAttribute(null=True)
-    expires_at = UTCDateTimeAttribute()
-
-
-SHARD_COUNTERS: dict[ExecutionStatus, NumberAttribute] = {
-    ExecutionStatus.QUEUED: JobCounterModel.n_queued,
-    ExecutionStatus.IN_PROGRESS: JobCounterModel.n_in_progress,
-    ExecutionStatus.SUCCEEDED: JobCounterModel.n_succeeded,
-    ExecutionStatus.FAILED: JobCounterModel.n_failed,
-    ExecutionStatus.REJECTED: JobCounterModel.n_rejected,
-    ExecutionStatus.TIMED_OUT: JobCounterModel.n_timed_out,
-}
 
 
 def counter_key(tenant_id: str, job_id: str) -> str:
@@ -61,14 +41,6 @@ def counter_key(tenant_id: str, job_id: str) -> str:
 def pick_shard(shards: int) -> int:
     """A shard for one write (random: bursts of any shape spread evenly)."""
     return random.randrange(shards)
-
-
-def shard_actions(deltas: dict[ExecutionStatus, int], open_delta: int) -> list[Action]:
-    """ADD actions of a status change on a shard."""
-    actions: list[Action] = [SHARD_COUNTERS[s].add(d) for s, d in deltas.items() if d]
-    if open_delta:
-        actions.append(JobCounterModel.open_count.add(open_delta))
-    return actions
 
 
 class CounterRepository:
@@ -105,7 +77,7 @@ class CounterRepository:
         counts = dict.fromkeys(ExecutionStatus, 0)
         open_count = 0
         for m in JobCounterModel.query(counter_key(tenant_id, job_id), consistent_read=True):
-            for status, attr in SHARD_COUNTERS.items():
+            for status, attr in COUNTERS.items():
                 counts[status] += int(getattr(m, attr.attr_name) or 0)
             open_count += int(m.open_count or 0)
         return counts, open_count

@@ -19,10 +19,10 @@ from chalicelib.jobs.counter_store import (
     JobCounterModel,
     counter_key,
     pick_shard,
-    shard_actions,
 )
 from chalicelib.jobs.execution_model import ExecutionModel, device_key, job_key
 from chalicelib.jobs.execution_records import PendingEntry, SweptExecution, WriteOutcome
+from chalicelib.jobs.job_model import JobCounts
 from chalicelib.jobs.rules import FINAL
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, JobStatus, SweepKind
 from chalicelib.jobs.store import JobModel, JobState, counter_actions, to_state
@@ -155,7 +155,7 @@ class ExecutionRepository:
         if complete and state.shard_opens is not None:
             return self._sharded_last(state, current, actions, exec_condition, deltas, open_delta, now)
         shard = (counter_key(job.tenant_id, job.job_id), pick_shard(state.counter_shards))
-        shard_update = shard_actions(deltas, open_delta)
+        shard_update = counter_actions(deltas, open_delta)
         fence = job_accepts_condition(current.status, now, JobCounterModel)
         return _with_execution(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions,
                                exec_condition, JobCounterModel, shard, shard_update, fence)
@@ -173,7 +173,7 @@ class ExecutionRepository:
                     tx.condition_check(JobCounterModel, key, k, condition=JobCounterModel.open_count == n)
                 tx.update(ExecutionModel(job_key(job.tenant_id, job.job_id), current.device_id), actions=actions,
                           condition=exec_condition)
-                tx.update(JobCounterModel(key, 0), actions=shard_actions(deltas, open_delta),
+                tx.update(JobCounterModel(key, 0), actions=counter_actions(deltas, open_delta),
                           condition=fence & (JobCounterModel.open_count == opens[0]))
                 tx.update(JobModel(job.tenant_id, job.job_id),
                           actions=[JobModel.status.set(JobStatus.COMPLETED.value), JobModel.completed_at.set(now),
@@ -237,8 +237,7 @@ def _outcome(exc: TransactWriteError, job_updated: bool) -> WriteOutcome:
     raise exc
 
 
-def job_accepts_condition(current: ExecutionStatus, now: datetime,
-                          model: type[JobModel] | type[JobCounterModel] = JobModel) -> Condition:
+def job_accepts_condition(current: ExecutionStatus, now: datetime, model: type[JobCounts] = JobModel) -> Condition:
     """The job states in which a device may change an execution that is `current`.
 
     Mirrors services.job_executions.refusal: queued work needs a live job; in-progress

@@ -32,8 +32,32 @@ class ContinuousIndex(GlobalSecondaryIndex["JobModel"]):
     job_id = UnicodeAttribute(range_key=True)
 
 
-class JobModel(Model):
-    """One job of one tenant; job_id is a ULID so a Query lists newest first."""
+class JobCounts:
+    """What the job item and each of its counter shards (see counter_store) carry under the same names.
+
+    One counter per execution status, plus open = queued + in progress, which a condition
+    expression can test (it cannot add two attributes); and the fence (status, the kind of
+    bulk change in progress, expiry), what decides whether the job still accepts device
+    writes, so one condition builder serves both.
+    """
+
+    n_queued = NumberAttribute(default=0)
+    n_in_progress = NumberAttribute(default=0)
+    n_succeeded = NumberAttribute(default=0)
+    n_failed = NumberAttribute(default=0)
+    n_rejected = NumberAttribute(default=0)
+    n_timed_out = NumberAttribute(default=0)
+    open_count = NumberAttribute(default=0)
+    status = UnicodeAttribute()
+    sweep = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+
+
+class JobModel(JobCounts, Model):
+    """One job of one tenant; job_id is a ULID so a Query lists newest first.
+
+    Its counters, status, sweep kind and expiry are declared on JobCounts.
+    """
 
     Meta = table_meta("jobs")
 
@@ -43,25 +67,13 @@ class JobModel(Model):
     document_params = JSONAttribute(default=dict)
     target_type = UnicodeAttribute()
     target_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
     execution_count = NumberAttribute()
-    # One counter per execution status, plus open = queued + in progress, which a
-    # condition expression can test (it cannot add two attributes).
-    n_queued = NumberAttribute(default=0)
-    n_in_progress = NumberAttribute(default=0)
-    n_succeeded = NumberAttribute(default=0)
-    n_failed = NumberAttribute(default=0)
-    n_rejected = NumberAttribute(default=0)
-    n_timed_out = NumberAttribute(default=0)
-    open_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)
-    expires_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     canceled_at = UTCDateTimeAttribute(null=True)
     client_token = UnicodeAttribute(null=True)
-    # A bulk change in progress: kind, id (marks the executions it wrote), last device done.
-    sweep = UnicodeAttribute(null=True)
+    # A bulk change in progress (its kind is `sweep`): id (marks the executions it wrote), last device done.
     sweep_id = UnicodeAttribute(null=True)
     sweep_cursor = UnicodeAttribute(null=True)
     due_shard = NumberAttribute(null=True)
@@ -84,18 +96,18 @@ class JobModel(Model):
 
 
 COUNTERS: dict[ExecutionStatus, NumberAttribute] = {
-    ExecutionStatus.QUEUED: JobModel.n_queued,
-    ExecutionStatus.IN_PROGRESS: JobModel.n_in_progress,
-    ExecutionStatus.SUCCEEDED: JobModel.n_succeeded,
-    ExecutionStatus.FAILED: JobModel.n_failed,
-    ExecutionStatus.REJECTED: JobModel.n_rejected,
-    ExecutionStatus.TIMED_OUT: JobModel.n_timed_out,
+    ExecutionStatus.QUEUED: JobCounts.n_queued,
+    ExecutionStatus.IN_PROGRESS: JobCounts.n_in_progress,
+    ExecutionStatus.SUCCEEDED: JobCounts.n_succeeded,
+    ExecutionStatus.FAILED: JobCounts.n_failed,
+    ExecutionStatus.REJECTED: JobCounts.n_rejected,
+    ExecutionStatus.TIMED_OUT: JobCounts.n_timed_out,
 }
 
 
 def counter_actions(deltas: dict[ExecutionStatus, int], open_delta: int) -> list[Action]:
-    """ADD actions for per-status counter changes (commutative, so concurrent writers compose)."""
+    """ADD actions for per-status counter changes, on the job item or a shard (commutative, so writers compose)."""
     actions: list[Action] = [COUNTERS[s].add(d) for s, d in deltas.items() if d]
     if open_delta:
-        actions.append(JobModel.open_count.add(open_delta))
+        actions.append(JobCounts.open_count.add(open_delta))
     return actions
