@@ -7,20 +7,18 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.due import DueIndex, DueKeys
 from chalicelib.jobs.schemas import ExecutionStatus
 
 
-class JobDueIndex(GlobalSecondaryIndex["JobModel"]):
+class JobDueIndex(DueIndex["JobModel"]):
     """Jobs the schedule has work for: expiry at `due_at`, or an unfinished sweep (due at once).
 
-    Sparse (only jobs with open executions carry `due_shard`) and keys-only, so the
-    counter updates of the hot path never write to it.
+    Only jobs with open executions carry `due_shard`; keys only, so the counter updates
+    of the hot path never write to it.
     """
 
     Meta = index_meta("due", KeysOnlyProjection())
-
-    due_shard = NumberAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
 
 
 class ContinuousIndex(GlobalSecondaryIndex["JobModel"]):
@@ -53,10 +51,10 @@ class JobCounts:
     expires_at = UTCDateTimeAttribute()
 
 
-class JobModel(JobCounts, Model):
+class JobModel(JobCounts, DueKeys, Model):
     """One job of one tenant; job_id is a ULID so a Query lists newest first.
 
-    Its counters, status, sweep kind and expiry are declared on JobCounts.
+    Its counters, status, sweep kind and expiry are declared on JobCounts, `due_shard`/`due_at` on DueKeys.
     """
 
     Meta = table_meta("jobs")
@@ -76,8 +74,6 @@ class JobModel(JobCounts, Model):
     # A bulk change in progress (its kind is `sweep`): id (marks the executions it wrote), last device done.
     sweep_id = UnicodeAttribute(null=True)
     sweep_cursor = UnicodeAttribute(null=True)
-    due_shard = NumberAttribute(null=True)
-    due_at = UTCDateTimeAttribute(null=True)
     due = JobDueIndex()
     # Counter shards of device writes (see counter_store); absent: counters on this item only.
     counter_shards = NumberAttribute(null=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -21,6 +21,7 @@ from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.due import DueIndex, DueKeys
 from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 
@@ -28,16 +29,13 @@ from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyCla
 _CLAIM_PUT = 1
 
 
-class BatchDue(GlobalSecondaryIndex["CommandBatchModel"]):
-    """Batches still sending, by when their lease ends (sparse on `due_shard`, keys only)."""
+class BatchDue(DueIndex["CommandBatchModel"]):
+    """Batches still sending, by when their lease ends."""
 
     Meta = index_meta("batch_due", KeysOnlyProjection())
 
-    due_shard = NumberAttribute(hash_key=True)
-    due_at = UTCDateTimeAttribute(range_key=True)
 
-
-class CommandBatchModel(Model):
+class CommandBatchModel(DueKeys, Model):
     """One command sent to the members of a group or site; batch ids are ULIDs (newest last)."""
 
     Meta = table_meta("command-batches")
@@ -58,8 +56,6 @@ class CommandBatchModel(Model):
     completed_at = UTCDateTimeAttribute(null=True)
     client_token = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(null=True)
-    due_shard = NumberAttribute(null=True)
-    due_at = UTCDateTimeAttribute(null=True)
     # Kept as long as its commands' history.
     purge_at = TTLAttribute(null=True)
     batch_due = BatchDue()
