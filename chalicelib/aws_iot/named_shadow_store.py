@@ -8,11 +8,10 @@ from pynamodb.models import Model
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc
 from chalicelib.core.storage.base import table_meta
 from chalicelib.core.storage.errors import written
+from chalicelib.core.storage.keys import tenant_key
 
-
-def device_key(tenant_id: str, device_id: str) -> str:
-    """Partition key of a device's named shadows."""
-    return f"{tenant_id}#{device_id}"
+# Partition key of a device's named shadows.
+device_key = tenant_key
 
 
 class NamedShadowModel(Model):

@@ -31,12 +31,11 @@ from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
 from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.keys import split_tenant_key, tenant_key
 from chalicelib.core.sweep import schedule_shard
 
-
-def device_key(tenant_id: str, device_id: str) -> str:
-    """Partition key of a device's commands; ids cannot contain '#'."""
-    return f"{tenant_id}#{device_id}"
+# Partition key of a device's commands.
+device_key = tenant_key
 
 
 def shard_of(command_id: str, shards: int) -> str:
@@ -55,8 +54,7 @@ class CommandRef:
     @classmethod
     def of(cls, key: str, command_id: str) -> CommandRef:
         """From the table's device_key and command_id."""
-        tenant_id, _, device_id = key.partition("#")
-        return cls(tenant_id, device_id, command_id)
+        return cls(*split_tenant_key(key), command_id)
 
 
 @dataclass(frozen=True)
@@ -115,9 +113,8 @@ class ByBatch(GlobalSecondaryIndex["CommandModel"]):
     device_id = UnicodeAttribute(range_key=True)
 
 
-def batch_key(tenant_id: str, batch_id: str) -> str:
-    """Partition key of a batch's commands in the by_batch index."""
-    return f"{tenant_id}#{batch_id}"
+# Partition key of a batch's commands in the by_batch index.
+batch_key = tenant_key
 
 
 class CommandModel(Model):
@@ -171,5 +168,5 @@ class CommandModel(Model):
             acked_at=self.acked_at,
             ack_details=self.ack_details,
             publish_attempts=int(self.publish_attempts or 0),
-            batch_id=self.batch_key.partition("#")[2] if self.batch_key else None,
+            batch_id=split_tenant_key(self.batch_key)[1] if self.batch_key else None,
         )

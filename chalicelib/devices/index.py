@@ -7,14 +7,14 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.core.storage.base import index_meta
+from chalicelib.core.storage.keys import tenant_key
 
 if TYPE_CHECKING:
     from chalicelib.devices.models import DeviceModel  # noqa: F401
 
 
-def site_index_key(tenant_id: str, site_id: str) -> str:
-    """Partition of the by-site index: the devices mapped to one site."""
-    return f"{tenant_id}#{site_id}"
+# Partition of the by-site index: the devices mapped to one site.
+site_index_key = tenant_key
 
 
 def site_index_sort(status: str, device_id: str) -> str:
@@ -22,9 +22,8 @@ def site_index_sort(status: str, device_id: str) -> str:
     return f"{status}#{device_id}"
 
 
-def status_index_key(tenant_id: str, status: str) -> str:
-    """Partition of the by-status index: a tenant's devices in one status."""
-    return f"{tenant_id}#{status}"
+# Partition of the by-status index: a tenant's devices in one status.
+status_index_key = tenant_key
 
 
 class DevicesBySite(GlobalSecondaryIndex["DeviceModel"]):

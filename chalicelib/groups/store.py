@@ -15,18 +15,14 @@ from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
+from chalicelib.core.storage.keys import tenant_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 
-
-def member_key(tenant_id: str, group_id: str) -> str:
-    """Partition key of a group's memberships."""
-    return f"{tenant_id}#{group_id}"
-
-
-def device_key(tenant_id: str, device_id: str) -> str:
-    """Partition key of a device's memberships in the by-device index."""
-    return f"{tenant_id}#{device_id}"
+# Partition key of a group's memberships.
+member_key = tenant_key
+# Partition key of a device's memberships in the by-device index.
+device_key = tenant_key
 
 
 class GroupModel(Model):

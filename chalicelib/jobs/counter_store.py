@@ -20,6 +20,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.core.storage.base import table_meta
+from chalicelib.core.storage.keys import tenant_key
 from chalicelib.jobs.job_model import COUNTERS, JobCounts
 from chalicelib.jobs.schemas import ExecutionStatus, JobStatus, SweepKind
 
@@ -33,9 +34,8 @@ class JobCounterModel(JobCounts, Model):
     shard = NumberAttribute(range_key=True)
 
 
-def counter_key(tenant_id: str, job_id: str) -> str:
-    """Partition key of a job's shards."""
-    return f"{tenant_id}#{job_id}"
+# Partition key of a job's shards.
+counter_key = tenant_key
 
 
 def pick_shard(shards: int) -> int:

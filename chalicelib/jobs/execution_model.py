@@ -12,17 +12,13 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyPr
 from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.keys import tenant_key
 from chalicelib.jobs.schemas import Execution, ExecutionStatus
 
-
-def job_key(tenant_id: str, job_id: str) -> str:
-    """Partition key of a job's executions."""
-    return f"{tenant_id}#{job_id}"
-
-
-def device_key(tenant_id: str, device_id: str) -> str:
-    """Partition key of a device's open executions in the pending index."""
-    return f"{tenant_id}#{device_id}"
+# Partition key of a job's executions.
+job_key = tenant_key
+# Partition key of a device's open executions in the pending index.
+device_key = tenant_key
 
 
 class PendingIndex(GlobalSecondaryIndex["ExecutionModel"]):

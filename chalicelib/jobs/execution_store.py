@@ -14,6 +14,7 @@ from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions
+from chalicelib.core.storage.keys import split_tenant_key
 from chalicelib.jobs.counter_store import (
     CounterRepository,
     JobCounterModel,
@@ -190,7 +191,7 @@ class ExecutionRepository:
         """(tenant_id, job_id, device_id) of IN_PROGRESS executions past their deadline, in one shard."""
         found = []
         for m in ExecutionModel.timeouts.query(shard, ExecutionModel.timeout_at <= now, limit=limit):
-            tenant_id, _, job_id = m.job_key.partition("#")
+            tenant_id, job_id = split_tenant_key(m.job_key)
             found.append((tenant_id, job_id, m.device_id))
         return found
 
