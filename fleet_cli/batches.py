@@ -11,7 +11,8 @@ from fleet_cli.app import api
 from fleet_cli.client import resource
 from fleet_cli.commands import CLIENT_TOKEN, PARAMS, WAIT_TIMEOUT, command_body
 from fleet_cli.errors import OutcomeError
-from fleet_cli.output import print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import print_items, print_json, print_record, print_result, stream_table
 from fleet_cli.waiting import with_spinner
 
 app = typer.Typer(no_args_is_help=True, help="Group and site commands (batches): counts per status and each command.")
@@ -19,7 +20,6 @@ app = typer.Typer(no_args_is_help=True, help="Group and site commands (batches):
 COLUMNS = ("batch_id", "target_type", "target_id", "command_type", "status", "sent", "skipped", "created_at")
 MEMBER_COLUMNS = ("device_id", "command_id", "status", "published_at", "acked_at")
 FAILED = ("missed", "expired")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 def _path(batch_id: str) -> str:
@@ -54,10 +54,7 @@ def sender(kind: str) -> Callable[..., None]:
                                  what=f"batch {batch['batch_id']}", label=_progress)
             batch.pop("commands", None)
             batch.pop("next_token", None)
-        if as_json:
-            print_json(batch)
-        else:
-            print_record(batch)
+        print_result(batch, as_json)
         failed = sum(batch.get("counts", {}).get(s, 0) for s in FAILED)
         if wait and failed:
             raise OutcomeError(f"batch {batch['batch_id']}: {failed} commands ended missed or expired")
@@ -74,15 +71,12 @@ def _progress(batch: dict[str, Any]) -> str:
 
 @app.command("list")
 def list_cmd(
-    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    limit: int | None = LIMIT,
     as_json: bool = JSON,
 ) -> None:
     """Group and site commands, newest first (every page, streamed)."""
     batches = api().items("/customer/command-batches", "batches", None, limit)
-    if as_json:
-        stream_json(batches)
-    else:
-        stream_table(batches, COLUMNS)
+    print_items(batches, COLUMNS, as_json)
 
 
 @app.command()

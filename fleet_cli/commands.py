@@ -9,14 +9,14 @@ import typer
 from fleet_cli.app import api, json_option
 from fleet_cli.client import resource
 from fleet_cli.errors import OutcomeError
-from fleet_cli.output import print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import print_items, print_result
 from fleet_cli.waiting import with_spinner
 
 app = typer.Typer(no_args_is_help=True, help="Commands to devices.")
 
 COLUMNS = ("command_id", "command_type", "status", "created_at", "acked_at", "expires_at")
 SUCCESS = "delivered"
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 PARAMS = typer.Option(None, "--params", help="command parameters, a JSON object")
 CLIENT_TOKEN = typer.Option(None, "--client-token",
                             help="idempotency key (default: a fresh one, so retries never send twice)")
@@ -53,10 +53,7 @@ def send(
         command = with_spinner(lambda: client.get(path), lambda c: c.get("status") != "queued", timeout=timeout,
                                interval=interval, what=f"command {command['command_id']}",
                                label=lambda c: str(c.get("status")))
-    if as_json:
-        print_json(command)
-    else:
-        print_record(command)
+    print_result(command, as_json)
     if wait and command.get("status") != SUCCESS:
         raise OutcomeError(f"command {command['command_id']} ended {command.get('status')}")
 
@@ -65,23 +62,17 @@ def send(
 def show(device_id: str, command_id: str, as_json: bool = JSON) -> None:
     """One command of a device."""
     command = api().get(resource("customer", "devices", device_id, "commands", command_id))
-    if as_json:
-        print_json(command)
-    else:
-        print_record(command)
+    print_result(command, as_json)
 
 
 @app.command()
 def history(
     device_id: str,
     status: str | None = typer.Option(None, "--status", help="queued, delivered, missed or expired"),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    limit: int | None = LIMIT,
     as_json: bool = JSON,
 ) -> None:
     """A device's commands, newest first (every page, streamed)."""
     commands = api().header_items(resource("customer", "devices", device_id, "commands"), {"status": status},
                                  limit)
-    if as_json:
-        stream_json(commands)
-    else:
-        stream_table(commands, COLUMNS)
+    print_items(commands, COLUMNS, as_json)

@@ -9,13 +9,12 @@ import typer
 
 from fleet_cli.app import api
 from fleet_cli.client import resource
-from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import note, print_items, print_json, print_record, print_result
 
 app = typer.Typer(no_args_is_help=True, help="The device registry.")
 
 COLUMNS = ("device_id", "name", "status", "site_id", "last_seen_at", "next_wake_at")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
-LIMIT = typer.Option(None, "--limit", min=1, help="stop after this many items (default: all pages)")
 
 
 def _path(device_id: str) -> str:
@@ -50,20 +49,14 @@ def list_cmd(
 ) -> None:
     """List devices (every page, streamed). --group with --site/--status filters on the client."""
     devices = list_devices(site, group, status, limit)
-    if as_json:
-        stream_json(devices)
-    else:
-        stream_table(devices, COLUMNS)
+    print_items(devices, COLUMNS, as_json)
 
 
 @app.command()
 def show(device_id: str, as_json: bool = JSON) -> None:
     """One device."""
     device = api().get(_path(device_id))
-    if as_json:
-        print_json(device)
-    else:
-        print_record(device)
+    print_result(device, as_json)
 
 
 @app.command()
@@ -99,13 +92,13 @@ def delete(device_id: str, yes: bool = typer.Option(False, "--yes", "-y", help="
 @app.command()
 def disable(device_id: str, as_json: bool = JSON) -> None:
     """Disable a device: its token is refused on HTTP and MQTT."""
-    _show(api().post(_path(device_id) + "/disable"), as_json)
+    print_result(api().post(_path(device_id) + "/disable"), as_json)
 
 
 @app.command()
 def enable(device_id: str, as_json: bool = JSON) -> None:
     """Enable a disabled device again."""
-    _show(api().post(_path(device_id) + "/enable"), as_json)
+    print_result(api().post(_path(device_id) + "/enable"), as_json)
 
 
 @app.command("rotate-token")
@@ -122,20 +115,13 @@ def rotate_token(device_id: str, as_json: bool = JSON) -> None:
 def map_cmd(device_id: str, site: str = typer.Option(..., "--site", help="the site to map it to"),
             as_json: bool = JSON) -> None:
     """Map a device to a site: it becomes active and is sent the site's wake schedule."""
-    _show(api().put(_path(device_id) + "/site", {"site_id": site}), as_json)
+    print_result(api().put(_path(device_id) + "/site", {"site_id": site}), as_json)
 
 
 @app.command()
 def unmap(device_id: str, as_json: bool = JSON) -> None:
     """Take a device off its site (back to pending_mapping)."""
-    _show(api().delete(_path(device_id) + "/site"), as_json)
-
-
-def _show(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(data)
-    else:
-        print_record(data)
+    print_result(api().delete(_path(device_id) + "/site"), as_json)
 
 
 def _show_token(answer: dict[str, Any]) -> None:

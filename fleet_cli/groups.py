@@ -8,12 +8,12 @@ import typer
 
 from fleet_cli.app import api
 from fleet_cli.client import resource
-from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import note, print_items, print_json, print_record, print_result, stream_table
 
 app = typer.Typer(no_args_is_help=True, help="Device groups (targets of jobs).")
 
 COLUMNS = ("group_id", "name", "member_count", "description", "created_at")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 def _path(group_id: str) -> str:
@@ -22,15 +22,12 @@ def _path(group_id: str) -> str:
 
 @app.command("list")
 def list_cmd(
-    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    limit: int | None = LIMIT,
     as_json: bool = JSON,
 ) -> None:
     """Groups (every page, streamed)."""
     groups = api().items("/customer/groups", "groups", None, limit)
-    if as_json:
-        stream_json(groups)
-    else:
-        stream_table(groups, COLUMNS)
+    print_items(groups, COLUMNS, as_json)
 
 
 @app.command()
@@ -88,7 +85,4 @@ def remove(group_id: str, device_ids: list[str] = typer.Argument(..., help="devi
 
 
 def _print(group: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(group)
-    else:
-        print_record(group)
+    print_result(group, as_json)

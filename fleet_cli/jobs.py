@@ -10,7 +10,8 @@ import typer
 from fleet_cli.app import api, json_option
 from fleet_cli.client import FleetClient, resource
 from fleet_cli.errors import OutcomeError
-from fleet_cli.output import note, print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import note, print_items, print_json, print_record, stream_table
 from fleet_cli.waiting import follow_job
 
 app = typer.Typer(no_args_is_help=True, help="Jobs rolled out to a device, a group or the whole fleet.")
@@ -22,7 +23,6 @@ JOB_FIELDS = ("job_id", "status", "document_type", "document_params", "target_ty
               "target_selection", "rollout", "rollout_progress", "abort", "in_progress_timeout_minutes", "aborted",
               "reason")
 UNSUCCESSFUL = ("FAILED", "TIMED_OUT", "REJECTED")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 WAIT_TIMEOUT = typer.Option(600.0, "--wait-timeout", min=0.1, help="seconds --wait waits")
 INTERVAL = typer.Option(1.0, "--interval", min=0.05, help="seconds between polls")
 
@@ -111,15 +111,12 @@ def _rollout_options(rate: int | None, rollout: Any, abort: list[str], timeout_m
 @app.command("list")
 def list_cmd(
     status: str | None = typer.Option(None, "--status", help="IN_PROGRESS, COMPLETED or CANCELED"),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    limit: int | None = LIMIT,
     as_json: bool = JSON,
 ) -> None:
     """Jobs, newest first (every page, streamed)."""
     jobs = api().items("/customer/jobs", "jobs", {"status": status}, limit)
-    if as_json:
-        stream_json(jobs)
-    else:
-        stream_table(jobs, COLUMNS)
+    print_items(jobs, COLUMNS, as_json)
 
 
 @app.command()

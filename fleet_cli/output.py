@@ -95,3 +95,19 @@ def print_record(data: dict[str, Any], fields: Sequence[str] | None = None, titl
 def note(message: str) -> None:
     """A line for people on stderr, so stdout stays parseable."""
     console(stderr=True).print(message, markup=False)
+
+
+def print_result(data: dict[str, Any], as_json: bool, fields: Sequence[str] | None = None) -> None:
+    """A command's answer: the API's JSON with --json, else one record as two columns."""
+    if as_json:
+        print_json(data)
+    else:
+        print_record(data, fields)
+
+
+def print_items(items: Iterable[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    """A listing: a JSON array with --json, else a table (both streamed as pages arrive)."""
+    if as_json:
+        stream_json(items)
+    else:
+        stream_table(items, columns)

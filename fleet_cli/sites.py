@@ -7,25 +7,22 @@ import typer
 
 from fleet_cli.app import api
 from fleet_cli.client import resource
-from fleet_cli.output import print_json, print_record, stream_json, stream_table
+from fleet_cli.options import JSON, LIMIT
+from fleet_cli.output import print_items, print_result
 
 app = typer.Typer(no_args_is_help=True, help="Sites and their wake schedules.")
 
 COLUMNS = ("site_id", "name", "wake_schedule_cron", "timezone", "device_count", "schedule_fanout_pending")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 @app.command("list")
 def list_cmd(
-    limit: int | None = typer.Option(None, "--limit", min=1, help="stop after this many (default: all pages)"),
+    limit: int | None = LIMIT,
     as_json: bool = JSON,
 ) -> None:
     """Sites (every page, streamed)."""
     sites = api().items("/customer/sites", "sites", None, limit)
-    if as_json:
-        stream_json(sites)
-    else:
-        stream_table(sites, COLUMNS)
+    print_items(sites, COLUMNS, as_json)
 
 
 @app.command()
@@ -77,7 +74,4 @@ def update(
 
 
 def _print(site: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(site)
-    else:
-        print_record(site)
+    print_result(site, as_json)

@@ -7,14 +7,14 @@ import typer
 
 from fleet_cli.app import api, json_option
 from fleet_cli.client import resource
-from fleet_cli.output import print_json, print_record
+from fleet_cli.options import JSON
+from fleet_cli.output import print_result
 from fleet_cli.waiting import with_spinner
 
 app = typer.Typer(no_args_is_help=True, help="Device twins (desired vs reported state).")
 
 FIELDS = ("device_id", "sync_status", "desired_version", "reported_version", "desired", "reported", "delta",
           "last_seen_at")
-JSON = typer.Option(False, "--json", help="print the API's JSON")
 
 
 def _path(device_id: str) -> str:
@@ -55,7 +55,4 @@ def set_cmd(
 
 
 def _print(twin: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(twin)
-    else:
-        print_record(twin, [f for f in FIELDS if f in twin] + [k for k in twin if k not in FIELDS])
+    print_result(twin, as_json, [f for f in FIELDS if f in twin] + [k for k in twin if k not in FIELDS])
