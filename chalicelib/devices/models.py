@@ -6,18 +6,18 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
+from chalicelib.core.storage.keys import TenantPartitioned
 from chalicelib.devices.index import DevicesBySite, DevicesByStatus
 from chalicelib.devices.schemas import Device, DeviceStatus
 
 BROKER_PARTITION = "broker"
 
 
-class DeviceModel(Model):
+class DeviceModel(TenantPartitioned, Model):
     """One device of one tenant."""
 
     Meta = table_meta("devices")
 
-    tenant_id = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute(null=True)
     attributes = JSONAttribute(default=dict)

@@ -15,7 +15,7 @@ from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
-from chalicelib.core.storage.keys import tenant_key
+from chalicelib.core.storage.keys import TenantPartitioned, tenant_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
 
@@ -25,12 +25,11 @@ member_key = tenant_key
 device_key = tenant_key
 
 
-class GroupModel(Model):
+class GroupModel(TenantPartitioned, Model):
     """A group of one tenant."""
 
     Meta = table_meta("groups")
 
-    tenant_id = UnicodeAttribute(hash_key=True)
     group_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)

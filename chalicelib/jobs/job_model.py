@@ -8,6 +8,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.due import DueIndex, DueKeys
+from chalicelib.core.storage.keys import TenantPartitioned
 from chalicelib.jobs.schemas import ExecutionStatus
 
 
@@ -51,7 +52,7 @@ class JobCounts:
     expires_at = UTCDateTimeAttribute()
 
 
-class JobModel(JobCounts, DueKeys, Model):
+class JobModel(TenantPartitioned, JobCounts, DueKeys, Model):
     """One job of one tenant; job_id is a ULID so a Query lists newest first.
 
     Its counters, status, sweep kind and expiry are declared on JobCounts, `due_shard`/`due_at` on DueKeys.
@@ -59,7 +60,6 @@ class JobModel(JobCounts, DueKeys, Model):
 
     Meta = table_meta("jobs")
 
-    tenant_id = UnicodeAttribute(hash_key=True)
     job_id = UnicodeAttribute(range_key=True)
     document_type = UnicodeAttribute()
     document_params = JSONAttribute(default=dict)

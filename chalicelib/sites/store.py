@@ -14,6 +14,7 @@ from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
 from chalicelib.core.storage.errors import is_condition_failure, read_or_raise, written, written_or_raise
+from chalicelib.core.storage.keys import TenantPartitioned
 from chalicelib.sites.schemas import Site
 
 
@@ -30,7 +31,7 @@ class SiteFanoutIndex(GlobalSecondaryIndex["SiteModel"]):
     fanout_due_at = UTCDateTimeAttribute(range_key=True)
 
 
-class SiteModel(Model):
+class SiteModel(TenantPartitioned, Model):
     """A site of one tenant.
 
     `device_count` moves in the same transaction as every mapping, so "delete only when
@@ -41,7 +42,6 @@ class SiteModel(Model):
 
     Meta = table_meta("sites")
 
-    tenant_id = UnicodeAttribute(hash_key=True)
     site_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
     wake_schedule_cron = UnicodeAttribute()

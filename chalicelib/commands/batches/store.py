@@ -24,6 +24,7 @@ from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, en
 from chalicelib.core.storage.due import DueIndex, DueKeys
 from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
+from chalicelib.core.storage.keys import TenantPartitioned
 
 # Position of the claim in the create transaction (PynamoDB sends the puts in call order).
 _CLAIM_PUT = 1
@@ -35,12 +36,11 @@ class BatchDue(DueIndex["CommandBatchModel"]):
     Meta = index_meta("batch_due", KeysOnlyProjection())
 
 
-class CommandBatchModel(DueKeys, Model):
+class CommandBatchModel(TenantPartitioned, DueKeys, Model):
     """One command sent to the members of a group or site; batch ids are ULIDs (newest last)."""
 
     Meta = table_meta("command-batches")
 
-    tenant_id = UnicodeAttribute(hash_key=True)
     batch_id = UnicodeAttribute(range_key=True)
     target_type = UnicodeAttribute()
     target_id = UnicodeAttribute()
