@@ -29,7 +29,7 @@ from chalicelib.core.errors import Conflict, NotFound, Unavailable
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchWriter, model_sender, serialize
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import failed_conditions, written
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
 from chalicelib.devices.models import DeviceModel
@@ -131,24 +131,14 @@ class CommandRepository:
         """The device's history, newest first, optionally one status only."""
         key = device_key(tenant_id, device_id)
         if status is CommandStatus.QUEUED:
-            start = decode_cursor(next_token, partition=("device_key", key),
-                                  keys=cursor_keys(CommandModel, CommandModel.queued_by_device))
-            result = CommandModel.queued_by_device.query(key, scan_index_forward=False, limit=limit,
-                                                         page_size=limit, last_evaluated_key=start)
-            return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
-        start = decode_cursor(next_token, partition=("device_key", key), keys=cursor_keys(CommandModel))
-        if status is not None:
-            # One page of the device's history, one status kept: the cost of a request stays
-            # bounded however rare the status; pages are wider than the limit so a short page
-            # is rare. The client follows next_token as with any listing.
-            filtered = CommandModel.query(key, scan_index_forward=False,
-                                          filter_condition=CommandModel.status == status.value,
-                                          page_size=max(limit, 100), last_evaluated_key=start)
-            models, last_key = one_page(filtered, CommandModel, limit)
-            return Page([m.to_record() for m in models], encode_cursor(last_key))
-        result = CommandModel.query(key, scan_index_forward=False, limit=limit, page_size=limit,
-                                    last_evaluated_key=start)
-        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+            page = query_page(CommandModel, key, limit, next_token, index=CommandModel.queued_by_device,
+                              scan_index_forward=False)
+        else:
+            # Another status is a filter: one page of the device's history, so the cost of a
+            # request stays bounded however rare the status. The client follows next_token.
+            page = query_page(CommandModel, key, limit, next_token, scan_index_forward=False,
+                              filter_condition=None if status is None else CommandModel.status == status.value)
+        return page.map(CommandModel.to_record)
 
     def pending(self, tenant_id: str, device_id: str, now: datetime, limit: int) -> list[Command]:
         """The device's queued, unexpired commands, oldest first (strongly consistent)."""

@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import read_or_raise, written_or_raise
 from chalicelib.devices.index import (
     site_index_key,
@@ -70,36 +70,28 @@ class DeviceRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(DeviceModel))
-        result = DeviceModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start,
-                                   attributes_to_get=REGISTRY_ATTRIBUTES)
-        items = [m.to_record() for m in result]
-        return Page(items, encode_cursor(result.last_evaluated_key))
+        page = query_page(DeviceModel, tenant_id, limit, next_token, attributes_to_get=REGISTRY_ATTRIBUTES)
+        return page.map(DeviceModel.to_record)
 
     def list_by_status(self, tenant_id: str, status: DeviceStatus, limit: int,
                        next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices in one status, in id order."""
-        key = status_index_key(tenant_id, status.value)
-        start = decode_cursor(next_token, partition=("status_key", key),
-                              keys=cursor_keys(DeviceModel, DeviceModel.by_status))
-        result = DeviceModel.by_status.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
-        return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
+        page = query_page(DeviceModel, status_index_key(tenant_id, status.value), limit, next_token,
+                          index=DeviceModel.by_status)
+        return self._page_of(tenant_id, page, status)
 
     def list_by_site(self, tenant_id: str, site_id: str, status: DeviceStatus | None, limit: int,
                      next_token: str | None) -> Page[Device]:
         """A page of the devices mapped to a site, optionally in one status."""
-        key = site_index_key(tenant_id, site_id)
-        start = decode_cursor(next_token, partition=("site_key", key),
-                              keys=cursor_keys(DeviceModel, DeviceModel.by_site))
         prefix = DeviceModel.site_sort.startswith(f"{status.value}#") if status else None
-        result = DeviceModel.by_site.query(key, prefix, limit=limit, page_size=limit, last_evaluated_key=start)
-        return self._page_of(tenant_id, [m.device_id for m in result], result.last_evaluated_key, status)
+        page = query_page(DeviceModel, site_index_key(tenant_id, site_id), limit, next_token,
+                          index=DeviceModel.by_site, range_key_condition=prefix)
+        return self._page_of(tenant_id, page, status)
 
-    def _page_of(self, tenant_id: str, ids: list[str], last_key: dict[str, Any] | None,
-                 status: DeviceStatus | None) -> Page[Device]:
+    def _page_of(self, tenant_id: str, page: Page[DeviceModel], status: DeviceStatus | None) -> Page[Device]:
         # The indexes are eventually consistent: drop devices whose status moved since.
-        items = [d for d in self.batch_get(tenant_id, ids) if status is None or d.status is status]
-        return Page(items, encode_cursor(last_key))
+        found = self.batch_get(tenant_id, [m.device_id for m in page.items])
+        return Page([d for d in found if status is None or d.status is status], page.next_token)
 
     def batch_get(self, tenant_id: str, device_ids: list[str]) -> list[Device]:
         """Devices of the tenant among these ids, in the order given; missing ones skipped."""

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
 from chalicelib.core.storage.keys import TenantPartitioned, tenant_key
 from chalicelib.devices.models import DeviceModel
@@ -88,9 +88,7 @@ class GroupRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
         """A page of the tenant's groups in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(GroupModel))
-        result = GroupModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
-        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        return query_page(GroupModel, tenant_id, limit, next_token).map(GroupModel.to_record)
 
     def delete(self, tenant_id: str, group_id: str) -> int:
         """Delete a group, then its memberships; returns how many memberships went with it.
@@ -143,10 +141,8 @@ class GroupRepository:
 
     def members(self, tenant_id: str, group_id: str, limit: int, next_token: str | None) -> Page[str]:
         """A page of member device ids, in id order."""
-        key = member_key(tenant_id, group_id)
-        start = decode_cursor(next_token, partition=("group_key", key), keys=cursor_keys(MembershipModel))
-        result = MembershipModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
-        return Page([m.device_id for m in result], encode_cursor(result.last_evaluated_key))
+        page = query_page(MembershipModel, member_key(tenant_id, group_id), limit, next_token)
+        return page.map(lambda m: m.device_id)
 
     def iter_members(self, tenant_id: str, group_id: str) -> Iterator[str]:
         """Every member id, page by page (for fan-outs that snapshot a group)."""

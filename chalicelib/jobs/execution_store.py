@@ -12,7 +12,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.batch import BatchStats, BatchWriter, RawItem
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import failed_conditions
 from chalicelib.core.storage.keys import split_tenant_key
 from chalicelib.jobs.counter_store import (
@@ -87,10 +87,7 @@ class ExecutionRepository:
 
     def page(self, tenant_id: str, job_id: str, limit: int, next_token: str | None) -> Page[Execution]:
         """A page of a job's executions in device id order."""
-        key = job_key(tenant_id, job_id)
-        start = decode_cursor(next_token, partition=("job_key", key), keys=cursor_keys(ExecutionModel))
-        result = ExecutionModel.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
-        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        return query_page(ExecutionModel, job_key(tenant_id, job_id), limit, next_token).map(ExecutionModel.to_record)
 
     def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:
         """A device's open executions, oldest first (eventually consistent index)."""

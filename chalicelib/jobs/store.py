@@ -10,7 +10,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import Conflict, NotFound
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor, one_page
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import is_condition_failure
 from chalicelib.jobs.counter_store import CounterRepository
 from chalicelib.jobs.job_model import COUNTERS, JobModel, counter_actions
@@ -139,17 +139,11 @@ class JobRepository:
 
     def list_page(self, tenant_id: str, status: JobStatus | None, limit: int, next_token: str | None) -> Page[Job]:
         """Newest first, optionally one status (a filter: a tenant's jobs are one partition)."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(JobModel))
-        if status is None:
-            result = JobModel.query(tenant_id, scan_index_forward=False, limit=limit, page_size=limit,
-                                    last_evaluated_key=start)
-            return Page([self._with_shards(m).job for m in result], encode_cursor(result.last_evaluated_key))
         # A status is a filter over the tenant's partition: one page per request keeps the
         # cost bounded (a short page and a next_token, as DynamoDB itself answers).
-        filtered = JobModel.query(tenant_id, scan_index_forward=False, page_size=max(limit, 100),
-                                  last_evaluated_key=start, filter_condition=JobModel.status == status.value)
-        models, last_key = one_page(filtered, JobModel, limit)
-        return Page([self._with_shards(m).job for m in models], encode_cursor(last_key))
+        page = query_page(JobModel, tenant_id, limit, next_token, scan_index_forward=False,
+                          filter_condition=None if status is None else JobModel.status == status.value)
+        return page.map(lambda m: self._with_shards(m).job)
 
     def batch_get(self, tenant_id: str, job_ids: list[str]) -> dict[str, JobState]:
         """Jobs of the tenant among these ids (one request per 100)."""

@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import NotFound
 from chalicelib.core.storage.base import connection
-from chalicelib.core.storage.cursors import cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import query_page
 from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written
 from chalicelib.devices.index import site_index_key, site_index_sort, status_index_key
 from chalicelib.devices.models import DeviceModel
@@ -118,12 +118,9 @@ class SiteDeviceRepository:
         The cursor is None when the site has no more devices: that is how a resumable
         fan-out knows it is done.
         """
-        key = site_index_key(tenant_id, site_id)
-        start = decode_cursor(cursor or None, partition=("site_key", key),
-                              keys=cursor_keys(DeviceModel, DeviceModel.by_site))
-        result = DeviceModel.by_site.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
-        members = [_member(m) for m in result]
-        return members, encode_cursor(result.last_evaluated_key)
+        page = query_page(DeviceModel, site_index_key(tenant_id, site_id), limit, cursor or None,
+                          index=DeviceModel.by_site)
+        return [_member(m) for m in page.items], page.next_token
 
     def set_site_wake(self, tenant_id: str, site_id: str, device_ids: list[str], next_wake_at: datetime,
                       version: int) -> dict[str, str | None]:

@@ -12,7 +12,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import index_meta, table_meta
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import is_condition_failure, read_or_raise, written, written_or_raise
 from chalicelib.core.storage.keys import TenantPartitioned
 from chalicelib.sites.schemas import Site
@@ -124,9 +124,7 @@ class SiteRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Site]:
         """A page of the tenant's sites in id order."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(SiteModel))
-        result = SiteModel.query(tenant_id, limit=limit, page_size=limit, last_evaluated_key=start)
-        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        return query_page(SiteModel, tenant_id, limit, next_token).map(SiteModel.to_record)
 
     def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool,
                fanout_shard: int = 0, lease: timedelta = timedelta(0)) -> Site:

@@ -8,7 +8,7 @@ from chalicelib.commands.batches.schemas import BatchMember
 from chalicelib.commands.models import CommandModel, batch_key, device_key
 from chalicelib.commands.schemas import CommandStatus
 from chalicelib.commands.service import BatchRef, batch_command_id
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 
 BATCH_GET_LIMIT = 100
 _COUNTED = ["status", "published_at"]
@@ -33,14 +33,10 @@ class BatchMemberReader:
 
     def page(self, tenant_id: str, batch_id: str, limit: int, next_token: str | None) -> Page[BatchMember]:
         """A page of the batch's commands in device id order."""
-        key = batch_key(tenant_id, batch_id)
-        start = decode_cursor(next_token, partition=("batch_key", key),
-                              keys=cursor_keys(CommandModel, CommandModel.by_batch))
-        result = CommandModel.by_batch.query(key, limit=limit, page_size=limit, last_evaluated_key=start)
-        members = [BatchMember(device_id=m.device_id, command_id=m.command_id, status=CommandStatus(m.status),
-                               published_at=m.published_at, fetched_at=m.fetched_at, acked_at=m.acked_at)
-                   for m in result]
-        return Page(members, encode_cursor(result.last_evaluated_key))
+        page = query_page(CommandModel, batch_key(tenant_id, batch_id), limit, next_token, index=CommandModel.by_batch)
+        return page.map(lambda m: BatchMember(
+            device_id=m.device_id, command_id=m.command_id, status=CommandStatus(m.status),
+            published_at=m.published_at, fetched_at=m.fetched_at, acked_at=m.acked_at))
 
     def existing(self, tenant_id: str, batch: BatchRef, device_ids: list[str]) -> set[str]:
         """The devices among `device_ids` that already have the batch's command (strongly consistent).

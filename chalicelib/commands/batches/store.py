@@ -20,7 +20,7 @@ from chalicelib.commands.batches.schemas import BatchStatus, BatchTarget, Comman
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.storage.base import connection, index_meta, table_meta
-from chalicelib.core.storage.cursors import Page, cursor_keys, decode_cursor, encode_cursor
+from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.due import DueIndex, DueKeys
 from chalicelib.core.storage.errors import failed_conditions, is_condition_failure
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
@@ -129,10 +129,8 @@ class BatchRepository:
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[CommandBatch]:
         """A page of the tenant's batches, newest first."""
-        start = decode_cursor(next_token, partition=("tenant_id", tenant_id), keys=cursor_keys(CommandBatchModel))
-        result = CommandBatchModel.query(tenant_id, scan_index_forward=False, limit=limit, page_size=limit,
-                                         last_evaluated_key=start)
-        return Page([m.to_record() for m in result], encode_cursor(result.last_evaluated_key))
+        page = query_page(CommandBatchModel, tenant_id, limit, next_token, scan_index_forward=False)
+        return page.map(CommandBatchModel.to_record)
 
     def walk(self, tenant_id: str, batch_id: str) -> Walk | None:
         """The batch's unfinished walk, if any (strongly consistent)."""

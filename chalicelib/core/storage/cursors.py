@@ -4,16 +4,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import Index
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.core.errors import InvalidInput
 
 T = TypeVar("T")
+U = TypeVar("U")
 M = TypeVar("M", bound=Model)
 
 
@@ -23,6 +26,10 @@ class Page(Generic[T]):
 
     items: list[T]
     next_token: str | None
+
+    def map(self, fn: Callable[[T], U]) -> Page[U]:
+        """The same page with each item turned into what the caller lists."""
+        return Page([fn(item) for item in self.items], self.next_token)
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -89,3 +96,24 @@ def one_page(result: ResultIterator[M], model: type[M], limit: int) -> tuple[lis
         raw = raw[:limit]
         return [model.from_raw_data(i) for i in raw], {k: raw[-1][k] for k in result.page_iter.key_names}
     return [model.from_raw_data(i) for i in raw], result.page_iter.last_evaluated_key
+
+
+def query_page(model: type[M], key: str, limit: int, next_token: str | None, *, index: Index[M] | None = None,
+               filter_condition: Condition | None = None, **query: Any) -> Page[M]:
+    """One page of the Query of partition `key`, of the model's table or of `index`, continuing `next_token`.
+
+    The cursor is checked against that partition and listing first (decode_cursor). With a
+    filter, at most one DynamoDB page is read (see one_page), wider than the limit so a
+    short page is rare.
+    """
+    source: Any = model if index is None else index
+    hash_key = next(a for a in (index.Meta.attributes.values() if index else model.get_attributes().values())
+                    if a.is_hash_key)
+    start = decode_cursor(next_token, partition=(hash_key.attr_name, key), keys=cursor_keys(model, index))
+    if filter_condition is None:
+        result = source.query(key, limit=limit, page_size=limit, last_evaluated_key=start, **query)
+        return Page(list(result), encode_cursor(result.last_evaluated_key))
+    filtered = source.query(key, filter_condition=filter_condition, page_size=max(limit, 100),
+                            last_evaluated_key=start, **query)
+    models, last_key = one_page(filtered, model, limit)
+    return Page(models, encode_cursor(last_key))
