@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.jobs.timeouts import JobTimeouts
+from tests.unit.test_core_primitives import Ticks
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,17 +33,6 @@ class FakeService:
             return False
         self.timed_out.append((tenant_id, job_id, device_id))
         return True
-
-
-class Ticks:
-    """A monotonic clock that moves one second per reading."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        self.t += 1.0
-        return self.t
 
 
 def test_every_shard_is_read_and_each_due_execution_timed_out_once() -> None:
