@@ -55,7 +55,7 @@ def _p90(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=10, method="inclusive")[8]
 
 
-def _import_table(minimal_dir: Path) -> Table:
+def _import_table(minimal_dir: Path) -> tuple[Table, float]:
     cases = [("minimal Chalice app (one route)", minimal_dir, ()),
              ("app.py as packaged (no awscrt)", ROOT, PACKAGED_HIDES),
              ("app.py in the dev venv", ROOT, ())]
@@ -72,7 +72,41 @@ def _import_table(minimal_dir: Path) -> Table:
              f"{statistics.median(cpu[label]) / base_cpu:.1f}x"] for label, _, _ in cases]
     return Table(f"`import app` in a fresh interpreter ({RUNS} runs each, interleaved)",
                  ["module", "runs", "median ms", "p90 ms", "vs minimal", "median CPU ms", "CPU vs minimal"], rows,
-                 ["goal: app.py as packaged within 6x the minimal app"])
+                 ["goal: app.py as packaged within 6x the minimal app"]), base_cpu
+
+
+# What a function's first call loads after `import app`, step by step (each row includes the ones above).
+FIRST_CALL = [
+    ("import app (every function)", "import app"),
+    ("+ settings (every function's first call)", "from chalicelib.core.config import get_settings\nget_settings()"),
+    ("+ one request model, parsed (POST a command)",
+     "from chalicelib.commands.schemas import CreateCommand\nCreateCommand.model_validate({'command_type': 'reboot'})"),
+    ("+ every feature's request and record models",
+     "\n".join(f"import chalicelib.{name}.schemas" for name in
+               ("commands", "commands.batches", "devices", "jobs", "sites", "twin", "broker_auth", "ingress"))),
+]
+
+
+def _steps_ms(statements: list[str]) -> list[float]:
+    """CPU milliseconds after each statement, from one fresh interpreter."""
+    lines = ["import time", "c = time.process_time()"]
+    for statement in statements:
+        lines += [statement, "print((time.process_time() - c) * 1000)"]
+    out = subprocess.run([sys.executable, "-c", _script(PACKAGED_HIDES, "\n".join(lines))], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    return [float(v) for v in out.stdout.split()]
+
+
+def _first_call_table(minimal_cpu: float) -> Table:
+    samples = [_steps_ms([statement for _, statement in FIRST_CALL]) for _ in range(RUNS)]
+    rows = []
+    for i, (label, _) in enumerate(FIRST_CALL):
+        cpu = statistics.median(run[i] for run in samples)
+        rows.append([label, RUNS, cpu, f"{cpu / minimal_cpu:.1f}x"])
+    return Table(f"What a function loads by its first call, after `import app` (CPU, {RUNS} fresh interpreters)",
+                 ["step (cumulative)", "runs", "median CPU ms", "vs minimal app's import"], rows,
+                 ["request and record models (pydantic) load in the view that parses them; the last row is "
+                  "what every function's import loaded before they did"])
 
 
 def _offenders_table() -> Table:
@@ -115,5 +149,5 @@ def run(ctx: BenchContext) -> list[Table]:
     with tempfile.TemporaryDirectory(prefix="minimal-chalice-") as tmp:
         minimal_dir = Path(tmp)
         (minimal_dir / "app.py").write_text(MINIMAL_APP)
-        tables = [_import_table(minimal_dir), _offenders_table()]
-    return [*tables, _first_request_table()]
+        imports, minimal_cpu = _import_table(minimal_dir)
+    return [imports, _first_call_table(minimal_cpu), _offenders_table(), _first_request_table()]

@@ -13,9 +13,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.messaging.base import Publisher, RecordingPublisher
-from chalicelib.core.policies import CommandPolicy
 from chalicelib.jobs.parts import JobParts
 
 if TYPE_CHECKING:
@@ -27,6 +25,8 @@ if TYPE_CHECKING:
     from chalicelib.commands.service import CommandService
     from chalicelib.commands.store import CommandRepository
     from chalicelib.core.auth.operator import OperatorAuthenticator
+    from chalicelib.core.config import Settings
+    from chalicelib.core.policies import CommandPolicy
     from chalicelib.core.storage.idempotency import IdempotencyStore
     from chalicelib.devices.service import DeviceService
     from chalicelib.devices.store import DeviceRepository
@@ -242,12 +242,17 @@ def container() -> Container:
     """This process's container, built on first use."""
     global _current
     if _current is None:
+        # Settings (pydantic) load here, on the first request, not when the routes register.
+        from chalicelib.core.config import get_settings
+
         _current = Container(get_settings())
     return _current
 
 
 def rebuild() -> None:
     """Drop this process's container: the next `container()` is built from the environment as it is then."""
+    from chalicelib.core.config import get_settings
+
     global _current
     get_settings.cache_clear()
     _current = None

@@ -16,9 +16,8 @@ from chalicelib.apidocs import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
-from chalicelib.core.ids import PageQuery
-from chalicelib.devices.routes import DeviceListQuery
-from chalicelib.devices.schemas import CreateDevice, CreateGroup, Device, Group, UpdateDevice
+from chalicelib.core.schema import PageQuery
+from chalicelib.devices.schemas import CreateDevice, CreateGroup, Device, DeviceListQuery, Group, UpdateDevice
 from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
 from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.twin.schemas import PatchDesired, ReportState

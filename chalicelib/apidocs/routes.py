@@ -13,7 +13,6 @@ from pathlib import Path
 from chalice import Blueprint, Response
 
 from chalicelib.core import errors
-from chalicelib.core.config import get_settings
 from chalicelib.core.http.route import PUBLIC, Call, route
 
 bp = Blueprint(__name__)
@@ -54,6 +53,8 @@ def _asset(name: str) -> str:
 
 @route(bp, "/openapi.json", "GET", auth=PUBLIC)
 def openapi_document(call: Call[None]) -> Response:
+    from chalicelib.core.config import get_settings
+
     routes = bp.current_app.routes
     key = tuple(sorted((path, tuple(sorted(methods))) for path, methods in routes.items()))
     return Response(body=_document_text(key, get_settings().version),

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, Strict, StringConstraints
 
-from chalicelib.core.ids import Record, StrictBool, StrictInt
+from chalicelib.core.schema import Record, StrictBool, StrictInt
 from chalicelib.jobs.schemas import DetailKey, DetailValue, Execution, ExecutionStatus, PendingJob
 
 Document = dict[str, Any]

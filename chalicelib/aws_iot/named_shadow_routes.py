@@ -10,7 +10,6 @@ from chalicelib.core import errors
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
-from chalicelib.twin.schemas import PatchDesired
 
 bp = Blueprint(__name__)
 _ERRORS: dict[int, type[errors.DomainError]] = {
@@ -46,6 +45,8 @@ def get_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
 @route(bp, "/customer/devices/{device_id}/shadows/{name}/desired", "PATCH", auth=OPERATOR)
 def patch_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     """Merge into desired (null deletes); `version` is the shadow version the caller read."""
+    from chalicelib.twin.schemas import PatchDesired
+
     name, body = _shadow(name), call.body(PatchDesired)
     request = UpdateRequest(body.desired, None, False, False, body.version, None)
     try:

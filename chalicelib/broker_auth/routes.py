@@ -8,7 +8,6 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
 from chalicelib.broker_auth.service import BrokerAuthService
 from chalicelib.container import container
 from chalicelib.core.http.route import Auth, Call, route
@@ -31,11 +30,15 @@ BROKER: Auth[BrokerAuthService] = Auth(principal=_broker)
 
 @route(bp, "/broker/authn", "POST", auth=BROKER)
 def authn(call: Call[BrokerAuthService]) -> Response:
+    from chalicelib.broker_auth.schemas import AuthnRequest, Decision
+
     body = call.body(AuthnRequest, MAX_BODY)
     return json_response(Decision(result=call.principal.authenticate(body.username, body.password, body.clientid)))
 
 
 @route(bp, "/broker/authz", "POST", auth=BROKER)
 def authz(call: Call[BrokerAuthService]) -> Response:
+    from chalicelib.broker_auth.schemas import AuthzRequest, Decision
+
     body = call.body(AuthzRequest, MAX_BODY)
     return json_response(Decision(result=call.principal.authorize(body.username, body.topic, body.action)))

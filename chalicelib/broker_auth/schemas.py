@@ -1,18 +1,11 @@
 """Request and answer bodies of the broker's HTTP authentication and authorization calls (EMQX shapes)."""
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Result(StrEnum):
-    """What the broker does: let in, refuse, or ask its next authenticator (service users)."""
-
-    ALLOW = "allow"
-    DENY = "deny"
-    IGNORE = "ignore"
+from chalicelib.broker_auth.service import Result
 
 
 class _Body(BaseModel):

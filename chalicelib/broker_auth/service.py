@@ -11,17 +11,28 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from chalicelib.broker_auth.schemas import Result
 from chalicelib.core.auth import tokens
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identity import device_may_use_topic, is_service_username, parse_mqtt_username
 from chalicelib.core.service_grants import READ, WRITE, service_may
-from chalicelib.devices.schemas import DevicePrincipal
+
+if TYPE_CHECKING:
+    from chalicelib.devices.schemas import DevicePrincipal
 
 TokenLookup = Callable[[str], "DevicePrincipal | None"]
 
 MAX_TOKEN_CHARS = 200
+
+
+class Result(StrEnum):
+    """What the broker does: let in, refuse, or ask its next authenticator (service users)."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    IGNORE = "ignore"
 
 
 @dataclass(frozen=True)

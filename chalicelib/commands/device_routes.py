@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.commands.schemas import AckCommand
 from chalicelib.container import container
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
@@ -20,6 +19,8 @@ def pending_commands(call: DeviceCall) -> Response:
 
 @route(bp, "/device/v1/commands/{command_id}/ack", "POST", auth=DEVICE)
 def acknowledge_command(call: DeviceCall, command_id: str) -> Response:
+    from chalicelib.commands.schemas import AckCommand
+
     me = call.principal
     ack = call.body(AckCommand)
     return json_response(container().device_command_service.acknowledge(me.tenant_id, me.device_id, command_id, ack))

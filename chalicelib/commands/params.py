@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from chalicelib.core.errors import InvalidInput
-from chalicelib.core.ids import ResourceId, StrictInt
+from chalicelib.core.schema import ResourceId, StrictInt
 from chalicelib.sites.rules import Timezone, WakeCron
 
 Text = Annotated[str, StringConstraints(max_length=200)]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.commands.schemas import CommandListQuery, CreateCommand
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
@@ -17,6 +16,8 @@ NEXT_TOKEN_HEADER = "X-Next-Token"
 
 @route(bp, "/customer/devices/{device_id}/commands", "POST", auth=OPERATOR)
 def create_command(call: OperatorCall, device_id: str) -> Response:
+    from chalicelib.commands.schemas import CreateCommand
+
     who = call.principal
     command = container().command_service.create(who.tenant_id, device_id, call.body(CreateCommand), who.subject)
     return json_response(command, 201)
@@ -24,6 +25,8 @@ def create_command(call: OperatorCall, device_id: str) -> Response:
 
 @route(bp, "/customer/devices/{device_id}/commands", "GET", auth=OPERATOR)
 def list_commands(call: OperatorCall, device_id: str) -> Response:
+    from chalicelib.commands.schemas import CommandListQuery
+
     limit, token = call.page()
     status = call.query(CommandListQuery).status
     page = container().command_service.history(call.principal.tenant_id, device_id, limit, token, status)

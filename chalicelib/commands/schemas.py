@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
-from chalicelib.core.ids import JsonObject, Record, Request, ResourceId, StrictInt
+from chalicelib.core.schema import JsonObject, Record, Request, ResourceId, StrictInt
 
 CommandType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 ClientToken = ResourceId

@@ -1,8 +1,9 @@
 """The due-item sweep: over every shard of a sparse due index, handle what is due within a deadline.
 
-Four schedules share it (command retry and expiry, job sweeps, site fan-outs). Each reads
-its own due index and decides what handling one item means; the runner owns the walk over
-shards, the deadline, and the counts a run reports (due, done, left).
+Every schedule shares it (command retry and expiry, job sweeps and timeouts, site fan-outs,
+group-command batches). Each reads its own due index and decides what handling one item
+means; the runner owns the walk over shards, the deadline, and the counts a run reports
+(due, done, left).
 """
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
 """The device edge: device routes authenticate with the device's X-Provision-Token."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Request
 
 from chalicelib.container import container
 from chalicelib.core.http.route import Auth, Call
-from chalicelib.devices.schemas import DevicePrincipal
+
+if TYPE_CHECKING:
+    from chalicelib.devices.schemas import DevicePrincipal
 
 
 def device(request: Request) -> DevicePrincipal:
@@ -15,4 +19,4 @@ def device(request: Request) -> DevicePrincipal:
 
 
 DEVICE: Auth[DevicePrincipal] = Auth(principal=device)
-DeviceCall = Call[DevicePrincipal]
+DeviceCall = Call["DevicePrincipal"]

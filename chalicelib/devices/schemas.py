@@ -5,10 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator, model_validator
 
 from chalicelib.core.identity import mqtt_username
-from chalicelib.core.ids import Description, Name, Record, Request, ResourceId
+from chalicelib.core.schema import Description, Name, Record, Request, ResourceId
 
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -59,6 +59,14 @@ class UpdateDevice(Request):
         if "attributes" in self.model_fields_set and self.attributes is None:
             raise ValueError("attributes cannot be null; use {} to empty it")
         return self
+
+
+# Filters of the device listing (query string: unknown parameters are ignored).
+class DeviceListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    group_id: ResourceId | None = Field(default=None)
+    site_id: ResourceId | None = Field(default=None)
+    status: DeviceStatus | None = Field(default=None)
 
 
 class CreateGroup(Request):

@@ -8,12 +8,12 @@ from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.collections import create_route, list_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response, page_response
-from chalicelib.devices.schemas import CreateGroup
 
 bp = Blueprint(__name__)
 
 
-create_route(bp, "/customer/groups", "create_group", CreateGroup, lambda: container().group_service)
+create_route(bp, "/customer/groups", "create_group", ("chalicelib.devices.schemas", "CreateGroup"),
+             lambda: container().group_service)
 list_route(bp, "/customer/groups", "groups", lambda: container().group_service)
 
 

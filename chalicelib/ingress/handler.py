@@ -5,7 +5,6 @@ import base64
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.container import container
 from chalicelib.core.observability.log import logger
@@ -14,19 +13,14 @@ from chalicelib.core.observability.runs import invocation
 bp = Blueprint(__name__)
 
 
-class DeviceMessageEvent(BaseModel):
-    """What the bridge sends: the topic, the raw payload (base64, bytes are opaque), its correlation id."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    topic: str
-    payload_b64: str
-    correlation_id: str | None = None
-
-
 @bp.lambda_function(name="device_message")
 def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle one message; raise only for transient failures, so the bridge retries."""
+    # The event's model (pydantic) loads with the first message, not with every function's import.
+    from pydantic import ValidationError
+
+    from chalicelib.ingress.schemas import DeviceMessageEvent
+
     with invocation(event.get("correlation_id") if isinstance(event, dict) else None, **_topic_keys(event)):
         try:
             parsed = DeviceMessageEvent.model_validate(event)

@@ -7,7 +7,6 @@ from chalicelib.container import container
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 from chalicelib.devices.auth import DEVICE, DeviceCall
-from chalicelib.jobs.schemas import UpdateExecution
 
 bp = Blueprint(__name__)
 
@@ -26,5 +25,7 @@ def get_execution(call: DeviceCall, job_id: str) -> Response:
 
 @route(bp, "/device/v1/jobs/{job_id}/execution", "PUT", auth=DEVICE)
 def update_execution(call: DeviceCall, job_id: str) -> Response:
+    from chalicelib.jobs.schemas import UpdateExecution
+
     me, body = call.principal, call.body(UpdateExecution)
     return json_response(container().execution_service.update(me.tenant_id, me.device_id, job_id, body))

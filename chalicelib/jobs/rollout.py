@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, Strict, model_validator
 
-from chalicelib.core.ids import Record, Request, StrictInt
+from chalicelib.core.schema import Record, Request, StrictInt
 
 if TYPE_CHECKING:  # schemas imports this module
     from chalicelib.jobs.schemas import ExecutionStatus

@@ -7,13 +7,14 @@ from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response, page_response
-from chalicelib.jobs.schemas import CreateJob, JobListQuery
 
 bp = Blueprint(__name__)
 
 
 @route(bp, "/customer/jobs", "POST", auth=OPERATOR)
 def create_job(call: OperatorCall) -> Response:
+    from chalicelib.jobs.schemas import CreateJob
+
     who = call.principal
     created = container().job_service.create(who.tenant_id, call.body(CreateJob), created_by=who.subject)
     return json_response(created.job, 200 if created.replayed else 201)
@@ -21,6 +22,8 @@ def create_job(call: OperatorCall) -> Response:
 
 @route(bp, "/customer/jobs", "GET", auth=OPERATOR)
 def list_jobs(call: OperatorCall) -> Response:
+    from chalicelib.jobs.schemas import JobListQuery
+
     limit, token = call.page()
     status = call.query(JobListQuery).status
     page = container().job_service.list_page(call.principal.tenant_id, status, limit, token)

@@ -18,6 +18,7 @@ def jobs_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     """Expire jobs, resume unfinished sweeps, release rollouts' next minute, time out hung executions."""
     with invocation(event.event_id, schedule="jobs_sweep"):
         now, budget = event_time(event), container().settings.jobs.sweep_budget_s
-        report = container().job_sweeper.run_due(now, budget)
-        report_run("jobs_sweep", due=report.due, done=report.done, left=report.left, details=report.as_dict())
-        return {**report.as_dict(), **container().job_timeouts.run_due(now, budget / 4)}
+        sweep = report_run("jobs_sweep", container().job_sweeper.run_due(now, budget))
+        # Timeouts get what is left of the budget: a report line of their own, on the same correlation id.
+        timeouts = report_run("job_timeouts", container().job_timeouts.run_due(now, budget / 4))
+        return {**sweep.as_dict(), "timed_out": timeouts.done, "timeouts_left": timeouts.left}

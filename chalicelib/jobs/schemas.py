@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from chalicelib.core.ids import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
+from chalicelib.core.schema import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
 from chalicelib.jobs.rollout import AbortCriterion, AbortList, Rollout, RolloutProgress, TargetSelection, TimeoutMinutes
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"

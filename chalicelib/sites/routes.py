@@ -8,12 +8,12 @@ from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.collections import create_route, list_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
-from chalicelib.sites.schemas import CreateSite, MapDevice, UpdateSite
 
 bp = Blueprint(__name__)
 
 
-create_route(bp, "/customer/sites", "create_site", CreateSite, lambda: container().site_service)
+create_route(bp, "/customer/sites", "create_site", ("chalicelib.sites.schemas", "CreateSite"),
+             lambda: container().site_service)
 list_route(bp, "/customer/sites", "sites", lambda: container().site_service)
 
 
@@ -24,6 +24,8 @@ def get_site(call: OperatorCall, site_id: str) -> Response:
 
 @route(bp, "/customer/sites/{site_id}", "PATCH", auth=OPERATOR)
 def update_site(call: OperatorCall, site_id: str) -> Response:
+    from chalicelib.sites.schemas import UpdateSite
+
     who = call.principal
     change = container().site_service.update(who.tenant_id, site_id, call.body(UpdateSite), who.subject)
     return json_response({**change.site.model_dump(mode="json"), **change.model_dump(exclude={"site"})})
@@ -37,6 +39,8 @@ def delete_site(call: OperatorCall, site_id: str) -> Response:
 
 @route(bp, "/customer/devices/{device_id}/site", "PUT", auth=OPERATOR)
 def map_device(call: OperatorCall, device_id: str) -> Response:
+    from chalicelib.sites.schemas import MapDevice
+
     who = call.principal
     mapping = container().mapping_service.map(who.tenant_id, device_id, call.body(MapDevice).site_id, who.subject)
     return json_response({**mapping.device.model_dump(mode="json"), **mapping.model_dump(exclude={"device"})})

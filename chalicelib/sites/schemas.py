@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from chalicelib.core.ids import Name, Record, Request, ResourceId
+from chalicelib.core.schema import Name, Record, Request, ResourceId
 from chalicelib.devices.schemas import Device
 from chalicelib.sites.rules import Timezone, WakeCron
 

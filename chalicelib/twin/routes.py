@@ -8,7 +8,6 @@ from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 from chalicelib.devices.auth import DEVICE, DeviceCall
-from chalicelib.twin.schemas import PatchDesired, ReportState
 
 bp = Blueprint(__name__)
 
@@ -20,6 +19,8 @@ def get_twin(call: OperatorCall, device_id: str) -> Response:
 
 @route(bp, "/customer/devices/{device_id}/twin/desired", "PATCH", auth=OPERATOR)
 def patch_desired(call: OperatorCall, device_id: str) -> Response:
+    from chalicelib.twin.schemas import PatchDesired
+
     body = call.body(PatchDesired)
     return json_response(container().twin_service.patch_desired(call.principal.tenant_id, device_id, body))
 
@@ -36,5 +37,7 @@ def device_shadow(call: DeviceCall) -> Response:
 
 @route(bp, "/device/v1/shadow/reported", "POST", auth=DEVICE)
 def device_report(call: DeviceCall) -> Response:
+    from chalicelib.twin.schemas import ReportState
+
     me, body = call.principal, call.body(ReportState)
     return json_response(container().twin_service.report(me.tenant_id, me.device_id, body))

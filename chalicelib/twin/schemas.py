@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, Strict
 
-from chalicelib.core.ids import Record, Request
+from chalicelib.core.schema import Record, Request
 
 # Strict: JSON `true` or `1.5` is not a version.
 Version = Annotated[int, Strict(), Field(ge=0)]

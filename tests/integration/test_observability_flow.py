@@ -156,9 +156,10 @@ def test_each_schedule_logs_one_report_per_run(api: Api, capsys: pytest.CaptureF
         now = minutes_from_now(2)
         for fn in (retry_commands, expire_commands, jobs_sweep, site_fanout):
             fn(scheduled_event(now), None)
-        # Then each wrote one report line with due, done and left, and the backlog metric
+        # Then each wrote one report line with due, done and left (the jobs function one for its
+        # timeouts too), and the backlog metric
         reports = {r["schedule"]: r for r in out.lines("schedule report")}
-        assert set(reports) == {"commands_retry", "commands_expiry", "jobs_sweep", "site_fanout"}
+        assert set(reports) == {"commands_retry", "commands_expiry", "jobs_sweep", "job_timeouts", "site_fanout"}
         assert all({"due", "done", "left", "outcome", "correlation_id"} <= set(r) for r in reports.values())
         assert reports["commands_expiry"]["done"] >= 1 and reports["commands_expiry"]["left"] == 0
         assert out.metric("CommandsMissed") + out.metric("CommandsExpired") >= 1

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.broker_auth.iot_policy import authorize
-from chalicelib.broker_auth.schemas import Result
-from chalicelib.broker_auth.service import BrokerAuthService
+from chalicelib.broker_auth.service import BrokerAuthService, Result
 from chalicelib.core.auth import tokens
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.devices.schemas import DevicePrincipal

@@ -22,9 +22,10 @@ def test_loading_settings_does_not_import_pydantic_settings() -> None:
 
 
 def test_importing_the_app_loads_no_store_sdk_or_token_library() -> None:
-    # Every function imports app.py: what it loads there, each cold start pays for
-    heavy = ["pynamodb", "botocore", "boto3", "jwt", "cryptography", "croniter", "paho", "pydantic_settings",
-             "chalicelib.apidocs.builder"]
+    # Every function imports app.py: what it loads there, each cold start pays for (pydantic included:
+    # request and record models load in the view that parses them, settings on a function's first call)
+    heavy = ["pynamodb", "botocore", "boto3", "jwt", "cryptography", "croniter", "paho", "pydantic",
+             "pydantic_settings", "chalicelib.apidocs.builder"]
     loaded = _imported_after("import app", heavy)
     assert [name for name, was in loaded.items() if was] == []
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from app import app
 from chalicelib.apidocs.builder import build_document
 from chalicelib.commands.params import PARAMS_BY_TYPE
-from chalicelib.core.ids import ID_PATTERN, Request
+from chalicelib.core.ids import ID_PATTERN
+from chalicelib.core.schema import Request
 from tests.console_types import ROOT, read_api_types, read_command_catalog, string_literals
 
 INTERFACES, ALIASES = read_api_types()

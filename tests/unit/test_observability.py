@@ -7,6 +7,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from chalicelib.commands.delivery import TickReport
 from chalicelib.core.auth.operator import OperatorAuthenticator, issue_local_token, refusal_reason
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import Unauthenticated
@@ -42,7 +43,7 @@ def test_an_unusable_correlation_id_is_replaced_never_echoed() -> None:
 def test_a_schedule_run_logs_one_report_and_its_backlog_metric(capsys: pytest.CaptureFixture[str]) -> None:
     # When a scheduled run reports what was due, done and left
     with capture(capsys) as out, invocation(None, schedule="commands_retry"):
-        report_run("commands_retry", due=5, done=3, left=2, details={"examined": 5, "published": 3, "failed": 2})
+        report_run("commands_retry", TickReport(due=5, done=3, left=2, published=3, failed=2))
     # Then it is one line saying so, and the backlog is a metric labelled by schedule
     [line] = out.lines("schedule report")
     assert (line["schedule"], line["due"], line["done"], line["left"]) == ("commands_retry", 5, 3, 2)

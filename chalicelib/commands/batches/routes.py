@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.commands.batches.schemas import BatchTarget
-from chalicelib.commands.schemas import CreateCommand
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.collections import list_route
@@ -14,22 +12,24 @@ from chalicelib.core.http.views import json_response
 bp = Blueprint(__name__)
 
 
-def _send(call: OperatorCall, target: BatchTarget, target_id: str) -> Response:
-    who = call.principal
-    sent = container().command_batch_service.send(who.tenant_id, target, target_id, call.body(CreateCommand),
-                                                  who.subject)
+def _send(call: OperatorCall, target: str, target_id: str) -> Response:
+    from chalicelib.commands.batches.schemas import BatchTarget
+    from chalicelib.commands.schemas import CreateCommand
+
+    who, body = call.principal, call.body(CreateCommand)
+    sent = container().command_batch_service.send(who.tenant_id, BatchTarget(target), target_id, body, who.subject)
     # 202: the batch may still be sending (the schedule finishes what the request had no time for).
     return json_response(sent.batch, 200 if sent.replayed else 202)
 
 
 @route(bp, "/customer/groups/{group_id}/commands", "POST", auth=OPERATOR)
 def send_group_command(call: OperatorCall, group_id: str) -> Response:
-    return _send(call, BatchTarget.GROUP, group_id)
+    return _send(call, "group", group_id)
 
 
 @route(bp, "/customer/sites/{site_id}/commands", "POST", auth=OPERATOR)
 def send_site_command(call: OperatorCall, site_id: str) -> Response:
-    return _send(call, BatchTarget.SITE, site_id)
+    return _send(call, "site", site_id)
 
 
 list_route(bp, "/customer/command-batches", "batches", lambda: container().command_batch_service)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from chalicelib.commands.schemas import CommandStatus
-from chalicelib.core.ids import Record
+from chalicelib.core.schema import Record
 
 
 class BatchTarget(StrEnum):

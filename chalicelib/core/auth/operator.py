@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from chalicelib.core.config import Settings
 from chalicelib.core.errors import DomainError, Unauthenticated
 from chalicelib.core.ids import is_valid_id
+
+if TYPE_CHECKING:
+    from chalicelib.core.config import Settings
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest, Request
 
 from chalicelib.core.auth.operator import OperatorAuthenticator, OperatorPrincipal, refusal_reason
-from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import DomainError
 from chalicelib.core.http.route import Auth, Call
 from chalicelib.core.observability.log import begin, logger
 from chalicelib.core.observability.metrics import metrics
+
+if TYPE_CHECKING:
+    from chalicelib.core.config import Settings
 
 bp = Blueprint(__name__)
 
@@ -25,6 +28,8 @@ def _authenticator(settings: Settings) -> OperatorAuthenticator:
 @bp.authorizer(ttl_seconds=300)
 def operator_auth(auth_request: AuthRequest) -> AuthResponse:
     """Verify the operator's Bearer JWT; the tenant travels in the authorizer context."""
+    from chalicelib.core.config import get_settings
+
     try:
         principal = _authenticator(get_settings()).verify(auth_request.token)
     except DomainError as exc:

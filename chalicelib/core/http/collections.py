@@ -1,11 +1,11 @@
 """The two operator routes a collection shares: create one in the caller's tenant, list a page of them."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
 from chalicelib.core.http.route import route
@@ -20,11 +20,16 @@ class Lists(Protocol):
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Any: ...
 
 
-def create_route(bp: Blueprint, path: str, name: str, model: type[BaseModel], service: Callable[[], Creates]) -> None:
-    """POST `path`: the body as `model`, created by the service in the caller's tenant (201)."""
+def create_route(bp: Blueprint, path: str, name: str, model: tuple[str, str], service: Callable[[], Creates]) -> None:
+    """POST `path`: the body as `model` (module, class name), created by the service in the caller's tenant (201).
+
+    The model is named rather than passed: it is imported on the first request, so registering
+    the route does not load pydantic.
+    """
 
     def create(call: OperatorCall) -> Response:
-        return json_response(service().create(call.principal.tenant_id, call.body(model)), 201)
+        body = call.body(getattr(importlib.import_module(model[0]), model[1]))
+        return json_response(service().create(call.principal.tenant_id, body), 201)
 
     create.__name__ = create.__qualname__ = name
     route(bp, path, "POST", auth=OPERATOR)(create)

@@ -10,17 +10,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from chalice import Blueprint
 from chalice.app import Request
-from pydantic import BaseModel
 
-from chalicelib.core.config import get_settings
 from chalicelib.core.http.views import answer, page_args, parse_body, parse_query, path_id
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from chalicelib.core.policies import HttpLimits
+
 P = TypeVar("P")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -48,7 +51,7 @@ class Call(Generic[P]):
 
     def body(self, model: type[M], max_bytes: int | None = None) -> M:
         """The JSON body as `model`: 413 over the stage's (or the route's) limit, 400 naming the field."""
-        return parse_body(self.request, model, max_bytes or get_settings().http.max_body_bytes)
+        return parse_body(self.request, model, max_bytes or _limits().max_body_bytes)
 
     def query(self, model: type[M]) -> M:
         """The query string as `model` (400 naming the parameter)."""
@@ -56,7 +59,7 @@ class Call(Generic[P]):
 
     def page(self) -> tuple[int, str | None]:
         """limit and next_token of a listing, bounded by the stage's page sizes."""
-        limits = get_settings().http
+        limits = _limits()
         return page_args(self.request, limits.page_size_default, limits.page_size_max)
 
 
@@ -94,3 +97,10 @@ def _request_id(request: Request) -> str:
         return str(request.context.get("requestId", ""))
     except Exception:  # no request context: nothing better to report
         return ""
+
+
+def _limits() -> HttpLimits:
+    # Settings (pydantic) load on the first request that needs them, not when routes register.
+    from chalicelib.core.config import get_settings
+
+    return get_settings().http

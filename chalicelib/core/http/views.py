@@ -1,22 +1,29 @@
-"""Request parsing and the one table that maps domain errors to HTTP responses."""
+"""Request parsing and the one table that maps domain errors to HTTP responses.
+
+pydantic is imported where a body or query is parsed, not with this module: registering the
+routes (every function's cold start) does not load it.
+"""
 from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar
 
 from chalice import Response
 from chalice.app import Request
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import errors
-from chalicelib.core.ids import PageQuery, is_valid_id
+from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound="BaseModel")
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 400,
@@ -31,6 +38,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    from pydantic import BaseModel  # loaded already when a model is being answered
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -69,12 +78,18 @@ def answer(run: Callable[[], Any], name: str, request_id: Callable[[], str]) -> 
         return run()
     except errors.DomainError as exc:
         return error_response(exc)
-    except ValidationError as exc:
-        return error_response(validation_error(exc))
-    except Exception:
+    except Exception as exc:
+        if _is_validation_error(exc):
+            return error_response(validation_error(exc))
         rid = request_id()
         logger.exception("unhandled error", view=name, request_id=rid, outcome="error")
         return json_response({"error": "internal", "message": "internal error", "request_id": rid}, 500)
+
+
+def _is_validation_error(exc: Exception) -> TypeGuard[ValidationError]:
+    # A ValidationError can only come from a loaded pydantic: the check never imports it.
+    core = sys.modules.get("pydantic_core")
+    return core is not None and isinstance(exc, core.ValidationError)
 
 
 def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,22 +125,27 @@ def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
         raise errors.InvalidInput(f"body is not valid JSON: {exc}", field="body") from exc
     if not isinstance(data, dict):
         raise errors.InvalidInput("body must be a JSON object", field="body")
+    return _validate(model, data)
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate query-string parameters with a pydantic model."""
+    return _validate(model, dict(request.query_params or {}))
+
+
+def _validate(model: type[M], data: dict[str, Any]) -> M:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from exc
 
 
-def parse_query(request: Request, model: type[M]) -> M:
-    """Validate query-string parameters with a pydantic model."""
-    try:
-        return model.model_validate(dict(request.query_params or {}))
-    except ValidationError as exc:
-        raise validation_error(exc) from exc
-
-
 def page_args(request: Request, default: int, maximum: int) -> tuple[int, str | None]:
     """limit and next_token of a listing, bounded by the stage's page sizes."""
+    from chalicelib.core.schema import PageQuery
+
     query = parse_query(request, PageQuery)
     return min(query.limit or default, maximum), query.next_token
 
