@@ -5,6 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.http.collections import delete_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response, page_response
 
@@ -46,10 +47,7 @@ def update_device(call: OperatorCall, device_id: str) -> Response:
                                                            call.body(UpdateDevice)))
 
 
-@route(bp, "/customer/devices/{device_id}", "DELETE", auth=OPERATOR)
-def delete_device(call: OperatorCall, device_id: str) -> Response:
-    container().device_service.delete(call.principal.tenant_id, device_id)
-    return json_response({"device_id": device_id, "deleted": True})
+delete_route(bp, "/customer/devices/{device_id}", "device_id", lambda: container().device_service)
 
 
 @route(bp, "/customer/devices/{device_id}/token", "POST", auth=OPERATOR)

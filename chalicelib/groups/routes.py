@@ -5,16 +5,15 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
-from chalicelib.core.http.collections import create_route, list_route
+from chalicelib.core.http.collections import collection_routes
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response, page_response
 
 bp = Blueprint(__name__)
 
 
-create_route(bp, "/customer/groups", "create_group", ("chalicelib.devices.schemas", "CreateGroup"),
-             lambda: container().group_service)
-list_route(bp, "/customer/groups", "groups", lambda: container().group_service)
+collection_routes(bp, "/customer/groups", "groups", ("chalicelib.devices.schemas", "CreateGroup"),
+                  lambda: container().group_service)
 
 
 @route(bp, "/customer/groups/{group_id}", "GET", auth=OPERATOR)

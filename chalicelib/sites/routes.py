@@ -5,16 +5,16 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
-from chalicelib.core.http.collections import create_route, list_route
+from chalicelib.core.http.collections import collection_routes, delete_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
 
 
-create_route(bp, "/customer/sites", "create_site", ("chalicelib.sites.schemas", "CreateSite"),
-             lambda: container().site_service)
-list_route(bp, "/customer/sites", "sites", lambda: container().site_service)
+collection_routes(bp, "/customer/sites", "sites", ("chalicelib.sites.schemas", "CreateSite"),
+                  lambda: container().site_service)
+delete_route(bp, "/customer/sites/{site_id}", "site_id", lambda: container().site_service)
 
 
 @route(bp, "/customer/sites/{site_id}", "GET", auth=OPERATOR)
@@ -29,12 +29,6 @@ def update_site(call: OperatorCall, site_id: str) -> Response:
     who = call.principal
     change = container().site_service.update(who.tenant_id, site_id, call.body(UpdateSite), who.subject)
     return json_response({**change.site.model_dump(mode="json"), **change.model_dump(exclude={"site"})})
-
-
-@route(bp, "/customer/sites/{site_id}", "DELETE", auth=OPERATOR)
-def delete_site(call: OperatorCall, site_id: str) -> Response:
-    container().site_service.delete(call.principal.tenant_id, site_id)
-    return json_response({"site_id": site_id, "deleted": True})
 
 
 @route(bp, "/customer/devices/{device_id}/site", "PUT", auth=OPERATOR)

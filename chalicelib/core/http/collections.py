@@ -1,4 +1,4 @@
-"""The two operator routes a collection shares: create one in the caller's tenant, list a page of them."""
+"""The operator routes collections share: create one in the caller's tenant, list a page of them, delete one."""
 from __future__ import annotations
 
 import importlib
@@ -18,6 +18,14 @@ class Creates(Protocol):
 
 class Lists(Protocol):
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Any: ...
+
+
+class Deletes(Protocol):
+    def delete(self, tenant_id: str, item_id: str, /) -> None: ...
+
+
+class Collection(Creates, Lists, Protocol):
+    """A service that creates and lists one kind of resource."""
 
 
 def create_route(bp: Blueprint, path: str, name: str, model: tuple[str, str], service: Callable[[], Creates]) -> None:
@@ -43,3 +51,21 @@ def list_route(bp: Blueprint, path: str, key: str, service: Callable[[], Lists])
 
     list_page.__name__ = list_page.__qualname__ = f"list_{key}"
     route(bp, path, "GET", auth=OPERATOR)(list_page)
+
+
+def collection_routes(bp: Blueprint, path: str, key: str, model: tuple[str, str],
+                      service: Callable[[], Collection]) -> None:
+    """POST and GET `path`: create one (the body as `model`), list a page of them under `key`."""
+    create_route(bp, path, f"create_{key.removesuffix('s')}", model, service)
+    list_route(bp, path, key, service)
+
+
+def delete_route(bp: Blueprint, path: str, id_param: str, service: Callable[[], Deletes]) -> None:
+    """DELETE `path`: the service deletes the `id_param` of the caller's tenant; the answer names it, deleted."""
+
+    def delete(call: OperatorCall, **params: str) -> Response:
+        service().delete(call.principal.tenant_id, params[id_param])
+        return json_response({id_param: params[id_param], "deleted": True})
+
+    delete.__name__ = delete.__qualname__ = f"delete_{id_param.removesuffix('_id')}"
+    route(bp, path, "DELETE", auth=OPERATOR)(delete)
