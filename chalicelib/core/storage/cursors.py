@@ -4,16 +4,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
+from pynamodb.exceptions import QueryError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import Index
 from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
 from chalicelib.core.errors import InvalidInput
+from chalicelib.core.storage.errors import is_invalid_request
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -40,14 +43,16 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterable[str]) -> dict[str, Any] | None:
+def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterable[str],
+                  types: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """Parse a next_token and check it belongs to the caller's partition and listing.
 
     The partition check is what keeps a crafted cursor from reading another
     tenant's items: the cursor can only move within the key the caller queries.
     `keys` are the attribute names of the listing's LastEvaluatedKey; a cursor of
     another listing (or a hand-made one) is refused here, as a 400, rather than by
-    DynamoDB as a ValidationException.
+    DynamoDB as a ValidationException. `types` (attribute name -> "S" or "N") refuses a key
+    of the right names but another type, an empty string or a number that is not one.
     """
     if not token:
         return None
@@ -61,7 +66,22 @@ def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterab
         raise InvalidInput("next_token is not a valid cursor", field="next_token")
     if key.get(name, {}).get("S") != value or set(key) != set(keys):
         raise InvalidInput("next_token does not belong to this listing", field="next_token")
+    if types is not None and not all(_is_of_type(v, types.get(k)) for k, v in key.items()):
+        raise InvalidInput("next_token is not a valid cursor", field="next_token")
     return key
+
+
+def _is_of_type(value: dict[str, str], kind: str | None) -> bool:
+    # What DynamoDB would refuse as a start key: another type, an empty string, a non-number.
+    text = value.get(kind or "")
+    if not text:
+        return False
+    if kind == "N":
+        try:
+            return Decimal(text).is_finite()
+        except InvalidOperation:
+            return False
+    return True
 
 
 def _is_key_value(value: Any) -> bool:
@@ -78,6 +98,15 @@ def cursor_keys(model: type[Model], index: Any = None) -> frozenset[str]:
     if index is not None:
         names |= {a.attr_name for a in index.Meta.attributes.values() if a.is_hash_key or a.is_range_key}
     return frozenset(names)
+
+
+def cursor_types(model: type[Model], index: Any = None) -> dict[str, str]:
+    """The DynamoDB type ("S" or "N") of each attribute of a Query's LastEvaluatedKey."""
+    attributes = list(model.get_attributes().values())
+    if index is not None:
+        attributes += list(index.Meta.attributes.values())
+    keys = cursor_keys(model, index)
+    return {a.attr_name: a.attr_type for a in attributes if a.attr_name in keys}
 
 
 def one_page(result: ResultIterator[M], model: type[M], limit: int) -> tuple[list[M], dict[str, Any] | None]:
@@ -109,11 +138,19 @@ def query_page(model: type[M], key: str, limit: int, next_token: str | None, *, 
     source: Any = model if index is None else index
     hash_key = next(a for a in (index.Meta.attributes.values() if index else model.get_attributes().values())
                     if a.is_hash_key)
-    start = decode_cursor(next_token, partition=(hash_key.attr_name, key), keys=cursor_keys(model, index))
-    if filter_condition is None:
-        result = source.query(key, limit=limit, page_size=limit, last_evaluated_key=start, **query)
-        return Page(list(result), encode_cursor(result.last_evaluated_key))
-    filtered = source.query(key, filter_condition=filter_condition, page_size=max(limit, 100),
-                            last_evaluated_key=start, **query)
-    models, last_key = one_page(filtered, model, limit)
-    return Page(models, encode_cursor(last_key))
+    start = decode_cursor(next_token, partition=(hash_key.attr_name, key), keys=cursor_keys(model, index),
+                          types=cursor_types(model, index))
+    try:
+        if filter_condition is None:
+            result = source.query(key, limit=limit, page_size=limit, last_evaluated_key=start, **query)
+            return Page(list(result), encode_cursor(result.last_evaluated_key))
+        filtered = source.query(key, filter_condition=filter_condition, page_size=max(limit, 100),
+                                last_evaluated_key=start, **query)
+        models, last_key = one_page(filtered, model, limit)
+        return Page(models, encode_cursor(last_key))
+    except QueryError as exc:
+        # A start key of the right names and types that the Query still refuses (outside its
+        # range key condition, say) was made by hand: the cursor is what is wrong.
+        if start is not None and is_invalid_request(exc):
+            raise InvalidInput("next_token does not belong to this listing", field="next_token") from exc
+        raise
