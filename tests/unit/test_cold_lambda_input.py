@@ -24,9 +24,9 @@ class Context:
 handler = device_message if sys.argv[1] == "device_message" else iot_authorizer
 print(json.dumps([handler(event, Context()) for event in json.loads(sys.argv[2])]))
 """
-_DM_EVENTS = [None, [], "x", {}, {"topic": 5, "payload_b64": "eA=="}, {"topic": "a", "payload_b64": "!!"},
+_DM_EVENTS: list[object] = [None, [], "x", {}, {"topic": 5, "payload_b64": "eA=="}, {"topic": "a", "payload_b64": "!!"},
               {"topic": "tenant/t/device/d/x", "payload_b64": 7}, {"correlation_id": 5}]
-_IA_EVENTS = [None, [], {}, {"protocolData": 5}, {"protocolData": {"mqtt": {"username": 5}}},
+_IA_EVENTS: list[object] = [None, [], {}, {"protocolData": 5}, {"protocolData": {"mqtt": {"username": 5}}},
               {"protocolData": {"mqtt": []}}, {"protocolData": {"mqtt": {"username": "t.d", "password": "!!"}}}]
 
 
