@@ -102,3 +102,29 @@ def test_simultaneous_first_requests_each_import_their_models_once(api: Api, fre
         t.join(90)
     # Then each gets the answer it gets alone
     assert wrong == []
+
+
+@pytest.mark.slow
+def test_a_malformed_first_device_request_is_400_naming_the_field(api: Api, fresh_server: str) -> None:
+    # Given a device, and an API process that has served nothing yet
+    _, token = api.create_device()
+    # When its first request is a device's ACK with a status of the wrong type
+    resp = requests.post(f"{fresh_server}/device/v1/commands/01jzzzzzzzzzzzzzzzzzzzzzzz/ack", data=b'{"status": 5}',
+                         headers={"X-Provision-Token": token, "Content-Type": "application/json"}, timeout=60)
+    # Then it is the 400 naming the field a warm process answers
+    warm = api.device_call("POST", "/device/v1/commands/01jzzzzzzzzzzzzzzzzzzzzzzz/ack", token, {"status": 5})
+    assert (resp.status_code, resp.json()["field"]) == (warm.status, warm.body["field"]) == (400, "status")
+
+
+@pytest.fixture
+def broker_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The broker hook's shared secret, set before the fresh server starts (it reads it from the environment)."""
+    monkeypatch.setenv("FLEET_BROKER_AUTH_SECRET", "broker-hook-secret-for-cold-tests")
+    return "broker-hook-secret-for-cold-tests"
+
+
+@pytest.mark.slow
+def test_a_malformed_first_broker_call_is_400_naming_the_field(broker_secret: str, fresh_server: str) -> None:
+    resp = requests.post(f"{fresh_server}/broker/authn", data=b'{"username": 5, "password": "x"}', timeout=60,
+                         headers={"x-broker-secret": broker_secret, "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["field"] == "username", resp.text
