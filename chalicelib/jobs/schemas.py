@@ -5,9 +5,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from chalicelib.core.schema import JsonObject, Record, Request, ResourceId, StrictBool, StrictInt
+from chalicelib.core.schema import JsonObject, PageQuery, Record, Request, ResourceId, StrictBool, StrictInt
 from chalicelib.jobs.rollout import AbortCriterion, AbortList, Rollout, RolloutProgress, TargetSelection, TimeoutMinutes
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -90,12 +90,12 @@ class UpdateExecution(Request):
     _details = field_validator("status_details")(_bounded_details)
 
 
-class JobListQuery(Request):
-    """Query parameters of GET /customer/jobs besides paging."""
+class JobListQuery(PageQuery):
+    """Query parameters of GET /customer/jobs: the page (with its bounds) and a status; others are an error."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     status: JobStatus | None = None
-    limit: int | None = None
-    next_token: str | None = None
 
 
 class Job(Record):

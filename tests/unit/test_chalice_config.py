@@ -32,3 +32,22 @@ def test_every_stage_validates_as_settings(stage: str, monkeypatch: pytest.Monke
     settings = Settings.from_env()
     assert settings.stage == stage
     assert settings.table_prefix.startswith("fleet-")
+
+
+@pytest.mark.parametrize("stage", sorted(s for s in CONFIG["stages"] if CONFIG["stages"][s].get("lambda_timeout")))
+def test_every_lease_outlasts_the_longest_function_run(stage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A walk (site fan-out, group-command batch, job creation) holds a lease while one function
+    # works on it; a run can't outlive its function's timeout, so a lease longer than every
+    # timeout means a stalled run is gone before the schedule hands its walk to another.
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in _stage_env(stage).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    stage_config = CONFIG["stages"][stage]
+    timeouts = [stage_config["lambda_timeout"]] + [
+        f["lambda_timeout"] for f in stage_config.get("lambda_functions", {}).values() if f.get("lambda_timeout")]
+    leases = {"sites.lease": settings.sites.lease.total_seconds(),
+              "command_batches.lease": settings.command_batches.lease.total_seconds(),
+              "jobs.create_lease_s": settings.jobs.create_lease_s}
+    assert {name: s for name, s in leases.items() if s <= max(timeouts)} == {}

@@ -63,3 +63,14 @@ def test_history_documents_its_array_and_header_cursor() -> None:
     ok = doc["paths"]["/customer/devices/{device_id}/commands"]["get"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"]["type"] == "array"
     assert "X-Next-Token" in ok["headers"]
+
+
+def test_every_listing_documents_the_page_bounds_it_enforces() -> None:
+    # The edge refuses limit outside 1..1000 and a next_token over 4096 characters on every listing
+    doc = build_document(_routes(), "test")
+    paged = {path: {p["name"]: p["schema"] for p in op.get("parameters", []) if p["in"] == "query"}
+             for path, ops in doc["paths"].items() for op in ops.values() if "limit" in str(op.get("parameters"))}
+    assert "/customer/jobs" in paged and len(paged) >= 8
+    for path, params in paged.items():
+        assert (params["limit"].get("minimum"), params["limit"].get("maximum")) == (1, 1000), path
+        assert params["next_token"].get("maxLength") == 4096, path
