@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.core.policies import (
     BatchPolicy,
@@ -123,7 +123,18 @@ class Settings(BaseModel):
         return f"{self.table_prefix}-{suffix}"
 
 
+class MisconfiguredStage(RuntimeError):
+    """The stage's FLEET_* variables do not validate: a fault of the deployment, never of a caller."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings; tests clear the cache after changing env."""
-    return Settings.from_env()
+    """The process-wide settings; tests clear the cache after changing env.
+
+    They load on a function's first call, inside the route edge: a ValidationError there
+    would read as the caller's 400 naming a setting, so it is raised as what it is.
+    """
+    try:
+        return Settings.from_env()
+    except ValidationError as exc:
+        raise MisconfiguredStage(f"the FLEET_* settings do not validate: {exc}") from exc
