@@ -137,4 +137,6 @@ def get_settings() -> Settings:
     try:
         return Settings.from_env()
     except ValidationError as exc:
-        raise MisconfiguredStage(f"the FLEET_* settings do not validate: {exc}") from exc
+        # Each setting and what is wrong with it, never the value: a value may be a secret.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise MisconfiguredStage(f"the FLEET_* settings do not validate: {problems}") from None

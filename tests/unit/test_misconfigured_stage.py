@@ -38,3 +38,17 @@ def test_settings_that_do_not_validate_are_a_bare_500_not_a_400_naming_the_setti
 def test_the_error_still_says_which_setting_is_wrong_to_whoever_reads_the_log() -> None:
     with pytest.raises(RuntimeError, match="mqtt_port"):
         get_settings()
+
+
+def test_the_error_names_the_setting_but_never_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A value may be a secret pasted into the wrong variable
+    monkeypatch.setenv("FLEET_MQTT_PORT", "s3cret-pasted-here")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(RuntimeError) as raised:
+            get_settings()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert "mqtt_port" in str(raised.value) and "s3cret" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
