@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from ulid import ULID
-
 # Ids appear in MQTT topics, broker usernames, the broker's password and ACL files and
 # DynamoDB keys, so the alphabet leaves out every character with a meaning in any of them:
 # '/', '+', '#', '$' (topics), ':' (password file), whitespace and newlines (both files),
@@ -42,5 +40,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def new_id(prefix: str = "") -> str:
     """A fresh, time-ordered id (a lower-case ULID), after `prefix-` when a prefix is given."""
+    # Imported here: the ulid package reads its own version through importlib.metadata (about
+    # 50 ms), and `import app` (every function's cold start) reaches this module for the checks.
+    from ulid import ULID
+
     ulid = str(ULID()).lower()
     return f"{prefix}-{ulid}" if prefix else ulid
