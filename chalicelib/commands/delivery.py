@@ -63,20 +63,21 @@ class CommandDispatcher:
 
     def dispatch(self, commands: list[Command]) -> list[Command]:
         """Publish, then mark the published ones; all stay due for the retry until ACKed or fetched."""
-        results = self._publish(commands)
-        now = self._clock()
-        return [c.model_copy(update={"published_at": c.published_at or now}) if ok else c
+        results, published_at = self._publish(commands)
+        # The time that was stored: a later GET shows the same published_at as this answer.
+        return [c.model_copy(update={"published_at": c.published_at or published_at}) if ok else c
                 for c, ok in zip(commands, results, strict=True)]
 
-    def _publish(self, commands: list[Command]) -> list[bool]:
+    def _publish(self, commands: list[Command]) -> tuple[list[bool], datetime]:
+        """Publish; mark the ones the broker took, all with one time, returned beside the results."""
         if not commands:
-            return []
+            return [], self._clock()
         results = self._publisher.publish_many([command_message(c) for c in commands])
         now = self._clock()
         each(lambda c: self._commands.mark_published(ref_of(c), now),
              [c for c, ok in zip(commands, results, strict=True) if ok])
         _log_publishes(commands, results)
-        return list(results)
+        return list(results), now
 
     def redeliver(self, tenant_id: str, device_id: str) -> int:
         """Republish the device's queued, unexpired commands, oldest first; how many the broker took.
@@ -86,7 +87,7 @@ class CommandDispatcher:
         This is delivery on the device's word, so it spends none of the retry attempts.
         """
         pending = self._commands.pending(tenant_id, device_id, self._clock(), self._policy.pending_limit)
-        return sum(self._publish(pending))
+        return sum(self._publish(pending)[0])
 
     def handle_request(self, tenant_id: str, device_id: str, suffix: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Router handler for tenant/{t}/device/{d}/commands/request (any JSON object as payload)."""

@@ -77,6 +77,28 @@ def test_a_new_command_is_stored_queued_and_published_to_its_device_at_once(comm
     assert commands.stored(sent).published_at == T0
 
 
+class TickingClock(Clock):
+    """A clock that moves on by a millisecond at every reading, as a real one does between two calls."""
+
+    def __call__(self) -> datetime:
+        return self.advance(milliseconds=1)
+
+
+def test_the_answer_shows_the_published_at_that_was_stored() -> None:
+    # Given a clock that moves between readings
+    devices = FakeDevices()
+    devices.add(T, D)
+    store, clock = FakeCommandStore(devices), TickingClock(T0)
+    dispatcher = CommandDispatcher(store, RecordingPublisher(), POLICY, clock)
+    service = CommandService(store, IdempotencyStore(), devices, dispatcher, POLICY, clock)
+    # When a command is sent and published
+    sent = service.create(T, D, CreateCommand.model_validate({"command_type": "ping"}), created_by="op")
+    # Then the POST's answer and a later GET say the same publish time
+    stored = store.get(CommandRef(T, D, sent.command_id))
+    assert stored is not None and sent.published_at is not None
+    assert sent.published_at == stored.published_at
+
+
 def test_a_command_the_broker_refuses_stays_queued_for_the_retry(commands: Commands) -> None:
     # Given a broker that is down
     commands.publisher.reachable = False
