@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,14 @@ def cursor_types(model: type[Model], index: Any = None) -> dict[str, str]:
     return {a.attr_name: a.attr_type for a in attributes if a.attr_name in keys}
 
 
+@functools.cache
+def _listing(model: type[Model], index: Any) -> tuple[str, frozenset[str], dict[str, str]]:
+    # What a listing's cursor is checked against, read once per table or index (not per request).
+    hash_key = next(a for a in (index.Meta.attributes.values() if index else model.get_attributes().values())
+                    if a.is_hash_key)
+    return hash_key.attr_name, cursor_keys(model, index), cursor_types(model, index)
+
+
 def one_page(result: ResultIterator[M], model: type[M], limit: int) -> tuple[list[M], dict[str, Any] | None]:
     """At most `limit` items of one DynamoDB page of a filtered Query, and the cursor after them.
 
@@ -136,10 +145,8 @@ def query_page(model: type[M], key: str, limit: int, next_token: str | None, *, 
     short page is rare.
     """
     source: Any = model if index is None else index
-    hash_key = next(a for a in (index.Meta.attributes.values() if index else model.get_attributes().values())
-                    if a.is_hash_key)
-    start = decode_cursor(next_token, partition=(hash_key.attr_name, key), keys=cursor_keys(model, index),
-                          types=cursor_types(model, index))
+    hash_name, keys, types = _listing(model, index)
+    start = decode_cursor(next_token, partition=(hash_name, key), keys=keys, types=types)
     try:
         if filter_condition is None:
             result = source.query(key, limit=limit, page_size=limit, last_evaluated_key=start, **query)
