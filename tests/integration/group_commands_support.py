@@ -4,10 +4,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.commands.batches.members import BatchMemberReader
 from chalicelib.commands.batches.schedule import command_batches
+from chalicelib.commands.batches.schemas import BatchTarget
+from chalicelib.commands.batches.service import CommandBatchService, MemberSource
+from chalicelib.commands.batches.store import BatchRepository
+from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
+from chalicelib.container import container
+from chalicelib.core.clock import utcnow
+from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.devices.models import DeviceModel
 from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
+from chalicelib.jobs.targets import TargetReader
 from infra.local.scheduler import scheduled_event
 from tests.support import Api
 
@@ -66,3 +75,15 @@ def finish(api: Api, batch: dict[str, Any], runs: int = 5) -> dict[str, Any]:
         report = command_batches(scheduled_event(datetime.now(UTC) + timedelta(minutes=5)), None)
         assert "error" not in report, report
     raise AssertionError(f"batch {batch['batch_id']} not sent after {runs} scheduled runs")
+
+
+def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow) -> CommandBatchService:
+    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands and clock)."""
+    c = container()
+    policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
+    sources: dict[BatchTarget, MemberSource] = {
+        BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
+        BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
+    }
+    return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
+                               commands or c.command_service, sources, policy, clock=clock)

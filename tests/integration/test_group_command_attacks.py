@@ -9,43 +9,26 @@ from typing import Any
 
 import pytest
 
-from chalicelib.commands.batches.members import BatchMemberReader
 from chalicelib.commands.batches.schemas import BatchTarget
-from chalicelib.commands.batches.service import CommandBatchService, MemberSource
-from chalicelib.commands.batches.store import BatchRepository
-from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.container import container
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import Unavailable
-from chalicelib.core.policies import BatchPolicy
 from chalicelib.devices.models import DeviceModel
-from chalicelib.jobs.targets import TargetReader
-from tests.integration.group_commands_support import all_commands, seed_group, send_group
+from tests.integration.group_commands_support import all_commands, batch_service, seed_group, send_group
 from tests.integration.test_group_command_resume import CrashAfterWrites
 from tests.support import Api
-
-
-def _service(chunk: int, budget_s: float, clock: Any = utcnow, commands: Any = None) -> CommandBatchService:
-    c = container()
-    policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
-    sources: dict[BatchTarget, MemberSource] = {
-        BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
-        BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
-    }
-    return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
-                               commands or c.command_service, sources, policy, clock=clock)
 
 
 def test_a_batch_resumed_after_its_commands_expired_sends_no_more(api: Api) -> None:
     # Given a group of 5 whose 1-minute command got through one chunk of 2 before the POST ran out of time
     seed_group(api.tenant_id, "g", 5)
-    sent = _service(chunk=2, budget_s=0).send(api.tenant_id, BatchTarget.GROUP, "g",
+    sent = batch_service(chunk=2, budget_s=0).send(api.tenant_id, BatchTarget.GROUP, "g",
                                               CreateCommand(command_type="ping", expires_in_minutes=1), "op")
     assert (sent.batch.status.value, sent.batch.sent) == ("sending", 2)
     # When the schedule resumes it only after the command's expiry
     later = utcnow() + timedelta(minutes=10)
-    report = _service(chunk=2, budget_s=0, clock=lambda: later).run_due(later, budget_s=60)
+    report = batch_service(chunk=2, budget_s=0, clock=lambda: later).run_due(later, budget_s=60)
     assert (report.resumed, report.completed) == (1, 1)
     # Then no already-expired command was queued (or published): the rest are counted as skipped
     view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
@@ -58,12 +41,12 @@ def test_a_chunk_redone_after_the_expiry_counts_what_its_dead_runner_wrote(api: 
     # Given a run of chunks of 2 over 4 members that died after writing its second chunk, before counting it
     seed_group(api.tenant_id, "g", 4)
     crashing = CrashAfterWrites(container().command_service, crash_on=2)
-    sent = _service(chunk=2, budget_s=60, commands=crashing).send(
+    sent = batch_service(chunk=2, budget_s=60, commands=crashing).send(
         api.tenant_id, BatchTarget.GROUP, "g", CreateCommand(command_type="ping", expires_in_minutes=1), "op")
     assert (sent.batch.status.value, sent.batch.sent) == ("sending", 2)
     # When the schedule takes the walk over after the expiry
     later = utcnow() + timedelta(minutes=10)
-    assert _service(chunk=2, budget_s=60, clock=lambda: later).run_due(later, budget_s=60).completed == 1
+    assert batch_service(chunk=2, budget_s=60, clock=lambda: later).run_due(later, budget_s=60).completed == 1
     # Then the commands that exist are counted as sent, and none is added
     view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
     assert (view["status"], view["targeted"], view["sent"], view["skipped"]) == ("sent", 4, 4, 0)
@@ -197,16 +180,16 @@ class RaceOnFirstChunk:
 def test_a_late_schedule_event_leases_the_walk_from_the_clock_not_from_its_own_time(api: Api) -> None:
     # Given a batch handed to the schedule at once (the POST had no time), due from t0
     seed_group(api.tenant_id, "g", 4)
-    sent = _service(chunk=2, budget_s=0).send(api.tenant_id, BatchTarget.GROUP, "g",
+    sent = batch_service(chunk=2, budget_s=0).send(api.tenant_id, BatchTarget.GROUP, "g",
                                               CreateCommand(command_type="ping"), "op")
     assert (sent.batch.status.value, sent.batch.sent) == ("sending", 2)
     t0 = utcnow()
     now = t0 + timedelta(minutes=10)
     # When a late (retried) event of t0 is processed 10 minutes on, and the current minute's run
     # comes just before its first chunk is written
-    current = _service(chunk=2, budget_s=60, clock=lambda: now)
+    current = batch_service(chunk=2, budget_s=60, clock=lambda: now)
     late = RaceOnFirstChunk(container().command_service, lambda: current.run_due(now, budget_s=60))
-    report = _service(chunk=2, budget_s=60, clock=lambda: now, commands=late).run_due(t0, budget_s=60)
+    report = batch_service(chunk=2, budget_s=60, clock=lambda: now, commands=late).run_due(t0, budget_s=60)
     # Then the current run finds the walk leased and leaves it: one runner, each member one command
     assert late.raced is not None and late.raced.resumed == 0
     assert (report.resumed, report.completed) == (1, 1)

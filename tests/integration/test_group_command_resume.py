@@ -4,18 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.commands.batches.members import BatchMemberReader
 from chalicelib.commands.batches.schemas import BatchTarget
-from chalicelib.commands.batches.service import CommandBatchService, MemberSource
-from chalicelib.commands.batches.store import BatchRepository
-from chalicelib.commands.batches.targets import GroupMembers, SiteMembers
 from chalicelib.commands.schemas import Command, CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.container import container
 from chalicelib.core.clock import utcnow
-from chalicelib.core.policies import BatchPolicy
-from chalicelib.jobs.targets import TargetReader
-from tests.integration.group_commands_support import all_commands, seed_group
+from tests.integration.group_commands_support import all_commands, batch_service, seed_group
 from tests.support import Api
 
 
@@ -39,21 +33,10 @@ class CrashAfterWrites:
         return sent
 
 
-def _service(commands: Any, chunk: int, budget_s: float) -> CommandBatchService:
-    c = container()
-    policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
-    sources: dict[BatchTarget, MemberSource] = {
-        BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
-        BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
-    }
-    return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
-                               commands, sources, policy)
-
-
 def test_a_request_out_of_time_leaves_the_rest_to_the_schedule(api: Api) -> None:
     # Given a group of 7 and a service that sends chunks of 3 with no time to spare
     seed_group(api.tenant_id, "g", 7)
-    service = _service(container().command_service, chunk=3, budget_s=0)
+    service = batch_service(chunk=3, budget_s=0)
     # When a command is sent to the group
     sent = service.send(api.tenant_id, BatchTarget.GROUP, "g", CreateCommand(command_type="ping"), "op")
     # Then the request did one chunk and answered `sending`
@@ -73,7 +56,7 @@ def test_a_walk_that_died_mid_chunk_is_resumed_without_requeueing_what_was_acked
     for device_id in tokens:
         assert api.put(f"/customer/groups/g/members/{device_id}").status == 201
     crashing = CrashAfterWrites(container().command_service, crash_on=2)
-    service = _service(crashing, chunk=2, budget_s=60)
+    service = batch_service(chunk=2, budget_s=60, commands=crashing)
     sent = service.send(api.tenant_id, BatchTarget.GROUP, "g", CreateCommand(command_type="ping"), "op")
     assert (sent.batch.status.value, sent.batch.targeted) == ("sending", 2)
     # And a device of that chunk ACKs its command meanwhile
