@@ -8,21 +8,20 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.core.http.views import endpoint
+from chalicelib.core.http.views import answer
 from chalicelib.core.messaging.base import Message, RecordingPublisher
 from chalicelib.core.messaging.iot_data import IotDataPublisher
 
 
 def test_unhandled_error_is_a_bare_500_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    @endpoint
     def view() -> None:
         raise RuntimeError("secret table name fleet-prod-devices")
 
     with caplog.at_level(logging.ERROR):
-        resp = view()
+        resp = answer(view, "view", lambda: "req-1")
     assert resp.status_code == 500
     body = json.loads(resp.body)
-    assert body["error"] == "internal" and "secret" not in resp.body and "request_id" in body
+    assert body["error"] == "internal" and "secret" not in resp.body and body["request_id"] == "req-1"
     assert any("unhandled error" in r.message for r in caplog.records)
 
 

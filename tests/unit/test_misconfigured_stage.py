@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib.core.config import Settings, get_settings
-from chalicelib.core.http.views import endpoint
+from chalicelib.core.http.views import answer
 
 
 @pytest.fixture
@@ -22,12 +22,11 @@ def misconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.usefixtures("misconfigured")
 def test_settings_that_do_not_validate_are_a_bare_500_not_a_400_naming_the_setting() -> None:
     # Given a view that needs the settings (every view does, through the container or the page limits)
-    @endpoint
     def view() -> Settings:
         return get_settings()
 
-    # When it runs on a stage whose settings do not validate
-    resp = view()
+    # When it runs behind the edge on a stage whose settings do not validate
+    resp = answer(view, "view", lambda: "req-1")
     # Then the answer is the bare 500 of a server fault: not the caller's 400, no setting named
     body = json.loads(resp.body)
     assert resp.status_code == 500 and body["error"] == "internal", resp.body

@@ -5,7 +5,6 @@ routes (every function's cold start) does not load it.
 """
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -90,24 +89,6 @@ def _is_validation_error(exc: Exception) -> TypeGuard[ValidationError]:
     # A ValidationError can only come from a loaded pydantic: the check never imports it.
     core = sys.modules.get("pydantic_core")
     return core is not None and isinstance(exc, core.ValidationError)
-
-
-def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a view so domain and validation errors become JSON 4xx, anything else a bare 500."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return answer(lambda: view(*args, **kwargs), view.__name__, lambda: _request_id(view))
-
-    return wrapper
-
-
-def _request_id(view: Callable[..., Any]) -> str:
-    bp = getattr(view, "__globals__", {}).get("bp")
-    try:
-        return str(bp.current_request.context.get("requestId", "")) if bp else ""
-    except Exception:  # no request bound: nothing better to report
-        return ""
 
 
 def parse_body(request: Request, model: type[M], max_bytes: int) -> M:
