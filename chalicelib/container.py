@@ -10,9 +10,11 @@ that change the environment call `rebuild()`: a fresh container, nothing to forg
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from chalicelib.core.clock import utcnow
 from chalicelib.core.messaging.base import Publisher, RecordingPublisher
 from chalicelib.jobs.parts import JobParts
 
@@ -163,7 +165,18 @@ class Container(JobParts):
             BatchTarget.SITE: SiteMembers(self.site_repository, self.site_device_repository),
         }
         return CommandBatchService(BatchRepository(self.idempotency_store, self.command_policy.retention),
-                                   BatchMemberReader(), self.command_service, sources, policy)
+                                   BatchMemberReader(), self.command_service, sources, policy,
+                                   kick=self._command_batch_kick())
+
+    def _command_batch_kick(self) -> Callable[[], None]:
+        """Carry on a handed-over group command now: the batches function on AWS, else a thread here."""
+        from chalicelib.core.background import LambdaKick, ThreadKick
+
+        policy = self.settings.command_batches
+        if policy.worker_function:
+            return LambdaKick(policy.worker_function, self.settings.aws_region)
+        return ThreadKick(lambda: self.command_batch_service.run_due(utcnow(), policy.sweep_budget_s),
+                          "command-batches")
 
     # Twin and AWS IoT shadows
 

@@ -143,13 +143,17 @@ class BatchPolicy(Section):
     shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
     # Members per chunk: one listing page, one round of batch writes, one publish round.
     chunk: int = Field(default=500, ge=1, le=5000, validation_alias="command_batch_chunk")
+    # The POST's own chunk: small, so it answers at once; the rest is handed over.
+    first_chunk: int = Field(default=25, ge=1, le=5000, validation_alias="command_batch_first_chunk")
     # The per-minute schedule takes over a batch whose runner has been silent this long.
     lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
                            validation_alias="command_batch_lease_s")
     # The POST works for at most budget_s (then answers `sending`); the schedule spends at most sweep_budget_s a run.
-    budget_s: float = Field(default=20.0, ge=0, validation_alias="command_batch_budget_s")
+    budget_s: float = Field(default=0.5, ge=0, validation_alias="command_batch_budget_s")
     sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="command_batch_sweep_budget_s")
     # BatchGetItem requests in flight when a chunk of group members' statuses is read.
     workers: int = Field(default=4, ge=1, le=32, validation_alias="command_batch_workers")
+    # The function the API invokes (asynchronously) to carry on a handed-over walk now; empty: a thread.
+    worker_function: str = Field(default="", validation_alias="command_batch_function")
     idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
                                    validation_alias="idempotency_ttl_h")

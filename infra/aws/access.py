@@ -46,6 +46,8 @@ class FunctionAccess:
     publishes: bool = False
     # Topics outside the project prefix it publishes to (the health probe's).
     extra_topics: tuple[str, ...] = field(default=())
+    # Functions of the stage it starts now with an asynchronous invoke (a handed-over group command).
+    invokes: tuple[str, ...] = field(default=())
 
 
 def _all_indexes(model: type[Model]) -> tuple[str, ...]:
@@ -60,7 +62,7 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     # Every HTTP route: the whole registry, read and write.
     "api_handler": FunctionAccess(
         tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in ALL_MODELS),
-        publishes=True, extra_topics=(HEALTH_TOPIC,),
+        publishes=True, extra_topics=(HEALTH_TOPIC,), invokes=("command_batches",),
     ),
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),
@@ -114,7 +116,8 @@ FUNCTIONS: dict[str, FunctionAccess] = {
             TableAccess(DeviceModel, ("BatchGetItem", "Query"), ("by_site",)),
             TableAccess(CommandModel, ("BatchGetItem", "BatchWriteItem", "UpdateItem")),
         ),
-        publishes=True,
+        # Out of time, it starts its own next run at once rather than leave the rest for the minute.
+        publishes=True, invokes=("command_batches",),
     ),
     # AWS IoT Core custom authorizer: looks up the provision token, nothing else.
     "iot_authorizer": FunctionAccess(tables=(TableAccess(TokenModel, ("GetItem",)),)),

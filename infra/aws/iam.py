@@ -59,6 +59,13 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Action": ["iot:Publish", "iot:RetainPublish"],
             "Resource": [_sub("iot", t) for t in topics],
         })
+    if access.invokes:
+        statements.append({
+            "Sid": "InvokeStageFunctions",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [_sub("lambda", f"function:{lambda_name(stage, f)}") for f in access.invokes],
+        })
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
+from infra.aws.iam import lambda_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -156,7 +157,7 @@ def _gateway_responses() -> dict[str, Any]:
     }
 
 
-def _environment() -> dict[str, Any]:
+def _environment(stage: str) -> dict[str, Any]:
     """Variables CloudFormation resolves at deploy time (Chalice's own stay as they are)."""
     pool = "https://cognito-idp.${AWS::Region}.amazonaws.com/${OperatorUserPool}"
     return {
@@ -167,6 +168,8 @@ def _environment() -> dict[str, Any]:
         "FLEET_JWT_AUDIENCE": {"Fn::If": ["CreateUserPool", {"Ref": "OperatorUserPoolClient"},
                                           {"Ref": "OperatorAudience"}]},
         "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
+        # By name, not Ref: the batches function names itself (a Ref to itself would be a cycle).
+        "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(stage, "command_batches"),
     }
 
 
@@ -174,7 +177,7 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
     """The template `chalice package --merge-template` merges into its own."""
     parameters = {name: {**spec, "Default": parameter_defaults.get(name, spec["Default"])}
                   for name, spec in PARAMETERS.items()}
-    functions = {logical: {"Properties": {"Environment": {"Variables": _environment()}}}
+    functions = {logical: {"Properties": {"Environment": {"Variables": _environment(stage)}}}
                  for logical in LOGICAL_IDS.values()}
     outputs: dict[str, Any] = {
         "TablePrefix": {"Value": table_prefix},

@@ -1,6 +1,7 @@
 """Helpers of the group and site command tests: seeded fleets and batch reads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from chalicelib.devices.models import DeviceModel
 from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
 from chalicelib.jobs.targets import TargetReader
 from infra.local.scheduler import scheduled_event
+from tests.stack_support import wait_for
 from tests.support import Api
 
 
@@ -62,28 +64,33 @@ def send_group(api: Api, group_id: str, body: dict[str, Any] | None = None, stat
     return dict(resp.body)
 
 
-def finish(api: Api, batch: dict[str, Any], runs: int = 5) -> dict[str, Any]:
-    """The batch once sent: what the POST had no time for, the per-minute schedule finishes.
+def finish(api: Api, batch: dict[str, Any], runs: int = 5, wait_s: float = 120) -> dict[str, Any]:
+    """The batch once sent: what the POST had no time for, the run it started finishes.
 
-    On a loaded test machine a POST may run out of its budget; the schedule is fired as
-    EventBridge would, past the lease, until the batch is sent.
+    Waits (bounded) for that run; only a batch still sending after it (the run died) gets
+    the per-minute schedule, fired as EventBridge would, past the lease, until it is sent.
     """
+    def current() -> dict[str, Any]:
+        return dict(api.get(f"/customer/command-batches/{batch['batch_id']}?limit=1").body)
+
+    wait_for(lambda: current()["status"] == "sent", wait_s, step=0.1)
     for _ in range(runs):
-        current = api.get(f"/customer/command-batches/{batch['batch_id']}?limit=1").body
-        if current["status"] == "sent":
-            return dict(current)
+        now = current()
+        if now["status"] == "sent":
+            return now
         report = command_batches(scheduled_event(datetime.now(UTC) + timedelta(minutes=5)), None)
         assert "error" not in report, report
     raise AssertionError(f"batch {batch['batch_id']} not sent after {runs} scheduled runs")
 
 
-def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow) -> CommandBatchService:
+def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow,
+                  first_chunk: int = 100, kick: Callable[[], None] | None = None) -> CommandBatchService:
     """The stage's batch service with its own chunk and budget (and, where a test needs them, commands and clock)."""
     c = container()
-    policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
+    policy = BatchPolicy(chunk=chunk, first_chunk=first_chunk, budget_s=budget_s, lease=timedelta(seconds=60))
     sources: dict[BatchTarget, MemberSource] = {
         BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
         BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
     }
     return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
-                               commands or c.command_service, sources, policy, clock=clock)
+                               commands or c.command_service, sources, policy, clock=clock, kick=kick)

@@ -17,7 +17,7 @@ from chalice.test import Client
 from chalicelib.container import container, rebuild
 from chalicelib.core.storage import tables
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import policy_path, render
+from infra.aws.iam import lambda_name, policy_path, render
 from tests.conftest import Stack
 from tests.integration import iam_scenarios
 from tests.integration.iam_support import Recorder, allowed, load_policy
@@ -32,6 +32,8 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
            "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
            "FLEET_SITE_FANOUT_CHUNK": "1", "FLEET_SITE_FANOUT_LEASE_S": "60",
            "FLEET_COMMAND_BATCH_BUDGET_S": "0", "FLEET_COMMAND_BATCH_CHUNK": "1",
+           # As the packaged template sets it: a handed-over batch is started by an asynchronous invoke.
+           "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(STAGE, "command_batches"),
            "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
