@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
 class BrokerToken(Protocol):
     """A registry token as the broker needs it."""
 
-    tenant_id: str
-    device_id: str
-    mqtt_password_hash: str
-    enabled: int
+    @property
+    def tenant_id(self) -> str: ...
+
+    @property
+    def device_id(self) -> str: ...
+
+    @property
+    def mqtt_password_hash(self) -> str: ...
+
+    @property
+    def enabled(self) -> float: ...
 
 
 class CredentialSource(Protocol):
