@@ -99,7 +99,7 @@ class Container(JobParts):
                              publisher=self.publisher, wake_lookup=self._site_schedule,
                              on_deleted=self.named_shadow_repository.delete_all, away_after_s=policy.away_after_s,
                              on_created=lambda tenant_id, device_id: self.continuous_jobs.device_joined(
-                                 tenant_id, device_id))
+                                 tenant_id, device_id), presence_cache_s=policy.presence_cache_s)
 
     def _site_schedule(self, tenant_id: str, site_id: str) -> tuple[str, str] | None:
         site = self.site_repository.find(tenant_id, site_id)

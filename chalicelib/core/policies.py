@@ -54,6 +54,10 @@ class DevicePolicy(Section):
     # A device not heard from for this long is away: its next message makes the cloud
     # republish its queued commands. Keep it above last_seen_resolution_s plus the heartbeat.
     away_after_s: int = Field(default=120, ge=1, validation_alias="device_away_after_s")
+    # How long a device-message process trusts its last read of a device (status, last seen): an MQTT
+    # ACK is then one write. 0 reads on every message. A disabled device's broker session is dropped
+    # when the broker's credentials follow the registry; this bounds what a message already queued may do.
+    presence_cache_s: int = Field(default=30, ge=0, le=300, validation_alias="device_presence_cache_s")
 
 
 class CommandPolicy(Section):
