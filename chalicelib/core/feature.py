@@ -129,7 +129,8 @@ def lookup(kind: type[T]) -> T:
     """This process's `kind`, built by the composition root on first use."""
     if _resolve is None:
         importlib.import_module(COMPOSITION_ROOT)  # it installs the lookup
-    assert _resolve is not None, f"{COMPOSITION_ROOT} did not install the service lookup"
+    if _resolve is None:
+        raise RuntimeError(f"{COMPOSITION_ROOT} did not install the service lookup")
     return _resolve(kind)
 
 
