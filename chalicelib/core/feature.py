@@ -78,12 +78,15 @@ class FunctionAccess:
     extra_topics: tuple[str, ...] = ()
     # Functions of the stage it starts now with an asynchronous invoke (a handed-over group command).
     invokes: tuple[str, ...] = ()
+    # Reads the topic rule's queue in batches (AWS IoT Core with DeviceMessagesVia=sqs).
+    reads_queue: bool = False
 
     def __or__(self, other: FunctionAccess) -> FunctionAccess:
         """Both features' needs of one shared function (device_message serves several features)."""
         return FunctionAccess(self.tables + other.tables, self.publishes or other.publishes,
                               self.extra_topics + tuple(t for t in other.extra_topics if t not in self.extra_topics),
-                              self.invokes + tuple(f for f in other.invokes if f not in self.invokes))
+                              self.invokes + tuple(f for f in other.invokes if f not in self.invokes),
+                              self.reads_queue or other.reads_queue)
 
 
 def _nothing() -> tuple[Any, ...]:

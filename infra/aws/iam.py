@@ -32,6 +32,11 @@ def lambda_name(stage: str, function: str) -> str:
     return f"{APP_NAME}-{stage}" if function == "api_handler" else f"{APP_NAME}-{stage}-{function}"
 
 
+def queue_name(stage: str) -> str:
+    """The SQS queue the topic rule feeds when DeviceMessagesVia=sqs."""
+    return f"{APP_NAME}-{stage}-device-messages"
+
+
 def policy_document(function: str, access: FunctionAccess, stage: str, prefix: str) -> dict[str, Any]:
     """The IAM policy of one function: its log group, its tables and indexes, its topics."""
     statements: list[dict[str, Any]] = [{
@@ -58,6 +63,14 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             # Retained messages (the desired twin) need RetainPublish as well.
             "Action": ["iot:Publish", "iot:RetainPublish"],
             "Resource": [_sub("iot", t) for t in topics],
+        })
+    if access.reads_queue:
+        statements.append({
+            "Sid": "ReadDeviceMessagesQueue",
+            "Effect": "Allow",
+            # What the event source mapping needs of the function's role (DeviceMessagesVia=sqs).
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": [_sub("sqs", queue_name(stage))],
         })
     if access.invokes:
         statements.append({

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import lambda_name
+from infra.aws.iam import lambda_name, queue_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -32,7 +32,12 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "OperatorAudience": {"Type": "String", "Default": "", "Description": "aud of operator tokens (optional)"},
     "BrokerAuthSecret": {"Type": "String", "Default": "", "NoEcho": True,
                          "Description": "shared secret of /broker/authn and /broker/authz; empty disables them"},
+    "DeviceMessagesVia": {"Type": "String", "Default": "lambda", "AllowedValues": ["lambda", "sqs"],
+                          "Description": "the topic rule's target: device_message per message (lambda), or an "
+                                         "SQS queue it reads in batches with partial-batch responses (sqs)"},
 }
+# Batches from the queue: up to this many messages, or what arrived within the window.
+SQS_BATCH_SIZE, SQS_BATCH_WINDOW_S = 10, 1
 
 
 def _sub(text: str) -> dict[str, str]:
@@ -95,7 +100,11 @@ def _iot(stage: str) -> dict[str, Any]:
                     "Sql": RULE_SQL,
                     "AwsIotSqlVersion": "2016-03-23",
                     "RuleDisabled": False,
-                    "Actions": [{"Lambda": {"FunctionArn": {"Fn::GetAtt": [device_message, "Arn"]}}}],
+                    "Actions": {"Fn::If": [
+                        "DeviceMessagesViaSqs",
+                        [{"Sqs": {"QueueUrl": {"Ref": "DeviceMessagesQueue"}, "UseBase64": False,
+                                  "RoleArn": {"Fn::GetAtt": ["DeviceMessagesRuleQueueRole", "Arn"]}}}],
+                        [{"Lambda": {"FunctionArn": {"Fn::GetAtt": [device_message, "Arn"]}}}]]},
                     "ErrorAction": {"Sqs": {"QueueUrl": {"Ref": "DeviceMessagesDlq"},
                                             "RoleArn": {"Fn::GetAtt": ["DeviceMessagesRuleErrorRole", "Arn"]},
                                             "UseBase64": False}},
@@ -132,6 +141,7 @@ def _iot(stage: str) -> dict[str, Any]:
                 "SourceArn": {"Fn::GetAtt": ["DeviceAuthorizer", "Arn"]},
             },
         },
+        **_queue_path(stage, device_message),
         # For a self-hosted broker: attach to the identity the bridge container runs as.
         "BridgeInvokePolicy": {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -142,6 +152,32 @@ def _iot(stage: str) -> dict[str, Any]:
                     "Resource": {"Fn::GetAtt": [device_message, "Arn"]}}]},
             },
         },
+    }
+
+
+def _queue_path(stage: str, device_message: str) -> dict[str, Any]:
+    """DeviceMessagesVia=sqs: the rule's queue (failures to the dead-letter queue) and the batched reader."""
+    when = {"Condition": "DeviceMessagesViaSqs"}
+    return {
+        "DeviceMessagesQueue": {**when, "Type": "AWS::SQS::Queue", "Properties": {
+            # The name the function's generated policy allows it to read (infra/aws/iam.py).
+            "QueueName": queue_name(stage), "SqsManagedSseEnabled": True,
+            # Above the function's timeout, so a message is not handed out twice while in a batch.
+            "VisibilityTimeout": 360,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["DeviceMessagesDlq", "Arn"]},
+                              "maxReceiveCount": 5}}},
+        "DeviceMessagesRuleQueueRole": {**when, "Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+            "Policies": [{"PolicyName": "queue", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": ["DeviceMessagesQueue", "Arn"]}}]}}]}},
+        "DeviceMessagesQueueReader": {**when, "Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["DeviceMessagesQueue", "Arn"]},
+            "FunctionName": {"Ref": device_message},
+            "BatchSize": SQS_BATCH_SIZE, "MaximumBatchingWindowInSeconds": SQS_BATCH_WINDOW_S,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"]}},
     }
 
 
@@ -190,7 +226,8 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
     return {
         "Description": f"Fleet control plane, stage {stage}: API, functions, schedules, tables, IoT Core wiring",
         "Parameters": parameters,
-        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}},
+        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]},
+                       "DeviceMessagesViaSqs": {"Fn::Equals": [{"Ref": "DeviceMessagesVia"}, "sqs"]}},
         "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **_gateway_responses(),
                       **functions},
         "Outputs": outputs,

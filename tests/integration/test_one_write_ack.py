@@ -85,3 +85,22 @@ def test_a_read_is_trusted_for_its_ttl_only_and_the_cache_stays_bounded() -> Non
     cache.put("t", "c", Seen(DeviceStatus.ACTIVE, None, now))
     assert cache.get("t", "a", now) is None and cache.get("t", "c", now) is not None
     assert PresenceCache(timedelta(0)).get("t", "a", now) is None
+
+
+def test_an_sqs_batch_of_acks_is_applied_and_its_poison_message_dropped(api: Api, chalice_client: Client) -> None:
+    # Given two queued commands of a device, and a batch from the topic rule's queue with a poison message between
+    device_id, _ = api.create_device("cam-batch")
+    ids = [api.post(f"/customer/devices/{device_id}/commands", {"command_type": "ping"}).body["command_id"]
+           for _ in range(2)]
+    bodies = [json.dumps({"topic": f"tenant/{api.tenant_id}/device/{device_id}/commands/ack",
+                          "payload_b64": base64.b64encode(json.dumps({"command_id": c, "status": "ok"}).encode())
+                          .decode()}) for c in ids]
+    records = [{"messageId": f"m-{i}", "receiptHandle": "r", "body": body, "attributes": {}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1"} for i, body in enumerate([bodies[0], '{"topic": 5}', bodies[1]])]
+    # When the function gets the batch
+    answer = chalice_client.lambda_.invoke("device_message", {"Records": records}).payload
+    # Then nothing is sent back for a retry, and both ACKs were applied
+    assert answer == {"batchItemFailures": []}
+    for command_id in ids:
+        assert api.get(f"/customer/devices/{device_id}/commands/{command_id}").body["status"] == "delivered"

@@ -52,7 +52,10 @@ def test_template_holds_tables_functions_schedules_rule_and_authorizer(packaged:
     assert schedules == {"CommandsRetry", "CommandsExpiry", "JobsSweep", "SiteFanout", "CommandBatches"}
     [rule] = _of_type(template, "AWS::IoT::TopicRule").values()
     payload = rule["Properties"]["TopicRulePayload"]
-    assert payload["Actions"] == [{"Lambda": {"FunctionArn": {"Fn::GetAtt": ["DeviceMessage", "Arn"]}}}]
+    # By default (DeviceMessagesVia=lambda) the rule invokes the function per message.
+    condition, _, per_message = payload["Actions"]["Fn::If"]
+    assert condition == "DeviceMessagesViaSqs" and template["Parameters"]["DeviceMessagesVia"]["Default"] == "lambda"
+    assert per_message == [{"Lambda": {"FunctionArn": {"Fn::GetAtt": ["DeviceMessage", "Arn"]}}}]
     assert payload["ErrorAction"]["Sqs"]["RoleArn"] == {"Fn::GetAtt": ["DeviceMessagesRuleErrorRole", "Arn"]}
     [authorizer] = _of_type(template, "AWS::IoT::Authorizer").values()
     assert authorizer["Properties"]["AuthorizerFunctionArn"] == {"Fn::GetAtt": ["IotAuthorizer", "Arn"]}
@@ -61,6 +64,26 @@ def test_template_holds_tables_functions_schedules_rule_and_authorizer(packaged:
                        if p["Properties"]["Principal"] == "iot.amazonaws.com"}
     assert iot_permissions == {json.dumps({"Fn::GetAtt": ["DeviceMessagesRule", "Arn"]}),
                                json.dumps({"Fn::GetAtt": ["DeviceAuthorizer", "Arn"]})}
+
+
+def test_the_sqs_path_queues_the_rule_and_feeds_the_function_batches_with_partial_responses(
+        packaged: tuple[Path, dict[str, Any]]) -> None:
+    _, template = packaged
+    [rule] = _of_type(template, "AWS::IoT::TopicRule").values()
+    _, [queued], _ = rule["Properties"]["TopicRulePayload"]["Actions"]["Fn::If"]
+    assert queued["Sqs"]["QueueUrl"] == {"Ref": "DeviceMessagesQueue"} and queued["Sqs"]["UseBase64"] is False
+    [queue] = [r for k, r in _of_type(template, "AWS::SQS::Queue").items() if k == "DeviceMessagesQueue"]
+    assert queue["Condition"] == "DeviceMessagesViaSqs"
+    assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeviceMessagesDlq", "Arn"]}
+    [reader] = _of_type(template, "AWS::Lambda::EventSourceMapping").values()
+    assert reader["Condition"] == "DeviceMessagesViaSqs"
+    assert reader["Properties"]["FunctionName"] == {"Ref": "DeviceMessage"}
+    assert reader["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # And the function's own role may read that queue (the mapping checks it on creation).
+    policy = json.loads((Path(".chalice") / "policies" / "prod" / "device_message.json").read_text())
+    [statement] = [s for s in policy["Statement"] if s["Sid"] == "ReadDeviceMessagesQueue"]
+    assert statement["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                                                  + queue["Properties"]["QueueName"]}]
 
 
 def test_each_function_runs_as_its_own_role_with_its_generated_policy(packaged: tuple[Path, dict[str, Any]]) -> None:
