@@ -114,7 +114,7 @@ class Container(JobParts):
         from chalicelib.health.service import HealthService
         commands = self.command_repository
         return HealthService(self.settings.version, self.publisher, self.device_repository.credentials_epoch,
-                             {"command_queue": lambda tenant: {"awaiting_publish": commands.awaiting_publish(tenant)}})
+                             {"command_queue": commands.publish_backlog})
 
     # Commands
 
