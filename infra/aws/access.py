@@ -16,7 +16,7 @@ from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.storage.tables import ALL_MODELS
 from chalicelib.devices.models import DeviceModel, TokenModel
-from chalicelib.groups.store import MembershipModel
+from chalicelib.groups.store import GroupModel, MembershipModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
@@ -107,6 +107,13 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     ),
     # Resumes a group or site command: the batch, the members (memberships and device status,
     # or the by-site index), the commands already written, a batch of new ones.
+    # Group deletes whose run died: the due index, the memberships (Query, BatchWriteItem), the group item.
+    "group_deletes": FunctionAccess(
+        tables=(
+            TableAccess(GroupModel, ("Query", "UpdateItem", "DeleteItem"), ("delete_due",)),
+            TableAccess(MembershipModel, ("Query", "BatchWriteItem")),
+        ),
+    ),
     "command_batches": FunctionAccess(
         tables=(
             TableAccess(CommandBatchModel, ("GetItem", "Query", "UpdateItem"), ("batch_due",)),
