@@ -6,11 +6,13 @@ from typing import Any
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
-from chalicelib.container import container
 from chalicelib.core.clock import event_time
+from chalicelib.core.feature import provided
 from chalicelib.core.observability.runs import scheduled_run
+from chalicelib.groups.services import GroupServices
 
 bp = Blueprint(__name__)
+_groups = provided(GroupServices)
 # Well inside the function's timeout: what is left waits for the next minute.
 BUDGET_S = 30.0
 
@@ -19,4 +21,4 @@ BUDGET_S = 30.0
 def group_deletes(event: CloudWatchEvent) -> dict[str, Any]:
     """Remove the memberships (then the group) of every delete whose run went quiet."""
     return scheduled_run(event.event_id, "group_deletes",
-                         lambda: container().group_service.resume_deletes(event_time(event), BUDGET_S))
+                         lambda: _groups().group_service.resume_deletes(event_time(event), BUDGET_S))
