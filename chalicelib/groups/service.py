@@ -77,7 +77,12 @@ class GroupService:
             tenant_id, group_id = due
             if not self._groups.claim_delete(tenant_id, group_id, now, max(now, self._clock()) + DELETE_LEASE):
                 return Outcome.SKIPPED  # finished, or another run took it meanwhile
-            done, _ = self._delete_members(tenant_id, group_id, deadline)
+            try:
+                done, _ = self._delete_members(tenant_id, group_id, deadline)
+            except Exception:  # one delete's failure must not hold up the others; its lease retries it
+                logger.exception("resumed group delete failed; retried when its lease ends", tenant=tenant_id,
+                                 group_id=group_id, outcome="failed")
+                return Outcome.LEFT
             return Outcome.DONE if done else Outcome.LEFT
 
         runner = SweepRunner(DELETE_SHARDS, self._monotonic)
