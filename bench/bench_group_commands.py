@@ -85,7 +85,8 @@ def run(ctx: BenchContext) -> list[Table]:
                    f"the batches function on AWS) sends the rest in chunks of {policy.chunk}",
                    "per chunk: one membership Query, device BatchGetItem (status, 100 a request), BatchWriteItem of "
                    "the commands written with the publish round's time (25 a request), one QoS 1 publish round, "
-                   "one UpdateItem of the batch; a refused publish alone costs an UpdateItem",
+                   "two UpdateItems of the batch (the lease owner check before the commands' write, the step "
+                   "after it); a refused publish alone costs an UpdateItem",
                    "the background run adds the due-index Query per shard, the walk read, its claim and a "
                    "BatchGetItem of the first chunk's commands (a taken-over chunk may be partly written)",
                    "single: per POST a TransactWriteItems (device check + command) and the published_at UpdateItem",

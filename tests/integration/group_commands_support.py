@@ -84,12 +84,14 @@ def finish(api: Api, batch: dict[str, Any], runs: int = 5, wait_s: float = 120) 
 
 
 def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow,
-                  first_chunk: int = 100, kick: Callable[[], None] | None = None) -> CommandBatchService:
-    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands and clock)."""
+                  first_chunk: int = 100, kick: Callable[[], None] | None = None,
+                  groups: Callable[[MemberSource], MemberSource] = lambda source: source) -> CommandBatchService:
+    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands, clock,
+    a first chunk, a kick and a wrapper of the group member source)."""
     c = container()
     policy = BatchPolicy(chunk=chunk, first_chunk=first_chunk, budget_s=budget_s, lease=timedelta(seconds=60))
     sources: dict[BatchTarget, MemberSource] = {
-        BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
+        BatchTarget.GROUP: groups(GroupMembers(c.group_repository, TargetReader(1))),
         BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
     }
     return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
