@@ -87,8 +87,8 @@ def run(ctx: BenchContext) -> list[Table]:
                    "the commands written with the publish round's time (25 a request), one QoS 1 publish round, "
                    "two UpdateItems of the batch (the lease owner check before the commands' write, the step "
                    "after it); a refused publish alone costs an UpdateItem",
-                   "the background run adds the due-index Query per shard, the walk read, its claim and a "
-                   "BatchGetItem of the first chunk's commands (a taken-over chunk may be partly written)",
+                   "the background run adds the due-index Query per shard, the walk read and its claim; a walk "
+                   "handed over cleanly is not re-read (one taken over from a dead runner re-reads its first chunk)",
                    "single: per POST a TransactWriteItems (device check + command) and the published_at UpdateItem",
                    f"the machine is shared and loaded: times vary run to run; floor = {math.ceil(SIZE / 25)} "
                    "BatchWriteItem requests, 4 in flight"])]
