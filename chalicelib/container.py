@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.groups.store import GroupRepository
     from chalicelib.health.service import HealthService
     from chalicelib.ingress.router import DeviceMessageRouter
+    from chalicelib.overview.service import OverviewService
     from chalicelib.sites.device_store import SiteDeviceRepository
     from chalicelib.sites.mapping import MappingService
     from chalicelib.sites.service import SiteService
@@ -97,7 +98,7 @@ class Container(JobParts):
                              publisher=self.publisher, wake_lookup=self._site_schedule,
                              on_deleted=self.named_shadow_repository.delete_all, away_after_s=policy.away_after_s,
                              on_created=lambda tenant_id, device_id: self.continuous_jobs.device_joined(
-                                 tenant_id, device_id))
+                                 tenant_id, device_id), stale_after=self.settings.twin.stale_after)
 
     def _site_schedule(self, tenant_id: str, site_id: str) -> tuple[str, str] | None:
         site = self.site_repository.find(tenant_id, site_id)
@@ -115,6 +116,15 @@ class Container(JobParts):
         commands = self.command_repository
         return HealthService(self.settings.version, self.publisher, self.device_repository.credentials_epoch,
                              {"command_queue": lambda tenant: {"awaiting_publish": commands.awaiting_publish(tenant)}})
+
+    @cached_property
+    def overview_service(self) -> OverviewService:
+        """The fleet at a glance, from the indexes the devices, twin and commands keep."""
+        from chalicelib.jobs.schemas import JobStatus
+        from chalicelib.overview.service import OverviewService
+        from chalicelib.overview.store import OverviewReader
+        return OverviewService(OverviewReader(), lambda tenant: self.job_service.list_page(
+            tenant, JobStatus.IN_PROGRESS, 20, None), self.device_service.presence_windows)
 
     # Commands
 

@@ -41,13 +41,15 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.health.feature import FEATURE as health
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
+    from chalicelib.overview.feature import FEATURE as overview
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
     # What every route stands on (core, not a feature): the one error shape, the request's correlation id
     # and access line, the operator authorizer.
     core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
-    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth)
+    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, overview, aws_iot,
+            broker_auth)
 
 
 def register_routes(app: Chalice) -> None:

@@ -1,6 +1,7 @@
 """The device table's secondary indexes: devices by site and by status, and their keys."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pynamodb.attributes import UnicodeAttribute
@@ -41,4 +42,35 @@ class DevicesByStatus(GlobalSecondaryIndex["DeviceModel"]):
     Meta = index_meta("by_status", KeysOnlyProjection())
 
     status_key = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+
+
+# seen_sort of a device never heard from: sorts before every timestamp.
+NEVER_SEEN = "0"
+
+
+def seen_sort(at: datetime) -> str:
+    """The by_seen range key of a presence time: UTC text that sorts in time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class DevicesBySeen(GlobalSecondaryIndex["DeviceModel"]):
+    """A tenant's devices by last presence (`seen_sort`: the last_seen_at text, NEVER_SEEN before any).
+
+    Keys only: the overview buckets presence and the devices list filters on it with one
+    paged Query; presence writes (at most one a minute per device) move one small entry.
+    """
+
+    Meta = index_meta("by_seen", KeysOnlyProjection())
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seen_sort = UnicodeAttribute(range_key=True)
+
+
+class TwinsPending(GlobalSecondaryIndex["DeviceModel"]):
+    """Sparse: the devices whose reported version is behind desired carry `twin_pending` (their tenant)."""
+
+    Meta = index_meta("twin_pending", KeysOnlyProjection())
+
+    twin_pending = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
