@@ -1,7 +1,6 @@
 """The device table's secondary indexes: devices by site and by status, and their keys."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pynamodb.attributes import UnicodeAttribute
@@ -43,15 +42,6 @@ class DevicesByStatus(GlobalSecondaryIndex["DeviceModel"]):
 
     status_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
-
-
-# seen_sort of a device never heard from: sorts before every timestamp.
-NEVER_SEEN = "0"
-
-
-def seen_sort(at: datetime) -> str:
-    """The by_seen range key of a presence time: UTC text that sorts in time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DevicesBySeen(GlobalSecondaryIndex["DeviceModel"]):

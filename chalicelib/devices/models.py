@@ -7,7 +7,8 @@ from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.keys import TenantPartitioned
-from chalicelib.devices.index import NEVER_SEEN, DevicesBySeen, DevicesBySite, DevicesByStatus, TwinsPending
+from chalicelib.devices.index import DevicesBySeen, DevicesBySite, DevicesByStatus, TwinsPending
+from chalicelib.devices.presence import NEVER_SEEN
 from chalicelib.devices.schemas import Device, DeviceStatus
 
 BROKER_PARTITION = "broker"

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.devices.index import NEVER_SEEN, seen_sort
-
+# seen_sort of a device never heard from: sorts before every timestamp.
+NEVER_SEEN = "0"
 # Above every seen_sort value (timestamps start with a digit).
 _TOP = "~"
 # Just above NEVER_SEEN: the lower bound of "seen at least once".
 _SEEN = NEVER_SEEN + "\x01"
+
+
+def seen_sort(at: datetime) -> str:
+    """The by_seen index's range key of a presence time: UTC text that sorts in time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Presence(StrEnum):

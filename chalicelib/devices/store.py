@@ -13,7 +13,6 @@ from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import Page, query_page
 from chalicelib.core.storage.errors import read_or_raise, written_or_raise
 from chalicelib.devices.index import (
-    seen_sort,
     site_index_key,
     site_index_sort,
     status_index_key,
@@ -26,6 +25,7 @@ from chalicelib.devices.models import (
     RegistryEpochModel,
     TokenModel,
 )
+from chalicelib.devices.presence import seen_sort
 from chalicelib.devices.schemas import Device, DevicePrincipal, DeviceStatus
 from chalicelib.sites.store import SiteModel
 

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chalicelib.core.feature import Core
+    from chalicelib.core.storage.cursors import Page
+    from chalicelib.jobs.schemas import Job
     from chalicelib.overview.service import OverviewService
 
 # One page of the jobs in progress is what the overview shows (its link lists them all).
@@ -27,7 +29,7 @@ class OverviewServices:
         from chalicelib.overview.store import OverviewReader
         core = self._core
 
-        def jobs_in_progress(tenant_id: str):  # type: ignore[no-untyped-def]
+        def jobs_in_progress(tenant_id: str) -> Page[Job]:
             return core.of(JobServices).job_service.list_page(tenant_id, JobStatus.IN_PROGRESS, JOBS_SHOWN, None)
 
         return OverviewService(OverviewReader(), jobs_in_progress,

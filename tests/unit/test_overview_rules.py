@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.devices.index import NEVER_SEEN, seen_sort
-from chalicelib.devices.presence import BUCKETS, Presence, PresenceWindows
+from chalicelib.devices.presence import BUCKETS, NEVER_SEEN, Presence, PresenceWindows, seen_sort
 from chalicelib.overview.schemas import Outcome, SettledCommand
 from chalicelib.overview.service import latency_summary, outcomes
 
