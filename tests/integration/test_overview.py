@@ -7,6 +7,7 @@ from chalicelib.core.clock import parse_iso
 from infra.local.backdate import run
 from tests.commands_support import ack_http, command, minutes_from_now, run_expiry, send
 from tests.integration.jobs_support import create_job
+from tests.integration.test_console_shapes import assert_shape
 from tests.support import Api
 
 
@@ -66,6 +67,12 @@ def test_overview_numbers_equal_the_records_and_each_links_to_its_list(api: Api)
     assert body["jobs"]["jobs"][0]["execution_count"] == 1
     assert body["twins"] == {"pending": 1, "stale": 1, "truncated": False}
     assert 3 <= body["requests"] <= 5
+    # And the answer is what the console's types say
+    for interface, part in [("Overview", body), ("DevicePresence", body["devices"]),
+                            ("CommandOutcomes", body["commands"]), ("LatencySummary", latency),
+                            ("JobsInProgress", body["jobs"]),
+                            ("JobInProgress", body["jobs"]["jobs"][0]), ("TwinSummary", body["twins"])]:
+        assert_shape(interface, part)
     # And every number's list holds exactly what it counts
     assert ids(api.get("/customer/devices?presence=online").body, "devices", "device_id") == {seen_a, seen_b}
     assert ids(api.get("/customer/devices?presence=never").body, "devices", "device_id") == {never}
@@ -76,6 +83,7 @@ def test_overview_numbers_equal_the_records_and_each_links_to_its_list(api: Api)
     delivered = api.get("/customer/commands?outcome=delivered").body
     assert ids(delivered, "commands", "command_id") == set(fleet["acked"])
     assert all(c["status"] == "delivered" and c["ack_latency_ms"] is not None for c in delivered["commands"])
+    assert_shape("SettledCommand", delivered["commands"][0])
     assert ids(api.get("/customer/commands?outcome=missed").body, "commands", "command_id") == set(fleet["missed"])
     every = api.get("/customer/commands").body["commands"]
     assert {c["command_id"] for c in every} == set(fleet["acked"] + fleet["missed"])  # the queued one is not final
