@@ -14,7 +14,7 @@ from typing import Any
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
 
-SIZES = pick((100, 1000), (20, 200))
+SIZES = pick((100, 1000), (20, 100))
 COMMANDS_PER_DEVICE = 2
 
 
