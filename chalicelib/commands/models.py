@@ -9,7 +9,9 @@ which keeps each index as small as the work it serves:
 - `expiry_shard` (while queued) -> global index `expiry_due` (range `expires_at`): the
   per-minute expiry reads only what has expired.
 - `retry_shard` (while a publish may still be retried) -> global index `retry_due`
-  (range `next_attempt_at`): the per-minute retry reads only what is due.
+  (range `next_attempt_at`): the per-minute retry reads only what is due. The same
+  `next_attempt_at` keys `retry_by_tenant` (hash `tenant_id`, keys only): one tenant's
+  backlog is counted without reading another's.
 
 `settled_tenant` (= tenant_id) and `settled_at` are set by the final transition -> global
 index `settled` (range `settled_at`): a tenant's outcomes of a time window, read by the
@@ -30,7 +32,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
@@ -107,6 +115,16 @@ class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RetryByTenant(GlobalSecondaryIndex["CommandModel"]):
+    """One tenant's commands awaiting a publish retry (sparse: `next_attempt_at` leaves with `retry_shard`)."""
+
+    # Only counted (the detailed health's backlog): keys are all it needs.
+    Meta = index_meta("retry_by_tenant", KeysOnlyProjection())
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ByBatch(GlobalSecondaryIndex["CommandModel"]):
     """The commands of one group or site batch, by device (sparse on `batch_key`)."""
 
@@ -166,6 +184,7 @@ class CommandModel(Model):
     queued_by_device = QueuedByDevice()
     expiry_due = ExpiryDue()
     retry_due = RetryDue()
+    retry_by_tenant = RetryByTenant()
     by_batch = ByBatch()
     settled = Settled()
 
