@@ -1,56 +1,73 @@
-"""A process's recent reads of devices for the MQTT message path: status and last seen, briefly trusted."""
+"""Presence buckets: how long ago a device was last heard from, as ranges of the by_seen index."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
-from chalicelib.devices.schemas import DeviceStatus
+# seen_sort of a device never heard from: sorts before every timestamp.
+NEVER_SEEN = "0"
+# Above every seen_sort value (timestamps start with a digit).
+_TOP = "~"
+# Just above NEVER_SEEN: the lower bound of "seen at least once".
+_SEEN = NEVER_SEEN + "\x01"
 
-# Bounded, so a fleet passing through one warm function costs memory for its busiest devices only.
-MAX_ENTRIES = 20_000
+
+def seen_sort(at: datetime) -> str:
+    """The by_seen index's range key of a presence time: UTC text that sorts in time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Presence(StrEnum):
+    """A bucket of last presence; `offline` and `stale` are unions the overview links to."""
+
+    ONLINE = "online"  # heard from within away_after_s: connected now
+    HOUR = "hour"  # away, but within the twin's stale window (1 h by default)
+    DAY = "day"  # within 24 hours
+    WEEK = "week"  # within 7 days
+    OLDER = "older"
+    NEVER = "never"
+    OFFLINE = "offline"  # everything but online
+    STALE = "stale"  # not heard from within the twin's stale window: its twin reads as stale
+
+
+# The disjoint buckets, newest first: every device is in exactly one.
+BUCKETS = (Presence.ONLINE, Presence.HOUR, Presence.DAY, Presence.WEEK, Presence.OLDER, Presence.NEVER)
 
 
 @dataclass(frozen=True)
-class Seen:
-    """What the message path needs of a device, and when it was read."""
+class PresenceWindows:
+    """The bucket boundaries: `online_s` is the devices' away_after_s, `stale_after` the twin's window."""
 
-    status: DeviceStatus
-    last_seen_at: datetime | None
-    read_at: datetime
+    online_s: int
+    stale_after: timedelta
 
+    def bounds(self, bucket: Presence, now: datetime) -> tuple[str, str]:
+        """The by_seen range of a bucket, as (lowest included, highest excluded) seen_sort values."""
+        edges = self._edges(now)
+        if bucket is Presence.NEVER:
+            return NEVER_SEEN, _SEEN
+        if bucket is Presence.OFFLINE:
+            return NEVER_SEEN, edges[0]
+        if bucket is Presence.STALE:
+            return NEVER_SEEN, edges[1]
+        i = BUCKETS.index(bucket)
+        upper = _TOP if i == 0 else edges[i - 1]
+        lower = edges[i] if i < len(edges) else _SEEN
+        return lower, upper
 
-class PresenceCache:
-    """Least-recently-used reads, each trusted for `ttl` after it was made (a zero ttl keeps nothing)."""
+    def bucket_of(self, value: str, now: datetime) -> Presence:
+        """The disjoint bucket a seen_sort value falls in."""
+        if value == NEVER_SEEN:
+            return Presence.NEVER
+        for bucket, edge in zip(BUCKETS, self._edges(now), strict=False):
+            if value >= edge:
+                return bucket
+        return Presence.OLDER
 
-    def __init__(self, ttl: timedelta, max_entries: int = MAX_ENTRIES) -> None:
-        self._ttl = ttl
-        self._max = max_entries
-        self._items: OrderedDict[tuple[str, str], Seen] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, tenant_id: str, device_id: str, now: datetime) -> Seen | None:
-        """The read of this device if it is younger than the ttl."""
-        with self._lock:
-            seen = self._items.get((tenant_id, device_id))
-            if seen is None or now - seen.read_at >= self._ttl or now < seen.read_at:
-                return None
-            self._items.move_to_end((tenant_id, device_id))
-            return seen
-
-    def put(self, tenant_id: str, device_id: str, seen: Seen) -> Seen:
-        """Keep a read (or its update after a presence write); returns it."""
-        if self._ttl <= timedelta(0):
-            return seen
-        with self._lock:
-            self._items[(tenant_id, device_id)] = seen
-            self._items.move_to_end((tenant_id, device_id))
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-        return seen
-
-    def forget(self, tenant_id: str, device_id: str) -> None:
-        """Drop the read (the device changed here, or another process wrote its presence)."""
-        with self._lock:
-            self._items.pop((tenant_id, device_id), None)
+    def _edges(self, now: datetime) -> tuple[str, ...]:
+        # Lower edges of online, hour, day and week.
+        ages = [timedelta(seconds=self.online_s), self.stale_after, timedelta(days=1), timedelta(days=7)]
+        for i in range(1, len(ages)):
+            ages[i] = max(ages[i], ages[i - 1])  # a stale window past a day leaves empty buckets, never overlaps
+        return tuple(seen_sort(now - age) for age in ages)

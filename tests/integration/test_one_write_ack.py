@@ -15,8 +15,8 @@ from chalice.test import Client
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.clock import utcnow
 from chalicelib.devices.models import DeviceModel
-from chalicelib.devices.presence import PresenceCache, Seen
 from chalicelib.devices.schemas import DeviceStatus
+from chalicelib.devices.seen_cache import PresenceCache, Seen
 from tests.support import Api
 
 
