@@ -84,11 +84,14 @@ class DeviceRepository:
     def list_by_seen(self, tenant_id: str, lower: str, upper: str, limit: int,
                      next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices last seen in [lower, upper) (seen_sort text), most recent first."""
+        # The lower edge is not in the Query: it moves up with the clock between two pages, and a
+        # cursor below it would be refused by DynamoDB (a 400 blaming the cursor this listing gave).
         page = query_page(DeviceModel, tenant_id, limit, next_token, index=DeviceModel.by_seen,
-                          range_key_condition=DeviceModel.seen_sort.between(lower, upper),
-                          scan_index_forward=False)
-        # between() includes its upper bound; the buckets exclude it.
-        return self._page_of(tenant_id, Page([m for m in page.items if m.seen_sort != upper], page.next_token), None)
+                          range_key_condition=DeviceModel.seen_sort < upper, scan_index_forward=False)
+        inside = [m for m in page.items if m.seen_sort >= lower]
+        # Newest first: past the lower edge every later device is older still, so the bucket ends here.
+        return self._page_of(tenant_id, Page(inside, page.next_token if len(inside) == len(page.items) else None),
+                             None)
 
     def list_twin_pending(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices whose twin has a desired version not yet reported, in id order."""
