@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.groups.service import GroupService
     from chalicelib.groups.store import GroupRepository
     from chalicelib.health.service import HealthService
+    from chalicelib.imports.service import DeviceImportService
     from chalicelib.ingress.router import DeviceMessageRouter
     from chalicelib.sites.device_store import SiteDeviceRepository
     from chalicelib.sites.mapping import MappingService
@@ -222,6 +223,25 @@ class Container(JobParts):
         from chalicelib.sites.mapping import MappingService
         return MappingService(self.site_repository, self.site_device_repository, self.device_service,
                               self.welcome_sender)
+
+    # Device imports
+
+    @cached_property
+    def device_import_service(self) -> DeviceImportService:
+        """Bulk device imports: chunks of rows created in transactions, resumed by the schedule."""
+        from chalicelib.imports.chunks import ChunkRunner
+        from chalicelib.imports.device_store import BulkDeviceWriter
+        from chalicelib.imports.service import DeviceImportService
+        from chalicelib.imports.store import ImportRepository
+        imports = ImportRepository(self.idempotency_store)
+        chunks = ChunkRunner(imports, BulkDeviceWriter(), self.welcome_sender, self.device_repository,
+                             joined=self._imported_devices_joined)
+        return DeviceImportService(imports, chunks, self.idempotency_store, self.settings.device_imports)
+
+    def _imported_devices_joined(self, tenant_id: str, device_ids: list[str], members: dict[str, list[str]]) -> None:
+        self.continuous_jobs.devices_joined(tenant_id, device_ids)
+        for group_id, joined in members.items():
+            self.continuous_jobs.devices_joined(tenant_id, joined, group_id)
 
     # Device-to-cloud messages
 

@@ -39,6 +39,7 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.devices.feature import FEATURE as devices
     from chalicelib.groups.feature import FEATURE as groups
     from chalicelib.health.feature import FEATURE as health
+    from chalicelib.imports.feature import FEATURE as imports
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
     from chalicelib.sites.feature import FEATURE as sites
@@ -47,7 +48,8 @@ def all_features() -> tuple[Feature, ...]:
     # What every route stands on (core, not a feature): the one error shape, the request's correlation id
     # and access line, the operator authorizer.
     core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
-    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth)
+    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth,
+            imports)
 
 
 def register_routes(app: Chalice) -> None:

@@ -18,6 +18,15 @@ from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.schema import PageQuery
 from chalicelib.devices.schemas import CreateDevice, CreateGroup, Device, DeviceListQuery, Group, UpdateDevice
+from chalicelib.imports.schemas import (
+    DeviceImport,
+    ImportCredentials,
+    ImportPage,
+    ImportQuery,
+    ImportRow,
+    ImportView,
+    ResultQuery,
+)
 from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
 from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.twin.schemas import PatchDesired, ReportState
@@ -43,6 +52,8 @@ class Operation:
     description: str = ""
     media_type: str = "application/json"
     path_enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path parameters that are not ids
+    # A body that is not one JSON object (a CSV, JSON lines): media type -> example; `body` is one row.
+    body_media: dict[str, str] = field(default_factory=dict)
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -80,6 +91,31 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Disable a device: its token is refused on HTTP and MQTT", "devices", Device, errors=(409,)),
     ("POST", "/customer/devices/{device_id}/enable"): Operation(
         "Re-enable a device", "devices", Device, errors=(409,)),
+    ("POST", "/customer/device-imports"): Operation(
+        "Import up to 10,000 devices from a CSV or JSON lines", "devices", DeviceImport, 202, body=ImportRow,
+        query=(ImportQuery,), errors=(409,), also={200: "replay of the same client_token"},
+        body_media={"text/csv": "device_id,name,attributes,groups,site\n"
+                                "cam-1,Camera 1,\"{\"\"model\"\": \"\"esp32\"\"}\",floor-1;outdoor,barn\n",
+                    "application/x-ndjson": '{"device_id": "cam-1", "name": "Camera 1", "groups": ["floor-1"]}\n'
+                                            '{"device_id": "cam-2", "site": "barn"}\n'},
+        description="Each row is an `ImportRow` (CSV: a header naming the columns; `attributes` as a JSON object "
+                    "or one `attr.<key>` column per attribute; `groups` separated by `;`). The rows are read at "
+                    "once (a body that cannot be read at all is a 400) and created in chunks: the answer may still "
+                    "be `running`, and the per-minute schedule finishes what the request had no time for. Each "
+                    "row ends `created`, `existed` (left untouched) or `refused` with the reason and field. "
+                    "A row with a `site` is created mapped to it (`active`, with its welcome command), others "
+                    "`pending_mapping`. `?client_token=` makes the request idempotent."),
+    ("GET", "/customer/device-imports"): Operation(
+        "List device imports, newest first", "devices", ImportPage, query=(PageQuery,)),
+    ("GET", "/customer/device-imports/{import_id}"): Operation(
+        "An import's progress and counts, and a page of its rows' results", "devices", ImportView,
+        query=(PageQuery, ResultQuery),
+        description="Results in row order; `?outcome=refused` lists only the refused rows. `next_token` is the "
+                    "row number the page ended at."),
+    ("POST", "/customer/device-imports/{import_id}/credentials"): Operation(
+        "The created devices' provision tokens, downloadable once", "devices", ImportCredentials, errors=(409,),
+        description="Once the import completed: every created device's token, then they are erased; a second "
+                    "call, or one after `FLEET_DEVICE_IMPORT_CREDENTIALS_TTL_H`, is a 409 saying why."),
     ("POST", "/device/v1/heartbeat"): Operation("A device says it is alive", "device", m.Heartbeat, auth="device"),
     # Groups
     ("POST", "/customer/groups"): Operation(

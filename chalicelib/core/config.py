@@ -14,13 +14,14 @@ from chalicelib.core.policies import (
     DevicePolicy,
     FanoutPolicy,
     HttpLimits,
+    ImportPolicy,
     JobLimits,
     Section,
     TwinLimits,
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "device_imports")
 
 
 class Settings(BaseModel):
@@ -82,6 +83,7 @@ class Settings(BaseModel):
     jobs: JobLimits = JobLimits()
     sites: FanoutPolicy = FanoutPolicy()
     command_batches: BatchPolicy = BatchPolicy()
+    device_imports: ImportPolicy = ImportPolicy()
 
     @model_validator(mode="before")
     @classmethod

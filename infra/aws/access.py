@@ -15,8 +15,9 @@ from pynamodb.models import Model
 from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.storage.tables import ALL_MODELS
-from chalicelib.devices.models import DeviceModel, TokenModel
-from chalicelib.groups.store import MembershipModel
+from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
+from chalicelib.groups.store import GroupModel, MembershipModel
+from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
@@ -113,6 +114,25 @@ FUNCTIONS: dict[str, FunctionAccess] = {
             TableAccess(MembershipModel, ("Query",)),
             TableAccess(DeviceModel, ("BatchGetItem", "Query"), ("by_site",)),
             TableAccess(CommandModel, ("BatchGetItem", "BatchWriteItem", "UpdateItem")),
+        ),
+        publishes=True,
+    ),
+    # Resumes a device import: its chunks, the devices (existing ones read, new ones written in transactions with
+    # their tokens, memberships and group and site counts), welcome commands of mapped rows, continuous jobs.
+    "device_imports": FunctionAccess(
+        tables=(
+            TableAccess(DeviceImportModel, ("GetItem", "Query", "UpdateItem"), ("import_due",)),
+            TableAccess(ImportChunkModel, ("GetItem", "Query", "UpdateItem")),
+            TableAccess(DeviceModel, ("BatchGetItem", "PutItem")),
+            TableAccess(TokenModel, ("PutItem",)),
+            TableAccess(GroupModel, ("BatchGetItem", "UpdateItem")),
+            TableAccess(MembershipModel, ("PutItem",)),
+            TableAccess(SiteModel, ("BatchGetItem", "UpdateItem")),
+            TableAccess(RegistryEpochModel, ("UpdateItem",)),
+            TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
+            TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("continuous",)),
+            TableAccess(ExecutionModel, ("PutItem", "Query"), ("pending",)),
+            TableAccess(JobCounterModel, ("Query",)),
         ),
         publishes=True,
     ),

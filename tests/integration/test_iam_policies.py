@@ -32,6 +32,7 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
            "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
            "FLEET_SITE_FANOUT_CHUNK": "1", "FLEET_SITE_FANOUT_LEASE_S": "60",
            "FLEET_COMMAND_BATCH_BUDGET_S": "0", "FLEET_COMMAND_BATCH_CHUNK": "1",
+           "FLEET_DEVICE_IMPORT_BUDGET_S": "0", "FLEET_DEVICE_IMPORT_CHUNK": "1",
            "FLEET_BROKER_AUTH_SECRET": iam_scenarios.BROKER_SECRET}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

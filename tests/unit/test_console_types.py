@@ -31,7 +31,9 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
-                     "HealthDetails"}
+                     "HealthDetails",
+                     # The credentials download is for the CLI (files per device), not shown in a browser.
+                     "ImportCredentials", "ImportPage"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

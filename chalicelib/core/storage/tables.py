@@ -14,6 +14,7 @@ from chalicelib.core.storage.base import bind_models
 from chalicelib.core.storage.idempotency import IdempotencyModel
 from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
 from chalicelib.groups.store import GroupModel, MembershipModel
+from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
@@ -34,6 +35,8 @@ ALL_MODELS: list[type[Model]] = [
     SiteModel,
     NamedShadowModel,
     CommandBatchModel,
+    DeviceImportModel,
+    ImportChunkModel,
 ]
 
 

@@ -139,6 +139,44 @@ export interface BatchView extends CommandBatch {
   next_token?: string | null;
 }
 
+export type ImportFormat = "csv" | "jsonl";
+export type ImportStatus = "running" | "completed";
+export type RowOutcome = "created" | "existed" | "refused";
+export type CredentialsState = "none" | "pending" | "available" | "downloaded" | "expired";
+
+/** @model chalicelib.imports.schemas.DeviceImport */
+export interface DeviceImport {
+  import_id: string;
+  tenant_id: string;
+  status?: ImportStatus;
+  format: ImportFormat;
+  rows: number;
+  created?: number;
+  existed?: number;
+  refused?: number;
+  credentials?: CredentialsState;
+  credentials_expire_at?: string | null;
+  created_at: string;
+  created_by?: string;
+  completed_at?: string | null;
+  client_token?: string | null;
+}
+
+/** @model chalicelib.imports.schemas.RowResult */
+export interface RowResult {
+  row: number;
+  device_id?: string | null;
+  outcome: RowOutcome;
+  reason?: string | null;
+  field?: string | null;
+}
+
+/** GET /customer/device-imports/{id}: counts and a page of row results. @model chalicelib.imports.schemas.ImportView */
+export interface ImportView extends DeviceImport {
+  results: RowResult[];
+  next_token?: string | null;
+}
+
 export type SyncStatus = "synced" | "pending" | "stale";
 
 /** GET /customer/devices/{id}/twin (TwinService.view). @openapi TwinView */
