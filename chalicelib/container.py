@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.health.service import HealthService
     from chalicelib.imports.service import DeviceImportService
     from chalicelib.ingress.router import DeviceMessageRouter
+    from chalicelib.provisioning.service import TemplateService
     from chalicelib.sites.device_store import SiteDeviceRepository
     from chalicelib.sites.mapping import MappingService
     from chalicelib.sites.service import SiteService
@@ -242,6 +243,17 @@ class Container(JobParts):
         self.continuous_jobs.devices_joined(tenant_id, device_ids)
         for group_id, joined in members.items():
             self.continuous_jobs.devices_joined(tenant_id, joined, group_id)
+
+    # Provisioning templates
+
+    @cached_property
+    def template_service(self) -> TemplateService:
+        """Provisioning templates and the enrolment decision (parameters, allow-list, pre-provisioning hook)."""
+        from chalicelib.provisioning.hook import HttpsHook
+        from chalicelib.provisioning.service import TemplateService
+        from chalicelib.provisioning.store import TemplateRepository
+        insecure = [h.strip() for h in self.settings.provisioning_hook_insecure_hosts.split(",") if h.strip()]
+        return TemplateService(TemplateRepository(), HttpsHook(insecure))
 
     # Device-to-cloud messages
 

@@ -42,6 +42,7 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.imports.feature import FEATURE as imports
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
+    from chalicelib.provisioning.feature import FEATURE as provisioning
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
@@ -49,7 +50,7 @@ def all_features() -> tuple[Feature, ...]:
     # and access line, the operator authorizer.
     core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
     return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth,
-            imports)
+            imports, provisioning)
 
 
 def register_routes(app: Chalice) -> None:

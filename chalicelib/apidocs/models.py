@@ -15,6 +15,7 @@ from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
+from chalicelib.provisioning.schemas import Template
 from chalicelib.sites.schemas import Site
 
 
@@ -188,3 +189,13 @@ class HealthDetails(Health):
 class BatchPage(Body):
     batches: list[CommandBatch]
     next_token: str | None
+
+
+class TemplatePage(Body):
+    templates: list[Template]
+    next_token: str | None
+
+
+class TemplateDeleted(Body):
+    template_name: str
+    deleted: bool

@@ -28,6 +28,7 @@ from chalicelib.imports.schemas import (
     ResultQuery,
 )
 from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
+from chalicelib.provisioning.schemas import CreateTemplate, DryRun, DryRunResult, Template, TemplateBody
 from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.twin.schemas import PatchDesired, ReportState
 
@@ -116,6 +117,37 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "The created devices' provision tokens, downloadable once", "devices", ImportCredentials, errors=(409,),
         description="Once the import completed: every created device's token, then they are erased; a second "
                     "call, or one after `FLEET_DEVICE_IMPORT_CREDENTIALS_TTL_H`, is a 409 saying why."),
+    # Provisioning templates
+    ("POST", "/customer/provisioning-templates"): Operation(
+        "Create a provisioning template", "provisioning", Template, 201, body=CreateTemplate, errors=(409,),
+        example={"template_name": "esp32-cam", "parameters": {
+                     "SerialNumber": {"pattern": "^[A-Z0-9]{8,16}$"},
+                     "MacAddress": {"normalize": "mac"}},
+                 "device_id": "esp32-{MacAddress}", "attributes": {"serial": "{SerialNumber}"},
+                 "groups": ["floor-1"], "site_id": "barn", "allow_list_parameter": "SerialNumber",
+                 "allow_list": ["A1B2C3D4"]},
+        description="What a device enrolling itself may send (each parameter's pattern is matched whole, after "
+                    "normalisation: `mac` turns AA:BB:CC:DD:EE:FF into aabbccddeeff), what its enrolment makes "
+                    "(the device id and attributes may use `{Parameter}`; groups; a site maps it, with its welcome "
+                    "command), and who checks it first: an allow-list of one parameter's values and/or a "
+                    "pre-provisioning hook (an HTTPS URL answering `{\"allowProvisioning\": bool, "
+                    "\"parameterOverrides\": {...}}`; a timeout, an error or any other answer refuses)."),
+    ("GET", "/customer/provisioning-templates"): Operation(
+        "List provisioning templates", "provisioning", m.TemplatePage, query=(PageQuery,)),
+    ("GET", "/customer/provisioning-templates/{template_name}"): Operation(
+        "One provisioning template, with its enrolment counts and last refusal", "provisioning", Template),
+    ("PUT", "/customer/provisioning-templates/{template_name}"): Operation(
+        "Replace what a provisioning template says (its counts stay)", "provisioning", Template, body=TemplateBody,
+        example={"device_id": "esp32-{MacAddress}", "parameters": {"MacAddress": {"normalize": "mac"}},
+                 "enabled": False}),
+    ("DELETE", "/customer/provisioning-templates/{template_name}"): Operation(
+        "Delete a provisioning template", "provisioning", m.TemplateDeleted),
+    ("POST", "/customer/provisioning-templates/{template_name}/dry-run"): Operation(
+        "What an enrolment with these parameters would make, or why it would be refused", "provisioning",
+        DryRunResult, body=DryRun, example={"parameters": {"SerialNumber": "A1B2C3D4",
+                                                           "MacAddress": "AA:BB:CC:DD:EE:FF"}},
+        description="Nothing is made; the checks (and, unless `call_hook` is false, the hook) run as for a real "
+                    "enrolment, and a refusal is counted on the template like one."),
     ("POST", "/device/v1/heartbeat"): Operation("A device says it is alive", "device", m.Heartbeat, auth="device"),
     # Groups
     ("POST", "/customer/groups"): Operation(

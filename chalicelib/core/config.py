@@ -72,6 +72,10 @@ class Settings(BaseModel):
     # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
     broker_auth_secret: str = Field(default="", repr=False)  # never shown
 
+    # Hosts a provisioning template's pre-provisioning hook may reach over plain HTTP or at a non-public
+    # address (comma-separated; empty: HTTPS to public addresses only).
+    provisioning_hook_insecure_hosts: str = ""
+
     # Sharding of the sparse "due" indexes the schedules query (each section reads it too).
     schedule_shards: int = Field(default=4, ge=1, le=64)
 

@@ -33,7 +33,9 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
                      "HealthDetails",
                      # The credentials download is for the CLI (files per device), not shown in a browser.
-                     "ImportCredentials", "ImportPage"}
+                     "ImportCredentials", "ImportPage",
+                     # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
+                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

@@ -18,6 +18,7 @@ from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
 from chalicelib.jobs.store import JobModel
+from chalicelib.provisioning.store import TemplateModel
 from chalicelib.sites.store import SiteModel
 
 # Each feature appends its models here; tables are only ever created from this list.
@@ -37,6 +38,7 @@ ALL_MODELS: list[type[Model]] = [
     CommandBatchModel,
     DeviceImportModel,
     ImportChunkModel,
+    TemplateModel,
 ]
 
 
