@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
+from chalicelib.certificates import local_ca
 from chalicelib.container import container, rebuild
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.storage import tables
@@ -57,6 +58,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ddb_port = free_port()
     ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
     users = service_users()
+    ca_dir = work / "ca"
+    local_ca.ensure(ca_dir)
     broker = Broker(work / "broker", free_port(), list(users.values()))
     try:
         wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
@@ -77,6 +80,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "FLEET_MQTT_USERNAME": users["cloud"].username,
         "FLEET_MQTT_PASSWORD": users["cloud"].password,
         "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
+        "FLEET_CERTIFICATE_CA_DIR": str(ca_dir),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

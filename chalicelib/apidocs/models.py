@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.certificates.schemas import Certificate
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
@@ -188,3 +189,19 @@ class HealthDetails(Health):
 class BatchPage(Body):
     batches: list[CommandBatch]
     next_token: str | None
+
+
+class CertificateCreated(Certificate):
+    """A new certificate; `private_key_pem` is given here only, and only when the server made the key pair."""
+
+    private_key_pem: str | None
+
+
+class CertificatePage(Body):
+    certificates: list[Certificate]
+    next_token: str | None
+
+
+class CertificateDeleted(Body):
+    certificate_id: str
+    deleted: Literal[True]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.core.policies import (
     BatchPolicy,
+    CertificatePolicy,
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
@@ -20,7 +21,7 @@ from chalicelib.core.policies import (
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "certificates")
 
 
 class Settings(BaseModel):
@@ -82,6 +83,7 @@ class Settings(BaseModel):
     jobs: JobLimits = JobLimits()
     sites: FanoutPolicy = FanoutPolicy()
     command_batches: BatchPolicy = BatchPolicy()
+    certificates: CertificatePolicy = CertificatePolicy()
 
     @model_validator(mode="before")
     @classmethod

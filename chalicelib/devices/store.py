@@ -235,6 +235,10 @@ class DeviceRepository:
         return read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
                              NotFound(f"device {device_id} not found", field="device_id"))
 
+    def credentials_changed(self) -> None:
+        """Bump the credential epoch: another feature changed what the broker must accept (certificates)."""
+        self._bump_epoch()
+
     @staticmethod
     def _bump_epoch() -> None:
         RegistryEpochModel(EPOCH_KEY).update(actions=[RegistryEpochModel.epoch.add(1)])
