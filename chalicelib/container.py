@@ -19,6 +19,7 @@ from chalicelib.jobs.parts import JobParts
 if TYPE_CHECKING:
     from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
     from chalicelib.aws_iot.shadow import ShadowService
+    from chalicelib.certificates.service import CertificateService
     from chalicelib.commands.batches.service import CommandBatchService
     from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
     from chalicelib.commands.device_service import DeviceCommandService
@@ -97,9 +98,35 @@ class Container(JobParts):
         policy = self.settings.devices
         return DeviceService(self.device_repository, self.group_repository, policy.last_seen_resolution_s,
                              publisher=self.publisher, wake_lookup=self._site_schedule,
-                             on_deleted=self.named_shadow_repository.delete_all, away_after_s=policy.away_after_s,
+                             on_deleted=self._device_deleted, away_after_s=policy.away_after_s,
                              on_created=lambda tenant_id, device_id: self.continuous_jobs.device_joined(
                                  tenant_id, device_id))
+
+    def _device_deleted(self, tenant_id: str, device_id: str) -> None:
+        self.named_shadow_repository.delete_all(tenant_id, device_id)
+        # A device re-made under the same id must not inherit its predecessor's certificates.
+        self.certificate_service.revoke_all(tenant_id, device_id)
+
+    @cached_property
+    def certificate_service(self) -> CertificateService:
+        """Device certificates, signed by the stage's authority (the local CA or AWS IoT)."""
+        from datetime import timedelta
+        from pathlib import Path
+
+        from chalicelib.certificates.ports import CertificateAuthority
+        from chalicelib.certificates.service import CertificateService
+        from chalicelib.certificates.store import CertificateRepository
+        policy = self.settings.certificates
+        authority: CertificateAuthority
+        if policy.authority == "aws-iot":
+            from chalicelib.certificates.aws_iot import AwsIotCertificateAuthority
+            authority = AwsIotCertificateAuthority(self.settings.aws_region, policy.iot_policy_name)
+        else:
+            from chalicelib.certificates.local_ca import LocalCertificateAuthority
+            authority = LocalCertificateAuthority(Path(policy.ca_dir or ".devstack/ca"))
+        devices = self.device_repository
+        return CertificateService(CertificateRepository(), authority, devices.exists, devices.credentials_changed,
+                                  timedelta(days=policy.validity_days))
 
     def _site_schedule(self, tenant_id: str, site_id: str) -> tuple[str, str] | None:
         site = self.site_repository.find(tenant_id, site_id)

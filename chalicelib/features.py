@@ -32,6 +32,7 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.apidocs.feature import FEATURE as apidocs
     from chalicelib.aws_iot.feature import FEATURE as aws_iot
     from chalicelib.broker_auth.feature import FEATURE as broker_auth
+    from chalicelib.certificates.feature import FEATURE as certificates
     from chalicelib.commands.feature import FEATURE as commands
     from chalicelib.core.auth import routes as auth
     from chalicelib.core.http import edge
@@ -50,7 +51,7 @@ def all_features() -> tuple[Feature, ...]:
     # and access line, the operator authorizer.
     core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
     return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth,
-            imports, provisioning)
+            certificates, imports, provisioning)
 
 
 def register_routes(app: Chalice) -> None:

@@ -19,6 +19,7 @@ from chalice.test import Client
 from chalicelib.container import container, rebuild
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.storage import tables
+from infra.local import broker_tls
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
@@ -57,7 +58,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ddb_port = free_port()
     ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
     users = service_users()
-    broker = Broker(work / "broker", free_port(), list(users.values()))
+    ca_dir = work / "ca"
+    tls, authority = broker_tls.prepare(ca_dir, work / "broker", free_port(), free_port())
+    broker = Broker(work / "broker", free_port(), list(users.values()), tls=tls)
     try:
         wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
         broker.start()
@@ -77,12 +80,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "FLEET_MQTT_USERNAME": users["cloud"].username,
         "FLEET_MQTT_PASSWORD": users["cloud"].password,
         "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
+        "FLEET_CERTIFICATE_CA_DIR": str(ca_dir),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     rebuild()
     tables.create_tables(container().settings)
-    sync = CredentialSync(container().device_repository, broker)
+    sync = CredentialSync(container().device_repository, broker,
+                          tls=broker_tls.TlsAccess(authority, tls, broker.tls_acl_path))
     sync.sync_once(force=True)
     install_gateway_fixes()
     try:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.certificates.schemas import Certificate
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
@@ -199,3 +200,17 @@ class TemplatePage(Body):
 class TemplateDeleted(Body):
     template_name: str
     deleted: bool
+class CertificateCreated(Certificate):
+    """A new certificate; `private_key_pem` is given here only, and only when the server made the key pair."""
+
+    private_key_pem: str | None
+
+
+class CertificatePage(Body):
+    certificates: list[Certificate]
+    next_token: str | None
+
+
+class CertificateDeleted(Body):
+    certificate_id: str
+    deleted: Literal[True]

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib.apidocs import aws_models as aws
 from chalicelib.apidocs import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
+from chalicelib.certificates.schemas import Certificate, CreateCertificate, UpdateCertificate
 from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.schema import PageQuery
@@ -148,6 +149,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                            "MacAddress": "AA:BB:CC:DD:EE:FF"}},
         description="Nothing is made; the checks (and, unless `call_hook` is false, the hook) run as for a real "
                     "enrolment, and a refusal is counted on the template like one."),
+    # Certificates
+    ("POST", "/customer/devices/{device_id}/certificates"): Operation(
+        "Issue an X.509 client certificate for the device", "certificates", m.CertificateCreated, 201,
+        body=CreateCertificate, errors=(409,), example={"validity_days": 365},
+        description="Without `csr` the server makes a P-256 key pair and answers its `private_key_pem` once; "
+                    "with `csr` (PEM) it signs the device's own key. The subject is always "
+                    "`CN={tenant_id}.{device_id}`: a CSR asking for another CN, any SAN or a CA is a 400."),
+    ("GET", "/customer/devices/{device_id}/certificates"): Operation(
+        "List the device's certificates", "certificates", m.CertificatePage, query=(PageQuery,)),
+    ("GET", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "One certificate (its id is the SHA-256 fingerprint)", "certificates", Certificate),
+    ("PATCH", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "Set a certificate ACTIVE, INACTIVE or REVOKED (final)", "certificates", Certificate,
+        body=UpdateCertificate, errors=(409,), example={"status": "REVOKED"},
+        description="A certificate that is not ACTIVE is refused at its next connect and its open "
+                    "session is cut."),
+    ("DELETE", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "Delete a certificate that is not ACTIVE", "certificates", m.CertificateDeleted, errors=(409,)),
     ("POST", "/device/v1/heartbeat"): Operation("A device says it is alive", "device", m.Heartbeat, auth="device"),
     # Groups
     ("POST", "/customer/groups"): Operation(

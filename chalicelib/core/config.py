@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.core.policies import (
     BatchPolicy,
+    CertificatePolicy,
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
@@ -21,7 +22,8 @@ from chalicelib.core.policies import (
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "device_imports")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "device_imports",
+            "certificates")
 
 
 class Settings(BaseModel):
@@ -88,6 +90,7 @@ class Settings(BaseModel):
     sites: FanoutPolicy = FanoutPolicy()
     command_batches: BatchPolicy = BatchPolicy()
     device_imports: ImportPolicy = ImportPolicy()
+    certificates: CertificatePolicy = CertificatePolicy()
 
     @model_validator(mode="before")
     @classmethod

@@ -8,7 +8,7 @@ in the unit its flat name states (`_min`, `_s`, `_h`, `_days`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -179,3 +179,14 @@ class ImportPolicy(Section):
                             validation_alias="device_import_retention_days")
     idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
                                    validation_alias="idempotency_ttl_h")
+
+
+class CertificatePolicy(Section):
+    """Device certificates: who signs them and for how long."""
+
+    # `local`: a CA in ca_dir (the local stack's); `aws-iot`: AWS IoT Core signs and enforces status.
+    authority: Literal["local", "aws-iot"] = Field(default="local", validation_alias="certificate_authority")
+    ca_dir: str = Field(default="", validation_alias="certificate_ca_dir")
+    validity_days: int = Field(default=365, ge=1, le=3650, validation_alias="certificate_validity_days")
+    # The AWS IoT policy attached to every certificate (the stage's device policy); empty attaches none.
+    iot_policy_name: str = Field(default="", validation_alias="certificate_iot_policy")

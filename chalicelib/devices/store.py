@@ -226,7 +226,7 @@ class DeviceRepository:
                              NotFound(f"device {device_id} not found", field="device_id"))
 
     def credentials_changed(self) -> None:
-        """Tell the broker sync that credentials changed (after writes made outside this repository)."""
+        """Bump the credential epoch: another feature changed what the broker must accept (certificates)."""
         self._bump_epoch()
 
     @staticmethod

@@ -47,6 +47,8 @@ class FunctionAccess:
     publishes: bool = False
     # Topics outside the project prefix it publishes to (the health probe's).
     extra_topics: tuple[str, ...] = field(default=())
+    # Issues and updates device certificates through AWS IoT (FLEET_CERTIFICATE_AUTHORITY=aws-iot).
+    manages_certificates: bool = False
 
 
 def _all_indexes(model: type[Model]) -> tuple[str, ...]:
@@ -61,7 +63,7 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     # Every HTTP route: the whole registry, read and write.
     "api_handler": FunctionAccess(
         tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in ALL_MODELS),
-        publishes=True, extra_topics=(HEALTH_TOPIC,),
+        publishes=True, extra_topics=(HEALTH_TOPIC,), manages_certificates=True,
     ),
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),

@@ -59,7 +59,28 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Action": ["iot:Publish", "iot:RetainPublish"],
             "Resource": [_sub("iot", t) for t in topics],
         })
+    if access.manages_certificates:
+        statements += CERTIFICATE_STATEMENTS
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# AWS IoT actions IAM cannot scope to a resource (they make a certificate that has no ARN yet):
+# the only statements allowed a bare "*".
+UNSCOPED_IOT_ACTIONS = ("iot:CreateCertificateFromCsr", "iot:CreateKeysAndCertificate")
+
+# The certificate service on AWS IoT: sign (keys or a CSR), bind to the device's thing and the
+# device policy, change status, delete.
+CERTIFICATE_STATEMENTS: list[dict[str, Any]] = [
+    {"Sid": "CreateDeviceCertificates", "Effect": "Allow", "Action": list(UNSCOPED_IOT_ACTIONS), "Resource": ["*"]},
+    {
+        "Sid": "DeviceCertificates",
+        "Effect": "Allow",
+        "Action": ["iot:AttachPolicy", "iot:AttachThingPrincipal", "iot:CreateThing", "iot:DeleteCertificate",
+                   "iot:DescribeCertificate", "iot:DescribeThing", "iot:DetachPolicy", "iot:DetachThingPrincipal",
+                   "iot:UpdateCertificate"],
+        "Resource": [_sub("iot", "cert/*"), _sub("iot", "thing/*"), _sub("iot", "policy/*")],
+    },
+]
 
 
 def policy_path(stage: str, function: str) -> Path:

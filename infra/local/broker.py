@@ -7,18 +7,25 @@ import re
 import secrets
 import shutil
 import signal
+import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.service_grants import acl_lines
+from infra.local.broker_tls import TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
+# The credential sync's own identity: it may touch no topic, only take over a session to close it.
+SYNC_USER = "svc-sync"
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,9 @@ class Broker:
     """
 
     def __init__(self, workdir: Path, port: int, service_users: list[ServiceUser], host: str = "127.0.0.1",
-                 service_port: int | None = None, log_path: Path | None = None) -> None:
+                 service_port: int | None = None, log_path: Path | None = None, tls: TlsFiles | None = None) -> None:
         self.workdir = workdir
+        self.tls = tls
         self.log_path = log_path or workdir / "mosquitto.log"
         self.port = port
         self.service_port = service_port if service_port is not None else free_port()
@@ -74,12 +82,18 @@ class Broker:
         self.child: Child | None = None
         (workdir / "data").mkdir(parents=True, exist_ok=True)
         self._devices: list[DeviceCredential] = []
+        self._files_lock = threading.Lock()  # the password and ACL files change as one pair
         bad = [u.username for u in service_users if not is_service_username(u.username)]
         if bad:
             raise ValueError(f"service usernames must look like 'svc-<name>': {bad}")
         self._write_config()
         self._write_service_credentials()
         self.write_credentials([])
+
+    @property
+    def tls_acl_path(self) -> Path:
+        """The certificate listener's ACL file (written by TlsAccess from the certificate registry)."""
+        return self.workdir / "tls_acl"
 
     def port_for(self, username: str) -> int:
         """The listener a user logs in on: services on theirs, devices on the device port."""
@@ -99,6 +113,10 @@ log_dest stdout
 log_type error
 log_type warning
 log_type notice
+# "Reloading config." is an information line: reload() waits for it in the file log, which mosquitto
+# flushes line by line (its stdout is block-buffered into the stack's log).
+log_type information
+log_dest file {w / "events.log"}
 connection_messages false
 # PUBACKs of a pipelined batch go out at once, not one per delayed ACK (about 40 ms each).
 set_tcp_nodelay true
@@ -116,6 +134,10 @@ allow_anonymous false
 password_file {w / "service_passwd"}
 acl_file {w / "service_acl"}
 """
+        if self.tls is not None:
+            conf += listener_conf(self.tls, self.host, w)
+            if not self.tls_acl_path.exists():
+                self._atomic_write("tls_acl", "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.
@@ -155,30 +177,82 @@ acl_file {w / "service_acl"}
             acl_lines.append(f"user {name}")
             acl_lines.extend(f"topic readwrite {f}" for f in device_topic_filters(d.tenant_id, d.device_id))
             acl_lines.append("")
-        self._devices = [d for d in devices if d not in refused]
-        self._atomic_write("passwd", "\n".join(pw_lines) + "\n")
-        self._atomic_write("acl", "\n".join(acl_lines) + "\n")
+        with self._files_lock:
+            self._devices = [d for d in devices if d not in refused]
+            self._atomic_write("passwd", "\n".join(pw_lines) + "\n")
+            self._atomic_write("acl", "\n".join(acl_lines) + "\n")
         return refused
 
     def _atomic_write(self, name: str, text: str) -> None:
-        tmp = self.workdir / f".{name}.tmp"
-        # Password hashes and ACLs: the broker runs as this user, nobody else needs to read them.
-        tmp.touch(mode=0o600)
-        tmp.chmod(0o600)
-        tmp.write_text(text)
-        os.replace(tmp, self.workdir / name)
+        """Write a file whole or not at all: a private temporary file of its own, then a rename.
+
+        mkstemp makes the file 0600 (password hashes and ACLs: the broker runs as this user,
+        nobody else needs to read them) under a name no other writer shares.
+        """
+        fd, tmp = tempfile.mkstemp(dir=self.workdir, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.workdir / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def start(self) -> Broker:
         self.child = Child("mosquitto", [mosquitto_binary(), "-c", str(self.workdir / "mosquitto.conf")],
                            self.log_path).start()
         wait_for_port(self.host, self.port, proc=self.child.proc)
         wait_for_port(self.host, self.service_port, proc=self.child.proc)
+        if self.tls is not None:
+            wait_for_port(self.host, self.tls.mtls_port, proc=self.child.proc)
+            wait_for_port(self.host, self.tls.token_port, proc=self.child.proc)
         return self
 
-    def reload(self) -> None:
-        """SIGHUP: mosquitto rereads password and ACL files without dropping clients."""
-        if self.child:
-            self.child.signal(signal.SIGHUP)
+    def reload(self, wait_s: float = 0.0) -> bool:
+        """SIGHUP: mosquitto rereads password, ACL and CRL files without dropping clients.
+
+        With `wait_s`, returns once the broker has logged the reload (it handles the signal in
+        its main loop, later), so what follows (cutting a session) sees the new files.
+        """
+        if not self.child:
+            return False
+        before = self._reloads()
+        self.child.signal(signal.SIGHUP)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if self._reloads() > before:
+                return True
+            time.sleep(0.02)
+        return wait_s == 0
+
+    def _reloads(self) -> int:
+        try:
+            return (self.workdir / "events.log").read_bytes().count(b"Reloading config.")
+        except FileNotFoundError:
+            return 0
+
+    def cut(self, usernames: list[str]) -> None:
+        """Close the live sessions of these device names: the sync's service user takes over their client ids.
+
+        Client ids are the broker's own namespace across listeners; a CONNECT with an id in use
+        closes the older connection. A clean session takes the session state away with it.
+        """
+        user = next((u for u in self.service_users if u.username == SYNC_USER), None)
+        if user is None or not usernames:
+            return
+        for name in usernames:
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
+            client.username_pw_set(user.username, user.password)
+            try:
+                client.connect(self.host, self.service_port, keepalive=10)
+                client.loop_start()
+                deadline = time.monotonic() + 5
+                while not client.is_connected() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                client.disconnect()
+                client.loop_stop()
+            except OSError:
+                log.exception("could not cut the session of %s", name)
 
     def stop(self) -> None:
         if self.child:
@@ -198,6 +272,7 @@ def service_users() -> dict[str, ServiceUser]:
         "cloud": ServiceUser("svc-cloud", secrets.token_urlsafe(16), cloud_acl()),
         "bridge": ServiceUser("svc-bridge", secrets.token_urlsafe(16), bridge_acl()),
         "observer": ServiceUser("svc-observer", secrets.token_urlsafe(16), observer_acl()),
+        "sync": ServiceUser(SYNC_USER, secrets.token_urlsafe(16), ()),
     }
 
 

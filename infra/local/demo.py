@@ -44,7 +44,8 @@ def seed_demo(stack: Any) -> dict[str, Any]:
     extra = _seed_feature_demo(seeded)
     return {
         "api_url": stack.api_url,
-        "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port},
+        "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port, "tls_port": stack.o.mqtt_tls_port,
+                 "tls_token_port": stack.o.mqtt_tls_token_port, "ca_file": str(stack.o.ca_dir / "ca.pem")},
         "tenant_id": DEMO_TENANT,
         "operator_token": stack.operator_token(DEMO_TENANT),
         "devices": [{"device_id": d["device_id"], "mqtt_username": mqtt_username(DEMO_TENANT, d["device_id"]),
@@ -114,12 +115,15 @@ def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: 
     auth = shlex.quote(f"Authorization: Bearer {token}")
     api = info["api_url"]
     group = info.get("group_id", DEMO_GROUP)
+    mq = info["mqtt"]
     print(f"""
 Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
   MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
              AWS IoT SDK devices: thing name = username, $aws/things/{dev['mqtt_username']}/shadow|jobs/...
+  MQTT TLS   {mq['host']}:{mq['tls_port']} client certificate (CN = username); {mq['host']}:{mq['tls_token_port']} token
+             CA file {mq['ca_file']}
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
 {_console_line(info)}  state      {state_file}
   logs       {stack.o.workdir / 'logs'}

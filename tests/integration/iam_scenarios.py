@@ -112,6 +112,11 @@ def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
         ok(api.get(f"/customer/device-imports/{done['import_id']}?outcome=created"))
         ok(api.post(f"/customer/device-imports/{done['import_id']}/credentials"))
         ok(api.get("/customer/device-imports"))
+        # Provisioning templates and a dry run of an enrolment
+        ok(api.post("/customer/provisioning-templates", {"template_name": "tpl", "device_id": "dev-{Serial}",
+                                                         "parameters": {"Serial": {"pattern": "[0-9]+"}}}))
+        ok(api.post("/customer/provisioning-templates/tpl/dry-run", {"parameters": {"Serial": "x"}}))
+        ok(api.get("/customer/provisioning-templates"))
         ok(api.post("/customer/device-imports", raw=b'{"device_id": "imp-1"}\n'
                     b'{"device_id": "imp-2", "groups": ["g1"], "site": "s1"}\n',
                     headers={"Content-Type": "application/x-ndjson"}))

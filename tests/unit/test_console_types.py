@@ -35,7 +35,9 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      # The credentials download is for the CLI (files per device), not shown in a browser.
                      "ImportCredentials", "ImportPage",
                      # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
-                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult"}
+                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult",
+                     # Device certificates have operator routes but no console panel yet.
+                     "Certificate", "CertificateCreated", "CertificateDeleted", "CertificatePage"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

@@ -7,6 +7,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from chalicelib.aws_iot.named_shadow_store import NamedShadowModel
+from chalicelib.certificates.store import CertificateModel
 from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.config import Settings
@@ -39,6 +40,7 @@ ALL_MODELS: list[type[Model]] = [
     DeviceImportModel,
     ImportChunkModel,
     TemplateModel,
+    CertificateModel,
 ]
 
 
