@@ -32,8 +32,6 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
                      "HealthDetails",
-                     # The credentials download is for the CLI (files per device), not shown in a browser.
-                     "ImportCredentials", "ImportPage",
                      # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
                      "Template", "TemplatePage", "TemplateDeleted", "DryRunResult",
                      # Device certificates have operator routes but no console panel yet.

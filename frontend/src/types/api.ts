@@ -177,6 +177,18 @@ export interface ImportView extends DeviceImport {
   next_token?: string | null;
 }
 
+/** POST /customer/device-imports/{id}/credentials: each created device's token, given once. @openapi ImportCredentials */
+export interface ImportCredentials {
+  import_id: string;
+  credentials: { device_id: string; mqtt_username: string; provision_token: string }[];
+}
+
+/** GET /customer/device-imports. @openapi ImportPage */
+export interface ImportPage {
+  imports: DeviceImport[];
+  next_token?: string | null;
+}
+
 export type SyncStatus = "synced" | "pending" | "stale";
 
 /** GET /customer/devices/{id}/twin (TwinService.view). @openapi TwinView */
