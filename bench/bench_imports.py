@@ -15,6 +15,7 @@ from bench.bench_jobs import _auth
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
 from chalicelib.container import container
+from chalicelib.imports.services import ImportServices
 
 ROWS = pick(10_000, 2_000)
 SINGLES = pick(500, 200)
@@ -39,7 +40,8 @@ def run(ctx: BenchContext) -> list[Table]:
         while record["status"] != "completed" and resumed < 20:
             # Out of its budget: the per-minute schedule finishes (fired at once here, past the lease).
             later = datetime.now(timezone.utc) + timedelta(minutes=5)
-            container().device_import_service.run_due(later, container().settings.device_imports.sweep_budget_s)
+            container().of(ImportServices).device_import_service.run_due(
+                later, container().settings.device_imports.sweep_budget_s)
             record = json.loads(ctx.inprocess.http.get(f"/customer/device-imports/{record['import_id']}?limit=1",
                                                        headers=_auth(token)).body)
             resumed += 1

@@ -59,8 +59,8 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Action": ["iot:Publish", "iot:RetainPublish"],
             "Resource": [_sub("iot", t) for t in topics],
         })
-    if access.manages_certificates:
-        statements += CERTIFICATE_STATEMENTS
+    if access.iot_actions:
+        statements += iot_statements(access.iot_actions)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -68,19 +68,18 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
 # the only statements allowed a bare "*".
 UNSCOPED_IOT_ACTIONS = ("iot:CreateCertificateFromCsr", "iot:CreateKeysAndCertificate")
 
-# The certificate service on AWS IoT: sign (keys or a CSR), bind to the device's thing and the
-# device policy, change status, delete.
-CERTIFICATE_STATEMENTS: list[dict[str, Any]] = [
-    {"Sid": "CreateDeviceCertificates", "Effect": "Allow", "Action": list(UNSCOPED_IOT_ACTIONS), "Resource": ["*"]},
-    {
-        "Sid": "DeviceCertificates",
-        "Effect": "Allow",
-        "Action": ["iot:AttachPolicy", "iot:AttachThingPrincipal", "iot:CreateThing", "iot:DeleteCertificate",
-                   "iot:DescribeCertificate", "iot:DescribeThing", "iot:DetachPolicy", "iot:DetachThingPrincipal",
-                   "iot:UpdateCertificate"],
-        "Resource": [_sub("iot", "cert/*"), _sub("iot", "thing/*"), _sub("iot", "policy/*")],
-    },
-]
+
+def iot_statements(actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """AWS IoT control-plane grants: the unscoped creations on "*", the rest on certificates, things, policies."""
+    unscoped = sorted(a for a in actions if a in UNSCOPED_IOT_ACTIONS)
+    scoped = sorted(a for a in actions if a not in UNSCOPED_IOT_ACTIONS)
+    statements: list[dict[str, Any]] = []
+    if unscoped:
+        statements.append({"Sid": "IotUnscopedCreate", "Effect": "Allow", "Action": unscoped, "Resource": ["*"]})
+    if scoped:
+        statements.append({"Sid": "IotControlPlane", "Effect": "Allow", "Action": scoped,
+                           "Resource": [_sub("iot", "cert/*"), _sub("iot", "thing/*"), _sub("iot", "policy/*")]})
+    return statements
 
 
 def policy_path(stage: str, function: str) -> Path:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.service_grants import acl_lines
 from infra.local.broker_tls import TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, wait_for_port
 
@@ -277,15 +277,15 @@ def service_users() -> dict[str, ServiceUser]:
 
 
 def cloud_acl() -> tuple[str, ...]:
-    """The functions' publisher: see chalicelib/core/service_grants.py."""
+    """The functions' publisher: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-cloud")
 
 
 def bridge_acl() -> tuple[str, ...]:
-    """The bridge: see chalicelib/core/service_grants.py."""
+    """The bridge: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-bridge")
 
 
 def observer_acl() -> tuple[str, ...]:
-    """Tests and benchmarks: see chalicelib/core/service_grants.py."""
+    """Tests and benchmarks: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-observer")

@@ -9,11 +9,13 @@ from typing import Any
 
 from chalicelib.container import container
 from chalicelib.core.policies import ImportPolicy
+from chalicelib.devices.services import DeviceServices
 from chalicelib.imports.chunks import ChunkRunner
 from chalicelib.imports.device_store import BulkDeviceWriter
 from chalicelib.imports.schedule import device_imports
 from chalicelib.imports.service import DeviceImportService
 from chalicelib.imports.store import ImportRepository
+from chalicelib.sites.services import SiteServices
 from infra.local.scheduler import scheduled_event
 from tests.support import Api, ApiResponse
 
@@ -84,5 +86,6 @@ def import_service(chunk: int, budget_s: float, writer: BulkDeviceWriter | None 
     policy = ImportPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60),
                           credentials_ttl=timedelta(hours=credentials_ttl_h))
     imports = ImportRepository(c.idempotency_store)
-    runner = ChunkRunner(imports, writer or BulkDeviceWriter(), c.welcome_sender, c.device_repository)
+    runner = ChunkRunner(imports, writer or BulkDeviceWriter(), c.of(SiteServices).welcome_sender,
+                         c.of(DeviceServices).device_repository)
     return DeviceImportService(imports, runner, c.idempotency_store, policy)

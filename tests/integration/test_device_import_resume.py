@@ -91,3 +91,43 @@ def test_an_import_costs_a_fraction_of_a_request_per_row(api: Api) -> None:
     # Then every row made its device, and the whole import took at most 0.3 DynamoDB requests per row
     assert (started.record.created, api.get("/customer/groups/g").body["member_count"]) == (400, 400)
     assert sum(counts.values()) <= 0.3 * 400, dict(counts)
+
+
+def test_two_imports_racing_for_the_same_ids_make_each_device_once(api: Api) -> None:
+    # Given two imports of the same 60 ids, started at the same moment
+    import threading
+
+    body = jsonl_body([{"device_id": f"race-{i:02d}"} for i in range(60)])
+    results = []
+    barrier = threading.Barrier(2)
+
+    def start() -> None:
+        barrier.wait()
+        results.append(import_service(chunk=20, budget_s=60).start(api.tenant_id, ImportFormat.JSON_LINES, body,
+                                                                    None, "op"))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    # Then every id was created by exactly one of them, and the other says it existed
+    assert sorted(r.record.created + r.record.existed for r in results) == [60, 60]
+    assert sum(r.record.created for r in results) == 60
+    # And every created device's token is the one its import hands out, and it works
+    creds = [c for r in results if r.record.created
+             for c in import_service(chunk=20, budget_s=60).download(api.tenant_id, r.record.import_id)]
+    assert sorted(c.device_id for c in creds) == [f"race-{i:02d}" for i in range(60)]
+    for c in creds[::15]:
+        assert api.device_call("POST", "/device/v1/heartbeat", c.provision_token).status == 200
+
+
+def test_importing_the_same_file_again_creates_nothing_and_has_no_credentials(api: Api) -> None:
+    body = csv_body([{"device_id": "again-1"}, {"device_id": "again-2"}], ("device_id",))
+    service = import_service(chunk=10, budget_s=60)
+    first = service.start(api.tenant_id, ImportFormat.CSV, body, None, "op")
+    again = service.start(api.tenant_id, ImportFormat.CSV, body, None, "op")
+    assert (first.record.created, again.record.created, again.record.existed) == (2, 0, 2)
+    assert again.record.credentials.value == "none"
+    resp = api.post(f"/customer/device-imports/{again.record.import_id}/credentials")
+    assert (resp.status, resp.body["credentials"]) == (409, "none")
