@@ -93,10 +93,11 @@ def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
 
 
 def _seed_feature_demo(seeded: list[dict[str, Any]]) -> dict[str, Any]:
-    """Hook for features that add demo data (sites); returns extra stack.json keys."""
+    """Hook for features that add demo data (sites, a provisioning template); returns extra stack.json keys."""
+    from infra.local.demo_provisioning import seed_demo_template
     from infra.local.demo_sites import seed_demo_site
 
-    return seed_demo_site(DEMO_TENANT, seeded)
+    return {**seed_demo_site(DEMO_TENANT, seeded), **seed_demo_template(DEMO_TENANT, DEMO_GROUP)}
 
 
 def start_simulators(stack: Any, info: dict[str, Any], heartbeat_s: float = 20.0) -> list[SimulatedDevice]:
