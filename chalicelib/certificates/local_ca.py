@@ -17,6 +17,7 @@ from chalicelib.certificates.ports import Signed
 from chalicelib.certificates.schemas import CertificateStatus
 from chalicelib.certificates.x509 import PrivateKey, PublicKey
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.config import MisconfiguredStage
 
 CA_KEY = "ca.key"
 CA_CERT = "ca.pem"
@@ -62,7 +63,8 @@ class LocalCertificateAuthority:
         if self._loaded is None:
             key_path = self._dir / CA_KEY
             if not key_path.exists():
-                raise RuntimeError(f"no local CA in {self._dir}: the local stack creates it")
+                # The stage's fault, not the caller's: FLEET_CERTIFICATE_CA_DIR names no CA (the local stack makes one).
+                raise MisconfiguredStage("FLEET_CERTIFICATE_CA_DIR: no local CA there (ca.key, ca.pem)")
             key = certs.load_private_key(key_path.read_bytes())
             cert = x509.load_pem_x509_certificate((self._dir / CA_CERT).read_bytes())
             self._loaded = (key, cert)

@@ -17,6 +17,7 @@ from chalicelib.certificates import local_ca, rules
 from chalicelib.certificates import x509 as certs
 from chalicelib.certificates.aws_iot import AwsIotCertificateAuthority
 from chalicelib.certificates.schemas import CertificateStatus
+from chalicelib.core.config import MisconfiguredStage
 from chalicelib.core.errors import InvalidInput
 from tests.cert_support import csr_pem, load
 
@@ -120,3 +121,10 @@ def test_aws_iot_signs_a_checked_csr(iot: object) -> None:
     assert described["certificateDescription"]["status"] == "ACTIVE"
     principals = iot.list_thing_principals(thingName=THING)["principals"]  # type: ignore[attr-defined]
     assert len(principals) == 1
+
+
+def test_a_stage_without_its_local_ca_is_misconfigured_not_a_callers_error(tmp_path: Path) -> None:
+    ca = local_ca.LocalCertificateAuthority(tmp_path / "nothing-here")
+    with pytest.raises(MisconfiguredStage) as refused:
+        ca.create_keys_and_certificate(THING, timedelta(days=1))
+    assert "FLEET_CERTIFICATE_CA_DIR" in str(refused.value)

@@ -46,6 +46,27 @@ export interface CreatedDevice extends Device {
   provision_token: string;
 }
 
+export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED";
+
+/** A device's X.509 client certificate; its id is the SHA-256 fingerprint. @model chalicelib.certificates.schemas.Certificate */
+export interface Certificate {
+  certificate_id: string;
+  tenant_id: string;
+  device_id: string;
+  status: CertificateStatus;
+  subject: string;
+  serial_number: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+  certificate_pem: string;
+}
+
+/** POST .../certificates: the certificate and, when the server made the key pair, its private key, once. @openapi CertificateCreated */
+export interface CreatedCertificate extends Certificate {
+  private_key_pem: string | null;
+}
+
 /** @model chalicelib.devices.schemas.Group */
 export interface Group {
   tenant_id: string;
