@@ -34,9 +34,7 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
                      "HealthDetails",
                      # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
-                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult",
-                     # Device certificates have operator routes but no console panel yet.
-                     "Certificate", "CertificateCreated", "CertificateDeleted", "CertificatePage"}
+                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult"}
 
 
 def _model(dotted: str) -> type[BaseModel]:
