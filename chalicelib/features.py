@@ -34,12 +34,13 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.imports.feature import FEATURE as imports
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
+    from chalicelib.overview.feature import FEATURE as overview
     from chalicelib.provisioning.feature import FEATURE as provisioning
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth,
-            certificates, imports, provisioning)
+    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, overview, aws_iot,
+            broker_auth, certificates, imports, provisioning)
 
 
 def register_routes(app: Chalice) -> None:
