@@ -142,7 +142,7 @@ def other_api(chalice_client: Client) -> Api:
 PROCESS_FOLDERS = frozenset({"browser", "cli"})
 PROCESS_FIXTURES = frozenset({"api_url", "bridge", "bridge_settings", "aws_bridge", "running_stack", "demo_stack",
                               "local_stack", "console_stack", "packaged", "local_url"})
-PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py"})
+PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py", "test_broker_tls.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
