@@ -80,13 +80,16 @@ class FunctionAccess:
     invokes: tuple[str, ...] = ()
     # Reads the topic rule's queue in batches (AWS IoT Core with DeviceMessagesVia=sqs).
     reads_queue: bool = False
+    # AWS IoT control-plane actions (`iot:UpdateCertificate`, ...) on certificates, things and policies.
+    iot_actions: tuple[str, ...] = ()
 
     def __or__(self, other: FunctionAccess) -> FunctionAccess:
         """Both features' needs of one shared function (device_message serves several features)."""
         return FunctionAccess(self.tables + other.tables, self.publishes or other.publishes,
                               self.extra_topics + tuple(t for t in other.extra_topics if t not in self.extra_topics),
                               self.invokes + tuple(f for f in other.invokes if f not in self.invokes),
-                              self.reads_queue or other.reads_queue)
+                              self.reads_queue or other.reads_queue,
+                              self.iot_actions + tuple(a for a in other.iot_actions if a not in self.iot_actions))
 
 
 def _nothing() -> tuple[Any, ...]:

@@ -79,7 +79,27 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Action": ["lambda:InvokeFunction"],
             "Resource": [_sub("lambda", f"function:{lambda_name(stage, f)}") for f in access.invokes],
         })
+    if access.iot_actions:
+        statements += iot_statements(access.iot_actions)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# AWS IoT actions IAM cannot scope to a resource (they make a certificate that has no ARN yet):
+# the only statements allowed a bare "*".
+UNSCOPED_IOT_ACTIONS = ("iot:CreateCertificateFromCsr", "iot:CreateKeysAndCertificate")
+
+
+def iot_statements(actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """AWS IoT control-plane grants: the unscoped creations on "*", the rest on certificates, things, policies."""
+    unscoped = sorted(a for a in actions if a in UNSCOPED_IOT_ACTIONS)
+    scoped = sorted(a for a in actions if a not in UNSCOPED_IOT_ACTIONS)
+    statements: list[dict[str, Any]] = []
+    if unscoped:
+        statements.append({"Sid": "IotUnscopedCreate", "Effect": "Allow", "Action": unscoped, "Resource": ["*"]})
+    if scoped:
+        statements.append({"Sid": "IotControlPlane", "Effect": "Allow", "Action": scoped,
+                           "Resource": [_sub("iot", "cert/*"), _sub("iot", "thing/*"), _sub("iot", "policy/*")]})
+    return statements
 
 
 def policy_path(stage: str, function: str) -> Path:

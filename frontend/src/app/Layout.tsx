@@ -9,6 +9,7 @@ const NAV = [
   ["/jobs", "Jobs"],
   ["/sites", "Sites"],
   ["/groups", "Groups"],
+  ["/imports", "Import"],
 ] as const;
 
 export function Layout() {
