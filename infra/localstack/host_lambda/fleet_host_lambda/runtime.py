@@ -1,0 +1,137 @@
+"""The process of one execution environment: LocalStack's runtime callback protocol, standard library only.
+
+Started by HostRuntimeExecutor with the function's code as working directory. It imports
+the handler, reports `status/<id>/ready` (or `status/<id>/error`), then serves
+`POST /invoke` on HOST_LAMBDA_PORT: each invocation is acknowledged, run, and its result
+posted to `invocations/<request id>/response` (or `/error`), after its output to `/logs`.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+
+class Context:
+    """The Lambda context object handlers receive (the attributes Chalice and Powertools read)."""
+
+    def __init__(self, request_id: str, arn: str, timeout_s: float) -> None:
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def post(path: str, body: bytes) -> None:
+    """POST to LocalStack's runtime endpoint of this environment."""
+    url = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"] + path
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+
+
+def error_body(exc: BaseException) -> bytes:
+    """An error in the shape AWS's runtimes report it."""
+    return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__,
+                       "stackTrace": traceback.format_exception(exc)}).encode()
+
+
+class Tee(io.TextIOBase):
+    """Keeps an invocation's output for its CloudWatch log and still writes it to the process log."""
+
+    def __init__(self, target: Any) -> None:
+        self.buffer_ = io.StringIO()
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.buffer_.write(text)
+        self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def load_handler() -> Any:
+    wanted = os.environ.get("HOST_LAMBDA_RUNTIME", "")
+    have = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if wanted and wanted != have:
+        raise RuntimeError(f"the function's runtime is {wanted} but the host interpreter is {have}")
+    sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+    module, _, name = os.environ["_HANDLER"].rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def make_server(handler: Any) -> HTTPServer:
+    timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "60"))
+
+    class Invocations(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if self.path != "/invoke":
+                self.send_error(404)
+                return
+            invocation = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            # Acknowledged first: LocalStack waits for this answer before it waits for the result.
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.wfile.flush()
+            run(handler, invocation, timeout_s)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the invocations' own output is the log
+
+    return HTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_PORT"])), Invocations)
+
+
+def run(handler: Any, invocation: dict[str, Any], timeout_s: float) -> None:
+    request_id = invocation["invoke-id"]
+    context = Context(request_id, invocation.get("invoked-function-arn", ""), timeout_s)
+    tee = Tee(sys.stdout)
+    failure: BaseException | None = None
+    result: Any = None
+    with contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
+        try:
+            result = handler(json.loads(invocation["payload"] or "null"), context)
+        except Exception as exc:
+            failure = exc
+            traceback.print_exc()
+    post(f"/invocations/{request_id}/logs", json.dumps({"logs": tee.buffer_.getvalue()}).encode())
+    if failure is not None:
+        post(f"/invocations/{request_id}/error", error_body(failure))
+    else:
+        post(f"/invocations/{request_id}/response", json.dumps(result).encode())
+
+
+def main() -> None:
+    runtime_id = os.environ["LOCALSTACK_RUNTIME_ID"]
+    try:
+        handler = load_handler()
+        server = make_server(handler)
+    except Exception as exc:
+        traceback.print_exc()
+        post(f"/status/{runtime_id}/error", error_body(exc))
+        sys.exit(1)
+    post(f"/status/{runtime_id}/ready", b"{}")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
