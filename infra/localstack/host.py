@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -76,6 +77,7 @@ def localstack_env(o: HostOptions) -> dict[str, str]:
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "DNS_ADDRESS": "0",  # no DNS server on port 53
         "DISABLE_EVENTS": "1",  # no analytics
+        "EAGER_SERVICE_LOADING": "1",  # services load at start (while the template is packaged), not on first use
         "LAMBDA_RUNTIME_EXECUTOR": "host",
         "HOST_LAMBDA_PYTHON": function_python(),
         "PYTHONUNBUFFERED": "1",
@@ -147,6 +149,8 @@ class HostLocalStack:
         env = self.env()
         os.environ.update(env)
         try:
+            # LocalStack keeps its state in memory: what its last run left in tmp (unzipped code) is garbage.
+            shutil.rmtree(self.o.workdir / "filesystem" / "tmp", ignore_errors=True)
             host_files.prepare(self.o.workdir / "filesystem")
             localstack = self._watch(Child("localstack", [str(python), "-m", "localstack.runtime.main"],
                                            logs / "localstack.log", localstack_env(self.o)).start())

@@ -12,6 +12,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,14 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     workdir = tmp_path_factory.mktemp("localstack")
     env = {"LOCALSTACK_DIR": str(workdir), "LOCALSTACK_PORT": str(free_port()), "MQTT_PORT": str(free_port()),
            "MQTT_SERVICE_PORT": str(free_port())}
+    out = tmp_path_factory.mktemp("package-localstack")
     child = Child("localstack-host", python_module("infra.localstack.host"), workdir / "host.log", env).start()
     try:
-        state = _wait_for_state(child, workdir / "localstack.json")
-        out = tmp_path_factory.mktemp("package-localstack")
-        sam = package(out, load_config(CONFIG))
+        # `make package` of the stage while LocalStack starts: each takes about as long as the other.
+        with ThreadPoolExecutor(1) as pool:
+            packaged = pool.submit(package, out, load_config(CONFIG))
+            state = _wait_for_state(child, workdir / "localstack.json")
+            sam = packaged.result()
         target = local_deploy.target(state)
         assert target.endpoint == state["endpoint"]
         outputs = deploy(target, out, local_deploy.parameters(state))
