@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import CHALICE_DIR
+from infra.aws.iam import CHALICE_DIR, lambda_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -209,8 +209,10 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
     parameters = {name: {**spec, "Default": parameter_defaults.get(name, spec["Default"])}
                   for name, spec in specs.items()}
     broker = "MqttHost" in parameters
-    functions = {logical: {"Properties": {"Environment": {"Variables": _environment(broker, sign_in)}}}
-                 for logical in LOGICAL_IDS.values()}
+    # The names `chalice deploy` gives, which the policies' log groups and the bridge's function name use.
+    functions = {logical: {"Properties": {"FunctionName": lambda_name(stage, name),
+                                          "Environment": {"Variables": _environment(broker, sign_in)}}}
+                 for name, logical in LOGICAL_IDS.items()}
     outputs: dict[str, Any] = {
         "TablePrefix": {"Value": table_prefix},
         "DeviceMessagesDlqUrl": {"Value": {"Ref": "DeviceMessagesDlq"}},

@@ -24,13 +24,16 @@ from chalicelib.core.auth.operator import issue_local_token
 from chalicelib.core.config import Settings
 from chalicelib.core.topics import device_topic
 from infra.aws.deploy import Target, deploy
+from infra.aws.iam import lambda_name
 from infra.aws.package import load_config, package
+from infra.aws.template import LOGICAL_IDS
 from infra.local.processes import Child, free_port, python_module
 from infra.localstack import deploy as local_deploy
-from infra.localstack.stage import CONFIG, ROOT, stage_variables
+from infra.localstack.stage import CONFIG, ROOT, STAGE, stage_variables
 from tests.support import MqttPeer, missing, mqtt_peer
 
-pytestmark = pytest.mark.slow
+# Under 3 minutes on 2 idle cores; the bound leaves room for a busy machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 TENANT = "lsdeploy"
 
@@ -107,6 +110,8 @@ def test_every_table_and_function_of_the_template_exists(deployed: Deployed) -> 
     functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources
                  if r["ResourceType"] == "AWS::Lambda::Function"}
     assert set(functions) == set(_of_type(deployed.template, "AWS::Serverless::Function"))
+    # The names the policies' log groups and the bridge use.
+    assert set(functions.values()) == {lambda_name(STAGE, fn) for fn in LOGICAL_IDS}
     lam = deployed.target.client("lambda")
     for name in functions.values():
         config = lam.get_function(FunctionName=name)["Configuration"]
@@ -173,3 +178,35 @@ def test_a_scheduled_function_runs_when_its_rule_fires(deployed: Deployed) -> No
                                                      LogType="Tail")
     logs = base64.b64decode(answer.get("LogResult", "")).decode(errors="replace")
     assert answer["StatusCode"] == 200 and "FunctionError" not in answer, logs
+
+
+def test_a_device_ack_reaches_the_database_through_the_bridge(deployed: Deployed) -> None:
+    auth = {"Authorization": f"Bearer {_token()}"}
+    created = requests.post(f"{deployed.api}/customer/devices", json={"device_id": "cam-8"}, headers=auth,
+                            timeout=60)
+    assert created.status_code == 201, created.text
+    mqtt = deployed.state["mqtt"]
+    device = None
+    deadline = time.monotonic() + 30
+    while device is None:  # its credential reaches the broker within about a second
+        candidate = mqtt_peer(mqtt["host"], mqtt["port"], f"{TENANT}.cam-8", created.json()["provision_token"],
+                              client_id=f"{TENANT}.cam-8", wait=False)
+        if candidate.connected.wait(2):
+            device = candidate
+        else:
+            candidate.close()
+            assert time.monotonic() < deadline, f"cam-8 could not log in: {candidate.connect_rc}"
+    try:
+        sent = requests.post(f"{deployed.api}/customer/devices/cam-8/commands", headers=auth, timeout=60,
+                             json={"command_type": "ping", "command_params": {}, "expires_in_minutes": 60})
+        command_id = sent.json()["command_id"]
+        device.publish(device_topic(TENANT, "cam-8", "commands/ack"), {"command_id": command_id, "status": "ok"})
+        deadline = time.monotonic() + 60
+        status = ""
+        while status != "delivered" and time.monotonic() < deadline:
+            status = requests.get(f"{deployed.api}/customer/devices/cam-8/commands/{command_id}", headers=auth,
+                                  timeout=60).json()["status"]
+            time.sleep(0.5)
+        assert status == "delivered"
+    finally:
+        device.close()
