@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.service_grants import acl_lines
 from infra.local.processes import Child, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -213,15 +213,15 @@ def service_users() -> dict[str, ServiceUser]:
 
 
 def cloud_acl() -> tuple[str, ...]:
-    """The functions' publisher: see chalicelib/core/service_grants.py."""
+    """The functions' publisher: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-cloud")
 
 
 def bridge_acl() -> tuple[str, ...]:
-    """The bridge: see chalicelib/core/service_grants.py."""
+    """The bridge: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-bridge")
 
 
 def observer_acl() -> tuple[str, ...]:
-    """Tests and benchmarks: see chalicelib/core/service_grants.py."""
+    """Tests and benchmarks: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-observer")
