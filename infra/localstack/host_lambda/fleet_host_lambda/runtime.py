@@ -12,6 +12,7 @@ import importlib
 import io
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -108,11 +109,15 @@ def run(handler: Any, invocation: dict[str, Any], timeout_s: float) -> None:
     failure: BaseException | None = None
     result: Any = None
     with contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
+        # The function's timeout, as Lambda enforces it (invocations run on the main thread).
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
         try:
             result = handler(json.loads(invocation["payload"] or "null"), context)
         except Exception as exc:
             failure = exc
             traceback.print_exc()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     post(f"/invocations/{request_id}/logs", json.dumps({"logs": tee.buffer_.getvalue()}).encode())
     if failure is not None:
         post(f"/invocations/{request_id}/error", error_body(failure))
@@ -120,8 +125,17 @@ def run(handler: Any, invocation: dict[str, Any], timeout_s: float) -> None:
         post(f"/invocations/{request_id}/response", json.dumps(result).encode())
 
 
+class TaskTimedOut(Exception):
+    """The invocation ran past the function's timeout."""
+
+
+def _timed_out(signum: int, frame: Any) -> None:
+    raise TaskTimedOut(f"Task timed out after {os.environ.get('AWS_LAMBDA_FUNCTION_TIMEOUT', '?')} seconds")
+
+
 def main() -> None:
     runtime_id = os.environ["LOCALSTACK_RUNTIME_ID"]
+    signal.signal(signal.SIGALRM, _timed_out)
     try:
         handler = load_handler()
         server = make_server(handler)
