@@ -102,14 +102,19 @@ package: $(STAMP)
 LS_VENV := .venv-localstack
 LS_STAMP := $(LS_VENV)/.installed
 LS_PLUGIN := infra/localstack/host_lambda
-$(LS_STAMP): infra/localstack/requirements.txt $(LS_PLUGIN)/pyproject.toml $(wildcard $(LS_PLUGIN)/fleet_host_lambda/*.py)
+LS_PLUGIN_STAMP := $(LS_VENV)/.plugin-installed
+$(LS_STAMP): infra/localstack/requirements.txt
 	@py="$${LOCALSTACK_PYTHON:-$$(bash infra/scripts/find_python.sh 3.13)}" || exit 1; \
 	rm -rf $(LS_VENV) && "$$py" -m venv $(LS_VENV)
 	$(LS_VENV)/bin/pip install -q --upgrade pip
 	$(LS_VENV)/bin/pip install -q -r infra/localstack/requirements.txt
-	$(LS_VENV)/bin/pip install -q --no-deps --no-build-isolation ./$(LS_PLUGIN)
 	touch $(LS_STAMP)
-localstack-venv: $(LS_STAMP)
+# Our plugin (functions as host processes), reinstalled when its sources change.
+$(LS_PLUGIN_STAMP): $(LS_STAMP) $(LS_PLUGIN)/pyproject.toml $(wildcard $(LS_PLUGIN)/fleet_host_lambda/*.py)
+	$(LS_VENV)/bin/pip install -q --no-deps --no-build-isolation --force-reinstall ./$(LS_PLUGIN)
+	rm -rf $(LS_PLUGIN)/build $(LS_PLUGIN)/*.egg-info
+	touch $(LS_PLUGIN_STAMP)
+localstack-venv: $(LS_PLUGIN_STAMP)
 
 localstack: deps localstack-venv
 	$(BIN)/python -m infra.localstack.host
