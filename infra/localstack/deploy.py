@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from botocore.exceptions import EndpointConnectionError
+
 from infra.aws.deploy import Target, delete, deploy
 from infra.localstack.stage import ROOT, STAGE, stage_variables
 
@@ -103,12 +105,16 @@ def main() -> None:
         return
     state = host_state()
     where = target(state)
-    if args.delete:
-        print(f"deleting stack {STACK_NAME} from {where.endpoint}: {delete(where)}")
-        print(f"deleted {len(delete_tables(where))} tables")
-        return
-    print(f"deploying stage {STAGE} to {where.endpoint} (stack {STACK_NAME})", flush=True)
-    outputs = deploy(where, args.package_dir, parameters(state))
+    try:
+        if args.delete:
+            print(f"deleting stack {STACK_NAME} from {where.endpoint}: {delete(where)}")
+            print(f"deleted {len(delete_tables(where))} tables")
+            return
+        print(f"deploying stage {STAGE} to {where.endpoint} (stack {STACK_NAME})", flush=True)
+        outputs = deploy(where, args.package_dir, parameters(state))
+    except EndpointConnectionError:
+        raise SystemExit(f"nothing answers at {where.endpoint}: start `make localstack` (or the compose file) "
+                         "first") from None
     print(f"API: {api_url(where, outputs)}")
 
 
