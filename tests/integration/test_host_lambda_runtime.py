@@ -22,8 +22,13 @@ from infra.local.processes import free_port, wait_for_port
 
 RUNTIME = Path(__file__).resolve().parents[2] / "infra/localstack/host_lambda/fleet_host_lambda/runtime.py"
 HANDLER = '''
-import os, time
+import logging, os, sys, time
+# Like Powertools: a logger that keeps the stream it found at import.
+log = logging.getLogger("fn")
+log.addHandler(logging.StreamHandler(sys.stdout))
+log.setLevel(logging.INFO)
 def handler(event, context):
+    log.info("logged through the import-time stream")
     if event.get("fail"):
         raise ValueError("asked to fail")
     if event.get("sleep"):
@@ -94,6 +99,7 @@ def test_ready_then_each_invocation_posts_its_logs_and_its_result(runtime: tuple
     _invoke(port, "r1", {"n": 1})
     path, logs = callbacks.next()
     assert path == "/_localstack_lambda/env1/invocations/r1/logs" and "hello from fn" in logs["logs"]
+    assert "logged through the import-time stream" in logs["logs"]
     assert callbacks.next() == ("/_localstack_lambda/env1/invocations/r1/response",
                                 {"echo": {"n": 1}, "request_id": "r1", "region": "us-east-1"})
     _invoke(port, "r2", {"fail": True})

@@ -7,7 +7,6 @@ posted to `invocations/<request id>/response` (or `/error`), after its output to
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import json
@@ -54,20 +53,36 @@ def error_body(exc: BaseException) -> bytes:
                        "stackTrace": traceback.format_exception(exc)}).encode()
 
 
-class Tee(io.TextIOBase):
-    """Keeps an invocation's output for its CloudWatch log and still writes it to the process log."""
+class Capture(io.TextIOBase):
+    """The process's stdout and stderr: an invocation's output goes to its CloudWatch log and the process log.
+
+    Installed before the handler's module loads, so loggers that keep the stream they found
+    at import (Powertools, logging's handlers) write here too.
+    """
 
     def __init__(self, target: Any) -> None:
-        self.buffer_ = io.StringIO()
         self.target = target
+        self.current: io.StringIO | None = None
 
     def write(self, text: str) -> int:
-        self.buffer_.write(text)
+        if self.current is not None:
+            self.current.write(text)
         self.target.write(text)
         return len(text)
 
     def flush(self) -> None:
         self.target.flush()
+
+    def begin(self) -> None:
+        self.current = io.StringIO()
+
+    def end(self) -> str:
+        text = self.current.getvalue() if self.current is not None else ""
+        self.current = None
+        return text
+
+
+CAPTURE = Capture(sys.stdout)
 
 
 def load_handler() -> Any:
@@ -105,20 +120,20 @@ def make_server(handler: Any) -> HTTPServer:
 def run(handler: Any, invocation: dict[str, Any], timeout_s: float) -> None:
     request_id = invocation["invoke-id"]
     context = Context(request_id, invocation.get("invoked-function-arn", ""), timeout_s)
-    tee = Tee(sys.stdout)
     failure: BaseException | None = None
     result: Any = None
-    with contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
-        # The function's timeout, as Lambda enforces it (invocations run on the main thread).
-        signal.setitimer(signal.ITIMER_REAL, timeout_s)
-        try:
-            result = handler(json.loads(invocation["payload"] or "null"), context)
-        except Exception as exc:
-            failure = exc
-            traceback.print_exc()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    post(f"/invocations/{request_id}/logs", json.dumps({"logs": tee.buffer_.getvalue()}).encode())
+    CAPTURE.begin()
+    # The function's timeout, as Lambda enforces it (invocations run on the main thread).
+    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    try:
+        result = handler(json.loads(invocation["payload"] or "null"), context)
+    except Exception as exc:
+        failure = exc
+        traceback.print_exc()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        CAPTURE.flush()
+    post(f"/invocations/{request_id}/logs", json.dumps({"logs": CAPTURE.end()}).encode())
     if failure is not None:
         post(f"/invocations/{request_id}/error", error_body(failure))
     else:
@@ -136,6 +151,7 @@ def _timed_out(signum: int, frame: Any) -> None:
 def main() -> None:
     runtime_id = os.environ["LOCALSTACK_RUNTIME_ID"]
     signal.signal(signal.SIGALRM, _timed_out)
+    sys.stdout = sys.stderr = CAPTURE
     try:
         handler = load_handler()
         server = make_server(handler)
