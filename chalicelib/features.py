@@ -32,10 +32,12 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.health.feature import FEATURE as health
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
+    from chalicelib.overview.feature import FEATURE as overview
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth)
+    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, overview, aws_iot,
+            broker_auth)
 
 
 def register_routes(app: Chalice) -> None:
