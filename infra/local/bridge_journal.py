@@ -17,7 +17,7 @@ from typing import Any
 
 from mqtt_bridge.__main__ import run
 from mqtt_bridge.config import BridgeSettings
-from mqtt_bridge.invokers import Invoker
+from mqtt_bridge.invokers import BatchResult, Invoker
 
 
 class JournalInvoker(Invoker):
@@ -31,11 +31,21 @@ class JournalInvoker(Invoker):
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         result = self._inner.invoke(event)
-        line = json.dumps({"topic": event.get("topic"), "payload_b64": event.get("payload_b64"),
-                           "accepted": result.get("accepted"), "t": time.time()})
-        with self._lock:
-            self._file.write(line + "\n")
+        self._record([(event, result.get("accepted"))])
         return result
+
+    def invoke_batch(self, events: list[dict[str, Any]]) -> BatchResult:
+        result = self._inner.invoke_batch(events)
+        # Only what the function took: the failed ones come back in a later batch.
+        self._record([(e, i not in result.rejected) for i, e in enumerate(events) if i not in result.failed])
+        return result
+
+    def _record(self, taken: list[tuple[dict[str, Any], object]]) -> None:
+        now = time.time()
+        lines = "".join(json.dumps({"topic": e.get("topic"), "payload_b64": e.get("payload_b64"), "accepted": ok,
+                                    "t": now}) + "\n" for e, ok in taken)
+        with self._lock:
+            self._file.write(lines)
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
