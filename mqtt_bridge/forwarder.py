@@ -22,6 +22,9 @@ from mqtt_bridge.telemetry import logger, message_keys, metrics
 
 # Heartbeats are most of the traffic: their forwards are logged at DEBUG only.
 QUIET_SUFFIXES = ("/status",)
+# Payload bytes per batch at most: base64 and JSON grow them by about 40 %, and Lambda
+# Invoke takes 6 MB. A bigger message (up to BRIDGE_MAX_PAYLOAD_BYTES) goes alone.
+BATCH_MAX_BYTES = 3 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,9 @@ class Forwarder:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _run(self, lane: queue.SimpleQueue[Delivery | None]) -> None:
-        stopped = False
+        stopped, carry = False, None
         while not stopped:
-            batch, stopped = self._collect(lane)
+            batch, stopped, carry = self._collect(lane, carry)
             try:
                 # After an abort, queued messages stay unacknowledged for the next session.
                 if self._abort.is_set() or not batch:
@@ -130,12 +133,14 @@ class Forwarder:
                     self._pending -= len(batch)
                     self._idle.notify_all()
 
-    def _collect(self, lane: queue.SimpleQueue[Delivery | None]) -> tuple[list[Delivery], bool]:
-        """The next batch of this lane (blocks for its first message), and whether the lane was stopped."""
-        first = lane.get()
+    def _collect(self, lane: queue.SimpleQueue[Delivery | None],
+                 carry: Delivery | None) -> tuple[list[Delivery], bool, Delivery | None]:
+        """The lane's next batch (blocks for its first message), whether the lane was stopped,
+        and the message taken that did not fit (it starts the next batch)."""
+        first = carry or lane.get()
         if first is None:
-            return [], True
-        batch = [first]
+            return [], True, None
+        batch, size = [first], len(first.payload)
         deadline = time.monotonic() + self._batch_wait_s
         while len(batch) < self._batch_max:
             left = deadline - time.monotonic()
@@ -144,9 +149,12 @@ class Forwarder:
             except queue.Empty:
                 break
             if item is None:
-                return batch, True
+                return batch, True, None
+            size += len(item.payload)
+            if size > BATCH_MAX_BYTES:
+                return batch, False, item
             batch.append(item)
-        return batch, False
+        return batch, False, None
 
     def _forward_batch(self, batch: list[Delivery]) -> None:
         """Forward many messages in one invoke each round; ack each as the function takes it, retry the rest."""

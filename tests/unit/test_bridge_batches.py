@@ -151,3 +151,15 @@ def test_an_sqs_queue_batch_keeps_its_documented_answer() -> None:
 
     answer = batch.handle_batch({"Records": records}, None, one)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "0"}]}
+
+
+def test_a_batch_stays_under_the_invoke_size_limit() -> None:
+    from mqtt_bridge.forwarder import BATCH_MAX_BYTES
+
+    function = BatchFunction(lambda label, n: {"accepted": True})
+    big = "x" * (BATCH_MAX_BYTES // 3 + 1)
+    _, acks = run(function, [delivery(i, "a", big + str(i)) for i in range(5)])
+    # Two fit in a batch, the third would pass the bound: 2 + 2 + 1, every message once, in order
+    assert [len(topics) for topics in function.invokes] == [2, 2, 1]
+    assert [h[-1] for h in function.handled] == ["0", "1", "2", "3", "4"]
+    assert sorted(acks.mids) == list(range(5))
