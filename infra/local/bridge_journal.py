@@ -3,7 +3,9 @@
 Tests and benchmarks run `python -m infra.local.bridge_journal` instead of
 `python -m mqtt_bridge` to count what went through (distinct lines = distinct messages;
 a redelivery after a crash shows up as a duplicate line, never as a missing one).
-The journal path comes from BRIDGE_JOURNAL_PATH.
+The journal path comes from BRIDGE_JOURNAL_PATH. With BRIDGE_JOURNAL_SINK=count the
+function is not called: every message is accepted and journaled, which measures the bridge
+and the broker alone (the benchmark's counting invoker).
 """
 from __future__ import annotations
 
@@ -48,6 +50,15 @@ class JournalInvoker(Invoker):
             self._file.write(lines)
 
 
+class AcceptingInvoker(Invoker):
+    """Takes every message without running anything: what the bridge alone can move."""
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        if "Records" in event:
+            return {"batchItemFailures": [], "rejected": []}
+        return {"accepted": True}
+
+
 def read_journal(path: Path) -> list[dict[str, Any]]:
     """Every complete line of a journal (a torn last line from a kill is skipped)."""
     if not path.exists():
@@ -63,7 +74,8 @@ def read_journal(path: Path) -> list[dict[str, Any]]:
 
 def main() -> None:
     path = Path(os.environ["BRIDGE_JOURNAL_PATH"])
-    sys.exit(run(BridgeSettings(), wrap=lambda inner: JournalInvoker(inner, path)))
+    counting = os.environ.get("BRIDGE_JOURNAL_SINK") == "count"
+    sys.exit(run(BridgeSettings(), wrap=lambda inner: JournalInvoker(AcceptingInvoker() if counting else inner, path)))
 
 
 if __name__ == "__main__":
