@@ -13,7 +13,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from chalicelib.core.messaging.base import Publisher, RecordingPublisher
+from chalicelib.core.messaging.base import Message, Publisher, RecordingPublisher
+from chalicelib.firmware.parts import FirmwareParts
 from chalicelib.jobs.parts import JobParts
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.commands.store import CommandRepository
     from chalicelib.core.auth.operator import OperatorAuthenticator
     from chalicelib.core.config import Settings
+    from chalicelib.core.delivery import Document
     from chalicelib.core.policies import CommandPolicy
     from chalicelib.core.storage.idempotency import IdempotencyStore
     from chalicelib.devices.service import DeviceService
@@ -39,11 +41,12 @@ if TYPE_CHECKING:
     from chalicelib.sites.service import SiteService
     from chalicelib.sites.store import SiteRepository
     from chalicelib.sites.welcome import WelcomeSender
+    from chalicelib.twin.schemas import Twin
     from chalicelib.twin.service import TwinService
     from chalicelib.twin.store import TwinRepository
 
 
-class Container(JobParts):
+class Container(JobParts, FirmwareParts):
     """Every service and repository of one stage, each built once, on first use."""
 
     def __init__(self, settings: Settings) -> None:
@@ -130,18 +133,19 @@ class Container(JobParts):
     @cached_property
     def command_dispatcher(self) -> CommandDispatcher:
         from chalicelib.commands.delivery import CommandDispatcher
-        return CommandDispatcher(self.command_repository, self.publisher, self.command_policy)
+        return CommandDispatcher(self.command_repository, self.publisher, self.command_policy,
+                                 references=self.document_resolver)
 
     @cached_property
     def command_service(self) -> CommandService:
         from chalicelib.commands.service import CommandService
         return CommandService(self.command_repository, self.idempotency_store, self.device_repository,
-                              self.command_dispatcher, self.command_policy)
+                              self.command_dispatcher, self.command_policy, references=self.document_resolver)
 
     @cached_property
     def device_command_service(self) -> DeviceCommandService:
         from chalicelib.commands.device_service import DeviceCommandService
-        return DeviceCommandService(self.command_repository, self.command_policy)
+        return DeviceCommandService(self.command_repository, self.command_policy, references=self.document_resolver)
 
     @cached_property
     def command_expiry(self) -> CommandExpiry:
@@ -176,8 +180,15 @@ class Container(JobParts):
     def twin_service(self) -> TwinService:
         from chalicelib.twin.service import TwinService
         # Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events.
-        events = self.shadow_service.twin_written if self.settings.serves_aws_iot_topics() else None
-        return TwinService(self.twin_repository, self.publisher, self.settings.twin, on_written=events)
+        aws_events = self.shadow_service.twin_written if self.settings.serves_aws_iot_topics() else None
+        versions = self.firmware_versions
+
+        # Reported firmware versions are counted for the fleet view (a change moves one counter per scope).
+        def written(before: Twin, after: Twin, desired: Document | None, reported: Document | None) -> list[Message]:
+            versions.twin_written(before, after, desired, reported)
+            return aws_events(before, after, desired, reported) if aws_events else []
+
+        return TwinService(self.twin_repository, self.publisher, self.settings.twin, on_written=written)
 
     @cached_property
     def named_shadow_repository(self) -> NamedShadowRepository:

@@ -37,6 +37,7 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.core.http import edge
     from chalicelib.core.observability import routes as observability
     from chalicelib.devices.feature import FEATURE as devices
+    from chalicelib.firmware.feature import FEATURE as firmware
     from chalicelib.groups.feature import FEATURE as groups
     from chalicelib.health.feature import FEATURE as health
     from chalicelib.ingress.feature import FEATURE as ingress
@@ -47,7 +48,8 @@ def all_features() -> tuple[Feature, ...]:
     # What every route stands on (core, not a feature): the one error shape, the request's correlation id
     # and access line, the operator authorizer.
     core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
-    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, aws_iot, broker_auth)
+    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, aws_iot,
+            broker_auth)
 
 
 def register_routes(app: Chalice) -> None:

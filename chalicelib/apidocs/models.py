@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
+from chalicelib.firmware.schemas import Firmware
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
 from chalicelib.sites.schemas import Site
 
@@ -188,3 +189,13 @@ class HealthDetails(Health):
 class BatchPage(Body):
     batches: list[CommandBatch]
     next_token: str | None
+
+
+class FirmwarePage(Body):
+    firmware: list[Firmware]
+    next_token: str | None
+
+
+class FirmwareDeleted(Body):
+    firmware_id: str
+    deleted: Literal[True]

@@ -13,6 +13,7 @@ from chalicelib.core.policies import (
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
+    FirmwarePolicy,
     HttpLimits,
     JobLimits,
     Section,
@@ -20,7 +21,7 @@ from chalicelib.core.policies import (
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "firmware")
 
 
 class Settings(BaseModel):
@@ -82,6 +83,7 @@ class Settings(BaseModel):
     jobs: JobLimits = JobLimits()
     sites: FanoutPolicy = FanoutPolicy()
     command_batches: BatchPolicy = BatchPolicy()
+    firmware: FirmwarePolicy = FirmwarePolicy()
 
     @model_validator(mode="before")
     @classmethod

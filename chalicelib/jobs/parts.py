@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.aws_iot.jobs import AwsJobsService
     from chalicelib.core.config import Settings
+    from chalicelib.core.delivery import DocumentResolver
     from chalicelib.core.messaging.base import Publisher
     from chalicelib.core.storage.idempotency import IdempotencyStore
     from chalicelib.devices.store import DeviceRepository
@@ -41,6 +42,8 @@ class JobParts:
         def device_repository(self) -> DeviceRepository: ...
         @property
         def group_repository(self) -> GroupRepository: ...
+        @property
+        def document_resolver(self) -> DocumentResolver: ...
 
     @cached_property
     def job_repository(self) -> JobRepository:
@@ -67,7 +70,7 @@ class JobParts:
         limits = self.settings.jobs
         return JobService(self.job_repository, self.execution_repository, self.device_repository,
                           self.group_repository, TargetReader(limits.fanout_workers), self.idempotency_store,
-                          self.publisher, self.job_sweeper, limits)
+                          self.publisher, self.job_sweeper, limits, references=self.document_resolver)
 
     @cached_property
     def execution_service(self) -> ExecutionService:
@@ -78,7 +81,8 @@ class JobParts:
 
         return ExecutionService(self.job_repository, self.execution_repository, self.settings.jobs.pending_limit,
                                 on_updated=aws_events if self.settings.serves_aws_iot_topics() else None,
-                                on_progress=self.job_progress.after_change, timeout_shards=self.settings.jobs.shards)
+                                on_progress=self.job_progress.after_change, timeout_shards=self.settings.jobs.shards,
+                                references=self.document_resolver)
 
     @cached_property
     def job_notifier(self) -> JobNotifier:
@@ -86,7 +90,7 @@ class JobParts:
         limits = self.settings.jobs
         return JobNotifier(self.job_repository, self.execution_repository, self.publisher,
                            NotifyLimits(limits.notify_full_list_max, limits.pending_limit, limits.fanout_workers,
-                                        limits.aws_iot_topics))
+                                        limits.aws_iot_topics), references=self.document_resolver)
 
     @cached_property
     def rollout_releaser(self) -> RolloutReleaser:

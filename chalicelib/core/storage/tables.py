@@ -13,6 +13,7 @@ from chalicelib.core.config import Settings
 from chalicelib.core.storage.base import bind_models
 from chalicelib.core.storage.idempotency import IdempotencyModel
 from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
+from chalicelib.firmware.store import FirmwareModel, VersionCountModel
 from chalicelib.groups.store import GroupModel, MembershipModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
@@ -34,6 +35,8 @@ ALL_MODELS: list[type[Model]] = [
     SiteModel,
     NamedShadowModel,
     CommandBatchModel,
+    FirmwareModel,
+    VersionCountModel,
 ]
 
 
