@@ -16,6 +16,7 @@ from chalicelib.commands.batches.store import CommandBatchModel
 from chalicelib.commands.models import CommandModel
 from chalicelib.core.storage.tables import ALL_MODELS
 from chalicelib.devices.models import DeviceModel, TokenModel
+from chalicelib.firmware.store import FirmwareModel, VersionCountModel
 from chalicelib.groups.store import MembershipModel
 from chalicelib.jobs.counter_store import JobCounterModel
 from chalicelib.jobs.execution_store import ExecutionModel
@@ -46,6 +47,11 @@ class FunctionAccess:
     publishes: bool = False
     # Topics outside the project prefix it publishes to (the health probe's).
     extra_topics: tuple[str, ...] = field(default=())
+    # S3 actions on the objects of the stage's firmware bucket (presigning a URL needs the
+    # action it grants: GetObject for devices' downloads, PutObject for operators' uploads).
+    firmware_objects: tuple[str, ...] = ()
+    # S3 actions on the bucket itself (listing an image's versions to delete them all).
+    firmware_bucket: tuple[str, ...] = ()
 
 
 def _all_indexes(model: type[Model]) -> tuple[str, ...]:
@@ -55,12 +61,19 @@ def _all_indexes(model: type[Model]) -> tuple[str, ...]:
 
 
 HEALTH_TOPIC = "$aws/health/fleet-control-plane"
+# Delivering a document with a firmware reference: read the artifact, sign a download URL.
+RESOLVE_FIRMWARE = TableAccess(FirmwareModel, ("BatchGetItem",))
+SIGN_DOWNLOADS = ("s3:GetObject",)
 
 FUNCTIONS: dict[str, FunctionAccess] = {
     # Every HTTP route: the whole registry, read and write.
     "api_handler": FunctionAccess(
         tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in ALL_MODELS),
         publishes=True, extra_topics=(HEALTH_TOPIC,),
+        # Upload URLs, the digest on completion, deleting every version of an image.
+        firmware_objects=("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+                          "s3:DeleteObjectVersion"),
+        firmware_bucket=("s3:ListBucket", "s3:ListBucketVersions"),
     ),
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),
@@ -71,17 +84,23 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     "device_message": FunctionAccess(
         tables=(
             TableAccess(DeviceModel, ("GetItem", "UpdateItem")),
-            TableAccess(CommandModel, ("GetItem", "UpdateItem")),
+            # A device asking for its queued commands (`commands/request`, or back from away) gets them again.
+            TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("queued_by_device",)),
             TableAccess(JobModel, ("GetItem", "UpdateItem")),
             TableAccess(ExecutionModel, ("GetItem", "UpdateItem")),
             # Sharded counters: one shard per update; the last finisher's completion checks them all.
             TableAccess(JobCounterModel, ("Query", "UpdateItem", "ConditionCheckItem")),
+            # A reported firmware version moves the fleet's and the device's groups' counters.
+            TableAccess(VersionCountModel, ("UpdateItem",)),
+            TableAccess(MembershipModel, ("Query",), ("by_device",)),
+            # Documents delivered on AWS IoT's jobs topics carry per-device firmware URLs.
+            RESOLVE_FIRMWARE,
         ),
-        publishes=True,
+        publishes=True, firmware_objects=SIGN_DOWNLOADS,
     ),
     "commands_retry": FunctionAccess(
-        tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("retry_due",)),),
-        publishes=True,
+        tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("retry_due",)), RESOLVE_FIRMWARE),
+        publishes=True, firmware_objects=SIGN_DOWNLOADS,
     ),
     "commands_expiry": FunctionAccess(
         tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("expiry_due",)),),
@@ -90,11 +109,13 @@ FUNCTIONS: dict[str, FunctionAccess] = {
     # releases the next minute of a rollout (and notifies it), times out hung executions.
     "jobs_sweep": FunctionAccess(
         tables=(
-            TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("due",)),
-            TableAccess(ExecutionModel, ("GetItem", "Query", "UpdateItem", "BatchWriteItem"), ("timeouts",)),
+            # A release notifies each device with its whole pending list (the `pending` index, the jobs in it).
+            TableAccess(JobModel, ("GetItem", "BatchGetItem", "Query", "UpdateItem"), ("due",)),
+            TableAccess(ExecutionModel, ("GetItem", "Query", "UpdateItem", "BatchWriteItem"), ("timeouts", "pending")),
             TableAccess(JobCounterModel, ("Query", "UpdateItem", "ConditionCheckItem")),
+            RESOLVE_FIRMWARE,
         ),
-        publishes=True,
+        publishes=True, firmware_objects=SIGN_DOWNLOADS,
     ),
     # Resumes a site's schedule fan-out: the site's devices, a batch of welcome commands.
     "site_fanout": FunctionAccess(
@@ -113,8 +134,10 @@ FUNCTIONS: dict[str, FunctionAccess] = {
             TableAccess(MembershipModel, ("Query",)),
             TableAccess(DeviceModel, ("BatchGetItem", "Query"), ("by_site",)),
             TableAccess(CommandModel, ("BatchGetItem", "BatchWriteItem", "UpdateItem")),
+            # A group's update_firmware: the artifact is held until the batch expires, then signed per device.
+            TableAccess(FirmwareModel, ("GetItem", "BatchGetItem", "UpdateItem")),
         ),
-        publishes=True,
+        publishes=True, firmware_objects=SIGN_DOWNLOADS,
     ),
     # AWS IoT Core custom authorizer: looks up the provision token, nothing else.
     "iot_authorizer": FunctionAccess(tables=(TableAccess(TokenModel, ("GetItem",)),)),

@@ -50,6 +50,13 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
         })
         if table.indexes:
             statements[-1]["Resource"] += [_sub("dynamodb", f"table/{name}/index/{i}") for i in table.indexes]
+    bucket = f"arn:${{AWS::Partition}}:s3:::{firmware_bucket_name(prefix)}"
+    if access.firmware_objects:
+        statements.append({"Sid": "FirmwareObjects", "Effect": "Allow", "Action": sorted(access.firmware_objects),
+                           "Resource": [{"Fn::Sub": f"{bucket}/*"}]})
+    if access.firmware_bucket:
+        statements.append({"Sid": "FirmwareBucket", "Effect": "Allow", "Action": sorted(access.firmware_bucket),
+                           "Resource": [{"Fn::Sub": bucket}]})
     if access.publishes:
         topics = [f"topic/{TOPIC_PREFIX}/*", *(f"topic/{t}" for t in access.extra_topics)]
         statements.append({
@@ -60,6 +67,11 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Resource": [_sub("iot", t) for t in topics],
         })
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def firmware_bucket_name(prefix: str) -> str:
+    """The stage's firmware bucket (a `Fn::Sub` text: bucket names are global, so account and region are in it)."""
+    return f"{prefix}-firmware-${{AWS::AccountId}}-${{AWS::Region}}"
 
 
 def policy_path(stage: str, function: str) -> Path:

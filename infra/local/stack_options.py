@@ -23,6 +23,7 @@ class StackOptions:
     mqtt_port: int = 1883
     mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     ddb_port: int = 8001
+    s3_port: int = 8002  # SeaweedFS's S3 API (firmware images); its other parts take free ports
     console_port: int = 8080  # the operator console (a built frontend/dist)
     ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
     engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
@@ -43,6 +44,7 @@ class StackOptions:
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
             mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
+            s3_port=int(os.environ.get("S3_PORT", 8002)),
             console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             engine=engine_from_env(),
@@ -57,8 +59,16 @@ class StackOptions:
     def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
-                   ddb_port=free_port(), console_port=free_port(),
+                   ddb_port=free_port(), s3_port=free_port(), console_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def firmware_bucket(self) -> str:
+        return f"{self.table_prefix}-firmware"
 
     @property
     def ddb_url(self) -> str:
@@ -66,8 +76,8 @@ class StackOptions:
 
 
 def reset_data(workdir: Path) -> None:
-    """Forget the database and the broker's retained messages and sessions together."""
-    for path in (workdir / "dynamodb", workdir / "broker" / "data"):
+    """Forget the database, the firmware images and the broker's retained messages and sessions together."""
+    for path in (workdir / "dynamodb", workdir / "s3", workdir / "broker" / "data"):
         shutil.rmtree(path, ignore_errors=True)
     (workdir / "demo-tokens.json").unlink(missing_ok=True)
 
