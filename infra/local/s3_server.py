@@ -66,7 +66,9 @@ class S3Server:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
         config.chmod(0o600)
         args = [weed_binary(), "server", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                # The Iceberg and Lance catalogs would take fixed ports (8181, 9101): off.
                 "-filer", "-s3", f"-s3.port={self.s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
                 f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=0"]
         for part, (http, grpc) in self._ports.items():
             args += [f"-{part}.port={http}", f"-{part}.port.grpc={grpc}"]

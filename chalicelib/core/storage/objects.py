@@ -62,6 +62,7 @@ class S3ObjectStore:
         self._endpoint = endpoint
         self._public = public_endpoint or endpoint
         self._clients: dict[str, Any] = {}
+        self._object_urls: dict[str, str] = {}
 
     def _client(self, endpoint: str) -> Any:
         client = self._clients.get(endpoint)
@@ -94,9 +95,15 @@ class S3ObjectStore:
         from botocore.awsrequest import AWSRequest
 
         client = self._client(self._public)
-        base = client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=1)
+        base = self._object_urls.get(key)
+        if base is None:  # the object's address, as botocore builds it for this endpoint (one signing, once)
+            signed = client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                                   ExpiresIn=1)
+            base = self._object_urls[key] = signed.split("?", 1)[0]
+            if len(self._object_urls) > 1024:
+                self._object_urls.pop(next(iter(self._object_urls)))
         disposition = quote(f'attachment; filename="{filename}"', safe="")
-        request = AWSRequest(method="GET", url=f"{base.split('?', 1)[0]}?response-content-disposition={disposition}",
+        request = AWSRequest(method="GET", url=f"{base}?response-content-disposition={disposition}",
                              headers={DEVICE_HEADER: identity})
         credentials = client._request_signer._credentials.get_frozen_credentials()
         S3SigV4QueryAuth(credentials, "s3", self._region, expires=ttl_s).add_auth(request)
