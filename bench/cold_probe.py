@@ -37,11 +37,12 @@ def main() -> None:
     started = time.perf_counter()
     from chalicelib.core.config import get_settings
     from chalicelib.core.storage import tables
+    from chalicelib.features import all_models
 
-    tables.bind(get_settings())
+    tables.bind(get_settings(), all_models())
     bound_ms = (time.perf_counter() - started) * 1000
     rows = []
-    for model in tables.ALL_MODELS:
+    for model in all_models():
         first = _read_ms(model)
         warm = statistics.median(_read_ms(model) for _ in range(WARM_READS))
         rows.append({"model": model.__name__, "first_ms": first, "warm_ms": warm})

@@ -9,7 +9,8 @@ from typing import Any
 
 from pynamodb.models import Model
 
-from chalicelib.core.storage import base, tables
+from chalicelib.core.storage import base
+from chalicelib.features import all_models
 
 
 class DdbRequestCounter:
@@ -22,7 +23,7 @@ class DdbRequestCounter:
 
     def attach_all(self) -> None:
         """Hook every client PynamoDB uses: one per model, one for transactions."""
-        clients = [_client_of(m) for m in tables.ALL_MODELS] + [base.connection().client]
+        clients = [_client_of(m) for m in all_models()] + [base.connection().client]
         for client in clients:
             if id(client) in self._attached:
                 continue

@@ -1,41 +1,32 @@
-"""Every feature of the app: app.py registers their routes, the container their device-message handlers.
+"""Every feature of the app, in order: the composition root assembles the app from their declarations.
 
-A feature says what it brings in its own `feature.py` (blueprints of routes, schedules and
-functions; the device-to-cloud handlers it serves); this list only orders them.
+A feature says what it brings in its own `feature.py` (see chalicelib/core/feature.py): its
+blueprints and schedules, tables, services, device-message handlers and IAM needs. This list
+orders them; app.py registers their blueprints, the container builds their services, table
+creation, the CloudFormation template and the IAM policies read their models and access.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Chalice
+from chalice import Chalice
 
 if TYPE_CHECKING:
-    from chalicelib.container import Container
-    from chalicelib.ingress.router import DeviceMessageRouter
+    from pynamodb.models import Model
 
-DeviceMessageHandlers = Callable[["DeviceMessageRouter", "Container"], None]
-
-
-@dataclass(frozen=True)
-class Feature:
-    """What one feature registers: its blueprints and, when it serves any, its device-message handlers."""
-
-    blueprints: tuple[Blueprint, ...]
-    device_messages: DeviceMessageHandlers | None = None
+    from chalicelib.core.feature import Feature, FunctionAccess
 
 
-def all_features() -> tuple[Feature, ...]:
+@cache
+def all_features() -> tuple[Feature[Any], ...]:
     """Every feature, in registration order (device-message handlers are matched in this order)."""
-    # Imported here: each feature module imports `Feature` from this one.
     from chalicelib.apidocs.feature import FEATURE as apidocs
     from chalicelib.aws_iot.feature import FEATURE as aws_iot
     from chalicelib.broker_auth.feature import FEATURE as broker_auth
     from chalicelib.commands.feature import FEATURE as commands
-    from chalicelib.core.auth import routes as auth
-    from chalicelib.core.http import edge
-    from chalicelib.core.observability import routes as observability
+    from chalicelib.core.core_feature import CORE
     from chalicelib.devices.feature import FEATURE as devices
     from chalicelib.firmware.feature import FEATURE as firmware
     from chalicelib.groups.feature import FEATURE as groups
@@ -45,22 +36,26 @@ def all_features() -> tuple[Feature, ...]:
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    # What every route stands on (core, not a feature): the one error shape, the request's correlation id
-    # and access line, the operator authorizer.
-    core = Feature(blueprints=(edge.bp, observability.bp, auth.bp))
-    return (core, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, aws_iot,
+    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, aws_iot,
             broker_auth)
 
 
 def register_routes(app: Chalice) -> None:
-    """Register every feature's blueprints on the app."""
+    """Register every feature's blueprints and schedules on the app."""
     for feature in all_features():
-        for blueprint in feature.blueprints:
+        for blueprint in (*feature.blueprints, *feature.schedules):
             app.register_blueprint(blueprint)
 
 
-def register_device_messages(router: DeviceMessageRouter, container: Container) -> None:
-    """Let every feature register its device-to-cloud handlers on the router."""
+def all_models() -> tuple[type[Model], ...]:
+    """Every table of the product: tables are only ever created, templated and granted from this list."""
+    return tuple(model for feature in all_features() for model in feature.models())
+
+
+def function_access() -> Mapping[str, FunctionAccess]:
+    """What each Lambda function touches, from the features' declarations (a shared function gets the union)."""
+    merged: dict[str, FunctionAccess] = {}
     for feature in all_features():
-        if feature.device_messages is not None:
-            feature.device_messages(router, container)
+        for function, access in feature.access().items():
+            merged[function] = merged[function] | access if function in merged else access
+    return merged

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from chalicelib.core.config import get_settings
 from chalicelib.core.storage import tables
+from chalicelib.features import all_models
 
 
 def main() -> None:
     settings = get_settings()
-    created = tables.create_tables(settings)
+    created = tables.create_tables(settings, all_models())
     where = settings.ddb_endpoint or f"AWS {settings.aws_region}"
     names = ", ".join(created) if created else "none (all exist)"
     print(f"tables created on {where}: {names}")

@@ -19,6 +19,7 @@ from chalice.test import Client
 from chalicelib.container import container, rebuild
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.storage import tables
+from chalicelib.features import all_models
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
@@ -82,7 +83,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     rebuild()
-    tables.create_tables(container().settings)
+    tables.create_tables(container().settings, all_models())
     sync = CredentialSync(container().device_repository, broker)
     sync.sync_once(force=True)
     install_gateway_fixes()

@@ -2,6 +2,6 @@
 from __future__ import annotations
 
 from chalicelib.apidocs import routes
-from chalicelib.features import Feature
+from chalicelib.core.feature import Feature
 
-FEATURE = Feature(blueprints=(routes.bp,))
+FEATURE: Feature[None] = Feature(name="apidocs", blueprints=(routes.bp,))

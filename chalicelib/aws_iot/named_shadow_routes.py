@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.aws_iot.services import AwsIotServices
 from chalicelib.aws_iot.shadow_schemas import ShadowRejected, UpdateRequest, epoch, get_accepted
 from chalicelib.aws_iot.topics import is_shadow_name
-from chalicelib.container import container
 from chalicelib.core import errors
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.feature import provided
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
+_aws_iot = provided(AwsIotServices)
 _ERRORS: dict[int, type[errors.DomainError]] = {
     400: errors.InvalidInput, 404: errors.NotFound, 409: errors.Conflict, 413: errors.PayloadTooLarge,
 }
@@ -30,13 +32,13 @@ def _refused(exc: ShadowRejected, field: str) -> errors.DomainError:
 
 @route(bp, "/customer/devices/{device_id}/shadows", "GET", auth=OPERATOR)
 def list_shadows(call: OperatorCall, device_id: str) -> Response:
-    return json_response({"shadows": container().shadow_service.names(call.principal.tenant_id, device_id)})
+    return json_response({"shadows": _aws_iot().shadow_service.names(call.principal.tenant_id, device_id)})
 
 
 @route(bp, "/customer/devices/{device_id}/shadows/{name}", "GET", auth=OPERATOR)
 def get_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     try:
-        doc = container().shadow_service.get(call.principal.tenant_id, device_id, _shadow(name))
+        doc = _aws_iot().shadow_service.get(call.principal.tenant_id, device_id, _shadow(name))
     except ShadowRejected as exc:
         raise _refused(exc, "shadow_name") from exc
     return json_response(get_accepted(doc, epoch(doc.updated_at), None))
@@ -50,7 +52,7 @@ def patch_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     name, body = _shadow(name), call.body(PatchDesired)
     request = UpdateRequest(body.desired, None, False, False, body.version, None)
     try:
-        return json_response(container().shadow_service.update(call.principal.tenant_id, device_id, name, request))
+        return json_response(_aws_iot().shadow_service.update(call.principal.tenant_id, device_id, name, request))
     except ShadowRejected as exc:
         raise _refused(exc, "version" if exc.code == 409 else "desired") from exc
 
@@ -58,7 +60,7 @@ def patch_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
 @route(bp, "/customer/devices/{device_id}/shadows/{name}", "DELETE", auth=OPERATOR)
 def delete_shadow(call: OperatorCall, device_id: str, name: str) -> Response:
     try:
-        return json_response(container().shadow_service.delete(call.principal.tenant_id, device_id, _shadow(name),
+        return json_response(_aws_iot().shadow_service.delete(call.principal.tenant_id, device_id, _shadow(name),
                                                                None, None))
     except ShadowRejected as exc:
         raise _refused(exc, "shadow_name") from exc

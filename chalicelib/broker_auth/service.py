@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from chalicelib.broker_auth.service_grants import READ, WRITE, service_may
 from chalicelib.core.auth import tokens
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.identity import device_may_use_topic, is_service_username, parse_mqtt_username
-from chalicelib.core.service_grants import READ, WRITE, service_may
 
 if TYPE_CHECKING:
     from chalicelib.devices.schemas import DevicePrincipal

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.container import container
+from chalicelib.commands.services import CommandServices
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.feature import provided
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
+_commands = provided(CommandServices)
 
 # The history is a bare JSON array (seed 000 iterates it), so its cursor travels in a header.
 NEXT_TOKEN_HEADER = "X-Next-Token"
@@ -19,7 +21,7 @@ def create_command(call: OperatorCall, device_id: str) -> Response:
     from chalicelib.commands.schemas import CreateCommand
 
     who = call.principal
-    command = container().command_service.create(who.tenant_id, device_id, call.body(CreateCommand), who.subject)
+    command = _commands().command_service.create(who.tenant_id, device_id, call.body(CreateCommand), who.subject)
     return json_response(command, 201)
 
 
@@ -29,11 +31,11 @@ def list_commands(call: OperatorCall, device_id: str) -> Response:
 
     limit, token = call.page()
     status = call.query(CommandListQuery).status
-    page = container().command_service.history(call.principal.tenant_id, device_id, limit, token, status)
+    page = _commands().command_service.history(call.principal.tenant_id, device_id, limit, token, status)
     return json_response(page.items, headers={NEXT_TOKEN_HEADER: page.next_token} if page.next_token else None)
 
 
 # The command id is looked up as given: an unknown or malformed one is the service's 404.
 @route(bp, "/customer/devices/{device_id}/commands/{command_id}", "GET", auth=OPERATOR, ids=("device_id",))
 def get_command(call: OperatorCall, device_id: str, command_id: str) -> Response:
-    return json_response(container().command_service.get(call.principal.tenant_id, device_id, command_id))
+    return json_response(_commands().command_service.get(call.principal.tenant_id, device_id, command_id))

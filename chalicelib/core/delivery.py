@@ -7,6 +7,7 @@ where one is created, and never store what it makes (URLs expire, devices differ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,3 +35,10 @@ class NoReferences:
     def resolve(self, tenant_id: str, document: Document, device_ids: Sequence[str]) -> list[Document]:
         """The same document for every device."""
         return [document] * len(device_ids)
+
+
+@dataclass(frozen=True)
+class References:
+    """The resolver jobs and commands deliver with (the composition root wires the firmware feature's)."""
+
+    resolver: DocumentResolver = field(default_factory=NoReferences)

@@ -1,7 +1,8 @@
-"""`/health`: reachability of the database and the broker."""
+"""`/health`: reachability of the database and the broker; `/customer/health`: the tenant's backlogs."""
 from __future__ import annotations
 
-from chalicelib.features import Feature
+from chalicelib.core.feature import Feature
 from chalicelib.health import routes
+from chalicelib.health.services import HealthServices
 
-FEATURE = Feature(blueprints=(routes.bp,))
+FEATURE = Feature(name="health", blueprints=(routes.bp,), services=HealthServices)

@@ -6,11 +6,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.container import container
+from chalicelib.core.feature import provided
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.runs import invocation
+from chalicelib.ingress.services import IngressServices
 
 bp = Blueprint(__name__)
+_ingress = provided(IngressServices)
 
 
 @bp.lambda_function(name="device_message")
@@ -28,7 +30,7 @@ def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (ValidationError, ValueError) as exc:
             logger.warning("malformed bridge event dropped", reason=type(exc).__name__, outcome="dropped")
             return {"accepted": False, "reason": "malformed bridge event"}
-        outcome = container().device_message_router.handle(parsed.topic, payload)
+        outcome = _ingress().device_message_router.handle(parsed.topic, payload)
         if not outcome.accepted:
             logger.warning("device message rejected", topic=parsed.topic, reason=outcome.reason, outcome="rejected")
         return outcome.as_dict()

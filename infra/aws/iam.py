@@ -51,11 +51,11 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
         if table.indexes:
             statements[-1]["Resource"] += [_sub("dynamodb", f"table/{name}/index/{i}") for i in table.indexes]
     bucket = f"arn:${{AWS::Partition}}:s3:::{firmware_bucket_name(prefix)}"
-    if access.firmware_objects:
-        statements.append({"Sid": "FirmwareObjects", "Effect": "Allow", "Action": sorted(access.firmware_objects),
+    if access.bucket_objects:
+        statements.append({"Sid": "FirmwareObjects", "Effect": "Allow", "Action": sorted(access.bucket_objects),
                            "Resource": [{"Fn::Sub": f"{bucket}/*"}]})
-    if access.firmware_bucket:
-        statements.append({"Sid": "FirmwareBucket", "Effect": "Allow", "Action": sorted(access.firmware_bucket),
+    if access.bucket:
+        statements.append({"Sid": "FirmwareBucket", "Effect": "Allow", "Action": sorted(access.bucket),
                            "Resource": [{"Fn::Sub": bucket}]})
     if access.publishes:
         topics = [f"topic/{TOPIC_PREFIX}/*", *(f"topic/{t}" for t in access.extra_topics)]

@@ -6,7 +6,7 @@ from typing import Any
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from chalicelib.core.storage.tables import ALL_MODELS
+from chalicelib.features import all_models
 
 # DynamoDB wants the partition key first in every key schema; PynamoDB's order is arbitrary.
 _KEY_ORDER = {"HASH": 0, "RANGE": 1}
@@ -78,7 +78,7 @@ def table_resources(prefix: str) -> dict[str, Any]:
             "UpdateReplacePolicy": "Retain",
             "Properties": table_properties(model, prefix),
         }
-        for model in ALL_MODELS
+        for model in all_models()
     }
 
 

@@ -7,15 +7,17 @@ import re
 import secrets
 import shutil
 import signal
+import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.service_grants import acl_lines
 from infra.local.processes import Child, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class Broker:
         self.child: Child | None = None
         (workdir / "data").mkdir(parents=True, exist_ok=True)
         self._devices: list[DeviceCredential] = []
+        self._files_lock = threading.Lock()  # the password and ACL files change as one pair
         bad = [u.username for u in service_users if not is_service_username(u.username)]
         if bad:
             raise ValueError(f"service usernames must look like 'svc-<name>': {bad}")
@@ -155,18 +158,26 @@ acl_file {w / "service_acl"}
             acl_lines.append(f"user {name}")
             acl_lines.extend(f"topic readwrite {f}" for f in device_topic_filters(d.tenant_id, d.device_id))
             acl_lines.append("")
-        self._devices = [d for d in devices if d not in refused]
-        self._atomic_write("passwd", "\n".join(pw_lines) + "\n")
-        self._atomic_write("acl", "\n".join(acl_lines) + "\n")
+        with self._files_lock:
+            self._devices = [d for d in devices if d not in refused]
+            self._atomic_write("passwd", "\n".join(pw_lines) + "\n")
+            self._atomic_write("acl", "\n".join(acl_lines) + "\n")
         return refused
 
     def _atomic_write(self, name: str, text: str) -> None:
-        tmp = self.workdir / f".{name}.tmp"
-        # Password hashes and ACLs: the broker runs as this user, nobody else needs to read them.
-        tmp.touch(mode=0o600)
-        tmp.chmod(0o600)
-        tmp.write_text(text)
-        os.replace(tmp, self.workdir / name)
+        """Write a file whole or not at all: a private temporary file of its own, then a rename.
+
+        mkstemp makes the file 0600 (password hashes and ACLs: the broker runs as this user,
+        nobody else needs to read them) under a name no other writer shares.
+        """
+        fd, tmp = tempfile.mkstemp(dir=self.workdir, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.workdir / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def start(self) -> Broker:
         self.child = Child("mosquitto", [mosquitto_binary(), "-c", str(self.workdir / "mosquitto.conf")],
@@ -202,15 +213,15 @@ def service_users() -> dict[str, ServiceUser]:
 
 
 def cloud_acl() -> tuple[str, ...]:
-    """The functions' publisher: see chalicelib/core/service_grants.py."""
+    """The functions' publisher: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-cloud")
 
 
 def bridge_acl() -> tuple[str, ...]:
-    """The bridge: see chalicelib/core/service_grants.py."""
+    """The bridge: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-bridge")
 
 
 def observer_acl() -> tuple[str, ...]:
-    """Tests and benchmarks: see chalicelib/core/service_grants.py."""
+    """Tests and benchmarks: see chalicelib/broker_auth/service_grants.py."""
     return acl_lines("svc-observer")

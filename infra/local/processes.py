@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,10 +21,39 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_LOWEST_PORT = 10000
+_rng = random.SystemRandom()
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' source ports (and for bind to port 0)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
+    """A TCP port nobody listens on right now, chosen outside the kernel's ephemeral range.
+
+    A port from bind(0) comes from the range the kernel also hands to outgoing connections;
+    between our probe and the child's bind, any client connecting somewhere (a database call,
+    an MQTT login) may take it as its source port, and the child then dies with "address
+    already in use". Ports below that range are only ever taken by listeners, and picking
+    one at random keeps concurrent test runs apart.
+    """
+    low, _ = ephemeral_ports()
+    if low - _LOWEST_PORT >= 1000:
+        for _ in range(100):
+            port = _rng.randrange(_LOWEST_PORT, low)
+            with socket.socket() as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    with socket.socket() as s:  # a kernel with almost no room below its ephemeral range
         s.bind((host, 0))
         return int(s.getsockname()[1])
 

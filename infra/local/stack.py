@@ -106,9 +106,10 @@ class LocalStack:
 
             from chalicelib.container import container, rebuild
             from chalicelib.core.storage import tables
+            from chalicelib.features import all_models
 
             rebuild()
-            tables.create_tables(container().settings)
+            tables.create_tables(container().settings, all_models())
             from infra.local.credential_sync import CredentialSync
 
             self.sync = CredentialSync(container().device_repository, broker).start()

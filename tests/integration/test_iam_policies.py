@@ -16,6 +16,7 @@ from chalice.test import Client
 
 from chalicelib.container import container, rebuild
 from chalicelib.core.storage import tables
+from chalicelib.features import all_models
 from infra.aws.access import FUNCTIONS
 from infra.aws.iam import firmware_bucket_name, policy_path, render
 from tests.conftest import S3, Stack
@@ -36,7 +37,7 @@ def recorded(stack: Stack, chalice_client: Client, s3: S3) -> Iterator[dict[str,
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     rebuild()
-    tables.create_tables(container().settings)
+    tables.create_tables(container().settings, all_models())
     rec = Recorder()
     try:
         with rec.installed():

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.storage.tables import ALL_MODELS
+from chalicelib.features import all_models
 from infra.aws.access import FUNCTIONS
 from infra.aws.iam import ROOT
 from infra.aws.package import PLACEHOLDERS, load_config, package
@@ -46,7 +46,7 @@ def test_template_holds_tables_functions_schedules_rule_and_authorizer(packaged:
     _, template = packaged
     functions = _of_type(template, "AWS::Serverless::Function")
     assert set(functions) == set(LOGICAL_IDS.values())
-    assert len(_of_type(template, "AWS::DynamoDB::Table")) == len(ALL_MODELS)
+    assert len(_of_type(template, "AWS::DynamoDB::Table")) == len(all_models())
     schedules = {k for k, f in functions.items()
                  if any(e["Type"] == "Schedule" for e in f["Properties"].get("Events", {}).values())}
     assert schedules == {"CommandsRetry", "CommandsExpiry", "JobsSweep", "SiteFanout", "CommandBatches"}

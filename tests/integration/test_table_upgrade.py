@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.container import container
 from chalicelib.core.storage import tables
+from chalicelib.features import all_models
 from chalicelib.sites.store import SiteModel
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
@@ -43,13 +44,13 @@ def test_create_tables_adds_an_index_an_existing_table_lacks(stack: Stack, priva
     )
     try:
         # When the tables are created for this release
-        changed = tables.create_tables(settings)
+        changed = tables.create_tables(settings, all_models())
         # Then the missing index was added to the existing table, and the schedule's query of it works
         assert f"{sites_table}:fanout_due" in changed
         indexes = client.describe_table(TableName=sites_table)["Table"]["GlobalSecondaryIndexes"]
         assert [g["IndexName"] for g in indexes] == ["fanout_due"]
         assert list(SiteModel.fanout_due.query(0)) == []
         # And running it again changes nothing
-        assert tables.create_tables(settings) == []
+        assert tables.create_tables(settings, all_models()) == []
     finally:
-        tables.bind(container().settings)
+        tables.bind(container().settings, all_models())

@@ -12,7 +12,7 @@ from pynamodb.models import Model
 from chalicelib.container import container, rebuild
 from chalicelib.core.config import Settings
 from chalicelib.core.storage import tables
-from chalicelib.core.storage.tables import ALL_MODELS
+from chalicelib.features import all_models
 from infra.aws.tables import logical_id, table_resources, ttl_attribute
 
 PREFIX = "fleet-prod"
@@ -36,10 +36,10 @@ def described(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[dict[str, dict
     """What DynamoDB holds after the models created their own tables (the code path of create_tables)."""
     with mock_aws():
         settings = Settings(table_prefix=PREFIX, ddb_endpoint="", aws_region="us-east-1")
-        tables.create_tables(settings)
+        tables.create_tables(settings, all_models())
         client = boto3.client("dynamodb", region_name="us-east-1")
         out = {}
-        for model in ALL_MODELS:
+        for model in all_models():
             name = model.Meta.table_name
             out[logical_id(model)] = {**client.describe_table(TableName=name)["Table"],
                                       "ttl": client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]}
@@ -59,11 +59,11 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 
 def test_one_template_table_per_model_and_nothing_else() -> None:
-    assert sorted(TEMPLATE) == sorted(logical_id(m) for m in ALL_MODELS)
-    assert len({r["Properties"]["TableName"] for r in TEMPLATE.values()}) == len(ALL_MODELS)
+    assert sorted(TEMPLATE) == sorted(logical_id(m) for m in all_models())
+    assert len({r["Properties"]["TableName"] for r in TEMPLATE.values()}) == len(all_models())
 
 
-@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", all_models(), ids=lambda m: m.__name__)
 def test_template_table_equals_the_table_the_model_creates(model: type[Model],
                                                            described: dict[str, dict[str, Any]]) -> None:
     # Given the table PynamoDB created from the model, and the template's resource for it
@@ -95,6 +95,6 @@ def test_every_table_is_on_demand_recoverable_and_retained(logical: str) -> None
 
 
 def test_models_with_expiring_items_have_ttl_in_the_template() -> None:
-    with_ttl = {logical_id(m) for m in ALL_MODELS if ttl_attribute(m)}
+    with_ttl = {logical_id(m) for m in all_models() if ttl_attribute(m)}
     assert with_ttl == {k for k, r in TEMPLATE.items() if "TimeToLiveSpecification" in r["Properties"]}
     assert {"CommandsTable", "IdempotencyTable"} <= with_ttl

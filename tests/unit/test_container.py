@@ -5,7 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib.commands.services import CommandServices
 from chalicelib.container import container, rebuild
+from chalicelib.core.feature import provided
+from chalicelib.features import all_features
 
 
 @pytest.fixture
@@ -32,3 +35,26 @@ def test_rebuild_reads_the_environment_again_and_forgets_every_service(fresh: py
     # Then the new container has the new settings and builds its own services
     assert container() is not before and container().settings.jobs.ttl_max_h == 48
     assert container().job_service is not service
+
+
+def test_every_service_of_every_feature_builds_from_the_composition_root(fresh: pytest.MonkeyPatch) -> None:
+    # Every hook a feature asks for is wired, and every service finds the parts it is built from.
+    for feature in all_features():
+        if feature.services is None:
+            continue
+        services = container().of(feature.services)
+        assert container().of(feature.services) is services
+        for name in (n for n in vars(feature.services) if not n.startswith("_")):
+            assert getattr(services, name) is not None, f"{feature.name}.{name}"
+
+
+def test_a_route_finds_the_services_the_container_built(fresh: pytest.MonkeyPatch) -> None:
+    # The core's lookup answers with this process's container, and a rebuilt one after rebuild().
+    assert provided(CommandServices)() is container().of(CommandServices)
+    rebuild()
+    assert provided(CommandServices)() is container().of(CommandServices)
+
+
+def test_a_kind_no_feature_provides_is_a_lookup_error(fresh: pytest.MonkeyPatch) -> None:
+    with pytest.raises(LookupError):
+        container().of(str)

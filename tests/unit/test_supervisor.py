@@ -1,6 +1,7 @@
 """The local stack's supervisor: dead units come back with growing backoff; held ones are left alone."""
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 
@@ -85,3 +86,16 @@ def test_a_held_unit_is_not_restarted_until_released() -> None:
         assert sup.restarts() == {"bridge": 0}
     finally:
         sup.stop()
+
+
+def test_a_free_port_is_below_the_kernels_ephemeral_range_and_bindable() -> None:
+    # A port the kernel could hand to an outgoing connection's source may be taken before the child binds it
+    from infra.local.processes import ephemeral_ports, free_port
+
+    low, _ = ephemeral_ports()
+    ports = {free_port() for _ in range(50)}
+    assert all(1024 <= p < low for p in ports), sorted(ports)
+    assert len(ports) > 40  # random, so concurrent runs do not walk the same sequence
+    for port in list(ports)[:5]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.container import container
+from chalicelib.commands.services import CommandServices
 from chalicelib.core.auth.routes import OPERATOR, OperatorCall
+from chalicelib.core.feature import provided
 from chalicelib.core.http.collections import list_route
 from chalicelib.core.http.route import route
 from chalicelib.core.http.views import json_response
 
 bp = Blueprint(__name__)
+_commands = provided(CommandServices)
 
 
 def _send(call: OperatorCall, target: str, target_id: str) -> Response:
@@ -17,7 +19,7 @@ def _send(call: OperatorCall, target: str, target_id: str) -> Response:
     from chalicelib.commands.schemas import CreateCommand
 
     who, body = call.principal, call.body(CreateCommand)
-    sent = container().command_batch_service.send(who.tenant_id, BatchTarget(target), target_id, body, who.subject)
+    sent = _commands().command_batch_service.send(who.tenant_id, BatchTarget(target), target_id, body, who.subject)
     # 202: the batch may still be sending (the schedule finishes what the request had no time for).
     return json_response(sent.batch, 200 if sent.replayed else 202)
 
@@ -32,9 +34,9 @@ def send_site_command(call: OperatorCall, site_id: str) -> Response:
     return _send(call, "site", site_id)
 
 
-list_route(bp, "/customer/command-batches", "batches", lambda: container().command_batch_service)
+list_route(bp, "/customer/command-batches", "batches", lambda: _commands().command_batch_service)
 
 
 @route(bp, "/customer/command-batches/{batch_id}", "GET", auth=OPERATOR)
 def get_batch(call: OperatorCall, batch_id: str) -> Response:
-    return json_response(container().command_batch_service.get(call.principal.tenant_id, batch_id, *call.page()))
+    return json_response(_commands().command_batch_service.get(call.principal.tenant_id, batch_id, *call.page()))

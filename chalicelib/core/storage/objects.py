@@ -65,6 +65,11 @@ class S3ObjectStore:
         self._object_urls: dict[str, str] = {}
 
     def _client(self, endpoint: str) -> Any:
+        if not self.bucket:
+            from chalicelib.core.errors import Unavailable
+
+            raise Unavailable("object storage is not configured on this stage (FLEET_FIRMWARE_BUCKET)",
+                              field="firmware")
         client = self._clients.get(endpoint)
         if client is None:
             import boto3  # only the functions that touch firmware load it

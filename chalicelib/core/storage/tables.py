@@ -1,55 +1,29 @@
-"""The list of our tables, their binding and creation from the models."""
+"""Binding the tables to the stage, and creating them from the models the features declare."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.models import Model
 
-from chalicelib.aws_iot.named_shadow_store import NamedShadowModel
-from chalicelib.commands.batches.store import CommandBatchModel
-from chalicelib.commands.models import CommandModel
 from chalicelib.core.config import Settings
 from chalicelib.core.storage.base import bind_models
-from chalicelib.core.storage.idempotency import IdempotencyModel
-from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
-from chalicelib.firmware.store import FirmwareModel, VersionCountModel
-from chalicelib.groups.store import GroupModel, MembershipModel
-from chalicelib.jobs.counter_store import JobCounterModel
-from chalicelib.jobs.execution_store import ExecutionModel
-from chalicelib.jobs.store import JobModel
-from chalicelib.sites.store import SiteModel
 
-# Each feature appends its models here; tables are only ever created from this list.
-ALL_MODELS: list[type[Model]] = [
-    DeviceModel,
-    TokenModel,
-    RegistryEpochModel,
-    GroupModel,
-    MembershipModel,
-    CommandModel,
-    JobModel,
-    ExecutionModel,
-    JobCounterModel,
-    IdempotencyModel,
-    SiteModel,
-    NamedShadowModel,
-    CommandBatchModel,
-    FirmwareModel,
-    VersionCountModel,
-]
+# The models are the features' (`Feature.models`): the composition root passes them in
+# (chalicelib/features.py `all_models()`); the core names no feature's table.
 
 
-def bind(settings: Settings) -> None:
+def bind(settings: Settings, models: Sequence[type[Model]]) -> None:
     """Point every model at the stage's tables and endpoint."""
-    bind_models(ALL_MODELS, settings)
+    bind_models(models, settings)
 
 
-def create_tables(settings: Settings) -> list[str]:
+def create_tables(settings: Settings, models: Sequence[type[Model]]) -> list[str]:
     """Create any missing table (on-demand billing), and any index a model gained since; wait for each."""
-    bind(settings)
+    bind(settings, models)
     created = []
-    for model in ALL_MODELS:
+    for model in models:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)

@@ -1,4 +1,4 @@
-"""The firmware feature's long-lived objects, mixed into the composition root (chalicelib/container.py).
+"""The firmware feature's long-lived objects, built on first use from the core (see core/feature.py).
 
 Each is built on first use and imports its module then: a function that never touches
 firmware loads neither boto3's S3 client nor these modules.
@@ -9,23 +9,19 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chalicelib.core.config import Settings
     from chalicelib.core.delivery import DocumentResolver
+    from chalicelib.core.feature import Core
     from chalicelib.core.storage.objects import S3ObjectStore
     from chalicelib.firmware.service import FirmwareService
     from chalicelib.firmware.store import FirmwareRepository
     from chalicelib.firmware.versions import FirmwareVersions
-    from chalicelib.groups.store import GroupRepository
 
 
-class FirmwareParts:
+class FirmwareServices:
     """Artifacts, their bucket, the resolver of references in documents, the version counters."""
 
-    settings: Settings
-
-    if TYPE_CHECKING:  # what the container provides (see Container)
-        @property
-        def group_repository(self) -> GroupRepository: ...
+    def __init__(self, core: Core) -> None:
+        self._core = core
 
     @cached_property
     def firmware_repository(self) -> FirmwareRepository:
@@ -34,19 +30,16 @@ class FirmwareParts:
 
     @cached_property
     def firmware_objects(self) -> S3ObjectStore:
-        """The stage's firmware bucket (503 on use when the stage has none)."""
-        from chalicelib.core.errors import Unavailable
+        """The stage's firmware bucket (a stage without one answers 503 when firmware is used)."""
         from chalicelib.core.storage.objects import S3ObjectStore
-        policy = self.settings.firmware
-        if not policy.bucket:
-            raise Unavailable("firmware storage is not configured on this stage (FLEET_FIRMWARE_BUCKET)",
-                              field="firmware")
-        return S3ObjectStore(policy.bucket, self.settings.aws_region, policy.s3_endpoint, policy.s3_public_endpoint)
+        settings = self._core.settings
+        policy = settings.firmware
+        return S3ObjectStore(policy.bucket, settings.aws_region, policy.s3_endpoint, policy.s3_public_endpoint)
 
     @cached_property
     def firmware_service(self) -> FirmwareService:
         from chalicelib.firmware.service import FirmwareService
-        return FirmwareService(self.firmware_repository, self.firmware_objects, self.settings.firmware)
+        return FirmwareService(self.firmware_repository, self.firmware_objects, self._core.settings.firmware)
 
     @cached_property
     def document_resolver(self) -> DocumentResolver:
@@ -56,10 +49,11 @@ class FirmwareParts:
         refuses references (there is nothing they could name) instead of passing them on.
         """
         from chalicelib.firmware.resolver import FirmwareResolver
-        return FirmwareResolver(self.firmware_repository, lambda: self.firmware_objects, self.settings.firmware)
+        return FirmwareResolver(self.firmware_repository, lambda: self.firmware_objects, self._core.settings.firmware)
 
     @cached_property
     def firmware_versions(self) -> FirmwareVersions:
         from chalicelib.firmware.versions import FirmwareVersions
-        groups = self.group_repository
+        from chalicelib.groups.services import GroupServices
+        groups = self._core.of(GroupServices).group_repository
         return FirmwareVersions(self.firmware_repository, groups.groups_of, groups.get)
