@@ -114,12 +114,14 @@ class S3Server:
 
         Retried: right after a restart SeaweedFS lists buckets before its volumes serve writes.
         """
-        from chalicelib.core.storage.objects import S3ObjectStore
-
+        client = self.client()
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                S3ObjectStore(bucket, "us-east-1", self.endpoint).ensure_bucket()
+                if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:  # type: ignore
+                    client.create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+                client.put_bucket_versioning(  # type: ignore[attr-defined]
+                    Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
                 return
             except Exception:
                 if time.monotonic() > deadline:

@@ -22,6 +22,7 @@ const router = createBrowserRouter([
       { path: "sites/:siteId", lazy: page(() => import("@/features/sites/routes/SiteDetailPage")) },
       { path: "groups", lazy: page(() => import("@/features/groups/routes/GroupsPage")) },
       { path: "groups/:groupId", lazy: page(() => import("./routes/GroupPage")) },
+      { path: "firmware", lazy: page(() => import("@/features/firmware/routes/FirmwarePage")) },
       { path: "command-batches/:batchId", lazy: page(() => import("@/features/commands/routes/BatchPage")) },
       { path: "*", element: <main><h1>Not found</h1></main> },
     ],

@@ -7,6 +7,7 @@ const NAV = [
   ["/jobs", "Jobs"],
   ["/sites", "Sites"],
   ["/groups", "Groups"],
+  ["/firmware", "Firmware"],
 ] as const;
 
 export function Layout() {
