@@ -69,7 +69,8 @@ def run(ctx: BenchContext) -> list[Table]:
                    "by operation"], rows,
                   [f"group: chunks of {policy.chunk} members; per chunk one membership Query, device BatchGetItem "
                    "(status), BatchWriteItem of the commands (25 a request), one QoS 1 publish round, one "
-                   "UpdateItem per command (published_at, as for a single command) and one UpdateItem of the batch",
+                   "UpdateItem per command (published_at, as for a single command) and two UpdateItems of the batch "
+                   "(the lease owner check before the commands' write, the step after it)",
                    f"the POST works for at most {policy.budget_s:g} s, then answers `sending`; 'schedule runs' "
                    "counts the per-minute resumes fired here at once to finish it",
                    "single: per POST a TransactWriteItems (device check + command) and the published_at UpdateItem",

@@ -44,9 +44,9 @@ def group_hooks(c: Core) -> GroupHooks:
 
 
 def health_hooks(c: Core) -> HealthHooks:
-    """The detailed health report counts the tenant's commands still waiting for the broker."""
+    """The detailed health report counts the tenant's commands still waiting for the broker (up to a cap)."""
     def command_queue(tenant_id: str) -> dict[str, Any]:
-        return {"awaiting_publish": c.of(CommandServices).command_repository.awaiting_publish(tenant_id)}
+        return c.of(CommandServices).command_repository.publish_backlog(tenant_id)
 
     return HealthHooks(backlogs={"command_queue": command_queue})
 

@@ -61,7 +61,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/customer/health"): Operation(
         "Health with the backlogs the schedules have left", "health", m.HealthDetails,
         description="Always 200 (`status` says degraded); `command_queue.awaiting_publish`: the caller's "
-                    "tenant's commands waiting for a (re)publish."),
+                    "tenant's commands waiting for a (re)publish, counted up to 1000 (`command_queue.capped` "
+                    "is true when it reached that)."),
     ("GET", "/openapi.json"): Operation("This document", "docs", m.Body, auth="none"),
     ("GET", "/docs"): Operation("The API reference page (Swagger UI)", "docs", m.Body, auth="none",
                                 media_type="text/html"),

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from chalicelib.aws_iot import jobs_schemas as aws
 from chalicelib.aws_iot.ports import ExecutionLookup, JobExecutions
 from chalicelib.aws_iot.shadow_schemas import client_token
-from chalicelib.aws_iot.topics import JOBS_ROUTE, NEXT_JOB, jobs_prefix, thing_name
+from chalicelib.aws_iot.topics import JOBS_ROUTE, NEXT_JOB, is_job_id, jobs_prefix, thing_name
 from chalicelib.core.clock import Clock, utcnow
 from chalicelib.core.errors import Conflict, DomainError, NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
@@ -88,6 +88,7 @@ class AwsJobsService:
             start = aws.StartNextRequest.model_validate(body)
             return _with_token(self._start_next(tenant_id, device_id, thing, start, now), start.clientToken)
         job_id, verb = operation.split("/")
+        _check_job_topic(job_id, verb)
         if verb == "get":
             describe = aws.DescribeRequest.model_validate(body)
             return _with_token(self._describe(tenant_id, device_id, thing, job_id, describe, now),
@@ -211,6 +212,16 @@ def _rejection(exc: DomainError) -> JobsRejected:
         code = "VersionMismatch" if exc.field == "expected_version" else "InvalidStateTransition"
         return JobsRejected(code, exc.message, state)
     return JobsRejected("InvalidRequest", exc.message)
+
+
+def _check_job_topic(job_id: str, verb: str) -> None:
+    """AWS's answer to a jobs topic with a job id it would never route."""
+    if job_id == NEXT_JOB:
+        if verb != "get":
+            # `$next` names the next pending execution for DescribeJobExecution only.
+            raise JobsRejected("InvalidTopic", f"jobs/$next/{verb} maps to no API: $next is only valid with get")
+    elif not is_job_id(job_id):
+        raise JobsRejected("InvalidRequest", "jobId must be 1 to 64 letters, digits, '_' or '-'")
 
 
 def _with_token(payload: Document, token: str | None) -> Document:

@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.aws_iot import shadow_schemas as aws
 from chalicelib.aws_iot.ports import NamedShadows, TwinDocuments
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, UpdateRequest
-from chalicelib.aws_iot.topics import SHADOW_ROUTE, shadow_prefix
+from chalicelib.aws_iot.topics import SHADOW_ROUTE, is_shadow_name, shadow_prefix
 from chalicelib.core.clock import Clock, iso, utcnow
 from chalicelib.core.errors import NotFound, Unavailable
 from chalicelib.core.messaging.base import Message, Publisher
@@ -25,6 +25,8 @@ from chalicelib.twin.schemas import Twin
 from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits
 
 Document = dict[str, Any]
+# AWS's shape (400, as for any other malformed request), naming the field and its rule.
+INVALID_NAME = "Invalid shadow name: shadowName must be 1 to 64 letters, digits, ':', '_' or '-'"
 
 
 class ShadowService:
@@ -47,6 +49,8 @@ class ShadowService:
         name, operation = _split(route)
         token = aws.client_token(body)
         try:
+            if name is not None and not is_shadow_name(name):
+                raise ShadowRejected(400, INVALID_NAME)
             if operation == "get":
                 aws.check_common(body)
                 payload = aws.get_accepted(self.get(tenant_id, device_id, name), self._epoch(), token)

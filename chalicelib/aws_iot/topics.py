@@ -39,6 +39,18 @@ def is_shadow_name(name: str) -> bool:
     return _SHADOW_NAME_RE.fullmatch(name) is not None
 
 
+def is_job_id(job_id: str) -> bool:
+    """Whether `job_id` is a job id AWS would issue (`$next` is not one)."""
+    return _JOB_ID_RE.fullmatch(job_id) is not None
+
+
+def _answerable(segment: str) -> bool:
+    # A topic level the answer can be published under: a request on a malformed name or job
+    # id is still answered on its own `/rejected` topic, as AWS does; a wildcard or NUL (which
+    # no valid publish carries) could not be.
+    return not any(c in segment for c in "+#\x00")
+
+
 def shadow_prefix(tenant_id: str, device_id: str, shadow: str | None) -> str:
     """`$aws/things/{thing}/shadow` (classic) or `.../shadow/name/{shadow}` (named)."""
     base = f"{thing_root(tenant_id, device_id)}/shadow"
@@ -70,7 +82,9 @@ def parse_aws_topic(topic: str) -> AwsTopic | None:
     """Split `$aws/things/{thing}/...`; None when it is not a request topic of a device.
 
     Routes: `$aws/shadow/{op}`, `$aws/shadow/name/{shadow}/{op}`, `$aws/jobs/get`,
-    `$aws/jobs/start-next`, `$aws/jobs/{job_id}/get`, `$aws/jobs/{job_id}/update`.
+    `$aws/jobs/start-next`, `$aws/jobs/{job_id}/get`, `$aws/jobs/{job_id}/update`. The shadow
+    name and the job id are not checked here: the service answers a malformed one on the
+    request's `/rejected` topic (AWS's SDKs wait for that answer), before it touches anything.
     """
     parts = topic.split("/")
     if len(parts) < 5 or parts[0] != "$aws" or parts[1] != "things":
@@ -83,13 +97,12 @@ def parse_aws_topic(topic: str) -> AwsTopic | None:
     if rest[0] == "shadow":
         if len(rest) == 2 and rest[1] in SHADOW_OPERATIONS:
             route = f"{SHADOW_ROUTE}/{rest[1]}"
-        elif len(rest) == 4 and rest[1] == "name" and is_shadow_name(rest[2]) and rest[3] in SHADOW_OPERATIONS:
+        elif len(rest) == 4 and rest[1] == "name" and _answerable(rest[2]) and rest[3] in SHADOW_OPERATIONS:
             route = f"{SHADOW_ROUTE}/name/{rest[2]}/{rest[3]}"
     elif rest[0] == "jobs":
         if len(rest) == 2 and rest[1] in ("get", "start-next"):
             route = f"{JOBS_ROUTE}/{rest[1]}"
-        elif len(rest) == 3 and rest[2] in ("get", "update") and (
-                _JOB_ID_RE.fullmatch(rest[1]) or (rest[1] == NEXT_JOB and rest[2] == "get")):
+        elif len(rest) == 3 and rest[2] in ("get", "update") and _answerable(rest[1]):
             route = f"{JOBS_ROUTE}/{rest[1]}/{rest[2]}"
     if route is None:
         return None

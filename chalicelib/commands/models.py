@@ -9,7 +9,9 @@ which keeps each index as small as the work it serves:
 - `expiry_shard` (while queued) -> global index `expiry_due` (range `expires_at`): the
   per-minute expiry reads only what has expired.
 - `retry_shard` (while a publish may still be retried) -> global index `retry_due`
-  (range `next_attempt_at`): the per-minute retry reads only what is due.
+  (range `next_attempt_at`): the per-minute retry reads only what is due. The same
+  `next_attempt_at` keys `retry_by_tenant` (hash `tenant_id`, keys only): one tenant's
+  backlog is counted without reading another's.
 
 A fourth, `batch_key` = "{tenant}#{batch_id}", exists only on commands sent to a group
 or site; global index `by_batch` (range `device_id`) lists and counts a batch's commands.
@@ -26,7 +28,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, LocalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+    LocalSecondaryIndex,
+)
 from pynamodb.models import Model
 
 from chalicelib.commands.schemas import Command, CommandStatus
@@ -103,6 +111,16 @@ class RetryDue(GlobalSecondaryIndex["CommandModel"]):
     next_attempt_at = UTCDateTimeAttribute(range_key=True)
 
 
+class RetryByTenant(GlobalSecondaryIndex["CommandModel"]):
+    """One tenant's commands awaiting a publish retry (sparse: `next_attempt_at` leaves with `retry_shard`)."""
+
+    # Only counted (the detailed health's backlog): keys are all it needs.
+    Meta = index_meta("retry_by_tenant", KeysOnlyProjection())
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ByBatch(GlobalSecondaryIndex["CommandModel"]):
     """The commands of one group or site batch, by device (sparse on `batch_key`)."""
 
@@ -149,6 +167,7 @@ class CommandModel(Model):
     queued_by_device = QueuedByDevice()
     expiry_due = ExpiryDue()
     retry_due = RetryDue()
+    retry_by_tenant = RetryByTenant()
     by_batch = ByBatch()
 
     def to_record(self) -> Command:

@@ -37,6 +37,8 @@ from chalicelib.devices.schemas import DeviceStatus
 
 # A create cancelled by a concurrent transaction on the same claim: 0.05 s, then 0.1 s.
 TRANSACTION_RETRY = RetryPolicy(min_s=0.05, max_s=0.1, max_attempts=3, jitter=0.0)
+# The detailed health counts a tenant's publish backlog up to this many (one or two Query pages).
+AWAITING_PUBLISH_CAP = 1000
 # Positions in the create transaction (PynamoDB sends condition checks first, then puts).
 _DEVICE_CHECK, _COMMAND_PUT, _CLAIM_PUT = 0, 1, 2
 
@@ -162,15 +164,20 @@ class CommandRepository:
         return [RetryCandidate(CommandRef.of(m.device_key, m.command_id), m.next_attempt_at,
                                int(m.publish_attempts or 0)) for m in result]
 
-    def awaiting_publish(self, tenant_id: str, cap: int = 10_000) -> int:
-        """How many of a tenant's commands still wait for a publish retry (on the sparse retry index).
+    def awaiting_publish(self, tenant_id: str, cap: int = AWAITING_PUBLISH_CAP) -> int:
+        """How many of a tenant's commands wait for a publish retry, counted up to `cap`.
 
-        The index is shared by every tenant; the count keeps the caller's own (its partition keys
-        start with the tenant id), so one tenant never learns the size of another's backlog.
+        Read from the tenant's own partition of `retry_by_tenant`: during a broker outage the
+        shared retry index holds every tenant's backlog, and counting there would read it all.
+        At most `cap` index entries are read, however large the backlog.
         """
-        own = CommandModel.device_key.startswith(f"{tenant_id}#")
-        return sum(CommandModel.retry_due.count(str(shard), filter_condition=own, limit=cap)
-                   for shard in range(self._shards))
+        # A Query of the keys, not count(): PynamoDB's count pages on past its limit.
+        return sum(1 for _ in CommandModel.retry_by_tenant.query(tenant_id, limit=cap, page_size=cap))
+
+    def publish_backlog(self, tenant_id: str) -> dict[str, Any]:
+        """The detailed health's `command_queue`: the tenant's backlog, and whether it reached the cap."""
+        backlog = self.awaiting_publish(tenant_id)
+        return {"awaiting_publish": backlog, "capped": backlog >= AWAITING_PUBLISH_CAP}
 
     @property
     def shards(self) -> int:

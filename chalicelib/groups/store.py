@@ -1,4 +1,9 @@
-"""Device groups and their memberships."""
+"""Device groups and their memberships.
+
+A group is deleted in steps that survive a crash: it is first marked deleting (it then
+carries `due_shard`/`due_at`, the sparse due index the per-minute schedule reads, and reads
+see it as gone), its memberships are deleted chunk by chunk, and the group item goes last.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -6,7 +11,7 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -14,7 +19,8 @@ from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection, index_meta, table_meta
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.storage.cursors import Page, query_page
-from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written_or_raise
+from chalicelib.core.storage.due import DueIndex, DueKeys
+from chalicelib.core.storage.errors import failed_conditions, read_or_raise, written, written_or_raise
 from chalicelib.core.storage.keys import TenantPartitioned, tenant_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.devices.schemas import Group
@@ -25,8 +31,14 @@ member_key = tenant_key
 device_key = tenant_key
 
 
-class GroupModel(TenantPartitioned, Model):
-    """A group of one tenant."""
+class DeleteDue(DueIndex["GroupModel"]):
+    """Groups being deleted, by when their deleting run's lease ends."""
+
+    Meta = index_meta("delete_due", KeysOnlyProjection())
+
+
+class GroupModel(TenantPartitioned, DueKeys, Model):
+    """A group of one tenant; while it carries DueKeys it is being deleted."""
 
     Meta = table_meta("groups")
 
@@ -35,6 +47,7 @@ class GroupModel(TenantPartitioned, Model):
     description = UnicodeAttribute(null=True)
     member_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    delete_due = DeleteDue()
 
     def to_record(self) -> Group:
         return Group(
@@ -69,6 +82,10 @@ class MembershipModel(Model):
     by_device = MembershipByDevice()
 
 
+# A group not being deleted.
+_LIVE = GroupModel.due_shard.does_not_exist()
+
+
 class GroupRepository:
     """All reads and writes of groups and memberships."""
 
@@ -82,27 +99,56 @@ class GroupRepository:
                          Conflict(f"group {group.group_id} already exists", field="group_id"))
 
     def get(self, tenant_id: str, group_id: str) -> Group:
-        """One group of the tenant, or NotFound."""
-        return read_or_raise(lambda: GroupModel.get(tenant_id, group_id, consistent_read=True).to_record(),
-                             NotFound(f"group {group_id} not found", field="group_id"))
+        """One group of the tenant, or NotFound (also while it is being deleted)."""
+        found = read_or_raise(lambda: GroupModel.get(tenant_id, group_id, consistent_read=True),
+                              NotFound(f"group {group_id} not found", field="group_id"))
+        if found.due_shard is not None:
+            raise NotFound(f"group {group_id} not found", field="group_id")
+        return found.to_record()
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Group]:
-        """A page of the tenant's groups in id order."""
-        return query_page(GroupModel, tenant_id, limit, next_token).map(GroupModel.to_record)
+        """A page of the tenant's groups in id order (none being deleted)."""
+        return query_page(GroupModel, tenant_id, limit, next_token,
+                          filter_condition=_LIVE).map(GroupModel.to_record)
 
-    def delete(self, tenant_id: str, group_id: str) -> int:
-        """Delete a group, then its memberships; returns how many memberships went with it.
+    def start_delete(self, tenant_id: str, group_id: str, shard: int, now: datetime, until: datetime) -> None:
+        """Mark the group deleting, leased until `until`; a delete whose run died (lease over by `now`) is taken over.
 
-        The group goes first: a concurrent add_member is conditioned on the group, so no
-        membership can appear after the query below has listed them.
+        NotFound for a missing group, or one another run is deleting now. From here on no
+        membership can be added (add_member is conditioned on a live group).
         """
-        written_or_raise(lambda: GroupModel(tenant_id, group_id).delete(condition=GroupModel.group_id.exists()),
-                         NotFound(f"group {group_id} not found", field="group_id"))
+        condition = GroupModel.group_id.exists() & (_LIVE | (GroupModel.due_at <= now))
+        written_or_raise(lambda: GroupModel(tenant_id, group_id).update(
+            actions=[GroupModel.due_shard.set(shard), GroupModel.due_at.set(until)], condition=condition),
+            NotFound(f"group {group_id} not found", field="group_id"))
+
+    def claim_delete(self, tenant_id: str, group_id: str, now: datetime, until: datetime) -> bool:
+        """Take over, leased until `until`, a delete whose lease ran out by `now`; False when another run has it."""
+        return written(lambda: GroupModel(tenant_id, group_id).update(
+            actions=[GroupModel.due_at.set(until)], condition=GroupModel.due_at <= now))
+
+    def renew_delete(self, tenant_id: str, group_id: str, until: datetime) -> None:
+        """Hold a delete in progress until `until`."""
+        written(lambda: GroupModel(tenant_id, group_id).update(
+            actions=[GroupModel.due_at.set(until)], condition=GroupModel.due_shard.exists()))
+
+    def delete_members(self, tenant_id: str, group_id: str, limit: int) -> int:
+        """Delete up to `limit` memberships of a group being deleted; returns how many (fewer: none are left)."""
         key = member_key(tenant_id, group_id)
         members = [{"group_key": {"S": key}, "device_id": {"S": m.device_id}}
-                   for m in MembershipModel.query(key, page_size=1000, attributes_to_get=["device_id"])]
+                   for m in MembershipModel.query(key, consistent_read=True, limit=limit, page_size=limit,
+                                                  attributes_to_get=["device_id"])]
         BatchWriter(model_sender(MembershipModel)).write(deletes=members)
         return len(members)
+
+    def finish_delete(self, tenant_id: str, group_id: str) -> None:
+        """Remove the group item once its memberships are gone (a run that finished first already did)."""
+        written(lambda: GroupModel(tenant_id, group_id).delete(condition=GroupModel.due_shard.exists()))
+
+    def deletes_due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(tenant_id, group_id) of the deletes in one shard whose run's lease ran out, oldest first."""
+        return [(m.tenant_id, m.group_id)
+                for m in GroupModel.delete_due.query(shard, GroupModel.due_at <= now, limit=limit)]
 
     def add_member(self, tenant_id: str, group_id: str, device_id: str, now: datetime) -> bool:
         """Add a device; False when it was already a member (idempotent PUT)."""
@@ -113,7 +159,7 @@ class GroupRepository:
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.update(GroupModel(tenant_id, group_id), actions=[GroupModel.member_count.add(1)],
-                          condition=GroupModel.group_id.exists())
+                          condition=GroupModel.group_id.exists() & _LIVE)
                 tx.condition_check(DeviceModel, tenant_id, device_id, condition=DeviceModel.device_id.exists())
                 tx.save(membership, condition=MembershipModel.device_id.does_not_exist())
         except TransactWriteError as exc:

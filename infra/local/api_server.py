@@ -11,6 +11,9 @@
 4. `current_request` per thread, as `chalice local` itself sets up: the server is threaded,
    and a view that reads the request after a database call would otherwise see another
    thread's request (its body, its caller).
+5. Malformed HTTP (an overlong request line or headers, a bad or negative `Content-Length`,
+   a body over the gateway's limit) is answered at once in the same error shape
+   (infra/local/http_edge.py), never as an HTML page or by waiting for bytes that never come.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from chalice.local import (
 from chalicelib.core.errors import DomainError
 from chalicelib.core.http.edge import GATEWAY_RESPONSES, error_body
 from chalicelib.core.observability.log import configure_process
+from infra.local.http_edge import JsonErrors, content_length
 
 _patched = False
 
@@ -102,7 +106,7 @@ def install_gateway_fixes() -> None:
     _patched = True
 
 
-class AnyMethodHandler(ChaliceRequestHandler):
+class AnyMethodHandler(JsonErrors, ChaliceRequestHandler):
     """Every HTTP method reaches the app, which answers an unsupported one with a JSON 405.
 
     http.server answers a verb it has no `do_` method for with its own HTML 501.
@@ -112,6 +116,18 @@ class AnyMethodHandler(ChaliceRequestHandler):
         if name.startswith("do_"):
             return self._generic_handle
         raise AttributeError(name)
+
+    def _generic_handle(self) -> None:
+        if self.checked_length() is not None:
+            super()._generic_handle()
+
+    # chalice local binds these to its own _generic_handle.
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
+        # chalice local's int() of the header would take "-1" or "+5"; _generic_handle has vetted it.
+        length = content_length(self.headers)
+        return dict(self.headers), self.rfile.read(length) if length else None
 
 
 class NoDelayHTTPServer(ThreadedHTTPServer):

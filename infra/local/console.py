@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.local.http_edge import JsonErrors
+
 log = logging.getLogger("console")
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -39,8 +41,8 @@ def content_security_policy(upload_origin: str = "") -> str:
             "frame-ancestors 'none'; base-uri 'none'")
 
 
-class ConsoleHandler(SimpleHTTPRequestHandler):
-    """Static files with a single-page-app fallback, and a pass-through to the API."""
+class ConsoleHandler(JsonErrors, SimpleHTTPRequestHandler):
+    """Static files with a single-page-app fallback, and a pass-through to the API; errors in the API's shape."""
 
     api: tuple[str, int] = ("127.0.0.1", 8000)
     csp: str = content_security_policy()
@@ -55,8 +57,9 @@ class ConsoleHandler(SimpleHTTPRequestHandler):
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         if not self.proxying:
-            # index.html must be re-read after a rebuild; hashed assets never change.
-            immutable = self.path.startswith("/assets/")
+            # index.html must be re-read after a rebuild; hashed assets never change. (An
+            # unparsable request has no path.)
+            immutable = getattr(self, "path", "").startswith("/assets/")
             self.send_header("Cache-Control", "public, max-age=31536000, immutable" if immutable else "no-cache")
         super().end_headers()
 
@@ -90,7 +93,9 @@ class ConsoleHandler(SimpleHTTPRequestHandler):
             self.send_error(405)
 
     def _proxy(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self.checked_length()
+        if length is None:
+            return
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARD_REQUEST}
         conn = http.client.HTTPConnection(*self.api, timeout=60)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from awscrt import mqtt, mqtt5, mqtt_request_response
 
+from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
+from tests.support import Api
 
 QOS = mqtt.QoS.AT_LEAST_ONCE
 
@@ -83,6 +85,14 @@ def sdk_mqtt5_client(stack: Stack, thing: str, password: str) -> mqtt5.Client:
     client.start()
     connected.result(10)
     return client
+
+
+def sdk_device(stack: Stack, api: Api, name: str) -> tuple[str, str, mqtt5.Client]:
+    """A new device of the tenant, its thing name, and the SDK's MQTT 5 client connected as it."""
+    device_id, token = api.create_device(name)
+    stack.sync.sync_once()
+    thing = mqtt_username(api.tenant_id, device_id)
+    return device_id, thing, sdk_mqtt5_client(stack, thing, token)
 
 
 def request_response_options() -> mqtt_request_response.ClientOptions:

@@ -1,6 +1,7 @@
 """Helpers of the group and site command tests: seeded fleets and batch reads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,12 +78,14 @@ def finish(api: Api, batch: dict[str, Any], runs: int = 5) -> dict[str, Any]:
     raise AssertionError(f"batch {batch['batch_id']} not sent after {runs} scheduled runs")
 
 
-def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow) -> CommandBatchService:
-    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands and clock)."""
+def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow,
+                  groups: Callable[[MemberSource], MemberSource] = lambda source: source) -> CommandBatchService:
+    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands, clock
+    and a wrapper of the group member source)."""
     c = container()
     policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
     sources: dict[BatchTarget, MemberSource] = {
-        BatchTarget.GROUP: GroupMembers(c.group_repository, TargetReader(1)),
+        BatchTarget.GROUP: groups(GroupMembers(c.group_repository, TargetReader(1))),
         BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
     }
     return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),

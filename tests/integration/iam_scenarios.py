@@ -13,7 +13,9 @@ from chalice.test import Client
 from chalicelib.broker_auth.iot_authorizer import iot_authorizer
 from chalicelib.commands.batches.schedule import command_batches
 from chalicelib.commands.schedule import expire_commands, retry_commands
+from chalicelib.container import container
 from chalicelib.core.auth.routes import operator_auth
+from chalicelib.groups.schedule import group_deletes
 from chalicelib.jobs.schedule import jobs_sweep
 from chalicelib.sites.schedule import site_fanout
 from infra.local.scheduler import scheduled_event
@@ -165,6 +167,11 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
         ok(api.post(f"/customer/devices/{ids['d3']}/commands", {
             "command_type": "update_firmware", "command_params": {"firmware_id": ids["firmware_id"]},
             "expires_in_minutes": 5}))
+        # A group delete whose run died right after marking the group (its lease ends in a minute)
+        ok(api.post("/customer/groups", {"group_id": "iam-gone", "name": "gone"}))
+        ok(api.put(f"/customer/groups/iam-gone/members/{ids['d3']}"))
+        now = datetime.now(UTC)
+        container().group_repository.start_delete(api.tenant_id, "iam-gone", 0, now, now + timedelta(minutes=1))
     rec.fail_publish = False
     soon = datetime.now(UTC) + timedelta(minutes=3)
     later = datetime.now(UTC) + timedelta(days=60)
@@ -174,6 +181,8 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
         assert site_fanout(scheduled_event(soon), None)
     with rec.running("command_batches"):
         assert command_batches(scheduled_event(soon), None)["resumed"] == 3
+    with rec.running("group_deletes"):
+        assert group_deletes(scheduled_event(soon), None)["done"] == 1
     with rec.running("commands_expiry"):
         assert expire_commands(scheduled_event(later), None)
     with rec.running("jobs_sweep"):

@@ -9,9 +9,8 @@ import pytest
 from awscrt import mqtt_request_response
 from awsiot import iotjobs, iotshadow
 
-from chalicelib.core.identity import mqtt_username
 from tests.conftest import Stack
-from tests.integration.aws_sdk_support import aws_bridge, request_response_options, sdk_mqtt5_client  # noqa: F401
+from tests.integration.aws_sdk_support import aws_bridge, request_response_options, sdk_device  # noqa: F401
 from tests.integration.jobs_support import create_job
 from tests.support import Api
 
@@ -19,15 +18,9 @@ from tests.support import Api
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("aws_bridge")]
 
 
-def _device(stack: Stack, api: Api, name: str) -> tuple[str, str, Any]:
-    device_id, token = api.create_device(name)
-    stack.sync.sync_once()
-    thing = mqtt_username(api.tenant_id, device_id)
-    return device_id, thing, sdk_mqtt5_client(stack, thing, token)
-
 
 def test_the_shadow_sample_commands_work_unchanged(stack: Stack, api: Api) -> None:
-    device_id, thing, client = _device(stack, api, "aws-v2-shadow")
+    device_id, thing, client = sdk_device(stack, api, "aws-v2-shadow")
     shadow = iotshadow.IotShadowClientV2(client, request_response_options())
     deltas: queue.Queue[Any] = queue.Queue()
     stream = shadow.create_shadow_delta_updated_stream(
@@ -61,7 +54,7 @@ def test_the_shadow_sample_commands_work_unchanged(stack: Stack, api: Api) -> No
 
 
 def test_the_jobs_sample_flow_works_unchanged(stack: Stack, api: Api) -> None:
-    device_id, thing, client = _device(stack, api, "aws-v2-jobs")
+    device_id, thing, client = sdk_device(stack, api, "aws-v2-jobs")
     jobs = iotjobs.IotJobsClientV2(client, request_response_options())
     changed: queue.Queue[Any] = queue.Queue()
     next_changed: queue.Queue[Any] = queue.Queue()

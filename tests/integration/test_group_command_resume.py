@@ -1,10 +1,12 @@
 """A group command whose request ran out of time or died is finished by the per-minute schedule."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from chalicelib.commands.batches.schemas import BatchTarget
+from chalicelib.commands.batches.service import MemberPage, MemberSource
 from chalicelib.commands.schemas import Command, CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.container import container
@@ -31,6 +33,52 @@ class CrashAfterWrites:
         if self.chunks == self._crash_on:
             raise RuntimeError("the function died here")
         return sent
+
+
+class StallAfterRead:
+    """A member source whose first page returns only after `meanwhile` ran: a runner stalled past its lease."""
+
+    def __init__(self, real: MemberSource, meanwhile: Callable[[], None]) -> None:
+        self._real = real
+        self._meanwhile: Callable[[], None] | None = meanwhile
+
+    def check(self, tenant_id: str, target_id: str) -> None:
+        self._real.check(tenant_id, target_id)
+
+    def page(self, tenant_id: str, target_id: str, cursor: str, limit: int) -> MemberPage:
+        page = self._real.page(tenant_id, target_id, cursor, limit)
+        meanwhile, self._meanwhile = self._meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return page
+
+
+def test_a_runner_stalled_past_its_lease_writes_no_chunk_again(api: Api) -> None:
+    # Given a group of 4 devices, sent in chunks of 2
+    tokens = dict(api.create_device(f"d-{i}") for i in range(4))
+    assert api.post("/customer/groups", {"group_id": "g", "name": "G"}).status == 201
+    for device_id in tokens:
+        assert api.put(f"/customer/groups/g/members/{device_id}").status == 201
+    taker = batch_service(chunk=2, budget_s=60)
+
+    def lease_runs_out() -> None:
+        # While the first runner stalls after reading its first chunk, its lease runs out: the
+        # schedule takes the walk over and sends the whole batch, and a device ACKs its command
+        report = taker.run_due(utcnow() + timedelta(minutes=2), budget_s=60)
+        assert (report.resumed, report.completed) == (1, 1)
+        [command] = api.get("/customer/devices/d-0/commands").body
+        assert api.device_call("POST", f"/device/v1/commands/{command['command_id']}/ack", tokens["d-0"],
+                               {"status": "ok"}).status == 200
+
+    stalled = batch_service(chunk=2, budget_s=60, groups=lambda real: StallAfterRead(real, lease_runs_out))
+    # When the stalled runner wakes up and goes on with the chunk it had read
+    sent = stalled.send(api.tenant_id, BatchTarget.GROUP, "g", CreateCommand(command_type="ping"), "op")
+    # Then it writes nothing: the ACKed command stays delivered, and every device has one command
+    view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
+    assert (view["status"], view["targeted"], view["sent"]) == ("sent", 4, 4)
+    assert view["counts"]["delivered"] == 1 and view["counts"]["queued"] == 3
+    for device_id in tokens:
+        assert len(api.get(f"/customer/devices/{device_id}/commands").body) == 1
 
 
 def test_a_request_out_of_time_leaves_the_rest_to_the_schedule(api: Api) -> None:

@@ -49,7 +49,7 @@ def test_template_holds_tables_functions_schedules_rule_and_authorizer(packaged:
     assert len(_of_type(template, "AWS::DynamoDB::Table")) == len(all_models())
     schedules = {k for k, f in functions.items()
                  if any(e["Type"] == "Schedule" for e in f["Properties"].get("Events", {}).values())}
-    assert schedules == {"CommandsRetry", "CommandsExpiry", "JobsSweep", "SiteFanout", "CommandBatches"}
+    assert schedules == {"CommandsRetry", "CommandsExpiry", "JobsSweep", "SiteFanout", "CommandBatches", "GroupDeletes"}
     [rule] = _of_type(template, "AWS::IoT::TopicRule").values()
     payload = rule["Properties"]["TopicRulePayload"]
     assert payload["Actions"] == [{"Lambda": {"FunctionArn": {"Fn::GetAtt": ["DeviceMessage", "Arn"]}}}]

@@ -130,3 +130,17 @@ def test_an_oversized_or_non_ascii_client_token_is_never_echoed() -> None:
         # Then the answer does not carry it back
         [rejected] = publisher.sent
         assert rejected.payload is not None and "clientToken" not in rejected.payload
+
+
+def test_next_with_update_is_an_invalid_topic_and_a_malformed_job_id_an_invalid_request() -> None:
+    service, publisher = _service([_pending("j1")])
+    # When a device updates `$next` (only DescribeJobExecution takes it) and describes a 65-character id
+    service.on_message("t1", "d1", "$aws/jobs/$next/update", {"status": "IN_PROGRESS", "clientToken": "c"})
+    service.on_message("t1", "d1", f"$aws/jobs/{'j' * 65}/get", {})
+    # Then both are answered on their own /rejected topics with AWS's codes, the token echoed
+    [next_update, long_id] = publisher.sent
+    assert next_update.topic == "$aws/things/t1.d1/jobs/$next/update/rejected"
+    assert next_update.payload is not None and next_update.payload["code"] == "InvalidTopic"
+    assert next_update.payload["clientToken"] == "c"
+    assert long_id.topic == f"$aws/things/t1.d1/jobs/{'j' * 65}/get/rejected"
+    assert long_id.payload is not None and long_id.payload["code"] == "InvalidRequest"

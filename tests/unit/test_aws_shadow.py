@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws_iot.shadow import ShadowService
+from chalicelib.aws_iot.shadow import INVALID_NAME, ShadowService
 from chalicelib.aws_iot.shadow_schemas import ShadowDoc, ShadowRejected, parse_update
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import NotFound, Unavailable
@@ -213,3 +213,26 @@ def test_a_lost_race_is_retried_and_endless_contention_is_transient(parts: Any) 
     twins.write_document = lambda read, written, now: False
     with pytest.raises(Unavailable):
         _update(service, {"reported": {"x": 1}})
+
+
+def test_a_malformed_shadow_name_is_answered_on_its_rejected_topic_with_the_token(parts: Any) -> None:
+    from chalicelib.ingress.router import DeviceMessageRouter
+
+    service, _, publisher = parts
+    router = DeviceMessageRouter(_Present())
+    router.register("$aws/shadow/*", service.on_message, reject=service.reject)
+    name = "n" * 65
+    # When a device asks for a shadow whose name is one character too long
+    outcome = router.handle(f"{PREFIX}/name/{name}/get", b'{"clientToken": "c-1"}')
+    # Then it is answered as AWS answers it, on the request's own /rejected topic, with its token
+    [answer] = publisher.sent
+    assert answer.topic == f"{PREFIX}/name/{name}/get/rejected"
+    assert answer.payload is not None and answer.payload["code"] == 400 and answer.payload["clientToken"] == "c-1"
+    assert "shadowName" in answer.payload["message"] and outcome.result == {"rejected": 400, "message": INVALID_NAME}
+    # And a topic level no publish can carry is not a request at all (nothing to answer on)
+    assert not router.handle(f"{PREFIX}/name/a+b/get", b"{}").accepted and len(publisher.sent) == 1
+
+
+class _Present:
+    def seen(self, tenant_id: str, device_id: str) -> bool:
+        return False

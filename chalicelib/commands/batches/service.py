@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import Conflict, Unavailable
+from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.cursors import Page
@@ -85,7 +86,7 @@ class CommandBatchService:
             target_id=target_id, command_type=request.command_type, command_params=request.command_params,
             created_at=now, created_by=created_by, expires_at=expires_at, client_token=request.client_token,
         )
-        claim = None
+        claim, owner = None, new_id("run")
         if request.client_token:
             source = {"target_type": target.value, "target_id": target_id,
                       **request.model_dump(mode="json", exclude={"client_token"})}
@@ -93,12 +94,12 @@ class CommandBatchService:
                                      batch.batch_id, now + self._policy.idempotency_ttl)
         try:
             self._batches.create(batch, schedule_shard(batch.batch_id, self._policy.shards),
-                                 now + self._policy.lease, claim)
+                                 now + self._policy.lease, claim, owner)
         except ClientTokenTaken as taken:
             assert claim is not None  # only a claim can be taken
             return Sent(self._replay(claim, taken), replayed=True)
         try:
-            self.run(Walk(tenant_id, batch.batch_id, ""), deadline, batch)
+            self.run(Walk(tenant_id, batch.batch_id, "", owner), deadline, batch)
         except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
             logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id,
                              batch_id=batch.batch_id, outcome="interrupted")
@@ -121,7 +122,9 @@ class CommandBatchService:
 
         A chunk: a page of members after the cursor, one command per enabled one (batch
         writes, then one publish round), then one conditional write that counts the chunk
-        and moves the cursor past it. `redo` is for a walk taken over from a dead runner:
+        and moves the cursor past it. Each chunk's write first checks (and renews) the
+        runner's lease: a runner that stalled past it, and whose walk another runner took
+        over, writes nothing more. `redo` is for a walk taken over from a dead runner:
         its first chunk may be partly written, so the commands that exist are not rewritten.
         Members walked after the commands' expiry get none (they would arrive expired).
         """
@@ -141,6 +144,8 @@ class CommandBatchService:
                 # A walk resumed after the commands' expiry sends no more: the rest are skipped.
                 skipped = set(todo)
                 enabled, todo = [d for d in enabled if d not in skipped], []
+            if todo and not self._batches.hold(walk, self._clock(), self._policy.lease):
+                return False  # this runner stalled past its lease and the walk is another's now
             if todo:
                 self._commands.create_for_batch(batch.tenant_id, ref, todo, request, batch.created_by)
             out_of_time = self._monotonic() >= deadline
@@ -155,7 +160,7 @@ class CommandBatchService:
                 logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id,
                             batch_id=batch.batch_id, outcome="backlog")
                 return False
-            walk = Walk(walk.tenant_id, walk.batch_id, cursor)
+            walk = replace(walk, cursor=cursor)
 
     def run_due(self, now: datetime, budget_s: float) -> BatchReport:
         """The scheduled work: resume every batch whose runner went quiet."""
@@ -164,7 +169,8 @@ class CommandBatchService:
 
         def resume(due: tuple[str, str]) -> Outcome:
             tenant_id, batch_id = due
-            walk = self._batches.walk(tenant_id, batch_id)
+            found = self._batches.walk(tenant_id, batch_id)
+            walk = found and replace(found, owner=new_id("run"))
             # Leased from the clock too: a late (retried) event's own time would hand out a lease
             # already over, and the current minute's run would take the same walk meanwhile.
             until = max(now, self._clock()) + self._policy.lease

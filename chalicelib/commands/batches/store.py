@@ -2,7 +2,8 @@
 
 The member walk is resumable: `cursor` is the member listing's cursor after the last chunk
 done ("" = none yet), and while a batch is sending it carries `due_shard`/`due_at` (a sparse
-index), the lease after which the per-minute schedule may take the walk over.
+index), the lease after which the per-minute schedule may take the walk over, and `owner`,
+the runner holding that lease (each chunk's write and step are conditional on it).
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ class CommandBatchModel(TenantPartitioned, DueKeys, Model):
     completed_at = UTCDateTimeAttribute(null=True)
     client_token = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
     # Kept as long as its commands' history.
     purge_at = TTLAttribute(null=True)
     batch_due = BatchDue()
@@ -72,11 +74,12 @@ class CommandBatchModel(TenantPartitioned, DueKeys, Model):
 
 @dataclass(frozen=True)
 class Walk:
-    """Where a sending batch's member walk stands."""
+    """Where a sending batch's member walk stands, and which runner's lease it is walked under."""
 
     tenant_id: str
     batch_id: str
     cursor: str
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,9 @@ class BatchRepository:
         self._idempotency = idempotency
         self._retention = retention
 
-    def create(self, batch: CommandBatch, shard: int, lease_until: datetime, claim: IdempotencyClaim | None) -> None:
-        """Store a new sending batch, leased to its creator, with its client token claim in the same transaction.
+    def create(self, batch: CommandBatch, shard: int, lease_until: datetime, claim: IdempotencyClaim | None,
+               owner: str) -> None:
+        """Store a new sending batch, leased to `owner`, with its client token claim in the same transaction.
 
         Raises ClientTokenTaken when the token already names a batch.
         """
@@ -104,7 +108,7 @@ class BatchRepository:
             batch.tenant_id, batch.batch_id, target_type=batch.target_type.value, target_id=batch.target_id,
             command_type=batch.command_type, command_params=batch.command_params, status=BatchStatus.SENDING.value,
             targeted=0, sent=0, skipped=0, created_at=batch.created_at, created_by=batch.created_by,
-            expires_at=batch.expires_at, client_token=batch.client_token, cursor="", due_shard=shard,
+            expires_at=batch.expires_at, client_token=batch.client_token, cursor="", owner=owner, due_shard=shard,
             due_at=lease_until, purge_at=batch.expires_at + self._retention,
         )
         try:
@@ -145,22 +149,30 @@ class BatchRepository:
     def advance(self, walk: Walk, cursor: str | None, done: Chunk, now: datetime, lease: timedelta) -> bool:
         """Count a finished chunk and move the cursor past it (None: the batch is sent), renewing the lease.
 
-        Conditioned on the walk being where the caller left it: False when another runner
-        moved it, and the caller must stop (that runner counts the chunk).
+        Conditioned on the walk being where the caller left it, under its lease: False when
+        another runner moved it or took it over, and the caller must stop.
         """
         actions: list[Any] = [CommandBatchModel.targeted.add(done.targeted), CommandBatchModel.sent.add(done.sent),
                               CommandBatchModel.skipped.add(done.skipped)]
         if cursor is None:
             actions += [CommandBatchModel.status.set(BatchStatus.SENT.value), CommandBatchModel.completed_at.set(now),
-                        CommandBatchModel.cursor.remove(), CommandBatchModel.due_shard.remove(),
+                        CommandBatchModel.cursor.remove(), CommandBatchModel.owner.remove(),
+                        CommandBatchModel.due_shard.remove(),
                         CommandBatchModel.due_at.remove()]
         else:
             actions += [CommandBatchModel.cursor.set(cursor), CommandBatchModel.due_at.set(now + lease)]
-        return self._walk_update(walk, actions)
+        return self._walk_update(walk, actions, CommandBatchModel.owner == walk.owner)
+
+    def hold(self, walk: Walk, now: datetime, lease: timedelta) -> bool:
+        """Before a chunk's write: renew the lease if the caller still holds it; False when it lost it meanwhile."""
+        return self._walk_update(walk, [CommandBatchModel.due_at.set(now + lease)],
+                                 CommandBatchModel.owner == walk.owner)
 
     def claim(self, walk: Walk, now: datetime, until: datetime) -> bool:
-        """Take over, leased until `until`, a walk whose lease ran out by `now` (its runner died or ran out of time)."""
-        return self._walk_update(walk, [CommandBatchModel.due_at.set(until)], CommandBatchModel.due_at <= now)
+        """Take over for `walk.owner`, leased until `until`, a walk whose lease ran out by `now` (its runner
+        died, stalled or ran out of time)."""
+        return self._walk_update(walk, [CommandBatchModel.due_at.set(until), CommandBatchModel.owner.set(walk.owner)],
+                                 CommandBatchModel.due_at <= now)
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant_id, batch_id) of the walks in one shard whose lease ran out, oldest first."""
