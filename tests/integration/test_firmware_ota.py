@@ -25,7 +25,7 @@ def bridge(stack: Stack, s3: S3) -> Iterator[Bridge]:
         yield running
 
 
-def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if found := check():
@@ -56,7 +56,7 @@ def test_a_rollout_updates_every_device_and_the_version_counts(api: Api, stack: 
         job = create_job(api, target_group_id=group, document_type="update_firmware",
                          document_params={"firmware_id": firmware["firmware_id"]},
                          abort=[{"failure_type": "FAILED", "min_executed": 1, "threshold_percentage": 50}])
-        done = wait_final(api, job["job_id"], timeout=60)
+        done = wait_final(api, job["job_id"], timeout=120)
         # Then every device downloaded its image, verified it, rebooted and reports the new version
         assert done["status"] == "COMPLETED" and done["counts"]["SUCCEEDED"] == 3, done
         assert {e["status_details"]["firmware_version"] for e in done["executions"]} == {"2.0.0"}
@@ -81,7 +81,7 @@ def test_an_image_failing_verification_aborts_the_rollout_at_its_threshold(api: 
                          document_params={"firmware_id": firmware["firmware_id"]},
                          rollout={"max_per_minute": 1},
                          abort=[{"failure_type": "FAILED", "min_executed": 1, "threshold_percentage": 10}])
-        done = wait_final(api, job["job_id"], timeout=60)
+        done = wait_final(api, job["job_id"], timeout=120)
         # The first device fails at `verify`; the threshold cancels the rest before they are released
         assert done["status"] == "CANCELED" and done["aborted"] is True, done
         failed = [e for e in done["executions"] if e["status"] == "FAILED"]
