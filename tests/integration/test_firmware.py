@@ -14,7 +14,11 @@ import botocore.auth
 import pytest
 import requests
 
+from chalicelib.aws_iot.jobs import AwsJobsService
+from chalicelib.aws_iot.topics import JOBS_ROUTE
+from chalicelib.container import container
 from chalicelib.core.identity import mqtt_username
+from chalicelib.core.messaging.base import RecordingPublisher
 from chalicelib.jobs.store import JobModel
 from tests.conftest import S3
 from tests.integration.firmware_support import create_firmware, download, put_image, ready_firmware
@@ -192,3 +196,22 @@ def _group(api: Api, device_ids: list[str]) -> str:
     for device_id in device_ids:
         assert api.put(f"/customer/groups/{group}/members/{device_id}").status in (200, 201)
     return str(group)
+
+
+def test_aws_jobs_topics_answer_with_the_placeholder_resolved_for_the_asking_device(api: Api, s3: S3) -> None:
+    firmware = ready_firmware(api, IMAGE, "4.0.0")
+    key = f"{api.tenant_id}/{firmware['firmware_id']}/4.0.0.bin"
+    placeholder = f"${{aws:iot:s3-presigned-url:https://s3.us-east-1.amazonaws.com/{s3.bucket}/{key}}}"
+    device, _ = api.create_device("dev-thing")
+    job = create_job(api, target_device_id=device, document_type="ota", document_params={"image": placeholder})
+    # When the device asks on AWS IoT's `$aws/things/{thing}/jobs/{job_id}/get` (the service behind that topic)
+    publisher = RecordingPublisher()
+    jobs = AwsJobsService(container().execution_service, container().execution_repository, publisher)
+    answer = jobs.on_message(api.tenant_id, device, f"{JOBS_ROUTE}/{job['job_id']}/get", {"includeJobDocument": True})
+    # Then its job document carries a URL signed for it, and the answer published says the same
+    url = answer["execution"]["jobDocument"]["params"]["image"]
+    published = publisher.sent[-1].payload
+    assert "X-Amz-Signature" in url and published is not None
+    assert published["execution"]["jobDocument"]["params"]["image"] == url
+    got = requests.get(url, headers={"x-fleet-device": mqtt_username(api.tenant_id, device)}, timeout=10)
+    assert got.status_code == 200 and got.content == IMAGE
