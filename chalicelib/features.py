@@ -33,10 +33,12 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.health.feature import FEATURE as health
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
+    from chalicelib.overview.feature import FEATURE as overview
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, aws_iot,
+    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, overview,
+            aws_iot,
             broker_auth)
 
 

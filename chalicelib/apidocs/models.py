@@ -16,6 +16,7 @@ from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
 from chalicelib.firmware.schemas import Firmware
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
+from chalicelib.overview.schemas import SettledCommand
 from chalicelib.sites.schemas import Site
 
 
@@ -130,6 +131,11 @@ class ReportAccepted(Body):
 class Heartbeat(Body):
     device_id: str
     last_seen_at: datetime | None
+
+
+class SettledCommandPage(Body):
+    commands: list[SettledCommand]
+    next_token: str | None
 
 
 class JobPage(Body):

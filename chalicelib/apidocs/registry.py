@@ -27,6 +27,7 @@ from chalicelib.firmware.schemas import (
     VersionsQuery,
 )
 from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
+from chalicelib.overview.schemas import Overview, SettledQuery
 from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.twin.schemas import PatchDesired, ReportState
 
@@ -74,8 +75,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Register a device; the provision token is shown once", "devices", m.CreatedDevice, 201,
         body=CreateDevice, errors=(409,), example={"device_id": "cam-7", "name": "Camera 7"}),
     ("GET", "/customer/devices"): Operation(
-        "List devices: all, a group's members, or by site and/or status", "devices", m.DevicePage,
-        query=(PageQuery, DeviceListQuery)),
+        "List devices: all, a group's members, by site and/or status, by presence, or the twins pending",
+        "devices", m.DevicePage, query=(PageQuery, DeviceListQuery),
+        description="`presence` is a last-seen bucket of the overview: `online` (heard from within "
+                    "FLEET_DEVICE_AWAY_AFTER_S), `hour` (within the twin's stale window), `day`, `week`, `older`, "
+                    "`never`, and the unions `offline` (all but online) and `stale` (not within the stale "
+                    "window), most recently seen first; `twin=pending`: reported version behind desired. "
+                    "Neither combines with another filter."),
     ("GET", "/customer/devices/{device_id}"): Operation("One device", "devices", Device),
     ("PATCH", "/customer/devices/{device_id}"): Operation(
         "Rename a device or replace its attributes", "devices", Device, body=UpdateDevice,
@@ -201,6 +207,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Devices per reported firmware version, in the fleet or one group", "firmware", VersionCounts,
         query=(VersionsQuery,), description="From counters moved by each twin report of "
                                             "`reported.firmware_version`."),
+    # Overview
+    ("GET", "/customer/overview"): Operation(
+        "The fleet at a glance: presence, command outcomes of 24 h, jobs in progress, twins", "overview",
+        Overview,
+        description="Served from indexes with a bounded number of Queries (`requests` says how many this "
+                    "answer cost; a count that reached the bound has `truncated: true`). Each number has a "
+                    "list behind it: `/customer/devices?presence=...`, `/customer/devices?twin=pending`, "
+                    "`/customer/commands?outcome=...`, `/customer/jobs?status=IN_PROGRESS`."),
+    ("GET", "/customer/commands"): Operation(
+        "Commands of every device that became final in the last `hours`, newest first", "overview",
+        m.SettledCommandPage, query=(PageQuery, SettledQuery),
+        description="The list behind the overview's outcome numbers. `outcome=publish_failed`: final "
+                    "without the broker ever taking one of its publishes. An outcome is a filter over one "
+                    "page of the window: a page may be short, follow `next_token`."),
     # Broker hooks (a self-hosted broker's HTTP authentication and authorization)
     ("POST", "/broker/authn"): Operation(
         "May this MQTT client connect?", "broker", Decision, auth="broker", body=AuthnRequest,

@@ -13,7 +13,11 @@ which keeps each index as small as the work it serves:
   `next_attempt_at` keys `retry_by_tenant` (hash `tenant_id`, keys only): one tenant's
   backlog is counted without reading another's.
 
-A fourth, `batch_key` = "{tenant}#{batch_id}", exists only on commands sent to a group
+`settled_tenant` (= tenant_id) and `settled_at` are set by the final transition -> global
+index `settled` (range `settled_at`): a tenant's outcomes of a time window, read by the
+overview and the tenant-wide listing; it costs no request of its own (the same UpdateItem).
+
+A fifth, `batch_key` = "{tenant}#{batch_id}", exists only on commands sent to a group
 or site; global index `by_batch` (range `device_id`) lists and counts a batch's commands.
 """
 from __future__ import annotations
@@ -131,6 +135,17 @@ class ByBatch(GlobalSecondaryIndex["CommandModel"]):
     device_id = UnicodeAttribute(range_key=True)
 
 
+class Settled(GlobalSecondaryIndex["CommandModel"]):
+    """A tenant's final commands by the time they became final (sparse on `settled_tenant`)."""
+
+    # What the outcome counts and the ACK latency need; written once, at the final transition.
+    Meta = index_meta("settled", IncludeProjection(
+        ["status", "device_id", "command_type", "published_at", "acked_at", "publish_attempts", "created_at"]))
+
+    settled_tenant = UnicodeAttribute(hash_key=True)
+    settled_at = UTCDateTimeAttribute(range_key=True)
+
+
 # Partition key of a batch's commands in the by_batch index.
 batch_key = tenant_key
 
@@ -161,6 +176,8 @@ class CommandModel(Model):
     retry_shard = UnicodeAttribute(null=True)
     next_attempt_at = UTCDateTimeAttribute(null=True)
     batch_key = UnicodeAttribute(null=True)
+    settled_tenant = UnicodeAttribute(null=True)
+    settled_at = UTCDateTimeAttribute(null=True)
     # History is kept for the retention period, then DynamoDB's TTL removes it.
     purge_at = TTLAttribute(null=True)
 
@@ -169,6 +186,7 @@ class CommandModel(Model):
     retry_due = RetryDue()
     retry_by_tenant = RetryByTenant()
     by_batch = ByBatch()
+    settled = Settled()
 
     def to_record(self) -> Command:
         """The item as the services see it."""

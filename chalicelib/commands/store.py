@@ -201,7 +201,8 @@ class CommandRepository:
             seen = CommandModel.published_at.exists() | CommandModel.fetched_at.exists()
             condition &= seen if event is CommandEvent.EXPIRED_SEEN else ~seen
         if target in FINAL_STATUSES:
-            actions += _leave_working_sets()
+            actions += [*_leave_working_sets(), CommandModel.settled_tenant.set(ref.tenant_id),
+                        CommandModel.settled_at.set(now)]
         return self._update(ref, actions, condition)
 
     def mark_published(self, ref: CommandRef, now: datetime) -> None:

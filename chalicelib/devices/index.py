@@ -42,3 +42,25 @@ class DevicesByStatus(GlobalSecondaryIndex["DeviceModel"]):
 
     status_key = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
+
+
+class DevicesBySeen(GlobalSecondaryIndex["DeviceModel"]):
+    """A tenant's devices by last presence (`seen_sort`: the last_seen_at text, NEVER_SEEN before any).
+
+    Keys only: the overview buckets presence and the devices list filters on it with one
+    paged Query; presence writes (at most one a minute per device) move one small entry.
+    """
+
+    Meta = index_meta("by_seen", KeysOnlyProjection())
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    seen_sort = UnicodeAttribute(range_key=True)
+
+
+class TwinsPending(GlobalSecondaryIndex["DeviceModel"]):
+    """Sparse: the devices whose reported version is behind desired carry `twin_pending` (their tenant)."""
+
+    Meta = index_meta("twin_pending", KeysOnlyProjection())
+
+    twin_pending = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)

@@ -7,7 +7,8 @@ from pynamodb.models import Model
 
 from chalicelib.core.storage.base import index_meta, table_meta
 from chalicelib.core.storage.keys import TenantPartitioned
-from chalicelib.devices.index import DevicesBySite, DevicesByStatus
+from chalicelib.devices.index import DevicesBySeen, DevicesBySite, DevicesByStatus, TwinsPending
+from chalicelib.devices.presence import NEVER_SEEN
 from chalicelib.devices.schemas import Device, DeviceStatus
 
 BROKER_PARTITION = "broker"
@@ -35,8 +36,11 @@ class DeviceModel(TenantPartitioned, Model):
     status_key = UnicodeAttribute(null=True)
     # Changes on every mapping: the version a mapping's follow-up writes are conditioned on.
     mapping_id = UnicodeAttribute(null=True)
+    # last_seen_at as index text (NEVER_SEEN until the first message): presence buckets and filters.
+    seen_sort = UnicodeAttribute(default=NEVER_SEEN)
     by_site = DevicesBySite()
     by_status = DevicesByStatus()
+    by_seen = DevicesBySeen()
 
     # Twin (seed 003), kept on the device item so a twin write is one conditional UpdateItem.
     # Registry reads project these away (REGISTRY_ATTRIBUTES); storage/twin.py owns them.
@@ -50,6 +54,9 @@ class DeviceModel(TenantPartitioned, Model):
     reported_revision = NumberAttribute(null=True)
     # AWS IoT's shadow version: one counter bumped by every write of either document.
     shadow_version = NumberAttribute(null=True)
+    # The tenant id while reported_version is behind desired_version (sparse index key).
+    twin_pending = UnicodeAttribute(null=True)
+    twins_pending = TwinsPending()
 
     def to_record(self) -> Device:
         return Device(
@@ -68,7 +75,7 @@ class DeviceModel(TenantPartitioned, Model):
 TWIN_ATTRIBUTES = frozenset({
     "twin_desired", "twin_reported", "desired_version", "reported_version",
     "desired_metadata", "reported_metadata", "shadow_updated_at", "reported_revision",
-    "shadow_version",
+    "shadow_version", "twin_pending",
 })
 # Everything but the twin: listings and lookups need not drag up to 2 x 8 KB documents along.
 REGISTRY_ATTRIBUTES = sorted(

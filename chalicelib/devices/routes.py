@@ -34,7 +34,8 @@ def list_devices(call: OperatorCall) -> Response:
     limit, token = call.page()
     query = call.query(DeviceListQuery)
     page = _devices().device_service.list_page(call.principal.tenant_id, limit, token, group_id=query.group_id,
-                                                site_id=query.site_id, status=query.status)
+                                                site_id=query.site_id, status=query.status,
+                                                presence=query.presence, twin_pending=query.twin == "pending")
     return page_response("devices", page)
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator, model_validator
 
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.schema import Description, Name, Record, Request, ResourceId
+from chalicelib.devices.presence import Presence
 
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -67,6 +68,8 @@ class DeviceListQuery(BaseModel):
     group_id: ResourceId | None = Field(default=None)
     site_id: ResourceId | None = Field(default=None)
     status: DeviceStatus | None = Field(default=None)
+    presence: Presence | None = Field(default=None, description="last-seen bucket (the overview's numbers)")
+    twin: Literal["pending"] | None = Field(default=None, description="`pending`: reported behind desired")
 
 
 class CreateGroup(Request):

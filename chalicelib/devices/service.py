@@ -13,6 +13,7 @@ from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
+from chalicelib.devices.presence import Presence, PresenceWindows
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
@@ -37,8 +38,10 @@ class DeviceService:
                  seen_resolution_s: int = 60, clock: Clock = utcnow, publisher: Publisher | None = None,
                  wake_lookup: WakeLookup | None = None,
                  on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120,
-                 on_created: Callable[[str, str], object] | None = None) -> None:
+                 on_created: Callable[[str, str], object] | None = None,
+                 stale_after: timedelta = timedelta(hours=1)) -> None:
         self._devices = devices
+        self.presence_windows = PresenceWindows(away_after_s, stale_after)
         self._on_created = on_created
         self._on_deleted = on_deleted
         self._groups = groups
@@ -73,11 +76,23 @@ class DeviceService:
         return self._current_wake(tenant_id, [self._devices.get(tenant_id, device_id)])[0]
 
     def list_page(self, tenant_id: str, limit: int, next_token: str | None, group_id: str | None = None,
-                  site_id: str | None = None, status: DeviceStatus | None = None) -> Page[Device]:
-        """A page of devices: all, the members of one group, or those of a site and/or status."""
+                  site_id: str | None = None, status: DeviceStatus | None = None,
+                  presence: Presence | None = None, twin_pending: bool = False) -> Page[Device]:
+        """A page of devices: all, the members of one group, those of a site and/or status, a presence bucket
+        or the twins pending."""
         if group_id is not None and (site_id or status):
             raise InvalidInput("group_id cannot be combined with site_id or status", field="group_id")
-        if site_id is not None:
+        if (presence is not None or twin_pending) and (group_id or site_id or status):
+            raise InvalidInput("presence and twin cannot be combined with another filter",
+                               field="presence" if presence is not None else "twin")
+        if presence is not None and twin_pending:
+            raise InvalidInput("presence cannot be combined with twin", field="twin")
+        if presence is not None:
+            lower, upper = self.presence_windows.bounds(presence, self._clock())
+            page = self._devices.list_by_seen(tenant_id, lower, upper, limit, next_token)
+        elif twin_pending:
+            page = self._devices.list_twin_pending(tenant_id, limit, next_token)
+        elif site_id is not None:
             page = self._devices.list_by_site(tenant_id, site_id, status, limit, next_token)
         elif status is not None:
             page = self._devices.list_by_status(tenant_id, status, limit, next_token)

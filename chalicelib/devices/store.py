@@ -25,6 +25,7 @@ from chalicelib.devices.models import (
     RegistryEpochModel,
     TokenModel,
 )
+from chalicelib.devices.presence import seen_sort
 from chalicelib.devices.schemas import Device, DevicePrincipal, DeviceStatus
 from chalicelib.sites.store import SiteModel
 
@@ -79,6 +80,20 @@ class DeviceRepository:
         page = query_page(DeviceModel, status_index_key(tenant_id, status.value), limit, next_token,
                           index=DeviceModel.by_status)
         return self._page_of(tenant_id, page, status)
+
+    def list_by_seen(self, tenant_id: str, lower: str, upper: str, limit: int,
+                     next_token: str | None) -> Page[Device]:
+        """A page of the tenant's devices last seen in [lower, upper) (seen_sort text), most recent first."""
+        page = query_page(DeviceModel, tenant_id, limit, next_token, index=DeviceModel.by_seen,
+                          range_key_condition=DeviceModel.seen_sort.between(lower, upper),
+                          scan_index_forward=False)
+        # between() includes its upper bound; the buckets exclude it.
+        return self._page_of(tenant_id, Page([m for m in page.items if m.seen_sort != upper], page.next_token), None)
+
+    def list_twin_pending(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
+        """A page of the tenant's devices whose twin has a desired version not yet reported, in id order."""
+        page = query_page(DeviceModel, tenant_id, limit, next_token, index=DeviceModel.twins_pending)
+        return self._page_of(tenant_id, page, None)
 
     def list_by_site(self, tenant_id: str, site_id: str, status: DeviceStatus | None, limit: int,
                      next_token: str | None) -> Page[Device]:
@@ -201,7 +216,7 @@ class DeviceRepository:
         threshold = now - resolution
         try:
             DeviceModel(tenant_id, device_id).update(
-                actions=[DeviceModel.last_seen_at.set(now)],
+                actions=[DeviceModel.last_seen_at.set(now), DeviceModel.seen_sort.set(seen_sort(now))],
                 condition=DeviceModel.device_id.exists()
                 & (DeviceModel.last_seen_at.does_not_exist() | (DeviceModel.last_seen_at < threshold)),
             )

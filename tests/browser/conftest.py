@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,12 @@ def console_errors() -> ConsoleErrors:
     return ConsoleErrors()
 
 
-@pytest.fixture
-def page(browser: Browser, console_stack: ConsoleStack, console_errors: ConsoleErrors,
-         request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A signed-in console page (opened through console_url); fails the test on any JS error."""
+@contextmanager
+def console_page(browser: Browser, url: str, console_errors: ConsoleErrors, name: str) -> Iterator[Page]:
+    """A console page opened at `url` (a console_url signs it in); its screenshot is kept as `name`.
+
+    Fails the test on any JavaScript error the test did not declare expected.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(20_000)
@@ -107,12 +110,19 @@ def page(browser: Browser, console_stack: ConsoleStack, console_errors: ConsoleE
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: console_errors.messages.append(f"uncaught: {exc}"))
-    page.goto(console_stack.info["console_url"])
+    page.goto(url)
     yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    shot(page, name)
     context.close()
     assert console_errors.unexpected() == [], "JavaScript errors in the console"
+
+
+@pytest.fixture
+def page(browser: Browser, console_stack: ConsoleStack, console_errors: ConsoleErrors,
+         request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A console page signed in to the demo tenant (opened through console_url)."""
+    with console_page(browser, console_stack.info["console_url"], console_errors, request.node.name) as page:
+        yield page
 
 
 def shot(page: Page, name: str) -> None:

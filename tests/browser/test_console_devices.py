@@ -21,10 +21,13 @@ def test_console_url_opens_the_console_signed_in_and_drops_the_token_from_the_ad
         page: Page, console_stack: ConsoleStack) -> None:
     # Given the console_url the stack printed (token in the fragment)
     assert "#token=" in console_stack.info["console_url"]
-    # Then the devices page of the demo tenant shows, and the token is gone from the URL
-    expect(page.get_by_role("heading", name="Devices")).to_be_visible()
+    # Then the overview of the demo tenant shows (the console's home), and the token is gone from the URL
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.get_by_test_id("tenant")).to_have_text("tenant demo")
     assert "token" not in page.url
+    # And its devices are one click away
+    page.get_by_role("link", name="Devices", exact=True).click()
+    expect(page.get_by_role("heading", name="Devices")).to_be_visible()
     table = page.get_by_role("table", name="Devices")
     for device_id in ("sim-1", "sim-2", "sim-3"):
         expect(table.get_by_role("link", name=device_id, exact=True)).to_be_visible()
@@ -115,6 +118,7 @@ def test_map_sim_3_to_a_site_makes_it_active_and_it_receives_its_welcome(page: P
 def test_register_dialog_works_from_the_keyboard_and_shows_the_token_once(
         page: Page, console_stack: ConsoleStack) -> None:
     # Given the devices page, the operator opens "Register device" with the keyboard
+    page.get_by_role("link", name="Devices", exact=True).click()
     page.get_by_role("button", name="Register device").focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Register device")

@@ -1,6 +1,6 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, useSyncExternalStore, type ComponentType } from "react";
-import { createBrowserRouter, Navigate, RouterProvider } from "react-router-dom";
+import { createBrowserRouter, RouterProvider } from "react-router-dom";
 import { SignIn } from "@/features/auth/components/SignIn";
 import { ApiError } from "@/lib/api-client";
 import { getToken, subscribeToken } from "@/lib/auth";
@@ -13,7 +13,8 @@ const router = createBrowserRouter([
   {
     element: <Layout />,
     children: [
-      { index: true, element: <Navigate to="/devices" replace /> },
+      { index: true, lazy: page(() => import("@/features/overview/routes/OverviewPage")) },
+      { path: "commands", lazy: page(() => import("@/features/commands/routes/CommandsPage")) },
       { path: "devices", lazy: page(() => import("@/features/devices/routes/DevicesPage")) },
       { path: "devices/:deviceId", lazy: page(() => import("./routes/DeviceDetailPage")) },
       { path: "jobs", lazy: page(() => import("@/features/jobs/routes/JobsPage")) },

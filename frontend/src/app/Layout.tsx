@@ -3,7 +3,9 @@ import { NavLink, Outlet } from "react-router-dom";
 import { getToken, readClaims, setToken } from "@/lib/auth";
 
 const NAV = [
+  ["/", "Overview"],
   ["/devices", "Devices"],
+  ["/commands", "Commands"],
   ["/jobs", "Jobs"],
   ["/sites", "Sites"],
   ["/groups", "Groups"],
@@ -19,7 +21,7 @@ export function Layout() {
       <header className="topbar">
         <strong>Fleet console</strong>
         <nav aria-label="Main">
-          {NAV.map(([to, label]) => <NavLink key={to} to={to}>{label}</NavLink>)}
+          {NAV.map(([to, label]) => <NavLink key={to} to={to} end={to === "/"}>{label}</NavLink>)}
         </nav>
         <span className="muted small" data-testid="tenant">tenant {claims?.tenant_id ?? "?"}</span>
         <button type="button" className="secondary" onClick={() => { client.clear(); setToken(null); }}>Sign out</button>

@@ -383,3 +383,101 @@ export interface FirmwareDeleted {
 
 /** Every paginated listing: `{<key>: [...], next_token}`. */
 export type Page<K extends string, T> = { [key in K]: T[] } & { next_token: string | null };
+
+export type PresenceBucket = "online" | "hour" | "day" | "week" | "older" | "never";
+/** The devices list's presence filter: a bucket, or the unions `offline` and `stale`. */
+export type PresenceFilter = PresenceBucket | "offline" | "stale";
+export type CommandOutcome = "delivered" | "missed" | "expired" | "publish_failed";
+
+/** @model chalicelib.overview.schemas.DevicePresence */
+export interface DevicePresence {
+  total: number;
+  online: number;
+  offline: number;
+  stale: number;
+  buckets: Record<string, number>;
+  truncated: boolean;
+}
+
+/** @model chalicelib.overview.schemas.LatencyBucket */
+export interface LatencyBucket {
+  le_ms: number | null;
+  count: number;
+}
+
+/** @model chalicelib.overview.schemas.LatencySummary */
+export interface LatencySummary {
+  count: number;
+  avg_ms?: number | null;
+  p50_ms?: number | null;
+  p95_ms?: number | null;
+  max_ms?: number | null;
+  histogram: LatencyBucket[];
+}
+
+/** @model chalicelib.overview.schemas.HourOutcomes */
+export interface HourOutcomes {
+  hour: string;
+  delivered?: number;
+  missed?: number;
+  expired?: number;
+}
+
+/** @model chalicelib.overview.schemas.CommandOutcomes */
+export interface CommandOutcomes {
+  since: string;
+  window_hours: number;
+  outcomes: Partial<Record<CommandOutcome, number>>;
+  hourly: HourOutcomes[];
+  ack_latency: LatencySummary;
+  truncated: boolean;
+}
+
+/** @model chalicelib.overview.schemas.JobInProgress */
+export interface JobInProgress {
+  job_id: string;
+  document_type: string;
+  target_type: string;
+  target_id?: string | null;
+  execution_count: number;
+  counts: Record<string, number>;
+  created_at: string;
+}
+
+/** @model chalicelib.overview.schemas.JobsInProgress */
+export interface JobsInProgress {
+  count: number;
+  more: boolean;
+  jobs: JobInProgress[];
+}
+
+/** @model chalicelib.overview.schemas.TwinSummary */
+export interface TwinSummary {
+  pending: number;
+  stale: number;
+  truncated: boolean;
+}
+
+/** GET /customer/overview. @model chalicelib.overview.schemas.Overview */
+export interface Overview {
+  generated_at: string;
+  devices: DevicePresence;
+  commands: CommandOutcomes;
+  jobs: JobsInProgress;
+  twins: TwinSummary;
+  requests: number;
+}
+
+/** GET /customer/commands: one command of every device that became final in the window. @model chalicelib.overview.schemas.SettledCommand */
+export interface SettledCommand {
+  command_id: string;
+  device_id: string;
+  command_type: string;
+  status: string;
+  created_at?: string | null;
+  published_at?: string | null;
+  acked_at?: string | null;
+  settled_at: string;
+  publish_attempts?: number;
+  ack_latency_ms?: number | null;
+}

@@ -27,24 +27,29 @@ export function CommandHistory({ deviceId }: { deviceId: string }) {
       </div>
       <ErrorMessage error={history.error} prefix="History unavailable" />
       {history.isPending ? <Loading what="command history" /> : (
-        <table aria-label="Command history">
+        <div className="table-scroll">
+        <table aria-label="Command history" className="history">
           <thead>
-            <tr><th scope="col">Sent</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Published</th><th scope="col">Acknowledged</th><th scope="col">Details</th></tr>
+            <tr><th scope="col">Sent</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Acknowledged</th><th scope="col">Details</th></tr>
           </thead>
           <tbody>
-            {history.data?.commands.length === 0 && <tr><td colSpan={6} className="muted">No commands{status ? ` with status ${status}` : ""}.</td></tr>}
+            {history.data?.commands.length === 0 && <tr><td colSpan={5} className="muted">No commands{status ? ` with status ${status}` : ""}.</td></tr>}
             {history.data?.commands.map((c) => (
               <tr key={c.command_id} data-command-id={c.command_id}>
                 <td>{formatTime(c.created_at)}</td>
                 <td><code>{c.command_type}</code></td>
-                <td><StatusBadge status={c.status ?? "queued"} /></td>
-                <td>{c.mqtt_published ? "yes" : "no"}</td>
+                <td>
+                  <StatusBadge status={c.status ?? "queued"} />
+                  {/* Under the status rather than a column of its own: the details keep the width. */}
+                  <div className="muted small">{c.mqtt_published ? "published" : "not published"}</div>
+                </td>
                 <td>{formatTime(c.acked_at)}</td>
-                <td><code className="small">{c.ack_details ? JSON.stringify(c.ack_details) : ""}</code></td>
+                <td className="details"><code className="small" tabIndex={c.ack_details ? 0 : undefined}>{c.ack_details ? JSON.stringify(c.ack_details) : ""}</code></td>
               </tr>
             ))}
           </tbody>
         </table>
+        </div>
       )}
       <Pager pager={pager} nextToken={history.data?.nextToken} />
     </section>

@@ -1,13 +1,18 @@
 import { keepPreviousData, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, seg } from "@/lib/api-client";
 import type {
-  CreateDevice, CreatedDevice, Device, DeviceStatus, GroupDetail, Group, MappedDevice, Page, Site, TwinView,
+  CreateDevice, CreatedDevice, Device, DeviceStatus, GroupDetail, Group, MappedDevice, Page, PresenceFilter, Site,
+  TwinView,
 } from "@/types/api";
 
 export interface DeviceFilters {
   status: DeviceStatus | "";
   site_id: string;
   group_id: string;
+  /** A last-seen bucket; combines with no other filter. */
+  presence: PresenceFilter | "";
+  /** "pending": twins whose reported version is behind desired; combines with no other filter. */
+  twin: "pending" | "";
 }
 
 export function useDevices(filters: DeviceFilters, token: string | null, limit = 20) {

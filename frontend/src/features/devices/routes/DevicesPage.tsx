@@ -1,18 +1,36 @@
 import { useState } from "react";
-import { Link } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 import { ErrorMessage, Loading, StatusBadge } from "@/components/Feedback";
 import { Pager, usePager } from "@/components/Pager";
 import { formatAgo } from "@/lib/format";
-import type { DeviceStatus } from "@/types/api";
+import type { DeviceStatus, PresenceFilter } from "@/types/api";
 import { useDevices, useGroupMembership, useSiteChoices, useSyncStatuses, type DeviceFilters } from "../api/devices";
 import { DeviceActions } from "../components/DeviceActions";
 import { RegisterDeviceDialog } from "../components/RegisterDeviceDialog";
 
 const STATUSES: DeviceStatus[] = ["pending_mapping", "active", "disabled"];
+const PRESENCE: [PresenceFilter, string][] = [
+  ["online", "online now"], ["offline", "offline"], ["hour", "within the stale window"], ["day", "within 24 h"],
+  ["week", "within 7 days"], ["older", "more than 7 days ago"], ["never", "never"],
+  ["stale", "not within the stale window"],
+];
+
+function readFilters(params: URLSearchParams): DeviceFilters {
+  const pick = <T extends string>(key: string, allowed: readonly T[]): T | "" => {
+    const value = params.get(key);
+    return allowed.includes(value as T) ? (value as T) : "";
+  };
+  return {
+    status: pick("status", STATUSES), site_id: params.get("site_id") ?? "", group_id: params.get("group_id") ?? "",
+    presence: pick("presence", PRESENCE.map(([v]) => v)), twin: pick("twin", ["pending"] as const),
+  };
+}
 
 /** The registry: status, site, groups, last seen and twin sync per device; filters and paging. */
 export function DevicesPage() {
-  const [filters, setFilters] = useState<DeviceFilters>({ status: "", site_id: "", group_id: "" });
+  // Filters live in the URL, so the overview's numbers link to the lists behind them.
+  const [params, setParams] = useSearchParams();
+  const filters = readFilters(params);
   const [registering, setRegistering] = useState(false);
   const pager = usePager();
   const devices = useDevices(filters, pager.token);
@@ -21,7 +39,11 @@ export function DevicesPage() {
   const membership = useGroupMembership();
   const sites = useSiteChoices();
   const setFilter = (key: keyof DeviceFilters, value: string) => {
-    setFilters((old) => ({ ...old, [key]: value }));
+    // presence and twin each stand alone (the API refuses them with another filter).
+    const alone = key === "presence" || key === "twin";
+    const next = Object.fromEntries(Object.entries(filters).filter(([k, v]) =>
+      v && k !== key && (alone ? false : k !== "presence" && k !== "twin")));
+    setParams(value ? { ...next, [key]: value } : next);
     pager.reset();
   };
 
@@ -48,6 +70,18 @@ export function DevicesPage() {
           <select value={filters.group_id} onChange={(e) => setFilter("group_id", e.target.value)}>
             <option value="">all</option>
             {membership.groups.map((g) => <option key={g.group_id} value={g.group_id}>{g.name}</option>)}
+          </select>
+        </label>
+        <label className="row">Last seen
+          <select value={filters.presence} onChange={(e) => setFilter("presence", e.target.value)}>
+            <option value="">any time</option>
+            {PRESENCE.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+          </select>
+        </label>
+        <label className="row">Twin
+          <select value={filters.twin} onChange={(e) => setFilter("twin", e.target.value)}>
+            <option value="">any</option>
+            <option value="pending">pending</option>
           </select>
         </label>
       </form>

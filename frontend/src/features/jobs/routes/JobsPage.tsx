@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useNavigate } from "react-router-dom";
+import { useNavigate, useSearchParams } from "react-router-dom";
 import { ErrorMessage, Loading } from "@/components/Feedback";
 import { Pager, usePager } from "@/components/Pager";
 import type { JobStatus } from "@/types/api";
@@ -11,7 +11,11 @@ const STATUSES: JobStatus[] = ["IN_PROGRESS", "COMPLETED", "CANCELED"];
 
 /** Seed 004's JobsPage: newest first, status filter, per-status progress, "Create job". */
 export function JobsPage() {
-  const [status, setStatus] = useState<JobStatus | "">("");
+  // The status lives in the URL, so the overview can link to the jobs in progress.
+  const [params, setParams] = useSearchParams();
+  const raw = params.get("status");
+  const status: JobStatus | "" = STATUSES.includes(raw as JobStatus) ? (raw as JobStatus) : "";
+  const setStatus = (value: JobStatus | "") => setParams(value ? { status: value } : {});
   const [creating, setCreating] = useState(false);
   const pager = usePager();
   const jobs = useJobs(status, pager.token);
