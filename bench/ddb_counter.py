@@ -12,6 +12,9 @@ from pynamodb.models import Model
 from chalicelib.core.storage import base
 from chalicelib.features import all_models
 
+# The local stack's own polling in this process (one GetItem a second), not the work measured.
+IGNORED_THREADS = frozenset({"credential-sync"})
+
 
 class DdbRequestCounter:
     """Attach once; then `with counter.measure() as counts:` counts the requests inside."""
@@ -31,6 +34,8 @@ class DdbRequestCounter:
             self._attached.add(id(client))
 
     def _on_call(self, model: Any, **kwargs: Any) -> None:
+        if threading.current_thread().name in IGNORED_THREADS:
+            return
         with self._lock:
             self._counts[model.name] += 1
 

@@ -25,21 +25,23 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.apidocs.feature import FEATURE as apidocs
     from chalicelib.aws_iot.feature import FEATURE as aws_iot
     from chalicelib.broker_auth.feature import FEATURE as broker_auth
+    from chalicelib.certificates.feature import FEATURE as certificates
     from chalicelib.commands.feature import FEATURE as commands
     from chalicelib.core.core_feature import CORE
     from chalicelib.devices.feature import FEATURE as devices
     from chalicelib.firmware.feature import FEATURE as firmware
     from chalicelib.groups.feature import FEATURE as groups
     from chalicelib.health.feature import FEATURE as health
+    from chalicelib.imports.feature import FEATURE as imports
     from chalicelib.ingress.feature import FEATURE as ingress
     from chalicelib.jobs.feature import FEATURE as jobs
     from chalicelib.overview.feature import FEATURE as overview
+    from chalicelib.provisioning.feature import FEATURE as provisioning
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
     return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, overview,
-            aws_iot,
-            broker_auth)
+            aws_iot, broker_auth, certificates, imports, provisioning)
 
 
 def register_routes(app: Chalice) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws_iot.services import AwsIotServices
+from chalicelib.certificates.services import CertificateServices
 from chalicelib.commands.services import CommandServices
 from chalicelib.core.delivery import References
 from chalicelib.core.messaging.base import Message
@@ -17,6 +18,7 @@ from chalicelib.devices.services import DeviceHooks
 from chalicelib.firmware.services import FirmwareServices
 from chalicelib.groups.services import GroupHooks
 from chalicelib.health.services import HealthHooks
+from chalicelib.imports.services import ImportHooks
 from chalicelib.ingress.services import IngressHooks
 from chalicelib.jobs.services import JobHooks, JobServices
 from chalicelib.sites.services import SiteHooks, SiteServices
@@ -27,13 +29,17 @@ if TYPE_CHECKING:
 
 
 def device_hooks(c: Core) -> DeviceHooks:
-    """A new device joins the continuous jobs that target it; a deleted one loses its named shadows;
-    a device placed in a site wakes on the site's schedule."""
+    """A new device joins the continuous jobs that target it; a deleted one loses its named shadows and
+    its certificates (one made again under its id must not inherit them); a device placed in a site wakes
+    on the site's schedule."""
+    def deleted(tenant_id: str, device_id: str) -> None:
+        c.of(AwsIotServices).named_shadow_repository.delete_all(tenant_id, device_id)
+        c.of(CertificateServices).certificate_service.revoke_all(tenant_id, device_id)
+
     return DeviceHooks(
         wake_lookup=lambda tenant_id, site_id: c.of(SiteServices).wake_schedule(tenant_id, site_id),
         on_created=lambda tenant_id, device_id: c.of(JobServices).continuous_jobs.device_joined(tenant_id, device_id),
-        on_deleted=lambda tenant_id, device_id: c.of(AwsIotServices).named_shadow_repository.delete_all(
-            tenant_id, device_id),
+        on_deleted=deleted,
     )
 
 
@@ -58,6 +64,18 @@ def site_hooks(c: Core) -> SiteHooks:
     return SiteHooks(welcome_sender=CommandWelcomeSender(
         c.of(CommandServices).command_service, int(policy.ttl_default.total_seconds() // 60),
         int(policy.ttl_max.total_seconds() // 60)))
+
+
+def import_hooks(c: Core) -> ImportHooks:
+    """Imported devices mapped to a site get its welcome; new devices join the continuous jobs of the fleet
+    and of their groups (one Query per target and chunk, not per device)."""
+    def joined(tenant_id: str, device_ids: list[str], members: dict[str, list[str]]) -> None:
+        continuous = c.of(JobServices).continuous_jobs
+        continuous.devices_joined(tenant_id, device_ids)
+        for group_id, joiners in members.items():
+            continuous.devices_joined(tenant_id, joiners, group_id)
+
+    return ImportHooks(welcome_sender=c.of(SiteServices).welcome_sender, joined=joined)
 
 
 def twin_hooks(c: Core) -> TwinHooks:
@@ -100,4 +118,4 @@ def wiring(features: tuple[Feature[Any], ...]) -> dict[type[Any], Callable[[Core
     """Every hook the features ask for, by its type."""
     return {DeviceHooks: device_hooks, GroupHooks: group_hooks, HealthHooks: health_hooks, SiteHooks: site_hooks,
             TwinHooks: twin_hooks, JobHooks: job_hooks, IngressHooks: ingress_hooks(features),
-            References: references}
+            References: references, ImportHooks: import_hooks}

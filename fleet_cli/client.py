@@ -63,12 +63,14 @@ class FleetClient:
                 session.headers["Authorization"] = f"Bearer {token}"
 
     def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-                replayable: bool = False) -> requests.Response:
-        """Send one request; a 4xx/5xx raises ApiError with the API's message."""
+                replayable: bool = False, data: bytes | None = None,
+                content_type: str | None = None) -> requests.Response:
+        """Send one request (a JSON `body`, or raw `data` of `content_type`); a 4xx/5xx raises ApiError."""
         session = self._replayable if replayable else self._safe
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        raw = {"data": data, "headers": {"Content-Type": content_type}} if data is not None else {"json": body}
         try:
-            resp = session.request(method, self.base_url + path, json=body, params=query, timeout=self.timeout)
+            resp = session.request(method, self.base_url + path, params=query, timeout=self.timeout, **raw)
         except requests.Timeout as exc:
             raise TransportError(f"{method} {path}: no answer from {self.base_url} within {self.timeout:g}s") from exc
         except requests.RequestException as exc:

@@ -1,4 +1,4 @@
-"""`fleet devices`: list, show, create, delete, disable/enable, rotate-token, map/unmap."""
+"""`fleet devices`: list, show, create, import, delete, disable/enable, rotate-token, map/unmap, certs."""
 from __future__ import annotations
 
 import itertools
@@ -7,12 +7,16 @@ from typing import Any
 
 import typer
 
+from fleet_cli import certificates
 from fleet_cli.app import api
 from fleet_cli.client import resource
+from fleet_cli.imports import import_cmd
 from fleet_cli.options import JSON, LIMIT
 from fleet_cli.output import note, print_items, print_json, print_record, print_result
 
 app = typer.Typer(no_args_is_help=True, help="The device registry.")
+app.command("import")(import_cmd)
+app.add_typer(certificates.app, name="certs")
 
 COLUMNS = ("device_id", "name", "status", "site_id", "last_seen_at", "next_wake_at")
 

@@ -20,6 +20,7 @@ from chalicelib.container import container, rebuild
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.storage import tables
 from chalicelib.features import all_models
+from infra.local import broker_tls
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
@@ -59,7 +60,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ddb_port = free_port()
     ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
     users = service_users()
-    broker = Broker(work / "broker", free_port(), list(users.values()))
+    ca_dir = work / "ca"
+    tls, authority = broker_tls.prepare(ca_dir, work / "broker", free_port(), free_port())
+    broker = Broker(work / "broker", free_port(), list(users.values()), tls=tls)
     try:
         wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
         broker.start()
@@ -79,12 +82,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "FLEET_MQTT_USERNAME": users["cloud"].username,
         "FLEET_MQTT_PASSWORD": users["cloud"].password,
         "FLEET_MQTT_PUBLISH_TIMEOUT_S": "1.0",
+        "FLEET_CERTIFICATE_CA_DIR": str(ca_dir),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     rebuild()
     tables.create_tables(container().settings, all_models())
-    sync = CredentialSync(container().device_repository, broker)
+    sync = CredentialSync(container().device_repository, broker,
+                          tls=broker_tls.TlsAccess(authority, tls, broker.tls_acl_path))
     sync.sync_once(force=True)
     install_gateway_fixes()
     try:
@@ -138,7 +143,7 @@ def other_api(chalice_client: Client) -> Api:
 PROCESS_FOLDERS = frozenset({"browser", "cli"})
 PROCESS_FIXTURES = frozenset({"api_url", "bridge", "bridge_settings", "aws_bridge", "running_stack", "demo_stack",
                               "local_stack", "console_stack", "packaged", "local_url"})
-PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py"})
+PROCESS_MODULES = frozenset({"test_broker_acl.py", "test_disabled_session.py", "test_broker_tls.py"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

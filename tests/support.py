@@ -82,6 +82,7 @@ class MqttPeer:
     client: mqtt.Client
     messages: queue.Queue = field(default_factory=queue.Queue)
     connected: threading.Event = field(default_factory=threading.Event)
+    disconnected: threading.Event = field(default_factory=threading.Event)
     connect_rc: list[Any] = field(default_factory=list)
 
     def subscribe(self, topic: str, qos: int = 1) -> None:

@@ -85,7 +85,12 @@ def _operation(method: str, path: str, op: Operation, schemas: dict[str, Any]) -
         doc["description"] = op.description
     if params:
         doc["parameters"] = params
-    if op.body is not None:
+    if op.body is not None and op.body_media:
+        row = _add(op.body, "validation", schemas)
+        doc["requestBody"] = {"required": True, "description": f"Rows, each one {row['$ref']}",
+                              "content": {kind: {"schema": {"type": "string"}, "example": example}
+                                          for kind, example in op.body_media.items()}}
+    elif op.body is not None:
         media: dict[str, Any] = {"schema": _add(op.body, "validation", schemas)}
         if op.example is not None:
             media["example"] = op.example

@@ -11,12 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.certificates.schemas import Certificate
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
 from chalicelib.firmware.schemas import Firmware
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
 from chalicelib.overview.schemas import SettledCommand
+from chalicelib.provisioning.schemas import Template
 from chalicelib.sites.schemas import Site
 
 
@@ -204,4 +206,28 @@ class FirmwarePage(Body):
 
 class FirmwareDeleted(Body):
     firmware_id: str
+    deleted: Literal[True]
+
+
+class TemplatePage(Body):
+    templates: list[Template]
+    next_token: str | None
+
+
+class TemplateDeleted(Body):
+    template_name: str
+    deleted: bool
+class CertificateCreated(Certificate):
+    """A new certificate; `private_key_pem` is given here only, and only when the server made the key pair."""
+
+    private_key_pem: str | None
+
+
+class CertificatePage(Body):
+    certificates: list[Certificate]
+    next_token: str | None
+
+
+class CertificateDeleted(Body):
+    certificate_id: str
     deleted: Literal[True]

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib.apidocs import aws_models as aws
 from chalicelib.apidocs import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
+from chalicelib.certificates.schemas import Certificate, CreateCertificate, UpdateCertificate
 from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.schema import PageQuery
@@ -26,8 +27,18 @@ from chalicelib.firmware.schemas import (
     VersionCounts,
     VersionsQuery,
 )
+from chalicelib.imports.schemas import (
+    DeviceImport,
+    ImportCredentials,
+    ImportPage,
+    ImportQuery,
+    ImportRow,
+    ImportView,
+    ResultQuery,
+)
 from chalicelib.jobs.schemas import CreateJob, Execution, Job, JobListQuery, UpdateExecution
 from chalicelib.overview.schemas import Overview, SettledQuery
+from chalicelib.provisioning.schemas import CreateTemplate, DryRun, DryRunResult, Template, TemplateBody
 from chalicelib.sites.schemas import CreateSite, MapDevice, Site, UpdateSite
 from chalicelib.twin.schemas import PatchDesired, ReportState
 
@@ -52,6 +63,8 @@ class Operation:
     description: str = ""
     media_type: str = "application/json"
     path_enums: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path parameters that are not ids
+    # A body that is not one JSON object (a CSV, JSON lines): media type -> example; `body` is one row.
+    body_media: dict[str, str] = field(default_factory=dict)
 
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -95,6 +108,80 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Disable a device: its token is refused on HTTP and MQTT", "devices", Device, errors=(409,)),
     ("POST", "/customer/devices/{device_id}/enable"): Operation(
         "Re-enable a device", "devices", Device, errors=(409,)),
+    ("POST", "/customer/device-imports"): Operation(
+        "Import up to 10,000 devices from a CSV or JSON lines", "devices", DeviceImport, 202, body=ImportRow,
+        query=(ImportQuery,), errors=(409,), also={200: "replay of the same client_token"},
+        body_media={"text/csv": "device_id,name,attributes,groups,site\n"
+                                "cam-1,Camera 1,\"{\"\"model\"\": \"\"esp32\"\"}\",floor-1;outdoor,barn\n",
+                    "application/x-ndjson": '{"device_id": "cam-1", "name": "Camera 1", "groups": ["floor-1"]}\n'
+                                            '{"device_id": "cam-2", "site": "barn"}\n'},
+        description="Each row is an `ImportRow` (CSV: a header naming the columns; `attributes` as a JSON object "
+                    "or one `attr.<key>` column per attribute; `groups` separated by `;`). The rows are read at "
+                    "once (a body that cannot be read at all is a 400) and created in chunks: the answer may still "
+                    "be `running`, and the per-minute schedule finishes what the request had no time for. Each "
+                    "row ends `created`, `existed` (left untouched) or `refused` with the reason and field. "
+                    "A row with a `site` is created mapped to it (`active`, with its welcome command), others "
+                    "`pending_mapping`. `?client_token=` makes the request idempotent."),
+    ("GET", "/customer/device-imports"): Operation(
+        "List device imports, newest first", "devices", ImportPage, query=(PageQuery,)),
+    ("GET", "/customer/device-imports/{import_id}"): Operation(
+        "An import's progress and counts, and a page of its rows' results", "devices", ImportView,
+        query=(PageQuery, ResultQuery),
+        description="Results in row order; `?outcome=refused` lists only the refused rows. `next_token` is the "
+                    "row number the page ended at."),
+    ("POST", "/customer/device-imports/{import_id}/credentials"): Operation(
+        "The created devices' provision tokens, downloadable once", "devices", ImportCredentials, errors=(409,),
+        description="Once the import completed: every created device's token, then they are erased; a second "
+                    "call, or one after `FLEET_DEVICE_IMPORT_CREDENTIALS_TTL_H`, is a 409 saying why."),
+    # Provisioning templates
+    ("POST", "/customer/provisioning-templates"): Operation(
+        "Create a provisioning template", "provisioning", Template, 201, body=CreateTemplate, errors=(409,),
+        example={"template_name": "esp32-cam", "parameters": {
+                     "SerialNumber": {"pattern": "^[A-Z0-9]{8,16}$"},
+                     "MacAddress": {"normalize": "mac"}},
+                 "device_id": "esp32-{MacAddress}", "attributes": {"serial": "{SerialNumber}"},
+                 "groups": ["floor-1"], "site_id": "barn", "allow_list_parameter": "SerialNumber",
+                 "allow_list": ["A1B2C3D4"]},
+        description="What a device enrolling itself may send (each parameter's pattern is matched whole, after "
+                    "normalisation: `mac` turns AA:BB:CC:DD:EE:FF into aabbccddeeff), what its enrolment makes "
+                    "(the device id and attributes may use `{Parameter}`; groups; a site maps it, with its welcome "
+                    "command), and who checks it first: an allow-list of one parameter's values and/or a "
+                    "pre-provisioning hook (an HTTPS URL answering `{\"allowProvisioning\": bool, "
+                    "\"parameterOverrides\": {...}}`; a timeout, an error or any other answer refuses)."),
+    ("GET", "/customer/provisioning-templates"): Operation(
+        "List provisioning templates", "provisioning", m.TemplatePage, query=(PageQuery,)),
+    ("GET", "/customer/provisioning-templates/{template_name}"): Operation(
+        "One provisioning template, with its enrolment counts and last refusal", "provisioning", Template),
+    ("PUT", "/customer/provisioning-templates/{template_name}"): Operation(
+        "Replace what a provisioning template says (its counts stay)", "provisioning", Template, body=TemplateBody,
+        example={"device_id": "esp32-{MacAddress}", "parameters": {"MacAddress": {"normalize": "mac"}},
+                 "enabled": False}),
+    ("DELETE", "/customer/provisioning-templates/{template_name}"): Operation(
+        "Delete a provisioning template", "provisioning", m.TemplateDeleted),
+    ("POST", "/customer/provisioning-templates/{template_name}/dry-run"): Operation(
+        "What an enrolment with these parameters would make, or why it would be refused", "provisioning",
+        DryRunResult, body=DryRun, example={"parameters": {"SerialNumber": "A1B2C3D4",
+                                                           "MacAddress": "AA:BB:CC:DD:EE:FF"}},
+        description="Nothing is made; the checks (and, unless `call_hook` is false, the hook) run as for a real "
+                    "enrolment, and a refusal is counted on the template like one."),
+    # Certificates
+    ("POST", "/customer/devices/{device_id}/certificates"): Operation(
+        "Issue an X.509 client certificate for the device", "certificates", m.CertificateCreated, 201,
+        body=CreateCertificate, errors=(409,), example={"validity_days": 365},
+        description="Without `csr` the server makes a P-256 key pair and answers its `private_key_pem` once; "
+                    "with `csr` (PEM) it signs the device's own key. The subject is always "
+                    "`CN={tenant_id}.{device_id}`: a CSR asking for another CN, any SAN or a CA is a 400."),
+    ("GET", "/customer/devices/{device_id}/certificates"): Operation(
+        "List the device's certificates", "certificates", m.CertificatePage, query=(PageQuery,)),
+    ("GET", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "One certificate (its id is the SHA-256 fingerprint)", "certificates", Certificate),
+    ("PATCH", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "Set a certificate ACTIVE, INACTIVE or REVOKED (final)", "certificates", Certificate,
+        body=UpdateCertificate, errors=(409,), example={"status": "REVOKED"},
+        description="A certificate that is not ACTIVE is refused at its next connect and its open "
+                    "session is cut."),
+    ("DELETE", "/customer/devices/{device_id}/certificates/{certificate_id}"): Operation(
+        "Delete a certificate that is not ACTIVE", "certificates", m.CertificateDeleted, errors=(409,)),
     ("POST", "/device/v1/heartbeat"): Operation("A device says it is alive", "device", m.Heartbeat, auth="device"),
     # Groups
     ("POST", "/customer/groups"): Operation(
@@ -126,7 +213,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         example={"command_type": "capture_image", "command_params": {"count": 1}, "client_token": "snap-1"},
         description="One command per enabled member (disabled ones are counted as `skipped`), followed "
                     "together by the answer's `batch_id`. A large group is sent in chunks: the answer may "
-                    "still be `sending`, and the per-minute schedule finishes what the request had no time for."),
+                    "still be `sending`: the request sends a first small chunk and hands the rest to a run it "
+                    "starts at once (the per-minute schedule takes over if that run dies)."),
     ("POST", "/customer/sites/{site_id}/commands"): Operation(
         "Send a command to every enabled device of a site", "commands", CommandBatch, 202, body=CreateCommand,
         errors=(409,), also={200: "replay of the same client_token"},

@@ -92,6 +92,25 @@ class CommandDispatcher:
         _log_publishes(commands, results)
         return list(results), now
 
+    def dispatch_written(self, commands: list[Command]) -> list[Command]:
+        """Publish commands stored with the published_at of this round; undo it for those the broker refused.
+
+        The outcome rides in the commands' own batch write, so a fan-out costs no write per
+        command; only a refused publish (rare: the broker is down) costs one UpdateItem.
+        """
+        if not commands:
+            return []
+        results = self._publisher.publish_many([command_message(c) for c in commands])
+
+        def unmark(command: Command) -> None:
+            if command.published_at is not None:
+                self._commands.unmark_published(ref_of(command), command.published_at)
+
+        each(unmark, [c for c, ok in zip(commands, results, strict=True) if not ok])
+        _log_publishes(commands, results)
+        return [c if ok else c.model_copy(update={"published_at": None})
+                for c, ok in zip(commands, results, strict=True)]
+
     def redeliver(self, tenant_id: str, device_id: str) -> int:
         """Republish the device's queued, unexpired commands, oldest first; how many the broker took.
 

@@ -56,6 +56,10 @@ class CommandStore(Protocol):
         """The broker accepted the command."""
         ...
 
+    def unmark_published(self, ref: CommandRef, published_at: datetime) -> None:
+        """The broker refused a command stored as published at `published_at`."""
+        ...
+
     def mark_fetched(self, ref: CommandRef, now: datetime) -> None:
         """A poll handed the command to the device."""
         ...

@@ -108,25 +108,35 @@ class CommandService:
         """Queue one command per device of a group or site batch with batch writes, then publish them.
 
         Ids come from the batch and the device, so a chunk redone after a crash writes the
-        same commands again instead of second ones. The caller has checked the devices.
+        same commands again instead of second ones. Each is written with the time of the
+        publish round that follows at once, so recording the outcome costs no write per
+        command; the few the broker refuses are unmarked. The caller has checked the devices.
         """
-        commands = [
-            Command(command_id=batch_command_id(batch, device_id), tenant_id=tenant_id, device_id=device_id,
-                    command_type=request.command_type, command_params=request.command_params,
-                    status=CommandStatus.QUEUED, created_at=batch.created_at, created_by=created_by,
-                    expires_at=batch.expires_at, publish_attempts=1, batch_id=batch.batch_id)
-            for device_id in device_ids
-        ]
+        now = self._clock()
+        commands = self.batch_commands(tenant_id, batch, device_ids, request, created_by, published_at=now)
         self._references.hold(tenant_id, request.command_params, batch.expires_at)
         started = time.monotonic()
-        self._commands.create_many(commands, self._policy.next_attempt(self._clock(), 1))
+        self._commands.create_many(commands, self._policy.next_attempt(now, 1))
         written = time.monotonic()
-        sent = self._dispatcher.dispatch(commands)
+        sent = self._dispatcher.dispatch_written(commands)
         metrics.count("CommandsCreated", len(commands))
         logger.info("batch commands created", batch_id=batch.batch_id, count=len(commands),
                     write_s=round(written - started, 3), publish_s=round(time.monotonic() - written, 3),
                     outcome="queued")
         return sent
+
+    @staticmethod
+    def batch_commands(tenant_id: str, batch: BatchRef, device_ids: list[str], request: CreateCommand,
+                       created_by: str, published_at: datetime | None = None) -> list[Command]:
+        """The commands of a batch for these devices, as written (ids stable per batch and device)."""
+        return [
+            Command(command_id=batch_command_id(batch, device_id), tenant_id=tenant_id, device_id=device_id,
+                    command_type=request.command_type, command_params=request.command_params,
+                    status=CommandStatus.QUEUED, created_at=batch.created_at, created_by=created_by,
+                    expires_at=batch.expires_at, publish_attempts=1, batch_id=batch.batch_id,
+                    published_at=published_at)
+            for device_id in device_ids
+        ]
 
     def expiry_of(self, request: CreateCommand, now: datetime) -> datetime:
         """When a command of this request, sent now, expires; a 400 naming the field if it could not be sent."""

@@ -1,6 +1,7 @@
 """The commands feature's long-lived objects, built on first use from the core (see core/feature.py)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -75,4 +76,16 @@ class CommandServices:
             BatchTarget.SITE: SiteMembers(sites.site_repository, sites.site_device_repository),
         }
         return CommandBatchService(BatchRepository(self._core.idempotency_store, self.command_policy.retention),
-                                   BatchMemberReader(), self.command_service, sources, policy)
+                                   BatchMemberReader(), self.command_service, sources, policy,
+                                   kick=self._command_batch_kick())
+
+    def _command_batch_kick(self) -> Callable[[], None]:
+        """Carry on a handed-over group command now: the batches function on AWS, else a thread here."""
+        from chalicelib.core.background import LambdaKick, ThreadKick
+        from chalicelib.core.clock import utcnow
+
+        policy = self._core.settings.command_batches
+        if policy.worker_function:
+            return LambdaKick(policy.worker_function, self._core.settings.aws_region)
+        return ThreadKick(lambda: self.command_batch_service.run_due(utcnow(), policy.sweep_budget_s),
+                          "command-batches")

@@ -100,6 +100,8 @@ class CommandRepository:
             created_by=command.created_by,
             expires_at=command.expires_at,
             publish_attempts=command.publish_attempts,
+            # Set only for a batch's commands, written with the time of the publish round that follows.
+            published_at=command.published_at,
             queued_id=command.command_id,
             expiry_shard=shard,
             retry_shard=shard if retry_at else None,
@@ -215,6 +217,14 @@ class CommandRepository:
                      # Delivered may already be set (the ACK can beat this write); `expired` means
                      # the expiry ruled it never left the cloud, and that record must stay true.
                      CommandModel.command_id.exists() & (CommandModel.status != CommandStatus.EXPIRED.value))
+
+    def unmark_published(self, ref: CommandRef, published_at: datetime) -> None:
+        """The broker refused a command written as published at `published_at`: it was not.
+
+        Conditioned on that very time, so a later publish (a retry) that did reach the broker stays.
+        """
+        self._update(ref, [CommandModel.published_at.remove()],
+                     (CommandModel.published_at == published_at) & (CommandModel.status == CommandStatus.QUEUED.value))
 
     def mark_fetched(self, ref: CommandRef, now: datetime) -> None:
         """A poll handed the command to the device: it counts as seen and needs no republish."""

@@ -10,18 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.core.policies import (
     BatchPolicy,
+    CertificatePolicy,
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
     FirmwarePolicy,
     HttpLimits,
+    ImportPolicy,
     JobLimits,
     Section,
     TwinLimits,
 )
 
 PREFIX = "FLEET_"
-SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "firmware")
+SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "device_imports",
+            "certificates", "firmware")
 
 
 class Settings(BaseModel):
@@ -72,6 +75,10 @@ class Settings(BaseModel):
     # Shared secret a self-hosted broker sends to /broker/authn and /broker/authz; empty disables them.
     broker_auth_secret: str = Field(default="", repr=False)  # never shown
 
+    # Hosts a provisioning template's pre-provisioning hook may reach over plain HTTP or at a non-public
+    # address (comma-separated; empty: HTTPS to public addresses only).
+    provisioning_hook_insecure_hosts: str = ""
+
     # Sharding of the sparse "due" indexes the schedules query (each section reads it too).
     schedule_shards: int = Field(default=4, ge=1, le=64)
 
@@ -83,6 +90,8 @@ class Settings(BaseModel):
     jobs: JobLimits = JobLimits()
     sites: FanoutPolicy = FanoutPolicy()
     command_batches: BatchPolicy = BatchPolicy()
+    device_imports: ImportPolicy = ImportPolicy()
+    certificates: CertificatePolicy = CertificatePolicy()
     firmware: FirmwarePolicy = FirmwarePolicy()
 
     @model_validator(mode="before")

@@ -76,6 +76,12 @@ class FunctionAccess:
     publishes: bool = False
     # Topics outside the project prefix it publishes to (the health probe's).
     extra_topics: tuple[str, ...] = ()
+    # Functions of the stage it starts now with an asynchronous invoke (a handed-over group command).
+    invokes: tuple[str, ...] = ()
+    # Reads the topic rule's queue in batches (AWS IoT Core with DeviceMessagesVia=sqs).
+    reads_queue: bool = False
+    # AWS IoT control-plane actions (`iot:UpdateCertificate`, ...) on certificates, things and policies.
+    iot_actions: tuple[str, ...] = ()
     # S3 actions on the objects of the stage's bucket (presigning a URL needs the action it grants),
     # and on the bucket itself (listing an object's versions).
     bucket_objects: tuple[str, ...] = ()
@@ -87,7 +93,10 @@ class FunctionAccess:
             return mine + tuple(t for t in theirs if t not in mine)
 
         return FunctionAccess(self.tables + other.tables, self.publishes or other.publishes,
-                              union(self.extra_topics, other.extra_topics),
+                              self.extra_topics + tuple(t for t in other.extra_topics if t not in self.extra_topics),
+                              self.invokes + tuple(f for f in other.invokes if f not in self.invokes),
+                              self.reads_queue or other.reads_queue,
+                              self.iot_actions + tuple(a for a in other.iot_actions if a not in self.iot_actions),
                               union(self.bucket_objects, other.bucket_objects), union(self.bucket, other.bucket))
 
 

@@ -8,7 +8,7 @@ in the unit its flat name states (`_min`, `_s`, `_h`, `_days`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -54,6 +54,10 @@ class DevicePolicy(Section):
     # A device not heard from for this long is away: its next message makes the cloud
     # republish its queued commands. Keep it above last_seen_resolution_s plus the heartbeat.
     away_after_s: int = Field(default=120, ge=1, validation_alias="device_away_after_s")
+    # How long a device-message process trusts its last read of a device (status, last seen): an MQTT
+    # ACK is then one write. 0 reads on every message. A disabled device's broker session is dropped
+    # when the broker's credentials follow the registry; this bounds what a message already queued may do.
+    presence_cache_s: int = Field(default=30, ge=0, le=300, validation_alias="device_presence_cache_s")
 
 
 class CommandPolicy(Section):
@@ -143,16 +147,57 @@ class BatchPolicy(Section):
     shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
     # Members per chunk: one listing page, one round of batch writes, one publish round.
     chunk: int = Field(default=500, ge=1, le=5000, validation_alias="command_batch_chunk")
+    # The POST's own chunk: small, so it answers at once; the rest is handed over.
+    first_chunk: int = Field(default=25, ge=1, le=5000, validation_alias="command_batch_first_chunk")
     # The per-minute schedule takes over a batch whose runner has been silent this long.
     lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
                            validation_alias="command_batch_lease_s")
     # The POST works for at most budget_s (then answers `sending`); the schedule spends at most sweep_budget_s a run.
-    budget_s: float = Field(default=20.0, ge=0, validation_alias="command_batch_budget_s")
+    budget_s: float = Field(default=0.5, ge=0, validation_alias="command_batch_budget_s")
     sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="command_batch_sweep_budget_s")
     # BatchGetItem requests in flight when a chunk of group members' statuses is read.
     workers: int = Field(default=4, ge=1, le=32, validation_alias="command_batch_workers")
+    # The function the API invokes (asynchronously) to carry on a handed-over walk now; empty: a thread.
+    worker_function: str = Field(default="", validation_alias="command_batch_function")
     idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
                                    validation_alias="idempotency_ttl_h")
+
+
+class ImportPolicy(Section):
+    """How a device import is bounded, cut up, handed over and how long its credentials wait for a download."""
+
+    max_rows: int = Field(default=10_000, ge=1, le=100_000, validation_alias="device_import_max_rows")
+    # The body of one import (CSV or JSON lines); API Gateway takes up to 10 MB, a Lambda 6 MB.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=6 * 1024 * 1024,
+                                validation_alias="device_import_max_body_bytes")
+    # Rows per chunk: one item of rows, its reads, its transactions and one progress write.
+    chunk: int = Field(default=500, ge=1, le=2000, validation_alias="device_import_chunk")
+    shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
+    # The per-minute schedule takes over an import whose runner has been silent this long.
+    lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
+                           validation_alias="device_import_lease_s")
+    # The POST works for at most budget_s (then answers `running`); the schedule spends at most sweep_budget_s a run.
+    budget_s: float = Field(default=20.0, ge=0, validation_alias="device_import_budget_s")
+    sweep_budget_s: float = Field(default=40.0, ge=1, validation_alias="device_import_sweep_budget_s")
+    # The created devices' provision tokens wait this long for their one download, then are erased.
+    credentials_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1), le=timedelta(days=7),
+                                   validation_alias="device_import_credentials_ttl_h")
+    # An import's record and per-row results are kept this long.
+    retention: Days = Field(default=timedelta(days=30), ge=timedelta(days=1),
+                            validation_alias="device_import_retention_days")
+    idempotency_ttl: Hours = Field(default=timedelta(hours=24), ge=timedelta(hours=1),
+                                   validation_alias="idempotency_ttl_h")
+
+
+class CertificatePolicy(Section):
+    """Device certificates: who signs them and for how long."""
+
+    # `local`: a CA in ca_dir (the local stack's); `aws-iot`: AWS IoT Core signs and enforces status.
+    authority: Literal["local", "aws-iot"] = Field(default="local", validation_alias="certificate_authority")
+    ca_dir: str = Field(default="", validation_alias="certificate_ca_dir")
+    validity_days: int = Field(default=365, ge=1, le=3650, validation_alias="certificate_validity_days")
+    # The AWS IoT policy attached to every certificate (the stage's device policy); empty attaches none.
+    iot_policy_name: str = Field(default="", validation_alias="certificate_iot_policy")
 
 
 class FirmwarePolicy(Section):

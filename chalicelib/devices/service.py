@@ -15,6 +15,7 @@ from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.presence import Presence, PresenceWindows
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
+from chalicelib.devices.seen_cache import PresenceCache, Seen
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.sites.rules import next_wake
@@ -39,9 +40,10 @@ class DeviceService:
                  wake_lookup: WakeLookup | None = None,
                  on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120,
                  on_created: Callable[[str, str], object] | None = None,
-                 stale_after: timedelta = timedelta(hours=1)) -> None:
+                 stale_after: timedelta = timedelta(hours=1), presence_cache_s: int = 0) -> None:
         self._devices = devices
         self.presence_windows = PresenceWindows(away_after_s, stale_after)
+        self._presence = PresenceCache(timedelta(seconds=presence_cache_s))
         self._on_created = on_created
         self._on_deleted = on_deleted
         self._groups = groups
@@ -112,6 +114,7 @@ class DeviceService:
 
     def delete(self, tenant_id: str, device_id: str) -> None:
         """Remove the device; its token stops working in the same write."""
+        self._presence.forget(tenant_id, device_id)
         self._devices.delete(tenant_id, device_id)
         self._groups.forget_device(tenant_id, device_id)
         if self._publisher is not None:
@@ -130,6 +133,7 @@ class DeviceService:
 
     def set_enabled(self, tenant_id: str, device_id: str, enabled: bool) -> Device:
         """Disable (token refused on HTTP and MQTT) or re-enable a device."""
+        self._presence.forget(tenant_id, device_id)
         current = self._devices.get(tenant_id, device_id)
         if enabled:
             status = DeviceStatus.ACTIVE if current.site_id else DeviceStatus.PENDING_MAPPING
@@ -163,13 +167,20 @@ class DeviceService:
         `away_after_s`, and of concurrent messages this one recorded the presence (the
         conditional touch has one winner), so a burst on return triggers one redelivery.
         """
-        device = self._devices.get(tenant_id, device_id)
-        if device.status is DeviceStatus.DISABLED:
-            raise Unauthenticated("device is disabled", field="device_id")
         now = self._clock()
-        if device.last_seen_at is None or now - device.last_seen_at >= self._resolution:
+        seen = self._presence.get(tenant_id, device_id, now)
+        if seen is None:
+            device = self._devices.get(tenant_id, device_id)
+            seen = self._presence.put(tenant_id, device_id, Seen(device.status, device.last_seen_at, now))
+        if seen.status is DeviceStatus.DISABLED:
+            raise Unauthenticated("device is disabled", field="device_id")
+        if seen.last_seen_at is None or now - seen.last_seen_at >= self._resolution:
             touched = self._devices.touch(tenant_id, device_id, now, self._resolution)
-            return touched and (device.last_seen_at is None or now - device.last_seen_at >= self._away_after)
+            if touched:
+                self._presence.put(tenant_id, device_id, Seen(seen.status, now, seen.read_at))
+            else:  # another process recorded it: read afresh next time
+                self._presence.forget(tenant_id, device_id)
+            return touched and (seen.last_seen_at is None or now - seen.last_seen_at >= self._away_after)
         return False
 
     def _current_wake(self, tenant_id: str, devices: list[Device]) -> list[Device]:

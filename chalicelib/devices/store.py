@@ -35,17 +35,7 @@ class DeviceRepository:
 
     def create(self, device: Device, token_hash: str, mqtt_password_hash: str) -> None:
         """Store a device and its first token atomically; 409 when the id is taken."""
-        item = DeviceModel(
-            device.tenant_id,
-            device.device_id,
-            name=device.name,
-            attributes=device.attributes,
-            status=device.status.value,
-            created_at=device.created_at,
-            token_hash=token_hash,
-            status_key=status_index_key(device.tenant_id, device.status.value),
-        )
-        token = _token_item(device.tenant_id, device.device_id, token_hash, mqtt_password_hash, device.created_at)
+        item, token = new_device_items(device, token_hash, mqtt_password_hash)
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.save(item, condition=DeviceModel.device_id.does_not_exist())
@@ -84,11 +74,14 @@ class DeviceRepository:
     def list_by_seen(self, tenant_id: str, lower: str, upper: str, limit: int,
                      next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices last seen in [lower, upper) (seen_sort text), most recent first."""
+        # The lower edge is not in the Query: it moves up with the clock between two pages, and a
+        # cursor below it would be refused by DynamoDB (a 400 blaming the cursor this listing gave).
         page = query_page(DeviceModel, tenant_id, limit, next_token, index=DeviceModel.by_seen,
-                          range_key_condition=DeviceModel.seen_sort.between(lower, upper),
-                          scan_index_forward=False)
-        # between() includes its upper bound; the buckets exclude it.
-        return self._page_of(tenant_id, Page([m for m in page.items if m.seen_sort != upper], page.next_token), None)
+                          range_key_condition=DeviceModel.seen_sort < upper, scan_index_forward=False)
+        inside = [m for m in page.items if m.seen_sort >= lower]
+        # Newest first: past the lower edge every later device is older still, so the bucket ends here.
+        return self._page_of(tenant_id, Page(inside, page.next_token if len(inside) == len(page.items) else None),
+                             None)
 
     def list_twin_pending(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Device]:
         """A page of the tenant's devices whose twin has a desired version not yet reported, in id order."""
@@ -250,9 +243,34 @@ class DeviceRepository:
         return read_or_raise(lambda: DeviceModel.get(tenant_id, device_id, consistent_read=True),
                              NotFound(f"device {device_id} not found", field="device_id"))
 
+    def credentials_changed(self) -> None:
+        """Bump the credential epoch: another feature changed what the broker must accept (certificates)."""
+        self._bump_epoch()
+
     @staticmethod
     def _bump_epoch() -> None:
         RegistryEpochModel(EPOCH_KEY).update(actions=[RegistryEpochModel.epoch.add(1)])
+
+
+def new_device_items(device: Device, token_hash: str, mqtt_password_hash: str) -> tuple[DeviceModel, TokenModel]:
+    """The device item and its token item of a new device, as every way of creating one writes them."""
+    item = DeviceModel(
+        device.tenant_id,
+        device.device_id,
+        name=device.name,
+        attributes=device.attributes,
+        status=device.status.value,
+        created_at=device.created_at,
+        token_hash=token_hash,
+        status_key=status_index_key(device.tenant_id, device.status.value),
+    )
+    if device.site_id is not None:
+        item.site_id = device.site_id
+        item.next_wake_at = device.next_wake_at
+        item.site_key = site_index_key(device.tenant_id, device.site_id)
+        item.site_sort = site_index_sort(device.status.value, device.device_id)
+    token = _token_item(device.tenant_id, device.device_id, token_hash, mqtt_password_hash, device.created_at)
+    return item, token
 
 
 def _token_item(tenant_id: str, device_id: str, token_hash: str, mqtt_hash: str, now: datetime,

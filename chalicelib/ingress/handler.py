@@ -17,7 +17,21 @@ _ingress = provided(IngressServices)
 
 @bp.lambda_function(name="device_message")
 def device_message(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Handle one message; raise only for transient failures, so the bridge retries."""
+    """Handle one message; raise only for transient failures, so the bridge retries.
+
+    An SQS batch (the topic rule's queue, `Records`) is answered per message: the ones that
+    failed transiently are named in `batchItemFailures` and come back alone; a rejected
+    (poison) message is dropped like a single one, so it never holds its batch.
+    """
+    if isinstance(event, dict) and "Records" in event:
+        from chalicelib.ingress.batch import handle_batch
+
+        return handle_batch(event, context, _one)
+    return _one(event)
+
+
+def _one(event: dict[str, Any]) -> dict[str, Any]:
+    """One bridge event ({topic, payload_b64}): raise only for a transient failure."""
     # The event's model (pydantic) loads with the first message, not with every function's import.
     from pydantic import ValidationError
 

@@ -29,19 +29,28 @@ class ContinuousJobs:
 
     def device_joined(self, tenant_id: str, device_id: str, group_id: str | None = None) -> list[str]:
         """Queue the device in each running continuous job of the group (or of the fleet when no group)."""
+        return self.devices_joined(tenant_id, [device_id], group_id).get(device_id, [])
+
+    def devices_joined(self, tenant_id: str, device_ids: list[str],
+                       group_id: str | None = None) -> dict[str, list[str]]:
+        """Queue many devices that joined at once (an import): one Query for the jobs, work only if any runs.
+
+        Returns device_id -> the jobs it joined.
+        """
         key = continuous_key(tenant_id, "group" if group_id else "all", group_id)
         job_ids = [m.job_id for m in JobModel.continuous.query(key)]
-        if not job_ids or not self._targets.enabled(tenant_id, [device_id]):
-            return []
-        joined = []
+        enabled = self._targets.enabled(tenant_id, device_ids) if job_ids and device_ids else []
+        joined: dict[str, list[str]] = {}
         now = self._clock()
-        for job_id in job_ids:
+        for job_id in job_ids if enabled else []:
             state = self._jobs.find(tenant_id, job_id)
             if state is None or state.job.status is not JobStatus.IN_PROGRESS or state.sweep is not None:
                 continue
-            if self._queue(state, device_id, now):
-                joined.append(job_id)
-                self._notifier.notify(state.job, [device_id])
+            queued = [d for d in enabled if self._queue(state, d, now)]
+            for device_id in queued:
+                joined.setdefault(device_id, []).append(job_id)
+            if queued:
+                self._notifier.notify(state.job, queued)
         return joined
 
     @staticmethod

@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.commands.models import CommandModel
-from chalicelib.core.storage.cursors import Page, query_page
+from chalicelib.core.storage.cursors import Page, cursor_text, query_page
 from chalicelib.devices.models import DeviceModel
 from chalicelib.overview.schemas import Outcome, SettledCommand
 
@@ -69,9 +69,24 @@ class OverviewReader:
         elif outcome is not None:
             condition = CommandModel.status == outcome.value
         page = query_page(CommandModel, tenant_id, limit, next_token, index=CommandModel.settled,
-                          range_key_condition=CommandModel.settled_at >= since, scan_index_forward=False,
+                          range_key_condition=CommandModel.settled_at >= _window_start(since, next_token),
+                          scan_index_forward=False,
                           filter_condition=condition)
         return page.map(_settled)
+
+
+def _window_start(since: datetime, next_token: str | None) -> datetime:
+    """`since`, or the cursor's settled_at once the window's start (read from the clock per page) moved past it.
+
+    DynamoDB refuses a start key outside the range condition: a client paging slowly would get
+    a 400 for the cursor this listing gave. Newest first, nothing follows such a cursor in the window.
+    """
+    text = cursor_text(next_token, "settled_at")
+    try:
+        cursor = CommandModel.settled_at.deserialize(text) if text else None
+    except ValueError:
+        cursor = None  # a hand-made cursor: query_page refuses it
+    return since if cursor is None or cursor >= since else cursor
 
 
 def _settled(m: CommandModel) -> SettledCommand:

@@ -30,20 +30,23 @@ def _all_indexes(model: type[Model]) -> tuple[str, ...]:
 
 HEALTH_TOPIC = "$aws/health/fleet-control-plane"
 
+_DECLARED = function_access()
+
 FUNCTIONS: dict[str, FunctionAccess] = {
-    # Every HTTP route: the whole registry, read and write.
+    # Every HTTP route: the whole registry, read and write; and what features add to it (AWS IoT certificates).
     "api_handler": FunctionAccess(
         tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in all_models()),
-        publishes=True, extra_topics=(HEALTH_TOPIC,),
+        # A group command handed over after its first chunk is started at once (commands feature).
+        publishes=True, extra_topics=(HEALTH_TOPIC,), invokes=("command_batches",),
         # Firmware: upload URLs, the digest on completion, deleting every version of an image.
         bucket_objects=("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
                         "s3:DeleteObjectVersion"),
         bucket=("s3:ListBucket", "s3:ListBucketVersions"),
-    ),
+    ) | FunctionAccess(iot_actions=_DECLARED["api_handler"].iot_actions if "api_handler" in _DECLARED else ()),
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),
     # The features' own functions: device_message (not AWS IoT's `$aws/things/...` requests: on AWS
     # IoT Core its own services answer them, so FLEET_AWS_IOT_TOPICS is off there and this function
     # never sees them), the schedules, the IoT Core authorizer.
-    **function_access(),
+    **{name: access for name, access in _DECLARED.items() if name != "api_handler"},
 }

@@ -32,6 +32,11 @@ def lambda_name(stage: str, function: str) -> str:
     return f"{APP_NAME}-{stage}" if function == "api_handler" else f"{APP_NAME}-{stage}-{function}"
 
 
+def queue_name(stage: str) -> str:
+    """The SQS queue the topic rule feeds when DeviceMessagesVia=sqs."""
+    return f"{APP_NAME}-{stage}-device-messages"
+
+
 def policy_document(function: str, access: FunctionAccess, stage: str, prefix: str) -> dict[str, Any]:
     """The IAM policy of one function: its log group, its tables and indexes, its topics."""
     statements: list[dict[str, Any]] = [{
@@ -66,12 +71,47 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
             "Action": ["iot:Publish", "iot:RetainPublish"],
             "Resource": [_sub("iot", t) for t in topics],
         })
+    if access.reads_queue:
+        statements.append({
+            "Sid": "ReadDeviceMessagesQueue",
+            "Effect": "Allow",
+            # What the event source mapping needs of the function's role (DeviceMessagesVia=sqs).
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": [_sub("sqs", queue_name(stage))],
+        })
+    if access.invokes:
+        statements.append({
+            "Sid": "InvokeStageFunctions",
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [_sub("lambda", f"function:{lambda_name(stage, f)}") for f in access.invokes],
+        })
+    if access.iot_actions:
+        statements += iot_statements(access.iot_actions)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def firmware_bucket_name(prefix: str) -> str:
     """The stage's firmware bucket (a `Fn::Sub` text: bucket names are global, so account and region are in it)."""
     return f"{prefix}-firmware-${{AWS::AccountId}}-${{AWS::Region}}"
+
+
+# AWS IoT actions IAM cannot scope to a resource (they make a certificate that has no ARN yet):
+# the only statements allowed a bare "*".
+UNSCOPED_IOT_ACTIONS = ("iot:CreateCertificateFromCsr", "iot:CreateKeysAndCertificate")
+
+
+def iot_statements(actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """AWS IoT control-plane grants: the unscoped creations on "*", the rest on certificates, things, policies."""
+    unscoped = sorted(a for a in actions if a in UNSCOPED_IOT_ACTIONS)
+    scoped = sorted(a for a in actions if a not in UNSCOPED_IOT_ACTIONS)
+    statements: list[dict[str, Any]] = []
+    if unscoped:
+        statements.append({"Sid": "IotUnscopedCreate", "Effect": "Allow", "Action": unscoped, "Resource": ["*"]})
+    if scoped:
+        statements.append({"Sid": "IotControlPlane", "Effect": "Allow", "Action": scoped,
+                           "Resource": [_sub("iot", "cert/*"), _sub("iot", "thing/*"), _sub("iot", "policy/*")]})
+    return statements
 
 
 def policy_path(stage: str, function: str) -> Path:

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import firmware_bucket_name
+from infra.aws.iam import firmware_bucket_name, lambda_name, queue_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -34,7 +34,12 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                       "Description": "origin of the operator console, allowed to upload firmware to the bucket"},
     "BrokerAuthSecret": {"Type": "String", "Default": "", "NoEcho": True,
                          "Description": "shared secret of /broker/authn and /broker/authz; empty disables them"},
+    "DeviceMessagesVia": {"Type": "String", "Default": "lambda", "AllowedValues": ["lambda", "sqs"],
+                          "Description": "the topic rule's target: device_message per message (lambda), or an "
+                                         "SQS queue it reads in batches with partial-batch responses (sqs)"},
 }
+# Batches from the queue: up to this many messages, or what arrived within the window.
+SQS_BATCH_SIZE, SQS_BATCH_WINDOW_S = 10, 1
 
 
 def _sub(text: str) -> dict[str, str]:
@@ -97,7 +102,11 @@ def _iot(stage: str) -> dict[str, Any]:
                     "Sql": RULE_SQL,
                     "AwsIotSqlVersion": "2016-03-23",
                     "RuleDisabled": False,
-                    "Actions": [{"Lambda": {"FunctionArn": {"Fn::GetAtt": [device_message, "Arn"]}}}],
+                    "Actions": {"Fn::If": [
+                        "DeviceMessagesViaSqs",
+                        [{"Sqs": {"QueueUrl": {"Ref": "DeviceMessagesQueue"}, "UseBase64": False,
+                                  "RoleArn": {"Fn::GetAtt": ["DeviceMessagesRuleQueueRole", "Arn"]}}}],
+                        [{"Lambda": {"FunctionArn": {"Fn::GetAtt": [device_message, "Arn"]}}}]]},
                     "ErrorAction": {"Sqs": {"QueueUrl": {"Ref": "DeviceMessagesDlq"},
                                             "RoleArn": {"Fn::GetAtt": ["DeviceMessagesRuleErrorRole", "Arn"]},
                                             "UseBase64": False}},
@@ -134,6 +143,7 @@ def _iot(stage: str) -> dict[str, Any]:
                 "SourceArn": {"Fn::GetAtt": ["DeviceAuthorizer", "Arn"]},
             },
         },
+        **_queue_path(stage, device_message),
         # For a self-hosted broker: attach to the identity the bridge container runs as.
         "BridgeInvokePolicy": {
             "Type": "AWS::IAM::ManagedPolicy",
@@ -144,6 +154,32 @@ def _iot(stage: str) -> dict[str, Any]:
                     "Resource": {"Fn::GetAtt": [device_message, "Arn"]}}]},
             },
         },
+    }
+
+
+def _queue_path(stage: str, device_message: str) -> dict[str, Any]:
+    """DeviceMessagesVia=sqs: the rule's queue (failures to the dead-letter queue) and the batched reader."""
+    when = {"Condition": "DeviceMessagesViaSqs"}
+    return {
+        "DeviceMessagesQueue": {**when, "Type": "AWS::SQS::Queue", "Properties": {
+            # The name the function's generated policy allows it to read (infra/aws/iam.py).
+            "QueueName": queue_name(stage), "SqsManagedSseEnabled": True,
+            # Above the function's timeout, so a message is not handed out twice while in a batch.
+            "VisibilityTimeout": 360,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["DeviceMessagesDlq", "Arn"]},
+                              "maxReceiveCount": 5}}},
+        "DeviceMessagesRuleQueueRole": {**when, "Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "iot.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+            "Policies": [{"PolicyName": "queue", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": ["DeviceMessagesQueue", "Arn"]}}]}}]}},
+        "DeviceMessagesQueueReader": {**when, "Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+            "EventSourceArn": {"Fn::GetAtt": ["DeviceMessagesQueue", "Arn"]},
+            "FunctionName": {"Ref": device_message},
+            "BatchSize": SQS_BATCH_SIZE, "MaximumBatchingWindowInSeconds": SQS_BATCH_WINDOW_S,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"]}},
     }
 
 
@@ -200,7 +236,7 @@ def _gateway_responses() -> dict[str, Any]:
     }
 
 
-def _environment() -> dict[str, Any]:
+def _environment(stage: str) -> dict[str, Any]:
     """Variables CloudFormation resolves at deploy time (Chalice's own stay as they are)."""
     pool = "https://cognito-idp.${AWS::Region}.amazonaws.com/${OperatorUserPool}"
     return {
@@ -212,6 +248,8 @@ def _environment() -> dict[str, Any]:
                                           {"Ref": "OperatorAudience"}]},
         "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
         "FLEET_FIRMWARE_BUCKET": {"Ref": "FirmwareBucket"},
+        # By name, not Ref: the batches function names itself (a Ref to itself would be a cycle).
+        "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(stage, "command_batches"),
     }
 
 
@@ -219,7 +257,7 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
     """The template `chalice package --merge-template` merges into its own."""
     parameters = {name: {**spec, "Default": parameter_defaults.get(name, spec["Default"])}
                   for name, spec in PARAMETERS.items()}
-    functions = {logical: {"Properties": {"Environment": {"Variables": _environment()}}}
+    functions = {logical: {"Properties": {"Environment": {"Variables": _environment(stage)}}}
                  for logical in LOGICAL_IDS.values()}
     outputs: dict[str, Any] = {
         "TablePrefix": {"Value": table_prefix},
@@ -233,7 +271,8 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
     return {
         "Description": f"Fleet control plane, stage {stage}: API, functions, schedules, tables, IoT Core wiring",
         "Parameters": parameters,
-        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}},
+        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]},
+                       "DeviceMessagesViaSqs": {"Fn::Equals": [{"Ref": "DeviceMessagesVia"}, "sqs"]}},
         "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **_firmware(table_prefix),
                       **_gateway_responses(),
                       **functions},

@@ -14,13 +14,18 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
+from infra.local.broker_tls import TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
+# The credential sync's own identity: it may touch no topic, only take over a session to close it.
+SYNC_USER = "svc-sync"
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,9 @@ class Broker:
     """
 
     def __init__(self, workdir: Path, port: int, service_users: list[ServiceUser], host: str = "127.0.0.1",
-                 service_port: int | None = None, log_path: Path | None = None) -> None:
+                 service_port: int | None = None, log_path: Path | None = None, tls: TlsFiles | None = None) -> None:
         self.workdir = workdir
+        self.tls = tls
         self.log_path = log_path or workdir / "mosquitto.log"
         self.port = port
         self.service_port = service_port if service_port is not None else free_port()
@@ -83,6 +89,11 @@ class Broker:
         self._write_config()
         self._write_service_credentials()
         self.write_credentials([])
+
+    @property
+    def tls_acl_path(self) -> Path:
+        """The certificate listener's ACL file (written by TlsAccess from the certificate registry)."""
+        return self.workdir / "tls_acl"
 
     def port_for(self, username: str) -> int:
         """The listener a user logs in on: services on theirs, devices on the device port."""
@@ -102,6 +113,10 @@ log_dest stdout
 log_type error
 log_type warning
 log_type notice
+# "Reloading config." is an information line: reload() waits for it in the file log, which mosquitto
+# flushes line by line (its stdout is block-buffered into the stack's log).
+log_type information
+log_dest file {w / "events.log"}
 connection_messages false
 # PUBACKs of a pipelined batch go out at once, not one per delayed ACK (about 40 ms each).
 set_tcp_nodelay true
@@ -119,6 +134,10 @@ allow_anonymous false
 password_file {w / "service_passwd"}
 acl_file {w / "service_acl"}
 """
+        if self.tls is not None:
+            conf += listener_conf(self.tls, self.host, w)
+            if not self.tls_acl_path.exists():
+                self._atomic_write("tls_acl", "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.
@@ -180,16 +199,60 @@ acl_file {w / "service_acl"}
             raise
 
     def start(self) -> Broker:
+        # The event log serves reload(); each broker process starts it afresh (it grows with every autosave line).
+        (self.workdir / "events.log").unlink(missing_ok=True)
         self.child = Child("mosquitto", [mosquitto_binary(), "-c", str(self.workdir / "mosquitto.conf")],
                            self.log_path).start()
         wait_for_port(self.host, self.port, proc=self.child.proc)
         wait_for_port(self.host, self.service_port, proc=self.child.proc)
+        if self.tls is not None:
+            wait_for_port(self.host, self.tls.mtls_port, proc=self.child.proc)
+            wait_for_port(self.host, self.tls.token_port, proc=self.child.proc)
         return self
 
-    def reload(self) -> None:
-        """SIGHUP: mosquitto rereads password and ACL files without dropping clients."""
-        if self.child:
-            self.child.signal(signal.SIGHUP)
+    def reload(self, wait_s: float = 0.0) -> bool:
+        """SIGHUP: mosquitto rereads password, ACL and CRL files without dropping clients.
+
+        With `wait_s`, returns once the broker has logged the reload (it handles the signal in
+        its main loop, later), so what follows (cutting a session) sees the new files.
+        """
+        if not self.child:
+            return False
+        events = self.workdir / "events.log"
+        offset = events.stat().st_size if events.exists() else 0
+        self.child.signal(signal.SIGHUP)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if events.exists():
+                with open(events, "rb") as log_file:  # only what was logged since the signal
+                    log_file.seek(offset)
+                    if b"Reloading config." in log_file.read():
+                        return True
+            time.sleep(0.02)
+        return wait_s == 0
+
+    def cut(self, usernames: list[str]) -> None:
+        """Close the live sessions of these device names: the sync's service user takes over their client ids.
+
+        Client ids are the broker's own namespace across listeners; a CONNECT with an id in use
+        closes the older connection. A clean session takes the session state away with it.
+        """
+        user = next((u for u in self.service_users if u.username == SYNC_USER), None)
+        if user is None or not usernames:
+            return
+        for name in usernames:
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
+            client.username_pw_set(user.username, user.password)
+            try:
+                client.connect(self.host, self.service_port, keepalive=10)
+                client.loop_start()
+                deadline = time.monotonic() + 5
+                while not client.is_connected() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                client.disconnect()
+                client.loop_stop()
+            except OSError:
+                log.exception("could not cut the session of %s", name)
 
     def stop(self) -> None:
         if self.child:
@@ -209,6 +272,7 @@ def service_users() -> dict[str, ServiceUser]:
         "cloud": ServiceUser("svc-cloud", secrets.token_urlsafe(16), cloud_acl()),
         "bridge": ServiceUser("svc-bridge", secrets.token_urlsafe(16), bridge_acl()),
         "observer": ServiceUser("svc-observer", secrets.token_urlsafe(16), observer_acl()),
+        "sync": ServiceUser(SYNC_USER, secrets.token_urlsafe(16), ()),
     }
 
 

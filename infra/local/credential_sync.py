@@ -14,7 +14,9 @@ import threading
 from collections.abc import Iterable
 from typing import Protocol
 
+from chalicelib.core.identity import mqtt_username
 from infra.local.broker import Broker, DeviceCredential
+from infra.local.broker_tls import TlsAccess
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,11 @@ class CredentialSource(Protocol):
 class CredentialSync:
     """Copies registry credentials to the broker; `sync_once` is what tests call."""
 
-    def __init__(self, repo: CredentialSource, broker: Broker, interval_s: float = 1.0) -> None:
+    def __init__(self, repo: CredentialSource, broker: Broker, interval_s: float = 1.0,
+                 tls: TlsAccess | None = None) -> None:
         self._repo = repo
         self._broker = broker
+        self._tls = tls
         self._interval = interval_s
         self._epoch = -1
         self._lock = threading.Lock()
@@ -69,7 +73,9 @@ class CredentialSync:
             creds = [DeviceCredential(t.tenant_id, t.device_id, t.mqtt_password_hash)
                      for t in self._repo.broker_credentials() if t.enabled]
             self._broker.write_credentials(creds)
-            self._broker.reload()
+            cut = self._tls.write({mqtt_username(c.tenant_id, c.device_id) for c in creds}) if self._tls else []
+            self._broker.reload(wait_s=5.0 if self._tls else 0.0)
+            self._broker.cut(cut)  # after the reload: the CRL now refuses a reconnect
             self._epoch = epoch
             return True
 

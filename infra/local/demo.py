@@ -3,21 +3,26 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import Any
 
+from chalicelib.certificates.local_ca import write_private
+from chalicelib.certificates.schemas import CertificateStatus
+from chalicelib.certificates.x509 import facts
 from chalicelib.container import container
-from chalicelib.core.errors import Conflict, Unauthenticated
+from chalicelib.core.errors import Conflict, NotFound, Unauthenticated
 from chalicelib.core.identity import mqtt_username
 from chalicelib.devices.schemas import CreateDevice, CreateGroup
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 
 DEMO_TENANT = "demo"
-# (device_id, options): sim-2 answers over HTTPS instead of MQTT; sim-3 starts unmapped.
+# (device_id, options): sim-2 answers over HTTPS instead of MQTT and logs in with a client certificate on
+# the mutual-TLS listener (SIM_TRANSPORT=mtls puts every one there); sim-3 starts unmapped.
 DEMO_DEVICES: list[tuple[str, dict[str, Any]]] = [
     ("sim-1", {}),
-    ("sim-2", {"ack_over_http": True}),
+    ("sim-2", {"ack_over_http": True, "transport": "mtls"}),
     ("sim-3", {"unmapped": True}),
 ]
 DEMO_GROUP = "demo-fleet"
@@ -44,7 +49,8 @@ def seed_demo(stack: Any) -> dict[str, Any]:
     extra = _seed_feature_demo(seeded)
     return {
         "api_url": stack.api_url,
-        "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port},
+        "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port, "tls_port": stack.o.mqtt_tls_port,
+                 "tls_token_port": stack.o.mqtt_tls_token_port, "ca_file": str(stack.o.ca_dir / "ca.pem")},
         "tenant_id": DEMO_TENANT,
         "operator_token": stack.operator_token(DEMO_TENANT),
         "devices": [{"device_id": d["device_id"], "mqtt_username": mqtt_username(DEMO_TENANT, d["device_id"]),
@@ -87,21 +93,29 @@ def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
 
 
 def _seed_feature_demo(seeded: list[dict[str, Any]]) -> dict[str, Any]:
-    """Hook for features that add demo data (sites); returns extra stack.json keys."""
+    """Hook for features that add demo data (sites, a provisioning template); returns extra stack.json keys."""
+    from infra.local.demo_provisioning import seed_demo_template
     from infra.local.demo_sites import seed_demo_site
 
-    return seed_demo_site(DEMO_TENANT, seeded)
+    return {**seed_demo_site(DEMO_TENANT, seeded), **seed_demo_template(DEMO_TENANT, DEMO_GROUP)}
 
 
 def start_simulators(stack: Any, info: dict[str, Any], heartbeat_s: float = 20.0) -> list[SimulatedDevice]:
     """One simulated device per demo device, each with its own broker credentials."""
     options = info.pop("_options")
-    stack.sync.sync_once()  # the broker must know the new devices before they connect
+    everyone_mtls = os.environ.get("SIM_TRANSPORT", "tcp") == "mtls"
+    certificates = {}
+    for device in info["devices"]:
+        if everyone_mtls or options.get(device["device_id"], {}).get("transport") == "mtls":
+            certificates[device["device_id"]] = demo_certificate(Path(stack.o.workdir), device["device_id"])
+            device["certificate_file"], device["key_file"] = certificates[device["device_id"]][1:]
+    stack.sync.sync_once()  # the broker must know the new devices (and certificates) before they connect
     sims = []
     for device in info["devices"]:
         identity = DeviceIdentity(info["tenant_id"], device["device_id"], device["provision_token"],
-                                  options.get(device["device_id"], {}))
-        sims.append(build_device(identity, "127.0.0.1", stack.o.mqtt_port, stack.api_url, heartbeat_s).start())
+                                  options.get(device["device_id"], {}), certificates.get(device["device_id"]))
+        port = stack.o.mqtt_tls_port if identity.certificate else stack.o.mqtt_port
+        sims.append(build_device(identity, "127.0.0.1", port, stack.api_url, heartbeat_s).start())
     for sim in sims:
         sim.connected.wait(10)
     return sims
@@ -114,12 +128,15 @@ def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: 
     auth = shlex.quote(f"Authorization: Bearer {token}")
     api = info["api_url"]
     group = info.get("group_id", DEMO_GROUP)
+    mq = info["mqtt"]
     print(f"""
 Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   API        {api}        (health: {api}/health)
   MQTT       {info['mqtt']['host']}:{info['mqtt']['port']}
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
              AWS IoT SDK devices: thing name = username, $aws/things/{dev['mqtt_username']}/shadow|jobs/...
+  MQTT TLS   {mq['host']}:{mq['tls_port']} client certificate (CN = username); {mq['host']}:{mq['tls_token_port']} token
+             CA file {mq['ca_file']}
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
 {_console_line(info)}  state      {state_file}
   logs       {stack.o.workdir / 'logs'}
@@ -154,3 +171,22 @@ def _mapping_hint(api: str, info: dict[str, Any]) -> str:
         return ""
     return (f"  curl -s -X PUT {api}/customer/devices/{unmapped[0]}/site -H \"Authorization: Bearer $TOKEN\" \\\n"
             f"       -H 'Content-Type: application/json' -d '{{\"site_id\": \"{info['site_id']}\"}}'\n")
+
+
+def demo_certificate(workdir: Path, device_id: str) -> tuple[str, str, str]:
+    """(CA, certificate, key) files of a demo device on mutual TLS: kept while ACTIVE, else issued anew."""
+    service = container().certificate_service
+    folder = workdir / "demo-certs"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    cert_file, key_file = folder / f"{device_id}.pem", folder / f"{device_id}.key"
+    ca_file = str(workdir / "ca" / "ca.pem")
+    if cert_file.exists() and key_file.exists():
+        with contextlib.suppress(NotFound, ValueError):
+            kept = service.get(DEMO_TENANT, device_id, facts(cert_file.read_text()).certificate_id)
+            if kept.status is CertificateStatus.ACTIVE:
+                return ca_file, str(cert_file), str(key_file)
+    issued = service.issue(DEMO_TENANT, device_id)
+    assert issued.private_key_pem is not None  # the local CA makes the key pair
+    write_private(key_file, issued.private_key_pem)
+    cert_file.write_text(issued.certificate.certificate_pem)
+    return ca_file, str(cert_file), str(key_file)

@@ -12,6 +12,7 @@ import json
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 from chalicelib.core.http.edge import CODE_BY_STATUS, error_body
 
@@ -20,6 +21,9 @@ from chalicelib.core.http.edge import CODE_BY_STATUS, error_body
 MAX_BODY_BYTES = 10 * 1024 * 1024
 # The digits of the cap, and one more: a longer value is refused before int() reads it.
 _MAX_LENGTH_DIGITS = len(str(MAX_BODY_BYTES)) + 1
+
+# How long a read of a request may wait for the client (see JsonErrors.timeout).
+IDLE_TIMEOUT_S = 30.0
 
 # What http.server's parse errors are, in our words: its own messages echo the request line.
 _MESSAGES = {
@@ -67,6 +71,9 @@ class JsonErrors(BaseHTTPRequestHandler):
 
     # A two-word request line would otherwise be HTTP/0.9, answered without a status line or headers.
     default_request_version = "HTTP/1.1"
+    # Seconds any one read of a request (or an idle keep-alive connection) may wait: a client
+    # that sends half its headers and goes quiet would otherwise hold a server thread for good.
+    timeout: ClassVar[float | None] = IDLE_TIMEOUT_S
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's error answers, as JSON (its own messages, which echo input, are not used)."""

@@ -31,6 +31,8 @@ class DeviceIdentity:
     device_id: str
     provision_token: str
     options: dict[str, Any] = field(default_factory=dict)
+    # (CA file, certificate file, key file): log in on the mutual-TLS listener with a client certificate.
+    certificate: tuple[str, str, str] | None = None
 
 
 class SimulatedDevice:
@@ -58,7 +60,12 @@ class SimulatedDevice:
         )
         # The correlation id of the message being handled (set by the network thread before each handler).
         self.correlation_id: str | None = None
-        self.client.username_pw_set(username, identity.provision_token)
+        if identity.certificate:
+            ca_file, cert_file, key_file = identity.certificate
+            # The broker takes the username from the certificate's CN: no password crosses the wire.
+            self.client.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file)
+        else:
+            self.client.username_pw_set(username, identity.provision_token)
         self.client.reconnect_delay_set(1, 10)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()

@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from infra.local import broker_tls
 from infra.local.broker import Broker, service_users
 from infra.local.ddb_server import database_child, wait_ready
 from infra.local.processes import Child, python_module, wait_for_port
@@ -74,6 +75,7 @@ class LocalStack:
             "BRIDGE_INVOKER": "in-process",
             "PYTHONUNBUFFERED": "1",
             # Every process of ours logs JSON lines at this level (make logs shows them readably).
+            "FLEET_CERTIFICATE_CA_DIR": str(self.o.ca_dir),
             "FLEET_LOG_LEVEL": self.o.log_level,
             "BRIDGE_LOG_LEVEL": self.o.log_level,
         }
@@ -97,8 +99,11 @@ class LocalStack:
                 self._watch(self.ddb)
                 wait_ready(self.o.ddb_url, self.ddb)
             self._start_s3(env, logs)
+            tls, authority = broker_tls.prepare(self.o.ca_dir, self.o.workdir / "broker", self.o.mqtt_tls_port,
+                                                self.o.mqtt_tls_token_port)
             broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
-                                          service_port=self.o.mqtt_service_port, log_path=logs / "mosquitto.log")
+                                          service_port=self.o.mqtt_service_port, log_path=logs / "mosquitto.log",
+                                          tls=tls)
             # Watched before it starts: a broker that fails its start-up is stopped with the rest.
             self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
                                 broker.stop, lambda: _exit_text(broker.child))
@@ -112,7 +117,8 @@ class LocalStack:
             tables.create_tables(container().settings, all_models())
             from infra.local.credential_sync import CredentialSync
 
-            self.sync = CredentialSync(container().device_repository, broker).start()
+            self.sync = CredentialSync(container().device_repository, broker,
+                                       tls=broker_tls.TlsAccess(authority, tls, broker.tls_acl_path)).start()
             self.sync.sync_once(force=True)
             self._threads.append(self.sync)
 
@@ -144,6 +150,7 @@ class LocalStack:
         """Refuse to start next to whatever already listens on our ports (another stack, say)."""
         ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
                  "MQTT_SERVICE_PORT": self.o.mqtt_service_port, "CONSOLE_PORT": self.o.console_port,
+                 "MQTT_TLS_PORT": self.o.mqtt_tls_port, "MQTT_TLS_TOKEN_PORT": self.o.mqtt_tls_token_port,
                  "S3_PORT": self.o.s3_port}
         if not self.o.ddb_endpoint:
             ports["DDB_PORT"] = self.o.ddb_port

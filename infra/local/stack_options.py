@@ -22,6 +22,8 @@ class StackOptions:
     api_port: int = 8000
     mqtt_port: int = 1883
     mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
+    mqtt_tls_port: int = 8883  # devices with a client certificate of the stack CA (mutual TLS)
+    mqtt_tls_token_port: int = 8884  # devices with a provision token, over server-side TLS
     ddb_port: int = 8001
     s3_port: int = 8002  # SeaweedFS's S3 API (firmware images); its other parts take free ports
     console_port: int = 8080  # the operator console (a built frontend/dist)
@@ -43,6 +45,8 @@ class StackOptions:
             api_port=int(os.environ.get("API_PORT", 8000)),
             mqtt_port=int(os.environ.get("MQTT_PORT", 1883)),
             mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
+            mqtt_tls_port=int(os.environ.get("MQTT_TLS_PORT", 8883)),
+            mqtt_tls_token_port=int(os.environ.get("MQTT_TLS_TOKEN_PORT", 8884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             s3_port=int(os.environ.get("S3_PORT", 8002)),
             console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
@@ -59,8 +63,14 @@ class StackOptions:
     def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
-                   ddb_port=free_port(), s3_port=free_port(), console_port=free_port(),
+                   mqtt_tls_port=free_port(), mqtt_tls_token_port=free_port(), ddb_port=free_port(),
+                   s3_port=free_port(), console_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
+
+    @property
+    def ca_dir(self) -> Path:
+        """The stack CA (its key 0600): kept across restarts, deleted by `make reset`."""
+        return self.workdir / "ca"
 
     @property
     def s3_url(self) -> str:
@@ -76,8 +86,11 @@ class StackOptions:
 
 
 def reset_data(workdir: Path) -> None:
-    """Forget the database, the firmware images and the broker's retained messages and sessions together."""
-    for path in (workdir / "dynamodb", workdir / "s3", workdir / "broker" / "data"):
+    """Forget the database, the firmware images, the broker's retained messages and sessions, and the CA, together.
+
+    The CA goes with the database: certificates of a forgotten registry must not log in.
+    """
+    for path in (workdir / "dynamodb", workdir / "s3", workdir / "broker" / "data", workdir / "ca"):
         shutil.rmtree(path, ignore_errors=True)
     (workdir / "demo-tokens.json").unlink(missing_ok=True)
 

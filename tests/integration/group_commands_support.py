@@ -19,6 +19,7 @@ from chalicelib.devices.models import DeviceModel
 from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
 from chalicelib.jobs.targets import TargetReader
 from infra.local.scheduler import scheduled_event
+from tests.stack_support import wait_for
 from tests.support import Api
 
 
@@ -63,30 +64,35 @@ def send_group(api: Api, group_id: str, body: dict[str, Any] | None = None, stat
     return dict(resp.body)
 
 
-def finish(api: Api, batch: dict[str, Any], runs: int = 5) -> dict[str, Any]:
-    """The batch once sent: what the POST had no time for, the per-minute schedule finishes.
+def finish(api: Api, batch: dict[str, Any], runs: int = 5, wait_s: float = 120) -> dict[str, Any]:
+    """The batch once sent: what the POST had no time for, the run it started finishes.
 
-    On a loaded test machine a POST may run out of its budget; the schedule is fired as
-    EventBridge would, past the lease, until the batch is sent.
+    Waits (bounded) for that run; only a batch still sending after it (the run died) gets
+    the per-minute schedule, fired as EventBridge would, past the lease, until it is sent.
     """
+    def current() -> dict[str, Any]:
+        return dict(api.get(f"/customer/command-batches/{batch['batch_id']}?limit=1").body)
+
+    wait_for(lambda: current()["status"] == "sent", wait_s, step=0.1)
     for _ in range(runs):
-        current = api.get(f"/customer/command-batches/{batch['batch_id']}?limit=1").body
-        if current["status"] == "sent":
-            return dict(current)
+        now = current()
+        if now["status"] == "sent":
+            return now
         report = command_batches(scheduled_event(datetime.now(UTC) + timedelta(minutes=5)), None)
         assert "error" not in report, report
     raise AssertionError(f"batch {batch['batch_id']} not sent after {runs} scheduled runs")
 
 
 def batch_service(chunk: int, budget_s: float, commands: Any = None, clock: Any = utcnow,
+                  first_chunk: int = 100, kick: Callable[[], None] | None = None,
                   groups: Callable[[MemberSource], MemberSource] = lambda source: source) -> CommandBatchService:
-    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands, clock
-    and a wrapper of the group member source)."""
+    """The stage's batch service with its own chunk and budget (and, where a test needs them, commands, clock,
+    a first chunk, a kick and a wrapper of the group member source)."""
     c = container()
-    policy = BatchPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60))
+    policy = BatchPolicy(chunk=chunk, first_chunk=first_chunk, budget_s=budget_s, lease=timedelta(seconds=60))
     sources: dict[BatchTarget, MemberSource] = {
         BatchTarget.GROUP: groups(GroupMembers(c.group_repository, TargetReader(1))),
         BatchTarget.SITE: SiteMembers(c.site_repository, c.site_device_repository),
     }
     return CommandBatchService(BatchRepository(c.idempotency_store, timedelta(days=1)), BatchMemberReader(),
-                               commands or c.command_service, sources, policy, clock=clock)
+                               commands or c.command_service, sources, policy, clock=clock, kick=kick)

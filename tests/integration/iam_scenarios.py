@@ -16,6 +16,7 @@ from chalicelib.commands.schedule import expire_commands, retry_commands
 from chalicelib.container import container
 from chalicelib.core.auth.routes import operator_auth
 from chalicelib.groups.schedule import group_deletes
+from chalicelib.imports.schedule import device_imports
 from chalicelib.jobs.schedule import jobs_sweep
 from chalicelib.sites.schedule import site_fanout
 from infra.local.scheduler import scheduled_event
@@ -106,6 +107,23 @@ def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
         ok(api.get("/health", auth=False))
         doomed, _ = api.create_device("iam-doomed")
         ok(api.delete(f"/customer/devices/{doomed}"))
+        # A device import: chunks of one row and no time budget, the schedule creates the rest (into a
+        # continuous job's group, onto a site); then its results and the one download of its credentials.
+        ok(api.post("/customer/jobs", {"document_type": "update_config", "document_params": {"config": {}},
+                                       "target_group_id": "g1", "target_selection": "CONTINUOUS"}))
+        done = ok(api.post("/customer/device-imports?client_token=imp-1", raw=b"device_id,groups,site\nimp-0,,\n",
+                           headers={"Content-Type": "text/csv"}))
+        ok(api.get(f"/customer/device-imports/{done['import_id']}?outcome=created"))
+        ok(api.post(f"/customer/device-imports/{done['import_id']}/credentials"))
+        ok(api.get("/customer/device-imports"))
+        # Provisioning templates and a dry run of an enrolment
+        ok(api.post("/customer/provisioning-templates", {"template_name": "tpl", "device_id": "dev-{Serial}",
+                                                         "parameters": {"Serial": {"pattern": "[0-9]+"}}}))
+        ok(api.post("/customer/provisioning-templates/tpl/dry-run", {"parameters": {"Serial": "x"}}))
+        ok(api.get("/customer/provisioning-templates"))
+        ok(api.post("/customer/device-imports", raw=b'{"device_id": "imp-1"}\n'
+                    b'{"device_id": "imp-2", "groups": ["g1"], "site": "s1"}\n',
+                    headers={"Content-Type": "application/x-ndjson"}))
     return {"d2": d2, "tok2": tok2, "d3": d3, "job_id": group_job["job_id"], "command_id": command["command_id"]}
 
 
@@ -181,6 +199,8 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
         assert site_fanout(scheduled_event(soon), None)
     with rec.running("command_batches"):
         assert command_batches(scheduled_event(soon), None)["resumed"] == 3
+    with rec.running("device_imports"):
+        assert device_imports(scheduled_event(soon), None)["completed"] == 1
     with rec.running("group_deletes"):
         assert group_deletes(scheduled_event(soon), None)["done"] == 1
     with rec.running("commands_expiry"):

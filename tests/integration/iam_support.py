@@ -42,6 +42,9 @@ def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple
     if service == "iot-data" and operation == "Publish":
         arn = f"arn:{PARTITION}:iot:{REGION}:{ACCOUNT}:topic/{params['topic']}"
         return [("iot:Publish", arn)] + ([("iot:RetainPublish", arn)] if params.get("retain") else [])
+    if service == "lambda" and operation == "Invoke":
+        function = params["FunctionName"]
+        return [("lambda:InvokeFunction", f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}")]
     return [(f"{service}:{operation}", "(unknown)")]
 
 
@@ -95,6 +98,9 @@ class Recorder:
                 if self.fail_publish:
                     raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "test"}}, operation)
                 return {}
+            if service == "lambda":
+                # No function to start here: the invoke is recorded, and the schedule does the work.
+                return {"StatusCode": 202}
             return original(client, operation, params)
 
         with mock.patch.object(BaseClient, "_make_api_call", traced):

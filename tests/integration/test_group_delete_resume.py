@@ -64,3 +64,24 @@ def test_deleting_again_a_group_whose_delete_died_finishes_it(api: Api) -> None:
     assert later.delete(api.tenant_id, "again") == 2
     # Then the delete is finished
     assert not any("again" in container().group_repository.groups_of(api.tenant_id, d) for d in devices)
+
+
+def test_a_delete_request_does_a_bounded_share_and_the_schedule_the_rest(api: Api) -> None:
+    # Given a group of 3 devices, and a DELETE whose time budget is spent after one chunk of 1
+    devices = [api.create_device(f"gb-{i}")[0] for i in range(3)]
+    assert api.post("/customer/groups", {"group_id": "big", "name": "B"}).status == 201
+    for device_id in devices:
+        assert api.put(f"/customer/groups/big/members/{device_id}").status == 201
+    ticks = iter(range(0, 10_000, 100))
+    slow = GroupService(GroupRepository(), delete_chunk=1, monotonic=lambda: float(next(ticks)))
+    # When the operator deletes it
+    removed = slow.delete(api.tenant_id, "big")
+    # Then the request answers after its share (not after every membership), and the group is gone for the operator
+    assert removed == 1
+    assert api.get("/customer/groups/big").status == 404
+    repository = container().group_repository
+    assert sum("big" in repository.groups_of(api.tenant_id, d) for d in devices) == 2
+    # And the next scheduled run takes the rest at once (the request handed its lease on)
+    report = GroupService(GroupRepository(), delete_chunk=1).resume_deletes(utcnow() + timedelta(seconds=1), 60)
+    assert (report.done, report.left) == (1, 0)
+    assert not any("big" in repository.groups_of(api.tenant_id, d) for d in devices)

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from infra.local.console import ConsoleServer
-from infra.local.http_edge import MAX_BODY_BYTES
+from infra.local.api_server import AnyMethodHandler
+from infra.local.console import ConsoleHandler, ConsoleServer
+from infra.local.http_edge import MAX_BODY_BYTES, JsonErrors
 from infra.local.processes import free_port
 
 # Long enough for any answer on loopback; a server that waits for more bytes would hit it.
@@ -70,3 +71,27 @@ def test_malformed_http_gets_the_error_shape_and_the_connection_closes(
     assert headers["content-type"] == "application/json"
     assert set(body) <= {"error", "message", "field"} and body["error"] and body["message"]
     assert body.get("field") == field
+
+
+def test_a_request_that_stops_halfway_does_not_hold_its_connection(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, api_url: str) -> None:
+    # Given a console server whose handlers give up on a silent client quickly (both servers share the setting)
+    monkeypatch.setattr(JsonErrors, "timeout", 0.2)
+    assert AnyMethodHandler.timeout == ConsoleHandler.timeout == 0.2
+    (tmp_path / "index.html").write_text("<!doctype html><title>console</title>")
+    server = ConsoleServer(tmp_path, api_url, free_port()).start()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=READ_TIMEOUT_S) as conn:
+            # When a client sends half of its headers and goes quiet (slowloris)
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            # Then the server closes the connection rather than keep a thread waiting forever
+            assert conn.recv(65536) == b""
+    finally:
+        server.stop()
+
+
+def test_the_local_servers_time_out_silent_clients() -> None:
+    # The deployed default: a bound on every read of a request, for the API and the console alike.
+    assert JsonErrors.timeout is not None and 0 < JsonErrors.timeout <= 60
+    assert AnyMethodHandler.timeout == ConsoleHandler.timeout == JsonErrors.timeout

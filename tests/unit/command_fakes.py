@@ -118,6 +118,12 @@ class FakeCommandStore:
         if stored is not None and stored.command.status is not CommandStatus.EXPIRED:
             stored.command = stored.command.model_copy(update={"published_at": stored.command.published_at or now})
 
+    def unmark_published(self, ref: CommandRef, published_at: datetime) -> None:
+        stored = self.items.get(ref)
+        if (stored is not None and stored.command.status is CommandStatus.QUEUED
+                and stored.command.published_at == published_at):
+            stored.command = stored.command.model_copy(update={"published_at": None})
+
     def mark_fetched(self, ref: CommandRef, now: datetime) -> None:
         stored = self.items.get(ref)
         if stored is not None and stored.command.status is CommandStatus.QUEUED and stored.command.fetched_at is None:

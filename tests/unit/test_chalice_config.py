@@ -46,5 +46,6 @@ def test_every_lease_outlasts_the_longest_function_run(stage: str) -> None:
         f["lambda_timeout"] for f in stage_config.get("lambda_functions", {}).values() if f.get("lambda_timeout")]
     leases = {"sites.lease": settings.sites.lease.total_seconds(),
               "command_batches.lease": settings.command_batches.lease.total_seconds(),
+              "device_imports.lease": settings.device_imports.lease.total_seconds(),
               "jobs.create_lease_s": settings.jobs.create_lease_s}
     assert {name: s for name, s in leases.items() if s <= max(timeouts)} == {}

@@ -28,11 +28,13 @@ DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.i
 # rotates tokens or reads the bare delta); the pages types come from `Page<K, T>`.
 UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
                      "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage", "BatchPage",
-                     "FirmwarePage", "SettledCommandPage",
+                     "FirmwarePage", "CertificatePage", "CertificateDeleted", "SettledCommandPage",
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
-                     "HealthDetails"}
+                     "HealthDetails",
+                     # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
+                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

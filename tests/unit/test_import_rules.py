@@ -1,7 +1,8 @@
 """Imports run one way, features -> core: the core names no feature, no feature imports the composition root.
 
 An AST walk over every module of chalicelib/ (imports inside functions and under TYPE_CHECKING
-count too: a lazy import back is still an arrow back).
+count too, and importlib.import_module / __import__ of a name the source spells out: a lazy
+import back is still an arrow back).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def _imports(path: Path, module: str | None = None) -> set[str]:
     tree = ast.parse(path.read_text(), str(path))
     here = (module or _module(path)).split(".")
     names: set[str] = set()
+    constants = _constants(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
@@ -37,7 +39,33 @@ def _imports(path: Path, module: str | None = None) -> set[str]:
                 base = ".".join(package[:len(package) - node.level + 1] + ([base] if base else []))
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and _imports_by_name(node) and node.args
+              and (name := _text(node.args[0], constants)) is not None):
+            names.add(name)
     return names
+
+
+def _imports_by_name(call: ast.Call) -> bool:
+    """importlib.import_module(...), import_module(...) or __import__(...)."""
+    func = call.func
+    return (isinstance(func, ast.Name) and func.id in {"import_module", "__import__"}) or (
+        isinstance(func, ast.Attribute) and func.attr == "import_module")
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level `NAME = "text"` assignments: a name imported through a constant is still named."""
+    return {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def _text(arg: ast.expr, constants: dict[str, str]) -> str | None:
+    """The module name an argument spells out, when it can be read without running the code."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.Name):
+        return constants.get(arg.id)
+    return None
 
 
 def _feature_packages() -> set[str]:
@@ -55,9 +83,14 @@ def _violations(modules: list[Path], forbidden: set[str], name_of: dict[Path, st
                   if any(name == f or name.startswith(f + ".") for f in forbidden))
 
 
+# The one arrow back, by name and on purpose: a schedule or handler imported without app.py (the
+# bridge, the tests) has the core's lookup import the root that installs it (core/feature.py lookup()).
+LOOKUP_FALLBACK = "chalicelib.core.feature imports chalicelib.container"
+
+
 def test_the_core_imports_no_feature_and_not_the_composition_root() -> None:
     features = {f"chalicelib.{name}" for name in _feature_packages()}
-    assert _violations(_modules_under("core"), features | ROOT_MODULES) == []
+    assert _violations(_modules_under("core"), features | ROOT_MODULES) == [LOOKUP_FALLBACK]
 
 
 @pytest.mark.parametrize("feature", sorted(_feature_packages()))
@@ -77,6 +110,20 @@ def test_the_walk_sees_what_the_rules_forbid(tmp_path: Path) -> None:
                      "chalicelib.core._probe_for_import_rules imports chalicelib.jobs.store",
                      "chalicelib.core._probe_for_import_rules imports chalicelib.sites.store",
                      "chalicelib.core._probe_for_import_rules imports chalicelib.sites.store.X"]
+
+
+def test_the_walk_sees_imports_by_name(tmp_path: Path) -> None:
+    # importlib.import_module and __import__ of a literal name, or of a module-level constant, are imports too.
+    module = tmp_path / "probe.py"
+    module.write_text("import importlib\nfrom importlib import import_module\nROOT = 'chalicelib.features'\n"
+                      "def f() -> None:\n    importlib.import_module('chalicelib.wiring')\n"
+                      "    __import__('chalicelib.jobs.store')\n    import_module(ROOT)\n"
+                      "    importlib.import_module(f'chalicelib.{ROOT}')\n")
+    found = _violations([module], {"chalicelib.jobs", "chalicelib.features", "chalicelib.wiring"},
+                        {module: "chalicelib.devices._probe"})
+    assert found == ["chalicelib.devices._probe imports chalicelib.features",
+                     "chalicelib.devices._probe imports chalicelib.jobs.store",
+                     "chalicelib.devices._probe imports chalicelib.wiring"]
 
 
 def test_every_feature_folder_is_in_the_features_list() -> None:

@@ -60,7 +60,8 @@ class CommandBatchService:
 
     def __init__(self, batches: BatchRepository, members: BatchMemberReader, commands: CommandService,
                  sources: Mapping[BatchTarget, MemberSource], policy: BatchPolicy,
-                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic,
+                 kick: Callable[[], None] | None = None) -> None:
         self._batches = batches
         self._members = members
         self._commands = commands
@@ -68,14 +69,17 @@ class CommandBatchService:
         self._policy = policy
         self._clock = clock
         self._monotonic = monotonic
+        # Starts a run of the schedule's work now (a thread, an asynchronous invoke); None: the next minute's.
+        self._kick = kick
 
     def send(self, tenant_id: str, target: BatchTarget, target_id: str, request: CreateCommand,
              created_by: str) -> Sent:
-        """Create the batch, then walk the members until done or out of the POST's budget.
+        """Create the batch, send a first small chunk, and hand the rest over once out of the POST's budget.
 
         The batch item is written first (with its client token claim, leased to this
         request): from then on, a crash or a timeout only delays it, since the per-minute
-        schedule takes over the walk once the lease runs out.
+        schedule takes over the walk once the lease runs out. A walk handed over is due at
+        once and the kick starts its run now, so a big group does not wait for the minute.
         """
         deadline = self._monotonic() + self._policy.budget_s
         now = self._clock()
@@ -99,7 +103,7 @@ class CommandBatchService:
             assert claim is not None  # only a claim can be taken
             return Sent(self._replay(claim, taken), replayed=True)
         try:
-            self.run(Walk(tenant_id, batch.batch_id, "", owner), deadline, batch)
+            self.run(Walk(tenant_id, batch.batch_id, "", owner), deadline, batch, first=self._policy.first_chunk)
         except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
             logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id,
                              batch_id=batch.batch_id, outcome="interrupted")
@@ -117,7 +121,8 @@ class CommandBatchService:
         """The tenant's batches, newest first."""
         return self._batches.list_page(tenant_id, limit, next_token)
 
-    def run(self, walk: Walk, deadline: float, batch: CommandBatch | None = None, redo: bool = False) -> bool:
+    def run(self, walk: Walk, deadline: float, batch: CommandBatch | None = None, redo: bool = False,
+            first: int | None = None) -> bool:
         """Send chunk after chunk until the batch is sent (True), taken over, or `deadline` (monotonic) passes.
 
         A chunk: a page of members after the cursor, one command per enabled one (batch
@@ -126,14 +131,17 @@ class CommandBatchService:
         runner's lease: a runner that stalled past it, and whose walk another runner took
         over, writes nothing more. `redo` is for a walk taken over from a dead runner:
         its first chunk may be partly written, so the commands that exist are not rewritten.
-        Members walked after the commands' expiry get none (they would arrive expired).
+        `first` caps the first chunk (the POST's, so it answers quickly). Members walked after
+        the commands' expiry get none (they would arrive expired).
         """
         batch = batch or self._batches.get(walk.tenant_id, walk.batch_id)
         ref = BatchRef(batch.batch_id, batch.created_at, batch.expires_at)
         request = CreateCommand(command_type=batch.command_type, command_params=batch.command_params)
         source = self._sources[batch.target_type]
+        limit = min(first or self._policy.chunk, self._policy.chunk)
         while True:
-            members, cursor = source.page(batch.tenant_id, batch.target_id, walk.cursor, self._policy.chunk)
+            members, cursor = source.page(batch.tenant_id, batch.target_id, walk.cursor, limit)
+            limit = self._policy.chunk
             enabled = [device_id for device_id, ok in members if ok]
             todo = enabled
             if redo:
@@ -157,8 +165,9 @@ class CommandBatchService:
             if cursor is None:
                 return True
             if out_of_time:
-                logger.info("batch out of time; the schedule resumes it", tenant=batch.tenant_id,
+                logger.info("batch out of time; handed over", tenant=batch.tenant_id,
                             batch_id=batch.batch_id, outcome="backlog")
+                self._hand_over()
                 return False
             walk = replace(walk, cursor=cursor)
 
@@ -178,7 +187,7 @@ class CommandBatchService:
                 return Outcome.SKIPPED  # finished, or another runner took it meanwhile
             report.resumed += 1
             try:
-                complete = self.run(walk, deadline, redo=True)
+                complete = self.run(walk, deadline, redo=not walk.handed_over)
             except Exception:  # one batch's failure must not hold up the others; its lease retries it
                 logger.exception("resumed batch walk failed; retried when its lease ends", tenant=tenant_id,
                                  batch_id=batch_id, outcome="failed")
@@ -189,6 +198,14 @@ class CommandBatchService:
         runner = SweepRunner(self._policy.shards, self._monotonic)
         return runner.run(report, lambda shard: self._batches.due(shard, now, DUE_PAGE), resume,
                           key=lambda due: "/".join(due), deadline=deadline)
+
+    def _hand_over(self) -> None:
+        if self._kick is None:
+            return
+        try:
+            self._kick()
+        except Exception:  # the walk is due: the next minute's run takes it all the same
+            logger.exception("could not start the batch run now; the schedule takes it", outcome="kick_failed")
 
     def _replay(self, claim: IdempotencyClaim, taken: ClientTokenTaken) -> CommandBatch:
         if taken.record is None:

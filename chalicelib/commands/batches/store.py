@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.indexes import KeysOnlyProjection
 from pynamodb.models import Model
@@ -58,6 +65,8 @@ class CommandBatchModel(TenantPartitioned, DueKeys, Model):
     client_token = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(null=True)
     owner = UnicodeAttribute(null=True)
+    # Set while a walk is handed over cleanly (after a chunk was counted): its next runner redoes nothing.
+    handed_over = BooleanAttribute(null=True)
     # Kept as long as its commands' history.
     purge_at = TTLAttribute(null=True)
     batch_due = BatchDue()
@@ -80,6 +89,8 @@ class Walk:
     batch_id: str
     cursor: str
     owner: str = ""
+    # Left by a runner out of time right after counting a chunk: nothing after the cursor is written yet.
+    handed_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,12 +150,13 @@ class BatchRepository:
     def walk(self, tenant_id: str, batch_id: str) -> Walk | None:
         """The batch's unfinished walk, if any (strongly consistent)."""
         try:
-            m = CommandBatchModel.get(tenant_id, batch_id, consistent_read=True, attributes_to_get=["status", "cursor"])
+            m = CommandBatchModel.get(tenant_id, batch_id, consistent_read=True,
+                                      attributes_to_get=["status", "cursor", "handed_over"])
         except DoesNotExist:
             return None
         if m.status != BatchStatus.SENDING.value:
             return None
-        return Walk(tenant_id, batch_id, m.cursor or "")
+        return Walk(tenant_id, batch_id, m.cursor or "", handed_over=bool(m.handed_over))
 
     def advance(self, walk: Walk, cursor: str | None, done: Chunk, now: datetime, lease: timedelta) -> bool:
         """Count a finished chunk and move the cursor past it (None: the batch is sent), renewing the lease.
@@ -157,10 +169,12 @@ class BatchRepository:
         if cursor is None:
             actions += [CommandBatchModel.status.set(BatchStatus.SENT.value), CommandBatchModel.completed_at.set(now),
                         CommandBatchModel.cursor.remove(), CommandBatchModel.owner.remove(),
-                        CommandBatchModel.due_shard.remove(),
+                        CommandBatchModel.handed_over.remove(), CommandBatchModel.due_shard.remove(),
                         CommandBatchModel.due_at.remove()]
         else:
-            actions += [CommandBatchModel.cursor.set(cursor), CommandBatchModel.due_at.set(now + lease)]
+            actions += [CommandBatchModel.cursor.set(cursor), CommandBatchModel.due_at.set(now + lease),
+                        CommandBatchModel.handed_over.set(True) if lease <= timedelta(0)
+                        else CommandBatchModel.handed_over.remove()]
         return self._walk_update(walk, actions, CommandBatchModel.owner == walk.owner)
 
     def hold(self, walk: Walk, now: datetime, lease: timedelta) -> bool:
@@ -171,7 +185,9 @@ class BatchRepository:
     def claim(self, walk: Walk, now: datetime, until: datetime) -> bool:
         """Take over for `walk.owner`, leased until `until`, a walk whose lease ran out by `now` (its runner
         died, stalled or ran out of time)."""
-        return self._walk_update(walk, [CommandBatchModel.due_at.set(until), CommandBatchModel.owner.set(walk.owner)],
+        # The claimer may die mid-chunk too: whoever claims after it must redo its chunk.
+        return self._walk_update(walk, [CommandBatchModel.due_at.set(until), CommandBatchModel.owner.set(walk.owner),
+                                        CommandBatchModel.handed_over.remove()],
                                  CommandBatchModel.due_at <= now)
 
     def due(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from chalice import Blueprint
 from chalice.app import Request
 
+from chalicelib.core.errors import InvalidInput, PayloadTooLarge
 from chalicelib.core.http.views import answer, page_args, parse_body, parse_query, path_id
 
 if TYPE_CHECKING:
@@ -53,6 +54,20 @@ class Call(Generic[P]):
         """The JSON body as `model`: 413 over the stage's (or the route's) limit, 400 naming the field."""
         return parse_body(self.request, model, max_bytes or _limits().max_body_bytes)
 
+    def raw_body(self, max_bytes: int) -> bytes:
+        """The body as sent (a CSV, JSON lines): 413 over `max_bytes`, 400 when empty."""
+        body = self.request.raw_body or b""
+        raw = body.encode() if isinstance(body, str) else body
+        if len(raw) > max_bytes:
+            raise PayloadTooLarge(f"body exceeds {max_bytes} bytes", field="body", limit=max_bytes)
+        if not raw.strip():
+            raise InvalidInput("a body is required", field="body")
+        return raw
+
+    def header(self, name: str) -> str | None:
+        """One request header (case-insensitive)."""
+        return self.request.headers.get(name)
+
     def query(self, model: type[M]) -> M:
         """The query string as `model` (400 naming the parameter)."""
         return parse_query(self.request, model)
@@ -64,12 +79,12 @@ class Call(Generic[P]):
 
 
 def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
-          ids: tuple[str, ...] | None = None) -> Callable[[View], View]:
+          ids: tuple[str, ...] | None = None, content_types: tuple[str, ...] = ()) -> Callable[[View], View]:
     """Register `view(call, **path_params)` on `bp` behind the edge.
 
     The caller is found first (401 without the route's credential); then path parameters
     named in `ids` (default: every `*_id`) must be ids: a malformed one cannot exist, so it
-    is a 404 before the view runs.
+    is a 404 before the view runs. `content_types` widens what the body may be (JSON only by default).
     """
 
     def register(view: View) -> View:
@@ -86,7 +101,8 @@ def route(bp: Blueprint, path: str, method: str, *, auth: Auth[Any] = PUBLIC,
 
             return answer(run, view.__name__, lambda: _request_id(request))
 
-        bp.route(path, methods=[method], authorizer=auth.authorizer)(edge)
+        extra: dict[str, Any] = {"content_types": list(content_types)} if content_types else {}
+        bp.route(path, methods=[method], authorizer=auth.authorizer, **extra)(edge)
         return view
 
     return register

@@ -58,8 +58,7 @@ def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterab
     if not token:
         return None
     try:
-        padded = token + "=" * (-len(token) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        key = _parse(token)
     except (ValueError, binascii.Error) as exc:
         raise InvalidInput("next_token is not a valid cursor", field="next_token") from exc
     name, value = partition
@@ -70,6 +69,22 @@ def decode_cursor(token: str | None, *, partition: tuple[str, str], keys: Iterab
     if types is not None and not all(_is_of_type(v, types.get(k)) for k, v in key.items()):
         raise InvalidInput("next_token is not a valid cursor", field="next_token")
     return key
+
+
+def _parse(token: str) -> Any:
+    padded = token + "=" * (-len(token) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode()))
+
+
+def cursor_text(token: str | None, name: str) -> str | None:
+    """The string value of key attribute `name` in a next_token, unchecked (None when unreadable)."""
+    if not token:
+        return None
+    try:
+        value = _parse(token)[name]["S"]
+    except (ValueError, binascii.Error, TypeError, KeyError, IndexError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _is_of_type(value: dict[str, str], kind: str | None) -> bool:

@@ -24,6 +24,8 @@ const router = createBrowserRouter([
       { path: "groups", lazy: page(() => import("@/features/groups/routes/GroupsPage")) },
       { path: "groups/:groupId", lazy: page(() => import("./routes/GroupPage")) },
       { path: "firmware", lazy: page(() => import("@/features/firmware/routes/FirmwarePage")) },
+      { path: "imports", lazy: page(() => import("@/features/imports/routes/ImportsPage")) },
+      { path: "imports/:importId", lazy: page(() => import("@/features/imports/routes/ImportPage")) },
       { path: "command-batches/:batchId", lazy: page(() => import("@/features/commands/routes/BatchPage")) },
       { path: "*", element: <main><h1>Not found</h1></main> },
     ],

@@ -10,6 +10,7 @@ const NAV = [
   ["/sites", "Sites"],
   ["/groups", "Groups"],
   ["/firmware", "Firmware"],
+  ["/imports", "Import"],
 ] as const;
 
 export function Layout() {

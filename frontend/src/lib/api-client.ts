@@ -43,7 +43,8 @@ function withQuery(path: string, query?: Query): string {
 }
 
 /** Call the operator API on the console's own origin with the signed-in operator's token. */
-export async function request<T>(method: string, path: string, options: { body?: unknown; query?: Query } = {},
+export async function request<T>(method: string, path: string,
+  options: { body?: unknown; query?: Query; raw?: { body: Blob | string; contentType: string } } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = getToken();
@@ -54,10 +55,11 @@ export async function request<T>(method: string, path: string, options: { body?:
   }
   headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.raw !== undefined) headers["Content-Type"] = options.raw.contentType;
   const response = await fetch(withQuery(path, options.query), {
     method,
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.raw?.body ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await response.text();
   const parsed = parseJson(text);
@@ -75,6 +77,9 @@ export const api = {
   put: async <T>(path: string, body?: unknown) => (await request<T>("PUT", path, { body })).data,
   patch: async <T>(path: string, body?: unknown) => (await request<T>("PATCH", path, { body })).data,
   delete: async <T>(path: string) => (await request<T>("DELETE", path)).data,
+  /** POST a body that is not JSON (a CSV, JSON lines) as `contentType`. */
+  upload: async <T>(path: string, body: Blob | string, contentType: string, query?: Query) =>
+    (await request<T>("POST", path, { raw: { body, contentType }, query })).data,
 };
 
 /** Path segment for an id typed by an operator. */

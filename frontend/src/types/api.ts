@@ -46,6 +46,27 @@ export interface CreatedDevice extends Device {
   provision_token: string;
 }
 
+export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED";
+
+/** A device's X.509 client certificate; its id is the SHA-256 fingerprint. @model chalicelib.certificates.schemas.Certificate */
+export interface Certificate {
+  certificate_id: string;
+  tenant_id: string;
+  device_id: string;
+  status: CertificateStatus;
+  subject: string;
+  serial_number: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+  certificate_pem: string;
+}
+
+/** POST .../certificates: the certificate and, when the server made the key pair, its private key, once. @openapi CertificateCreated */
+export interface CreatedCertificate extends Certificate {
+  private_key_pem: string | null;
+}
+
 /** @model chalicelib.devices.schemas.Group */
 export interface Group {
   tenant_id: string;
@@ -136,6 +157,56 @@ export interface BatchView extends CommandBatch {
   counts: Record<CommandStatus, number>;
   published: number;
   commands: BatchMember[];
+  next_token?: string | null;
+}
+
+export type ImportFormat = "csv" | "jsonl";
+export type ImportStatus = "running" | "completed";
+export type RowOutcome = "created" | "existed" | "refused";
+export type CredentialsState = "none" | "pending" | "available" | "downloaded" | "expired";
+
+/** @model chalicelib.imports.schemas.DeviceImport */
+export interface DeviceImport {
+  import_id: string;
+  tenant_id: string;
+  status?: ImportStatus;
+  format: ImportFormat;
+  rows: number;
+  created?: number;
+  existed?: number;
+  refused?: number;
+  credentials?: CredentialsState;
+  credentials_expire_at?: string | null;
+  created_at: string;
+  created_by?: string;
+  completed_at?: string | null;
+  client_token?: string | null;
+}
+
+/** @model chalicelib.imports.schemas.RowResult */
+export interface RowResult {
+  row: number;
+  device_id?: string | null;
+  outcome: RowOutcome;
+  reason?: string | null;
+  field?: string | null;
+}
+
+/** GET /customer/device-imports/{id}: counts and a page of row results. @model chalicelib.imports.schemas.ImportView */
+export interface ImportView extends DeviceImport {
+  results: RowResult[];
+  next_token?: string | null;
+}
+
+/** POST /customer/device-imports/{id}/credentials: each created device's token, given once. @openapi ImportCredentials */
+export interface ImportCredentials {
+  import_id: string;
+  credentials: { device_id: string; mqtt_username: string; provision_token: string }[];
+}
+
+/** GET /customer/device-imports. @openapi ImportPage */
+export interface ImportPage {
+  imports: DeviceImport[];
   next_token?: string | null;
 }
 

@@ -1,10 +1,11 @@
 import { Link, useParams } from "react-router-dom";
+import { DeviceCertificatesPanel } from "@/features/certificates/components/DeviceCertificatesPanel";
 import { DeviceCommandPanel } from "@/features/commands/components/DeviceCommandPanel";
 import { DeviceSummary, useDeviceDisabled } from "@/features/devices/components/DeviceSummary";
 import { DeviceJobs } from "@/features/jobs/components/DeviceJobs";
 import { DeviceTwinPanel } from "@/features/twin/components/DeviceTwinPanel";
 
-/** The device page composes four features: registry, commands, twin and jobs. */
+/** The device page composes five features: registry, commands, twin, jobs and certificates. */
 export function DeviceDetailPage() {
   const { deviceId = "" } = useParams();
   const disabled = useDeviceDisabled(deviceId);
@@ -17,6 +18,7 @@ export function DeviceDetailPage() {
         <DeviceTwinPanel deviceId={deviceId} />
       </div>
       <DeviceJobs deviceId={deviceId} />
+      <DeviceCertificatesPanel deviceId={deviceId} />
     </main>
   );
 }

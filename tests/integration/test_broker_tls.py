@@ -1,0 +1,193 @@
+"""The broker's TLS listeners, attacked: only an ACTIVE certificate of the stack CA for an enabled device logs in.
+
+Real Mosquitto, real DynamoDB engine, certificates made through the API; the credential
+sync is driven by calling it (the running stack polls it every second).
+"""
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from chalicelib.certificates import x509 as certs
+from chalicelib.certificates.local_ca import CA_KEY
+from chalicelib.core.topics import device_root
+from infra.local.broker_tls import TlsFiles
+from tests.cert_support import logged_in, self_signed, signed_by, tls_peer
+from tests.conftest import Stack
+from tests.support import Api, MqttPeer
+
+
+@pytest.fixture
+def tls(stack: Stack) -> TlsFiles:
+    assert stack.broker.tls is not None
+    return stack.broker.tls
+
+
+@pytest.fixture
+def peers() -> Iterator[list[MqttPeer]]:
+    made: list[MqttPeer] = []
+    yield made
+    for peer in made:
+        peer.client.disconnect()
+        peer.client.loop_stop()
+
+
+def _issue(api: Api, device_id: str) -> dict[str, str]:
+    made = api.post(f"/customer/devices/{device_id}/certificates", {})
+    assert made.status == 201, made.body
+    return dict(made.body)
+
+
+def _mtls(stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], cert_pem: str, key_pem: str,
+          client_id: str = "") -> MqttPeer:
+    peer = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, cert_pem, key_pem, client_id=client_id)
+    peers.append(peer)
+    return peer
+
+
+def _ca(tls: TlsFiles) -> tuple[certs.PrivateKey, x509.Certificate]:
+    key = certs.load_private_key((tls.ca_file.parent / CA_KEY).read_bytes())
+    return key, x509.load_pem_x509_certificate(tls.ca_file.read_bytes())
+
+
+def test_an_active_certificate_logs_in_as_its_device_with_the_device_acl(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    api.create_device("tls-1")
+    made = _issue(api, "tls-1")
+    stack.sync.sync_once()
+    observer = stack.observer()
+    peers.append(observer)
+    own = f"{device_root(api.tenant_id, 'tls-1')}/events"
+    observer.subscribe(own)
+    # The client id the device asks for is replaced by its name: it cannot take over anyone's session
+    device = _mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"],
+                   client_id="svc-bridge")
+    assert logged_in(device)
+    device.publish(own, {"hello": "tls"})
+    assert observer.expect()[1] == {"hello": "tls"}
+    # Its ACL is its device's: a publish into another device's subtree is dropped
+    observer.subscribe(f"{device_root(api.tenant_id, 'other')}/#")
+    device.publish(f"{device_root(api.tenant_id, 'other')}/events", {"spoof": 1})
+    with pytest.raises(queue.Empty):
+        observer.expect(timeout=0.7)
+
+
+def test_certificates_the_registry_did_not_issue_never_log_in(
+        api: Api, other_api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    other_api.create_device("victim")
+    victim = f"{other_api.tenant_id}.victim"
+    _issue(other_api, "victim")  # the victim has a working certificate: its name is in the ACL
+    stack.sync.sync_once()
+    ca_key, ca_cert = _ca(tls)
+    other_ca_key, other_ca_cert = certs.new_ca("another CA", datetime.now(timezone.utc), timedelta(days=30))
+    now = datetime.now(timezone.utc)
+    attacks = {
+        "another CA's certificate": signed_by(other_ca_key, other_ca_cert, victim, now, 30),
+        "a self-signed certificate naming the victim": self_signed(victim),
+        "an expired certificate of the stack CA": signed_by(ca_key, ca_cert, victim, now - timedelta(days=10), 1),
+        "a not-yet-valid certificate of the stack CA": signed_by(ca_key, ca_cert, victim, now + timedelta(days=2), 10),
+        "the broker's own server certificate": (tls.cert_file.read_text(), tls.key_file.read_text()),
+    }
+    for what, (cert_pem, key_pem) in attacks.items():
+        assert not logged_in(_mtls(stack, tls, tmp_path, peers, cert_pem, key_pem)), what
+    # No certificate at all: the mTLS listener requires one
+    bare = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, username=victim, password="x")
+    peers.append(bare)
+    assert not logged_in(bare)
+
+
+def test_a_stack_ca_certificate_for_a_name_without_an_active_certificate_may_touch_nothing(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    # Given certificates the CA signed outside the registry (a leaked CA key): a service name and a device name
+    ca_key, ca_cert = _ca(tls)
+    api.create_device("no-cert")
+    observer = stack.observer()
+    peers.append(observer)
+    observer.subscribe("#")
+    for cn in ("svc-cloud", f"{api.tenant_id}.no-cert"):
+        cert_pem, key_pem = signed_by(ca_key, ca_cert, cn, datetime.now(timezone.utc), 1)
+        peer = _mtls(stack, tls, tmp_path, peers, cert_pem, key_pem)
+        if not logged_in(peer):
+            continue
+        # Then the listener's ACL names only holders of an ACTIVE certificate: nothing it publishes goes anywhere
+        for topic in (f"{device_root(api.tenant_id, 'no-cert')}/events", "tenant/x/devices/y/commands",
+                      "$aws/things/x/shadow/update"):
+            peer.publish(topic, {"from": cn})
+    with pytest.raises(queue.Empty):
+        observer.expect(timeout=1.0)
+
+
+def test_revoking_a_certificate_refuses_it_and_cuts_its_live_session(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer],
+        record_property: Callable[[str, object], None]) -> None:
+    api.create_device("tls-2")
+    made = _issue(api, "tls-2")
+    stack.sync.sync_once()
+    device = _mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"])
+    assert logged_in(device)
+    # When the operator revokes it (and the sync runs, as it does every second)
+    started = time.monotonic()
+    path = f"/customer/devices/tls-2/certificates/{made['certificate_id']}"
+    assert api.patch(path, {"status": "REVOKED"}).status == 200
+    stack.sync.sync_once()
+    # Then its session is cut within 5 s of the revocation
+    assert device.disconnected.wait(5.0 - (time.monotonic() - started))
+    elapsed = time.monotonic() - started
+    record_property("revoke_to_disconnect_s", round(elapsed, 3))
+    print(f"revoke-to-disconnect: {elapsed * 1000:.0f} ms")
+    # And a new connection with it is refused
+    again = _mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"])
+    assert not logged_in(again)
+
+
+def test_an_inactive_certificate_is_refused_until_it_is_active_again(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    api.create_device("tls-3")
+    made = _issue(api, "tls-3")
+    path = f"/customer/devices/tls-3/certificates/{made['certificate_id']}"
+    api.patch(path, {"status": "INACTIVE"})
+    stack.sync.sync_once()
+    assert not logged_in(_mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"]))
+    api.patch(path, {"status": "ACTIVE"})
+    stack.sync.sync_once()
+    assert logged_in(_mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"]))
+
+
+def test_disabling_or_deleting_the_device_cuts_its_certificate_session(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    for device_id in ("tls-4", "tls-5"):
+        api.create_device(device_id)
+    made = {d: _issue(api, d) for d in ("tls-4", "tls-5")}
+    stack.sync.sync_once()
+    live = {d: _mtls(stack, tls, tmp_path, peers, m["certificate_pem"], m["private_key_pem"]) for d, m in made.items()}
+    assert all(logged_in(p) for p in live.values())
+    assert api.post("/customer/devices/tls-4/disable").status == 200
+    assert api.delete("/customer/devices/tls-5").status == 200
+    stack.sync.sync_once()
+    for device_id, peer in live.items():
+        assert peer.disconnected.wait(5), device_id
+        m = made[device_id]
+        assert not logged_in(_mtls(stack, tls, tmp_path, peers, m["certificate_pem"], m["private_key_pem"])), device_id
+    # Re-enabled, the disabled device's certificate works again
+    assert api.post("/customer/devices/tls-4/enable").status == 200
+    stack.sync.sync_once()
+    m = made["tls-4"]
+    assert logged_in(_mtls(stack, tls, tmp_path, peers, m["certificate_pem"], m["private_key_pem"]))
+
+
+def test_the_token_listener_is_tls_with_the_provision_token_as_password(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    device_id, token = api.create_device("tls-6")
+    stack.sync.sync_once()
+    name = f"{api.tenant_id}.{device_id}"
+    good = tls_peer(stack.broker.host, tls.token_port, tls.ca_file, tmp_path, username=name, password=token)
+    wrong = tls_peer(stack.broker.host, tls.token_port, tls.ca_file, tmp_path, username=name, password="tok_nope")
+    peers += [good, wrong]
+    assert logged_in(good)
+    assert not logged_in(wrong)
