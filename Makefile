@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium
+.PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium \
+	localstack localstack-venv localstack-token deploy-local deploy-local-down
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +59,7 @@ reset: $(STAMP)
 	$(BIN)/python -m infra.local.reset
 
 ## test: lint, type-check, then unit and integration tests
-test: deps console chromium lint console-lint typecheck
+test: deps console chromium localstack-venv lint console-lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -91,9 +92,45 @@ backdate: $(STAMP)
 
 ## package: build/package/sam.json + deployment.zip for CloudFormation (stage and region: infra/aws/deploy.json)
 DEPLOY_CONFIG ?= infra/aws/deploy.json
+PACKAGE_OUT ?= build/package
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$$($(BIN)/python -c "import json; print(json.load(open('$(DEPLOY_CONFIG)'))['region'])") \
-		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG)
+		$(BIN)/python -m infra.aws.package --config $(DEPLOY_CONFIG) --out $(PACKAGE_OUT)
+
+## localstack: LocalStack Community on this machine, no Docker (README, "LocalStack"): on loopback
+## (LOCALSTACK_PORT, 4566), with the stage's Mosquitto (MQTT_PORT, MQTT_SERVICE_PORT) and bridge; Ctrl-C stops
+LS_VENV := .venv-localstack
+LS_STAMP := $(LS_VENV)/.installed
+LS_PLUGIN := infra/localstack/host_lambda
+LS_PLUGIN_STAMP := $(LS_VENV)/.plugin-installed
+$(LS_STAMP): infra/localstack/requirements.txt
+	@py="$${LOCALSTACK_PYTHON:-$$(bash infra/scripts/find_python.sh 3.13)}" || exit 1; \
+	rm -rf $(LS_VENV) && "$$py" -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install -q --upgrade pip
+	$(LS_VENV)/bin/pip install -q -r infra/localstack/requirements.txt
+	touch $(LS_STAMP)
+# Our plugin (functions as host processes), reinstalled when its sources change.
+$(LS_PLUGIN_STAMP): $(LS_STAMP) $(LS_PLUGIN)/pyproject.toml $(wildcard $(LS_PLUGIN)/fleet_host_lambda/*.py)
+	$(LS_VENV)/bin/pip install -q --no-deps --no-build-isolation --force-reinstall ./$(LS_PLUGIN)
+	rm -rf $(LS_PLUGIN)/build $(LS_PLUGIN)/*.egg-info
+	touch $(LS_PLUGIN_STAMP)
+localstack-venv: $(LS_PLUGIN_STAMP)
+
+localstack: deps localstack-venv
+	$(BIN)/python -m infra.localstack.host
+
+## deploy-local: package the `localstack` stage and deploy it into the running `make localstack`; prints the API URL
+deploy-local: $(STAMP)
+	$(MAKE) package DEPLOY_CONFIG=infra/localstack/deploy.json PACKAGE_OUT=build/package-localstack
+	$(BIN)/python -m infra.localstack.deploy --package-dir build/package-localstack
+
+## localstack-token: print an operator token of the `localstack` stage, e.g. `make localstack-token TENANT=acme`
+localstack-token: $(STAMP)
+	@$(BIN)/python -m infra.localstack.deploy --token $(TENANT)
+
+## deploy-local-down: delete that stack (and its tables) from LocalStack
+deploy-local-down: $(STAMP)
+	$(BIN)/python -m infra.localstack.deploy --delete
 
 clean:
-	rm -rf build $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts $(DDB_LOCAL)/node_modules
+	rm -rf build $(VENV) $(LS_VENV) .devstack .pytest_cache .mypy_cache .ruff_cache frontend/dist frontend/node_modules test-artifacts $(DDB_LOCAL)/node_modules

@@ -132,18 +132,25 @@ def render(stage: str) -> dict[Path, str]:
             for fn, access in FUNCTIONS.items()}
 
 
+def packaged_stages() -> list[str]:
+    """The stages whose functions get these policies (`autogen_policy: false`): prod and localstack."""
+    config = json.loads((CHALICE_DIR / "config.json").read_text())
+    return [name for name, stage in config["stages"].items() if stage.get("autogen_policy") is False]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--stage", help="one stage (default: every packaged stage)")
     parser.add_argument("--write", action="store_true", help="write the files (default: check them)")
     args = parser.parse_args()
     stale = []
-    for path, text in render(args.stage).items():
-        if args.write:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        elif not path.exists() or path.read_text() != text:
-            stale.append(str(path.relative_to(ROOT)))
+    for stage in [args.stage] if args.stage else packaged_stages():
+        for path, text in render(stage).items():
+            if args.write:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+            elif not path.exists() or path.read_text() != text:
+                stale.append(str(path.relative_to(ROOT)))
     if stale:
         raise SystemExit("stale policy files (run python -m infra.aws.iam --write): " + ", ".join(stale))
 

@@ -6,12 +6,13 @@ authorizer devices log in through. Chalice deep-merges this into its own templat
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import firmware_bucket_name, lambda_name, queue_name
+from infra.aws.iam import CHALICE_DIR, firmware_bucket_name, lambda_name, queue_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -40,6 +41,29 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 }
 # Batches from the queue: up to this many messages, or what arrived within the window.
 SQS_BATCH_SIZE, SQS_BATCH_WINDOW_S = 10, 1
+
+
+def stage_variables(stage: str) -> dict[str, str]:
+    """The stage's own environment variables in `.chalice/config.json`."""
+    variables: dict[str, str] = json.loads((CHALICE_DIR / "config.json").read_text())["stages"][stage][
+        "environment_variables"]
+    return variables
+
+
+def broker_parameters(variables: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """MqttHost and MqttPort for a stage that publishes through its own broker (paho), defaults from its config.
+
+    Where the functions reach the broker depends on where they run (a Docker network, the
+    host), not on the stage, so the deploy says it.
+    """
+    if variables.get("FLEET_MQTT_BACKEND") != "paho":
+        return {}
+    return {
+        "MqttHost": {"Type": "String", "Default": variables["FLEET_MQTT_HOST"],
+                     "Description": "the broker's host name as the functions reach it"},
+        "MqttPort": {"Type": "String", "Default": variables["FLEET_MQTT_PORT"], "AllowedPattern": "^[0-9]{1,5}$",
+                     "Description": "the broker's service listener port"},
+    }
 
 
 def _sub(text: str) -> dict[str, str]:
@@ -236,45 +260,60 @@ def _gateway_responses() -> dict[str, Any]:
     }
 
 
-def _environment(stage: str) -> dict[str, Any]:
+def _environment(stage: str, broker: bool, sign_in: bool) -> dict[str, Any]:
     """Variables CloudFormation resolves at deploy time (Chalice's own stay as they are)."""
     pool = "https://cognito-idp.${AWS::Region}.amazonaws.com/${OperatorUserPool}"
-    return {
-        "FLEET_AWS_REGION": {"Ref": "AWS::Region"},
+    mqtt = {"FLEET_MQTT_HOST": {"Ref": "MqttHost"}, "FLEET_MQTT_PORT": {"Ref": "MqttPort"}} if broker else {}
+    jwt = {
         "FLEET_JWT_JWKS_URL": {"Fn::If": ["CreateUserPool", _sub(pool + "/.well-known/jwks.json"),
                                           {"Ref": "OperatorJwksUrl"}]},
         "FLEET_JWT_ISSUER": {"Fn::If": ["CreateUserPool", _sub(pool), {"Ref": "OperatorIssuer"}]},
         "FLEET_JWT_AUDIENCE": {"Fn::If": ["CreateUserPool", {"Ref": "OperatorUserPoolClient"},
                                           {"Ref": "OperatorAudience"}]},
-        "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
-        "FLEET_FIRMWARE_BUCKET": {"Ref": "FirmwareBucket"},
-        # By name, not Ref: the batches function names itself (a Ref to itself would be a cycle).
-        "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(stage, "command_batches"),
-    }
+    } if sign_in else {}
+    return {**mqtt, **jwt, "FLEET_AWS_REGION": {"Ref": "AWS::Region"},
+            "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
+            "FLEET_FIRMWARE_BUCKET": {"Ref": "FirmwareBucket"},
+            # By name, not Ref: the batches function names itself (a Ref to itself would be a cycle).
+            "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(stage, "command_batches")}
 
 
 def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, str]) -> dict[str, Any]:
-    """The template `chalice package --merge-template` merges into its own."""
+    """The template `chalice package --merge-template` merges into its own.
+
+    A stage with its own token secret (`localstack`: HS256, FLEET_JWT_SECRET) signs its
+    operators' tokens itself: it gets no user pool and no JWKS settings.
+    """
+    variables = stage_variables(stage)
+    sign_in = not variables.get("FLEET_JWT_SECRET")
+    specs = {k: v for k, v in PARAMETERS.items() if sign_in or not k.startswith("Operator")}
+    specs |= broker_parameters(variables)
     parameters = {name: {**spec, "Default": parameter_defaults.get(name, spec["Default"])}
-                  for name, spec in PARAMETERS.items()}
-    functions = {logical: {"Properties": {"Environment": {"Variables": _environment(stage)}}}
-                 for logical in LOGICAL_IDS.values()}
+                  for name, spec in specs.items()}
+    broker = "MqttHost" in parameters
+    # The names `chalice deploy` gives, which the policies' log groups and the bridge's function name use.
+    functions = {logical: {"Properties": {"FunctionName": lambda_name(stage, name),
+                                          "Environment": {"Variables": _environment(stage, broker, sign_in)}}}
+                 for name, logical in LOGICAL_IDS.items()}
     outputs: dict[str, Any] = {
         "TablePrefix": {"Value": table_prefix},
         "FirmwareBucketName": {"Value": {"Ref": "FirmwareBucket"}},
         "DeviceMessagesDlqUrl": {"Value": {"Ref": "DeviceMessagesDlq"}},
         "DeviceAuthorizerName": {"Value": {"Ref": "DeviceAuthorizer"}},
         "BridgeInvokePolicyArn": {"Value": {"Ref": "BridgeInvokePolicy"}},
-        "OperatorUserPoolId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPool"}},
-        "OperatorUserPoolClientId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPoolClient"}},
     }
+    if sign_in:
+        outputs |= {
+            "OperatorUserPoolId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPool"}},
+            "OperatorUserPoolClientId": {"Condition": "CreateUserPool", "Value": {"Ref": "OperatorUserPoolClient"}},
+        }
     return {
         "Description": f"Fleet control plane, stage {stage}: API, functions, schedules, tables, IoT Core wiring",
         "Parameters": parameters,
-        "Conditions": {"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]},
+        "Conditions": {**({"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}} if sign_in else {}),
                        "DeviceMessagesViaSqs": {"Fn::Equals": [{"Ref": "DeviceMessagesVia"}, "sqs"]}},
-        "Resources": {**table_resources(table_prefix), **_cognito(stage), **_iot(stage), **_firmware(table_prefix),
-                      **_gateway_responses(),
-                      **functions},
+        "Resources": {**table_resources(table_prefix), **(_cognito(stage) if sign_in else {}), **_iot(stage),
+                      **_firmware(table_prefix),
+                      **_gateway_responses(), **functions},
         "Outputs": outputs,
     }

@@ -18,7 +18,7 @@ from chalicelib.container import container, rebuild
 from chalicelib.core.storage import tables
 from chalicelib.features import all_models
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import UNSCOPED_IOT_ACTIONS, firmware_bucket_name, lambda_name, policy_path, render
+from infra.aws.iam import UNSCOPED_IOT_ACTIONS, firmware_bucket_name, lambda_name, packaged_stages, policy_path, render
 from tests.conftest import S3, Stack
 from tests.integration import iam_scenarios
 from tests.integration.iam_support import ACCOUNT, REGION, Recorder, allowed, load_policy
@@ -104,12 +104,14 @@ def test_no_policy_grants_a_bare_wildcard_resource_or_action() -> None:
                     assert resource.split(":iot:")[1].endswith(("cert/*", "thing/*", "policy/*")), resource
 
 
-def test_policy_files_are_generated_from_the_access_map() -> None:
-    stale = [str(p) for p, text in render(STAGE).items() if not p.exists() or p.read_text() != text]
+@pytest.mark.parametrize("stage", [STAGE, "localstack"])
+def test_policy_files_are_generated_from_the_access_map(stage: str) -> None:
+    stale = [str(p) for p, text in render(stage).items() if not p.exists() or p.read_text() != text]
     assert stale == [], "run python -m infra.aws.iam --write"
-    config = json.loads((policy_path(STAGE, "x").parents[2] / "config.json").read_text())
-    assert set(config["stages"][STAGE]["lambda_functions"]) == set(FUNCTIONS)
-    assert config["stages"][STAGE]["autogen_policy"] is False
+    config = json.loads((policy_path(stage, "x").parents[2] / "config.json").read_text())
+    assert set(config["stages"][stage]["lambda_functions"]) == set(FUNCTIONS)
+    assert config["stages"][stage]["autogen_policy"] is False
+    assert stage in packaged_stages()
 
 
 def test_iot_authorizer_policy_is_scoped_to_the_device(recorded: dict[str, Any]) -> None:

@@ -25,8 +25,9 @@ STAGE = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["l
 SERVICES: dict[str, Any] = COMPOSE["services"]
 
 
-def test_compose_has_localstack_tables_broker_and_bridge_on_one_named_network() -> None:
-    assert set(SERVICES) == {"localstack", "tables", "mosquitto", "bridge"}
+def test_compose_has_localstack_broker_and_bridge_on_one_named_network() -> None:
+    # The tables come with the deployed template (infra.localstack.deploy), as on the host.
+    assert set(SERVICES) == {"localstack", "mosquitto", "bridge"}
     network = COMPOSE["networks"]["fleet"]["name"]
     assert all(s["networks"] == ["fleet"] for s in SERVICES.values())
     # Lambda containers must join the same network to reach the broker by name.
@@ -44,18 +45,16 @@ def test_every_image_is_pinned_and_every_build_exists(name: str) -> None:
         assert context == ROOT and (context / service["build"]["dockerfile"]).is_file()
 
 
-def test_start_order_waits_for_health_and_for_the_tables() -> None:
-    assert SERVICES["tables"]["depends_on"] == {"localstack": {"condition": "service_healthy"}}
-    assert SERVICES["mosquitto"]["depends_on"] == {"tables": {"condition": "service_completed_successfully"}}
+def test_start_order_waits_for_health() -> None:
+    assert SERVICES["mosquitto"]["depends_on"] == {"localstack": {"condition": "service_healthy"}}
     assert SERVICES["bridge"]["depends_on"]["mosquitto"] == {"condition": "service_healthy"}
     for name in ("localstack", "mosquitto", "bridge"):
         assert SERVICES[name]["healthcheck"]["test"][0] == "CMD"
     assert SERVICES["bridge"]["healthcheck"]["test"][1:] == ["python", "-m", "mqtt_bridge.health"]
 
 
-@pytest.mark.parametrize("name", ["tables", "mosquitto"])
-def test_fleet_variables_are_settings_and_match_the_stage(name: str) -> None:
-    env = SERVICES[name]["environment"]
+def test_fleet_variables_are_settings_and_match_the_stage() -> None:
+    env = SERVICES["mosquitto"]["environment"]
     fleet = {k: v for k, v in env.items() if k.startswith("FLEET_")}
     assert set(fleet) <= Settings.env_names()
     assert fleet["FLEET_TABLE_PREFIX"] == STAGE["FLEET_TABLE_PREFIX"]
@@ -88,24 +87,38 @@ def test_broker_service_users_are_the_ones_the_stage_and_bridge_log_in_with() ->
     assert all(p.startswith("127.0.0.1:") for s in SERVICES.values() for p in s.get("ports", []))
 
 
-def test_stage_endpoint_is_the_one_localstack_client_gives_lambda_containers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from localstack_client.config import get_service_endpoint
-
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("LOCALSTACK_HOST", "localhost.localstack.cloud:4566")
-    assert STAGE["FLEET_DDB_ENDPOINT"] == get_service_endpoint("dynamodb")
+def test_stage_leaves_the_endpoint_to_localstack() -> None:
+    # LocalStack gives each function AWS_ENDPOINT_URL (its own address as the function reaches it,
+    # in a container or on the host), which botocore follows when the stage names no endpoint.
+    assert STAGE["FLEET_DDB_ENDPOINT"] == ""
 
 
-def test_deploy_points_every_client_at_localstack(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deploy_points_every_client_at_localstack_with_dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("LOCALSTACK_HOST", "localhost:4566")
-    env = deploy.deploy_environment({"AWS_PROFILE": "production", "AWS_SECRET_ACCESS_KEY": "real", "PATH": "/bin"})
-    assert env["AWS_ENDPOINT_URL"] == "http://localhost:4566"
-    assert "AWS_PROFILE" not in env and env["AWS_SECRET_ACCESS_KEY"] == "test" and env["PATH"] == "/bin"
-    assert deploy.command()[1:] == ["deploy", "--stage", "localstack"]
+    target = deploy.target(None)
+    assert target.endpoint == "http://localhost:4566"
+    assert target.credentials == {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    assert target.stack_name == "fleet-localstack"
+    # The compose network's broker: the template's defaults, no parameter needed.
+    assert deploy.parameters(None) == {}
+
+
+def test_host_mode_deploy_follows_make_localstack(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("LOCALSTACK_HOST", raising=False)
+    state = {"endpoint": "http://127.0.0.1:4599", "mqtt": {"host": "127.0.0.1", "port": 1885, "service_port": 1886}}
+    assert deploy.target(state).endpoint == "http://127.0.0.1:4599"
+    assert deploy.parameters(state) == {"MqttHost": "127.0.0.1", "MqttPort": "1886"}
 
 
 def test_deploy_refuses_an_aws_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://lambda.us-east-1.amazonaws.com")
     with pytest.raises(SystemExit):
-        deploy.deploy_environment({})
+        deploy.target(None)
+
+
+def test_compose_and_make_localstack_run_the_same_services() -> None:
+    from infra.localstack.host import SERVICES as HOST_SERVICES
+
+    assert SERVICES["localstack"]["environment"]["SERVICES"] == HOST_SERVICES

@@ -9,10 +9,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
+from chalice.app import Request
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.core.auth.operator import OperatorAuthenticator, issue_local_token
-from chalicelib.core.config import Settings
+from chalicelib.core.auth.routes import operator
+from chalicelib.core.config import Settings, get_settings
 from chalicelib.core.errors import Unauthenticated
 
 SECRET = "unit-test-secret-with-enough-length-for-hs256"
@@ -97,3 +99,34 @@ def test_rs256_tokens_verify_against_jwks(jwks_server: tuple[str, rsa.RSAPrivate
     # An HS256 token signed with the public key must not pass (algorithm confusion).
     with pytest.raises(Unauthenticated):
         OperatorAuthenticator(settings).verify(_hs(claims, secret="whatever-secret-whatever-secret-xyz"))
+
+
+def _request(headers: dict[str, str], authorizer: dict[str, str] | None) -> Request:
+    context: dict[str, object] = {"httpMethod": "GET", "resourcePath": "/customer/devices"}
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    return Request({"multiValueQueryStringParameters": None, "headers": headers, "pathParameters": None,
+                    "requestContext": context, "stageVariables": None, "body": None})
+
+
+@pytest.fixture
+def stage_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("FLEET_JWT_SECRET", SECRET)
+    get_settings.cache_clear()
+    yield Settings(jwt_secret=SECRET)
+    get_settings.cache_clear()
+
+
+def test_the_operator_comes_from_the_authorizer_context_when_it_ran(stage_secret: Settings) -> None:
+    principal = operator(_request({}, {"tenant_id": "acme", "sub": "alice", "principalId": "alice"}))
+    assert (principal.tenant_id, principal.subject) == ("acme", "alice")
+
+
+def test_without_an_authorizer_context_the_function_checks_the_token_itself(stage_secret: Settings) -> None:
+    # A gateway that skipped the authorizer (LocalStack Community runs none) lets nobody through untokened.
+    token = issue_local_token(stage_secret, "acme", "alice")
+    principal = operator(_request({"Authorization": f"Bearer {token}"}, None))
+    assert (principal.tenant_id, principal.subject) == ("acme", "alice")
+    for headers in ({}, {"Authorization": "Bearer " + token[:-4] + "AAAA"}, {"Authorization": token}):
+        with pytest.raises(Unauthenticated):
+            operator(_request(headers, {}))

@@ -1,0 +1,1 @@
+"""LocalStack's Lambda functions as host processes (LocalStack Community runs them only in Docker)."""
