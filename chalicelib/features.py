@@ -29,6 +29,7 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.commands.feature import FEATURE as commands
     from chalicelib.core.core_feature import CORE
     from chalicelib.devices.feature import FEATURE as devices
+    from chalicelib.firmware.feature import FEATURE as firmware
     from chalicelib.groups.feature import FEATURE as groups
     from chalicelib.health.feature import FEATURE as health
     from chalicelib.imports.feature import FEATURE as imports
@@ -39,8 +40,8 @@ def all_features() -> tuple[Feature[Any], ...]:
     from chalicelib.sites.feature import FEATURE as sites
     from chalicelib.twin.feature import FEATURE as twin
 
-    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, overview, aws_iot,
-            broker_auth, certificates, imports, provisioning)
+    return (CORE, apidocs, health, devices, groups, ingress, commands, twin, sites, jobs, firmware, overview,
+            aws_iot, broker_auth, certificates, imports, provisioning)
 
 
 def register_routes(app: Chalice) -> None:

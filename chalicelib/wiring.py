@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.aws_iot.services import AwsIotServices
 from chalicelib.certificates.services import CertificateServices
 from chalicelib.commands.services import CommandServices
+from chalicelib.core.delivery import References
+from chalicelib.core.messaging.base import Message
 from chalicelib.devices.services import DeviceHooks
+from chalicelib.firmware.services import FirmwareServices
 from chalicelib.groups.services import GroupHooks
 from chalicelib.health.services import HealthHooks
 from chalicelib.imports.services import ImportHooks
@@ -76,10 +79,20 @@ def import_hooks(c: Core) -> ImportHooks:
 
 
 def twin_hooks(c: Core) -> TwinHooks:
-    """Operator PATCHes and project-topic reports reach AWS IoT devices as shadow events (where served)."""
-    if not c.settings.serves_aws_iot_topics():
-        return TwinHooks()
-    return TwinHooks(on_written=lambda *change: c.of(AwsIotServices).shadow_service.twin_written(*change))
+    """Reported firmware versions are counted for the fleet view; operator PATCHes and project-topic reports
+    reach AWS IoT devices as shadow events (where served)."""
+    aws = c.settings.serves_aws_iot_topics()
+
+    def written(*change: Any) -> list[Message]:
+        c.of(FirmwareServices).firmware_versions.twin_written(*change)
+        return c.of(AwsIotServices).shadow_service.twin_written(*change) if aws else []
+
+    return TwinHooks(on_written=written)
+
+
+def references(c: Core) -> References:
+    """References in job documents and command parameters are firmware images, resolved per device."""
+    return References(c.of(FirmwareServices).document_resolver)
 
 
 def job_hooks(c: Core) -> JobHooks:
@@ -105,4 +118,4 @@ def wiring(features: tuple[Feature[Any], ...]) -> dict[type[Any], Callable[[Core
     """Every hook the features ask for, by its type."""
     return {DeviceHooks: device_hooks, GroupHooks: group_hooks, HealthHooks: health_hooks, SiteHooks: site_hooks,
             TwinHooks: twin_hooks, JobHooks: job_hooks, IngressHooks: ingress_hooks(features),
-            ImportHooks: import_hooks}
+            References: references, ImportHooks: import_hooks}

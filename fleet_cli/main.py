@@ -1,7 +1,7 @@
 """The `fleet` entry point: the root command with one sub-command per feature."""
 from __future__ import annotations
 
-from fleet_cli import batches, commands, devices, groups, jobs, sites, twin
+from fleet_cli import batches, commands, devices, firmware, groups, jobs, sites, twin
 from fleet_cli.app import app
 
 app.add_typer(devices.app, name="devices")
@@ -11,6 +11,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(sites.app, name="sites")
 app.add_typer(groups.app, name="groups")
 app.add_typer(batches.app, name="batches")
+app.add_typer(firmware.app, name="firmware")
 groups.app.command("command")(batches.sender("groups"))
 sites.app.command("command")(batches.sender("sites"))
 

@@ -26,6 +26,7 @@ from infra.local.broker import Broker, ServiceUser, service_users
 from infra.local.credential_sync import CredentialSync
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
+from infra.local.s3_server import S3Server
 from tests.support import Api, MqttPeer, mqtt_peer, restore_environ
 
 
@@ -151,3 +152,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if (PROCESS_FOLDERS & set(item.path.parts) or PROCESS_FIXTURES & fixtures
                 or item.path.name in PROCESS_MODULES):
             item.add_marker(pytest.mark.slow)
+
+
+@dataclass
+class S3:
+    """The S3 endpoint of the firmware tests (SeaweedFS, as in `make run`) and the stage's bucket."""
+
+    endpoint: str
+    bucket: str
+    server: S3Server
+
+
+@pytest.fixture(scope="session")
+def s3(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
+    """A real S3 (it checks presigned URLs) with the firmware bucket; the stage is rebuilt to use it."""
+    work: Path = tmp_path_factory.mktemp("s3")
+    server = S3Server(work / "data", work / "s3.log", os.environ["AWS_ACCESS_KEY_ID"],
+                      os.environ["AWS_SECRET_ACCESS_KEY"]).start()
+    bucket = f"fleet-test-firmware-{uuid.uuid4().hex[:8]}"
+    env = {"FLEET_FIRMWARE_BUCKET": bucket, "FLEET_S3_ENDPOINT": server.endpoint}
+    saved = {k: os.environ.get(k) for k in env}
+    try:
+        server.wait_ready()
+        server.ensure_bucket(bucket)
+        os.environ.update(env)
+        rebuild()
+        yield S3(server.endpoint, bucket, server)
+    finally:
+        server.stop()
+        restore_environ(saved)
+        rebuild()

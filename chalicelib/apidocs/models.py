@@ -15,6 +15,7 @@ from chalicelib.certificates.schemas import Certificate
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
+from chalicelib.firmware.schemas import Firmware
 from chalicelib.jobs.schemas import Execution, Job, PendingJob
 from chalicelib.overview.schemas import SettledCommand
 from chalicelib.provisioning.schemas import Template
@@ -196,6 +197,16 @@ class HealthDetails(Health):
 class BatchPage(Body):
     batches: list[CommandBatch]
     next_token: str | None
+
+
+class FirmwarePage(Body):
+    firmware: list[Firmware]
+    next_token: str | None
+
+
+class FirmwareDeleted(Body):
+    firmware_id: str
+    deleted: Literal[True]
 
 
 class TemplatePage(Body):

@@ -19,6 +19,14 @@ from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.schema import PageQuery
 from chalicelib.devices.schemas import CreateDevice, CreateGroup, Device, DeviceListQuery, Group, UpdateDevice
+from chalicelib.firmware.schemas import (
+    CreateFirmware,
+    Firmware,
+    FirmwareListQuery,
+    UploadTicket,
+    VersionCounts,
+    VersionsQuery,
+)
 from chalicelib.imports.schemas import (
     DeviceImport,
     ImportCredentials,
@@ -266,6 +274,27 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("PUT", "/device/v1/jobs/{job_id}/execution"): Operation(
         "Move the device's execution", "device", Execution, auth="device", body=UpdateExecution, errors=(409,),
         example={"status": "IN_PROGRESS", "expected_version": 1, "step_timeout_minutes": 10}),
+    # Firmware
+    ("POST", "/customer/firmware"): Operation(
+        "Create a firmware artifact; the answer has its upload URL (once)", "firmware", UploadTicket, 201,
+        body=CreateFirmware, example={"version": "1.4.0", "device_model": "sim-1", "notes": "fixes the wake drift",
+                                      "max_size_bytes": 16777216},
+        description="PUT the image to `upload_url` with `upload_headers` before `upload_expires_at`, then POST "
+                    "`.../complete`. A declared `size_bytes` and `sha256` are signed into the URL (S3 refuses "
+                    "another body); `max_size_bytes` is checked on completion."),
+    ("GET", "/customer/firmware"): Operation("List firmware artifacts, oldest first", "firmware", m.FirmwarePage,
+                                             query=(FirmwareListQuery,)),
+    ("GET", "/customer/firmware/{firmware_id}"): Operation("One firmware artifact", "firmware", Firmware),
+    ("POST", "/customer/firmware/{firmware_id}/complete"): Operation(
+        "Measure the upload: ready with its SHA-256 and size, or rejected with the reason", "firmware", Firmware,
+        errors=(409,), description="409 while nothing was uploaded. Idempotent once completed."),
+    ("DELETE", "/customer/firmware/{firmware_id}"): Operation(
+        "Delete an artifact and its image", "firmware", m.FirmwareDeleted, errors=(409,),
+        description="409 while a job or command referring to it has not expired (`in_use_until`)."),
+    ("GET", "/customer/firmware-versions"): Operation(
+        "Devices per reported firmware version, in the fleet or one group", "firmware", VersionCounts,
+        query=(VersionsQuery,), description="From counters moved by each twin report of "
+                                            "`reported.firmware_version`."),
     # Overview
     ("GET", "/customer/overview"): Operation(
         "The fleet at a glance: presence, command outcomes of 24 h, jobs in progress, twins", "overview",

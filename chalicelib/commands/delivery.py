@@ -9,6 +9,7 @@ from chalicelib.commands.models import CommandRef, ExpiryCandidate, RetryCandida
 from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import Command, CommandEvent, CommandStatus
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.delivery import DocumentResolver
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import current_correlation_id, logger
 from chalicelib.core.observability.metrics import metrics
@@ -21,16 +22,27 @@ COMMANDS_SUFFIX = "commands"
 LINE_PER_COMMAND_MAX = 20
 
 
-def command_message(command: Command) -> Message:
-    """The MQTT message carrying a command to its device (QoS 1, not retained)."""
+def command_message(command: Command, references: DocumentResolver | None = None) -> Message:
+    """The MQTT message carrying a command to its device (QoS 1, not retained), its references resolved."""
     return Message(
         topic=device_topic(command.tenant_id, command.device_id, COMMANDS_SUFFIX),
-        payload=command.message().model_dump(mode="json"),
+        payload=as_delivered(command, references).message().model_dump(mode="json"),
         qos=1,
         retain=False,
         # The device may echo it in its ACK, so the ACK's lines join the command's trace.
         correlation_id=current_correlation_id(),
     )
+
+
+def as_delivered(command: Command, references: DocumentResolver | None) -> Command:
+    """The command as its device receives it: references in its parameters resolved for that device, now.
+
+    Never stored: what is resolved (a presigned URL) is made at each delivery, for one device.
+    """
+    if references is None or not command.command_params:
+        return command
+    params = references.resolve(command.tenant_id, command.command_params, [command.device_id])[0]
+    return command if params is command.command_params else command.model_copy(update={"command_params": params})
 
 
 def ref_of(command: Command) -> CommandRef:
@@ -55,8 +67,9 @@ class CommandDispatcher:
     """Publishes commands and records which ones the broker took."""
 
     def __init__(self, commands: CommandStore, publisher: Publisher, policy: CommandPolicy,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, references: DocumentResolver | None = None) -> None:
         self._commands = commands
+        self._references = references
         self._publisher = publisher
         self._policy = policy
         self._clock = clock
@@ -72,7 +85,7 @@ class CommandDispatcher:
         """Publish; mark the ones the broker took, all with one time, returned beside the results."""
         if not commands:
             return [], self._clock()
-        results = self._publisher.publish_many([command_message(c) for c in commands])
+        results = self._publisher.publish_many([command_message(c, self._references) for c in commands])
         now = self._clock()
         each(lambda c: self._commands.mark_published(ref_of(c), now),
              [c for c, ok in zip(commands, results, strict=True) if ok])

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.commands.delivery import CommandPolicy, ref_of
+from chalicelib.commands.delivery import CommandPolicy, as_delivered, ref_of
 from chalicelib.commands.models import CommandRef
 from chalicelib.commands.ports import CommandStore
 from chalicelib.commands.schemas import AckCommand, AckResult, Command, CommandEvent, CommandStatus, MqttAck
 from chalicelib.core.clock import Clock, iso, utcnow
+from chalicelib.core.delivery import DocumentResolver
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
@@ -19,19 +20,23 @@ from chalicelib.core.sweep import each
 class DeviceCommandService:
     """What a device does with its commands; the HTTP routes and the MQTT router both call it."""
 
-    def __init__(self, commands: CommandStore, policy: CommandPolicy, clock: Clock = utcnow) -> None:
+    def __init__(self, commands: CommandStore, policy: CommandPolicy, clock: Clock = utcnow,
+                 references: DocumentResolver | None = None) -> None:
         self._commands = commands
+        self._references = references
         self._policy = policy
         self._clock = clock
 
     def pending(self, tenant_id: str, device_id: str) -> list[Command]:
-        """Queued, unexpired commands, oldest first; fetching one counts as handing it over."""
+        """Queued, unexpired commands, oldest first, as delivered (references resolved for this device, now);
+        fetching one counts as handing it over."""
         now = self._clock()
         commands = self._commands.pending(tenant_id, device_id, now, self._policy.pending_limit)
         # Written once per command: it makes an unpublished command `missed`, not `expired`,
         # if it is never ACKed, and stops its MQTT retries.
         each(lambda c: self._commands.mark_fetched(ref_of(c), now), [c for c in commands if c.fetched_at is None])
-        return [c if c.fetched_at else c.model_copy(update={"fetched_at": now}) for c in commands]
+        return [as_delivered(c if c.fetched_at else c.model_copy(update={"fetched_at": now}), self._references)
+                for c in commands]
 
     def acknowledge(self, tenant_id: str, device_id: str, command_id: str, ack: AckCommand) -> AckResult:
         """queued -> delivered. Repeating the same ACK is harmless; a final command is 409, a foreign one 404."""

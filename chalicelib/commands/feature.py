@@ -38,8 +38,9 @@ def access() -> Mapping[str, FunctionAccess]:
     from chalicelib.devices.models import DeviceModel
     from chalicelib.groups.store import MembershipModel
     return {
-        "device_message": FunctionAccess(tables=(TableAccess(CommandModel, ("GetItem", "UpdateItem")),),
-                                         publishes=True),
+        # A device asking for its queued commands (`commands/request`, or back from away) gets them again.
+        "device_message": FunctionAccess(tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"),
+                                                             ("queued_by_device",)),), publishes=True),
         "commands_retry": FunctionAccess(
             tables=(TableAccess(CommandModel, ("GetItem", "Query", "UpdateItem"), ("retry_due",)),),
             publishes=True,

@@ -90,11 +90,18 @@ class UpdateConfigParams(Params):
 
 
 class UpdateFirmwareParams(Params):
-    """update_firmware: where to download the image, its version and checksum."""
+    """update_firmware: where to download an image hosted elsewhere, its version and checksum."""
 
     url: HttpUrl
     version: Version
     sha256: Sha256
+
+
+class FirmwareArtifactParams(Params):
+    """update_firmware with an artifact of the tenant: its URL (per device), version and checksum are filled
+    in at delivery, so nothing else may be given."""
+
+    firmware_id: ResourceId
 
 
 PARAMS_BY_TYPE: dict[str, type[Params]] = {
@@ -115,6 +122,8 @@ def check_params(command_type: str, params: dict[str, Any]) -> None:
     exactly what the device receives.
     """
     model = PARAMS_BY_TYPE.get(command_type)
+    if model is UpdateFirmwareParams and "firmware_id" in params:
+        model = FirmwareArtifactParams
     if model is None:
         return
     try:

@@ -15,6 +15,7 @@ from chalicelib.commands.params import check_params
 from chalicelib.commands.ports import CommandStore, DeviceDirectory
 from chalicelib.commands.schemas import Command, CommandStatus, CreateCommand
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.delivery import DocumentResolver, NoReferences
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
@@ -35,8 +36,10 @@ class CommandService:
     """Creates commands (stored queued, then published at once) and reads them back."""
 
     def __init__(self, commands: CommandStore, idempotency: IdempotencyStore, devices: DeviceDirectory,
-                 dispatcher: CommandDispatcher, policy: CommandPolicy, clock: Clock = utcnow) -> None:
+                 dispatcher: CommandDispatcher, policy: CommandPolicy, clock: Clock = utcnow,
+                 references: DocumentResolver | None = None) -> None:
         self._commands = commands
+        self._references = references or NoReferences()
         self._idempotency = idempotency
         self._devices = devices
         self._dispatcher = dispatcher
@@ -53,6 +56,7 @@ class CommandService:
         ttl = self._check(request)
         now = self._clock()
         command = self._new(tenant_id, device_id, request, created_by, now, ttl)
+        self._references.hold(tenant_id, request.command_params, command.expires_at)
         claim = None
         if request.client_token:
             claim = IdempotencyClaim(
@@ -92,6 +96,8 @@ class CommandService:
             except InvalidInput as exc:
                 raise InvalidInput(exc.message, field=exc.field, index=index, **exc.extra) from exc
             commands.append(self._new(tenant_id, device_id, request, created_by, now, ttl))
+        for command in commands:
+            self._references.hold(tenant_id, command.command_params, command.expires_at)
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
         metrics.count("CommandsCreated", len(commands))
         logger.info("commands created", tenant=tenant_id, count=len(commands), outcome="queued")
@@ -108,6 +114,7 @@ class CommandService:
         """
         now = self._clock()
         commands = self.batch_commands(tenant_id, batch, device_ids, request, created_by, published_at=now)
+        self._references.hold(tenant_id, request.command_params, batch.expires_at)
         started = time.monotonic()
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
         written = time.monotonic()

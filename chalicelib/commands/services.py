@@ -5,6 +5,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from chalicelib.core.delivery import References
+
 if TYPE_CHECKING:
     from chalicelib.commands.batches.service import CommandBatchService
     from chalicelib.commands.delivery import CommandDispatcher, CommandExpiry
@@ -34,7 +36,8 @@ class CommandServices:
     @cached_property
     def command_dispatcher(self) -> CommandDispatcher:
         from chalicelib.commands.delivery import CommandDispatcher
-        return CommandDispatcher(self.command_repository, self._core.publisher, self.command_policy)
+        return CommandDispatcher(self.command_repository, self._core.publisher, self.command_policy,
+                                 references=self._core.of(References).resolver)
 
     @cached_property
     def command_service(self) -> CommandService:
@@ -42,12 +45,13 @@ class CommandServices:
         from chalicelib.devices.services import DeviceServices
         return CommandService(self.command_repository, self._core.idempotency_store,
                               self._core.of(DeviceServices).device_repository, self.command_dispatcher,
-                              self.command_policy)
+                              self.command_policy, references=self._core.of(References).resolver)
 
     @cached_property
     def device_command_service(self) -> DeviceCommandService:
         from chalicelib.commands.device_service import DeviceCommandService
-        return DeviceCommandService(self.command_repository, self.command_policy)
+        return DeviceCommandService(self.command_repository, self.command_policy,
+                                    references=self._core.of(References).resolver)
 
     @cached_property
     def command_expiry(self) -> CommandExpiry:

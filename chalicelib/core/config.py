@@ -14,6 +14,7 @@ from chalicelib.core.policies import (
     CommandPolicy,
     DevicePolicy,
     FanoutPolicy,
+    FirmwarePolicy,
     HttpLimits,
     ImportPolicy,
     JobLimits,
@@ -23,7 +24,7 @@ from chalicelib.core.policies import (
 
 PREFIX = "FLEET_"
 SECTIONS = ("http", "devices", "commands", "twin", "jobs", "sites", "command_batches", "device_imports",
-            "certificates")
+            "certificates", "firmware")
 
 
 class Settings(BaseModel):
@@ -91,6 +92,7 @@ class Settings(BaseModel):
     command_batches: BatchPolicy = BatchPolicy()
     device_imports: ImportPolicy = ImportPolicy()
     certificates: CertificatePolicy = CertificatePolicy()
+    firmware: FirmwarePolicy = FirmwarePolicy()
 
     @model_validator(mode="before")
     @classmethod

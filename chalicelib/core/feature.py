@@ -82,14 +82,22 @@ class FunctionAccess:
     reads_queue: bool = False
     # AWS IoT control-plane actions (`iot:UpdateCertificate`, ...) on certificates, things and policies.
     iot_actions: tuple[str, ...] = ()
+    # S3 actions on the objects of the stage's bucket (presigning a URL needs the action it grants),
+    # and on the bucket itself (listing an object's versions).
+    bucket_objects: tuple[str, ...] = ()
+    bucket: tuple[str, ...] = ()
 
     def __or__(self, other: FunctionAccess) -> FunctionAccess:
         """Both features' needs of one shared function (device_message serves several features)."""
+        def union(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
+            return mine + tuple(t for t in theirs if t not in mine)
+
         return FunctionAccess(self.tables + other.tables, self.publishes or other.publishes,
                               self.extra_topics + tuple(t for t in other.extra_topics if t not in self.extra_topics),
                               self.invokes + tuple(f for f in other.invokes if f not in self.invokes),
                               self.reads_queue or other.reads_queue,
-                              self.iot_actions + tuple(a for a in other.iot_actions if a not in self.iot_actions))
+                              self.iot_actions + tuple(a for a in other.iot_actions if a not in self.iot_actions),
+                              union(self.bucket_objects, other.bucket_objects), union(self.bucket, other.bucket))
 
 
 def _nothing() -> tuple[Any, ...]:

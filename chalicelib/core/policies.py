@@ -198,3 +198,22 @@ class CertificatePolicy(Section):
     validity_days: int = Field(default=365, ge=1, le=3650, validation_alias="certificate_validity_days")
     # The AWS IoT policy attached to every certificate (the stage's device policy); empty attaches none.
     iot_policy_name: str = Field(default="", validation_alias="certificate_iot_policy")
+
+
+class FirmwarePolicy(Section):
+    """Where firmware images live and how long the URLs to them are good for."""
+
+    # One private bucket per stage; empty: firmware is off (the routes answer 503).
+    bucket: str = Field(default="", validation_alias="firmware_bucket")
+    # Empty: real S3. The local stack and LocalStack give their own endpoint.
+    s3_endpoint: str = Field(default="", validation_alias="s3_endpoint")
+    # The endpoint devices and operators reach, when it differs from the functions' one
+    # (a container network, say); the URLs are signed for this host.
+    s3_public_endpoint: str = Field(default="", validation_alias="s3_public_endpoint")
+    # A device's download URL: made when the document is delivered, good for this long.
+    url_ttl_s: int = Field(default=900, ge=60, le=3600, validation_alias="firmware_url_ttl_s")
+    # The operator's upload URL.
+    upload_ttl_s: int = Field(default=900, ge=60, le=3600, validation_alias="firmware_upload_ttl_s")
+    # The largest image an operator may declare.
+    max_size_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=5 * 1024 ** 3,
+                                validation_alias="firmware_max_size_bytes")

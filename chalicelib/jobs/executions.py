@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.delivery import DocumentResolver, NoReferences
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import is_valid_id
 from chalicelib.core.observability.log import logger
@@ -35,8 +36,9 @@ class ExecutionService:
     def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None, on_progress: ProgressHook | None = None,
-                 timeout_shards: int = 1) -> None:
+                 timeout_shards: int = 1, references: DocumentResolver | None = None) -> None:
         self._jobs = jobs
+        self._references = references or NoReferences()
         self._on_progress = on_progress
         self._timeout_shards = timeout_shards
         self._on_updated = on_updated
@@ -46,14 +48,22 @@ class ExecutionService:
         self._sleep = sleep
 
     def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
-        """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents."""
+        """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents as delivered.
+
+        Each call resolves references anew: a device asking again after its URL expired gets a fresh one.
+        """
         entries = self._executions.pending(tenant_id, device_id, self._pending_limit)
-        return pending_jobs(entries, self._jobs.batch_get(tenant_id, [e.job_id for e in entries]), self._clock())
+        found = pending_jobs(entries, self._jobs.batch_get(tenant_id, [e.job_id for e in entries]), self._clock())
+        return [p.model_copy(update={"document": self._delivered(tenant_id, device_id, p.document)}) for p in found]
 
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
-        """The device's execution of a job, with the job document."""
+        """The device's execution of a job, with the job document as delivered to it now."""
         execution, state = self._load(tenant_id, device_id, job_id)
-        return {**execution.model_dump(mode="json"), "document": document(state.job)}
+        return {**execution.model_dump(mode="json"),
+                "document": self._delivered(tenant_id, device_id, document(state.job))}
+
+    def _delivered(self, tenant_id: str, device_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+        return self._references.resolve(tenant_id, stored, [device_id])[0]
 
     def update(self, tenant_id: str, device_id: str, job_id: str, request: UpdateExecution) -> Execution:
         """Apply a device's status change; 409 with the current execution when not allowed.

@@ -45,8 +45,10 @@ def access() -> Mapping[str, FunctionAccess]:
         # releases the next minute of a rollout (and notifies it), times out hung executions.
         "jobs_sweep": FunctionAccess(
             tables=(
-                TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("due",)),
-                TableAccess(ExecutionModel, ("GetItem", "Query", "UpdateItem", "BatchWriteItem"), ("timeouts",)),
+                # A release notifies each device with its whole pending list (the `pending` index, its jobs).
+                TableAccess(JobModel, ("GetItem", "BatchGetItem", "Query", "UpdateItem"), ("due",)),
+                TableAccess(ExecutionModel, ("GetItem", "Query", "UpdateItem", "BatchWriteItem"),
+                            ("timeouts", "pending")),
                 TableAccess(JobCounterModel, ("Query", "UpdateItem", "ConditionCheckItem")),
             ),
             publishes=True,

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.aws_iot.jobs import created_events
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.delivery import DocumentResolver, NoReferences
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.topics import device_topic
@@ -41,8 +42,9 @@ class JobNotifier:
     """
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, publisher: Publisher,
-                 limits: NotifyLimits, clock: Clock = utcnow) -> None:
+                 limits: NotifyLimits, clock: Clock = utcnow, references: DocumentResolver | None = None) -> None:
         self._jobs = jobs
+        self._references = references or NoReferences()
         self._executions = executions
         self._publisher = publisher
         self._limits = limits
@@ -50,14 +52,21 @@ class JobNotifier:
 
     def notify(self, job: Job, device_ids: list[str]) -> int:
         """Publish one notification per device; returns how many the broker accepted."""
-        new = PendingJob(job_id=job.job_id, document=document(job), status=ExecutionStatus.QUEUED,
+        stored = document(job)
+        new = PendingJob(job_id=job.job_id, document=stored, status=ExecutionStatus.QUEUED,
                          execution_number=1, version_number=1, queued_at=job.created_at)
-        delta = {"jobs": [new.model_dump(mode="json")], "complete": False}
+        entry = new.model_dump(mode="json")
+        delta = {"jobs": [entry], "complete": False}
         full = self._full_lists(job, device_ids, new) if len(device_ids) <= self._limits.full_list_max else {}
         sent = 0
         it: Iterator[str] = iter(device_ids)
         while chunk := list(islice(it, NOTIFY_CHUNK)):
-            messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), full.get(d, delta)) for d in chunk]
+            # Each device's own copy of the document (its presigned URLs), made now; the stored one is shared.
+            docs = self._references.resolve(job.tenant_id, stored, chunk)
+            deltas = [delta if doc is stored else {"jobs": [{**entry, "document": doc}], "complete": False}
+                      for doc in docs]
+            messages = [Message(device_topic(job.tenant_id, d, "jobs/notify"), full.get(d, own))
+                        for d, own in zip(chunk, deltas, strict=True)]
             # Devices on AWS IoT's topics: only where the whole pending list is known (AWS's
             # notify carries the whole list); the others find the job with `jobs/get` or start-next.
             aws = [m for d in chunk if d in full and self._limits.aws_iot_topics for m in created_events(
@@ -82,11 +91,17 @@ class JobNotifier:
                 continue
             # The index is eventually consistent: the new job may be missing, or there already.
             pending = pending_jobs([e for e in found if e.job_id != job.job_id], states, now)
-            merged = sorted([*pending, new], key=lambda p: p.job_id)
+            merged = [self._delivered(job.tenant_id, device_id, p)
+                      for p in sorted([*pending, new], key=lambda p: p.job_id)]
             payload = {"jobs": [p.model_dump(mode="json") for p in merged], "complete": True}
             if len(Message(device_id, payload).encoded()) <= NOTIFY_MAX_BYTES:
                 payloads[device_id] = payload
         return payloads
+
+    def _delivered(self, tenant_id: str, device_id: str, pending: PendingJob) -> PendingJob:
+        """A pending entry with its document as this device receives it (references resolved now)."""
+        doc = self._references.resolve(tenant_id, pending.document, [device_id])[0]
+        return pending if doc is pending.document else pending.model_copy(update={"document": doc})
 
     def _read(self, tenant_id: str, device_ids: list[str]) -> dict[str, list[PendingEntry]]:
         """Each device's open executions: one Query per device, `workers` in flight."""

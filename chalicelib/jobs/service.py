@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.delivery import DocumentResolver, NoReferences
 from chalicelib.core.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from chalicelib.core.ids import new_id
 from chalicelib.core.messaging.base import Publisher
@@ -43,8 +44,10 @@ class JobService:
 
     def __init__(self, jobs: JobRepository, executions: ExecutionRepository, devices: DeviceRepository,
                  groups: GroupRepository, targets: TargetReader, idempotency: IdempotencyStore,
-                 publisher: Publisher, sweeper: JobSweeper, limits: JobLimits, clock: Clock = utcnow) -> None:
+                 publisher: Publisher, sweeper: JobSweeper, limits: JobLimits, clock: Clock = utcnow,
+                 references: DocumentResolver | None = None) -> None:
         self._jobs = jobs
+        self._references = references or NoReferences()
         self._executions = executions
         self._devices = devices
         self._groups = groups
@@ -55,7 +58,8 @@ class JobService:
         self._clock = clock
         self._notifier = JobNotifier(jobs, executions, publisher,
                                      NotifyLimits(limits.notify_full_list_max, limits.pending_limit,
-                                                  limits.fanout_workers, limits.aws_iot_topics), clock)
+                                                  limits.fanout_workers, limits.aws_iot_topics), clock,
+                                     references=self._references)
 
     def create(self, tenant_id: str, request: CreateJob, created_by: str | None = None) -> Created:
         """Snapshot the targets, queue one execution each, then store the job and notify the devices.
@@ -68,6 +72,8 @@ class JobService:
         hours = self._check(request)
         now = self._clock()
         expires_at = now + timedelta(hours=hours)
+        # A reference (a firmware image) must be the tenant's and usable; it is kept until the job expires.
+        self._references.hold(tenant_id, request.document_params, expires_at)
         job_id, resumed = new_id(), False
         token = request.client_token
         if token:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from chalicelib.core.delivery import References
+
 if TYPE_CHECKING:
     from chalicelib.core.feature import Core
     from chalicelib.jobs.continuous import ContinuousJobs
@@ -65,7 +67,8 @@ class JobServices:
         limits, core = self._core.settings.jobs, self._core
         return JobService(self.job_repository, self.execution_repository, core.of(DeviceServices).device_repository,
                           core.of(GroupServices).group_repository, TargetReader(limits.fanout_workers),
-                          core.idempotency_store, core.publisher, self.job_sweeper, limits)
+                          core.idempotency_store, core.publisher, self.job_sweeper, limits,
+                          references=core.of(References).resolver)
 
     @cached_property
     def execution_service(self) -> ExecutionService:
@@ -73,7 +76,8 @@ class JobServices:
         settings = self._core.settings
         return ExecutionService(self.job_repository, self.execution_repository, settings.jobs.pending_limit,
                                 on_updated=self._core.of(JobHooks).on_updated,
-                                on_progress=self.job_progress.after_change, timeout_shards=settings.jobs.shards)
+                                on_progress=self.job_progress.after_change, timeout_shards=settings.jobs.shards,
+                                references=self._core.of(References).resolver)
 
     @cached_property
     def job_notifier(self) -> JobNotifier:
@@ -81,7 +85,7 @@ class JobServices:
         limits = self._core.settings.jobs
         return JobNotifier(self.job_repository, self.execution_repository, self._core.publisher,
                            NotifyLimits(limits.notify_full_list_max, limits.pending_limit, limits.fanout_workers,
-                                        limits.aws_iot_topics))
+                                        limits.aws_iot_topics), references=self._core.of(References).resolver)
 
     @cached_property
     def rollout_releaser(self) -> RolloutReleaser:

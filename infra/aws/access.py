@@ -38,6 +38,10 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         tables=tuple(TableAccess(m, READ_WRITE, _all_indexes(m)) for m in all_models()),
         # A group command handed over after its first chunk is started at once (commands feature).
         publishes=True, extra_topics=(HEALTH_TOPIC,), invokes=("command_batches",),
+        # Firmware: upload URLs, the digest on completion, deleting every version of an image.
+        bucket_objects=("s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+                        "s3:DeleteObjectVersion"),
+        bucket=("s3:ListBucket", "s3:ListBucketVersions"),
     ) | FunctionAccess(iot_actions=_DECLARED["api_handler"].iot_actions if "api_handler" in _DECLARED else ()),
     # Verifies operator JWTs against a JWKS URL: no AWS call at all.
     "operator_auth": FunctionAccess(),

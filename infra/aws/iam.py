@@ -55,6 +55,13 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
         })
         if table.indexes:
             statements[-1]["Resource"] += [_sub("dynamodb", f"table/{name}/index/{i}") for i in table.indexes]
+    bucket = f"arn:${{AWS::Partition}}:s3:::{firmware_bucket_name(prefix)}"
+    if access.bucket_objects:
+        statements.append({"Sid": "FirmwareObjects", "Effect": "Allow", "Action": sorted(access.bucket_objects),
+                           "Resource": [{"Fn::Sub": f"{bucket}/*"}]})
+    if access.bucket:
+        statements.append({"Sid": "FirmwareBucket", "Effect": "Allow", "Action": sorted(access.bucket),
+                           "Resource": [{"Fn::Sub": bucket}]})
     if access.publishes:
         topics = [f"topic/{TOPIC_PREFIX}/*", *(f"topic/{t}" for t in access.extra_topics)]
         statements.append({
@@ -82,6 +89,11 @@ def policy_document(function: str, access: FunctionAccess, stage: str, prefix: s
     if access.iot_actions:
         statements += iot_statements(access.iot_actions)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def firmware_bucket_name(prefix: str) -> str:
+    """The stage's firmware bucket (a `Fn::Sub` text: bucket names are global, so account and region are in it)."""
+    return f"{prefix}-firmware-${{AWS::AccountId}}-${{AWS::Region}}"
 
 
 # AWS IoT actions IAM cannot scope to a resource (they make a certificate that has no ARN yet):

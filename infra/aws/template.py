@@ -1,6 +1,6 @@
 """The CloudFormation merged into `chalice package`'s SAM template: everything Chalice does not create.
 
-Tables (from the models), operator sign-in parameters and an optional Cognito pool, and for
+Tables (from the models), the firmware bucket, operator sign-in parameters and an optional Cognito pool, and for
 AWS IoT Core the topic rule into `device_message` with its dead-letter queue, and the custom
 authorizer devices log in through. Chalice deep-merges this into its own template.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.core.http.edge import gateway_response_templates
 from chalicelib.core.topics import PREFIX
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import CHALICE_DIR, lambda_name, queue_name
+from infra.aws.iam import CHALICE_DIR, firmware_bucket_name, lambda_name, queue_name
 from infra.aws.tables import table_resources
 
 # Chalice's logical ids of our functions (the API handler's is APIHandler).
@@ -31,6 +31,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                         "Description": "JWKS URL of your OIDC provider; empty creates a Cognito user pool"},
     "OperatorIssuer": {"Type": "String", "Default": "", "Description": "iss of operator tokens (with a JWKS URL)"},
     "OperatorAudience": {"Type": "String", "Default": "", "Description": "aud of operator tokens (optional)"},
+    "ConsoleOrigin": {"Type": "String", "Default": "*",
+                      "Description": "origin of the operator console, allowed to upload firmware to the bucket"},
     "BrokerAuthSecret": {"Type": "String", "Default": "", "NoEcho": True,
                          "Description": "shared secret of /broker/authn and /broker/authz; empty disables them"},
     "DeviceMessagesVia": {"Type": "String", "Default": "lambda", "AllowedValues": ["lambda", "sqs"],
@@ -205,6 +207,47 @@ def _queue_path(stage: str, device_message: str) -> dict[str, Any]:
     }
 
 
+def _firmware(table_prefix: str) -> dict[str, Any]:
+    """The stage's firmware bucket: private, encrypted, versioned; reached only through presigned URLs."""
+    return {
+        "FirmwareBucket": {
+            "Type": "AWS::S3::Bucket",
+            # Images stay when the stack goes: devices in the field may still be on one.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": _sub(firmware_bucket_name(table_prefix)),
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                    "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {"Rules": [{
+                    "Id": "old-versions-and-uploads", "Status": "Enabled",
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
+                # The console uploads straight to S3 with the presigned PUT (the URL is the credential).
+                "CorsConfiguration": {"CorsRules": [{
+                    "AllowedMethods": ["PUT", "GET"], "AllowedOrigins": [{"Ref": "ConsoleOrigin"}],
+                    "AllowedHeaders": ["content-type", "x-amz-checksum-sha256", "x-fleet-device"],
+                    "MaxAge": 3600}]},
+            },
+        },
+        "FirmwareBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "FirmwareBucket"},
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                    "Resource": [{"Fn::GetAtt": ["FirmwareBucket", "Arn"]},
+                                 _sub("${FirmwareBucket.Arn}/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]},
+            },
+        },
+    }
+
+
 def _gateway_responses() -> dict[str, Any]:
     """API Gateway's own answers (bad token, unknown path, throttling) in the API's one error shape."""
     return {
@@ -230,6 +273,7 @@ def _environment(stage: str, broker: bool, sign_in: bool) -> dict[str, Any]:
     } if sign_in else {}
     return {**mqtt, **jwt, "FLEET_AWS_REGION": {"Ref": "AWS::Region"},
             "FLEET_BROKER_AUTH_SECRET": {"Ref": "BrokerAuthSecret"},
+            "FLEET_FIRMWARE_BUCKET": {"Ref": "FirmwareBucket"},
             # By name, not Ref: the batches function names itself (a Ref to itself would be a cycle).
             "FLEET_COMMAND_BATCH_FUNCTION": lambda_name(stage, "command_batches")}
 
@@ -253,6 +297,7 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
                  for name, logical in LOGICAL_IDS.items()}
     outputs: dict[str, Any] = {
         "TablePrefix": {"Value": table_prefix},
+        "FirmwareBucketName": {"Value": {"Ref": "FirmwareBucket"}},
         "DeviceMessagesDlqUrl": {"Value": {"Ref": "DeviceMessagesDlq"}},
         "DeviceAuthorizerName": {"Value": {"Ref": "DeviceAuthorizer"}},
         "BridgeInvokePolicyArn": {"Value": {"Ref": "BridgeInvokePolicy"}},
@@ -268,6 +313,7 @@ def merge_template(stage: str, table_prefix: str, parameter_defaults: dict[str, 
         "Conditions": {**({"CreateUserPool": {"Fn::Equals": [{"Ref": "OperatorJwksUrl"}, ""]}} if sign_in else {}),
                        "DeviceMessagesViaSqs": {"Fn::Equals": [{"Ref": "DeviceMessagesVia"}, "sqs"]}},
         "Resources": {**table_resources(table_prefix), **(_cognito(stage) if sign_in else {}), **_iot(stage),
+                      **_firmware(table_prefix),
                       **_gateway_responses(), **functions},
         "Outputs": outputs,
     }

@@ -29,17 +29,23 @@ API_PREFIXES = ("/customer/", "/health")
 FORWARD_REQUEST = ("authorization", "content-type", "accept")
 FORWARD_RESPONSE = ("content-type", "x-next-token")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def content_security_policy(upload_origin: str = "") -> str:
+    """Everything from the console's origin; firmware uploads also go straight to the object store."""
+    connect = f"'self' {upload_origin}".strip()
+    return (f"default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src {connect}; "
+            "frame-ancestors 'none'; base-uri 'none'")
 
 
 class ConsoleHandler(JsonErrors, SimpleHTTPRequestHandler):
     """Static files with a single-page-app fallback, and a pass-through to the API; errors in the API's shape."""
 
     api: tuple[str, int] = ("127.0.0.1", 8000)
+    csp: str = content_security_policy()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Request lines are not logged: paths may carry ids, and nothing here needs them."""
@@ -47,6 +53,7 @@ class ConsoleHandler(JsonErrors, SimpleHTTPRequestHandler):
     proxying = False
 
     def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", self.csp)
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         if not self.proxying:
@@ -115,9 +122,10 @@ class ConsoleHandler(JsonErrors, SimpleHTTPRequestHandler):
 class ConsoleServer:
     """The console's HTTP server on its own thread; stop() shuts it down."""
 
-    def __init__(self, dist: Path, api_url: str, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, dist: Path, api_url: str, port: int, host: str = "127.0.0.1", upload_origin: str = "") -> None:
         api = urlsplit(api_url)
-        handler = type("BoundConsoleHandler", (ConsoleHandler,), {"api": (api.hostname or host, api.port or 80)})
+        handler = type("BoundConsoleHandler", (ConsoleHandler,), {"api": (api.hostname or host, api.port or 80),
+                                                                   "csp": content_security_policy(upload_origin)})
         self.server = ThreadingHTTPServer((host, port), partial(handler, directory=str(dist)))
         self.server.daemon_threads = True
         self.url = f"http://{host}:{self.server.server_address[1]}"
@@ -145,7 +153,7 @@ def start_console(stack: Any, info: dict[str, Any], dist: Path = DIST) -> Consol
     if not (dist / "index.html").is_file():
         log.warning("no console build in %s: run `make console` (make run builds it)", dist)
         return None
-    server = ConsoleServer(dist, stack.api_url, stack.o.console_port).start()
+    server = ConsoleServer(dist, stack.api_url, stack.o.console_port, upload_origin=stack.o.s3_url).start()
     stack._threads.append(server)
     info["console_url"] = console_url(server.url, info["operator_token"])
     return server

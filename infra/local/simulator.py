@@ -45,6 +45,7 @@ class SimulatedDevice:
         self._host, self._port = mqtt_host, mqtt_port
         self._heartbeat_s = heartbeat_s
         self._handlers: list[tuple[str, MessageHandler]] = []
+        self._on_connected: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._session = requests.Session()
         self._session.headers["X-Provision-Token"] = identity.provision_token
@@ -92,6 +93,10 @@ class SimulatedDevice:
 
         self.client.message_callback_add(topic, callback)
 
+    def on_connected(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after each (re)connect, once the subscriptions are made."""
+        self._on_connected.append(callback)
+
     def publish(self, suffix: str, payload: dict[str, Any], qos: int = 1) -> None:
         self.client.publish(self.topic(suffix), json.dumps(payload), qos=qos)
 
@@ -109,6 +114,8 @@ class SimulatedDevice:
         self.publish("status", {"state": "online"})
         # Like the seed's ESP32 on wake: ask for what was queued while it was away.
         self.publish(COMMANDS_REQUEST_SUFFIX, {})
+        for callback in self._on_connected:
+            callback()
 
     def start(self) -> SimulatedDevice:
         self.client.connect_async(self._host, self._port, keepalive=30)

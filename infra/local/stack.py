@@ -25,6 +25,7 @@ from infra.local import broker_tls
 from infra.local.broker import Broker, service_users
 from infra.local.ddb_server import database_child, wait_ready
 from infra.local.processes import Child, python_module, wait_for_port
+from infra.local.s3_server import S3Server
 from infra.local.stack_options import ROOT, StackOptions, reset_data
 from infra.local.supervisor import Supervisor
 
@@ -40,6 +41,7 @@ class LocalStack:
         self.users = service_users()
         self.broker: Broker | None = None
         self.ddb: Child | None = None
+        self.s3: S3Server | None = None
         self.sync: Any = None
         self._threads: list[Any] = []
         self.supervisor = Supervisor(on_restart=self._restarted)
@@ -58,6 +60,8 @@ class LocalStack:
             "FLEET_STAGE": "local",
             "FLEET_TABLE_PREFIX": self.o.table_prefix,
             "FLEET_DDB_ENDPOINT": self.o.ddb_url,
+            "FLEET_FIRMWARE_BUCKET": self.o.firmware_bucket,
+            "FLEET_S3_ENDPOINT": self.o.s3_url,
             "FLEET_JWT_SECRET": self.o.jwt_secret,
             "FLEET_MQTT_BACKEND": "paho",
             "FLEET_MQTT_HOST": "127.0.0.1",
@@ -94,6 +98,7 @@ class LocalStack:
                                           logs / "dynamodb.log").start()
                 self._watch(self.ddb)
                 wait_ready(self.o.ddb_url, self.ddb)
+            self._start_s3(env, logs)
             tls, authority = broker_tls.prepare(self.o.ca_dir, self.o.workdir / "broker", self.o.mqtt_tls_port,
                                                 self.o.mqtt_tls_token_port)
             broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
@@ -132,11 +137,21 @@ class LocalStack:
             raise
         return self
 
+    def _start_s3(self, env: dict[str, str], logs: Path) -> None:
+        """SeaweedFS with its data under the work directory, supervised, and the stage's firmware bucket."""
+        s3 = self.s3 = S3Server(self.o.workdir / "s3", logs / "s3.log", env["AWS_ACCESS_KEY_ID"],
+                                env["AWS_SECRET_ACCESS_KEY"], s3_port=self.o.s3_port)
+        self.supervisor.add("s3", s3.start, s3.alive, s3.stop, lambda: _exit_text(s3.child))
+        s3.start()
+        s3.wait_ready()
+        s3.ensure_bucket(self.o.firmware_bucket)
+
     def _check_ports(self) -> None:
         """Refuse to start next to whatever already listens on our ports (another stack, say)."""
         ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
                  "MQTT_SERVICE_PORT": self.o.mqtt_service_port, "CONSOLE_PORT": self.o.console_port,
-                 "MQTT_TLS_PORT": self.o.mqtt_tls_port, "MQTT_TLS_TOKEN_PORT": self.o.mqtt_tls_token_port}
+                 "MQTT_TLS_PORT": self.o.mqtt_tls_port, "MQTT_TLS_TOKEN_PORT": self.o.mqtt_tls_token_port,
+                 "S3_PORT": self.o.s3_port}
         if not self.o.ddb_endpoint:
             ports["DDB_PORT"] = self.o.ddb_port
         for name, port in ports.items():
@@ -165,6 +180,7 @@ class LocalStack:
         return {
             "database": {"engine": "external" if self.o.ddb_endpoint else self.o.engine,
                          "endpoint": self.o.ddb_url, "table_prefix": self.o.table_prefix},
+            "s3": {"engine": "seaweedfs", "endpoint": self.o.s3_url, "bucket": self.o.firmware_bucket},
             "restarts": self.restarts(),
             "pid": os.getpid(),
             "processes": {c.name: c.pid for c in self.processes()},
@@ -193,12 +209,15 @@ class LocalStack:
     def processes(self) -> list[Child]:
         """Every child process currently owned, for liveness checks."""
         broker = [self.broker.child] if self.broker and self.broker.child else []
-        return broker + self.children
+        s3 = [self.s3.child] if self.s3 and self.s3.child else []
+        return s3 + broker + self.children
 
     def child(self, name: str) -> Child:
         """The supervised child called `name` (dynamodb, api, bridge) or mosquitto."""
         if name == "mosquitto" and self.broker and self.broker.child:
             return self.broker.child
+        if name == "s3" and self.s3 and self.s3.child:
+            return self.s3.child
         return next(c for c in self.children if c.name == name)
 
     def stop(self) -> None:
@@ -209,6 +228,7 @@ class LocalStack:
         self.supervisor.stop()  # stops every supervised process, last started first
         self.children.clear()
         self.ddb = None
+        self.s3 = None
 
 
 def _wait_listening(child: Child, port: int) -> None:

@@ -25,6 +25,7 @@ class StackOptions:
     mqtt_tls_port: int = 8883  # devices with a client certificate of the stack CA (mutual TLS)
     mqtt_tls_token_port: int = 8884  # devices with a provision token, over server-side TLS
     ddb_port: int = 8001
+    s3_port: int = 8002  # SeaweedFS's S3 API (firmware images); its other parts take free ports
     console_port: int = 8080  # the operator console (a built frontend/dist)
     ddb_endpoint: str = ""  # set to use LocalStack or AWS instead of the embedded engine
     engine: str = "dynamodb-local"  # or "moto" (in memory, for machines without Java)
@@ -47,6 +48,7 @@ class StackOptions:
             mqtt_tls_port=int(os.environ.get("MQTT_TLS_PORT", 8883)),
             mqtt_tls_token_port=int(os.environ.get("MQTT_TLS_TOKEN_PORT", 8884)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
+            s3_port=int(os.environ.get("S3_PORT", 8002)),
             console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
             ddb_endpoint=os.environ.get("FLEET_DDB_ENDPOINT", ""),
             engine=engine_from_env(),
@@ -62,7 +64,7 @@ class StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
                    mqtt_tls_port=free_port(), mqtt_tls_token_port=free_port(), ddb_port=free_port(),
-                   console_port=free_port(),
+                   s3_port=free_port(), console_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
 
     @property
@@ -71,16 +73,24 @@ class StackOptions:
         return self.workdir / "ca"
 
     @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def firmware_bucket(self) -> str:
+        return f"{self.table_prefix}-firmware"
+
+    @property
     def ddb_url(self) -> str:
         return self.ddb_endpoint or f"http://127.0.0.1:{self.ddb_port}"
 
 
 def reset_data(workdir: Path) -> None:
-    """Forget the database, the broker's retained messages and sessions, and the CA, together.
+    """Forget the database, the firmware images, the broker's retained messages and sessions, and the CA, together.
 
     The CA goes with the database: certificates of a forgotten registry must not log in.
     """
-    for path in (workdir / "dynamodb", workdir / "broker" / "data", workdir / "ca"):
+    for path in (workdir / "dynamodb", workdir / "s3", workdir / "broker" / "data", workdir / "ca"):
         shutil.rmtree(path, ignore_errors=True)
     (workdir / "demo-tokens.json").unlink(missing_ok=True)
 

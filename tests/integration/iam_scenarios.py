@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
 from chalice.test import Client
 
 from chalicelib.broker_auth.iot_authorizer import iot_authorizer
@@ -125,6 +127,39 @@ def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
     return {"d2": d2, "tok2": tok2, "d3": d3, "job_id": group_job["job_id"], "command_id": command["command_id"]}
 
 
+def run_firmware(api: Api, rec: Recorder, ids: dict[str, Any]) -> dict[str, Any]:
+    """An image uploaded, completed, referenced by a command, a group command and a rolled-out job."""
+    with rec.running("api_handler"):
+        image = b"iam firmware"
+        ticket = ok(api.post("/customer/firmware", {"version": "1.0.0", "device_model": "m",
+                                                    "sha256": hashlib.sha256(image).hexdigest()}))
+        assert requests.put(ticket["upload_url"], data=image, headers=ticket["upload_headers"],
+                            timeout=10).status_code == 200
+        firmware_id = ok(api.post(f"/customer/firmware/{ticket['firmware']['firmware_id']}/complete"))["firmware_id"]
+        ok(api.get("/customer/firmware"))
+        ok(api.get(f"/customer/firmware/{firmware_id}"))
+        ok(api.get("/customer/firmware-versions"))
+        ok(api.post("/customer/groups", {"group_id": "g2", "name": "OTA"}))
+        for d in (ids["d2"], ids["d3"]):
+            ok(api.put(f"/customer/groups/g2/members/{d}"))
+        ok(api.get("/customer/firmware-versions?group_id=g2"))
+        ref = {"firmware_id": firmware_id}
+        # A command waiting for its device (delivered by `commands/request`), a group command the schedule
+        # finishes (chunks of one), a rollout the sweep releases (one device a minute): each resolves per device.
+        ok(api.post(f"/customer/devices/{ids['d3']}/commands", {"command_type": "update_firmware",
+                                                                "command_params": ref}))
+        ok(api.post("/customer/groups/g2/commands", {"command_type": "update_firmware", "command_params": ref}))
+        ok(api.post("/customer/jobs", {"document_type": "update_firmware", "document_params": ref,
+                                       "target_group_id": "g2", "rollout": {"max_per_minute": 1}}))
+        ok(api.device_call("POST", "/device/v1/shadow/reported", ids["tok2"],
+                           {"reported": {"firmware_version": "1.0.0"}}))
+        unused = ok(api.post("/customer/firmware", {"version": "0.9.0", "device_model": "m"}))["firmware"]
+        assert requests.put(ok(api.post("/customer/firmware", {"version": "0.9.1", "device_model": "m"}))[
+            "upload_url"], data=image, timeout=10).status_code == 200
+        ok(api.delete(f"/customer/firmware/{unused['firmware_id']}"))
+    return {"firmware_id": firmware_id}
+
+
 def run_device_message(api: Api, client: Client, rec: Recorder, ids: dict[str, Any]) -> None:
     """One message of each device-to-cloud kind."""
     root = f"tenant/{api.tenant_id}/device"
@@ -134,6 +169,10 @@ def run_device_message(api: Api, client: Client, rec: Recorder, ids: dict[str, A
         _message(client, f"{root}/{ids['d3']}/status", {"battery": 90})
         _message(client, f"{root}/{ids['d3']}/commands/ack", {"command_id": cmd["command_id"], "status": "ok"})
         _message(client, f"{root}/{ids['d2']}/shadow/reported", {"reported": {"led": "off"}})
+        # A new firmware version moves the counters of the fleet and of the device's groups.
+        _message(client, f"{root}/{ids['d2']}/shadow/reported", {"reported": {"firmware_version": "1.1.0"}})
+        # The device asks for its queued commands: the update_firmware one gets its URL made now.
+        _message(client, f"{root}/{ids['d3']}/commands/request", {})
         _message(client, f"{root}/{ids['d3']}/jobs/{ids['job_id']}/update", {"status": "SUCCEEDED"})
 
 
@@ -143,6 +182,9 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
     with rec.running("api_handler"):
         ok(api.post(f"/customer/devices/{ids['d3']}/commands", {"command_type": "ping", "command_params": {},
                                                                      "expires_in_minutes": 5}))
+        ok(api.post(f"/customer/devices/{ids['d3']}/commands", {
+            "command_type": "update_firmware", "command_params": {"firmware_id": ids["firmware_id"]},
+            "expires_in_minutes": 5}))
         # A group delete whose run died right after marking the group (its lease ends in a minute)
         ok(api.post("/customer/groups", {"group_id": "iam-gone", "name": "gone"}))
         ok(api.put(f"/customer/groups/iam-gone/members/{ids['d3']}"))
@@ -156,7 +198,7 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
     with rec.running("site_fanout"):
         assert site_fanout(scheduled_event(soon), None)
     with rec.running("command_batches"):
-        assert command_batches(scheduled_event(soon), None)["resumed"] == 2
+        assert command_batches(scheduled_event(soon), None)["resumed"] == 3
     with rec.running("device_imports"):
         assert device_imports(scheduled_event(soon), None)["completed"] == 1
     with rec.running("group_deletes"):
@@ -164,6 +206,7 @@ def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:
     with rec.running("commands_expiry"):
         assert expire_commands(scheduled_event(later), None)
     with rec.running("jobs_sweep"):
+        assert jobs_sweep(scheduled_event(soon), None)  # the firmware rollout's next minute
         assert jobs_sweep(scheduled_event(later), None)
 
 

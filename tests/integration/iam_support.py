@@ -37,6 +37,8 @@ def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple
                 out.append((f"dynamodb:{_TRANSACT_ITEM[kind]}", table_arn(body["TableName"])))
             return out
         return [(f"dynamodb:{operation}", table_arn(params["TableName"], params.get("IndexName")))]
+    if service == "s3":
+        return _s3_required(operation, params)
     if service == "iot-data" and operation == "Publish":
         arn = f"arn:{PARTITION}:iot:{REGION}:{ACCOUNT}:topic/{params['topic']}"
         return [("iot:Publish", arn)] + ([("iot:RetainPublish", arn)] if params.get("retain") else [])
@@ -44,6 +46,28 @@ def required(service: str, operation: str, params: dict[str, Any]) -> list[tuple
         function = params["FunctionName"]
         return [("lambda:InvokeFunction", f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{function}")]
     return [(f"{service}:{operation}", "(unknown)")]
+
+
+def s3_arn(bucket: str, key: str | None = None) -> str:
+    return f"arn:{PARTITION}:s3:::{bucket}" + (f"/{key}" if key is not None else "")
+
+
+def _s3_required(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """S3's IAM actions are not its operation names: HeadObject is s3:GetObject, a version adds `Version`."""
+    bucket = params["Bucket"]
+    versioned = "Version" if params.get("VersionId") else ""
+    if operation in ("HeadObject", "GetObject"):
+        return [(f"s3:GetObject{versioned}", s3_arn(bucket, params["Key"]))]
+    if operation in ("PutObject", "DeleteObject"):
+        return [(f"s3:{operation}{versioned}", s3_arn(bucket, params["Key"]))]
+    if operation == "DeleteObjects":
+        return [("s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject", s3_arn(bucket, o["Key"]))
+                for o in params["Delete"]["Objects"]]
+    if operation == "ListObjectVersions":
+        return [("s3:ListBucketVersions", s3_arn(bucket))]
+    if operation in ("ListObjectsV2", "ListObjects", "HeadBucket"):
+        return [("s3:ListBucket", s3_arn(bucket))]
+    return [(f"s3:{operation}", s3_arn(bucket))]
 
 
 @dataclass

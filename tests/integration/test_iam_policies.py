@@ -18,17 +18,17 @@ from chalicelib.container import container, rebuild
 from chalicelib.core.storage import tables
 from chalicelib.features import all_models
 from infra.aws.access import FUNCTIONS
-from infra.aws.iam import UNSCOPED_IOT_ACTIONS, lambda_name, packaged_stages, policy_path, render
-from tests.conftest import Stack
+from infra.aws.iam import UNSCOPED_IOT_ACTIONS, firmware_bucket_name, lambda_name, packaged_stages, policy_path, render
+from tests.conftest import S3, Stack
 from tests.integration import iam_scenarios
-from tests.integration.iam_support import Recorder, allowed, load_policy
+from tests.integration.iam_support import ACCOUNT, REGION, Recorder, allowed, load_policy
 from tests.support import Api, restore_environ
 
 STAGE = "prod"
 
 
 @pytest.fixture(scope="module")
-def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
+def recorded(stack: Stack, chalice_client: Client, s3: S3) -> Iterator[dict[str, Any]]:
     env = {"FLEET_TABLE_PREFIX": f"iam-{uuid.uuid4().hex[:8]}", "FLEET_MQTT_BACKEND": "iot-data",
            "FLEET_IOT_DATA_ENDPOINT": "http://127.0.0.1:9", "FLEET_SITE_FANOUT_BUDGET_S": "0",
            "FLEET_SITE_FANOUT_CHUNK": "1", "FLEET_SITE_FANOUT_LEASE_S": "60",
@@ -46,10 +46,11 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
         with rec.installed():
             api = Api(chalice_client, f"t-{uuid.uuid4().hex[:10]}")
             ids = iam_scenarios.run_api(api, rec)
+            ids |= iam_scenarios.run_firmware(api, rec, ids)
             iam_scenarios.run_device_message(api, chalice_client, rec, ids)
             iam_scenarios.run_schedules(api, rec, ids)
             iot = iam_scenarios.run_authorizers(api, rec, ids)
-        yield {"calls": rec.calls, "iot": iot, "prefix": env["FLEET_TABLE_PREFIX"]}
+        yield {"calls": rec.calls, "iot": iot, "prefix": env["FLEET_TABLE_PREFIX"], "bucket": s3.bucket}
     finally:
         restore_environ(saved)
         rebuild()
@@ -60,7 +61,10 @@ def recorded(stack: Stack, chalice_client: Client) -> Iterator[dict[str, Any]]:
 def test_every_call_the_function_makes_is_allowed_by_its_policy(recorded: dict[str, Any], function: str) -> None:
     # Given the function's generated policy (its tables carry the prod prefix, the run's its own)
     statements = load_policy(STAGE, function)
-    calls = {(a, r.replace(f"table/{recorded['prefix']}-", "table/fleet-prod-"))
+    bucket = f":::{firmware_bucket_name('fleet-prod')}".replace("${AWS::AccountId}", ACCOUNT) \
+        .replace("${AWS::Region}", REGION)
+    calls = {(a, r.replace(f"table/{recorded['prefix']}-", "table/fleet-prod-")
+              .replace(f":::{recorded['bucket']}", bucket))
              for a, r in recorded["calls"].get(function, [])}
     # Then each recorded (action, resource) is allowed
     denied = sorted(c for c in calls if not allowed(statements, *c))

@@ -28,7 +28,7 @@ DOCUMENT = build_document({path: list(methods) for path, methods in app.routes.i
 # rotates tokens or reads the bare delta); the pages types come from `Page<K, T>`.
 UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotated", "TwinDelta",
                      "MemberAdded", "MemberRemoved", "DevicePage", "GroupPage", "JobPage", "SitePage", "BatchPage",
-                     "CertificatePage", "CertificateDeleted", "SettledCommandPage",
+                     "FirmwarePage", "CertificatePage", "CertificateDeleted", "SettledCommandPage",
                      # Named shadows (AWS IoT devices) have operator routes but no console panel yet.
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.

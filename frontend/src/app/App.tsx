@@ -23,6 +23,7 @@ const router = createBrowserRouter([
       { path: "sites/:siteId", lazy: page(() => import("@/features/sites/routes/SiteDetailPage")) },
       { path: "groups", lazy: page(() => import("@/features/groups/routes/GroupsPage")) },
       { path: "groups/:groupId", lazy: page(() => import("./routes/GroupPage")) },
+      { path: "firmware", lazy: page(() => import("@/features/firmware/routes/FirmwarePage")) },
       { path: "imports", lazy: page(() => import("@/features/imports/routes/ImportsPage")) },
       { path: "imports/:importId", lazy: page(() => import("@/features/imports/routes/ImportPage")) },
       { path: "command-batches/:batchId", lazy: page(() => import("@/features/commands/routes/BatchPage")) },

@@ -9,6 +9,7 @@ const NAV = [
   ["/jobs", "Jobs"],
   ["/sites", "Sites"],
   ["/groups", "Groups"],
+  ["/firmware", "Firmware"],
   ["/imports", "Import"],
 ] as const;
 

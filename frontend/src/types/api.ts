@@ -396,6 +396,62 @@ export interface MappedDevice extends Device {
   welcome_command_id: string | null;
 }
 
+/** @model chalicelib.firmware.schemas.Firmware */
+export interface Firmware {
+  tenant_id: string;
+  firmware_id: string;
+  version: string;
+  device_model: string;
+  notes?: string | null;
+  status: FirmwareStatus;
+  declared_size_bytes?: number | null;
+  max_size_bytes: number;
+  declared_sha256?: string | null;
+  size_bytes?: number | null;
+  sha256?: string | null;
+  reason?: string | null;
+  created_at: string;
+  created_by?: string | null;
+  completed_at?: string | null;
+  in_use_until?: string | null;
+  object_version?: string | null;
+}
+
+export type FirmwareStatus = "pending_upload" | "ready" | "rejected";
+
+/** @model chalicelib.firmware.schemas.CreateFirmware */
+export interface CreateFirmware {
+  version: string;
+  device_model: string;
+  notes?: string | null;
+  size_bytes?: number | null;
+  max_size_bytes?: number | null;
+  sha256?: string | null;
+}
+
+/** POST /customer/firmware: the artifact and, once, where to PUT its image. @model chalicelib.firmware.schemas.UploadTicket */
+export interface UploadTicket {
+  firmware: Firmware;
+  upload_url: string;
+  upload_method?: string;
+  upload_headers?: Record<string, string>;
+  upload_expires_at: string;
+}
+
+/** GET /customer/firmware-versions: devices per reported version. @model chalicelib.firmware.schemas.VersionCounts */
+export interface VersionCounts {
+  scope: string;
+  group_id?: string | null;
+  versions: Record<string, number>;
+  total: number;
+}
+
+/** DELETE /customer/firmware/{id}. @openapi FirmwareDeleted */
+export interface FirmwareDeleted {
+  firmware_id: string;
+  deleted: boolean;
+}
+
 /** Every paginated listing: `{<key>: [...], next_token}`. */
 export type Page<K extends string, T> = { [key in K]: T[] } & { next_token: string | null };
 

@@ -5,6 +5,7 @@ HTTPS, claims each queued execution with a conditional PUT, "works" for
 `options["job_work_s"]` seconds (default 1), and reports the result on MQTT
 `jobs/{job_id}/update` (through the bridge) or over HTTPS when
 `options["job_update_via"] == "http"` (or the demo's `ack_over_http`). A job whose params say `"fail": true` FAILS.
+A job whose document carries a firmware image runs as an OTA update (ota.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
+
+from infra.local.behaviours.ota import STEP_TIMEOUT_MIN, Ota, firmware_of
 
 if TYPE_CHECKING:
     from infra.local.simulator import SimulatedDevice
@@ -22,8 +25,9 @@ log = logging.getLogger(__name__)
 class JobRunner:
     """One worker thread per device, woken by notifications and connects."""
 
-    def __init__(self, device: SimulatedDevice) -> None:
+    def __init__(self, device: SimulatedDevice, ota: Ota) -> None:
         self.device = device
+        self.ota = ota
         self.wake = threading.Event()
         self.work_s = float(device.identity.options.get("job_work_s", 1.0))
         options = device.identity.options
@@ -67,6 +71,11 @@ class JobRunner:
             if claim.status_code != 200:  # canceled, expired or claimed by an earlier poll
                 return
             version = claim.json()["version_number"]
+        firmware = firmware_of(job["document"])
+        if firmware is not None:
+            status, details = self.ota.run(firmware, lambda s, d: self._step(path, s, d))
+            self._finish(job_id, path, {"status": status, "status_details": details})
+            return
         time.sleep(self.work_s)
         params = job["document"].get("params") or {}
         failed = bool(params.get("fail"))
@@ -75,6 +84,16 @@ class JobRunner:
             "status_details": {"result": "simulated failure" if failed else f"{job['document']['type']} done"},
             "expected_version": version,
         }
+        self._finish(job_id, path, update)
+
+    def _step(self, path: str, status: str, details: dict[str, str]) -> None:
+        """An intermediate OTA step, over HTTPS (its answer says whether the cloud still wants it)."""
+        resp = self.device.http("PUT", path, {"status": status, "status_details": details,
+                                              "step_timeout_minutes": STEP_TIMEOUT_MIN})
+        if resp.status_code != 200:
+            log.warning("%s: step %s refused: %s", self.device.device_id, details.get("step"), resp.status_code)
+
+    def _finish(self, job_id: str, path: str, update: dict[str, Any]) -> None:
         if self.via == "http" or not self.device.connected.is_set():
             resp = self.device.http("PUT", path, update)
             if resp.status_code != 200:
@@ -86,6 +105,8 @@ class JobRunner:
 
 
 def install(device: SimulatedDevice) -> None:
-    """Give the device a job runner."""
-    runner = JobRunner(device)
+    """Give the device a job runner and its firmware (reported on every connect)."""
+    ota = Ota(device)
+    device.on_connected(ota.report_version)
+    runner = JobRunner(device, ota)
     device.on("jobs/notify", runner.notified)
