@@ -191,3 +191,30 @@ def test_the_token_listener_is_tls_with_the_provision_token_as_password(
     peers += [good, wrong]
     assert logged_in(good)
     assert not logged_in(wrong)
+
+
+def test_a_certificate_reads_nothing_of_another_device_not_even_its_aws_thing_topics(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    # Given two devices of one tenant, each with an ACTIVE certificate, both connected on the mTLS listener
+    for device_id in ("tls-a", "tls-b"):
+        api.create_device(device_id)
+    made = {d: _issue(api, d) for d in ("tls-a", "tls-b")}
+    stack.sync.sync_once()
+    a, b = (_mtls(stack, tls, tmp_path, peers, made[d]["certificate_pem"], made[d]["private_key_pem"])
+            for d in ("tls-a", "tls-b"))
+    assert logged_in(a) and logged_in(b)
+    b_topics = [f"{device_root(api.tenant_id, 'tls-b')}/events", f"$aws/things/{api.tenant_id}.tls-b/shadow/update"]
+    # When A subscribes to B's subtrees (and to everything) and B publishes into them
+    for topic_filter in (f"{device_root(api.tenant_id, 'tls-b')}/#", f"$aws/things/{api.tenant_id}.tls-b/#", "#",
+                         "$aws/things/+/shadow/#"):
+        a.subscribe(topic_filter)
+    observer = stack.observer()
+    peers.append(observer)
+    for topic in b_topics:
+        observer.subscribe(topic)
+    for topic in b_topics:
+        b.publish(topic, {"from": "b"})
+    # Then the broker delivered B's messages (the observer sees both) but none to A
+    assert sorted(observer.expect()[0] for _ in b_topics) == sorted(b_topics)
+    with pytest.raises(queue.Empty):
+        a.expect(timeout=0.7)
