@@ -15,9 +15,9 @@ import pytest
 from cryptography import x509
 
 from chalicelib.certificates import x509 as certs
-from chalicelib.certificates.local_ca import CA_KEY
+from chalicelib.certificates.local_ca import CA_KEY, LocalCertificateAuthority
 from chalicelib.core.topics import device_root
-from infra.local.broker_tls import TlsFiles
+from infra.local.broker_tls import TlsAccess, TlsFiles
 from tests.cert_support import logged_in, self_signed, signed_by, tls_peer
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
@@ -218,3 +218,22 @@ def test_a_certificate_reads_nothing_of_another_device_not_even_its_aws_thing_to
     assert sorted(observer.expect()[0] for _ in b_topics) == sorted(b_topics)
     with pytest.raises(queue.Empty):
         a.expect(timeout=0.7)
+
+
+def test_a_crl_written_a_month_ago_still_lets_an_active_certificate_in(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    # Given an ACTIVE certificate, and a registry that then does not change for a month: the last CRL
+    # the broker read is the one written then (the sync rewrites it only when the registry moves)
+    api.create_device("tls-c")
+    made = _issue(api, "tls-c")
+    stack.sync.sync_once()
+    month_ago = datetime.now(timezone.utc) - timedelta(days=31)
+    then = TlsAccess(LocalCertificateAuthority(tls.ca_file.parent, clock=lambda: month_ago), tls,
+                     stack.broker.tls_acl_path)
+    try:
+        then.write({f"{api.tenant_id}.tls-c"})
+        assert stack.broker.reload(wait_s=5.0)
+        # Then the certificate still logs in: an old CRL must not lock every device out
+        assert logged_in(_mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"]))
+    finally:
+        stack.sync.sync_once(force=True)
