@@ -1,10 +1,14 @@
 """Device-to-cloud throughput through the MQTT bridge: messages/s, lost and duplicated.
 
-Devices publish a burst of QoS 1 `status` messages; the bridge forwards each into the
-device-message function (in-process invoker, moto's DynamoDB behind it) and acknowledges
-it afterwards. For the run the stack's bridge is swapped for the same bridge with a
-journal (same client id, so the same persistent session), which is what makes every
-forwarded message countable; the stack's bridge is restored afterwards.
+Devices publish a burst of QoS 1 `status` messages; the bridge forwards them in batches into
+the device-message function (in-process invoker, moto's DynamoDB behind it) and acknowledges
+each once the function took it. For the run the stack's bridge is swapped for the same
+bridge with a journal (same client id, so the same persistent session), which is what makes
+every forwarded message countable; the stack's bridge is restored afterwards.
+
+The second table measures the bridge alone: its invoker only counts (journals) the messages,
+one bridge and then two in one share group ($share/...), beside the rate at which Mosquitto
+accepted the same burst's publishes.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ from infra.local.processes import Child, python_module
 from mqtt_bridge.invokers import InProcessInvoker, device_event
 
 DEVICES = 25
-RUNS = pick([(8, 5000), (1, 1000)], [(8, 1000), (1, 300)])  # (bridge workers, messages)
+# (bridge workers, messages per invoke at most, messages); batches of 1 are the per-message baseline
+RUNS = pick([(8, 1, 5000), (8, 25, 5000), (1, 25, 1000)], [(8, 1, 1000), (8, 25, 1000), (1, 25, 300)])
+SCALE_MESSAGES = pick(10000, 3000)  # per counting run (one bridge, then two)
 STALL_S = pick(30.0, 10.0)
 
 
@@ -42,23 +48,39 @@ def run(ctx: BenchContext) -> list[Table]:
         creds.append((resp.json()["tenant_id"], f"bb{i:03d}", resp.json()["provision_token"]))
     ctx.sync_broker()
     devices = [(f"tenant/{t}/device/{d}/status", _connect(ctx, mqtt_username(t, d), tok)) for t, d, tok in creds]
-    rows = []
+    rows, scale = [], []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
-            for workers, n in RUNS:
-                journal = Path(tmp) / f"journal-{workers}.jsonl"
-                with _journaled_bridge(ctx, journal, workers, Path(tmp) / "bridge.log"):
-                    rows.append(_burst(devices, journal, workers, n))
+            for workers, batch_max, n in RUNS:
+                journal = Path(tmp) / f"journal-{workers}-{batch_max}.jsonl"
+                with _journaled_bridge(ctx, journal, workers, batch_max, Path(tmp) / "bridge.log"):
+                    rows.append([workers, batch_max, *_burst(devices, [journal], n)])
+            with _holding_stack_bridge(ctx):
+                for count in (1, 2):
+                    journals = [Path(tmp) / f"count-{count}-{i}.jsonl" for i in range(count)]
+                    with _counting_bridges(ctx, journals, Path(tmp)):
+                        scale.append([count, *_burst(devices, journals, SCALE_MESSAGES)])
     finally:
         for _, client in devices:
             client.disconnect()
             client.loop_stop()
     throughput = Table(
         f"Status messages through the bridge ({DEVICES} devices, QoS 1, burst)",
-        ["bridge workers", "messages", "published/s", "forwarded/s", "lost", "duplicates", "drain s"], rows,
+        ["bridge workers", "batch max", "messages", "published/s", "forwarded/s", "lost", "duplicates", "drain s"],
+        rows,
         ["forwarded/s = distinct messages forwarded and acked / time from first publish to last forward",
          "lost = published (PUBACKed by the broker) but never forwarded; must be 0"])
-    return [throughput, _ddb_per_message(ctx, token)]
+    for row in scale:
+        row.insert(4, row[3] / max(row[2], 1e-6))
+        row.insert(5, row[3] / max(scale[0][3], 1e-6))
+    alone = Table(
+        f"The bridge alone: batches into a counting invoker, 1 vs 2 bridges in a share group ({DEVICES} devices)",
+        ["bridges", "messages", "mosquitto accepted/s", "forwarded/s", "vs accepted", "vs 1 bridge", "lost",
+         "duplicates", "drain s"], scale,
+        ["mosquitto accepted/s = the devices' QoS 1 publishes PUBACKed by the broker per second, same burst",
+         "the invoker journals each message and answers at once: no function, no DynamoDB",
+         "8 workers, BRIDGE_BATCH_MAX 25, BRIDGE_BATCH_WAIT_MS 5 (the defaults); 2 cores shared by everything"])
+    return [throughput, alone, _ddb_per_message(ctx, token)]
 
 
 def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
@@ -72,22 +94,61 @@ def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
 
 
 @contextmanager
-def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, log: Path) -> Iterator[Child]:
-    """Replace the stack's bridge by the journaling one for the duration of the block."""
+def _holding_stack_bridge(ctx: BenchContext) -> Iterator[None]:
+    """The stack's bridge stopped for the duration of the block (its session keeps what comes)."""
     stack_bridge = next((c for c in ctx.stack.children if c.name == "bridge"), None)
     if stack_bridge is None:
-        yield from _journaling(ctx, journal, workers, log)
+        yield
         return
     with ctx.stack.supervisor.holding("bridge"):  # the supervisor would restart it at once
         stack_bridge.stop()  # SIGTERM: it finishes in-flight messages and keeps its session
         try:
-            yield from _journaling(ctx, journal, workers, log)
+            yield
         finally:
             stack_bridge.start()
 
 
-def _journaling(ctx: BenchContext, journal: Path, workers: int, log: Path) -> Iterator[Child]:
-    env = {**ctx.stack.env(), "BRIDGE_WORKERS": str(workers), "BRIDGE_JOURNAL_PATH": str(journal),
+@contextmanager
+def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, batch_max: int, log: Path) -> Iterator[Child]:
+    """Replace the stack's bridge by the journaling one for the duration of the block."""
+    with _holding_stack_bridge(ctx):
+        yield from _journaling(ctx, journal, workers, batch_max, log)
+
+
+@contextmanager
+def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Iterator[None]:
+    """One counting bridge per journal, all in one fresh share group, each on its own session."""
+    run_id = uuid.uuid4().hex[:8]
+    client_ids = [f"bench-bridge-{run_id}-{i}" for i in range(len(journals))]
+    children = [Child(f"bridge-count-{i}", python_module("infra.local.bridge_journal"), tmp / f"count-{i}.log",
+                      {**ctx.stack.env(), "BRIDGE_JOURNAL_PATH": str(journal), "BRIDGE_JOURNAL_SINK": "count",
+                       "BRIDGE_CLIENT_ID": client_id, "BRIDGE_SHARE_GROUP": f"bench-{run_id}",
+                       "BRIDGE_LOG_LEVEL": "WARNING"}).start()
+                for i, (journal, client_id) in enumerate(zip(journals, client_ids, strict=True))]
+    try:
+        yield
+    finally:
+        for child in children:
+            child.stop()
+        for client_id in client_ids:
+            _forget_session(ctx, client_id)
+
+
+def _forget_session(ctx: BenchContext, client_id: str) -> None:
+    """Drop a bench bridge's persistent session, so its share of later messages is not queued for it."""
+    user = ctx.stack.users["bridge"]
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         clean_session=True, protocol=mqtt.MQTTv311)
+    client.username_pw_set(user.username, user.password)
+    client.connect(ctx.mqtt_host, ctx.stack.o.mqtt_service_port, keepalive=10)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()
+
+
+def _journaling(ctx: BenchContext, journal: Path, workers: int, batch_max: int, log: Path) -> Iterator[Child]:
+    env = {**ctx.stack.env(), "BRIDGE_WORKERS": str(workers), "BRIDGE_BATCH_MAX": str(batch_max),
+           "BRIDGE_JOURNAL_PATH": str(journal),
            "BRIDGE_LOG_LEVEL": "WARNING"}
     child = Child("bridge-journal", python_module("infra.local.bridge_journal"), log, env).start()
     try:
@@ -96,11 +157,11 @@ def _journaling(ctx: BenchContext, journal: Path, workers: int, log: Path) -> It
         child.stop()
 
 
-def _journal(journal: Path, run_id: str) -> tuple[dict[Any, float], int]:
+def _journal(journals: list[Path], run_id: str) -> tuple[dict[Any, float], int]:
     """This run's messages: seq -> when first forwarded, and how many burst lines (with repeats)."""
     first: dict[Any, float] = {}
     lines = 0
-    for entry in read_journal(journal):
+    for entry in (e for journal in journals for e in read_journal(journal)):
         body = json.loads(base64.b64decode(entry["payload_b64"]))
         if body.get("run") == run_id:
             # Warm-up messages are sent until one gets through: repeats are not duplicates.
@@ -109,14 +170,14 @@ def _journal(journal: Path, run_id: str) -> tuple[dict[Any, float], int]:
     return first, lines
 
 
-def _burst(devices: list[tuple[str, mqtt.Client]], journal: Path, workers: int, n: int) -> list[Any]:
+def _burst(devices: list[tuple[str, mqtt.Client]], journals: list[Path], n: int) -> list[Any]:
     run_id = uuid.uuid4().hex[:8]
-    # Until the bridge has (re)subscribed a message could pass it by: warm up first.
+    # Until each bridge has (re)subscribed a message could pass it by: warm up first.
     topic, first = devices[0]
     deadline = time.monotonic() + 30
-    while "warm-up" not in _journal(journal, run_id)[0]:
+    while not all("warm-up" in _journal([journal], run_id)[0] for journal in journals):
         if time.monotonic() > deadline:
-            raise RuntimeError("the journaling bridge never forwarded the warm-up message")
+            raise RuntimeError("a journaling bridge never forwarded the warm-up message")
         first.publish(topic, json.dumps({"run": run_id, "seq": "warm-up"}), qos=1).wait_for_publish(5)
         time.sleep(0.3)
     started = time.time()
@@ -126,17 +187,17 @@ def _burst(devices: list[tuple[str, mqtt.Client]], journal: Path, workers: int, 
     for info in infos:
         info.wait_for_publish(60)
     published = time.time()
-    (seen, lines), last_progress = _journal(journal, run_id), time.monotonic()
+    (seen, lines), last_progress = _journal(journals, run_id), time.monotonic()
     while len(seen) < n + 1 and time.monotonic() - last_progress < STALL_S:
         time.sleep(0.5)
-        now, lines = _journal(journal, run_id)
+        now, lines = _journal(journals, run_id)
         if len(now) > len(seen):
             last_progress = time.monotonic()
         seen = now
     forwarded = {k: t for k, t in seen.items() if k != "warm-up"}
     done = max(forwarded.values(), default=started)
     duplicates = lines - len(forwarded)
-    return [workers, n, n / max(published - started, 1e-6), len(forwarded) / max(done - started, 1e-6),
+    return [n, n / max(published - started, 1e-6), len(forwarded) / max(done - started, 1e-6),
             n - len(forwarded), duplicates, done - started]
 
 

@@ -31,7 +31,8 @@ class Bridge:
         self._settings = settings
         self._filters = bridge_subscriptions() + aws_bridge_subscriptions()
         retry = RetryPolicy(settings.retry_min_s, settings.retry_max_s, settings.max_attempts)
-        self._forwarder = Forwarder(invoker, self._ack, settings.workers, retry)
+        self._forwarder = Forwarder(invoker, self._ack, settings.workers, retry, settings.batch_max,
+                                    settings.batch_wait_ms / 1000)
         # Message ids are only meaningful on the connection that delivered them; the
         # generation changes at every disconnect, so a late PUBACK never reaches a newer
         # connection where the same id may name another message.
@@ -71,7 +72,7 @@ class Bridge:
         self._forwarder.start()
         s = self._settings
         logger.info("bridge connecting", client_id=s.client_id, host=s.mqtt_host, port=s.mqtt_port,
-                    workers=s.workers, outcome="starting")
+                    workers=s.workers, batch_max=s.batch_max, share_group=s.share_group or None, outcome="starting")
         self._client.connect_async(s.mqtt_host, s.mqtt_port, keepalive=s.keepalive_s)
         self._client.loop_start()
         return self
@@ -104,7 +105,12 @@ class Bridge:
         logger.info("connected; subscribing", session_present=flags.session_present, filters=self._filters,
                     outcome="connected")
         # Subscribing again is harmless with a kept session and required without one.
-        client.subscribe([(f, 1) for f in self._filters])
+        client.subscribe([(self._subscription(f), 1) for f in self._filters])
+
+    def _subscription(self, topic_filter: str) -> str:
+        """The filter as subscribed: shared by the bridges of one group, when one is set."""
+        group = self._settings.share_group
+        return f"$share/{group}/{topic_filter}" if group else topic_filter
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         s = self._settings

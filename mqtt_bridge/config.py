@@ -46,6 +46,13 @@ class BridgeSettings(BaseSettings):
 
     # Concurrency: messages of one device stay in order on one worker.
     workers: int = Field(default=8, ge=1, le=64)
+    # Batching: a worker hands the function up to batch_max messages in one invoke, waiting
+    # at most batch_wait_ms for more after the first; the function answers per message.
+    batch_max: int = Field(default=25, ge=1, le=500)
+    batch_wait_ms: float = Field(default=5.0, ge=0, le=1000)
+    # Scale-out: bridges with the same share group (and distinct client ids) split the
+    # messages through MQTT shared subscriptions ($share/<group>/...); empty: none.
+    share_group: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")
     shutdown_grace_s: float = Field(default=10.0, ge=0, le=300)
     # Health: the status file rewritten every health_every_s (empty: none; the container
     # sets one); `python -m mqtt_bridge.health` reports unhealthy when it is older than

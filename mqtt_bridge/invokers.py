@@ -1,9 +1,10 @@
-"""The invoker port: how the bridge hands one message to the device-message Lambda."""
+"""The invoker port: how the bridge hands messages (one, or a batch) to the device-message Lambda."""
 from __future__ import annotations
 
 import base64
 import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import Any
 
 from mqtt_bridge.config import BridgeSettings
@@ -21,12 +22,53 @@ def device_event(topic: str, payload: bytes, correlation_id: str | None = None) 
     return event
 
 
+# The function's batch answer names the bridge's records by this source (chalicelib/ingress/batch.py).
+BRIDGE_SOURCE = "fleet:mqtt-bridge"
+
+
+def device_key(topic: str) -> str:
+    """tenant/{t}/device/{d} or $aws/things/{thing}: the unit of ordering (other topics order by themselves)."""
+    parts = topic.split("/")
+    return "/".join(parts[:3] if parts[0] == "$aws" else parts[:4])
+
+
+def batch_event(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Events as one SQS-shaped batch: record i is messageId "i", grouped by device so order holds."""
+    return {"Records": [{"messageId": str(i), "body": json.dumps(e), "eventSource": BRIDGE_SOURCE,
+                         "attributes": {"MessageGroupId": device_key(str(e.get("topic", "")))}}
+                        for i, e in enumerate(events)]}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per event of a batch: which failed transiently (retry them) and which were rejected for good."""
+
+    failed: frozenset[int] = frozenset()
+    rejected: dict[int, str] = field(default_factory=dict)
+
+
+def batch_result(answer: dict[str, Any], size: int) -> BatchResult:
+    """Read the function's partial batch response; anything unreadable fails the whole batch."""
+    try:
+        failed = frozenset(int(f["itemIdentifier"]) for f in answer["batchItemFailures"])
+        rejected = {int(r["itemIdentifier"]): str(r.get("reason", "")) for r in answer.get("rejected", [])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvokeError(f"not a batch answer: {str(answer)[:200]}") from exc
+    if any(not 0 <= i < size for i in failed | rejected.keys()):
+        raise InvokeError(f"batch answer names unknown records: {str(answer)[:200]}")
+    return BatchResult(failed, rejected)
+
+
 class Invoker(ABC):
-    """Delivers one event; returns the function's result, raises on transient failure."""
+    """Delivers events; returns the function's result, raises on transient failure."""
 
     @abstractmethod
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         """Run the device-message function for one event."""
+
+    def invoke_batch(self, events: list[dict[str, Any]]) -> BatchResult:
+        """Run the function once for many events; raises when the whole batch failed transiently."""
+        return batch_result(self.invoke(batch_event(events)), len(events))
 
 
 class InProcessInvoker(Invoker):

@@ -69,6 +69,8 @@ def bridge_settings(stack: Stack) -> Iterator[Callable[..., BridgeSettings]]:
             mqtt_username=user.username, mqtt_password=user.password,
             client_id=client_id, workers=4, retry_min_s=0.05, retry_max_s=0.3,
             reconnect_min_s=1, reconnect_max_s=2, shutdown_grace_s=5,
+            # One message per invoke, as these tests count calls; test_bridge_batches.py batches.
+            batch_max=1,
         )
         return BridgeSettings(**{**base, **overrides})
 
@@ -112,6 +114,8 @@ def journal_bridge(stack: Stack, settings: BridgeSettings, journal: Path, log: P
         "BRIDGE_CLIENT_ID": settings.client_id, "BRIDGE_RECONNECT_MIN_S": "1", "BRIDGE_RETRY_MIN_S": "0.05",
         "BRIDGE_JOURNAL_PATH": str(journal), "PYTHONUNBUFFERED": "1",
     }
+    if settings.share_group:
+        env["BRIDGE_SHARE_GROUP"] = settings.share_group
     return Child("bridge", python_module("infra.local.bridge_journal"), log, env).start()
 
 
