@@ -22,8 +22,7 @@ def _path(device_id: str, *rest: str) -> str:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a PEM file readable by its owner only, from its first byte (a key must never be world-readable)."""
-    path.unlink(missing_ok=True)
+    """Write a new PEM file readable by its owner only, from its first byte (a key must never be world-readable)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
@@ -39,6 +38,14 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Issue a certificate; writes DEVICE.cert.pem (and DEVICE.key.pem when the server made the key), mode 0600."""
+    cert_file, key_file = out / f"{device_id}.cert.pem", out / f"{device_id}.key.pem"
+    # Checked before the request: a server-made key is answered once, so a file in the way would lose it
+    # (and overwriting an older key file would lose that one, the only copy, of a certificate still ACTIVE).
+    taken = [p for p in ((cert_file,) if csr is not None else (cert_file, key_file)) if p.exists()]
+    if taken:
+        names = ", ".join(p.name for p in taken)
+        raise typer.BadParameter(f"{names} already in {out}; move them away or choose another folder",
+                                 param_hint="--out")
     body: dict[str, Any] = {}
     if csr is not None:
         body["csr"] = csr.read_text()
@@ -46,13 +53,12 @@ def create(
         body["validity_days"] = days
     made = api().post(_path(device_id), body)
     out.mkdir(parents=True, exist_ok=True)
-    cert_file = out / f"{device_id}.cert.pem"
     write_private(cert_file, made["certificate_pem"])
     written = [cert_file]
     if made.get("private_key_pem"):
         # The only copy of the key: the API never answers it again.
-        write_private(out / f"{device_id}.key.pem", made["private_key_pem"])
-        written.append(out / f"{device_id}.key.pem")
+        write_private(key_file, made["private_key_pem"])
+        written.append(key_file)
     shown = {k: v for k, v in made.items() if k not in ("private_key_pem", "certificate_pem")}
     if as_json:
         print_json({**shown, "files": [str(p) for p in written]})

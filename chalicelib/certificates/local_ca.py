@@ -101,7 +101,10 @@ class LocalCertificateAuthority:
     def write_crl(self, path: Path, serials: list[tuple[int, datetime]]) -> None:
         """Write the CRL listing these (serial, no longer valid since) pairs, atomically."""
         ca_key, ca_cert = self._ca()
-        crl = certs.revocation_list(ca_key, ca_cert, serials, self._clock(), timedelta(days=30))
+        now = self._clock()
+        # Valid as long as the CA: OpenSSL refuses every certificate once the CRL's nextUpdate passes, and
+        # the sync rewrites this file only when the registry changes (a quiet month must not lock devices out).
+        crl = certs.revocation_list(ca_key, ca_cert, serials, now, ca_cert.not_valid_after_utc - now)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
         os.replace(tmp, path)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -75,20 +76,27 @@ def checked_csr_key(csr_pem: str, expected_cn: str) -> PublicKey:
         csr = x509.load_pem_x509_csr(csr_pem.encode())
     except (ValueError, UnicodeEncodeError) as exc:
         raise InvalidInput("csr must be one PEM certificate signing request", field="csr") from exc
-    if not csr.is_signature_valid:
-        raise InvalidInput("csr signature does not verify (it must be signed by its own key)", field="csr")
-    key = csr.public_key()
+    try:
+        # cryptography parses key, subject and extensions lazily: a malformed one raises only here.
+        if not csr.is_signature_valid:
+            raise InvalidInput("csr signature does not verify (it must be signed by its own key)", field="csr")
+        key = csr.public_key()
+        subject, extensions = csr.subject, list(csr.extensions)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InvalidInput(f"csr is malformed: {exc}", field="csr") from exc
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < 2048:
             raise InvalidInput("csr key: RSA keys must have at least 2048 bits", field="csr")
     elif not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, _CURVES)):
         raise InvalidInput("csr key must be RSA (2048+) or ECDSA on P-256, P-384 or P-521", field="csr")
-    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if names and (len(names) != 1 or common_name(csr.subject) != expected_cn):
+    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if names and (len(names) != 1 or common_name(subject) != expected_cn):
         raise InvalidInput(f"csr subject CN must be the device's name {expected_cn} (or absent)", field="csr")
-    for ext in csr.extensions:
+    for ext in extensions:
         if isinstance(ext.value, x509.BasicConstraints) and ext.value.ca:
             raise InvalidInput("csr must not ask for a CA certificate (basicConstraints CA:TRUE)", field="csr")
+        if isinstance(ext.value, x509.KeyUsage) and (ext.value.key_cert_sign or ext.value.crl_sign):
+            raise InvalidInput("csr must not ask to sign certificates or CRLs (keyCertSign, cRLSign)", field="csr")
         if isinstance(ext.value, x509.SubjectAlternativeName | x509.IssuerAlternativeName | x509.NameConstraints):
             raise InvalidInput("csr must not ask for alternative names; the device's name is the CN",
                                field="csr")

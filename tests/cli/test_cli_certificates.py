@@ -44,3 +44,18 @@ def test_create_from_a_csr_writes_no_key(fleet: Fleet, tmp_path: Path) -> None:
     assert made.exit_code == 0, made.stderr
     assert (tmp_path / "out" / f"{device_id}.cert.pem").exists()
     assert not (tmp_path / "out" / f"{device_id}.key.pem").exists()
+
+
+def test_create_never_overwrites_a_key_file_and_then_issues_nothing(fleet: Fleet, tmp_path: Path) -> None:
+    # Given a certificate made with a server key: its key file is the only copy there is
+    device_id = f"cli-again-{uuid.uuid4().hex[:8]}"
+    fleet("devices", "create", device_id)
+    assert fleet("devices", "certs", "create", device_id, "--out", str(tmp_path)).exit_code == 0
+    key_file = tmp_path / f"{device_id}.key.pem"
+    first_key = key_file.read_bytes()
+    # When the same command runs again into the same folder
+    again = fleet("devices", "certs", "create", device_id, "--out", str(tmp_path))
+    # Then it refuses, naming the file, keeps the key, and no second certificate was issued
+    assert again.exit_code != 0 and key_file.name in again.stderr, again.stderr
+    assert key_file.read_bytes() == first_key
+    assert len(fleet("devices", "certs", "list", device_id, "--json").json()) == 1

@@ -15,9 +15,9 @@ import pytest
 from cryptography import x509
 
 from chalicelib.certificates import x509 as certs
-from chalicelib.certificates.local_ca import CA_KEY
+from chalicelib.certificates.local_ca import CA_KEY, LocalCertificateAuthority
 from chalicelib.core.topics import device_root
-from infra.local.broker_tls import TlsFiles
+from infra.local.broker_tls import TlsAccess, TlsFiles
 from tests.cert_support import logged_in, self_signed, signed_by, tls_peer
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
@@ -191,3 +191,49 @@ def test_the_token_listener_is_tls_with_the_provision_token_as_password(
     peers += [good, wrong]
     assert logged_in(good)
     assert not logged_in(wrong)
+
+
+def test_a_certificate_reads_nothing_of_another_device_not_even_its_aws_thing_topics(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    # Given two devices of one tenant, each with an ACTIVE certificate, both connected on the mTLS listener
+    for device_id in ("tls-a", "tls-b"):
+        api.create_device(device_id)
+    made = {d: _issue(api, d) for d in ("tls-a", "tls-b")}
+    stack.sync.sync_once()
+    a, b = (_mtls(stack, tls, tmp_path, peers, made[d]["certificate_pem"], made[d]["private_key_pem"])
+            for d in ("tls-a", "tls-b"))
+    assert logged_in(a) and logged_in(b)
+    b_topics = [f"{device_root(api.tenant_id, 'tls-b')}/events", f"$aws/things/{api.tenant_id}.tls-b/shadow/update"]
+    # When A subscribes to B's subtrees (and to everything) and B publishes into them
+    for topic_filter in (f"{device_root(api.tenant_id, 'tls-b')}/#", f"$aws/things/{api.tenant_id}.tls-b/#", "#",
+                         "$aws/things/+/shadow/#"):
+        a.subscribe(topic_filter)
+    observer = stack.observer()
+    peers.append(observer)
+    for topic in b_topics:
+        observer.subscribe(topic)
+    for topic in b_topics:
+        b.publish(topic, {"from": "b"})
+    # Then the broker delivered B's messages (the observer sees both) but none to A
+    assert sorted(observer.expect()[0] for _ in b_topics) == sorted(b_topics)
+    with pytest.raises(queue.Empty):
+        a.expect(timeout=0.7)
+
+
+def test_a_crl_written_a_month_ago_still_lets_an_active_certificate_in(
+        api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    # Given an ACTIVE certificate, and a registry that then does not change for a month: the last CRL
+    # the broker read is the one written then (the sync rewrites it only when the registry moves)
+    api.create_device("tls-c")
+    made = _issue(api, "tls-c")
+    stack.sync.sync_once()
+    month_ago = datetime.now(timezone.utc) - timedelta(days=31)
+    then = TlsAccess(LocalCertificateAuthority(tls.ca_file.parent, clock=lambda: month_ago), tls,
+                     stack.broker.tls_acl_path)
+    try:
+        then.write({f"{api.tenant_id}.tls-c"})
+        assert stack.broker.reload(wait_s=5.0)
+        # Then the certificate still logs in: an old CRL must not lock every device out
+        assert logged_in(_mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"]))
+    finally:
+        stack.sync.sync_once(force=True)

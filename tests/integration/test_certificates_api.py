@@ -1,11 +1,12 @@
 """Device certificates over the real code path: issue (server key or CSR), list, status, delete, tenancy."""
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -74,6 +75,44 @@ def test_a_csr_asking_for_another_name_or_a_ca_is_refused_and_nothing_is_signed(
         resp = api.post(_certs("meter-3"), {"csr": csr})
         assert resp.status == 400 and resp.body["field"] == "csr", (what, resp.body)
     assert api.get(_certs("meter-3")).body["certificates"] == []
+
+
+def _csr_with(key: ec.EllipticCurvePrivateKey, *extensions: tuple[x509.ExtensionType, bool]) -> str:
+    builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([]))
+    for value, critical in extensions:
+        builder = builder.add_extension(value, critical=critical)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _unknown_key_algorithm(csr: str) -> str:
+    """The CSR with its key's algorithm OID (id-ecPublicKey) changed to one nobody implements."""
+    der = x509.load_pem_x509_csr(csr.encode()).public_bytes(serialization.Encoding.DER)
+    der = der.replace(bytes.fromhex("06072a8648ce3d0201"), bytes.fromhex("06072a8648ce3d0209"))
+    body = base64.encodebytes(der).decode()
+    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+
+
+def test_a_malformed_or_ca_powered_csr_is_a_400_naming_csr_never_a_500(api: Api) -> None:
+    api.create_device("meter-7")
+    key = ec.generate_private_key(ec.SECP256R1())
+    garbage = b"\x30\x03\x82\x01"  # a DER header promising bytes that are not there
+
+    def raw(oid: str) -> tuple[x509.ExtensionType, bool]:
+        return x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), garbage), False
+
+    hostile = {
+        "a malformed SAN": _csr_with(key, raw("2.5.29.17")),
+        "a malformed basic constraints": _csr_with(key, raw("2.5.29.19")),
+        "a malformed key usage": _csr_with(key, raw("2.5.29.15")),
+        "an unknown key algorithm": _unknown_key_algorithm(_csr_with(key)),
+        "key usage certSign and cRLSign": _csr_with(key, (x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False), True)),
+    }
+    for what, csr in hostile.items():
+        resp = api.post(_certs("meter-7"), {"csr": csr})
+        assert resp.status == 400 and resp.body["field"] == "csr", (what, resp.status, resp.body)
+    assert api.get(_certs("meter-7")).body["certificates"] == []
 
 
 def test_validity_is_configurable_per_certificate(api: Api) -> None:
