@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import S3
 from tests.support import Api
 
 CHECKS = "not_a_server_error,response_schema_conformance"
@@ -34,7 +35,10 @@ def _schemathesis(api_url: str, headers: dict[str, str], selection: list[str], o
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     # Run in the test's own directory: schemathesis keeps a cache of past crashes in its cwd.
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, cwd=out.parent)
+    # The hooks say how a JSON lines body is written (schemathesis knows no serializer for it).
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py"))}
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, cwd=out.parent,
+                          env=env)
     out.write_text(proc.stdout + proc.stderr)
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
     summary: dict[str, object] = json.loads(report.read_text())
@@ -46,7 +50,8 @@ def _schemathesis(api_url: str, headers: dict[str, str], selection: list[str], o
 # Two schemathesis runs of up to 600 s each (their own bound): the suite's 300 s default would cut the
 # second one short on a loaded machine as the document grows.
 @pytest.mark.timeout(1300)
-def test_fuzzing_the_served_document_finds_no_failure(api_url: str, api: Api, tmp_path: Path) -> None:
+def test_fuzzing_the_served_document_finds_no_failure(api_url: str, api: Api, tmp_path: Path, s3: S3) -> None:
+    # s3: the firmware routes answer from a real object store, as on a stage that has one
     # Given a tenant with a device in a group and a site, a pending command and a job for it
     device_id, device_token = api.create_device("fuzz-1", name="Fuzz")
     assert api.post("/customer/groups", {"group_id": "fuzz-g", "name": "G"}).status == 201
