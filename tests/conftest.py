@@ -23,6 +23,7 @@ from chalicelib.features import all_models
 from infra.local import broker_tls
 from infra.local.api_server import install_gateway_fixes, make_server
 from infra.local.broker import Broker, ServiceUser, service_users
+from infra.local.broker_tls import TlsFiles
 from infra.local.credential_sync import CredentialSync
 from infra.local.ddb_server import database_child, engine_from_env, wait_ready
 from infra.local.processes import free_port
@@ -61,7 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ddb = database_child(engine_from_env(), ddb_port, None, work / "dynamodb.log").start()
     users = service_users()
     ca_dir = work / "ca"
-    tls, authority = broker_tls.prepare(ca_dir, work / "broker", free_port(), free_port())
+    tls, authority = broker_tls.prepare(ca_dir, work / "broker", free_port(), free_port(), free_port())
     broker = Broker(work / "broker", free_port(), list(users.values()), tls=tls)
     try:
         wait_ready(f"http://127.0.0.1:{ddb_port}", ddb)
@@ -182,3 +183,20 @@ def s3(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         server.stop()
         restore_environ(saved)
         rebuild()
+
+
+@pytest.fixture
+def tls(stack: Stack) -> TlsFiles:
+    """The session broker's TLS files and ports (every listener on)."""
+    assert stack.broker.tls is not None
+    return stack.broker.tls
+
+
+@pytest.fixture
+def peers() -> Iterator[list[MqttPeer]]:
+    """MQTT clients a test opened, closed when it ends."""
+    made: list[MqttPeer] = []
+    yield made
+    for peer in made:
+        peer.client.disconnect()
+        peer.client.loop_stop()

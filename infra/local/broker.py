@@ -20,8 +20,9 @@ from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
+from infra.local import claim_plugin
 from infra.local.broker_tls import TlsFiles, listener_conf
-from infra.local.processes import Child, free_port, wait_for_port
+from infra.local.processes import Child, free_port, log_tail, wait_for_port
 
 log = logging.getLogger(__name__)
 # The credential sync's own identity: it may touch no topic, only take over a session to close it.
@@ -57,6 +58,7 @@ def mosquitto_binary() -> str:
     return found
 
 
+RESIGNAL_AFTER_S = 1.0
 _HASH_RE = re.compile(r"\$[67]\$[0-9]+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+")
 
 
@@ -133,11 +135,12 @@ listener {self.service_port} {self.host}
 allow_anonymous false
 password_file {w / "service_passwd"}
 acl_file {w / "service_acl"}
-"""
+{claim_plugin.service_listener_conf(self.tls)}"""
         if self.tls is not None:
             conf += listener_conf(self.tls, self.host, w)
-            if not self.tls_acl_path.exists():
-                self._atomic_write("tls_acl", "\n")
+            for acl in ("tls_acl", "claim_acl"):
+                if not (w / acl).exists():
+                    self._atomic_write(acl, "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.
@@ -203,11 +206,15 @@ acl_file {w / "service_acl"}
         (self.workdir / "events.log").unlink(missing_ok=True)
         self.child = Child("mosquitto", [mosquitto_binary(), "-c", str(self.workdir / "mosquitto.conf")],
                            self.log_path).start()
-        wait_for_port(self.host, self.port, proc=self.child.proc)
-        wait_for_port(self.host, self.service_port, proc=self.child.proc)
+        ports = [self.port, self.service_port]
         if self.tls is not None:
-            wait_for_port(self.host, self.tls.mtls_port, proc=self.child.proc)
-            wait_for_port(self.host, self.tls.token_port, proc=self.child.proc)
+            ports += [self.tls.mtls_port, self.tls.token_port]
+            ports += [self.tls.claim_port] if self.tls.claim_port is not None else []
+        try:
+            for port in ports:
+                wait_for_port(self.host, port, proc=self.child.proc)
+        except RuntimeError as failed:  # say why: a port taken, a file it could not read
+            raise RuntimeError(f"{failed}; mosquitto said:\n{log_tail(self.log_path)}") from failed
         return self
 
     def reload(self, wait_s: float = 0.0) -> bool:
@@ -222,12 +229,18 @@ acl_file {w / "service_acl"}
         offset = events.stat().st_size if events.exists() else 0
         self.child.signal(signal.SIGHUP)
         deadline = time.monotonic() + wait_s
+        resend = time.monotonic() + RESIGNAL_AFTER_S
         while time.monotonic() < deadline:
             if events.exists():
                 with open(events, "rb") as log_file:  # only what was logged since the signal
                     log_file.seek(offset)
                     if b"Reloading config." in log_file.read():
                         return True
+            if time.monotonic() > resend:
+                # Mosquitto clears its reload flag when a reload ends: a SIGHUP that arrived during
+                # an earlier reload is lost. Another reload costs nothing; a lost one costs an ACL.
+                self.child.signal(signal.SIGHUP)
+                resend = time.monotonic() + RESIGNAL_AFTER_S
             time.sleep(0.02)
         return wait_s == 0
 

@@ -21,6 +21,7 @@ from chalicelib.certificates import local_ca
 from chalicelib.certificates.local_ca import LocalCertificateAuthority
 from chalicelib.certificates.store import CertificateModel, CertificateRepository
 from chalicelib.core.identity import device_topic_filters, mqtt_username, parse_mqtt_username
+from infra.local import claim_plugin
 
 SERVER_HOSTS = ["localhost", "127.0.0.1"]
 
@@ -35,11 +36,16 @@ class TlsFiles:
     crl_file: Path
     mtls_port: int
     token_port: int
+    claim_port: int | None = None  # boards enrolling with a claim certificate (fleet provisioning)
+    claim_plugin: Path | None = None  # the broker plugin the claim listener needs (`make deps` builds it)
 
 
-def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int,
-            token_port: int) -> tuple[TlsFiles, LocalCertificateAuthority]:
-    """Make the CA once, a fresh server certificate and an empty CRL (the broker will not start without one)."""
+def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int, token_port: int,
+            claim_port: int | None = None) -> tuple[TlsFiles, LocalCertificateAuthority]:
+    """Make the CA once, a fresh server certificate and an empty CRL (the broker will not start without one).
+
+    With a `claim_port`, the broker also opens the claim listener, which needs the claim plugin built.
+    """
     ca_file = local_ca.ensure(ca_dir)
     authority = LocalCertificateAuthority(ca_dir)
     tls_dir = broker_dir / "tls"
@@ -47,7 +53,8 @@ def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int,
     cert_file, key_file = authority.server_certificate(tls_dir, SERVER_HOSTS)
     crl_file = tls_dir / "crl.pem"
     authority.write_crl(crl_file, [])
-    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port), authority
+    plugin = claim_plugin.built() if claim_port is not None else None
+    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port, claim_port, plugin), authority
 
 
 def listener_conf(tls: TlsFiles, host: str, workdir: Path) -> str:
@@ -71,7 +78,7 @@ listener {tls.token_port} {host}
 {common}require_certificate false
 password_file {workdir / "passwd"}
 acl_file {workdir / "acl"}
-"""
+""" + (claim_plugin.listener_conf(tls, host, workdir) if tls.claim_port is not None else "")
 
 
 class TlsAccess:

@@ -141,3 +141,11 @@ class Child:
 def python_module(name: str, *args: str) -> list[str]:
     """argv to run one of our modules with this interpreter."""
     return [sys.executable, "-m", name, *args]
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a child's log, for an error that says why it stopped."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -100,7 +100,7 @@ class LocalStack:
                 wait_ready(self.o.ddb_url, self.ddb)
             self._start_s3(env, logs)
             tls, authority = broker_tls.prepare(self.o.ca_dir, self.o.workdir / "broker", self.o.mqtt_tls_port,
-                                                self.o.mqtt_tls_token_port)
+                                                self.o.mqtt_tls_token_port, self.o.mqtt_claim_port)
             broker = self.broker = Broker(self.o.workdir / "broker", self.o.mqtt_port, list(self.users.values()),
                                           service_port=self.o.mqtt_service_port, log_path=logs / "mosquitto.log",
                                           tls=tls)
@@ -151,6 +151,7 @@ class LocalStack:
         ports = {"API_PORT": self.o.api_port, "MQTT_PORT": self.o.mqtt_port,
                  "MQTT_SERVICE_PORT": self.o.mqtt_service_port, "CONSOLE_PORT": self.o.console_port,
                  "MQTT_TLS_PORT": self.o.mqtt_tls_port, "MQTT_TLS_TOKEN_PORT": self.o.mqtt_tls_token_port,
+                 "MQTT_CLAIM_PORT": self.o.mqtt_claim_port,
                  "S3_PORT": self.o.s3_port}
         if not self.o.ddb_endpoint:
             ports["DDB_PORT"] = self.o.ddb_port

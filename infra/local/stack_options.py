@@ -24,6 +24,7 @@ class StackOptions:
     mqtt_service_port: int = 1884  # the listener of the cloud publisher, the bridge and observers
     mqtt_tls_port: int = 8883  # devices with a client certificate of the stack CA (mutual TLS)
     mqtt_tls_token_port: int = 8884  # devices with a provision token, over server-side TLS
+    mqtt_claim_port: int = 8885  # boards enrolling with a claim certificate (fleet provisioning by claim)
     ddb_port: int = 8001
     s3_port: int = 8002  # SeaweedFS's S3 API (firmware images); its other parts take free ports
     console_port: int = 8080  # the operator console (a built frontend/dist)
@@ -47,6 +48,7 @@ class StackOptions:
             mqtt_service_port=int(os.environ.get("MQTT_SERVICE_PORT", 1884)),
             mqtt_tls_port=int(os.environ.get("MQTT_TLS_PORT", 8883)),
             mqtt_tls_token_port=int(os.environ.get("MQTT_TLS_TOKEN_PORT", 8884)),
+            mqtt_claim_port=int(os.environ.get("MQTT_CLAIM_PORT", 8885)),
             ddb_port=int(os.environ.get("DDB_PORT", 8001)),
             s3_port=int(os.environ.get("S3_PORT", 8002)),
             console_port=int(os.environ.get("CONSOLE_PORT", 8080)),
@@ -63,7 +65,8 @@ class StackOptions:
     def ephemeral(cls, workdir: Path, engine: str | None = None) -> StackOptions:
         """Free ports everywhere: for benchmarks next to a running `make run`."""
         return cls(workdir=workdir, api_port=free_port(), mqtt_port=free_port(), mqtt_service_port=free_port(),
-                   mqtt_tls_port=free_port(), mqtt_tls_token_port=free_port(), ddb_port=free_port(),
+                   mqtt_tls_port=free_port(), mqtt_tls_token_port=free_port(), mqtt_claim_port=free_port(),
+                   ddb_port=free_port(),
                    s3_port=free_port(), console_port=free_port(),
                    engine=engine or engine_from_env(), schedule_interval_s=3600)
 

@@ -10,6 +10,8 @@ apt_install() {
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "installing $package with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -qq "$package" >/dev/null \
-    || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$package" >/dev/null; }
+  # Another install (a second checkout's `make`) may hold dpkg's lock: wait for it rather than fail.
+  local wait=(-o DPkg::Lock::Timeout=600)
+  $SUDO apt-get "${wait[@]}" install -y -qq "$package" >/dev/null \
+    || { $SUDO apt-get "${wait[@]}" update -qq && $SUDO apt-get "${wait[@]}" install -y -qq "$package" >/dev/null; }
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,21 +22,6 @@ from infra.local.broker_tls import TlsAccess, TlsFiles
 from tests.cert_support import logged_in, self_signed, signed_by, tls_peer
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
-
-
-@pytest.fixture
-def tls(stack: Stack) -> TlsFiles:
-    assert stack.broker.tls is not None
-    return stack.broker.tls
-
-
-@pytest.fixture
-def peers() -> Iterator[list[MqttPeer]]:
-    made: list[MqttPeer] = []
-    yield made
-    for peer in made:
-        peer.client.disconnect()
-        peer.client.loop_stop()
 
 
 def _issue(api: Api, device_id: str) -> dict[str, str]:

@@ -1,0 +1,349 @@
+/*
+ * Fleet provisioning by claim on Mosquitto 2.0: who a claim board is, and answers for that
+ * board alone.
+ *
+ * AWS IoT's fleet-provisioning topics are fixed ($aws/certificates/create/json/accepted, ...):
+ * on a plain broker every board holding the same claim certificate would read every other
+ * board's private key and ownership token, and a board may pick any client id, so it could
+ * take over a device's or a service's session. This plugin closes both:
+ *
+ * role "claim" (loaded on the claim listener, `require_certificate true`):
+ *   - basic auth: the client certificate's CN must be `claim-<id>`; it becomes the username
+ *     (the listener's acl_file then decides what that claim may touch). The client id must be
+ *     1-128 of [A-Za-z0-9_:-] and start with none of the reserved prefixes (services'), and
+ *     cannot contain the '.' of every device's client id. Each accepted connection gets a nonce.
+ *   - message: a request on $aws/<request> is re-published as
+ *     $fleet/claims/<cn>/<nonce>/<client id>/<request> (never retained): the bridge forwards
+ *     it with the asker named by the broker, not by the board.
+ * role "service" (loaded on the service listener):
+ *   - message: $fleet/claim-replies/<nonce>/<client id>/<request>/accepted|rejected is delivered
+ *     as $aws/<request>/accepted|rejected to that one connection, if it is still the connection
+ *     that asked (same client id and nonce); otherwise it is dropped.
+ *
+ * <request> is certificates/create/json, certificates/create-from-csr/json or
+ * provisioning-templates/<name>/provision/json.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#define MAX_CLIENT_ID 128
+#define MAX_CN 128
+#define MAX_TEMPLATE 128
+#define REQUEST_PREFIX "$fleet/claims/"
+#define REPLY_PREFIX "$fleet/claim-replies/"
+
+struct connection {
+	struct connection *next;
+	const struct mosquitto *client;
+	char *id;
+	unsigned long long nonce;
+};
+
+/* Shared by both roles: the library is loaded once, whatever the number of listeners. */
+static struct connection *connections = NULL;
+static unsigned long long last_nonce = 0;
+
+struct instance {
+	mosquitto_plugin_id_t *pid;
+	bool claim;
+	char reserved[512]; /* comma-separated client id prefixes a claim board may not use */
+};
+
+static bool id_char(char c, bool allow_colon)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+		|| c == '_' || c == '-' || (allow_colon && c == ':');
+}
+
+static bool valid_token(const char *s, size_t max, bool allow_colon)
+{
+	size_t n = 0;
+	if(s == NULL || *s == '\0') return false;
+	for(; s[n]; n++){
+		if(n >= max || !id_char(s[n], allow_colon)) return false;
+	}
+	return true;
+}
+
+static bool reserved_prefix(const struct instance *self, const char *id)
+{
+	const char *p = self->reserved;
+	while(*p){
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if(len > 0 && strncmp(id, p, len) == 0) return true;
+		if(!end) break;
+		p = end + 1;
+	}
+	return false;
+}
+
+/* certificates/create/json, certificates/create-from-csr/json, provisioning-templates/<name>/provision/json */
+static bool valid_request(const char *r, size_t len)
+{
+	static const char create[] = "certificates/create/json";
+	static const char csr[] = "certificates/create-from-csr/json";
+	static const char tp[] = "provisioning-templates/";
+	static const char tail[] = "/provision/json";
+	if(len == strlen(create) && !strncmp(r, create, len)) return true;
+	if(len == strlen(csr) && !strncmp(r, csr, len)) return true;
+	if(len > strlen(tp) + strlen(tail) && !strncmp(r, tp, strlen(tp))
+			&& !strncmp(r + len - strlen(tail), tail, strlen(tail))){
+		size_t name_len = len - strlen(tp) - strlen(tail);
+		const char *name = r + strlen(tp);
+		if(name_len > MAX_TEMPLATE) return false;
+		for(size_t i = 0; i < name_len; i++){
+			if(!id_char(name[i], false)) return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static char *certificate_cn(const struct mosquitto *client)
+{
+	X509 *cert = mosquitto_client_certificate(client);
+	char *cn = NULL;
+	if(cert == NULL) return NULL;
+	X509_NAME *name = X509_get_subject_name(cert);
+	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	if(idx >= 0 && X509_NAME_get_index_by_NID(name, NID_commonName, idx) < 0){
+		ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+		int len = data ? ASN1_STRING_length(data) : 0;
+		if(len > 0 && len <= MAX_CN){
+			cn = calloc(1, (size_t)len + 1);
+			if(cn) memcpy(cn, ASN1_STRING_get0_data(data), (size_t)len);
+		}
+	}
+	X509_free(cert);
+	return cn;
+}
+
+static void forget_id(const char *id)
+{
+	struct connection **p = &connections;
+	while(*p){
+		if(!strcmp((*p)->id, id)){
+			struct connection *gone = *p;
+			*p = gone->next;
+			free(gone->id);
+			free(gone);
+		}else{
+			p = &(*p)->next;
+		}
+	}
+}
+
+static struct connection *find_client(const struct mosquitto *client)
+{
+	for(struct connection *c = connections; c; c = c->next){
+		if(c->client == client) return c;
+	}
+	return NULL;
+}
+
+static int refuse(const char *id, const char *why)
+{
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "claim listener: refused client '%s': %s", id ? id : "", why);
+	return MOSQ_ERR_AUTH;
+}
+
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_basic_auth *ed = event_data;
+	struct instance *self = userdata;
+	const char *id = mosquitto_client_id(ed->client);
+	(void)event;
+
+	char *cn = certificate_cn(ed->client);
+	if(cn == NULL || strncmp(cn, "claim-", 6) != 0 || !valid_token(cn + 6, MAX_CN, false)){
+		free(cn);
+		return refuse(id, "the certificate is not a claim certificate");
+	}
+	if(!valid_token(id, MAX_CLIENT_ID, true)){
+		free(cn);
+		return refuse(id, "the client id must be 1-128 characters of A-Z a-z 0-9 _ : -");
+	}
+	if(reserved_prefix(self, id)){
+		free(cn);
+		return refuse(id, "the client id starts with a prefix reserved for the platform's services");
+	}
+	int rc = mosquitto_set_username(ed->client, cn);
+	free(cn);
+	if(rc != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
+
+	struct connection *c = calloc(1, sizeof(*c));
+	if(c == NULL) return MOSQ_ERR_NOMEM;
+	c->id = strdup(id);
+	if(c->id == NULL){
+		free(c);
+		return MOSQ_ERR_NOMEM;
+	}
+	/* A new connection with this id takes over any older one: only the newest is answered. */
+	forget_id(id);
+	c->client = ed->client;
+	c->nonce = ++last_nonce;
+	c->next = connections;
+	connections = c;
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = event_data;
+	(void)event;
+	(void)userdata;
+	struct connection **p = &connections;
+	while(*p){
+		if((*p)->client == ed->client){
+			struct connection *gone = *p;
+			*p = gone->next;
+			free(gone->id);
+			free(gone);
+			return MOSQ_ERR_SUCCESS;
+		}
+		p = &(*p)->next;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int replace_topic(struct mosquitto_evt_message *ed, const char *topic)
+{
+	char *copy = mosquitto_strdup(topic);
+	if(copy == NULL) return MOSQ_ERR_NOMEM;
+	mosquitto_free(ed->topic);
+	ed->topic = copy;
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* Claim listener: stamp who asked onto each request. */
+static int on_claim_message(struct mosquitto_evt_message *ed)
+{
+	const char *topic = ed->topic;
+	if(strncmp(topic, "$aws/", 5) != 0) return MOSQ_ERR_SUCCESS;
+	const char *request = topic + 5;
+	if(!valid_request(request, strlen(request))) return MOSQ_ERR_SUCCESS;
+	struct connection *c = find_client(ed->client);
+	const char *username = mosquitto_client_username(ed->client);
+	if(c == NULL || username == NULL) return MOSQ_ERR_ACL_DENIED;
+	size_t size = strlen(REQUEST_PREFIX) + strlen(username) + 24 + strlen(c->id) + strlen(request) + 4;
+	char *stamped = malloc(size);
+	if(stamped == NULL) return MOSQ_ERR_NOMEM;
+	snprintf(stamped, size, "%s%s/%llu/%s/%s", REQUEST_PREFIX, username, c->nonce, c->id, request);
+	int rc = replace_topic(ed, stamped);
+	free(stamped);
+	ed->retain = false;
+	return rc;
+}
+
+/* Service listener: deliver an answer to the one connection that asked. */
+static int on_service_message(struct mosquitto_evt_message *ed)
+{
+	if(strncmp(ed->topic, REPLY_PREFIX, strlen(REPLY_PREFIX)) != 0) return MOSQ_ERR_SUCCESS;
+	ed->retain = false;
+	const char *rest = ed->topic + strlen(REPLY_PREFIX);
+	char *end = NULL;
+	unsigned long long nonce = strtoull(rest, &end, 10);
+	if(end == rest || *end != '/') return MOSQ_ERR_SUCCESS;
+	const char *id = end + 1;
+	const char *slash = strchr(id, '/');
+	if(slash == NULL || slash == id || (size_t)(slash - id) > MAX_CLIENT_ID) return MOSQ_ERR_SUCCESS;
+	const char *answer = slash + 1;
+	size_t len = strlen(answer);
+	size_t request_len;
+	if(len > 9 && !strcmp(answer + len - 9, "/accepted")){
+		request_len = len - 9;
+	}else if(len > 9 && !strcmp(answer + len - 9, "/rejected")){
+		request_len = len - 9;
+	}else{
+		return MOSQ_ERR_SUCCESS;
+	}
+	if(!valid_request(answer, request_len)) return MOSQ_ERR_SUCCESS;
+
+	for(struct connection *c = connections; c; c = c->next){
+		if(c->nonce == nonce && strlen(c->id) == (size_t)(slash - id) && !strncmp(c->id, id, (size_t)(slash - id))){
+			size_t tsize = 5 + len + 1;
+			char *topic = malloc(tsize);
+			void *payload = ed->payloadlen ? mosquitto_malloc(ed->payloadlen) : NULL;
+			if(topic == NULL || (ed->payloadlen && payload == NULL)){
+				free(topic);
+				mosquitto_free(payload);
+				return MOSQ_ERR_NOMEM;
+			}
+			snprintf(topic, tsize, "$aws/%s", answer);
+			if(ed->payloadlen) memcpy(payload, ed->payload, ed->payloadlen);
+			int rc = mosquitto_broker_publish(c->id, topic, (int)ed->payloadlen, payload, 1, false, NULL);
+			free(topic);
+			if(rc != MOSQ_ERR_SUCCESS) mosquitto_free(payload);
+			return MOSQ_ERR_SUCCESS;
+		}
+	}
+	mosquitto_log_printf(MOSQ_LOG_INFO, "claim listener: answer for a connection that is gone, dropped");
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int on_message(int event, void *event_data, void *userdata)
+{
+	struct instance *self = userdata;
+	(void)event;
+	return self->claim ? on_claim_message(event_data) : on_service_message(event_data);
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	for(int i = 0; i < supported_version_count; i++){
+		if(supported_versions[i] == 5) return 5;
+	}
+	return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *opts, int opt_count)
+{
+	struct instance *self = calloc(1, sizeof(*self));
+	if(self == NULL) return MOSQ_ERR_NOMEM;
+	self->pid = identifier;
+	for(int i = 0; i < opt_count; i++){
+		if(!strcmp(opts[i].key, "role")){
+			self->claim = !strcmp(opts[i].value, "claim");
+		}else if(!strcmp(opts[i].key, "reserved_client_id_prefixes")){
+			snprintf(self->reserved, sizeof(self->reserved), "%s", opts[i].value);
+		}
+	}
+	*userdata = self;
+	int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, on_message, NULL, self);
+	if(rc == MOSQ_ERR_SUCCESS && self->claim){
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, self);
+		if(rc == MOSQ_ERR_SUCCESS){
+			rc = mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, self);
+		}
+	}
+	return rc;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt_count)
+{
+	struct instance *self = userdata;
+	(void)opts;
+	(void)opt_count;
+	mosquitto_callback_unregister(self->pid, MOSQ_EVT_MESSAGE, on_message, NULL);
+	if(self->claim){
+		mosquitto_callback_unregister(self->pid, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+		mosquitto_callback_unregister(self->pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+		while(connections){
+			struct connection *gone = connections;
+			connections = gone->next;
+			free(gone->id);
+			free(gone);
+		}
+	}
+	free(self);
+	return MOSQ_ERR_SUCCESS;
+}
