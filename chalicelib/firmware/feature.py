@@ -12,8 +12,9 @@ from chalicelib.firmware.services import FirmwareServices
 if TYPE_CHECKING:
     from pynamodb.models import Model
 
-# Signing a download URL needs the action it grants (presigning itself sends no request).
-SIGN_DOWNLOADS = ("s3:GetObject",)
+# Signing a download URL needs the actions it grants (presigning itself sends no request): URLs name the
+# version that was measured, which S3 authorises as GetObjectVersion.
+SIGN_DOWNLOADS = ("s3:GetObject", "s3:GetObjectVersion")
 
 
 def models() -> tuple[type[Model], ...]:
