@@ -33,7 +33,8 @@ def access() -> Mapping[str, FunctionAccess]:
         # the scope's rows first, an emptied one is deleted); a device asking
         # for its queued commands (`commands/request`) gets its update_firmware URL made then.
         "device_message": FunctionAccess(tables=(
-            TableAccess(VersionCountModel, ("UpdateItem", "Query", "DeleteItem")), TableAccess(MembershipModel, ("Query",), ("by_device",)),
+            TableAccess(VersionCountModel, ("UpdateItem", "Query", "DeleteItem")),
+            TableAccess(MembershipModel, ("Query",), ("by_device",)),
             resolve), bucket_objects=SIGN_DOWNLOADS),
         "commands_retry": FunctionAccess(tables=(resolve,), bucket_objects=SIGN_DOWNLOADS),
         # A rollout's next minute is notified with each device's URL.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.expressions.update import Action
@@ -179,9 +180,9 @@ class FirmwareRepository:
         positive = VersionCountModel.version.exists() & (VersionCountModel.devices > 0)
         for row in (VersionCountModel(key, version), VersionCountModel(key, OTHER_VERSIONS)):
             # A version counted under OTHER_VERSIONS (the scope was full) has no row of its own.
-            if written(lambda r=row: r.update(actions=[VersionCountModel.devices.add(-1)], condition=positive)):
+            if written(partial(row.update, actions=[VersionCountModel.devices.add(-1)], condition=positive)):
                 if int(row.devices or 0) <= 0:
-                    written(lambda r=row: r.delete(condition=VersionCountModel.devices <= 0))
+                    written(partial(row.delete, condition=VersionCountModel.devices <= 0))
                 return
 
     def version_counts(self, tenant_id: str, scope: str) -> dict[str, int]:

@@ -137,7 +137,8 @@ class StallingMembers(SiteDeviceRepository):
         self._meanwhile = meanwhile
         self.pages = 0
 
-    def members_page(self, tenant_id: str, site_id: str, cursor: str, limit: int) -> tuple[list[SiteMember], str | None]:
+    def members_page(self, tenant_id: str, site_id: str, cursor: str,
+                     limit: int) -> tuple[list[SiteMember], str | None]:
         self.pages += 1
         if self.pages == 2:
             self._meanwhile()

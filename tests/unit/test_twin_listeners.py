@@ -25,7 +25,7 @@ def test_a_failing_version_counter_does_not_skip_the_shadow_listener() -> None:
              AwsIotServices: SimpleNamespace(shadow_service=SimpleNamespace(twin_written=shadow))}
     core = SimpleNamespace(settings=SimpleNamespace(serves_aws_iot_topics=lambda: True), of=parts.__getitem__)
     after = SimpleNamespace(tenant_id="t-1", device_id="d", reported={"firmware_version": "x"})
-    hooks = twin_hooks(core)  # type: ignore[arg-type]
+    hooks = twin_hooks(core)
     assert hooks.on_written is not None
-    assert hooks.on_written(after, after, None, {"firmware_version": "x"}) == [event]
+    assert hooks.on_written(after, after, None, {"firmware_version": "x"}) == [event]  # type: ignore[arg-type]
     assert len(seen) == 1
