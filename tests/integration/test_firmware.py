@@ -251,3 +251,29 @@ def test_a_placeholder_that_is_no_url_is_a_400_naming_the_field(api: Api, url: s
     # Nothing was created
     assert api.get("/customer/jobs").body["jobs"] == []
     assert api.get(f"/customer/devices/{device}/commands").body == []
+
+
+def test_an_upload_after_rejection_or_deletion_gives_devices_nothing(api: Api, s3: S3) -> None:
+    # Given a rejected artifact, whose upload URL is still valid
+    rejected = create_firmware(api, "6.0.0", max_size_bytes=16)
+    rejected_id = rejected["firmware"]["firmware_id"]
+    assert put_image(rejected, IMAGE).status_code == 200
+    assert api.post(f"/customer/firmware/{rejected_id}/complete").body["status"] == "rejected"
+    # When an image that would have passed is put with the same URL, the artifact stays rejected and unusable
+    assert put_image(rejected, b"small").status_code == 200
+    assert api.post(f"/customer/firmware/{rejected_id}/complete").body["status"] == "rejected"
+    device, _ = api.create_device("dev-after")
+    refused = api.post(f"/customer/devices/{device}/commands", {
+        "command_type": "update_firmware", "command_params": {"firmware_id": rejected_id}})
+    assert refused.status == 409 and refused.body["field"] == "firmware_id"
+    # And a deleted artifact's key filled again through its old URL cannot be referenced either
+    deleted = create_firmware(api, "6.1.0")
+    deleted_id = deleted["firmware"]["firmware_id"]
+    assert put_image(deleted, IMAGE).status_code == 200
+    assert api.post(f"/customer/firmware/{deleted_id}/complete").body["status"] == "ready"
+    assert api.delete(f"/customer/firmware/{deleted_id}").status == 200
+    assert put_image(deleted, IMAGE).status_code == 200
+    key = f"{api.tenant_id}/{deleted_id}/6.1.0.bin"
+    by_url = api.post(f"/customer/devices/{device}/commands", {"command_type": "ota", "command_params": {
+        "image": f"${{aws:iot:s3-presigned-url:https://s3.us-east-1.amazonaws.com/{s3.bucket}/{key}}}"}})
+    assert by_url.status == 404
