@@ -14,6 +14,7 @@ from chalicelib.certificates.services import CertificateServices
 from chalicelib.commands.services import CommandServices
 from chalicelib.core.delivery import References
 from chalicelib.core.messaging.base import Message
+from chalicelib.core.observability.log import logger
 from chalicelib.devices.services import DeviceHooks
 from chalicelib.firmware.services import FirmwareServices
 from chalicelib.groups.services import GroupHooks
@@ -83,11 +84,26 @@ def twin_hooks(c: Core) -> TwinHooks:
     reach AWS IoT devices as shadow events (where served)."""
     aws = c.settings.serves_aws_iot_topics()
 
-    def written(*change: Any) -> list[Message]:
-        c.of(FirmwareServices).firmware_versions.twin_written(*change)
-        return c.of(AwsIotServices).shadow_service.twin_written(*change) if aws else []
+    listeners: list[Callable[[], Callable[..., list[Message]]]] = [
+        lambda: c.of(FirmwareServices).firmware_versions.twin_written]
+    if aws:
+        listeners.append(lambda: c.of(AwsIotServices).shadow_service.twin_written)
+    return TwinHooks(on_written=each_listener(listeners))
 
-    return TwinHooks(on_written=written)
+
+def each_listener(listeners: list[Callable[[], Callable[..., list[Message]]]]) -> Callable[..., list[Message]]:
+    """One listener of many: each runs whatever the one before did (a failure is logged, not passed on)."""
+    def written(*change: Any) -> list[Message]:
+        messages: list[Message] = []
+        for listener in listeners:
+            try:
+                messages.extend(listener()(*change))
+            except Exception:  # the write is stored; one listener's failure must not cost the others' events
+                after = change[1] if len(change) > 1 else None
+                logger.warning("twin write listener failed", tenant=getattr(after, "tenant_id", None),
+                               device=getattr(after, "device_id", None), outcome="listener_failed", exc_info=True)
+        return messages
+    return written
 
 
 def references(c: Core) -> References:

@@ -294,7 +294,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/customer/firmware-versions"): Operation(
         "Devices per reported firmware version, in the fleet or one group", "firmware", VersionCounts,
         query=(VersionsQuery,), description="From counters moved by each twin report of "
-                                            "`reported.firmware_version`."),
+                                            "`reported.firmware_version`. A version longer than 64 "
+                                            "characters, or new to a scope counting 200 already, is "
+                                            "counted under `(other)`."),
     # Overview
     ("GET", "/customer/overview"): Operation(
         "The fleet at a glance: presence, command outcomes of 24 h, jobs in progress, twins", "overview",

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.certificates.ports import Signed
 from chalicelib.certificates.schemas import CertificateStatus
-from chalicelib.certificates.x509 import CertificateFacts, PublicKey, facts
+from chalicelib.certificates.x509 import CertificateFacts, PublicKey, csr_alone, facts
 from chalicelib.core.errors import Unavailable
 
 
@@ -32,8 +32,13 @@ class AwsIotCertificateAuthority:
         return Signed(self._facts(answer), answer["keyPair"]["PrivateKey"])
 
     def sign_public_key(self, thing: str, public_key: PublicKey, csr_pem: str, validity: timedelta) -> Signed:
-        """AWS signs the CSR the service already checked (its subject is the device's name or empty)."""
-        answer = self._call("create_certificate_from_csr", certificateSigningRequest=csr_pem, setAsActive=True)
+        """AWS signs the CSR the service already checked (its subject is the device's name or empty).
+
+        AWS gets that request re-serialised, never the caller's text: whatever else the text
+        carried (another PEM block after it) was not checked, so it is not sent.
+        """
+        answer = self._call("create_certificate_from_csr", certificateSigningRequest=csr_alone(csr_pem),
+                            setAsActive=True)
         self._bind(thing, answer["certificateArn"])
         return Signed(self._facts(answer))
 

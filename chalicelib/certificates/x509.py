@@ -103,6 +103,12 @@ def checked_csr_key(csr_pem: str, expected_cn: str) -> PublicKey:
     return key
 
 
+def csr_alone(csr_pem: str) -> str:
+    """The request `checked_csr_key` checked, as PEM of the parsed object: text around it and any
+    further PEM block (which the parser ignores) never reach the signer."""
+    return x509.load_pem_x509_csr(csr_pem.encode()).public_bytes(serialization.Encoding.PEM).decode()
+
+
 def device_name(cn: str) -> x509.Name:
     """The subject of a device certificate: its broker username as CN, nothing else."""
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])

@@ -56,7 +56,7 @@ class CommandService:
         ttl = self._check(request)
         now = self._clock()
         command = self._new(tenant_id, device_id, request, created_by, now, ttl)
-        self._references.hold(tenant_id, request.command_params, command.expires_at)
+        self._references.hold(tenant_id, request.command_params, command.expires_at, "command_params")
         claim = None
         if request.client_token:
             claim = IdempotencyClaim(
@@ -97,7 +97,7 @@ class CommandService:
                 raise InvalidInput(exc.message, field=exc.field, index=index, **exc.extra) from exc
             commands.append(self._new(tenant_id, device_id, request, created_by, now, ttl))
         for command in commands:
-            self._references.hold(tenant_id, command.command_params, command.expires_at)
+            self._references.hold(tenant_id, command.command_params, command.expires_at, "command_params")
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
         metrics.count("CommandsCreated", len(commands))
         logger.info("commands created", tenant=tenant_id, count=len(commands), outcome="queued")
@@ -114,7 +114,7 @@ class CommandService:
         """
         now = self._clock()
         commands = self.batch_commands(tenant_id, batch, device_ids, request, created_by, published_at=now)
-        self._references.hold(tenant_id, request.command_params, batch.expires_at)
+        self._references.hold(tenant_id, request.command_params, batch.expires_at, "command_params")
         started = time.monotonic()
         self._commands.create_many(commands, self._policy.next_attempt(now, 1))
         written = time.monotonic()

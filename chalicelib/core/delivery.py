@@ -17,8 +17,9 @@ Document = dict[str, Any]
 class DocumentResolver(Protocol):
     """Checks references when a document is created and fills them in when it is delivered."""
 
-    def hold(self, tenant_id: str, document: Document, until: datetime) -> None:
-        """Refuse (4xx naming the field) a reference the tenant may not use; keep its target until `until`."""
+    def hold(self, tenant_id: str, document: Document, until: datetime, field: str = "document") -> None:
+        """Refuse (4xx naming the field, `field` for the document itself) a reference the tenant may not use;
+        keep its target until `until`."""
         ...
 
     def resolve(self, tenant_id: str, document: Document, device_ids: Sequence[str]) -> list[Document]:
@@ -29,7 +30,7 @@ class DocumentResolver(Protocol):
 class NoReferences:
     """The resolver of a stage without any referenced content: documents go out as stored."""
 
-    def hold(self, tenant_id: str, document: Document, until: datetime) -> None:
+    def hold(self, tenant_id: str, document: Document, until: datetime, field: str = "document") -> None:
         """Nothing to check."""
 
     def resolve(self, tenant_id: str, document: Document, device_ids: Sequence[str]) -> list[Document]:

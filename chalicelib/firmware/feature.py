@@ -12,8 +12,9 @@ from chalicelib.firmware.services import FirmwareServices
 if TYPE_CHECKING:
     from pynamodb.models import Model
 
-# Signing a download URL needs the action it grants (presigning itself sends no request).
-SIGN_DOWNLOADS = ("s3:GetObject",)
+# Signing a download URL needs the actions it grants (presigning itself sends no request): URLs name the
+# version that was measured, which S3 authorises as GetObjectVersion.
+SIGN_DOWNLOADS = ("s3:GetObject", "s3:GetObjectVersion")
 
 
 def models() -> tuple[type[Model], ...]:
@@ -28,10 +29,12 @@ def access() -> Mapping[str, FunctionAccess]:
     from chalicelib.groups.store import MembershipModel
     resolve = TableAccess(FirmwareModel, ("BatchGetItem",))
     return {
-        # A reported firmware version moves the fleet's and the device's groups' counters; a device asking
+        # A reported firmware version moves the fleet's and the device's groups' counters (a new one counts
+        # the scope's rows first, an emptied one is deleted); a device asking
         # for its queued commands (`commands/request`) gets its update_firmware URL made then.
         "device_message": FunctionAccess(tables=(
-            TableAccess(VersionCountModel, ("UpdateItem",)), TableAccess(MembershipModel, ("Query",), ("by_device",)),
+            TableAccess(VersionCountModel, ("UpdateItem", "Query", "DeleteItem")),
+            TableAccess(MembershipModel, ("Query",), ("by_device",)),
             resolve), bucket_objects=SIGN_DOWNLOADS),
         "commands_retry": FunctionAccess(tables=(resolve,), bucket_objects=SIGN_DOWNLOADS),
         # A rollout's next minute is notified with each device's URL.

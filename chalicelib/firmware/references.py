@@ -28,7 +28,10 @@ class ObjectUrl:
 def parse_s3_url(url: str) -> ObjectUrl | None:
     """Bucket and key of `https://s3.<region>.amazonaws.com/bucket/key`, `https://bucket.s3...amazonaws.com/key`
     or a path-style URL of any other S3 endpoint; None when it names no object."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # `http://[x/y`: no URL at all (a bracket opens an IPv6 host never closed)
+        return None
     host, path = (parts.hostname or ""), unquote(parts.path).lstrip("/")
     if ".s3." in f".{host}" and not host.startswith("s3."):
         bucket, key = host.split(".s3.", 1)[0], path

@@ -33,12 +33,15 @@ class FirmwareResolver:
         self._policy = policy
         self._clock = clock
 
-    def hold(self, tenant_id: str, document: Document, until: datetime) -> None:
-        """Refuse a reference to a missing, foreign or unready artifact; hold the others until `until`."""
+    def hold(self, tenant_id: str, document: Document, until: datetime, field: str = "document") -> None:
+        """Refuse a reference to a missing, foreign or unready artifact; hold the others until `until`.
+
+        `field` is the request's field the document came in, named by a refused placeholder.
+        """
         found = references.find(document)
         if not found:
             return
-        ids = list(found.ids) + [self._id_of_url(tenant_id, url) for url in found.urls]
+        ids = list(found.ids) + [self._id_of_url(tenant_id, url, field) for url in found.urls]
         for firmware_id in dict.fromkeys(ids):
             if not is_valid_id(firmware_id):
                 raise NotFound(f"firmware {firmware_id} not found", field="firmware_id")
@@ -47,14 +50,14 @@ class FirmwareResolver:
                 raise Conflict(f"firmware {firmware_id} is {firmware.status.value}, not ready", field="firmware_id",
                                status=firmware.status.value)
 
-    def _id_of_url(self, tenant_id: str, url: str) -> str:
+    def _id_of_url(self, tenant_id: str, url: str, field: str) -> str:
         target = references.parse_s3_url(url)
         if target is None or target.bucket != self._policy.bucket:
             raise InvalidInput("a presigned-URL placeholder must name an object of this stage's firmware bucket",
-                               field="document")
+                               field=field)
         firmware_id = references.firmware_id_of_key(tenant_id, target.key)
         if firmware_id is None:  # another tenant's key, or none of ours: the same answer as a missing one
-            raise NotFound("the placeholder's object is not a firmware image of this tenant", field="document")
+            raise NotFound("the placeholder's object is not a firmware image of this tenant", field=field)
         return firmware_id
 
     def resolve(self, tenant_id: str, document: Document, device_ids: Sequence[str]) -> list[Document]:
@@ -96,8 +99,9 @@ class FirmwareResolver:
 
     def _sign(self, tenant_id: str, device_id: str, firmware: Firmware, key: str, ttl: int,
               expires: datetime) -> FirmwareRef:
+        # The version that was measured: what reached the key after `complete` is never served.
         signed = self._objects().download_url(key, ttl, mqtt_username(tenant_id, device_id),
-                                            f"{device_id}-{firmware.version}.bin")
+                                            f"{device_id}-{firmware.version}.bin", firmware.object_version)
         return FirmwareRef(firmware_id=firmware.firmware_id, version=firmware.version, url=signed.url,
                            url_expires_at=expires, headers=signed.headers, sha256=firmware.sha256 or "",
                            size_bytes=firmware.size_bytes or 0)

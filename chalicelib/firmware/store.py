@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.expressions.update import Action
@@ -15,6 +16,8 @@ from chalicelib.core.storage.keys import TenantPartitioned, tenant_key
 from chalicelib.firmware.schemas import Firmware, FirmwareStatus
 
 FLEET_SCOPE = "fleet"
+# The counter of versions a scope has no room for, and of versions too long to be counted by name.
+OTHER_VERSIONS = "(other)"
 
 
 def group_scope(group_id: str) -> str:
@@ -147,14 +150,40 @@ class FirmwareRepository:
 
     # Version counters
 
-    def count_version(self, tenant_id: str, scopes: list[str], before: str | None, after: str | None) -> None:
-        """Move one device from `before` to `after` in every scope (ADD is atomic; no read)."""
+    def count_version(self, tenant_id: str, scopes: list[str], before: str | None, after: str | None,
+                      cap: int = 200) -> None:
+        """Move one device from `before` to `after` in every scope (ADD is atomic).
+
+        A version first seen in a scope holding `cap` versions already is counted under
+        OTHER_VERSIONS; a counter that falls to zero is deleted, so rows stay about `cap`.
+        """
         for scope in scopes:
             key = tenant_key(tenant_id, scope)
             if before:
-                VersionCountModel(key, before).update(actions=[VersionCountModel.devices.add(-1)])
+                self._uncount(key, before)
             if after:
-                VersionCountModel(key, after).update(actions=[VersionCountModel.devices.add(1)])
+                self._count(key, after, cap)
+
+    @staticmethod
+    def _count(key: str, version: str, cap: int) -> None:
+        row = VersionCountModel(key, version)
+        if written(lambda: row.update(actions=[VersionCountModel.devices.add(1)],
+                                      condition=VersionCountModel.version.exists())):
+            return
+        # A new row: one Query counting at most cap + 1 keys (a race may pass the cap by a few).
+        if version != OTHER_VERSIONS and VersionCountModel.count(key, limit=cap + 1) >= cap:
+            row = VersionCountModel(key, OTHER_VERSIONS)
+        row.update(actions=[VersionCountModel.devices.add(1)])
+
+    @staticmethod
+    def _uncount(key: str, version: str) -> None:
+        positive = VersionCountModel.version.exists() & (VersionCountModel.devices > 0)
+        for row in (VersionCountModel(key, version), VersionCountModel(key, OTHER_VERSIONS)):
+            # A version counted under OTHER_VERSIONS (the scope was full) has no row of its own.
+            if written(partial(row.update, actions=[VersionCountModel.devices.add(-1)], condition=positive)):
+                if int(row.devices or 0) <= 0:
+                    written(partial(row.delete, condition=VersionCountModel.devices <= 0))
+                return
 
     def version_counts(self, tenant_id: str, scope: str) -> dict[str, int]:
         """Devices per version in one scope (one Query of its counters; zero counts left out)."""

@@ -5,6 +5,10 @@ device finished, not what it runs). Counters per tenant and per group are moved 
 atomic ADD on each change, so the view is one Query, never a Scan. A device's groups are
 read at the change; a device that joins or leaves a group later is counted there from its
 next version change (the counters follow reports, not memberships).
+
+Devices choose what they report, so the counters are bounded: a version longer than
+MAX_VERSION_LENGTH, or first seen in a scope that counts MAX_VERSIONS already, is counted
+under "(other)" (the twin keeps what was reported, as AWS IoT's shadow would).
 """
 from __future__ import annotations
 
@@ -14,15 +18,18 @@ from typing import Any, Protocol
 from chalicelib.core.messaging.base import Message
 from chalicelib.core.observability.log import logger
 from chalicelib.firmware.schemas import VersionCounts
-from chalicelib.firmware.store import FLEET_SCOPE, group_scope
+from chalicelib.firmware.store import FLEET_SCOPE, OTHER_VERSIONS, group_scope
 
 REPORTED_KEY = "firmware_version"
+MAX_VERSION_LENGTH = 64
+MAX_VERSIONS = 200
 
 
 class Counters(Protocol):
     """Where the counts are kept."""
 
-    def count_version(self, tenant_id: str, scopes: list[str], before: str | None, after: str | None) -> None: ...
+    def count_version(self, tenant_id: str, scopes: list[str], before: str | None, after: str | None,
+                      cap: int = MAX_VERSIONS) -> None: ...
 
     def version_counts(self, tenant_id: str, scope: str) -> dict[str, int]: ...
 
@@ -41,6 +48,11 @@ def reported_version(twin: TwinLike) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def counted_as(version: str | None) -> str | None:
+    """The counter a reported version moves: its own, or "(other)" when it is too long to be a key."""
+    return version if version is None or len(version) <= MAX_VERSION_LENGTH else OTHER_VERSIONS
+
+
 class FirmwareVersions:
     """Counts devices per reported firmware version, in the fleet and in each group."""
 
@@ -53,11 +65,11 @@ class FirmwareVersions:
     def twin_written(self, before: TwinLike, after: TwinLike, desired: dict[str, Any] | None,
                      reported: dict[str, Any] | None) -> list[Message]:
         """A twin write's listener: move the device's count when its reported version changed."""
-        old, new = reported_version(before), reported_version(after)
+        old, new = counted_as(reported_version(before)), counted_as(reported_version(after))
         if reported is None or old == new:
             return []
         scopes = [FLEET_SCOPE, *(group_scope(g) for g in self._groups_of(after.tenant_id, after.device_id))]
-        self._counters.count_version(after.tenant_id, scopes, old, new)
+        self._counters.count_version(after.tenant_id, scopes, old, new, MAX_VERSIONS)
         logger.info("firmware version reported", tenant=after.tenant_id, device=after.device_id,
                     previous=old, outcome=new)
         return []

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.core.clock import utcnow
-from chalicelib.core.errors import Conflict, InvalidInput, Unavailable
+from chalicelib.core.errors import Conflict, InvalidInput
 from chalicelib.core.identity import mqtt_username
 from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import ImportPolicy
 from chalicelib.core.storage.cursors import Page
-from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore
+from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore, replayed_id
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, schedule_shard
 from chalicelib.imports.chunks import ChunkRunner
 from chalicelib.imports.parse import StoredRow, parse
@@ -232,12 +232,7 @@ class DeviceImportService:
         return Outcome.DONE
 
     def _replay(self, claim: IdempotencyClaim, taken: ClientTokenTaken) -> DeviceImport:
-        if taken.record is None:
-            raise Unavailable("client_token is being used concurrently; retry", field="client_token")
-        if taken.record.fingerprint != claim.fingerprint:
-            raise Conflict("client_token was already used for a different import", field="client_token",
-                           import_id=taken.record.resource_id)
-        return self._imports.get(claim.tenant_id, taken.record.resource_id)
+        return self._imports.get(claim.tenant_id, replayed_id(claim, taken, "import", "import_id"))
 
 
 _GONE = {

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import FanoutPolicy
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner
@@ -53,8 +54,10 @@ class SiteFanout:
     write that moves the cursor past them and renews the lease. A runner that dies inside
     a chunk leaves the cursor before it; whoever resumes (the per-minute schedule, once
     the lease ran out) redoes that chunk, so a device may get the same schedule twice but
-    never misses it. A newer schedule change resets the fan-out, and the older runner's
-    next cursor write fails, so it stops.
+    never misses it. Each chunk's write first checks (and renews) the runner's lease: a
+    runner that stalled past it, and whose fan-out another runner took over, writes
+    nothing more. A newer schedule change resets the fan-out, and the older runner's
+    next write fails, so it stops.
     """
 
     def __init__(self, sites: SiteStore, site_devices: SiteDevices, sender: WelcomeSender,
@@ -80,6 +83,8 @@ class SiteFanout:
                 return progress  # a newer schedule took over; it runs its own fan-out
             members, cursor = self._site_devices.members_page(fanout.tenant_id, fanout.site_id, fanout.cursor,
                                                               self._policy.chunk)
+            if members and not self._sites.hold_fanout(fanout, self._clock(), self._policy.lease):
+                return progress  # this runner stalled past its lease and the fan-out is another's now
             wake = next_wake(site.wake_schedule_cron, site.timezone, self._clock())
             # Only devices whose stored schedule this run could set get its command: where a
             # newer schedule is stored already, its own fan-out has sent it.
@@ -108,7 +113,7 @@ class SiteFanout:
                 logger.info("site schedule out of time; the schedule resumes it", tenant=site.tenant_id,
                             site_id=site.site_id, version=fanout.version, chunks=progress.chunks, outcome="backlog")
                 return progress
-            fanout = Fanout(fanout.tenant_id, fanout.site_id, fanout.version, cursor)
+            fanout = replace(fanout, cursor=cursor)
             site = None  # read again for the next chunk
 
     def run_due(self, now: datetime, budget_s: float, actor: str = "schedule") -> FanoutReport:
@@ -121,7 +126,8 @@ class SiteFanout:
 
     def _resume(self, tenant_id: str, site_id: str, now: datetime, actor: str, deadline: float,
                 report: FanoutReport) -> Outcome:
-        fanout = self._sites.fanout(tenant_id, site_id)
+        found = self._sites.fanout(tenant_id, site_id)
+        fanout = found and replace(found, owner=new_id("run"))
         if fanout is None or not self._sites.claim_fanout(fanout, now, self._policy.lease):
             return Outcome.SKIPPED  # finished, or another runner took it meanwhile
         report.resumed += 1

@@ -27,8 +27,8 @@ class SiteStore(Protocol):
         ...
 
     def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool,
-               fanout_shard: int = 0, lease: timedelta = timedelta(0)) -> Site:
-        """Apply field changes; a new schedule bumps schedule_version and opens its fan-out."""
+               fanout_shard: int = 0, lease: timedelta = timedelta(0), owner: str = "") -> Site:
+        """Apply field changes; a new schedule bumps schedule_version and opens its fan-out, leased to `owner`."""
         ...
 
     def delete(self, tenant_id: str, site_id: str) -> None:
@@ -43,8 +43,12 @@ class SiteStore(Protocol):
         """Record a finished chunk (cursor None: done); False when the fan-out moved on without the caller."""
         ...
 
+    def hold_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
+        """Renew the lease before a chunk's write; False when the caller no longer holds it."""
+        ...
+
     def claim_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
-        """Take over a fan-out whose lease ran out."""
+        """Take over for `fanout.owner` a fan-out whose lease ran out."""
         ...
 
     def due_fanouts(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -76,14 +76,16 @@ class SiteService:
         current = self._sites.get(tenant_id, site_id)
         changes = request.changes()
         new_schedule = any(f in changes and changes[f] != getattr(current, f) for f in SCHEDULE_FIELDS)
+        owner = new_id("run")
         site = self._sites.update(current, changes, self._clock(), new_schedule,
-                                  schedule_shard(f"{tenant_id}#{site_id}", self._policy.shards), self._policy.lease)
+                                  schedule_shard(f"{tenant_id}#{site_id}", self._policy.shards), self._policy.lease,
+                                  owner)
         if not new_schedule:
             return SiteChange(site=site, schedule_changed=False)
         deadline = self._monotonic() + self._budget_s
         try:
-            progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, ""), actor, deadline,
-                                        site)
+            progress = self._fanout.run(Fanout(tenant_id, site_id, site.schedule_version, "", owner), actor,
+                                        deadline, site)
         except Exception:
             # The change itself is stored, so the answer must say so (a 500 would invite a retry
             # that changes nothing); the schedule sends the rest once this run's lease ends.

@@ -59,6 +59,8 @@ class SiteModel(TenantPartitioned, Model):
     fanout_cursor = UnicodeAttribute(null=True)
     fanout_shard = NumberAttribute(null=True)
     fanout_due_at = UTCDateTimeAttribute(null=True)
+    # The runner holding that lease: each chunk's write and step are conditional on it.
+    fanout_owner = UnicodeAttribute(null=True)
     fanout_due = SiteFanoutIndex()
 
     def to_record(self) -> Site:
@@ -86,6 +88,8 @@ class Fanout:
     site_id: str
     version: int
     cursor: str
+    # The runner that walks it (its lease): a runner that lost it writes no further chunk.
+    owner: str = ""
 
 
 _UPDATABLE = {
@@ -127,12 +131,12 @@ class SiteRepository:
         return query_page(SiteModel, tenant_id, limit, next_token).map(SiteModel.to_record)
 
     def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool,
-               fanout_shard: int = 0, lease: timedelta = timedelta(0)) -> Site:
+               fanout_shard: int = 0, lease: timedelta = timedelta(0), owner: str = "") -> Site:
         """Apply field changes; a new schedule bumps schedule_version, checked against `current`.
 
         The version check makes two concurrent schedule changes one winner and one 409,
         so the devices are never told the loser's schedule after the winner's. A new
-        schedule also opens its fan-out (from the first device, leased to the caller), in
+        schedule also opens its fan-out (from the first device, leased to the caller's `owner`), in
         the same write: a crash after it leaves the fan-out for the schedule to finish.
         """
         actions: list[Any] = [SiteModel.updated_at.set(now)]
@@ -143,7 +147,8 @@ class SiteRepository:
         if new_schedule:
             actions += [SiteModel.schedule_version.add(1),
                         SiteModel.fanout_version.set(current.schedule_version + 1), SiteModel.fanout_cursor.set(""),
-                        SiteModel.fanout_shard.set(fanout_shard), SiteModel.fanout_due_at.set(now + lease)]
+                        SiteModel.fanout_shard.set(fanout_shard), SiteModel.fanout_due_at.set(now + lease),
+                        SiteModel.fanout_owner.set(owner)]
             condition &= SiteModel.schedule_version == current.schedule_version
         model = SiteModel(current.tenant_id, current.site_id)
         written_or_raise(lambda: model.update(actions=actions, condition=condition),
@@ -183,14 +188,21 @@ class SiteRepository:
         """
         if cursor is None:
             actions: list[Any] = [SiteModel.fanout_version.remove(), SiteModel.fanout_cursor.remove(),
-                                  SiteModel.fanout_shard.remove(), SiteModel.fanout_due_at.remove()]
+                                  SiteModel.fanout_shard.remove(), SiteModel.fanout_due_at.remove(),
+                                  SiteModel.fanout_owner.remove()]
         else:
             actions = [SiteModel.fanout_cursor.set(cursor), SiteModel.fanout_due_at.set(now + lease)]
-        return self._fanout_update(fanout, actions)
+        return self._fanout_update(fanout, actions, SiteModel.fanout_owner == fanout.owner)
+
+    def hold_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
+        """Before a chunk's write: renew the lease if the caller still holds it; False when it lost it meanwhile."""
+        return self._fanout_update(fanout, [SiteModel.fanout_due_at.set(now + lease)],
+                                   SiteModel.fanout_owner == fanout.owner)
 
     def claim_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
-        """Take over a fan-out whose lease ran out (its runner died or timed out)."""
-        return self._fanout_update(fanout, [SiteModel.fanout_due_at.set(now + lease)],
+        """Take over for `fanout.owner` a fan-out whose lease ran out (its runner died, stalled or timed out)."""
+        return self._fanout_update(fanout, [SiteModel.fanout_due_at.set(now + lease),
+                                            SiteModel.fanout_owner.set(fanout.owner)],
                                    SiteModel.fanout_due_at <= now)
 
     def due_fanouts(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -215,3 +215,65 @@ def test_aws_jobs_topics_answer_with_the_placeholder_resolved_for_the_asking_dev
     assert published["execution"]["jobDocument"]["params"]["image"] == url
     got = requests.get(url, headers={"x-fleet-device": mqtt_username(api.tenant_id, device)}, timeout=10)
     assert got.status_code == 200 and got.content == IMAGE
+
+
+def test_bytes_uploaded_after_completion_never_reach_a_device(api: Api) -> None:
+    # Given an artifact created without a declared checksum (its upload URL accepts any body), measured ready
+    ticket = create_firmware(api, "5.0.0")
+    firmware_id = ticket["firmware"]["firmware_id"]
+    assert put_image(ticket, IMAGE).status_code == 200
+    done = api.post(f"/customer/firmware/{firmware_id}/complete").body
+    assert done["status"] == "ready" and done["object_version"]
+    # When someone holding the upload URL (still valid) puts other bytes on the key
+    assert put_image(ticket, b"not what was measured").status_code == 200
+    # Then a device is still served the measured image, and its checksum matches what it is told
+    device, token = api.create_device("dev-pinned")
+    assert api.post(f"/customer/devices/{device}/commands", {
+        "command_type": "update_firmware", "command_params": {"firmware_id": firmware_id}}).status == 201
+    ref = api.device_call("GET", "/device/v1/commands/pending", token).body["commands"][0]["command_params"]
+    got = download(ref)
+    assert got.status_code == 200 and got.content == IMAGE
+    assert hashlib.sha256(got.content).hexdigest() == ref["sha256"] == done["sha256"]
+    # And completing again measures nothing new
+    assert api.post(f"/customer/firmware/{firmware_id}/complete").body["sha256"] == done["sha256"]
+
+
+@pytest.mark.parametrize("url", ["http://[x/y", "https://[::1/bucket/key", "http://[bucket/key]"])
+def test_a_placeholder_that_is_no_url_is_a_400_naming_the_field(api: Api, url: str) -> None:
+    device, _ = api.create_device("dev-bad-url")
+    placeholder = f"${{aws:iot:s3-presigned-url:{url}}}"
+    job = api.post("/customer/jobs", {"document_type": "ota", "target_device_id": device,
+                                      "document_params": {"image": placeholder}})
+    assert job.status == 400 and job.body["field"] == "document", job.body
+    command = api.post(f"/customer/devices/{device}/commands", {
+        "command_type": "ota", "command_params": {"image": placeholder}})
+    assert command.status == 400 and command.body["field"] == "command_params", command.body
+    # Nothing was created
+    assert api.get("/customer/jobs").body["jobs"] == []
+    assert api.get(f"/customer/devices/{device}/commands").body == []
+
+
+def test_an_upload_after_rejection_or_deletion_gives_devices_nothing(api: Api, s3: S3) -> None:
+    # Given a rejected artifact, whose upload URL is still valid
+    rejected = create_firmware(api, "6.0.0", max_size_bytes=16)
+    rejected_id = rejected["firmware"]["firmware_id"]
+    assert put_image(rejected, IMAGE).status_code == 200
+    assert api.post(f"/customer/firmware/{rejected_id}/complete").body["status"] == "rejected"
+    # When an image that would have passed is put with the same URL, the artifact stays rejected and unusable
+    assert put_image(rejected, b"small").status_code == 200
+    assert api.post(f"/customer/firmware/{rejected_id}/complete").body["status"] == "rejected"
+    device, _ = api.create_device("dev-after")
+    refused = api.post(f"/customer/devices/{device}/commands", {
+        "command_type": "update_firmware", "command_params": {"firmware_id": rejected_id}})
+    assert refused.status == 409 and refused.body["field"] == "firmware_id"
+    # And a deleted artifact's key filled again through its old URL cannot be referenced either
+    deleted = create_firmware(api, "6.1.0")
+    deleted_id = deleted["firmware"]["firmware_id"]
+    assert put_image(deleted, IMAGE).status_code == 200
+    assert api.post(f"/customer/firmware/{deleted_id}/complete").body["status"] == "ready"
+    assert api.delete(f"/customer/firmware/{deleted_id}").status == 200
+    assert put_image(deleted, IMAGE).status_code == 200
+    key = f"{api.tenant_id}/{deleted_id}/6.1.0.bin"
+    by_url = api.post(f"/customer/devices/{device}/commands", {"command_type": "ota", "command_params": {
+        "image": f"${{aws:iot:s3-presigned-url:https://s3.us-east-1.amazonaws.com/{s3.bucket}/{key}}}"}})
+    assert by_url.status == 404

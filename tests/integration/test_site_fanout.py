@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.container import container
+from chalicelib.sites.device_store import SiteDeviceRepository, SiteMember
 from chalicelib.sites.fanout import FanoutPolicy
 from chalicelib.sites.schemas import UpdateSite
 from chalicelib.sites.service import SiteService
@@ -125,3 +127,39 @@ def test_a_replaced_fan_out_still_running_cannot_undo_its_successor(stack: Stack
     assert not world.sites.get(world.tenant, "barn").schedule_fanout_pending
     seven_cet = datetime(2025, 3, 30, 5, 0, tzinfo=UTC)
     assert {world.registry.get(world.tenant, d).next_wake_at for d in devices} == {seven_cet}
+
+
+class StallingMembers(SiteDeviceRepository):
+    """The by-site index as the first runner reads it: before its second chunk it stalls, while `meanwhile` runs."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        super().__init__()
+        self._meanwhile = meanwhile
+        self.pages = 0
+
+    def members_page(self, tenant_id: str, site_id: str, cursor: str,
+                     limit: int) -> tuple[list[SiteMember], str | None]:
+        self.pages += 1
+        if self.pages == 2:
+            self._meanwhile()
+        return super().members_page(tenant_id, site_id, cursor, limit)
+
+
+def test_a_runner_stalled_past_its_lease_writes_no_further_chunk(stack: Stack) -> None:
+    # Given 25 devices in chunks of 10, and a request whose runner stalls after its first chunk until its lease
+    # ran out and the schedule took the rest over and finished it
+    world = make_world(FanoutPolicy(chunk=10, lease=LEASE))
+    devices = _site_of(world, 25)
+
+    def schedule_takes_over() -> None:
+        report = world.sites.fanout.run_due(world.clock.advance(seconds=121), 30)
+        assert report.resumed == 1 and report.completed == 1, report
+
+    stalled = SiteService(container().site_repository, StallingMembers(schedule_takes_over), world.sender,
+                          world.clock, policy=FanoutPolicy(chunk=10, lease=LEASE))
+    # When the stalled runner wakes up and reads its next page
+    change = stalled.update(world.tenant, "barn", UpdateSite(wake_schedule_cron="0 */6 * * *"), "op")
+    # Then it writes nothing more: every device got the schedule exactly once
+    assert change.devices_notified == 10 and not change.fanout_complete
+    assert _crons_sent(world) == Counter((d, "0 */6 * * *") for d in devices)
+    assert not _pending(world)

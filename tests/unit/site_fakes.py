@@ -26,6 +26,7 @@ class FanoutState:
     cursor: str
     shard: int
     due_at: datetime
+    owner: str = ""
 
 
 class FakeSites:
@@ -50,7 +51,7 @@ class FakeSites:
         return Page(mine[:limit], None)
 
     def update(self, current: Site, changes: dict[str, Any], now: datetime, new_schedule: bool,
-               fanout_shard: int = 0, lease: timedelta = timedelta(0)) -> Site:
+               fanout_shard: int = 0, lease: timedelta = timedelta(0), owner: str = "") -> Site:
         key = (current.tenant_id, current.site_id)
         stored = self.get(*key)
         update = {**changes, "updated_at": now}
@@ -58,7 +59,7 @@ class FakeSites:
             if stored.schedule_version != current.schedule_version:
                 raise Conflict("the site's schedule changed concurrently; retry", field="site_id")
             update["schedule_version"] = stored.schedule_version + 1
-            self.fanouts[key] = FanoutState(current.schedule_version + 1, "", fanout_shard, now + lease)
+            self.fanouts[key] = FanoutState(current.schedule_version + 1, "", fanout_shard, now + lease, owner)
         self.sites[key] = stored.model_copy(update=update)
         return self.sites[key]
 
@@ -74,7 +75,7 @@ class FakeSites:
 
     def advance_fanout(self, fanout: Fanout, cursor: str | None, now: datetime, lease: timedelta) -> bool:
         key = (fanout.tenant_id, fanout.site_id)
-        if not self._at(fanout):
+        if not self._at(fanout) or self.fanouts[key].owner != fanout.owner:
             return False
         if cursor is None:
             del self.fanouts[key]
@@ -82,10 +83,18 @@ class FakeSites:
             self.fanouts[key].cursor, self.fanouts[key].due_at = cursor, now + lease
         return True
 
-    def claim_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
-        if not self._at(fanout) or self.fanouts[(fanout.tenant_id, fanout.site_id)].due_at > now:
+    def hold_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
+        key = (fanout.tenant_id, fanout.site_id)
+        if not self._at(fanout) or self.fanouts[key].owner != fanout.owner:
             return False
-        self.fanouts[(fanout.tenant_id, fanout.site_id)].due_at = now + lease
+        self.fanouts[key].due_at = now + lease
+        return True
+
+    def claim_fanout(self, fanout: Fanout, now: datetime, lease: timedelta) -> bool:
+        key = (fanout.tenant_id, fanout.site_id)
+        if not self._at(fanout) or self.fanouts[key].due_at > now:
+            return False
+        self.fanouts[key].due_at, self.fanouts[key].owner = now + lease, fanout.owner
         return True
 
     def due_fanouts(self, shard: int, now: datetime, limit: int) -> list[tuple[str, str]]:

@@ -128,3 +128,21 @@ def test_a_stage_without_its_local_ca_is_misconfigured_not_a_callers_error(tmp_p
     with pytest.raises(MisconfiguredStage) as refused:
         ca.create_keys_and_certificate(THING, timedelta(days=1))
     assert "FLEET_CERTIFICATE_CA_DIR" in str(refused.value)
+
+
+def test_aws_iot_gets_the_checked_csr_alone_never_what_trails_it(iot: object) -> None:
+    # Given a CSR that passes the checks, followed by a second request for another name
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = csr_pem(key, THING)
+    smuggled = csr_pem(ec.generate_private_key(ec.SECP256R1()), "other-tenant.victim")
+    text = f"{csr}\n{smuggled}"
+    checked = certs.checked_csr_key(text, THING)
+    sent: list[str] = []
+    iot.meta.events.register(  # type: ignore[attr-defined]
+        "provide-client-params.iot.CreateCertificateFromCsr",
+        lambda params, **_: sent.append(params["certificateSigningRequest"]))
+    AwsIotCertificateAuthority("us-east-1", client=iot).sign_public_key(THING, checked, text, timedelta(days=365))
+    # Then AWS IoT was sent one PEM block: the checked request, re-serialised
+    assert len(sent) == 1 and sent[0].count("BEGIN CERTIFICATE REQUEST") == 1
+    assert x509.load_pem_x509_csr(sent[0].encode()).subject.rfc4514_string() == f"CN={THING}"
+    assert "victim" not in sent[0] and smuggled.strip() not in sent[0]

@@ -15,12 +15,11 @@ from chalicelib.commands.batches.store import BatchRepository, Chunk, Walk
 from chalicelib.commands.schemas import CreateCommand
 from chalicelib.commands.service import BatchRef, CommandService
 from chalicelib.core.clock import utcnow
-from chalicelib.core.errors import Conflict, Unavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.core.policies import BatchPolicy
 from chalicelib.core.storage.cursors import Page
-from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint
+from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, fingerprint, replayed_id
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, schedule_shard
 
 IDEMPOTENCY_SCOPE = "command-batches"
@@ -208,9 +207,4 @@ class CommandBatchService:
             logger.exception("could not start the batch run now; the schedule takes it", outcome="kick_failed")
 
     def _replay(self, claim: IdempotencyClaim, taken: ClientTokenTaken) -> CommandBatch:
-        if taken.record is None:
-            raise Unavailable("client_token is being used concurrently; retry", field="client_token")
-        if taken.record.fingerprint != claim.fingerprint:
-            raise Conflict("client_token was already used for a different request", field="client_token",
-                           batch_id=taken.record.resource_id)
-        return self._batches.get(claim.tenant_id, taken.record.resource_id)
+        return self._batches.get(claim.tenant_id, replayed_id(claim, taken, "request", "batch_id"))

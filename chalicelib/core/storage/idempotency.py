@@ -95,6 +95,20 @@ class ClientTokenTaken(Exception):
         self.record = record
 
 
+def replayed_id(claim: IdempotencyClaim, taken: ClientTokenTaken, what: str, id_field: str) -> str:
+    """The resource a retried request gets back, when `taken` was claimed by the same request.
+
+    503 when the claim vanished meanwhile (a concurrent create released it), 409 naming the
+    earlier resource (as `id_field`) when the token was used for a different `what`.
+    """
+    if taken.record is None:
+        raise Unavailable("client_token is being used concurrently; retry", field="client_token")
+    if taken.record.fingerprint != claim.fingerprint:
+        raise Conflict(f"client_token was already used for a different {what}", field="client_token",
+                       **{id_field: taken.record.resource_id})
+    return taken.record.resource_id
+
+
 def claim_key(tenant_id: str, scope: str, client_token: str) -> str:
     """Partition key of a claim; tenant ids cannot contain '#', so keys never collide."""
     return f"{tenant_id}#{scope}#{client_token}"

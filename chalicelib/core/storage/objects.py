@@ -42,7 +42,8 @@ class ObjectStore(Protocol):
     def upload_url(self, key: str, ttl_s: int, size: int | None = None,
                    sha256: str | None = None) -> PresignedRequest: ...
 
-    def download_url(self, key: str, ttl_s: int, identity: str, filename: str) -> PresignedRequest: ...
+    def download_url(self, key: str, ttl_s: int, identity: str, filename: str,
+                     version_id: str | None = None) -> PresignedRequest: ...
 
     def digest(self, key: str, limit_bytes: int) -> Digest | None: ...
 
@@ -94,8 +95,13 @@ class S3ObjectStore:
         url = self._client(self._public).generate_presigned_url("put_object", Params=params, ExpiresIn=ttl_s)
         return PresignedRequest(url, headers)
 
-    def download_url(self, key: str, ttl_s: int, identity: str, filename: str) -> PresignedRequest:
-        """A presigned GET made for one device: its identity header and file name are in the signature."""
+    def download_url(self, key: str, ttl_s: int, identity: str, filename: str,
+                     version_id: str | None = None) -> PresignedRequest:
+        """A presigned GET made for one device: its identity header and file name are in the signature.
+
+        With `version_id` the URL names that version of the key, so bytes uploaded to the key
+        later (a presigned PUT stays valid until it expires) are never what it serves.
+        """
         from botocore.auth import S3SigV4QueryAuth
         from botocore.awsrequest import AWSRequest
 
@@ -108,7 +114,10 @@ class S3ObjectStore:
             if len(self._object_urls) > 1024:
                 self._object_urls.pop(next(iter(self._object_urls)))
         disposition = quote(f'attachment; filename="{filename}"', safe="")
-        request = AWSRequest(method="GET", url=f"{base}?response-content-disposition={disposition}",
+        query = f"response-content-disposition={disposition}"
+        if version_id and version_id != "null":
+            query += f"&versionId={quote(version_id, safe='')}"
+        request = AWSRequest(method="GET", url=f"{base}?{query}",
                              headers={DEVICE_HEADER: identity})
         credentials = client._request_signer._credentials.get_frozen_credentials()
         S3SigV4QueryAuth(credentials, "s3", self._region, expires=ttl_s).add_auth(request)
