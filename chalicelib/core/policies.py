@@ -58,6 +58,10 @@ class DevicePolicy(Section):
     # ACK is then one write. 0 reads on every message. A disabled device's broker session is dropped
     # when the broker's credentials follow the registry; this bounds what a message already queued may do.
     presence_cache_s: int = Field(default=30, ge=0, le=300, validation_alias="device_presence_cache_s")
+    # How long an HTTPS device route trusts its last read of a provision token (its device, enabled or
+    # not): an HTTPS ACK is then one write. A device disabled, deleted or given a new token through
+    # another process may be accepted for at most this long after that process's read; 0 reads every time.
+    token_cache_s: int = Field(default=10, ge=0, le=60, validation_alias="device_token_cache_s")
 
 
 class CommandPolicy(Section):
