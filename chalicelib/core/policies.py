@@ -151,8 +151,9 @@ class BatchPolicy(Section):
     shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
     # Members per chunk: one listing page, one round of batch writes, one publish round.
     chunk: int = Field(default=500, ge=1, le=5000, validation_alias="command_batch_chunk")
-    # The POST's own chunk: small, so it answers at once; the rest is handed over.
-    first_chunk: int = Field(default=25, ge=1, le=5000, validation_alias="command_batch_first_chunk")
+    # The POST's own chunk; 0 (the default): the POST sends nothing and answers at once, handing the whole
+    # walk to a run started now (a thread here, an asynchronous invoke on AWS).
+    first_chunk: int = Field(default=0, ge=0, le=5000, validation_alias="command_batch_first_chunk")
     # The per-minute schedule takes over a batch whose runner has been silent this long.
     lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
                            validation_alias="command_batch_lease_s")
