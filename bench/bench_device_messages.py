@@ -86,13 +86,16 @@ def _per_message(ctx: BenchContext) -> Table:
         return lambda: json.loads(client.http.post(path, headers=headers, body=json.dumps(body).encode()).body)
 
     container().device_service.set_enabled(tenant, device_id, True)  # forget what setup read
-    first, second, third = _queued(tenant, device_id, 3)
+    first, second, third, fourth = _queued(tenant, device_id, 4)
     measure("MQTT ACK, first message of the device in this process", mqtt("commands/ack", {
         "command_id": first.command_id, "status": "ok"}))
     measure("MQTT ACK, next one (presence read cached)", mqtt("commands/ack", {
         "command_id": second.command_id, "status": "ok"}))
-    measure("HTTPS ACK (token lookup per request)", post(f"/device/v1/commands/{third.command_id}/ack",
-                                                         {"status": "ok"}))
+    container().device_service.set_enabled(tenant, device_id, True)  # forget the token read too
+    measure("HTTPS ACK, first request of the device in this process (token read)",
+            post(f"/device/v1/commands/{third.command_id}/ack", {"status": "ok"}))
+    measure("HTTPS ACK, next one (token read cached)", post(f"/device/v1/commands/{fourth.command_id}/ack",
+                                                            {"status": "ok"}))
     twin = f"/customer/devices/{device_id}/twin/desired"
 
     def patch(version: int) -> Callable[[], Any]:
@@ -109,11 +112,27 @@ def _per_message(ctx: BenchContext) -> Table:
     measure("MQTT job execution update (IN_PROGRESS)", mqtt(f"jobs/{job['job_id']}/update", {"status": "IN_PROGRESS"}))
     measure("MQTT job execution update (SUCCEEDED, last of the job)",
             mqtt(f"jobs/{job['job_id']}/update", {"status": "SUCCEEDED"}))
+    second_job = json.loads(client.http.post("/customer/jobs", headers=_auth(token), body=json.dumps({
+        "document_type": "reboot", "document_params": {}, "target_group_id": GROUP}).encode()).body)
+    execution = f"/device/v1/jobs/{second_job['job_id']}/execution"
+
+    def put(body: dict[str, Any]) -> Callable[[], Any]:
+        headers = {"X-Provision-Token": http_token, "Content-Type": "application/json"}
+        return lambda: json.loads(client.http.put(execution, headers=headers, body=json.dumps(body).encode()).body)
+
+    measure("HTTPS job execution update (IN_PROGRESS)", put({"status": "IN_PROGRESS"}))
+    measure("HTTPS job execution update (SUCCEEDED, last of the job)", put({"status": "SUCCEEDED"}))
     presence = container().settings.devices
     return Table("DynamoDB requests per device-to-cloud message (in-process)", ["message", "requests", "by operation"],
                  rows, [f"presence: the device's status and last seen are read once per process and "
                         f"{presence.presence_cache_s} s (FLEET_DEVICE_PRESENCE_CACHE_S); last seen is written at "
                         f"most once per {presence.last_seen_resolution_s} s, so a device reporting once a minute "
                         "pays the read and the presence write on most messages",
-                        "HTTPS: the provision token is read on every request (rotation and deletion act at once)",
+                        f"HTTPS: the provision token's owner is read once per process and "
+                        f"{presence.token_cache_s} s (FLEET_DEVICE_TOKEN_CACHE_S): a device disabled, deleted or "
+                        "rotated is refused at once by the process that changed it, by the others within that ttl",
+                        "job updates: the AWS IoT jobs topics are served on this stage, so each update also reads "
+                        "the device's pending list (Query + BatchGetItem) to publish notify / notify-next; "
+                        "a final update reads the counter shards (it may finish the job), and the totals after "
+                        "its write unless that write completed the job",
                         f"measured at {datetime.now(timezone.utc):%H:%M:%S} UTC on a shared machine"])

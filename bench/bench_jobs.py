@@ -8,6 +8,7 @@ seeded with batch writes straight into the tables: the registry bench covers tho
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from bench.harness import BenchContext, Table, pick
 from chalicelib.container import container
 from chalicelib.core.storage.batch import BatchWriter, model_sender
 from chalicelib.core.topics import device_topic
+from chalicelib.devices.index import status_index_key
 from chalicelib.devices.models import DeviceModel
 from chalicelib.groups.store import GroupModel, MembershipModel, device_key, member_key
 from chalicelib.jobs.schemas import UpdateExecution
@@ -61,7 +63,10 @@ def run(ctx: BenchContext) -> list[Table]:
     return [
         Table("Create a job for a whole group (POST /customer/jobs, in-process)",
               ["devices", "wall s", "DynamoDB requests", "BatchWriteItem", "by operation"], create_rows,
-              ["includes the group snapshot (member Query + device BatchGetItem for the disabled check), "
+              ["target: at most ceil(N/25) + 10 requests ("
+               + ", ".join(f"{math.ceil(n / 25) + 10} for {n:,}" for n in SIZES) + ")",
+               "includes the group snapshot (member Query; the enabled check from the keys-only by-status index, "
+               "or a device BatchGetItem per 100 members for a small group), "
                "the fan-out and one jobs/notify publish (QoS 1) per device",
                f"fan-out writes with {container().settings.jobs.fanout_workers} BatchWriteItem requests in flight; "
                "the service logs the split (snapshot / fan-out / notify)",
@@ -88,7 +93,8 @@ def _seed_fleet(tenant: str, n: int) -> list[str]:
     now = datetime.now(timezone.utc)
     ids = [f"dev-{i:05d}" for i in range(n)]
     BatchWriter(model_sender(DeviceModel), workers=4).write(puts=(
-        DeviceModel(tenant, d, attributes={}, status="active", created_at=now, token_hash=f"bench-{d}").serialize()
+        DeviceModel(tenant, d, attributes={}, status="active", created_at=now, token_hash=f"bench-{d}",
+                    status_key=status_index_key(tenant, "active")).serialize()
         for d in ids))
     BatchWriter(model_sender(MembershipModel), workers=4).write(puts=(
         MembershipModel(member_key(tenant, GROUP), d, device_key=device_key(tenant, d), group_id=GROUP,

@@ -212,9 +212,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(409,), also={200: "replay of the same client_token"},
         example={"command_type": "capture_image", "command_params": {"count": 1}, "client_token": "snap-1"},
         description="One command per enabled member (disabled ones are counted as `skipped`), followed "
-                    "together by the answer's `batch_id`. A large group is sent in chunks: the answer may "
-                    "still be `sending`: the request sends a first small chunk and hands the rest to a run it "
-                    "starts at once (the per-minute schedule takes over if that run dies)."),
+                    "together by the answer's `batch_id`. The answer comes before any command is sent "
+                    "(`sending`, counts 0): the request stores the batch and hands its walk, in chunks, to a run "
+                    "it starts at once (the per-minute schedule takes over if that run dies); follow it with "
+                    "GET /customer/command-batches/{batch_id}."),
     ("POST", "/customer/sites/{site_id}/commands"): Operation(
         "Send a command to every enabled device of a site", "commands", CommandBatch, 202, body=CreateCommand,
         errors=(409,), also={200: "replay of the same client_token"},

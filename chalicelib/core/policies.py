@@ -58,6 +58,10 @@ class DevicePolicy(Section):
     # ACK is then one write. 0 reads on every message. A disabled device's broker session is dropped
     # when the broker's credentials follow the registry; this bounds what a message already queued may do.
     presence_cache_s: int = Field(default=30, ge=0, le=300, validation_alias="device_presence_cache_s")
+    # How long an HTTPS device route trusts its last read of a provision token (its device, enabled or
+    # not): an HTTPS ACK is then one write. A device disabled, deleted or given a new token through
+    # another process may be accepted for at most this long after that process's read; 0 reads every time.
+    token_cache_s: int = Field(default=10, ge=0, le=60, validation_alias="device_token_cache_s")
 
 
 class CommandPolicy(Section):
@@ -147,8 +151,9 @@ class BatchPolicy(Section):
     shards: int = Field(default=4, ge=1, le=64, validation_alias="schedule_shards")
     # Members per chunk: one listing page, one round of batch writes, one publish round.
     chunk: int = Field(default=500, ge=1, le=5000, validation_alias="command_batch_chunk")
-    # The POST's own chunk: small, so it answers at once; the rest is handed over.
-    first_chunk: int = Field(default=25, ge=1, le=5000, validation_alias="command_batch_first_chunk")
+    # The POST's own chunk; 0 (the default): the POST sends nothing and answers at once, handing the whole
+    # walk to a run started now (a thread here, an asynchronous invoke on AWS).
+    first_chunk: int = Field(default=0, ge=0, le=5000, validation_alias="command_batch_first_chunk")
     # The per-minute schedule takes over a batch whose runner has been silent this long.
     lease: Seconds = Field(default=timedelta(seconds=120), ge=timedelta(seconds=1),
                            validation_alias="command_batch_lease_s")

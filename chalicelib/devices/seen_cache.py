@@ -1,15 +1,68 @@
-"""A process's recent reads of devices for the MQTT message path: status and last seen, briefly trusted."""
+"""A process's recent reads of devices, briefly trusted: status and last seen for the MQTT message path,
+the provision token's owner for the HTTPS device routes."""
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
-from chalicelib.devices.schemas import DeviceStatus
+from chalicelib.devices.schemas import DevicePrincipal, DeviceStatus
 
 # Bounded, so a fleet passing through one warm function costs memory for its busiest devices only.
 MAX_ENTRIES = 20_000
+
+
+class _Read(Protocol):
+    @property
+    def read_at(self) -> datetime: ...
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V", bound=_Read)
+
+
+class ReadCache(Generic[K, V]):
+    """Least-recently-used reads, each trusted for `ttl` after it was made (a zero ttl keeps nothing)."""
+
+    def __init__(self, ttl: timedelta, max_entries: int = MAX_ENTRIES) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K, now: datetime) -> V | None:
+        """The read if it is younger than the ttl (a read from the future, after a clock step, is not)."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is None or now - value.read_at >= self._ttl or now < value.read_at:
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> V:
+        """Keep a read (or its update after a write); returns it."""
+        if self._ttl <= timedelta(0):
+            return value
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return value
+
+    def forget(self, key: K) -> None:
+        """Drop one read."""
+        with self._lock:
+            self._items.pop(key, None)
+
+    def forget_where(self, matches: Callable[[V], bool]) -> None:
+        """Drop every read that matches (a linear pass: for rare operator actions only)."""
+        with self._lock:
+            for key in [k for k, v in self._items.items() if matches(v)]:
+                del self._items[key]
 
 
 @dataclass(frozen=True)
@@ -22,35 +75,60 @@ class Seen:
 
 
 class PresenceCache:
-    """Least-recently-used reads, each trusted for `ttl` after it was made (a zero ttl keeps nothing)."""
+    """Reads of devices by (tenant, device) for the MQTT message path."""
 
     def __init__(self, ttl: timedelta, max_entries: int = MAX_ENTRIES) -> None:
-        self._ttl = ttl
-        self._max = max_entries
-        self._items: OrderedDict[tuple[str, str], Seen] = OrderedDict()
-        self._lock = threading.Lock()
+        self._reads: ReadCache[tuple[str, str], Seen] = ReadCache(ttl, max_entries)
 
     def get(self, tenant_id: str, device_id: str, now: datetime) -> Seen | None:
         """The read of this device if it is younger than the ttl."""
-        with self._lock:
-            seen = self._items.get((tenant_id, device_id))
-            if seen is None or now - seen.read_at >= self._ttl or now < seen.read_at:
-                return None
-            self._items.move_to_end((tenant_id, device_id))
-            return seen
+        return self._reads.get((tenant_id, device_id), now)
 
     def put(self, tenant_id: str, device_id: str, seen: Seen) -> Seen:
         """Keep a read (or its update after a presence write); returns it."""
-        if self._ttl <= timedelta(0):
-            return seen
-        with self._lock:
-            self._items[(tenant_id, device_id)] = seen
-            self._items.move_to_end((tenant_id, device_id))
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-        return seen
+        return self._reads.put((tenant_id, device_id), seen)
 
     def forget(self, tenant_id: str, device_id: str) -> None:
         """Drop the read (the device changed here, or another process wrote its presence)."""
-        with self._lock:
-            self._items.pop((tenant_id, device_id), None)
+        self._reads.forget((tenant_id, device_id))
+
+
+@dataclass(frozen=True)
+class TokenRead:
+    """Who a provision token belonged to when it was read."""
+
+    principal: DevicePrincipal
+    read_at: datetime
+
+
+class TokenCache:
+    """Reads of provision tokens by their hash (never the token itself), for the HTTPS device routes.
+
+    Only tokens found are kept: an unknown token is read every time, so a device created a
+    moment ago in another process is accepted at once. A device disabled, deleted or given a
+    new token through this process is forgotten at once; through another process it may be
+    accepted for at most the ttl after this process last read its token.
+    """
+
+    def __init__(self, ttl: timedelta, max_entries: int = MAX_ENTRIES) -> None:
+        self._reads: ReadCache[str, TokenRead] = ReadCache(ttl, max_entries)
+
+    def get(self, token_hash: str, now: datetime) -> DevicePrincipal | None:
+        """The token's owner as read within the ttl, or None (read it)."""
+        read = self._reads.get(token_hash, now)
+        return read.principal if read is not None else None
+
+    def put(self, token_hash: str, principal: DevicePrincipal, now: datetime) -> None:
+        """Keep a read made at `now`."""
+        self._reads.put(token_hash, TokenRead(principal, now))
+
+    def seen(self, token_hash: str, principal: DevicePrincipal, at: datetime) -> None:
+        """The device's presence is recorded as of `at`: keep the read's age, move its last seen."""
+        with_seen = principal.model_copy(update={"seen_at": at})
+        read = self._reads.get(token_hash, at)
+        if read is not None:
+            self._reads.put(token_hash, TokenRead(with_seen, read.read_at))
+
+    def forget_device(self, tenant_id: str, device_id: str) -> None:
+        """Drop every token read of this device (disabled, deleted or its token rotated here)."""
+        self._reads.forget_where(lambda r: r.principal.tenant_id == tenant_id and r.principal.device_id == device_id)

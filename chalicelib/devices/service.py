@@ -15,7 +15,7 @@ from chalicelib.core.storage.cursors import Page
 from chalicelib.core.topics import device_topic
 from chalicelib.devices.presence import Presence, PresenceWindows
 from chalicelib.devices.schemas import CreateDevice, Device, DevicePrincipal, DeviceStatus, UpdateDevice
-from chalicelib.devices.seen_cache import PresenceCache, Seen
+from chalicelib.devices.seen_cache import PresenceCache, Seen, TokenCache
 from chalicelib.devices.store import DeviceRepository
 from chalicelib.groups.store import GroupRepository
 from chalicelib.sites.rules import next_wake
@@ -40,10 +40,12 @@ class DeviceService:
                  wake_lookup: WakeLookup | None = None,
                  on_deleted: Callable[[str, str], object] | None = None, away_after_s: int = 120,
                  on_created: Callable[[str, str], object] | None = None,
-                 stale_after: timedelta = timedelta(hours=1), presence_cache_s: int = 0) -> None:
+                 stale_after: timedelta = timedelta(hours=1), presence_cache_s: int = 0,
+                 token_cache_s: int = 0) -> None:
         self._devices = devices
         self.presence_windows = PresenceWindows(away_after_s, stale_after)
         self._presence = PresenceCache(timedelta(seconds=presence_cache_s))
+        self._tokens = TokenCache(timedelta(seconds=token_cache_s))
         self._on_created = on_created
         self._on_deleted = on_deleted
         self._groups = groups
@@ -113,9 +115,10 @@ class DeviceService:
         return self._current_wake(tenant_id, [device])[0]
 
     def delete(self, tenant_id: str, device_id: str) -> None:
-        """Remove the device; its token stops working in the same write."""
-        self._presence.forget(tenant_id, device_id)
+        """Remove the device; its token stops working in the same write (other processes: see TokenCache)."""
+        self._forget(tenant_id, device_id)
         self._devices.delete(tenant_id, device_id)
+        self._forget(tenant_id, device_id)  # again: a request of the device may have read it meanwhile
         self._groups.forget_device(tenant_id, device_id)
         if self._publisher is not None:
             # A device re-created under the same id must not receive the old desired state.
@@ -125,15 +128,16 @@ class DeviceService:
             self._on_deleted(tenant_id, device_id)
 
     def rotate_token(self, tenant_id: str, device_id: str) -> str:
-        """Issue a new token; the previous one stops working at once."""
+        """Issue a new token; the previous one stops working at once here, within the token cache's ttl elsewhere."""
         token = tokens.new_token()
         self._devices.rotate_token(tenant_id, device_id, tokens.token_hash(token),
                                    tokens.mosquitto_password_hash(token), self._clock())
+        self._forget(tenant_id, device_id)
         return token
 
     def set_enabled(self, tenant_id: str, device_id: str, enabled: bool) -> Device:
         """Disable (token refused on HTTP and MQTT) or re-enable a device."""
-        self._presence.forget(tenant_id, device_id)
+        self._forget(tenant_id, device_id)
         current = self._devices.get(tenant_id, device_id)
         if enabled:
             status = DeviceStatus.ACTIVE if current.site_id else DeviceStatus.PENDING_MAPPING
@@ -141,7 +145,9 @@ class DeviceService:
             status = DeviceStatus.DISABLED
         if current.status is status:
             return current
-        return self._devices.set_enabled(tenant_id, device_id, status)
+        changed = self._devices.set_enabled(tenant_id, device_id, status)
+        self._forget(tenant_id, device_id)  # again: a request of the device may have read it meanwhile
+        return changed
 
     def authenticate(self, token: str | None) -> DevicePrincipal:
         """Resolve an X-Provision-Token to its device, counting the request as presence."""
@@ -150,14 +156,20 @@ class DeviceService:
         if len(token) > 200:
             raise Unauthenticated("provision token is not valid", field="X-Provision-Token")
         digest = tokens.token_hash(token)
-        principal = self._devices.principal_for_token(digest)
+        now = self._clock()
+        principal = self._tokens.get(digest, now)
         if principal is None:
-            raise Unauthenticated("provision token is not valid", field="X-Provision-Token")
+            principal = self._devices.principal_for_token(digest)
+            if principal is None:
+                raise Unauthenticated("provision token is not valid", field="X-Provision-Token")
+            self._tokens.put(digest, principal, now)
         if not principal.enabled:
             raise Unauthenticated("device is disabled", field="X-Provision-Token")
-        now = self._clock()
         if principal.seen_at is None or now - principal.seen_at >= self._resolution:
+            # Not recorded means another request (HTTP or MQTT) recorded it within the resolution:
+            # either way this process need not try again before the next one.
             self._devices.touch(principal.tenant_id, principal.device_id, now, self._resolution, digest)
+            self._tokens.seen(digest, principal, now)
         return principal
 
     def seen(self, tenant_id: str, device_id: str) -> bool:
@@ -182,6 +194,11 @@ class DeviceService:
                 self._presence.forget(tenant_id, device_id)
             return touched and (seen.last_seen_at is None or now - seen.last_seen_at >= self._away_after)
         return False
+
+    def _forget(self, tenant_id: str, device_id: str) -> None:
+        """Drop what this process read of the device: the change acts here at once."""
+        self._presence.forget(tenant_id, device_id)
+        self._tokens.forget_device(tenant_id, device_id)
 
     def _current_wake(self, tenant_id: str, devices: list[Device]) -> list[Device]:
         """Move a next_wake_at that has passed to the site schedule's next occurrence.

@@ -49,4 +49,4 @@ class DeviceServices:
                              policy.last_seen_resolution_s, publisher=core.publisher, wake_lookup=hooks.wake_lookup,
                              on_deleted=hooks.on_deleted, away_after_s=policy.away_after_s,
                              on_created=hooks.on_created, stale_after=core.settings.twin.stale_after,
-                             presence_cache_s=policy.presence_cache_s)
+                             presence_cache_s=policy.presence_cache_s, token_cache_s=policy.token_cache_s)

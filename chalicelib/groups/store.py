@@ -192,8 +192,8 @@ class GroupRepository:
 
     def iter_members(self, tenant_id: str, group_id: str) -> Iterator[str]:
         """Every member id, page by page (for fan-outs that snapshot a group)."""
-        for m in MembershipModel.query(member_key(tenant_id, group_id), page_size=1000,
-                                       attributes_to_get=["device_id"]):
+        # No page size: DynamoDB's 1 MB pages hold thousands of memberships, one Query each.
+        for m in MembershipModel.query(member_key(tenant_id, group_id), attributes_to_get=["device_id"]):
             yield m.device_id
 
     def groups_of(self, tenant_id: str, device_id: str) -> list[str]:

@@ -67,8 +67,10 @@ class ExecutionRepository:
         except DoesNotExist:
             return None
 
-    def find_with_job(self, tenant_id: str, job_id: str, device_id: str) -> tuple[Execution | None, JobState | None]:
-        """The execution and its job in one consistent TransactGetItems request."""
+    def find_with_job(self, tenant_id: str, job_id: str, device_id: str,
+                      with_opens: bool = True) -> tuple[Execution | None, JobState | None]:
+        """The execution and its job in one consistent TransactGetItems request, and with `with_opens` the open
+        count of each counter shard (one more Query, which only a final change needs: it may complete the job)."""
         with TransactGet(connection=connection()) as tx:
             execution = tx.get(ExecutionModel, job_key(tenant_id, job_id), device_id)
             job = tx.get(JobModel, tenant_id, job_id)
@@ -80,7 +82,7 @@ class ExecutionRepository:
             found_job: JobState | None = to_state(job.get())
         except JobModel.DoesNotExist:
             found_job = None
-        if found_job is not None and found_job.counter_shards:
+        if with_opens and found_job is not None and found_job.counter_shards:
             opens = CounterRepository().opens(tenant_id, job_id, found_job.counter_shards)
             found_job = replace(found_job, open_count=found_job.open_count + sum(opens), shard_opens=opens)
         return found_exec, found_job

@@ -58,7 +58,7 @@ class ExecutionService:
 
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
         """The device's execution of a job, with the job document as delivered to it now."""
-        execution, state = self._load(tenant_id, device_id, job_id)
+        execution, state = self._load(tenant_id, device_id, job_id, with_opens=False)
         return {**execution.model_dump(mode="json"),
                 "document": self._delivered(tenant_id, device_id, document(state.job))}
 
@@ -72,7 +72,7 @@ class ExecutionService:
         writes both conditionally; a concurrent change makes it read and decide again.
         """
         for attempt in CONTENTION_RETRY.attempts():
-            execution, state = self._load(tenant_id, device_id, job_id)
+            execution, state = self._load(tenant_id, device_id, job_id, with_opens=request.status in FINAL)
             now = self._clock()
             self._check(execution, state, request, now)
             completes = _completes(state, request.status)
@@ -85,7 +85,8 @@ class ExecutionService:
                     applied = applied.model_copy(update={"timeout_at": deadline[1]})
                 _log_update(tenant_id, device_id, execution, applied, completes)
                 self._notify(tenant_id, device_id, execution, applied)
-                self._progress(state, request.status, now)
+                if not completes:  # a completing write flipped the job itself: nothing is left to check
+                    self._progress(state, request.status, now)
                 return applied
             if outcome is WriteOutcome.CONTENDED:
                 self._sleep(CONTENTION_RETRY.delay(attempt))
@@ -155,8 +156,9 @@ class ExecutionService:
             logger.warning("execution listener failed", tenant=tenant_id, device=device_id, job_id=after.job_id,
                            outcome="listener_failed", exc_info=True)
 
-    def _load(self, tenant_id: str, device_id: str, job_id: str) -> tuple[Execution, JobState]:
-        execution, state = self._executions.find_with_job(tenant_id, job_id, device_id)
+    def _load(self, tenant_id: str, device_id: str, job_id: str,
+              with_opens: bool = True) -> tuple[Execution, JobState]:
+        execution, state = self._executions.find_with_job(tenant_id, job_id, device_id, with_opens)
         # A held execution is not the device's yet: the rollout has not released it.
         if execution is None or state is None or execution.held:
             raise NotFound(f"job {job_id} has no execution for this device", field="job_id")

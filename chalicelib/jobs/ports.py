@@ -20,8 +20,10 @@ class JobStates(Protocol):
 class ExecutionStore(Protocol):
     """Executions read with their job and moved with the job's counters in one conditional write."""
 
-    def find_with_job(self, tenant_id: str, job_id: str, device_id: str) -> tuple[Execution | None, JobState | None]:
-        """The execution and its job, read together."""
+    def find_with_job(self, tenant_id: str, job_id: str, device_id: str,
+                      with_opens: bool = True) -> tuple[Execution | None, JobState | None]:
+        """The execution and its job, read together; without `with_opens` the job's open count leaves out its
+        counter shards (enough for any change but a final one)."""
         ...
 
     def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:

@@ -193,7 +193,7 @@ class JobService:
                 self._groups.get(tenant_id, group_id)
             except NotFound as exc:
                 raise NotFound(f"group {group_id} not found", field="target_group_id") from exc
-            ids = self._targets.enabled(tenant_id, self._groups.iter_members(tenant_id, group_id))
+            ids = self._targets.snapshot(tenant_id, self._groups.iter_members(tenant_id, group_id))
             if not ids and request.target_selection == "SNAPSHOT":
                 raise InvalidInput(f"group {group_id} has no enabled devices", field="target_group_id")
             return "group", group_id, ids

@@ -58,10 +58,11 @@ def all_commands(api: Api, batch_id: str, limit: int = 200) -> list[dict[str, An
 
 
 def send_group(api: Api, group_id: str, body: dict[str, Any] | None = None, status: int = 202) -> dict[str, Any]:
-    """POST a group command that must be accepted."""
+    """POST a group command that must be accepted, and the batch once the run the POST started has sent it
+    (the POST answers before any chunk is sent); a replay (200) as answered."""
     resp = api.post(f"/customer/groups/{group_id}/commands", body or {"command_type": "capture_image"})
     assert resp.status == status, resp.body
-    return dict(resp.body)
+    return finish(api, dict(resp.body)) if status == 202 else dict(resp.body)
 
 
 def finish(api: Api, batch: dict[str, Any], runs: int = 5, wait_s: float = 120) -> dict[str, Any]:

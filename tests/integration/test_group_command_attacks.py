@@ -15,7 +15,7 @@ from chalicelib.container import container
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import Unavailable
 from chalicelib.devices.models import DeviceModel
-from tests.integration.group_commands_support import all_commands, batch_service, seed_group, send_group
+from tests.integration.group_commands_support import all_commands, batch_service, finish, seed_group, send_group
 from tests.integration.test_group_command_resume import CrashAfterWrites
 from tests.support import Api
 
@@ -72,6 +72,7 @@ def test_one_client_token_sent_concurrently_makes_one_batch(api: Api) -> None:
     # Then they all name the one batch, and each device has one command
     assert len(ids) == 1
     assert len(api.get("/customer/command-batches").body["batches"]) == 1
+    finish(api, {"batch_id": next(iter(ids))})
     for i in range(3):
         assert len(api.get(f"/customer/devices/dev-{i:05d}/commands").body) == 1
 

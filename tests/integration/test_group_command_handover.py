@@ -63,3 +63,38 @@ def test_a_run_that_died_after_taking_over_a_handed_over_walk_is_redone(api: Api
     view = api.get(f"/customer/command-batches/{sent.batch.batch_id}").body
     assert (view["status"], view["targeted"], view["sent"]) == ("sent", 6, 6)
     assert view["counts"]["delivered"] == 1 and view["counts"]["queued"] == 5
+
+
+def test_the_post_answers_before_any_chunk_and_the_kicked_run_sends_every_member(api: Api) -> None:
+    # Given a group of 60 and a service whose POST sends nothing itself, with a kick that only records
+    seed_group(api.tenant_id, "g0", 60)
+    kicks: list[int] = []
+    service = batch_service(chunk=25, budget_s=60, first_chunk=0, kick=lambda: kicks.append(1))
+    # When a command is sent to the group
+    sent = service.send(api.tenant_id, BatchTarget.GROUP, "g0", CreateCommand(command_type="ping"), "op")
+    # Then the answer keeps the batch id, is `sending` with nothing written, and the run was kicked once
+    batch_id = sent.batch.batch_id
+    assert (sent.batch.status.value, sent.batch.targeted, sent.batch.sent) == ("sending", 0, 0)
+    assert kicks == [1]
+    assert all_commands(api, batch_id) == []
+    stored = api.get(f"/customer/command-batches/{batch_id}?limit=1").body
+    assert (stored["batch_id"], stored["status"]) == (batch_id, "sending")
+    # And the run it started (here: the schedule's, due at once) sends one command to every member
+    report = service.run_due(utcnow(), budget_s=60)
+    assert (report.resumed, report.completed) == (1, 1)
+    view = api.get(f"/customer/command-batches/{batch_id}").body
+    assert (view["status"], view["targeted"], view["sent"], view["published"]) == ("sent", 60, 60, 60)
+    assert len({c["device_id"] for c in all_commands(api, batch_id)}) == 60
+
+
+def test_the_stage_post_answers_at_once_and_its_thread_sends_the_group(api: Api) -> None:
+    # Given a group of 40 on the stage's own settings (no first chunk)
+    seed_group(api.tenant_id, "g1", 40)
+    assert container().settings.command_batches.first_chunk == 0
+    # When the operator sends a command to it
+    resp = api.post("/customer/groups/g1/commands", {"command_type": "ping"})
+    # Then it is accepted as `sending` with nothing sent by the request, and the kicked run sends all of it
+    assert resp.status == 202 and resp.body["sent"] == 0, resp.body
+    batch_id = resp.body["batch_id"]
+    assert wait_for(lambda: api.get(f"/customer/command-batches/{batch_id}?limit=1").body["status"] == "sent", 60)
+    assert api.get(f"/customer/command-batches/{batch_id}").body["sent"] == 40

@@ -77,7 +77,8 @@ def test_a_site_command_reaches_the_sites_enabled_devices(api: Api) -> None:
     resp = api.post("/customer/sites/barn/commands", {"command_type": "capture_image", "expires_in_minutes": 5})
     # Then the two enabled devices get it, the disabled one is skipped
     assert resp.status == 202, resp.body
-    assert (resp.body["target_type"], resp.body["sent"], resp.body["skipped"]) == ("site", 2, 1)
+    sent = finish(api, resp.body)
+    assert (sent["target_type"], sent["sent"], sent["skipped"]) == ("site", 2, 1)
     commands = all_commands(api, resp.body["batch_id"])
     assert [c["device_id"] for c in commands] == ["s-0", "s-1"]
     assert all(c["command_type"] == "capture_image" for c in

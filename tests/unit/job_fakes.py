@@ -38,7 +38,8 @@ class FakeJobs:
     def batch_get(self, tenant_id: str, job_ids: list[str]) -> dict[str, JobState]:
         return {j: self.states[(tenant_id, j)] for j in job_ids if (tenant_id, j) in self.states}
 
-    def find_with_job(self, tenant_id: str, job_id: str, device_id: str) -> tuple[Execution | None, JobState | None]:
+    def find_with_job(self, tenant_id: str, job_id: str, device_id: str,
+                      with_opens: bool = True) -> tuple[Execution | None, JobState | None]:
         return self.executions.get((tenant_id, job_id, device_id)), self.states.get((tenant_id, job_id))
 
     def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:

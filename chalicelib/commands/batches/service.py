@@ -73,7 +73,8 @@ class CommandBatchService:
 
     def send(self, tenant_id: str, target: BatchTarget, target_id: str, request: CreateCommand,
              created_by: str) -> Sent:
-        """Create the batch, send a first small chunk, and hand the rest over once out of the POST's budget.
+        """Create the batch and hand its walk over at once (or, with a first chunk, send that first and hand the
+        rest over once out of the POST's budget).
 
         The batch item is written first (with its client token claim, leased to this
         request): from then on, a crash or a timeout only delays it, since the per-minute
@@ -95,14 +96,18 @@ class CommandBatchService:
                       **request.model_dump(mode="json", exclude={"client_token"})}
             claim = IdempotencyClaim(IDEMPOTENCY_SCOPE, tenant_id, request.client_token, fingerprint(source),
                                      batch.batch_id, now + self._policy.idempotency_ttl)
+        first = self._policy.first_chunk
         try:
             self._batches.create(batch, schedule_shard(batch.batch_id, self._policy.shards),
-                                 now + self._policy.lease, claim, owner)
+                                 now if not first else now + self._policy.lease, claim, owner, handed_over=not first)
         except ClientTokenTaken as taken:
             assert claim is not None  # only a claim can be taken
             return Sent(self._replay(claim, taken), replayed=True)
+        if not first:
+            self._hand_over()
+            return Sent(batch)
         try:
-            self.run(Walk(tenant_id, batch.batch_id, "", owner), deadline, batch, first=self._policy.first_chunk)
+            self.run(Walk(tenant_id, batch.batch_id, "", owner), deadline, batch, first=first)
         except Exception:  # the batch is committed and leased: the schedule resumes it, as after a timeout
             logger.exception("batch walk interrupted; the schedule resumes it", tenant=tenant_id,
                              batch_id=batch.batch_id, outcome="interrupted")

@@ -110,8 +110,9 @@ class BatchRepository:
         self._retention = retention
 
     def create(self, batch: CommandBatch, shard: int, lease_until: datetime, claim: IdempotencyClaim | None,
-               owner: str) -> None:
-        """Store a new sending batch, leased to `owner`, with its client token claim in the same transaction.
+               owner: str, handed_over: bool = False) -> None:
+        """Store a new sending batch, leased to `owner`, with its client token claim in the same transaction;
+        `handed_over`: nothing is written yet, so whoever takes it over starts clean (no chunk to redo).
 
         Raises ClientTokenTaken when the token already names a batch.
         """
@@ -120,7 +121,7 @@ class BatchRepository:
             command_type=batch.command_type, command_params=batch.command_params, status=BatchStatus.SENDING.value,
             targeted=0, sent=0, skipped=0, created_at=batch.created_at, created_by=batch.created_by,
             expires_at=batch.expires_at, client_token=batch.client_token, cursor="", owner=owner, due_shard=shard,
-            due_at=lease_until, purge_at=batch.expires_at + self._retention,
+            due_at=lease_until, purge_at=batch.expires_at + self._retention, handed_over=handed_over or None,
         )
         try:
             with TransactWrite(connection=connection()) as tx:
