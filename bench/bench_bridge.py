@@ -119,7 +119,7 @@ def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, batch_max:
 def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Iterator[None]:
     """One counting bridge per journal, all in one fresh share group, each on its own session."""
     run_id = uuid.uuid4().hex[:8]
-    client_ids = [f"bench-bridge-{run_id}-{i}" for i in range(len(journals))]
+    client_ids = [f"fleet-bench-bridge-{run_id}-{i}" for i in range(len(journals))]
     children = [Child(f"bridge-count-{i}", python_module("infra.local.bridge_journal"), tmp / f"count-{i}.log",
                       {**ctx.stack.env(), "BRIDGE_JOURNAL_PATH": str(journal), "BRIDGE_JOURNAL_SINK": "count",
                        "BRIDGE_CLIENT_ID": client_id, "BRIDGE_SHARE_GROUP": f"bench-{run_id}",

@@ -20,8 +20,10 @@ class BridgeSettings(BaseSettings):
     mqtt_username: str = ""
     mqtt_password: str = ""
     mqtt_tls: bool = False
-    # No '.': a device's client id is always `{tenant}.{device}`, so none can ever equal it.
-    client_id: str = Field(default="fleet-mqtt-bridge", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    # No '.': a device's client id is always `{tenant}.{device}`, so none can ever equal it; and a
+    # prefix the broker's claim listener reserves, so no board enrolling by claim can take it over.
+    client_id: str = Field(default="fleet-mqtt-bridge", min_length=1, max_length=64,
+                           pattern=r"^(fleet|svc)-[A-Za-z0-9_-]+$")
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     reconnect_min_s: int = Field(default=1, ge=1, le=60)
     reconnect_max_s: int = Field(default=30, ge=1, le=600)

@@ -58,7 +58,7 @@ def aws_bridge(stack: Stack) -> Iterator[Any]:
     from mqtt_bridge.invokers import InProcessInvoker
 
     user = stack.users["bridge"]
-    client_id = f"bridge-aws-{uuid.uuid4().hex[:8]}"
+    client_id = f"fleet-bridge-aws-{uuid.uuid4().hex[:8]}"
     settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
                               mqtt_username=user.username, mqtt_password=user.password, client_id=client_id,
                               workers=4, retry_min_s=0.05, retry_max_s=0.3, reconnect_min_s=1, reconnect_max_s=2,

@@ -136,7 +136,7 @@ def warm_up(api: Api, device: MqttPeer, device_id: str, journal: Path) -> bool:
 def in_process_bridge(stack: Stack, label: str) -> Iterator[Bridge]:
     """A running bridge on its own persistent session, forwarding into the app in this process."""
     user = stack.users["bridge"]
-    client_id = f"bridge-{label}-{uuid.uuid4().hex[:8]}"
+    client_id = f"fleet-bridge-{label}-{uuid.uuid4().hex[:8]}"
     settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
                               mqtt_username=user.username, mqtt_password=user.password,
                               client_id=client_id, workers=4, retry_min_s=0.05,

@@ -28,7 +28,7 @@ def bridge_settings(stack: Stack) -> Iterator[BridgeSettings]:
     user = stack.users["bridge"]
     settings = BridgeSettings(mqtt_host=stack.broker.host, mqtt_port=stack.broker.service_port,
                               mqtt_username=user.username, mqtt_password=user.password,
-                              client_id=f"cmd-bridge-{uuid.uuid4().hex[:8]}",
+                              client_id=f"fleet-cmd-bridge-{uuid.uuid4().hex[:8]}",
                               workers=4, retry_min_s=0.05, retry_max_s=0.5, reconnect_min_s=1, reconnect_max_s=2)
     yield settings
     # Left alone, an offline persistent session would queue every later test's messages.

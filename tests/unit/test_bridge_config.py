@@ -30,3 +30,10 @@ def test_retry_bounds_must_be_ordered() -> None:
 def test_reconnect_bounds_must_be_ordered() -> None:
     with pytest.raises(ValidationError, match="reconnect_max_s"):
         BridgeSettings(reconnect_min_s=10, reconnect_max_s=2)
+
+
+@pytest.mark.parametrize("client_id", ["bridge-1", "t1.device-1", "board-a", "fleet-"])
+def test_the_client_id_keeps_to_the_prefixes_no_claim_board_may_take(client_id: str) -> None:
+    with pytest.raises(ValidationError, match="client_id"):
+        BridgeSettings(client_id=client_id)
+    assert BridgeSettings(client_id="fleet-bridge-2").client_id == "fleet-bridge-2"
