@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.aws_iot.topics import AWS_ROOT
 from chalicelib.aws_iot.topics import bridge_subscriptions as aws_requests
-from chalicelib.core.topics import PREFIX
+from chalicelib.core.topics import CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX
 
 READ, WRITE = "read", "write"
 
@@ -13,12 +13,14 @@ def service_grants() -> dict[str, tuple[tuple[str, str], ...]]:
     """(access, topic filter) pairs per service username."""
     return {
         # The functions publish cloud-to-device topics of every tenant, AWS IoT's answers and events included.
-        "svc-cloud": ((WRITE, f"{PREFIX}/#"), (WRITE, f"{AWS_ROOT}/#")),
-        # The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only).
-        "svc-bridge": ((READ, f"{PREFIX}/#"), *((READ, f) for f in aws_requests())),
-        # Tests and benchmarks watch everything.
+        # ... and the answers to boards enrolling by claim (the claim plugin hands each to its one connection).
+        "svc-cloud": ((WRITE, f"{PREFIX}/#"), (WRITE, f"{AWS_ROOT}/#"), (WRITE, f"{CLAIM_REPLIES_ROOT}/#")),
+        # The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only), and the
+        # requests of boards enrolling by claim (the claim plugin names their claim in the topic).
+        "svc-bridge": ((READ, f"{PREFIX}/#"), *((READ, f) for f in aws_requests()), (READ, f"{CLAIMS_ROOT}/#")),
+        # Tests and benchmarks watch everything (the claim answers included; they never write a claim request).
         "svc-observer": ((READ, f"{PREFIX}/#"), (WRITE, f"{PREFIX}/#"), (READ, f"{AWS_ROOT}/#"),
-                         (WRITE, f"{AWS_ROOT}/#")),
+                         (WRITE, f"{AWS_ROOT}/#"), (READ, f"{CLAIM_REPLIES_ROOT}/#")),
     }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.core.clock import Clock, iso, utcnow
+from chalicelib.core.errors import NotFound
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.storage.cursors import Page
@@ -31,6 +32,14 @@ class TemplateService:
         """One template (404 for a foreign or missing one)."""
         return self._templates.get(tenant_id, name)
 
+    def get_or_refused(self, tenant_id: str, name: str) -> Template:
+        """The template an enrolment goes through; a missing one refuses it (404 ResourceNotFound, AWS's terms)."""
+        try:
+            return self._templates.get(tenant_id, name)
+        except NotFound as exc:
+            raise ProvisioningRefused(f"template {name} not found (deleted?): no board enrols through it",
+                                      status_code=404, error_code="ResourceNotFound", field="template_name") from exc
+
     def list_page(self, tenant_id: str, limit: int, next_token: str | None) -> Page[Template]:
         """The tenant's templates in name order."""
         return self._templates.list_page(tenant_id, limit, next_token)
@@ -52,11 +61,7 @@ class TemplateService:
         allows it (its overrides are checked like the device's own parameters); the device
         id renders to an id.
         """
-        try:
-            template = self._templates.get(tenant_id, name)
-        except Exception as exc:
-            raise ProvisioningRefused(f"template {name} not found", status_code=404, error_code="ResourceNotFound",
-                                      field="template_name") from exc
+        template = self.get_or_refused(tenant_id, name)
         try:
             if not template.enabled:
                 raise ProvisioningRefused(f"template {name} is disabled", status_code=403, error_code="AccessDenied",

@@ -20,7 +20,7 @@ from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
-from infra.local.broker_tls import TlsFiles, listener_conf
+from infra.local.broker_tls import CLAIM_ACL, TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,8 @@ acl_file {w / "service_acl"}
             conf += listener_conf(self.tls, self.host, w)
             if not self.tls_acl_path.exists():
                 self._atomic_write("tls_acl", "\n")
+            if not (w / CLAIM_ACL).exists():  # the claim listener's, written by TlsAccess like tls_acl
+                self._atomic_write(CLAIM_ACL, "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.
