@@ -29,6 +29,7 @@ def access() -> Mapping[str, FunctionAccess]:
     from chalicelib.jobs.counter_store import JobCounterModel
     from chalicelib.jobs.execution_store import ExecutionModel
     from chalicelib.jobs.store import JobModel
+    from chalicelib.core.topics import CLAIM_REPLIES_ROOT
     from chalicelib.provisioning.store import TemplateModel
     from chalicelib.sites.store import SiteModel
     return {"device_message": FunctionAccess(
@@ -46,7 +47,7 @@ def access() -> Mapping[str, FunctionAccess]:
             TableAccess(ExecutionModel, ("PutItem", "Query"), ("pending",)),
             TableAccess(JobCounterModel, ("Query",)),
         ),
-        publishes=True,
+        publishes=True, extra_topics=(f"{CLAIM_REPLIES_ROOT}/*",),
     )}
 
 
