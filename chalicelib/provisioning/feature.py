@@ -24,12 +24,12 @@ def access() -> Mapping[str, FunctionAccess]:
     site counts), its site's welcome command, continuous jobs it joins."""
     from chalicelib.certificates.store import CertificateModel
     from chalicelib.commands.models import CommandModel
+    from chalicelib.core.topics import CLAIM_REPLIES_ROOT
     from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
     from chalicelib.groups.store import GroupModel, MembershipModel
     from chalicelib.jobs.counter_store import JobCounterModel
     from chalicelib.jobs.execution_store import ExecutionModel
     from chalicelib.jobs.store import JobModel
-    from chalicelib.core.topics import CLAIM_REPLIES_ROOT
     from chalicelib.provisioning.store import TemplateModel
     from chalicelib.sites.store import SiteModel
     return {"device_message": FunctionAccess(
