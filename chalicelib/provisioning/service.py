@@ -1,7 +1,7 @@
 """Provisioning templates: their CRUD, and the enrolment check every enrolment (and a dry run) goes through."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib.core.clock import Clock, iso, utcnow
@@ -19,10 +19,13 @@ from chalicelib.provisioning.store import TemplateRepository
 class TemplateService:
     """Templates of a tenant and the decision whether an enrolment with given parameters may make its device."""
 
-    def __init__(self, templates: TemplateRepository, hook: Hook, clock: Clock = utcnow) -> None:
+    def __init__(self, templates: TemplateRepository, hook: Hook, clock: Clock = utcnow,
+                 on_changed: Callable[[], None] = lambda: None) -> None:
         self._templates = templates
         self._hook = hook
         self._clock = clock
+        # A template disabled, enabled again or deleted changes which claims the broker lets in.
+        self._on_changed = on_changed
 
     def create(self, tenant_id: str, request: CreateTemplate) -> Template:
         """Store a new template (409 when the name is taken)."""
@@ -46,11 +49,14 @@ class TemplateService:
 
     def replace(self, tenant_id: str, name: str, body: TemplateBody) -> Template:
         """Replace what a template says; enrolments already made are not touched."""
-        return self._templates.replace(tenant_id, name, body, self._clock())
+        replaced = self._templates.replace(tenant_id, name, body, self._clock())
+        self._on_changed()
+        return replaced
 
     def delete(self, tenant_id: str, name: str) -> None:
         """Delete a template: enrolments through it are refused from now on."""
         self._templates.delete(tenant_id, name)
+        self._on_changed()
 
     def decide(self, tenant_id: str, name: str, parameters: Mapping[str, object], context: Mapping[str, Any],
                call_hook: bool = True) -> Enrolment:

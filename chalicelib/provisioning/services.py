@@ -22,11 +22,14 @@ class ProvisioningServices:
 
     @cached_property
     def template_service(self) -> TemplateService:
+        from chalicelib.devices.services import DeviceServices
         from chalicelib.provisioning.hook import HttpsHook
         from chalicelib.provisioning.service import TemplateService
         from chalicelib.provisioning.store import TemplateRepository
         hosts = self._core.settings.provisioning_hook_insecure_hosts
-        return TemplateService(TemplateRepository(), HttpsHook([h.strip() for h in hosts.split(",") if h.strip()]))
+        epoch = self._core.of(DeviceServices).device_repository
+        return TemplateService(TemplateRepository(), HttpsHook([h.strip() for h in hosts.split(",") if h.strip()]),
+                               on_changed=epoch.credentials_changed)
 
     @cached_property
     def claim_repository(self) -> ClaimRepository:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import queue
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +26,7 @@ from chalicelib.imports.services import ImportHooks
 from chalicelib.provisioning.enrol import Enroller
 from chalicelib.provisioning.fleet import FleetProvisioning
 from chalicelib.provisioning.services import ProvisioningServices
-from tests.cert_support import csr_pem
+from tests.cert_support import csr_pem, logged_in, tls_peer
 from tests.conftest import Stack
 from tests.support import Api, Clock, MqttPeer
 
@@ -271,3 +273,40 @@ def _fleet(clock: Clock) -> FleetProvisioning:
     return FleetProvisioning(ClaimRepository(), c.of(CertificateServices).certificate_authority,
                              services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks), epoch),
                              c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock)
+
+
+def test_the_enrolled_board_logs_in_with_its_new_certificate_and_gets_a_command(
+        api: Api, chalice_client: Client, observer: MqttPeer, stack: Stack, tmp_path: Path) -> None:
+    claim = _claim(api)
+    board = Board(chalice_client, observer, claim["certificate_id"])
+    made = board.create()
+    tls = stack.broker.tls
+    assert tls is not None
+    # Pending activation: the broker refuses the new certificate
+    stack.sync.sync_once()
+    pending = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, made["certificatePem"],
+                       made["privateKey"])
+    assert not logged_in(pending)
+    pending.close()
+    # Provisioned: it logs in, and the operator's command reaches it on its device's topic
+    assert board.provision(made["certificateOwnershipToken"])[0] == "accepted"
+    stack.sync.sync_once()
+    device = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, made["certificatePem"],
+                      made["privateKey"])
+    try:
+        assert logged_in(device)
+        device.subscribe(f"tenant/{api.tenant_id}/device/esp32-aabbccddee01/commands")
+        sent = api.post("/customer/devices/esp32-aabbccddee01/commands", {"command_type": "ping",
+                                                                        "command_params": {}})
+        assert sent.status == 201, sent.body
+        topic, payload, _ = device.expect(timeout=10)
+        assert topic.endswith("/commands") and payload["command_id"] == sent.body["command_id"]
+        # And it reads nothing of another device (its ACL is its own device's topics)
+        device.subscribe(f"tenant/{api.tenant_id}/device/other/commands")
+        api.create_device("other")
+        assert api.post("/customer/devices/other/commands", {"command_type": "ping",
+                                                             "command_params": {}}).status == 201
+        with pytest.raises(queue.Empty):
+            device.expect(timeout=1.5)
+    finally:
+        device.close()
