@@ -95,7 +95,8 @@ class FleetProvisioning:
                           bool(pending and pending.consumed), claim.certificate_id, now)
         assert pending is not None
         context = {"claimCertificateId": claim.certificate_id, "certificateId": pending.certificate_id}
-        made = self._templates.decide(claim.tenant_id, claim.template_name, body.parameters, context)
+        made = self._templates.decide(claim.tenant_id, claim.template_name, body.parameters, context,
+                                      template=template)
         if not self._claims.consume(hashed, pending, self._clock()):
             # Another request took the token between the read and now (a replay racing the first use).
             rules.check_token(pending.claim_id, pending.token_expires_at, True, claim.certificate_id, now)

@@ -59,15 +59,16 @@ class TemplateService:
         self._on_changed()
 
     def decide(self, tenant_id: str, name: str, parameters: Mapping[str, object], context: Mapping[str, Any],
-               call_hook: bool = True) -> Enrolment:
+               call_hook: bool = True, template: Template | None = None) -> Enrolment:
         """The enrolment these parameters make, or ProvisioningRefused saying what to fix (counted, logged).
 
         In order: the template exists and is enabled; the parameters are declared, present and
         match their patterns (after normalisation); the allow-list has the device; the hook
         allows it (its overrides are checked like the device's own parameters); the device
-        id renders to an id.
+        id renders to an id. `template` is the template when the caller has just read it.
         """
-        template = self.get_or_refused(tenant_id, name)
+        if template is None or (template.tenant_id, template.template_name) != (tenant_id, name):
+            template = self.get_or_refused(tenant_id, name)
         try:
             if not template.enabled:
                 raise ProvisioningRefused(f"template {name} is disabled", status_code=403, error_code="AccessDenied",

@@ -30,6 +30,8 @@ from chalicelib.core.identity import device_topic_filters, mqtt_username
 SERVER_HOSTS = ["localhost", "127.0.0.1"]
 # The claim listener's ACL file, in the broker's work directory beside the certificate listener's.
 CLAIM_ACL = "claim_acl"
+# CNs the registry chose without a device: a claim's, and one a board made through a claim.
+CLAIM_NAMES = ("claim-", "cert-")
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,9 @@ def _template_enabled(tenant_id: str, template_name: str) -> bool:
 
 
 def _name(cert: CertificateModel) -> str:
+    """The broker username a certificate logs in as: its CN when a claim made it (or it is a claim), else its
+    device's username (what the operator's certificates name)."""
     cn = cert.subject.removeprefix("CN=")
-    if cn and "," not in cn and "+" not in cn:
+    if not cert.device_id or cn.startswith(CLAIM_NAMES):
         return cn
-    return mqtt_username(cert.tenant_id, cert.device_id or "")
+    return mqtt_username(cert.tenant_id, cert.device_id)
