@@ -310,3 +310,32 @@ def test_the_enrolled_board_logs_in_with_its_new_certificate_and_gets_a_command(
             device.expect(timeout=1.5)
     finally:
         device.close()
+
+
+def test_racing_boards_never_make_a_second_device_and_a_raced_token_provisions_once(
+        api: Api, chalice_client: Client, observer: MqttPeer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    claim = _claim(api)
+    board = Board(chalice_client, observer, claim["certificate_id"])
+    fleet = _fleet(Clock())
+    topic = (f"$fleet/claims/claim-{claim['certificate_id']}/{board.nonce}/{board.client_id}/"
+             "provisioning-templates/esp32/provision/json")
+    # Two boards with the same serial and MAC, each with its own certificate, provision at once
+    tokens = [board.create()["certificateOwnershipToken"] for _ in range(2)]
+    # ... and one token is replayed with other parameters at the same moment
+    raced = board.create()["certificateOwnershipToken"]
+    requests = [{"certificateOwnershipToken": t, "parameters": GOOD} for t in tokens] + [
+        {"certificateOwnershipToken": raced, "parameters": {**GOOD, "MacAddress": f"AA:BB:CC:DD:EE:1{n}"}}
+        for n in range(4)]
+    with ThreadPoolExecutor(len(requests)) as pool:
+        outcomes = list(pool.map(lambda body: fleet.handle(topic, json.dumps(body).encode()), requests))
+    # One of the same-serial pair made the device, the other was refused as a re-enrolment
+    assert sorted(o["accepted"] for o in outcomes[:2]) == [False, True]
+    assert [o.get("errorCode") for o in outcomes[:2] if not o["accepted"]] == ["ResourceConflict"]
+    # The raced token made exactly one device
+    assert sum(o["accepted"] for o in outcomes[2:]) == 1
+    devices = api.get("/customer/devices").body["devices"]
+    assert len(devices) == 2
+    assert sum(len(api.get(f"/customer/devices/{d['device_id']}/certificates").body["certificates"])
+               for d in devices) == 2
