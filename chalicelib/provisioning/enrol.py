@@ -13,7 +13,6 @@ from chalicelib.core.auth import tokens
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.devices.schemas import Device, DeviceStatus
-from chalicelib.imports.chunks import CredentialsEpoch
 from chalicelib.imports.device_store import BulkDeviceWriter, NewDevice
 from chalicelib.imports.services import ImportHooks
 from chalicelib.provisioning.errors import ProvisioningRefused
@@ -24,10 +23,9 @@ from chalicelib.sites.rules import next_wake, welcome_params
 class Enroller:
     """Makes (or, when the template allows it, finds again) the device of an enrolment."""
 
-    def __init__(self, writer: BulkDeviceWriter, hooks: ImportHooks, epoch: CredentialsEpoch) -> None:
+    def __init__(self, writer: BulkDeviceWriter, hooks: ImportHooks) -> None:
         self._writer = writer
         self._hooks = hooks
-        self._epoch = epoch
 
     def enrol(self, tenant_id: str, made: Enrolment, re_enrolment: ReEnrolment,
               now: datetime) -> DeviceStatus | None:
@@ -62,7 +60,7 @@ class Enroller:
             reason, field = written.refused[device_id]
             raise ProvisioningRefused(f"{reason}; retry the enrolment", status_code=409, error_code="ResourceConflict",
                                       field=field)
-        self._epoch.credentials_changed()
+        # No epoch bump here: the caller moves it once the certificate is bound (the device's own token is unknown).
         if site is not None and wake is not None:
             self._hooks.welcome_sender.send_many(tenant_id, [(device_id, welcome_params(site, wake, mapping_id))],
                                                  f"provisioning:{made.template_name}")

@@ -57,7 +57,7 @@ class ProvisioningServices:
         from chalicelib.provisioning.fleet import FleetProvisioning
         core = self._core
         epoch = core.of(DeviceServices).device_repository
-        enroller = Enroller(BulkDeviceWriter(), core.of(ImportHooks), epoch)
+        enroller = Enroller(BulkDeviceWriter(), core.of(ImportHooks))
         return FleetProvisioning(self.claim_repository, core.of(CertificateServices).certificate_authority,
                                  self.template_service, enroller, core.publisher, epoch.credentials_changed,
                                  timedelta(days=core.settings.certificates.validity_days))

@@ -271,7 +271,7 @@ def _fleet(clock: Clock) -> FleetProvisioning:
     epoch = c.of(DeviceServices).device_repository
     services = c.of(ProvisioningServices)
     return FleetProvisioning(ClaimRepository(), c.of(CertificateServices).certificate_authority,
-                             services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks), epoch),
+                             services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks)),
                              c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock)
 
 
