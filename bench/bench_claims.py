@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from bench.bench_jobs import _auth
+from bench.bench_imports import _post
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
 from chalicelib.container import container
@@ -75,9 +75,3 @@ def run(ctx: BenchContext) -> list[Table]:
                    "moving the certificate, the epoch, the template's count",
                    "both sides make a P-256 key pair and sign a certificate per device"])]
 
-
-def _post(ctx: BenchContext, token: str, path: str, body: dict[str, Any], status: int) -> dict[str, Any]:
-    resp = ctx.inprocess.http.post(path, headers=_auth(token), body=json.dumps(body).encode())
-    if resp.status_code != status:
-        raise RuntimeError(f"{path}: {resp.status_code} {resp.body[:300]!r}")
-    return dict(json.loads(resp.body))
