@@ -2,95 +2,26 @@
 claim plugin forwards them (`$fleet/claims/...`), answered on the real broker (`$fleet/claim-replies/...`)."""
 from __future__ import annotations
 
-import base64
-import itertools
 import json
-import queue
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
 from chalice.test import Client
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chalicelib.certificates.claim_store import ClaimRepository
-from chalicelib.certificates.services import CertificateServices
-from chalicelib.container import container
-from chalicelib.devices.services import DeviceServices
-from chalicelib.imports.device_store import BulkDeviceWriter
-from chalicelib.imports.services import ImportHooks
-from chalicelib.provisioning.enrol import Enroller
-from chalicelib.provisioning.fleet import FleetProvisioning
-from chalicelib.provisioning.services import ProvisioningServices
-from tests.cert_support import csr_pem, logged_in, tls_peer
+from tests.cert_support import csr_pem
 from tests.conftest import Stack
+from tests.integration.claims_support import GOOD, TEMPLATE, Board, fleet_on, make_claim, observer
 from tests.support import Api, Clock, MqttPeer
 
-TEMPLATE: dict[str, Any] = {
-    "template_name": "esp32",
-    "parameters": {"SerialNumber": {"pattern": "[A-Z0-9]{8}"}, "MacAddress": {"normalize": "mac"}},
-    "device_id": "esp32-{MacAddress}",
-    "attributes": {"serial": "{SerialNumber}"},
-}
-GOOD = {"SerialNumber": "AB12CD34", "MacAddress": "AA:BB:CC:DD:EE:01"}
-_nonces = itertools.count(1000)
-
-
-class Board:
-    """One board's connection to the claim listener, as the claim plugin names it in topics."""
-
-    def __init__(self, client: Client, observer: MqttPeer, claim_id: str, client_id: str = "board-1") -> None:
-        self.client = client
-        self.observer = observer
-        self.claim_id = claim_id
-        self.nonce = str(next(_nonces))
-        self.client_id = client_id
-        observer.subscribe(f"$fleet/claim-replies/{self.nonce}/#")
-
-    def ask(self, suffix: str, body: Any) -> tuple[str, dict[str, Any]]:
-        """Publish one request through the device-message function; (accepted|rejected, answer)."""
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        topic = f"$fleet/claims/claim-{self.claim_id}/{self.nonce}/{self.client_id}/{suffix}"
-        self.client.lambda_.invoke("device_message", {"topic": topic, "payload_b64": base64.b64encode(raw).decode()})
-        got_topic, answer, _ = self.observer.expect(timeout=10)
-        prefix = f"$fleet/claim-replies/{self.nonce}/{self.client_id}/{suffix}/"
-        assert got_topic.startswith(prefix), got_topic
-        return got_topic[len(prefix):], answer
-
-    def create(self) -> dict[str, Any]:
-        outcome, answer = self.ask("certificates/create/json", {})
-        assert outcome == "accepted", answer
-        return answer
-
-    def provision(self, token: str, parameters: dict[str, str] | None = None,
-                  template: str = "esp32") -> tuple[str, dict[str, Any]]:
-        return self.ask(f"provisioning-templates/{template}/provision/json",
-                        {"certificateOwnershipToken": token, "parameters": parameters or GOOD})
-
-
-@pytest.fixture
-def observer(stack: Stack) -> Iterator[MqttPeer]:
-    peer = stack.observer()
-    yield peer
-    peer.close()
-
-
-def _claim(api: Api, template: dict[str, Any] | None = None) -> dict[str, Any]:
-    assert api.post("/customer/provisioning-templates", template or TEMPLATE).status == 201
-    made = api.post(f"/customer/provisioning-templates/{(template or TEMPLATE)['template_name']}/claim-certificates",
-                    {"expires_in_days": 30})
-    assert made.status == 201, made.body
-    return made.body
+__all__ = ["observer"]  # the fixture, used by name
 
 
 def test_a_board_creates_a_certificate_and_provisions_its_device(api: Api, chalice_client: Client,
                                                                  observer: MqttPeer, stack: Stack) -> None:
     # Given a template and a claim certificate of it
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     # When the board asks for a certificate
     made = board.create()
@@ -118,7 +49,7 @@ def test_a_board_creates_a_certificate_and_provisions_its_device(api: Api, chali
 
 def test_create_from_csr_signs_the_boards_key_without_answering_a_key(api: Api, chalice_client: Client,
                                                                      observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     key = ec.generate_private_key(ec.SECP256R1())
     # A CSR naming anything (the board cannot know its name) is signed for a name the service decides
@@ -134,8 +65,8 @@ def test_create_from_csr_signs_the_boards_key_without_answering_a_key(api: Api, 
     assert answer["errorMessage"].startswith("certificateSigningRequest: ")
 
 
-def test_a_token_is_single_use_and_bound_to_its_claim(api: Api, chalice_client: Client, observer: MqttPeer) -> None:
-    first, second = _claim(api), None
+def test_a_token_is_single_use_and_bound_to_itsmake_claim(api: Api, chalice_client: Client, observer: MqttPeer) -> None:
+    first, second = make_claim(api), None
     second = api.post("/customer/provisioning-templates/esp32/claim-certificates", {}).body
     board = Board(chalice_client, observer, first["certificate_id"])
     other = Board(chalice_client, observer, second["certificate_id"], "board-2")
@@ -157,7 +88,7 @@ def test_a_token_is_single_use_and_bound_to_its_claim(api: Api, chalice_client: 
 
 def test_parameters_outside_the_template_are_rejected_with_what_to_fix(api: Api, chalice_client: Client,
                                                                       observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     token = board.create()["certificateOwnershipToken"]
     outcome, answer = board.provision(token, {**GOOD, "SerialNumber": "short"})
@@ -170,7 +101,7 @@ def test_parameters_outside_the_template_are_rejected_with_what_to_fix(api: Api,
 
 def test_malformed_and_oversize_payloads_are_rejected_as_invalid_payload(api: Api, chalice_client: Client,
                                                                         observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     suffix = "provisioning-templates/esp32/provision/json"
     for raw in (b"{not json", b"[1, 2]", json.dumps({"parameters": GOOD}).encode()):
@@ -184,7 +115,7 @@ def test_malformed_and_oversize_payloads_are_rejected_as_invalid_payload(api: Ap
 
 def test_a_claim_provisions_only_through_its_own_template(api: Api, other_api: Api, chalice_client: Client,
                                                           observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     assert api.post("/customer/provisioning-templates", {**TEMPLATE, "template_name": "open"}).status == 201
     assert other_api.post("/customer/provisioning-templates", {**TEMPLATE, "template_name": "theirs"}).status == 201
     board = Board(chalice_client, observer, claim["certificate_id"])
@@ -200,7 +131,7 @@ def test_a_claim_provisions_only_through_its_own_template(api: Api, other_api: A
 
 def test_a_revoked_claim_or_a_disabled_template_enrols_nothing(api: Api, chalice_client: Client,
                                                                observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     token = board.create()["certificateOwnershipToken"]
     path = f"/customer/provisioning-templates/esp32/claim-certificates/{claim['certificate_id']}"
@@ -219,12 +150,12 @@ def test_a_revoked_claim_or_a_disabled_template_enrols_nothing(api: Api, chalice
 
 
 def test_an_expired_token_is_rejected(api: Api, chalice_client: Client, observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     token = board.create()["certificateOwnershipToken"]
     clock = Clock()
     clock.now += timedelta(minutes=6)
-    late = _fleet(clock)
+    late = fleet_on(clock)
     topic = (f"$fleet/claims/claim-{claim['certificate_id']}/{board.nonce}/{board.client_id}/"
              "provisioning-templates/esp32/provision/json")
     late.handle(topic, json.dumps({"certificateOwnershipToken": token, "parameters": GOOD}).encode())
@@ -235,7 +166,7 @@ def test_an_expired_token_is_rejected(api: Api, chalice_client: Client, observer
 
 def test_re_enrolment_is_refused_unless_the_template_allows_it(api: Api, chalice_client: Client,
                                                                observer: MqttPeer) -> None:
-    claim = _claim(api)
+    claim = make_claim(api)
     board = Board(chalice_client, observer, claim["certificate_id"])
     assert board.provision(board.create()["certificateOwnershipToken"])[0] == "accepted"
     outcome, answer = board.provision(board.create()["certificateOwnershipToken"])
@@ -255,7 +186,7 @@ def test_a_template_that_maps_a_site_makes_an_active_device_with_its_welcome(api
     site = api.post("/customer/sites", {"site_id": "plant-1", "name": "Plant 1", "timezone": "UTC",
                                         "wake_schedule_cron": "0 * * * *"})
     assert site.status == 201, site.body
-    claim = _claim(api, {**TEMPLATE, "site_id": "plant-1"})
+    claim = make_claim(api, {**TEMPLATE, "site_id": "plant-1"})
     board = Board(chalice_client, observer, claim["certificate_id"])
     outcome, answer = board.provision(board.create()["certificateOwnershipToken"])
     assert outcome == "accepted" and answer["deviceConfiguration"]["status"] == "active"
@@ -263,79 +194,3 @@ def test_a_template_that_maps_a_site_makes_an_active_device_with_its_welcome(api
     assert (device["status"], device["site_id"]) == ("active", "plant-1")
     commands = api.get("/customer/devices/esp32-aabbccddee01/commands").body
     assert [c["command_type"] for c in commands] == ["set_wake_schedule"]
-
-
-def _fleet(clock: Clock) -> FleetProvisioning:
-    """The service the function runs, on a clock of the test's."""
-    c = container()
-    epoch = c.of(DeviceServices).device_repository
-    services = c.of(ProvisioningServices)
-    return FleetProvisioning(ClaimRepository(), c.of(CertificateServices).certificate_authority,
-                             services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks)),
-                             c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock)
-
-
-def test_the_enrolled_board_logs_in_with_its_new_certificate_and_gets_a_command(
-        api: Api, chalice_client: Client, observer: MqttPeer, stack: Stack, tmp_path: Path) -> None:
-    claim = _claim(api)
-    board = Board(chalice_client, observer, claim["certificate_id"])
-    made = board.create()
-    tls = stack.broker.tls
-    assert tls is not None
-    # Pending activation: the broker refuses the new certificate
-    stack.sync.sync_once()
-    pending = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, made["certificatePem"],
-                       made["privateKey"])
-    assert not logged_in(pending)
-    pending.close()
-    # Provisioned: it logs in, and the operator's command reaches it on its device's topic
-    assert board.provision(made["certificateOwnershipToken"])[0] == "accepted"
-    stack.sync.sync_once()
-    device = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, made["certificatePem"],
-                      made["privateKey"])
-    try:
-        assert logged_in(device)
-        device.subscribe(f"tenant/{api.tenant_id}/device/esp32-aabbccddee01/commands")
-        sent = api.post("/customer/devices/esp32-aabbccddee01/commands", {"command_type": "ping",
-                                                                        "command_params": {}})
-        assert sent.status == 201, sent.body
-        topic, payload, _ = device.expect(timeout=10)
-        assert topic.endswith("/commands") and payload["command_id"] == sent.body["command_id"]
-        # And it reads nothing of another device (its ACL is its own device's topics)
-        device.subscribe(f"tenant/{api.tenant_id}/device/other/commands")
-        api.create_device("other")
-        assert api.post("/customer/devices/other/commands", {"command_type": "ping",
-                                                             "command_params": {}}).status == 201
-        with pytest.raises(queue.Empty):
-            device.expect(timeout=1.5)
-    finally:
-        device.close()
-
-
-def test_racing_boards_never_make_a_second_device_and_a_raced_token_provisions_once(
-        api: Api, chalice_client: Client, observer: MqttPeer) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    claim = _claim(api)
-    board = Board(chalice_client, observer, claim["certificate_id"])
-    fleet = _fleet(Clock())
-    topic = (f"$fleet/claims/claim-{claim['certificate_id']}/{board.nonce}/{board.client_id}/"
-             "provisioning-templates/esp32/provision/json")
-    # Two boards with the same serial and MAC, each with its own certificate, provision at once
-    tokens = [board.create()["certificateOwnershipToken"] for _ in range(2)]
-    # ... and one token is replayed with other parameters at the same moment
-    raced = board.create()["certificateOwnershipToken"]
-    requests = [{"certificateOwnershipToken": t, "parameters": GOOD} for t in tokens] + [
-        {"certificateOwnershipToken": raced, "parameters": {**GOOD, "MacAddress": f"AA:BB:CC:DD:EE:1{n}"}}
-        for n in range(4)]
-    with ThreadPoolExecutor(len(requests)) as pool:
-        outcomes = list(pool.map(lambda body: fleet.handle(topic, json.dumps(body).encode()), requests))
-    # One of the same-serial pair made the device, the other was refused as a re-enrolment
-    assert sorted(o["accepted"] for o in outcomes[:2]) == [False, True]
-    assert [o.get("errorCode") for o in outcomes[:2] if not o["accepted"]] == ["ResourceConflict"]
-    # The raced token made exactly one device
-    assert sum(o["accepted"] for o in outcomes[2:]) == 1
-    devices = api.get("/customer/devices").body["devices"]
-    assert len(devices) == 2
-    assert sum(len(api.get(f"/customer/devices/{d['device_id']}/certificates").body["certificates"])
-               for d in devices) == 2
