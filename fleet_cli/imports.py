@@ -29,6 +29,8 @@ def import_cmd(
                                 help="a .csv (header: device_id,name,attributes,groups,site) or .jsonl file"),
     certs: Path | None = typer.Option(None, "--certs", file_okay=False,
                                       help="save each created device's credential here (implies --wait)"),
+    x509: bool = typer.Option(False, "--x509", help="with --certs: also issue each created device an X.509 "
+                                                    "certificate and save DEVICE.cert.pem and DEVICE.key.pem"),
     wait: bool = typer.Option(False, "--wait", help="follow the import with a progress bar until it completes"),
     client_token: str | None = typer.Option(None, "--client-token",
                                             help="makes a retried import return the first (default: a fresh one)"),
@@ -40,6 +42,8 @@ def import_cmd(
     content_type = CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:
         raise UsageError(f"{path.name}: the file must end in .csv, .jsonl or .ndjson")
+    if x509 and certs is None:
+        raise UsageError("--x509 needs --certs DIR (the folder the keys are written to)")
     client = api()
     resp = client.request("POST", "/customer/device-imports", data=path.read_bytes(), content_type=content_type,
                           params={"client_token": client_token or uuid.uuid4().hex}, replayable=True)
@@ -47,8 +51,11 @@ def import_cmd(
     if wait or certs is not None:
         record = _follow(client, record, timeout, interval)
     if certs is not None:
-        saved = _save_credentials(client, record, certs)
-        note(f"saved {saved} credentials to {certs}/ (they cannot be downloaded again)")
+        created = _save_credentials(client, record, certs)
+        note(f"saved {len(created)} credentials to {certs}/ (they cannot be downloaded again)")
+        if x509:
+            issued = _issue_certificates(client, created, certs)
+            note(f"issued {issued} certificates into {certs}/ (their keys exist nowhere else)")
     summary = {k: record.get(k) for k in SUMMARY}
     if as_json:
         print_json(summary)
@@ -81,10 +88,11 @@ def _follow(client: FleetClient, record: dict[str, Any], timeout: float, interva
                     what=f"import {record['import_id']}", on_update=update)
 
 
-def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path) -> int:
-    """Download the credentials (once) into `folder`, one `<device_id>.token` per device, readable by the owner only."""
+def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path) -> list[str]:
+    """Download the credentials (once) into `folder`, one `<device_id>.token` per device, readable by the owner only;
+    the devices they are of."""
     if not record.get("created"):
-        return 0
+        return []
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     answer = client.post(resource("customer", "device-imports", record["import_id"], "credentials"))
     for credential in answer["credentials"]:
@@ -95,4 +103,23 @@ def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(credential["provision_token"] + "\n")
-    return len(answer["credentials"])
+    return [c["device_id"] for c in answer["credentials"]]
+
+
+def _issue_certificates(client: FleetClient, device_ids: list[str], folder: Path) -> int:
+    """A server-made key pair and certificate per device (the key is answered once): `<id>.cert.pem`, `<id>.key.pem`.
+
+    A device whose files are there already is skipped rather than overwritten (its key may be the only copy)."""
+    from fleet_cli.certificates import write_private
+
+    issued = 0
+    for device_id in device_ids:
+        cert_file, key_file = folder / f"{device_id}.cert.pem", folder / f"{device_id}.key.pem"
+        if cert_file.exists() or key_file.exists():
+            note(f"{device_id}: {cert_file.name} or {key_file.name} is there already; no certificate issued")
+            continue
+        made = client.post(resource("customer", "devices", device_id, "certificates"), {})
+        write_private(key_file, made["private_key_pem"])
+        write_private(cert_file, made["certificate_pem"])
+        issued += 1
+    return issued

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.certificates.schemas import Certificate
+from chalicelib.certificates.schemas import Certificate, ClaimCertificate
 from chalicelib.commands.batches.schemas import CommandBatch
 from chalicelib.commands.schemas import PendingCommand
 from chalicelib.devices.schemas import Device, Group
@@ -231,3 +231,14 @@ class CertificatePage(Body):
 class CertificateDeleted(Body):
     certificate_id: str
     deleted: Literal[True]
+
+
+class ClaimCertificateCreated(ClaimCertificate):
+    """A new claim certificate; its `private_key_pem` is given here only, never again."""
+
+    private_key_pem: str
+
+
+class ClaimCertificatePage(Body):
+    claim_certificates: list[ClaimCertificate]
+    next_token: str | None

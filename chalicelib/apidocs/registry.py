@@ -14,7 +14,13 @@ from pydantic import BaseModel
 from chalicelib.apidocs import aws_models as aws
 from chalicelib.apidocs import models as m
 from chalicelib.broker_auth.schemas import AuthnRequest, AuthzRequest, Decision
-from chalicelib.certificates.schemas import Certificate, CreateCertificate, UpdateCertificate
+from chalicelib.certificates.schemas import (
+    Certificate,
+    ClaimCertificate,
+    CreateCertificate,
+    CreateClaimCertificate,
+    UpdateCertificate,
+)
 from chalicelib.commands.batches.schemas import BatchView, CommandBatch
 from chalicelib.commands.schemas import AckCommand, Command, CommandListQuery, CreateCommand
 from chalicelib.core.schema import PageQuery
@@ -164,6 +170,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                                            "MacAddress": "AA:BB:CC:DD:EE:FF"}},
         description="Nothing is made; the checks (and, unless `call_hook` is false, the hook) run as for a real "
                     "enrolment, and a refusal is counted on the template like one."),
+    # Provisioning by claim
+    ("POST", "/customer/provisioning-templates/{template_name}/claim-certificates"): Operation(
+        "Issue a claim certificate of the template (its key answered once)", "provisioning",
+        m.ClaimCertificateCreated, 201, body=CreateClaimCertificate, example={"expires_in_days": 365},
+        description="The one credential a factory flashes into every board of the template. Signed by the stack's "
+                    "CA with `CN=claim-{certificate_id}`, it may do nothing on the broker's claim listener but "
+                    "AWS IoT's fleet-provisioning topics of this template (`$aws/certificates/create/json`, "
+                    "`$aws/certificates/create-from-csr/json`, `$aws/provisioning-templates/{template_name}/"
+                    "provision/json` and their `/accepted` and `/rejected` answers). Without `expires_in_days` "
+                    "(1 to 3650) it lives the template's `claim_validity_days`."),
+    ("GET", "/customer/provisioning-templates/{template_name}/claim-certificates"): Operation(
+        "List the template's claim certificates", "provisioning", m.ClaimCertificatePage, query=(PageQuery,)),
+    ("GET", "/customer/provisioning-templates/{template_name}/claim-certificates/{certificate_id}"): Operation(
+        "One claim certificate (never its key)", "provisioning", ClaimCertificate),
+    ("PATCH", "/customer/provisioning-templates/{template_name}/claim-certificates/{certificate_id}"): Operation(
+        "Set a claim certificate ACTIVE, INACTIVE or REVOKED (final)", "provisioning", ClaimCertificate,
+        body=UpdateCertificate, errors=(409,), example={"status": "REVOKED"},
+        description="A claim that is not ACTIVE enrols no board: the broker refuses it at its next connect, its "
+                    "open session is cut, and a request already on its way is rejected."),
     # Certificates
     ("POST", "/customer/devices/{device_id}/certificates"): Operation(
         "Issue an X.509 client certificate for the device", "certificates", m.CertificateCreated, 201,

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from chalicelib.aws_iot.topics import AWS_ROOT
 from chalicelib.aws_iot.topics import bridge_subscriptions as aws_requests
-from chalicelib.core.topics import PREFIX
+from chalicelib.core.topics import CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX
 
 READ, WRITE = "read", "write"
-# Fleet provisioning by claim on the local broker: requests stamped by the broker's claim plugin
-# with the asking connection, and the answers it hands to that connection alone.
-CLAIM_REQUESTS, CLAIM_REPLIES = "$fleet/claims/#", "$fleet/claim-replies/#"
 
 
 def service_grants() -> dict[str, tuple[tuple[str, str], ...]]:
     """(access, topic filter) pairs per service username."""
     return {
         # The functions publish cloud-to-device topics of every tenant, AWS IoT's answers and events included.
-        "svc-cloud": ((WRITE, f"{PREFIX}/#"), (WRITE, f"{AWS_ROOT}/#"), (WRITE, CLAIM_REPLIES)),
-        # The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only).
-        "svc-bridge": ((READ, f"{PREFIX}/#"), *((READ, f) for f in aws_requests()), (READ, CLAIM_REQUESTS)),
-        # Tests and benchmarks watch everything.
+        # ... and the answers to boards enrolling by claim (the claim plugin hands each to its one connection).
+        "svc-cloud": ((WRITE, f"{PREFIX}/#"), (WRITE, f"{AWS_ROOT}/#"), (WRITE, f"{CLAIM_REPLIES_ROOT}/#")),
+        # The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only), and the
+        # requests of boards enrolling by claim (the claim plugin names their claim in the topic).
+        "svc-bridge": ((READ, f"{PREFIX}/#"), *((READ, f) for f in aws_requests()), (READ, f"{CLAIMS_ROOT}/#")),
+        # Tests and benchmarks watch everything (the claim answers included; and play the cloud's side of it in the broker's own tests).
         "svc-observer": ((READ, f"{PREFIX}/#"), (WRITE, f"{PREFIX}/#"), (READ, f"{AWS_ROOT}/#"),
-                         (WRITE, f"{AWS_ROOT}/#"), (READ, CLAIM_REQUESTS), (WRITE, CLAIM_REPLIES)),
+                         (WRITE, f"{AWS_ROOT}/#"), (READ, f"{CLAIM_REPLIES_ROOT}/#"),
+                         (READ, f"{CLAIMS_ROOT}/#"), (WRITE, f"{CLAIM_REPLIES_ROOT}/#")),
     }
 
 

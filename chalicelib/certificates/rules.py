@@ -4,12 +4,15 @@ from __future__ import annotations
 from chalicelib.certificates.schemas import CertificateStatus
 
 ACTIVE, INACTIVE, REVOKED = CertificateStatus.ACTIVE, CertificateStatus.INACTIVE, CertificateStatus.REVOKED
+PENDING = CertificateStatus.PENDING_ACTIVATION
 
 # REVOKED is final (AWS IoT's rule too): a revoked key may be in anyone's hands.
 TRANSITIONS: dict[CertificateStatus, frozenset[CertificateStatus]] = {
     ACTIVE: frozenset({INACTIVE, REVOKED}),
     INACTIVE: frozenset({ACTIVE, REVOKED}),
     REVOKED: frozenset(),
+    # Only a provision request activates a pending certificate; nothing else but revocation moves it.
+    PENDING: frozenset({ACTIVE, REVOKED}),
 }
 
 

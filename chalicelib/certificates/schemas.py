@@ -10,11 +10,22 @@ from chalicelib.core.schema import Record, Request, StrictInt
 
 
 class CertificateStatus(StrEnum):
-    """AWS IoT's certificate statuses: only ACTIVE logs in; REVOKED is final."""
+    """AWS IoT's certificate statuses: only ACTIVE logs in; REVOKED is final.
+
+    PENDING_ACTIVATION is a certificate a board made through a claim and has not provisioned yet.
+    """
 
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
     REVOKED = "REVOKED"
+    PENDING_ACTIVATION = "PENDING_ACTIVATION"
+
+
+class CertificateKind(StrEnum):
+    """A device's own certificate, or a claim certificate a factory flashes into many boards."""
+
+    DEVICE = "device"
+    CLAIM = "claim"
 
 
 class Certificate(Record):
@@ -54,3 +65,24 @@ class UpdateCertificate(Request):
     """PATCH /customer/devices/{device_id}/certificates/{certificate_id}."""
 
     status: CertificateStatus
+
+
+class ClaimCertificate(Record):
+    """A claim certificate of a provisioning template (never its private key): boards enrol with it."""
+
+    certificate_id: str
+    tenant_id: str
+    template_name: str
+    status: CertificateStatus
+    subject: str
+    serial_number: str
+    not_before: datetime
+    not_after: datetime
+    created_at: datetime
+    certificate_pem: str
+
+
+class CreateClaimCertificate(Request):
+    """POST /customer/provisioning-templates/{name}/claim-certificates (default: the template's claim_validity_days)."""
+
+    expires_in_days: StrictInt | None = Field(default=None, ge=1, le=3650)

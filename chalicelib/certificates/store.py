@@ -37,15 +37,30 @@ class CertificatesForBroker(GlobalSecondaryIndex["CertificateModel"]):
     certificate_id = UnicodeAttribute(range_key=True)
 
 
+class ClaimsOfTemplate(GlobalSecondaryIndex["CertificateModel"]):
+    """The claim certificates of one template (`{tenant}#{template}`): sparse, only claims carry the key."""
+
+    Meta = index_meta("template_claims", AllProjection())
+
+    template_key = UnicodeAttribute(hash_key=True)
+    certificate_id = UnicodeAttribute(range_key=True)
+
+
 class CertificateModel(Model):
-    """One X.509 certificate of one device (the private key is never stored)."""
+    """One X.509 certificate of one device, or a claim certificate, or one pending activation.
+
+    The private key is never stored. A claim lives in `claim#{certificate_id}` (the broker names it
+    by its id alone); a certificate made through a claim waits in `pending#{token hash}` until its
+    ownership token provisions it into its device's partition.
+    """
 
     Meta = table_meta("certificates")
 
     device_key = UnicodeAttribute(hash_key=True)
     certificate_id = UnicodeAttribute(range_key=True)
     tenant_id = UnicodeAttribute()
-    device_id = UnicodeAttribute()
+    # None for a claim and for a certificate pending activation (no device yet).
+    device_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     subject = UnicodeAttribute()
     serial_number = UnicodeAttribute()
@@ -56,11 +71,18 @@ class CertificateModel(Model):
     certificate_pem = UnicodeAttribute()
     broker_partition = UnicodeAttribute(default=BROKER_PARTITION)
     expires_at = TTLAttribute(null=True)
+    kind = UnicodeAttribute(null=True)  # None: a device certificate (items older than claims)
+    template_key = UnicodeAttribute(null=True)
+    # Of a pending certificate: the claim that made it, its token's expiry, when a provision took the token.
+    claim_id = UnicodeAttribute(null=True)
+    token_expires_at = UTCDateTimeAttribute(null=True)
+    consumed_at = UTCDateTimeAttribute(null=True)
     for_broker = CertificatesForBroker()
+    claims_of_template = ClaimsOfTemplate()
 
     def to_record(self) -> Certificate:
         return Certificate(
-            certificate_id=self.certificate_id, tenant_id=self.tenant_id, device_id=self.device_id,
+            certificate_id=self.certificate_id, tenant_id=self.tenant_id, device_id=self.device_id or "",
             status=CertificateStatus(self.status), subject=self.subject, serial_number=self.serial_number,
             not_before=self.not_before, not_after=self.not_after, created_at=self.created_at,
             certificate_pem=self.certificate_pem,

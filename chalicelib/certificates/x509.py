@@ -65,41 +65,42 @@ def common_name(name: x509.Name) -> str | None:
     return value if isinstance(value, str) else value.decode(errors="replace")
 
 
-def checked_csr_key(csr_pem: str, expected_cn: str) -> PublicKey:
+def checked_csr_key(csr_pem: str, expected_cn: str | None, field: str = "csr") -> PublicKey:
     """The public key of a device's CSR, after refusing what it must not ask for.
 
     The signed subject is always the one the server decides; a CSR that asks for another
     name (a CN other than the device's, any SAN) or for a CA certificate is refused rather
-    than silently trimmed, so a caller never believes it got what it asked for.
+    than silently trimmed, so a caller never believes it got what it asked for. With
+    `expected_cn` None (a board enrolling by claim cannot know its name yet) any CN is taken and ignored.
     """
     try:
         csr = x509.load_pem_x509_csr(csr_pem.encode())
     except (ValueError, UnicodeEncodeError) as exc:
-        raise InvalidInput("csr must be one PEM certificate signing request", field="csr") from exc
+        raise InvalidInput("csr must be one PEM certificate signing request", field=field) from exc
     try:
         # cryptography parses key, subject and extensions lazily: a malformed one raises only here.
         if not csr.is_signature_valid:
-            raise InvalidInput("csr signature does not verify (it must be signed by its own key)", field="csr")
+            raise InvalidInput("csr signature does not verify (it must be signed by its own key)", field=field)
         key = csr.public_key()
         subject, extensions = csr.subject, list(csr.extensions)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise InvalidInput(f"csr is malformed: {exc}", field="csr") from exc
+        raise InvalidInput(f"csr is malformed: {exc}", field=field) from exc
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < 2048:
-            raise InvalidInput("csr key: RSA keys must have at least 2048 bits", field="csr")
+            raise InvalidInput("csr key: RSA keys must have at least 2048 bits", field=field)
     elif not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, _CURVES)):
-        raise InvalidInput("csr key must be RSA (2048+) or ECDSA on P-256, P-384 or P-521", field="csr")
+        raise InvalidInput("csr key must be RSA (2048+) or ECDSA on P-256, P-384 or P-521", field=field)
     names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if names and (len(names) != 1 or common_name(subject) != expected_cn):
-        raise InvalidInput(f"csr subject CN must be the device's name {expected_cn} (or absent)", field="csr")
+    if expected_cn is not None and names and (len(names) != 1 or common_name(subject) != expected_cn):
+        raise InvalidInput(f"csr subject CN must be the device's name {expected_cn} (or absent)", field=field)
     for ext in extensions:
         if isinstance(ext.value, x509.BasicConstraints) and ext.value.ca:
-            raise InvalidInput("csr must not ask for a CA certificate (basicConstraints CA:TRUE)", field="csr")
+            raise InvalidInput("csr must not ask for a CA certificate (basicConstraints CA:TRUE)", field=field)
         if isinstance(ext.value, x509.KeyUsage) and (ext.value.key_cert_sign or ext.value.crl_sign):
-            raise InvalidInput("csr must not ask to sign certificates or CRLs (keyCertSign, cRLSign)", field="csr")
+            raise InvalidInput("csr must not ask to sign certificates or CRLs (keyCertSign, cRLSign)", field=field)
         if isinstance(ext.value, x509.SubjectAlternativeName | x509.IssuerAlternativeName | x509.NameConstraints):
             raise InvalidInput("csr must not ask for alternative names; the device's name is the CN",
-                               field="csr")
+                               field=field)
     return key
 
 

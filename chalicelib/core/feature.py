@@ -57,6 +57,10 @@ class DeviceMessages(Protocol):
         """Call the hook after the first message of a device that was away."""
         ...
 
+    def register_topic_root(self, root: str, handler: Callable[[str, bytes], dict[str, Any]]) -> None:
+        """Route messages under `root/` (topics of no device) to the handler, with their raw payload."""
+        ...
+
 
 @dataclass(frozen=True)
 class TableAccess:

@@ -13,6 +13,13 @@ COMMANDS_REQUEST_SUFFIX = "commands/request"
 DEVICE_TO_CLOUD = ("status", "commands/ack", COMMANDS_REQUEST_SUFFIX, "shadow/reported", "jobs/+/update")
 
 
+# Boards enrolling by claim: the broker's claim plugin forwards their requests under CLAIMS_ROOT
+# (`/<claim cn>/<connection nonce>/<client id>/<AWS suffix>`) and hands what the cloud publishes under
+# CLAIM_REPLIES_ROOT (`/<nonce>/<client id>/<suffix>/accepted|rejected`) to that one connection.
+CLAIMS_ROOT = "$fleet/claims"
+CLAIM_REPLIES_ROOT = "$fleet/claim-replies"
+
+
 def device_root(tenant_id: str, device_id: str) -> str:
     """The subtree a device owns: tenant/{tenant}/device/{device}."""
     return f"{PREFIX}/{tenant_id}/device/{device_id}"
@@ -24,8 +31,8 @@ def device_topic(tenant_id: str, device_id: str, suffix: str) -> str:
 
 
 def bridge_subscriptions() -> list[str]:
-    """The topic filters the bridge subscribes to, one per device-to-cloud suffix."""
-    return [f"{PREFIX}/+/device/+/{suffix}" for suffix in DEVICE_TO_CLOUD]
+    """The topic filters the bridge subscribes to, one per device-to-cloud suffix, and the claim requests."""
+    return [*(f"{PREFIX}/+/device/+/{suffix}" for suffix in DEVICE_TO_CLOUD), f"{CLAIMS_ROOT}/#"]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from chalicelib.core.topics import DeviceTopic, parse_device_topic
 
 # handler(tenant_id, device_id, suffix, payload) -> result document
 Handler = Callable[[str, str, str, dict[str, Any]], dict[str, Any]]
+# handler(topic, raw payload) -> result document, for topics of no device (boards enrolling by claim)
+TopicHandler = Callable[[str, bytes], dict[str, Any]]
 # hook(tenant_id, device_id): the device is back after being away
 ReturnHook = Callable[[str, str], object]
 # reject(tenant_id, device_id, suffix, status, message): answers a request refused before its
@@ -58,12 +60,17 @@ class DeviceMessageRouter:
         self._on_return: list[ReturnHook] = []
         self._quiet_suffixes: set[str] = set()
         self._rejecters: dict[str, Rejecter] = {}
+        self._roots: list[tuple[str, TopicHandler]] = []
 
     def register(self, suffix_pattern: str, handler: Handler, reject: Rejecter | None = None) -> None:
         """Route messages whose suffix matches (fnmatch: `jobs/*/update`)."""
         self._routes.append((suffix_pattern, handler))
         if reject is not None:
             self._rejecters[suffix_pattern] = reject
+
+    def register_topic_root(self, root: str, handler: TopicHandler) -> None:
+        """Route messages under `root/` to the handler, raw: it parses, bounds and answers them itself."""
+        self._roots.append((root.rstrip("/") + "/", handler))
 
     def on_return(self, hook: ReturnHook, unless_suffix: str | None = None) -> None:
         """Call hook after the first message of a device that was away (not for `unless_suffix`,
@@ -74,6 +81,9 @@ class DeviceMessageRouter:
 
     def handle(self, topic: str, payload: bytes | str) -> Outcome:
         """Process one message from the bridge."""
+        root = next((h for r, h in self._roots if topic.startswith(r)), None)
+        if root is not None:
+            return self._raw(root, topic, payload)
         parsed = parse_device_topic(topic) or _aws_topic(topic)
         if parsed is None:
             return Outcome(False, f"not a device topic: {topic}")
@@ -122,6 +132,21 @@ class DeviceMessageRouter:
         if returned and parsed.suffix not in self._quiet_suffixes:
             self._returned(parsed.tenant_id, parsed.device_id)
         return Outcome(True, result=result)
+
+    @staticmethod
+    def _raw(handler: TopicHandler, topic: str, payload: bytes | str) -> Outcome:
+        raw = payload.encode() if isinstance(payload, str) else payload
+        try:
+            result = handler(topic, raw)
+        except Unavailable:
+            raise
+        except DomainError as exc:
+            return Outcome(False, f"{exc.code}: {exc.message}")
+        except (RecursionError, ValueError, TypeError) as exc:
+            logger.exception("message could not be processed", topic=topic, outcome="dropped")
+            return Outcome(False, f"could not be processed: {type(exc).__name__}")
+        accepted = bool(result.get("accepted", True))
+        return Outcome(accepted, "" if accepted else str(result.get("errorCode", "")), result=result)
 
     def _returned(self, tenant_id: str, device_id: str) -> None:
         for hook in self._on_return:

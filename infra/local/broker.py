@@ -21,7 +21,7 @@ from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
 from infra.local import claim_plugin
-from infra.local.broker_tls import TlsFiles, listener_conf
+from infra.local.broker_tls import CLAIM_ACL, TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, log_tail, wait_for_port
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,10 @@ acl_file {w / "service_acl"}
 {claim_plugin.service_listener_conf(self.tls)}"""
         if self.tls is not None:
             conf += listener_conf(self.tls, self.host, w)
-            for acl in ("tls_acl", "claim_acl"):
-                if not (w / acl).exists():
-                    self._atomic_write(acl, "\n")
+            if not self.tls_acl_path.exists():
+                self._atomic_write("tls_acl", "\n")
+            if not (w / CLAIM_ACL).exists():  # the claim listener's, written by TlsAccess like tls_acl
+                self._atomic_write(CLAIM_ACL, "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.

@@ -8,22 +8,31 @@ certificate registry by `TlsAccess.write` on every registry change:
   deleted, or belongs to a disabled or deleted device: the handshake itself fails;
 - the listener's own ACL file, with entries only for names that hold an ACTIVE certificate
   of an enabled device: any other CN (a service user's, a name never issued) may touch nothing;
+- the claim listener's ACL file (`claim_acl`), with the fleet-provisioning topics of each ACTIVE,
+  unexpired claim certificate of an enabled template;
 - a cut: a session of a name that just lost a certificate is taken over (its client id
   is its username) by the sync's service user and closed, once the broker has reloaded.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from chalicelib.certificates import local_ca
 from chalicelib.certificates.local_ca import LocalCertificateAuthority
-from chalicelib.certificates.store import CertificateModel, CertificateRepository
-from chalicelib.core.identity import device_topic_filters, mqtt_username, parse_mqtt_username
+from chalicelib.certificates.schemas import CertificateKind
+from chalicelib.certificates.store import DELETED, CertificateModel, CertificateRepository
+from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.identity import device_topic_filters, mqtt_username
 from infra.local import claim_plugin
 
 SERVER_HOSTS = ["localhost", "127.0.0.1"]
+# The claim listener's ACL file, in the broker's work directory beside the certificate listener's.
+CLAIM_ACL = "claim_acl"
+# CNs the registry chose without a device: a claim's, and one a board made through a claim.
+CLAIM_NAMES = ("claim-", "cert-")
 
 
 @dataclass(frozen=True)
@@ -82,48 +91,99 @@ acl_file {workdir / "acl"}
 
 
 class TlsAccess:
-    """Writes the CRL and the certificate listener's ACL from the registry; says whose sessions to cut."""
+    """Writes the CRL and the certificate and claim listeners' ACLs from the registry; says whose sessions to cut."""
 
     def __init__(self, authority: LocalCertificateAuthority, tls: TlsFiles, acl_path: Path,
-                 repo: CertificateRepository | None = None) -> None:
+                 repo: CertificateRepository | None = None, claim_acl_path: Path | None = None,
+                 template_enabled: Callable[[str, str], bool] | None = None, clock: Clock = utcnow) -> None:
         self._ca = authority
         self._tls = tls
         self._acl = acl_path
+        self._claim_acl = claim_acl_path or acl_path.with_name(CLAIM_ACL)
         self._repo = repo or CertificateRepository()
+        self._template_enabled = template_enabled or _template_enabled
+        self._clock = clock
         self._refused: set[str] | None = None
 
     def write(self, enabled: set[str]) -> list[str]:
-        """Rewrite CRL and ACL for the devices in `enabled` (broker usernames); names whose sessions must be cut."""
-        allowed: set[str] = set()
+        """Rewrite CRL and ACLs for the devices in `enabled` (broker usernames); names whose sessions must be cut.
+
+        A certificate's name is its CN: `{tenant}.{device}` for one the operator issued, `cert-...` for one a
+        board made through a claim (its device's topics are granted to that name), `claim-<id>` for a claim.
+        """
+        now = self._clock()
+        allowed: dict[str, tuple[str, str]] = {}
+        claims: dict[str, str] = {}
         revoked: list[tuple[int, datetime]] = []
         refused: dict[str, str] = {}
+        templates: dict[tuple[str, str], bool] = {}
         for cert in self._repo.for_broker():
             name = _name(cert)
-            if cert.status == "ACTIVE" and not cert.device_key.startswith("deleted#") and name in enabled:
-                allowed.add(name)
+            if cert.kind == CertificateKind.CLAIM.value:
+                tenant_id, _, template = (cert.template_key or "#").partition("#")
+                if (tenant_id, template) not in templates:
+                    templates[(tenant_id, template)] = self._template_enabled(tenant_id, template)
+                if cert.status == "ACTIVE" and cert.not_after > now and templates[(tenant_id, template)]:
+                    claims[name] = template
+                    continue
+            elif (cert.status == "ACTIVE" and cert.device_id and not cert.device_key.startswith(DELETED)
+                  and mqtt_username(cert.tenant_id, cert.device_id) in enabled):
+                allowed[name] = (cert.tenant_id, cert.device_id)
                 continue
             revoked.append((int(cert.serial_number, 16), cert.status_changed_at))
             refused[cert.certificate_id] = name
         self._ca.write_crl(self._tls.crl_file, sorted(revoked))
         lines: list[str] = []
-        for name in sorted(allowed):
-            ids = parse_mqtt_username(name)
-            if ids is None:  # never: the registry only holds ids; a stray name gets no line
-                continue
-            lines += [f"user {name}", *(f"topic readwrite {f}" for f in device_topic_filters(*ids)), ""]
-        tmp = self._acl.with_name(f".{self._acl.name}.tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_text("\n".join(lines) + "\n")
-        tmp.replace(self._acl)
+        for name, (tenant_id, device_id) in sorted(allowed.items()):
+            lines += [f"user {name}", *(f"topic readwrite {f}" for f in device_topic_filters(tenant_id, device_id)), ""]
+        _write_private(self._acl, lines)
+        _write_private(self._claim_acl, [line for name, template in sorted(claims.items())
+                                         for line in claim_acl_lines(name, template)])
         # Only certificates that newly stopped working: a name keeps its session while nothing changed.
         # (At the first write, every refused name that holds no working certificate.)
+        working = set(allowed) | set(claims)
         if self._refused is None:
-            cut = {name for name in refused.values() if name not in allowed}
+            cut = {name for name in refused.values() if name not in working}
         else:
             cut = {name for cid, name in refused.items() if cid not in self._refused}
         self._refused = set(refused)
         return sorted(cut)
 
 
+def claim_acl_lines(name: str, template_name: str) -> list[str]:
+    """A claim's rules on the claim listener: AWS's fleet-provisioning topics of its own template, nothing else.
+
+    The broker's claim plugin rewrites these `$aws/...` topics to `$fleet/claims/...` and back;
+    no line ever names `$fleet/`, so a claim can neither forge a request nor read another's answer.
+    """
+    provision = f"$aws/provisioning-templates/{template_name}/provision/json"
+    requests = ("$aws/certificates/create/json", "$aws/certificates/create-from-csr/json", provision)
+    return [f"user {name}", *(f"topic write {t}" for t in requests), *(f"topic read {t}/+" for t in requests), ""]
+
+
+def _write_private(path: Path, lines: list[str]) -> None:
+    """Replace an ACL file atomically, owner-only from its first byte."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.touch(mode=0o600)
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(path)
+
+
+def _template_enabled(tenant_id: str, template_name: str) -> bool:
+    from chalicelib.core.errors import NotFound
+    from chalicelib.provisioning.store import TemplateRepository
+
+    try:
+        return TemplateRepository().get(tenant_id, template_name).enabled
+    except NotFound:
+        return False
+
+
 def _name(cert: CertificateModel) -> str:
+    """The broker username a certificate logs in as: its CN when a claim made it (or it is a claim), else its
+    device's username (what the operator's certificates name)."""
+    cn = cert.subject.removeprefix("CN=")
+    if not cert.device_id or cn.startswith(CLAIM_NAMES):
+        return cn
     return mqtt_username(cert.tenant_id, cert.device_id)

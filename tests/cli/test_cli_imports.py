@@ -46,3 +46,24 @@ def test_import_of_an_unknown_file_type_is_a_usage_error(fleet: Fleet, tmp_path:
     other.write_text("x")
     run = fleet("devices", "import", str(other))
     assert run.exit_code == 2 and ".csv" in run.stderr
+
+
+def test_import_with_x509_saves_a_certificate_and_its_key_per_created_device(fleet: Fleet, tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    prefix = f"cli-x509-{uuid.uuid4().hex[:6]}"
+    csv = tmp_path / "devices.csv"
+    csv.write_text(f"device_id\n{prefix}-1\n{prefix}-2\n")
+    certs = tmp_path / "certs"
+    run = fleet("devices", "import", str(csv), "--certs", str(certs), "--x509", "--json")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in certs.iterdir()) == sorted(
+        f"{prefix}-{n}.{kind}" for n in (1, 2) for kind in ("token", "cert.pem", "key.pem"))
+    key_file = certs / f"{prefix}-1.key.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate((certs / f"{prefix}-1.cert.pem").read_bytes())
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    assert cert.public_key() == key.public_key() and cert.subject.rfc4514_string().endswith(f".{prefix}-1")
+    # Without --certs there is nowhere to put the keys
+    assert fleet("devices", "import", str(csv), "--x509").exit_code == 2

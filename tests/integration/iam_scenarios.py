@@ -161,10 +161,16 @@ def run_firmware(api: Api, rec: Recorder, ids: dict[str, Any]) -> dict[str, Any]
 
 
 def run_device_message(api: Api, client: Client, rec: Recorder, ids: dict[str, Any]) -> None:
-    """One message of each device-to-cloud kind."""
+    """One message of each device-to-cloud kind, and a board enrolling by claim."""
     root = f"tenant/{api.tenant_id}/device"
     with rec.running("api_handler"):
         cmd = ok(api.post(f"/customer/devices/{ids['d3']}/commands", {"command_type": "ping", "command_params": {}}))
+        ok(api.post("/customer/provisioning-templates", {
+            "template_name": "claimed", "parameters": {"Serial": {"pattern": "[0-9]{4}"}},
+            "device_id": "claimed-{Serial}", "groups": ["g1"], "site_id": "s1"}))
+        claim = ok(api.post("/customer/provisioning-templates/claimed/claim-certificates", {}))
+        ok(api.get("/customer/provisioning-templates/claimed/claim-certificates"))
+    claims = f"$fleet/claims/claim-{claim['certificate_id']}/1/board"
     with rec.running("device_message"):
         _message(client, f"{root}/{ids['d3']}/status", {"battery": 90})
         _message(client, f"{root}/{ids['d3']}/commands/ack", {"command_id": cmd["command_id"], "status": "ok"})
@@ -174,6 +180,13 @@ def run_device_message(api: Api, client: Client, rec: Recorder, ids: dict[str, A
         # The device asks for its queued commands: the update_firmware one gets its URL made now.
         _message(client, f"{root}/{ids['d3']}/commands/request", {})
         _message(client, f"{root}/{ids['d3']}/jobs/{ids['job_id']}/update", {"status": "SUCCEEDED"})
+        _message(client, f"{claims}/certificates/create/json", {})
+        topic, answer = rec.published[-1]
+        assert topic.endswith("/certificates/create/json/accepted"), topic
+        token = json.loads(answer)["certificateOwnershipToken"]
+        _message(client, f"{claims}/provisioning-templates/claimed/provision/json",
+                 {"certificateOwnershipToken": token, "parameters": {"Serial": "0042"}})
+        assert rec.published[-1][0].endswith("/provision/json/accepted"), rec.published[-1]
 
 
 def run_schedules(api: Api, rec: Recorder, ids: dict[str, Any]) -> None:

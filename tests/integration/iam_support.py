@@ -77,6 +77,8 @@ class Recorder:
     current: str = ""
     fail_publish: bool = False
     calls: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # What went out through IoT data (topic, payload): a scenario reads an answer it needs (a claim's token).
+    published: list[tuple[str, bytes]] = field(default_factory=list)
 
     @contextmanager
     def running(self, function: str) -> Iterator[None]:
@@ -97,6 +99,7 @@ class Recorder:
                 # No IoT Core here: the publish is recorded and reported as taken (or refused).
                 if self.fail_publish:
                     raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "test"}}, operation)
+                self.published.append((str(params.get("topic", "")), bytes(params.get("payload", b""))))
                 return {}
             if service == "lambda":
                 # No function to start here: the invoke is recorded, and the schedule does the work.

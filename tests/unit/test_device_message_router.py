@@ -167,3 +167,37 @@ def test_a_failing_return_hook_does_not_reject_the_message() -> None:
     router.on_return(broken)
 
     assert router.handle(TOPIC, b"{}").accepted
+
+
+def test_a_topic_root_gets_its_raw_messages_and_no_device_is_seen() -> None:
+    # Given a handler of every topic under $fleet/claims (boards enrolling by claim have no device yet)
+    presence = FakePresence()
+    router = DeviceMessageRouter(presence)
+    got: list[tuple[str, bytes]] = []
+    router.register_topic_root("$fleet/claims", lambda topic, raw: got.append((topic, raw)) or {"accepted": True})
+    # When a message arrives there, unparsed (even one that is not JSON)
+    outcome = router.handle("$fleet/claims/claim-x/1/b/certificates/create/json", b"{not json")
+    # Then the handler has the raw bytes, the outcome is its own, and presence is untouched
+    assert outcome.accepted and got == [("$fleet/claims/claim-x/1/b/certificates/create/json", b"{not json")]
+    assert presence.seen_calls == []
+    # A topic that merely starts with the same letters is not under the root
+    assert router.handle("$fleet/claimsX/a", b"{}").accepted is False and len(got) == 1
+
+
+def test_a_topic_root_handler_rejecting_is_dropped_and_a_transient_failure_is_retried() -> None:
+    router = DeviceMessageRouter(FakePresence())
+    router.register_topic_root("$fleet/claims", lambda topic, raw: {"accepted": False, "errorCode": "AccessDenied"})
+    rejected = router.handle("$fleet/claims/a", b"{}")
+    assert (rejected.accepted, rejected.reason) == (False, "AccessDenied")
+
+    def unavailable(topic: str, raw: bytes) -> dict[str, Any]:
+        raise Unavailable("database away")
+
+    def conflict(topic: str, raw: bytes) -> dict[str, Any]:
+        raise Conflict("no")
+
+    router.register_topic_root("$fleet/down", unavailable)
+    router.register_topic_root("$fleet/conflict", conflict)
+    with pytest.raises(Unavailable):
+        router.handle("$fleet/down/a", b"{}")
+    assert router.handle("$fleet/conflict/a", b"{}").accepted is False

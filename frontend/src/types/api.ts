@@ -46,7 +46,7 @@ export interface CreatedDevice extends Device {
   provision_token: string;
 }
 
-export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED";
+export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED" | "PENDING_ACTIVATION";
 
 /** A device's X.509 client certificate; its id is the SHA-256 fingerprint. @model chalicelib.certificates.schemas.Certificate */
 export interface Certificate {
