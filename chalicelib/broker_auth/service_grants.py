@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.aws_iot.topics import AWS_ROOT
 from chalicelib.aws_iot.topics import bridge_subscriptions as aws_requests
-from chalicelib.core.topics import CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX
+from chalicelib.core.topics import CLAIM_CUTS_ROOT, CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX
 
 READ, WRITE = "read", "write"
 
@@ -18,10 +18,13 @@ def service_grants() -> dict[str, tuple[tuple[str, str], ...]]:
         # The bridge reads device-to-cloud topics of every tenant (AWS IoT's request topics only), and the
         # requests of boards enrolling by claim (the claim plugin names their claim in the topic).
         "svc-bridge": ((READ, f"{PREFIX}/#"), *((READ, f) for f in aws_requests()), (READ, f"{CLAIMS_ROOT}/#")),
-        # Tests and benchmarks watch everything (the claim answers included; and play the cloud's side of it in the broker's own tests).
+        # Tests and benchmarks watch everything (the claim answers included;
+        # they play the cloud's side of it in the broker's own tests).
         "svc-observer": ((READ, f"{PREFIX}/#"), (WRITE, f"{PREFIX}/#"), (READ, f"{AWS_ROOT}/#"),
                          (WRITE, f"{AWS_ROOT}/#"), (READ, f"{CLAIM_REPLIES_ROOT}/#"),
                          (READ, f"{CLAIMS_ROOT}/#"), (WRITE, f"{CLAIM_REPLIES_ROOT}/#")),
+        # The credential sync closes the sessions of a claim that stopped working (nothing else).
+        "svc-sync": ((WRITE, f"{CLAIM_CUTS_ROOT}/#"),),
     }
 
 

@@ -18,6 +18,8 @@ DEVICE_TO_CLOUD = ("status", "commands/ack", COMMANDS_REQUEST_SUFFIX, "shadow/re
 # CLAIM_REPLIES_ROOT (`/<nonce>/<client id>/<suffix>/accepted|rejected`) to that one connection.
 CLAIMS_ROOT = "$fleet/claims"
 CLAIM_REPLIES_ROOT = "$fleet/claim-replies"
+# The credential sync closes every session of a claim that stopped working with CLAIM_CUTS_ROOT/<claim CN>.
+CLAIM_CUTS_ROOT = "$fleet/claim-cuts"
 
 
 def device_root(tenant_id: str, device_id: str) -> str:

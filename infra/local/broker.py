@@ -20,6 +20,7 @@ from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
+from chalicelib.core.topics import CLAIM_CUTS_ROOT
 from infra.local import claim_plugin
 from infra.local.broker_tls import CLAIM_ACL, TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, log_tail, wait_for_port
@@ -254,7 +255,10 @@ acl_file {w / "service_acl"}
         user = next((u for u in self.service_users if u.username == SYNC_USER), None)
         if user is None or not usernames:
             return
-        for name in usernames:
+        claims = [n for n in usernames if n.startswith(claim_plugin.CLAIM_CN_PREFIX)]
+        if claims:  # boards sharing a claim have client ids of their own: the claim plugin closes them all
+            self._cut_claims(user, claims)
+        for name in (n for n in usernames if n not in claims):
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
             client.username_pw_set(user.username, user.password)
             try:
@@ -267,6 +271,20 @@ acl_file {w / "service_acl"}
                 client.loop_stop()
             except OSError:
                 log.exception("could not cut the session of %s", name)
+
+    def _cut_claims(self, user: ServiceUser, names: list[str]) -> None:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{SYNC_USER}-claims", clean_session=True)
+        client.username_pw_set(user.username, user.password)
+        try:
+            client.connect(self.host, self.service_port, keepalive=10)
+            client.loop_start()
+            sent = [client.publish(f"{CLAIM_CUTS_ROOT}/{name}", b"", qos=1) for name in names]
+            for info in sent:
+                info.wait_for_publish(5)
+            client.disconnect()
+            client.loop_stop()
+        except (OSError, RuntimeError, ValueError):
+            log.exception("could not cut the sessions of %s", names)
 
     def stop(self) -> None:
         if self.child:
@@ -286,7 +304,7 @@ def service_users() -> dict[str, ServiceUser]:
         "cloud": ServiceUser("svc-cloud", secrets.token_urlsafe(16), cloud_acl()),
         "bridge": ServiceUser("svc-bridge", secrets.token_urlsafe(16), bridge_acl()),
         "observer": ServiceUser("svc-observer", secrets.token_urlsafe(16), observer_acl()),
-        "sync": ServiceUser(SYNC_USER, secrets.token_urlsafe(16), ()),
+        "sync": ServiceUser(SYNC_USER, secrets.token_urlsafe(16), acl_lines(SYNC_USER)),
     }
 
 

@@ -19,6 +19,7 @@ LIBRARY = Path(__file__).parent / "broker_plugin" / "build" / "fleet_claims.so"
 # Client ids a claim board may not take: the platform's own clients (svc-*, the bridge's
 # fleet-*) and Mosquitto's assigned ids.
 RESERVED_CLIENT_ID_PREFIXES = ("svc-", "fleet-", "auto-")
+CLAIM_CN_PREFIX = "claim-"
 # Topics of the stamped requests (bridge) and of the answers (cloud publisher); see the plugin.
 REQUEST_TOPIC_PREFIX = "$fleet/claims/"
 REPLY_TOPIC_PREFIX = "$fleet/claim-replies/"

@@ -150,7 +150,8 @@ def test_the_csr_sample_enrols_and_a_bad_parameter_is_rejected_with_what_to_fix(
                .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
         made = board.create_from_csr(csr)
         signed = x509.load_pem_x509_certificate(made.certificate_pem.encode())
-        assert signed.public_key().public_numbers() == key.public_key().public_numbers()
+        der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        assert signed.public_key().public_bytes(*der) == key.public_key().public_bytes(*der)
 
         board.register(made.certificate_ownership_token, {"SerialNumber": "no!", "MacAddress": "AA:BB:CC:DD:EE:20"})
         refused: iotidentity.ErrorResponse = board.inbox.next("rejected", 20)

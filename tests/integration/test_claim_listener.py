@@ -21,7 +21,8 @@ from infra.local import claim_plugin
 from infra.local.broker_tls import TlsFiles
 from tests.cert_support import logged_in, signed_by, tls_peer
 from tests.conftest import Stack
-from tests.support import MqttPeer, mqtt_peer
+from tests.integration.claims_support import TEMPLATE, make_claim
+from tests.support import Api, MqttPeer, mqtt_peer
 
 CREATE = "$aws/certificates/create/json"
 
@@ -176,3 +177,21 @@ def test_a_claim_board_touches_only_its_template_and_never_the_internal_topics(
     assert topic.endswith("/board-g/provisioning-templates/mine/provision/json")
     cloud.publish("$fleet/claim-replies/1/board-g/certificates/create/json/accepted", {"y": 1})
     assert _nothing(board)
+
+
+def test_revoking_a_claim_closes_every_board_on_it_and_they_cannot_come_back(
+        stack: Stack, api: Api, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    claim = make_claim(api, {**TEMPLATE, "template_name": "cut-me"})
+    stack.sync.sync_once()
+    boards = [_board(stack, tls, tmp_path, peers, claim["certificate_pem"], claim["private_key_pem"], f"cut-{i}")
+              for i in range(2)]
+    assert all(logged_in(board) for board in boards)
+    for board in boards:
+        board.client.reconnect_delay_set(min_delay=120, max_delay=240)  # a comeback is tried by hand below
+    revoked = api.patch(f"/customer/provisioning-templates/cut-me/claim-certificates/{claim['certificate_id']}",
+                        {"status": "REVOKED"})
+    assert revoked.status == 200, revoked.body
+    stack.sync.sync_once()
+    assert all(board.disconnected.wait(10) for board in boards)
+    again = _board(stack, tls, tmp_path, peers, claim["certificate_pem"], claim["private_key_pem"], "cut-0")
+    assert not logged_in(again)

@@ -19,6 +19,9 @@
  *   - message: $fleet/claim-replies/<nonce>/<client id>/<request>/accepted|rejected is delivered
  *     as $aws/<request>/accepted|rejected to that one connection, if it is still the connection
  *     that asked (same client id and nonce); otherwise it is dropped.
+ *   - message: $fleet/claim-cuts/<cn> closes every connection of that claim (the credential sync
+ *     sends it when a claim is revoked, expires or loses its template: boards sharing a claim
+ *     have client ids of their own, so taking over one client id would not reach them).
  *
  * <request> is certificates/create/json, certificates/create-from-csr/json or
  * provisioning-templates/<name>/provision/json.
@@ -39,6 +42,7 @@
 #define MAX_TEMPLATE 128
 #define REQUEST_PREFIX "$fleet/claims/"
 #define REPLY_PREFIX "$fleet/claim-replies/"
+#define CUT_PREFIX "$fleet/claim-cuts/"
 
 struct connection {
 	struct connection *next;
@@ -244,9 +248,22 @@ static int on_claim_message(struct mosquitto_evt_message *ed)
 	return rc;
 }
 
+/* Service listener: close every session of a claim that stopped working. */
+static int cut_claim(const char *cn)
+{
+	if(strncmp(cn, "claim-", 6) != 0 || !valid_token(cn + 6, MAX_CN, false)) return MOSQ_ERR_SUCCESS;
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "claim listener: closing the sessions of %s", cn);
+	mosquitto_kick_client_by_username(cn, false);
+	return MOSQ_ERR_SUCCESS;
+}
+
 /* Service listener: deliver an answer to the one connection that asked. */
 static int on_service_message(struct mosquitto_evt_message *ed)
 {
+	if(strncmp(ed->topic, CUT_PREFIX, strlen(CUT_PREFIX)) == 0){
+		ed->retain = false;
+		return cut_claim(ed->topic + strlen(CUT_PREFIX));
+	}
 	if(strncmp(ed->topic, REPLY_PREFIX, strlen(REPLY_PREFIX)) != 0) return MOSQ_ERR_SUCCESS;
 	ed->retain = false;
 	const char *rest = ed->topic + strlen(REPLY_PREFIX);
