@@ -14,14 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-
 from chalicelib.broker_auth.service_grants import acl_lines
 from chalicelib.core.auth.tokens import mosquitto_password_hash
 from chalicelib.core.identity import device_topic_filters, is_service_username, mqtt_username
 from chalicelib.core.ids import is_valid_id
-from chalicelib.core.topics import CLAIM_CUTS_ROOT
-from infra.local import claim_plugin
+from infra.local import broker_sessions, claim_plugin
 from infra.local.broker_tls import CLAIM_ACL, TlsFiles, listener_conf
 from infra.local.processes import Child, free_port, log_tail, wait_for_port
 
@@ -247,44 +244,10 @@ acl_file {w / "service_acl"}
         return wait_s == 0
 
     def cut(self, usernames: list[str]) -> None:
-        """Close the live sessions of these device names: the sync's service user takes over their client ids.
-
-        Client ids are the broker's own namespace across listeners; a CONNECT with an id in use
-        closes the older connection. A clean session takes the session state away with it.
-        """
+        """Close the live sessions of these names (devices' and claims'): see `broker_sessions.cut`."""
         user = next((u for u in self.service_users if u.username == SYNC_USER), None)
-        if user is None or not usernames:
-            return
-        claims = [n for n in usernames if n.startswith(claim_plugin.CLAIM_CN_PREFIX)]
-        if claims:  # boards sharing a claim have client ids of their own: the claim plugin closes them all
-            self._cut_claims(user, claims)
-        for name in (n for n in usernames if n not in claims):
-            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, clean_session=True)
-            client.username_pw_set(user.username, user.password)
-            try:
-                client.connect(self.host, self.service_port, keepalive=10)
-                client.loop_start()
-                deadline = time.monotonic() + 5
-                while not client.is_connected() and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                client.disconnect()
-                client.loop_stop()
-            except OSError:
-                log.exception("could not cut the session of %s", name)
-
-    def _cut_claims(self, user: ServiceUser, names: list[str]) -> None:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{SYNC_USER}-claims", clean_session=True)
-        client.username_pw_set(user.username, user.password)
-        try:
-            client.connect(self.host, self.service_port, keepalive=10)
-            client.loop_start()
-            sent = [client.publish(f"{CLAIM_CUTS_ROOT}/{name}", b"", qos=1) for name in names]
-            for info in sent:
-                info.wait_for_publish(5)
-            client.disconnect()
-            client.loop_stop()
-        except (OSError, RuntimeError, ValueError):
-            log.exception("could not cut the sessions of %s", names)
+        if user is not None and usernames:
+            broker_sessions.cut(self.host, self.service_port, user.username, user.password, usernames)
 
     def stop(self) -> None:
         if self.child:
