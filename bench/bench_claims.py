@@ -68,10 +68,10 @@ def run(ctx: BenchContext) -> list[Table]:
                  requests / SINGLES, describe(counts)])
     return [Table("Enrolling devices with certificates: by claim vs the operator's POSTs (in-process, sequential)",
                   ["what", "s", "devices/s", "DynamoDB requests", "requests/device", "by operation"], rows,
-                  ["by claim, per board: create = the claim and its template read, the pending certificate put, "
-                   "the credential epoch; provision = the claim, template and pending certificate read, the token "
-                   "taken (conditional update), the existing device read (and the template's groups, when it has "
-                   "any), one transaction for the device, the fleet's continuous jobs (a Query), one transaction "
-                   "moving the certificate, the epoch, the template's count",
+                  ["by claim, per board: create = the claim and its template read, the claim's hourly count (a "
+                   "conditional update), the pending certificate put, the credential epoch; provision = the claim, "
+                   "template and pending certificate read, the token taken (conditional update), the existing device "
+                   "read (and the template's groups, when it has any), one transaction for the device, the fleet's "
+                   "continuous jobs (a Query), one transaction moving the certificate, the epoch, the template's count",
                    "both sides make a P-256 key pair and sign a certificate per device"])]
 

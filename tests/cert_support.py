@@ -56,14 +56,15 @@ def signed_by(ca_key: certs.PrivateKey, ca_cert: x509.Certificate, cn: str, not_
 
 def tls_peer(host: str, port: int, ca_file: Path, folder: Path, cert_pem: str | None = None,
              key_pem: str | None = None, username: str | None = None, password: str | None = None,
-             client_id: str = "", protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311) -> MqttPeer:
+             client_id: str = "", protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311,
+             clean: bool = True) -> MqttPeer:
     """A recording client over TLS (with a client certificate when given); it does not wait for CONNACK.
 
     A refused certificate may fail the handshake or, with TLS 1.3, only close the connection
     after it: `logged_in` tells which, by waiting for a CONNACK.
     """
     client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=True if protocol != mqtt.MQTTv5 else None, protocol=protocol)
+                         clean_session=clean if protocol != mqtt.MQTTv5 else None, protocol=protocol)
     certfile = keyfile = None
     if cert_pem and key_pem:
         folder.mkdir(parents=True, exist_ok=True)

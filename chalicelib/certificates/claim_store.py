@@ -98,6 +98,27 @@ class ClaimRepository:
             Conflict("certificate status changed concurrently; retry", field="status"))
         return claim.model_copy(update={"status": status})
 
+    def count_create(self, claim_id: str, now: datetime, limit: int) -> bool:
+        """Count one certificate made through the claim in this hour; False when the hour has `limit` already.
+
+        One conditional write in the hour's usual case (a second one starts a new hour).
+        """
+        hour = now.strftime("%Y-%m-%dT%H")
+        model = CertificateModel(CLAIM + claim_id, claim_id)
+
+        def add() -> bool:
+            return written(lambda: model.update(
+                actions=[CertificateModel.creates_in_hour.add(1)],
+                condition=(CertificateModel.creates_hour == hour) & (CertificateModel.creates_in_hour < limit)))
+
+        if add():
+            return True
+        started = written(lambda: model.update(
+            actions=[CertificateModel.creates_hour.set(hour), CertificateModel.creates_in_hour.set(1)],
+            condition=CertificateModel.certificate_id.exists()
+            & (CertificateModel.creates_hour.does_not_exist() | (CertificateModel.creates_hour != hour))))
+        return started or add()  # another request may have started the hour between the two writes
+
     def add_pending(self, token_hash: str, tenant_id: str, claim_id: str, facts: CertificateFacts,
                     token_expires_at: datetime, now: datetime) -> None:
         """Store a certificate a board made, PENDING_ACTIVATION, under its ownership token's hash."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -77,6 +77,9 @@ class CertificateModel(Model):
     claim_id = UnicodeAttribute(null=True)
     token_expires_at = UTCDateTimeAttribute(null=True)
     consumed_at = UTCDateTimeAttribute(null=True)
+    # Of a claim: the hour its boards' certificates are counted in, and how many they made in it.
+    creates_hour = UnicodeAttribute(null=True)
+    creates_in_hour = NumberAttribute(null=True)
     for_broker = CertificatesForBroker()
     claims_of_template = ClaimsOfTemplate()
 

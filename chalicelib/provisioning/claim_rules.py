@@ -37,6 +37,9 @@ _CERT_ID = re.compile(r"[0-9a-f]{48}")
 TOKEN_TTL = timedelta(minutes=5)
 # A CSR, or a provision request with 20 parameters of 128 characters, fits well within this.
 MAX_REQUEST_BYTES = 16 * 1024
+# Certificates one claim may make in an hour: each is signed and waits on the CRL until provisioned
+# or a day past its token, so a leaked claim asking in a loop must not grow the CRL without bound.
+MAX_CREATES_PER_HOUR = 1000
 
 
 @dataclass(frozen=True)

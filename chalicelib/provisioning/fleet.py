@@ -44,7 +44,8 @@ class FleetProvisioning:
 
     def __init__(self, claims: ClaimRepository, authority: CertificateAuthority, templates: TemplateService,
                  enroller: Enroller, publisher: Publisher, on_changed: Callable[[], None],
-                 validity: timedelta, clock: Clock = utcnow) -> None:
+                 validity: timedelta, clock: Clock = utcnow,
+                 creates_per_hour: int = rules.MAX_CREATES_PER_HOUR) -> None:
         self._claims = claims
         self._ca = authority
         self._templates = templates
@@ -53,6 +54,7 @@ class FleetProvisioning:
         self._on_changed = on_changed
         self._validity = validity
         self._clock = clock
+        self._creates_per_hour = creates_per_hour
 
     def handle(self, topic: str, payload: bytes) -> dict[str, Any]:
         """Answer one request on its `/accepted` or `/rejected` topic; what was answered (never a key)."""
@@ -125,6 +127,10 @@ class FleetProvisioning:
 
     def _create(self, claim: ClaimCertificate, csr: str | None) -> dict[str, Any]:
         now = self._clock()
+        if not self._claims.count_create(claim.certificate_id, now, self._creates_per_hour):
+            raise ProvisioningRefused(
+                f"this claim made {self._creates_per_hour} certificates this hour, its limit: provision the ones "
+                "made, or retry next hour", status_code=429, error_code="Throttling", field="claim")
         name = DEVICE_CN_PREFIX + secrets.token_hex(16)
         signed: Signed
         if csr is None:

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 SOURCE = Path(__file__).parent / "broker_plugin" / "fleet_claims.c"
 LIBRARY = Path(__file__).parent / "broker_plugin" / "build" / "fleet_claims.so"
 # Client ids a claim board may not take: the platform's own clients (svc-*, the bridge's
-# fleet-*) and Mosquitto's assigned ids.
-RESERVED_CLIENT_ID_PREFIXES = ("svc-", "fleet-", "auto-")
+# fleet-*), Mosquitto's assigned ids, and the names certificates log in as on the certificate
+# listener, where the CN is the client id (cert-* of a board enrolled by claim, claim-*):
+# client ids are one namespace across listeners, so a claim board would take that session over.
+RESERVED_CLIENT_ID_PREFIXES = ("svc-", "fleet-", "auto-", "cert-", "claim-")
 CLAIM_CN_PREFIX = "claim-"
 # Topics of the stamped requests (bridge) and of the answers (cloud publisher); see the plugin.
 REQUEST_TOPIC_PREFIX = "$fleet/claims/"

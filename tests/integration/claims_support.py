@@ -20,6 +20,7 @@ from chalicelib.imports.device_store import BulkDeviceWriter
 from chalicelib.imports.services import ImportHooks
 from chalicelib.provisioning.enrol import Enroller
 from chalicelib.provisioning.fleet import FleetProvisioning
+from chalicelib.provisioning.service import TemplateService
 from chalicelib.provisioning.services import ProvisioningServices
 from tests.conftest import Stack
 from tests.support import Api, Clock, MqttPeer
@@ -81,11 +82,12 @@ def make_claim(api: Api, template: dict[str, Any] | None = None) -> dict[str, An
     return made.body
 
 
-def fleet_on(clock: Clock) -> FleetProvisioning:
-    """The service the function runs, on a clock of the test's."""
+def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000) -> FleetProvisioning:
+    """The service the function runs, on a clock of the test's (and the template service given)."""
     c = container()
     epoch = c.of(DeviceServices).device_repository
     services = c.of(ProvisioningServices)
     return FleetProvisioning(ClaimRepository(), c.of(CertificateServices).certificate_authority,
-                             services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks)),
-                             c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock)
+                             templates or services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks)),
+                             c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock,
+                             creates_per_hour=creates_per_hour)

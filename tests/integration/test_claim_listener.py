@@ -129,6 +129,7 @@ def test_a_reconnected_board_does_not_get_the_answer_meant_for_its_earlier_conne
 
 
 @pytest.mark.parametrize("client_id", ["t1.device-1", "svc-bridge", "svc-sync", "fleet-mqtt-bridge", "auto-1234",
+                                       "cert-0123456789abcdef0123456789abcdef", "claim-0123abcd",
                                        "a/b", "a+b", "x" * 129])
 def test_a_claim_board_cannot_take_a_device_or_service_client_id(
         stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], client_id: str) -> None:

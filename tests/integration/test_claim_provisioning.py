@@ -194,3 +194,27 @@ def test_a_template_that_maps_a_site_makes_an_active_device_with_its_welcome(api
     assert (device["status"], device["site_id"]) == ("active", "plant-1")
     commands = api.get("/customer/devices/esp32-aabbccddee01/commands").body
     assert [c["command_type"] for c in commands] == ["set_wake_schedule"]
+
+
+def test_a_claim_makes_a_bounded_number_of_certificates_an_hour(api: Api, chalice_client: Client,
+                                                                observer: MqttPeer) -> None:
+    # A leaked claim asking `create` in a loop would pile signed PENDING certificates onto the CRL.
+    claim = make_claim(api)
+    other = make_claim(api, {**TEMPLATE, "template_name": "esp32-other"})
+    clock = Clock()
+    fleet = fleet_on(clock, creates_per_hour=2)
+
+    def create(claim_id: str) -> tuple[dict[str, object], dict[str, object]]:
+        board = Board(chalice_client, observer, claim_id)
+        said = fleet.handle(f"$fleet/claims/claim-{claim_id}/{board.nonce}/{board.client_id}/certificates/create/json",
+                            b"{}")
+        return said, observer.expect(timeout=10)[1]
+
+    assert [create(claim["certificate_id"])[0]["accepted"] for _ in range(2)] == [True, True]
+    said, answer = create(claim["certificate_id"])
+    assert said == {"accepted": False, "errorCode": "Throttling"}
+    assert answer["statusCode"] == 429 and "2 certificates this hour" in str(answer["errorMessage"])
+    assert "certificatePem" not in answer
+    assert create(other["certificate_id"])[0]["accepted"] is True  # another claim counts its own
+    clock.now += timedelta(hours=1)
+    assert create(claim["certificate_id"])[0]["accepted"] is True

@@ -12,6 +12,11 @@
  *     (the listener's acl_file then decides what that claim may touch). The client id must be
  *     1-128 of [A-Za-z0-9_:-] and start with none of the reserved prefixes (services'), and
  *     cannot contain the '.' of every device's client id. Each accepted connection gets a nonce.
+ *     Client ids are one namespace for every claim (every tenant): a board may take a session over
+ *     from a board of its own claim only. A client id a live board of another claim holds is
+ *     refused (no kicking another tenant's board off mid-enrolment), and so is resuming
+ *     (clean session false) a persistent session another claim left (it may hold an answer, a
+ *     private key, on its way to that board); a clean session of that id is let in.
  *   - message: a request on $aws/<request> is re-published as
  *     $fleet/claims/<cn>/<nonce>/<client id>/<request> (never retained): the bridge forwards
  *     it with the asker named by the broker, not by the board.
@@ -46,9 +51,11 @@
 
 struct connection {
 	struct connection *next;
-	const struct mosquitto *client;
+	const struct mosquitto *client; /* NULL once gone, for a persistent session kept by the broker */
 	char *id;
+	char *cn; /* the claim that holds this client id */
 	unsigned long long nonce;
+	bool persistent;
 };
 
 /* Shared by both roles: the library is loaded once, whatever the number of listeners. */
@@ -131,6 +138,13 @@ static char *certificate_cn(const struct mosquitto *client)
 	return cn;
 }
 
+static void free_connection(struct connection *c)
+{
+	free(c->id);
+	free(c->cn);
+	free(c);
+}
+
 static void forget_id(const char *id)
 {
 	struct connection **p = &connections;
@@ -138,12 +152,19 @@ static void forget_id(const char *id)
 		if(!strcmp((*p)->id, id)){
 			struct connection *gone = *p;
 			*p = gone->next;
-			free(gone->id);
-			free(gone);
+			free_connection(gone);
 		}else{
 			p = &(*p)->next;
 		}
 	}
+}
+
+static const struct connection *find_id(const char *id)
+{
+	for(const struct connection *c = connections; c; c = c->next){
+		if(!strcmp(c->id, id)) return c;
+	}
+	return NULL;
 }
 
 static struct connection *find_client(const struct mosquitto *client)
@@ -180,19 +201,33 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		free(cn);
 		return refuse(id, "the client id starts with a prefix reserved for the platform's services");
 	}
+	bool clean = mosquitto_client_clean_session(ed->client);
+	const struct connection *held = find_id(id);
+	if(held && strcmp(held->cn, cn) != 0 && (held->client != NULL || !clean)){
+		free(cn);
+		return refuse(id, held->client ? "a board of another claim holds this client id"
+				: "the session of this client id is another claim's: connect with a clean session");
+	}
 	int rc = mosquitto_set_username(ed->client, cn);
-	free(cn);
-	if(rc != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
+	if(rc != MOSQ_ERR_SUCCESS){
+		free(cn);
+		return MOSQ_ERR_AUTH;
+	}
 
 	struct connection *c = calloc(1, sizeof(*c));
-	if(c == NULL) return MOSQ_ERR_NOMEM;
+	if(c == NULL){
+		free(cn);
+		return MOSQ_ERR_NOMEM;
+	}
+	c->cn = cn;
 	c->id = strdup(id);
 	if(c->id == NULL){
-		free(c);
+		free_connection(c);
 		return MOSQ_ERR_NOMEM;
 	}
 	/* A new connection with this id takes over any older one: only the newest is answered. */
 	forget_id(id);
+	c->persistent = !clean;
 	c->client = ed->client;
 	c->nonce = ++last_nonce;
 	c->next = connections;
@@ -209,9 +244,12 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 	while(*p){
 		if((*p)->client == ed->client){
 			struct connection *gone = *p;
+			if(gone->persistent){ /* the broker keeps the session: remember whose it is */
+				gone->client = NULL;
+				return MOSQ_ERR_SUCCESS;
+			}
 			*p = gone->next;
-			free(gone->id);
-			free(gone);
+			free_connection(gone);
 			return MOSQ_ERR_SUCCESS;
 		}
 		p = &(*p)->next;
@@ -357,8 +395,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 		while(connections){
 			struct connection *gone = connections;
 			connections = gone->next;
-			free(gone->id);
-			free(gone);
+			free_connection(gone);
 		}
 	}
 	free(self);
