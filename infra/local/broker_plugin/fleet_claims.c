@@ -183,6 +183,10 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	int rc = mosquitto_set_username(ed->client, cn);
 	free(cn);
 	if(rc != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
+	/* A reload (SIGHUP) checks every live connection again: one known already keeps its nonce, or
+	 * the answer to a request it sent before the reload would find no one and be dropped. */
+	struct connection *live = find_client(ed->client);
+	if(live != NULL && !strcmp(live->id, id)) return MOSQ_ERR_SUCCESS;
 
 	struct connection *c = calloc(1, sizeof(*c));
 	if(c == NULL) return MOSQ_ERR_NOMEM;
