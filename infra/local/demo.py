@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shlex
 from pathlib import Path
@@ -17,6 +18,7 @@ from chalicelib.core.identity import mqtt_username
 from chalicelib.devices.schemas import CreateDevice, CreateGroup
 from infra.local.simulator import DeviceIdentity, SimulatedDevice, build_device
 
+log = logging.getLogger(__name__)
 DEMO_TENANT = "demo"
 # (device_id, options): sim-2 answers over HTTPS instead of MQTT and logs in with a client certificate on
 # the mutual-TLS listener (SIM_TRANSPORT=mtls puts every one there); sim-3 starts unmapped.
@@ -116,9 +118,24 @@ def start_simulators(stack: Any, info: dict[str, Any], heartbeat_s: float = 20.0
                                   options.get(device["device_id"], {}), certificates.get(device["device_id"]))
         port = stack.o.mqtt_tls_port if identity.certificate else stack.o.mqtt_port
         sims.append(build_device(identity, "127.0.0.1", port, stack.api_url, heartbeat_s).start())
+    sims += _claim_board(stack, info, heartbeat_s)
     for sim in sims:
         sim.connected.wait(10)
     return sims
+
+
+def _claim_board(stack: Any, info: dict[str, Any], heartbeat_s: float) -> list[SimulatedDevice]:
+    """The board that enrols itself by claim; a failed enrolment is reported, not fatal to the stack."""
+    from infra.local.claim_enrolment import EnrolmentRefused
+    from infra.local.demo_provisioning import start_claim_board
+
+    try:
+        board, info["claim_board"] = start_claim_board(stack, info["tenant_id"], heartbeat_s)
+    except (EnrolmentRefused, OSError) as exc:
+        log.error("the demo board could not enrol by claim: %s", exc)
+        info["claim_board"] = {"error": str(exc)}
+        return []
+    return [board]
 
 
 def print_banner(stack: Any, info: dict[str, Any], state_file: Path, elapsed_s: float) -> None:
@@ -142,7 +159,7 @@ Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
   logs       {stack.o.workdir / 'logs'}
 
 Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d in info['devices'])}.
-  export TOKEN={token}
+{_claim_line(info)}  export TOKEN={token}
 
   curl -s {api}/customer/devices -H "Authorization: Bearer $TOKEN"
   curl -s -X POST {api}/customer/devices -H "Authorization: Bearer $TOKEN" \\
@@ -156,6 +173,16 @@ Demo tenant '{info['tenant_id']}' with devices {', '.join(d['device_id'] for d i
        -d '{{"document_type": "reboot", "document_params": {{}}, "target_group_id": "{group}"}}'
 {_mapping_hint(api, info)}(auth header for copy-paste: {auth})
 """, flush=True)
+
+
+def _claim_line(info: dict[str, Any]) -> str:
+    """The board that enrolled itself by claim (template, device, where its files are)."""
+    board = info.get("claim_board") or {}
+    if "device_id" not in board:
+        return f"  claim board: not enrolled ({board.get('error', 'not started')})\n"
+    how = "enrolled by claim now" if board["enrolled_on_this_start"] else "its stored certificate"
+    return (f"  {board['device_id']} enrolled itself by claim through template '{board['template_name']}' "
+            f"({how});\n  claim certificate and key: {board['claim_certificate_file']}, {board['claim_key_file']}\n")
 
 
 def _console_line(info: dict[str, Any]) -> str:

@@ -31,7 +31,28 @@ def test_stack_writes_state_and_serves_the_demo_tenant(running_stack: RunningSta
     auth = {"Authorization": f"Bearer {info['operator_token']}"}
     assert requests.get(f"{info['api_url']}/health", timeout=15).json()["status"] == "ok"
     listed = requests.get(f"{info['api_url']}/customer/devices", headers=auth, timeout=15).json()
-    assert sorted(d["device_id"] for d in listed["devices"]) == sorted(d["device_id"] for d in info["devices"])
+    # The simulated devices, and the board that enrolled itself by claim
+    assert sorted(d["device_id"] for d in listed["devices"]) == sorted(
+        [d["device_id"] for d in info["devices"]] + [info["claim_board"]["device_id"]])
+
+
+def test_the_demo_board_enrolled_by_claim_and_answers_the_operator_with_its_own_certificate(
+        running_stack: RunningStack) -> None:
+    info = running_stack.info
+    api, auth = info["api_url"], {"Authorization": f"Bearer {info['operator_token']}"}
+    board = info["claim_board"]
+    # It booted with only the claim (and the template's name) and enrolled as the template says
+    assert board["enrolled_on_this_start"] is True and board["device_id"] == "esp32-240ac4000001"
+    assert board["thing_name"] == f"demo.{board['device_id']}"
+    for key in (board["key_file"], board["claim_key_file"]):
+        assert (os.stat(key).st_mode & 0o777) == 0o600, key
+    device = requests.get(f"{api}/customer/devices/{board['device_id']}", headers=auth, timeout=15).json()
+    assert device["attributes"] == {"serial": "DEMO0001"}
+    # And a ping from the operator is answered by the board, logged in with its own certificate
+    sent = requests.post(f"{api}/customer/devices/{board['device_id']}/commands", headers=auth, timeout=15,
+                         json={"command_type": "ping", "command_params": {}}).json()
+    url = f"{api}/customer/devices/{board['device_id']}/commands/{sent['command_id']}"
+    assert wait_for(lambda: requests.get(url, headers=auth, timeout=15).json()["status"] == "delivered", 30)
 
 
 def test_curl_flow_device_connects_and_is_confined(running_stack: RunningStack) -> None:

@@ -52,6 +52,8 @@ def test_data_survives_a_restart_and_the_demo_is_seeded_once(tmp_path: Path) -> 
         job = first.post("/customer/jobs", {"document_type": "reboot", "document_params": {},
                                             "target_device_id": "keeper"})
         pids = first.state()["processes"]
+        assert first.info["claim_board"]["enrolled_on_this_start"] is True
+        enrolled = first.info["claim_board"]["certificate_id"]
     finally:
         # When it is stopped
         assert first.stop() == 0
@@ -69,7 +71,12 @@ def test_data_survives_a_restart_and_the_demo_is_seeded_once(tmp_path: Path) -> 
         assert second.get(f"/customer/jobs/{job['job_id']}")["job_id"] == job["job_id"]
         # And the demo was seeded once: no duplicate, no crash, its devices still answer
         ids = sorted(d["device_id"] for d in second.get("/customer/devices?limit=50")["devices"])
-        assert ids == ["keeper", "sim-1", "sim-2", "sim-3"]
+        assert ids == ["esp32-240ac4000001", "keeper", "sim-1", "sim-2", "sim-3"]
+        # And the board that enrolled by claim did not enrol twice: it logged in with its stored certificate
+        board = second.info["claim_board"]
+        assert board["enrolled_on_this_start"] is False and board["certificate_id"] == enrolled
+        certificates = second.get("/customer/devices/esp32-240ac4000001/certificates")["certificates"]
+        assert [c["certificate_id"] for c in certificates] == [enrolled]
         ping = second.post("/customer/devices/sim-1/commands", {"command_type": "ping", "command_params": {}})
         assert wait_for(lambda: second.get(f"/customer/devices/sim-1/commands/{ping['command_id']}")["status"]
                         == "delivered", 30)

@@ -108,5 +108,7 @@ def install(device: SimulatedDevice) -> None:
     """Give the device a job runner and its firmware (reported on every connect)."""
     ota = Ota(device)
     device.on_connected(ota.report_version)
+    if not device.identity.provision_token:
+        return  # a board with only a certificate (enrolled by claim) cannot fetch its jobs over HTTPS
     runner = JobRunner(device, ota)
     device.on("jobs/notify", runner.notified)

@@ -213,6 +213,13 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		free(cn);
 		return MOSQ_ERR_AUTH;
 	}
+	/* A reload (SIGHUP) checks every live connection again: one known already keeps its nonce, or
+	 * the answer to a request it sent before the reload would find no one and be dropped. */
+	struct connection *live = find_client(ed->client);
+	if(live != NULL && !strcmp(live->id, id)){
+		free(cn);
+		return MOSQ_ERR_SUCCESS;
+	}
 
 	struct connection *c = calloc(1, sizeof(*c));
 	if(c == NULL){
