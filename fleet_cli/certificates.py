@@ -28,6 +28,19 @@ def write_private(path: Path, text: str) -> None:
         f.write(text)
 
 
+def refuse_taken(files: tuple[Path, ...], out: Path) -> None:
+    """A usage error naming the files that exist already; called before a request that answers a key.
+
+    A server-made key is answered once, so a file in the way would lose it (and overwriting an
+    older key file would lose that one, the only copy, of a certificate still ACTIVE).
+    """
+    taken = [p for p in files if p.exists()]
+    if taken:
+        names = ", ".join(p.name for p in taken)
+        raise typer.BadParameter(f"{names} already in {out}; move them away or choose another folder",
+                                 param_hint="--out")
+
+
 @app.command()
 def create(
     device_id: str,
@@ -39,13 +52,7 @@ def create(
 ) -> None:
     """Issue a certificate; writes DEVICE.cert.pem (and DEVICE.key.pem when the server made the key), mode 0600."""
     cert_file, key_file = out / f"{device_id}.cert.pem", out / f"{device_id}.key.pem"
-    # Checked before the request: a server-made key is answered once, so a file in the way would lose it
-    # (and overwriting an older key file would lose that one, the only copy, of a certificate still ACTIVE).
-    taken = [p for p in ((cert_file,) if csr is not None else (cert_file, key_file)) if p.exists()]
-    if taken:
-        names = ", ".join(p.name for p in taken)
-        raise typer.BadParameter(f"{names} already in {out}; move them away or choose another folder",
-                                 param_hint="--out")
+    refuse_taken((cert_file,) if csr is not None else (cert_file, key_file), out)
     body: dict[str, Any] = {}
     if csr is not None:
         body["csr"] = csr.read_text()
@@ -75,17 +82,20 @@ def list_cmd(device_id: str, as_json: bool = JSON) -> None:
     print_items(items, COLUMNS, as_json)
 
 
-@app.command()
-def revoke(
-    device_id: str,
-    certificate_id: str,
-    inactive: bool = typer.Option(False, "--inactive", help="deactivate instead (reversible); REVOKED is final"),
-    as_json: bool = JSON,
-) -> None:
-    """Revoke a certificate (or deactivate it): refused at the next connect, its open session cut."""
-    status = "INACTIVE" if inactive else "REVOKED"
-    changed = api().patch(_path(device_id, certificate_id), {"status": status})
+INACTIVE = typer.Option(False, "--inactive", help="deactivate instead (reversible); REVOKED is final")
+
+
+def change_status(path: str, inactive: bool, as_json: bool, fields: tuple[str, ...]) -> None:
+    """PATCH a certificate (or claim) to REVOKED, or INACTIVE, and print it without its PEM."""
+    changed = api().patch(path, {"status": "INACTIVE" if inactive else "REVOKED"})
+    shown = {k: v for k, v in changed.items() if k != "certificate_pem"}
     if as_json:
-        print_json({k: v for k, v in changed.items() if k != "certificate_pem"})
+        print_json(shown)
     else:
-        print_record(changed, ("certificate_id", "status", "not_after"))
+        print_record(shown, fields)
+
+
+@app.command()
+def revoke(device_id: str, certificate_id: str, inactive: bool = INACTIVE, as_json: bool = JSON) -> None:
+    """Revoke a certificate (or deactivate it): refused at the next connect, its open session cut."""
+    change_status(_path(device_id, certificate_id), inactive, as_json, ("certificate_id", "status", "not_after"))

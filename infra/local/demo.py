@@ -52,7 +52,8 @@ def seed_demo(stack: Any) -> dict[str, Any]:
     return {
         "api_url": stack.api_url,
         "mqtt": {"host": "127.0.0.1", "port": stack.o.mqtt_port, "tls_port": stack.o.mqtt_tls_port,
-                 "tls_token_port": stack.o.mqtt_tls_token_port, "ca_file": str(stack.o.ca_dir / "ca.pem")},
+                 "tls_token_port": stack.o.mqtt_tls_token_port, "claim_port": stack.o.mqtt_claim_port,
+                 "ca_file": str(stack.o.ca_dir / "ca.pem")},
         "tenant_id": DEMO_TENANT,
         "operator_token": stack.operator_token(DEMO_TENANT),
         "devices": [{"device_id": d["device_id"], "mqtt_username": mqtt_username(DEMO_TENANT, d["device_id"]),
@@ -153,6 +154,7 @@ Fleet control plane is up in {elapsed_s:.1f}s  (Ctrl-C stops everything)
              username = tenant_id.device_id (e.g. {dev['mqtt_username']}), password = provision token
              AWS IoT SDK devices: thing name = username, $aws/things/{dev['mqtt_username']}/shadow|jobs/...
   MQTT TLS   {mq['host']}:{mq['tls_port']} client certificate (CN = username); {mq['host']}:{mq['tls_token_port']} token
+             {mq['host']}:{mq['claim_port']} boards enrolling with a claim certificate (fleet provisioning)
              CA file {mq['ca_file']}
   DynamoDB   {stack.env()['FLEET_DDB_ENDPOINT']}
 {_console_line(info)}  state      {state_file}

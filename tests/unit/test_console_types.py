@@ -33,10 +33,8 @@ UNUSED_BY_CONSOLE = {"DeviceDeleted", "SiteDeleted", "GroupDeleted", "TokenRotat
                      "ShadowDeleted", "ShadowDocument", "ShadowNames", "ShadowUpdated",
                      # The detailed health is for operators' tools (curl, the CLI), not a console page yet.
                      "HealthDetails",
-                     # Provisioning templates are managed with the API and the CLI; the console lists enrolled devices.
-                     "Template", "TemplatePage", "TemplateDeleted", "DryRunResult",
-                     # So are their claim certificates (a key answered once belongs in a file, not a page).
-                     "ClaimCertificate", "ClaimCertificateCreated", "ClaimCertificatePage"}
+                     # Templates are written with the API; the console shows them and their claim certificates.
+                     "TemplatePage", "TemplateDeleted", "DryRunResult", "ClaimCertificatePage"}
 
 
 def _model(dotted: str) -> type[BaseModel]:

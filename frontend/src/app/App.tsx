@@ -26,6 +26,8 @@ const router = createBrowserRouter([
       { path: "firmware", lazy: page(() => import("@/features/firmware/routes/FirmwarePage")) },
       { path: "imports", lazy: page(() => import("@/features/imports/routes/ImportsPage")) },
       { path: "imports/:importId", lazy: page(() => import("@/features/imports/routes/ImportPage")) },
+      { path: "provisioning", lazy: page(() => import("@/features/provisioning/routes/TemplatesPage")) },
+      { path: "provisioning/:templateName", lazy: page(() => import("@/features/provisioning/routes/TemplatePage")) },
       { path: "command-batches/:batchId", lazy: page(() => import("@/features/commands/routes/BatchPage")) },
       { path: "*", element: <main><h1>Not found</h1></main> },
     ],

@@ -11,6 +11,7 @@ const NAV = [
   ["/groups", "Groups"],
   ["/firmware", "Firmware"],
   ["/imports", "Import"],
+  ["/provisioning", "Provisioning"],
 ] as const;
 
 export function Layout() {

@@ -48,11 +48,10 @@ export interface CreatedDevice extends Device {
 
 export type CertificateStatus = "ACTIVE" | "INACTIVE" | "REVOKED" | "PENDING_ACTIVATION";
 
-/** A device's X.509 client certificate; its id is the SHA-256 fingerprint. @model chalicelib.certificates.schemas.Certificate */
-export interface Certificate {
+/** What every certificate the API answers says of itself (never a key). */
+export interface CertificateFacts {
   certificate_id: string;
   tenant_id: string;
-  device_id: string;
   status: CertificateStatus;
   subject: string;
   serial_number: string;
@@ -62,9 +61,50 @@ export interface Certificate {
   certificate_pem: string;
 }
 
+/** A device's X.509 client certificate; its id is the SHA-256 fingerprint. @model chalicelib.certificates.schemas.Certificate */
+export interface Certificate extends CertificateFacts {
+  device_id: string;
+}
+
 /** POST .../certificates: the certificate and, when the server made the key pair, its private key, once. @openapi CertificateCreated */
 export interface CreatedCertificate extends Certificate {
   private_key_pem: string | null;
+}
+
+export type ReEnrolment = "refuse" | "new_credential";
+
+/** A provisioning template: what a board enrolling by claim becomes, and what it enrolled and refused. @model chalicelib.provisioning.schemas.Template */
+export interface ProvisioningTemplate {
+  tenant_id: string;
+  template_name: string;
+  description?: string | null;
+  enabled?: boolean;
+  parameters?: Record<string, JsonObject>;
+  device_id: string;
+  name?: string | null;
+  attributes?: Record<string, string>;
+  groups?: string[];
+  site_id?: string | null;
+  allow_list_parameter?: string | null;
+  allow_list?: string[];
+  pre_provisioning_hook?: JsonObject | null;
+  re_enrolment?: ReEnrolment;
+  claim_validity_days?: number;
+  created_at: string;
+  updated_at: string;
+  provisioned_count?: number;
+  refused_count?: number;
+  last_refusal?: JsonObject | null;
+}
+
+/** A template's claim certificate (never its key): the credential every board of a factory holds. @model chalicelib.certificates.schemas.ClaimCertificate */
+export interface ClaimCertificate extends CertificateFacts {
+  template_name: string;
+}
+
+/** POST .../claim-certificates: the claim and its private key, in this answer only. @openapi ClaimCertificateCreated */
+export interface CreatedClaimCertificate extends ClaimCertificate {
+  private_key_pem: string;
 }
 
 /** @model chalicelib.devices.schemas.Group */

@@ -1,18 +1,9 @@
 import { useState } from "react";
 import { ErrorMessage, Loading, StatusBadge } from "@/components/Feedback";
+import { downloadText as download } from "@/lib/download";
 import { formatTime } from "@/lib/format";
 import type { CreatedCertificate } from "@/types/api";
 import { useCertificates, useCreateCertificate, useDeleteCertificate, useSetCertificateStatus } from "../api/certificates";
-
-/** Save text as a file the browser downloads (the key never leaves this page otherwise). */
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/x-pem-file" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  link.click();
-  URL.revokeObjectURL(url);
-}
 
 /** A device's X.509 client certificates: make one (key shown once), deactivate, revoke, delete. */
 export function DeviceCertificatesPanel({ deviceId }: { deviceId: string }) {

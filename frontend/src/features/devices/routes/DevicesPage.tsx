@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { ErrorMessage, Loading, StatusBadge } from "@/components/Feedback";
 import { Pager, usePager } from "@/components/Pager";
-import { formatAgo } from "@/lib/format";
+import { formatAgo, formatTime } from "@/lib/format";
 import type { DeviceStatus, PresenceFilter } from "@/types/api";
 import { useDevices, useGroupMembership, useSiteChoices, useSyncStatuses, type DeviceFilters } from "../api/devices";
 import { DeviceActions } from "../components/DeviceActions";
@@ -57,7 +57,7 @@ export function DevicesPage() {
         <label className="row">Status
           <select value={filters.status} onChange={(e) => setFilter("status", e.target.value)}>
             <option value="">all</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => <option key={s} value={s}>{s === "pending_mapping" ? "pending_mapping (new, unmapped)" : s}</option>)}
           </select>
         </label>
         <label className="row">Site
@@ -89,16 +89,17 @@ export function DevicesPage() {
       {devices.isPending ? <Loading what="devices" /> : (
         <table aria-label="Devices">
           <thead>
-            <tr><th scope="col">Device</th><th scope="col">Status</th><th scope="col">Site</th><th scope="col">Groups</th><th scope="col">Last seen</th><th scope="col">Twin</th><th scope="col">Actions</th></tr>
+            <tr><th scope="col">Device</th><th scope="col">Status</th><th scope="col">Site</th><th scope="col">Groups</th><th scope="col">Created</th><th scope="col">Last seen</th><th scope="col">Twin</th><th scope="col">Actions</th></tr>
           </thead>
           <tbody>
-            {rows.length === 0 && <tr><td colSpan={7} className="muted">No devices match.</td></tr>}
+            {rows.length === 0 && <tr><td colSpan={8} className="muted">No devices match.</td></tr>}
             {rows.map((d) => (
               <tr key={d.device_id} data-device-id={d.device_id}>
                 <td><Link to={`/devices/${encodeURIComponent(d.device_id)}`}>{d.device_id}</Link>{d.name ? <div className="muted small">{d.name}</div> : null}</td>
                 <td><StatusBadge status={d.status ?? "pending_mapping"} /></td>
                 <td>{d.site_id ? <Link to={`/sites/${encodeURIComponent(d.site_id)}`}>{d.site_id}</Link> : "—"}</td>
                 <td>{(membership.byDevice[d.device_id] ?? []).join(", ") || "—"}</td>
+                <td title={formatTime(d.created_at)} data-testid="device-created">{formatAgo(d.created_at)}</td>
                 <td>{formatAgo(d.last_seen_at)}</td>
                 <td>{sync[d.device_id] ? <StatusBadge status={sync[d.device_id] ?? ""} /> : "…"}</td>
                 <td><DeviceActions device={d} compact /></td>
