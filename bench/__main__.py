@@ -4,10 +4,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import tempfile
 import time
 from pathlib import Path
+
+# The app's request and enrolment log lines (INFO) would bury the tables; set FLEET_LOG_LEVEL to see them.
+os.environ.setdefault("FLEET_LOG_LEVEL", "WARNING")
 
 from bench.harness import BenchContext
 from infra.local.api_server import install_gateway_fixes

@@ -69,9 +69,13 @@ def run(ctx: BenchContext) -> list[Table]:
     return [Table("Enrolling devices with certificates: by claim vs the operator's POSTs (in-process, sequential)",
                   ["what", "s", "devices/s", "DynamoDB requests", "requests/device", "by operation"], rows,
                   ["by claim, per board: create = the claim and its template read, the claim's hourly count (a "
-                   "conditional update), the pending certificate put, the credential epoch; provision = the claim, "
-                   "template and pending certificate read, the token taken (conditional update), the existing device "
-                   "read (and the template's groups, when it has any), one transaction for the device, the fleet's "
-                   "continuous jobs (a Query), one transaction moving the certificate, the epoch, the template's count",
-                   "both sides make a P-256 key pair and sign a certificate per device"])]
+                   "conditional update), the pending certificate put, the credential epoch; provision = the claim and "
+                   "template read, the pending certificate (a Query: the token's hash is its key), the token taken "
+                   "(conditional update), the template's groups (when it has any), one transaction for the device "
+                   "(conditioned on it not existing: no read first), the fleet's continuous jobs (a Query), one "
+                   "transaction moving the certificate, the epoch, the template's count",
+                   "both sides make a P-256 key pair and sign a certificate per device",
+                   "the boards' requests are handed to the device-message function's handler in this process, as "
+                   "the bridge hands them over (the broker and bridge hops are not timed); its answers are "
+                   "published to the stack's broker"])]
 

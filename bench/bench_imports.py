@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bench.bench_jobs import _auth
-from bench.ddb_counter import describe
+from bench.ddb_counter import BATCHED_WRITES, Counts, describe
 from bench.harness import BenchContext, Table, pick
 from chalicelib.container import container
 from chalicelib.imports.services import ImportServices
@@ -20,6 +20,8 @@ from chalicelib.imports.services import ImportServices
 ROWS = pick(10_000, 2_000)
 SINGLES = pick(500, 200)
 GROUP = "imported"
+# The issue's bound: requests per row beyond the batched writes that carry the items an import makes.
+EXTRA_PER_ROW_BOUND = 0.3
 
 
 def run(ctx: BenchContext) -> list[Table]:
@@ -49,7 +51,10 @@ def run(ctx: BenchContext) -> list[Table]:
     if record["created"] != ROWS:
         raise RuntimeError(f"import counts {record}")
     requests = sum(counts.values())
+    extra = _beyond_item_writes(counts) / ROWS
+    verdict = "within" if extra <= EXTRA_PER_ROW_BOUND else "OVER"
     rows.append([f"1 import of {ROWS} rows", answered, total, ROWS / total, requests, requests / ROWS,
+                 counts.items_written / ROWS, f"{extra:.3f} ({verdict} {EXTRA_PER_ROW_BOUND:g})",
                  describe(counts)])
 
     with ctx.counter.measure() as counts:
@@ -63,12 +68,16 @@ def run(ctx: BenchContext) -> list[Table]:
         singles_s = time.perf_counter() - started
     requests = sum(counts.values())
     rows.append([f"{SINGLES} single POSTs + group PUTs (baseline, sequential)", singles_s, singles_s,
-                 SINGLES / singles_s, requests, requests / SINGLES, describe(counts)])
+                 SINGLES / singles_s, requests, requests / SINGLES, counts.items_written / SINGLES,
+                 f"{_beyond_item_writes(counts) / SINGLES:.3f}", describe(counts)])
     policy = container().settings.device_imports
     return [Table("Registering devices: one import vs one POST per device (in-process, each joins a group)",
                   ["what", "answer s", "s until all made", "devices/s", "DynamoDB requests", "requests/device",
-                   "by operation"], rows,
-                  [f"import: chunks of {policy.chunk} rows; per chunk a GetItem of the rows, BatchGetItems of the "
+                   "items written/device", "requests/device beyond item writes", "by operation"], rows,
+                  ["beyond item writes: every request but the TransactWriteItems and BatchWriteItem that carry the "
+                   "items made (so each GetItem, Query, BatchGetItem, UpdateItem and PutItem counts), per row; "
+                   f"the issue asks at most {EXTRA_PER_ROW_BOUND:g}",
+                   f"import: chunks of {policy.chunk} rows; per chunk a GetItem of the rows, BatchGetItems of the "
                    "groups, sites and existing devices, one UpdateItem holding the new tokens, TransactWriteItems "
                    "of up to 100 items (device, token, membership; one count update per group), the credential "
                    "epoch, one transaction recording the results",
@@ -76,6 +85,10 @@ def run(ctx: BenchContext) -> list[Table]:
                    "schedule is fired here at once to finish it",
                    "baseline: per device a TransactWriteItems (device + token) and the epoch UpdateItem, then "
                    "the membership transaction"])]
+
+
+def _beyond_item_writes(counts: Counts) -> int:
+    return sum(n for op, n in counts.items() if op not in BATCHED_WRITES)
 
 
 def _post(ctx: BenchContext, token: str, path: str, body: dict[str, Any], status: int) -> dict[str, Any]:

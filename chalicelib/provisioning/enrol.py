@@ -18,6 +18,7 @@ from chalicelib.imports.services import ImportHooks
 from chalicelib.provisioning.errors import ProvisioningRefused
 from chalicelib.provisioning.schemas import Enrolment, ReEnrolment
 from chalicelib.sites.rules import next_wake, welcome_params
+from chalicelib.sites.schemas import Site
 
 
 class Enroller:
@@ -31,20 +32,14 @@ class Enroller:
               now: datetime) -> DeviceStatus | None:
         """The new device's status, or None when it existed and re-enrols; ProvisioningRefused when it may not."""
         device_id = made.device_id
-        if device_id in self._writer.existing(tenant_id, [device_id]):
-            return self._again(made, re_enrolment)
-        missing = sorted(set(made.groups) - self._writer.groups(tenant_id, sorted(set(made.groups))))
-        if missing:
-            raise ProvisioningRefused(f"template {made.template_name} names group {missing[0]}, which does not "
-                                      "exist: create it or fix the template", status_code=404,
-                                      error_code="ResourceNotFound", field="groups")
-        site = None
-        if made.site_id is not None:
-            site = self._writer.sites(tenant_id, [made.site_id]).get(made.site_id)
-            if site is None:
-                raise ProvisioningRefused(f"template {made.template_name} maps to site {made.site_id}, which does "
-                                          "not exist: create it or fix the template", status_code=404,
-                                          error_code="ResourceNotFound", field="site_id")
+        site, refusal = self._site_and_groups(tenant_id, made)
+        if refusal is not None:
+            # Only a refusal reads the device first (the transaction below is conditioned on it not
+            # existing and says when it did), so an enrolled device still re-enrols, or is refused as
+            # enrolled, when the template's groups or site have gone since.
+            if device_id in self._writer.existing(tenant_id, [device_id]):
+                return self._again(made, re_enrolment)
+            raise refusal
         wake = next_wake(site.wake_schedule_cron, site.timezone, now) if site else None
         mapping_id = new_id() if site else None
         device = Device(tenant_id=tenant_id, device_id=device_id, name=made.name, attributes=made.attributes,
@@ -70,6 +65,22 @@ class Enroller:
             logger.warning("continuous jobs did not take the enrolled device in", tenant=tenant_id,
                            device=device_id, outcome="failed", exc_info=True)
         return device.status
+
+    def _site_and_groups(self, tenant_id: str, made: Enrolment) -> tuple[Site | None, ProvisioningRefused | None]:
+        """The template's site (when it maps one), or why its groups or site refuse the enrolment."""
+        missing = sorted(set(made.groups) - self._writer.groups(tenant_id, sorted(set(made.groups))))
+        if missing:
+            return None, ProvisioningRefused(f"template {made.template_name} names group {missing[0]}, which does "
+                                             "not exist: create it or fix the template", status_code=404,
+                                             error_code="ResourceNotFound", field="groups")
+        if made.site_id is None:
+            return None, None
+        site = self._writer.sites(tenant_id, [made.site_id]).get(made.site_id)
+        if site is None:
+            return None, ProvisioningRefused(f"template {made.template_name} maps to site {made.site_id}, which "
+                                             "does not exist: create it or fix the template", status_code=404,
+                                             error_code="ResourceNotFound", field="site_id")
+        return site, None
 
     @staticmethod
     def _again(made: Enrolment, re_enrolment: ReEnrolment) -> None:
