@@ -96,12 +96,23 @@ class FunctionAccess:
         def union(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
             return mine + tuple(t for t in theirs if t not in mine)
 
-        return FunctionAccess(self.tables + other.tables, self.publishes or other.publishes,
+        return FunctionAccess(_merged_tables(self.tables + other.tables), self.publishes or other.publishes,
                               self.extra_topics + tuple(t for t in other.extra_topics if t not in self.extra_topics),
                               self.invokes + tuple(f for f in other.invokes if f not in self.invokes),
                               self.reads_queue or other.reads_queue,
                               self.iot_actions + tuple(a for a in other.iot_actions if a not in self.iot_actions),
                               union(self.bucket_objects, other.bucket_objects), union(self.bucket, other.bucket))
+
+
+def _merged_tables(tables: tuple[TableAccess, ...]) -> tuple[TableAccess, ...]:
+    """One entry per table (one IAM statement, one Sid): the union of what each feature asked of it."""
+    merged: dict[type[Model], TableAccess] = {}
+    for t in tables:
+        had = merged.get(t.model)
+        merged[t.model] = t if had is None else TableAccess(
+            t.model, had.actions + tuple(a for a in t.actions if a not in had.actions),
+            had.indexes + tuple(i for i in t.indexes if i not in had.indexes))
+    return tuple(merged.values())
 
 
 def _nothing() -> tuple[Any, ...]:

@@ -24,9 +24,9 @@ def test_a_group_command_is_followed_until_every_member_acked(page: Page, consol
     form = page.get_by_role("form", name="Send a command to the group")
     form.get_by_label("Command type").select_option("ping")
     form.get_by_role("button", name="Send to every member").click()
-    # Then the answer counts two sent and links to the batch
+    # Then the answer says it is sending (202 before any chunk) and links to the batch
     status = form.get_by_role("status")
-    expect(status).to_contain_text("2 sent, 0 skipped")
+    expect(status).to_contain_text("Accepted: sending to every member")
     status.get_by_role("link", name="follow the batch").click()
     # And the batch page shows both commands reaching delivered
     expect(page.get_by_role("heading", level=1)).to_contain_text(group_id)

@@ -60,7 +60,7 @@ def seqs(payloads: list[bytes]) -> list[Any]:
 @pytest.fixture
 def bridge_settings(stack: Stack) -> Iterator[Callable[..., BridgeSettings]]:
     """Settings for bridges of this test; their persistent session is removed afterwards."""
-    client_id = f"bridge-test-{uuid.uuid4().hex[:8]}"
+    client_id = f"fleet-bridge-test-{uuid.uuid4().hex[:8]}"
     user = stack.users["bridge"]
 
     def make(**overrides: Any) -> BridgeSettings:

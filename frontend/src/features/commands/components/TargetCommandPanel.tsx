@@ -45,7 +45,9 @@ export function TargetCommandPanel({ target, targetId }: { target: BatchTargetPa
           <button type="submit" disabled={send.isPending}>Send to every member</button>
           {send.data && (
             <span role="status">
-              {send.data.sent ?? 0} sent, {send.data.skipped ?? 0} skipped —{" "}
+              {send.data.status === "sending"
+                ? "Accepted: sending to every member"
+                : `${send.data.sent ?? 0} sent, ${send.data.skipped ?? 0} skipped`} —{" "}
               <Link to={`/command-batches/${encodeURIComponent(send.data.batch_id)}`}>follow the batch</Link>
             </span>
           )}
