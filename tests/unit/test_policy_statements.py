@@ -9,7 +9,8 @@ from infra.aws.iam import policy_document
 
 def test_a_table_several_features_need_in_one_function_is_one_statement_with_all_their_actions() -> None:
     for function, access in function_access().items():
-        sids = collections.Counter(s["Sid"] for s in policy_document(function, access, "prod", "fleet-prod")["Statement"])
+        statements = policy_document(function, access, "prod", "fleet-prod")["Statement"]
+        sids = collections.Counter(s["Sid"] for s in statements)
         assert [sid for sid, n in sids.items() if n > 1] == [], function
     device_message = function_access()["device_message"]
     devices = [t for t in device_message.tables if t.model.Meta.table_suffix == "devices"]  # type: ignore[attr-defined]
