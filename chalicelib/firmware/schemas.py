@@ -62,7 +62,7 @@ class VersionsQuery(BaseModel):
 
 
 class VersionCounts(Record):
-    """Devices per reported firmware version in one scope (from counters, never a Scan)."""
+    """Devices per reported firmware version in one scope (from counters, never a whole-table read)."""
 
     scope: str
     group_id: str | None = None

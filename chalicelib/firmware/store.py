@@ -60,7 +60,7 @@ class FirmwareModel(TenantPartitioned, Model):
 
 
 class VersionCountModel(Model):
-    """How many devices of one scope (the fleet, a group) report one firmware version: a counter, never a Scan."""
+    """How many devices of one scope (the fleet, a group) report one firmware version (a counter)."""
 
     Meta = table_meta("firmware-versions")
 

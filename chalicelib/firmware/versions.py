@@ -2,7 +2,7 @@
 
 The twin's reported version is what the fleet view trusts (a job's SUCCEEDED says the
 device finished, not what it runs). Counters per tenant and per group are moved by an
-atomic ADD on each change, so the view is one Query, never a Scan. A device's groups are
+atomic ADD on each change, so the view is one Query, never a whole-table read. A device's groups are
 read at the change; a device that joins or leaves a group later is counted there from its
 next version change (the counters follow reports, not memberships).
 

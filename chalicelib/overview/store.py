@@ -1,4 +1,4 @@
-"""The overview's reads: bounded Queries on the devices' and commands' indexes (never a Scan).
+"""The overview's reads: bounded Queries on the devices' and commands' indexes (never a whole-table read).
 
 Each read stops after `max_pages` DynamoDB pages (1 MB each) and says so: the overview's
 cost per load is bounded whatever the fleet's size, and a number that hit the bound is
