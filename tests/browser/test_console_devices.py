@@ -96,7 +96,7 @@ def test_map_sim_3_to_a_site_makes_it_active_and_it_receives_its_welcome(page: P
     # Given sim-3, which the demo leaves unmapped
     page.get_by_role("link", name="Devices", exact=True).click()
     row = page.get_by_role("table", name="Devices").locator("tr[data-device-id='sim-3']")
-    expect(row.locator("[data-status]").first).to_have_text("pending_mapping")
+    expect(row.get_by_test_id("device-status")).to_have_text("pending_mapping")
     # When the operator maps it to the demo site through the dialog
     row.get_by_role("button", name="Map to site sim-3").click()
     dialog = page.get_by_role("dialog", name="Map sim-3 to a site")
@@ -105,7 +105,7 @@ def test_map_sim_3_to_a_site_makes_it_active_and_it_receives_its_welcome(page: P
     dialog.get_by_role("button", name="Map device").click()
     expect(dialog).to_be_hidden()
     # Then it is active on demo-site, and its welcome set_wake_schedule is delivered
-    expect(row.locator("[data-status]").first).to_have_text("active")
+    expect(row.get_by_test_id("device-status")).to_have_text("active")
     expect(row).to_contain_text("demo-site")
     shot(page, "devices-after-mapping-sim-3")
     open_device(page, "sim-3")
@@ -153,9 +153,9 @@ def test_register_dialog_works_from_the_keyboard_and_shows_the_token_once(
     assert beat.status_code == 200
     # Disable and enable from the list
     row.get_by_role("button", name="Disable console-cam-1").click()
-    expect(row.locator("[data-status]").first).to_have_text("disabled")
+    expect(row.get_by_test_id("device-status")).to_have_text("disabled")
     row.get_by_role("button", name="Enable console-cam-1").click()
-    expect(row.locator("[data-status]").first).to_have_text("pending_mapping")
+    expect(row.get_by_test_id("device-status")).to_have_text("pending_mapping")
 
 
 def test_a_link_to_another_tenant_asks_before_switching(page: Page, console_stack: ConsoleStack) -> None:

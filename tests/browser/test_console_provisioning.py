@@ -131,7 +131,8 @@ def test_issue_a_claim_a_board_enrols_with_it_the_device_shows_then_revoke(
         # And the devices list, filtered to the new unmapped devices, shows it pending_mapping, created just now
         page.get_by_role("link", name="unmapped (pending_mapping)").click()
         device = page.locator(f"tr[data-device-id='board-{serial}']")
-        expect(device.locator("[data-status]")).to_have_text("pending_mapping")
+        # (the row has two badges: the device's status and, once loaded, its twin's sync)
+        expect(device.get_by_test_id("device-status")).to_have_text("pending_mapping")
         expect(device.get_by_test_id("device-created")).to_contain_text("ago")
         api_device = console_stack.api("GET", f"/customer/devices/board-{serial}").json()
         assert api_device["status"] == "pending_mapping" and api_device["attributes"] == {"serial": serial}

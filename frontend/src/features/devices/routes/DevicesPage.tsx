@@ -96,12 +96,12 @@ export function DevicesPage() {
             {rows.map((d) => (
               <tr key={d.device_id} data-device-id={d.device_id}>
                 <td><Link to={`/devices/${encodeURIComponent(d.device_id)}`}>{d.device_id}</Link>{d.name ? <div className="muted small">{d.name}</div> : null}</td>
-                <td><StatusBadge status={d.status ?? "pending_mapping"} /></td>
+                <td data-testid="device-status"><StatusBadge status={d.status ?? "pending_mapping"} /></td>
                 <td>{d.site_id ? <Link to={`/sites/${encodeURIComponent(d.site_id)}`}>{d.site_id}</Link> : "—"}</td>
                 <td>{(membership.byDevice[d.device_id] ?? []).join(", ") || "—"}</td>
                 <td title={formatTime(d.created_at)} data-testid="device-created">{formatAgo(d.created_at)}</td>
                 <td>{formatAgo(d.last_seen_at)}</td>
-                <td>{sync[d.device_id] ? <StatusBadge status={sync[d.device_id] ?? ""} /> : "…"}</td>
+                <td data-testid="device-sync">{sync[d.device_id] ? <StatusBadge status={sync[d.device_id] ?? ""} /> : "…"}</td>
                 <td><DeviceActions device={d} compact /></td>
               </tr>
             ))}
