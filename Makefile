@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run logs reset test lint typecheck unit integration bench token backdate deps mosquitto broker-plugin dynamodb-local clean package console console-lint chromium \
-	localstack localstack-venv localstack-token deploy-local deploy-local-down
+	localstack localstack-venv localstack-token deploy-local deploy-local-down trust-ca
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ BENCH ?=
 FULL ?=
 bench: deps
 	BENCH_FULL=$(FULL) $(BIN)/python -m bench $(BENCH)
+
+## trust-ca: add the local stack's CA to the system trust store (as root; `UNDO=1` removes it), for device
+## code that trusts only that store, e.g. the AWS IoT Device SDK's fleet-provisioning samples
+trust-ca:
+	bash infra/scripts/trust_ca.sh
 
 ## token: print a local operator token, e.g. `make token TENANT=acme`
 TENANT ?= demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.aws_iot.topics import AWS_ROOT
 from chalicelib.aws_iot.topics import bridge_subscriptions as aws_requests
-from chalicelib.core.topics import CLAIM_CUTS_ROOT, CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX
+from chalicelib.core.topics import CLAIM_REPLIES_ROOT, CLAIMS_ROOT, PREFIX, SESSION_CUTS_ROOT
 
 READ, WRITE = "read", "write"
 
@@ -24,7 +24,7 @@ def service_grants() -> dict[str, tuple[tuple[str, str], ...]]:
                          (WRITE, f"{AWS_ROOT}/#"), (READ, f"{CLAIM_REPLIES_ROOT}/#"),
                          (READ, f"{CLAIMS_ROOT}/#"), (WRITE, f"{CLAIM_REPLIES_ROOT}/#")),
         # The credential sync closes the sessions of a claim that stopped working (nothing else).
-        "svc-sync": ((WRITE, f"{CLAIM_CUTS_ROOT}/#"),),
+        "svc-sync": ((WRITE, f"{SESSION_CUTS_ROOT}/#"),),
     }
 
 

@@ -18,8 +18,9 @@ DEVICE_TO_CLOUD = ("status", "commands/ack", COMMANDS_REQUEST_SUFFIX, "shadow/re
 # CLAIM_REPLIES_ROOT (`/<nonce>/<client id>/<suffix>/accepted|rejected`) to that one connection.
 CLAIMS_ROOT = "$fleet/claims"
 CLAIM_REPLIES_ROOT = "$fleet/claim-replies"
-# The credential sync closes every session of a claim that stopped working with CLAIM_CUTS_ROOT/<claim CN>.
-CLAIM_CUTS_ROOT = "$fleet/claim-cuts"
+# The credential sync closes every session of a name that stopped working with SESSION_CUTS_ROOT/<name>
+# (a claim's, a certificate's, a device's), on the local broker's plugin.
+SESSION_CUTS_ROOT = "$fleet/session-cuts"
 
 
 def device_root(tenant_id: str, device_id: str) -> str:

@@ -140,11 +140,13 @@ acl_file {w / "service_acl"}
                 self._atomic_write("tls_acl", "\n")
             if not (w / CLAIM_ACL).exists():  # the claim listener's, written by TlsAccess like tls_acl
                 self._atomic_write(CLAIM_ACL, "\n")
+            if not (w / claim_plugin.NAMES_FILE).exists():  # the certificate listener's thing names, likewise
+                self._atomic_write(claim_plugin.NAMES_FILE, "\n")
         if os.geteuid() == 0:
             # As root mosquitto drops to the `mosquitto` user, which cannot traverse private
             # temp dirs (pytest's, mktemp's). A loopback dev broker may keep root's identity.
             conf += "user root\n"
-        (w / "mosquitto.conf").write_text(conf)
+        self._atomic_write("mosquitto.conf", conf)  # owner-only: it holds the assigned client id prefix
 
     def _write_service_credentials(self) -> None:
         pw_lines, acl_lines = [], []
@@ -247,7 +249,8 @@ acl_file {w / "service_acl"}
         """Close the live sessions of these names (devices' and claims'): see `broker_sessions.cut`."""
         user = next((u for u in self.service_users if u.username == SYNC_USER), None)
         if user is not None and usernames:
-            broker_sessions.cut(self.host, self.service_port, user.username, user.password, usernames)
+            broker_sessions.cut(self.host, self.service_port, user.username, user.password, usernames,
+                               plugin=self.tls is not None and self.tls.claim_plugin is not None)
 
     def stop(self) -> None:
         if self.child:

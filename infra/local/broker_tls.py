@@ -10,8 +10,12 @@ certificate registry by `TlsAccess.write` on every registry change:
   of an enabled device: any other CN (a service user's, a name never issued) may touch nothing;
 - the claim listener's ACL file (`claim_acl`), with the fleet-provisioning topics of each ACTIVE,
   unexpired claim certificate of an enabled template;
-- a cut: a session of a name that just lost a certificate is taken over (its client id
-  is its username) by the sync's service user and closed, once the broker has reloaded.
+- a cut: every session of a name that just lost a certificate is closed, once the broker has
+  reloaded (the plugin closes them by username; the sync also takes the name over as a client id).
+
+With the claim plugin built (it is on `make run`), the certificate listener runs it instead of
+`use_identity_as_username`: the plugin makes the CN the username, allows a certificate only its own
+client ids (its name, its thing's, or one the broker assigned), and takes claim certificates too.
 """
 from __future__ import annotations
 
@@ -47,6 +51,9 @@ class TlsFiles:
     token_port: int
     claim_port: int | None = None  # boards enrolling with a claim certificate (fleet provisioning)
     claim_plugin: Path | None = None  # the broker plugin the claim listener needs (`make deps` builds it)
+    # The certificate listener's prefix of client ids the broker assigns (to a client that sent none):
+    # random per stack, so no client can pick an id in that space (see the plugin's device role).
+    assigned_prefix: str = ""
 
 
 def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int, token_port: int,
@@ -63,7 +70,9 @@ def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int, token_port: int,
     crl_file = tls_dir / "crl.pem"
     authority.write_crl(crl_file, [])
     plugin = claim_plugin.built() if claim_port is not None else None
-    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port, claim_port, plugin), authority
+    prefix = claim_plugin.assigned_prefix(tls_dir) if plugin is not None else ""
+    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port, claim_port, plugin,
+                    prefix), authority
 
 
 def listener_conf(tls: TlsFiles, host: str, workdir: Path) -> str:
@@ -72,19 +81,23 @@ def listener_conf(tls: TlsFiles, host: str, workdir: Path) -> str:
 certfile {tls.cert_file}
 keyfile {tls.key_file}
 allow_anonymous false
-use_username_as_clientid true
 """
+    if tls.claim_plugin is not None:
+        # The plugin's device role: the CN is the username; claim certificates enrol here too, as on AWS.
+        identity = claim_plugin.device_listener_conf(tls, workdir)
+    else:
+        identity = "use_identity_as_username true\nuse_username_as_clientid true\n"
     return f"""
 # Devices with a client certificate of the stack CA: the CN is the username (and the client id).
 listener {tls.mtls_port} {host}
 {common}require_certificate true
-use_identity_as_username true
-crlfile {tls.crl_file}
+{identity}crlfile {tls.crl_file}
 acl_file {workdir / "tls_acl"}
 
 # Devices without a certificate: server-side TLS, the provision token as the password.
 listener {tls.token_port} {host}
-{common}require_certificate false
+{common}use_username_as_clientid true
+require_certificate false
 password_file {workdir / "passwd"}
 acl_file {workdir / "acl"}
 """ + (claim_plugin.listener_conf(tls, host, workdir) if tls.claim_port is not None else "")
@@ -136,9 +149,13 @@ class TlsAccess:
         lines: list[str] = []
         for name, (tenant_id, device_id) in sorted(allowed.items()):
             lines += [f"user {name}", *(f"topic readwrite {f}" for f in device_topic_filters(tenant_id, device_id)), ""]
-        _write_private(self._acl, lines)
-        _write_private(self._claim_acl, [line for name, template in sorted(claims.items())
-                                         for line in claim_acl_lines(name, template)])
+        claim_lines = [line for name, template in sorted(claims.items()) for line in claim_acl_lines(name, template)]
+        # The certificate listener takes claims too when the plugin runs there (it does on `make run`).
+        _write_private(self._acl, lines + (claim_lines if self._tls.claim_plugin is not None else []))
+        _write_private(self._claim_acl, claim_lines)
+        # Which thing each certificate a board made logs in as (the plugin allows that client id).
+        _write_private(self._acl.with_name(claim_plugin.NAMES_FILE), [
+            f"{name} {mqtt_username(*owner)}" for name, owner in sorted(allowed.items()) if name.startswith("cert-")])
         # Only certificates that newly stopped working: a name keeps its session while nothing changed.
         # (At the first write, every refused name that holds no working certificate.)
         working = set(allowed) | set(claims)

@@ -1,13 +1,12 @@
 """AWS IoT Device SDK v2 devices on the mutual-TLS listener, connected exactly as the SDK's samples connect.
 
 The samples (shadow MQTT 3 and MQTT 5, jobs) call `mtls_from_path(endpoint, port=8883, cert,
-key, ca, client_id="test-<uuid>")` with metrics on: the broker takes the username from the
-certificate's CN and forces the client id to it, so nothing of the samples needs changing.
+key, ca, client_id)` with metrics on: the broker takes the username from the certificate's CN,
+and the client id is the thing's name (the samples' `--client_id`), as the certificate listener requires.
 """
 from __future__ import annotations
 
 import queue
-import uuid
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ def _mqtt5(files: dict[str, str]) -> mqtt5.Client:
     connected: Future[bool] = Future()
     client = mqtt5_client_builder.mtls_from_path(
         endpoint="localhost", port=int(files["port"]), cert_filepath=files["cert"], pri_key_filepath=files["key"],
-        ca_filepath=files["ca"], client_id=f"test-{uuid.uuid4()}", clean_session=True, keep_alive_secs=30,
+        ca_filepath=files["ca"], client_id=files["thing"], clean_session=True, keep_alive_secs=30,
         on_lifecycle_connection_success=lambda event: connected.done() or connected.set_result(True),
         on_lifecycle_connection_failure=lambda event: connected.done() or connected.set_exception(
             ConnectionError(str(event.exception))))
@@ -56,7 +55,7 @@ def test_the_mqtt3_shadow_sample_connection_reaches_update_accepted(stack: Stack
     thing = files["thing"]
     connection = mqtt_connection_builder.mtls_from_path(
         endpoint="localhost", port=int(files["port"]), cert_filepath=files["cert"], pri_key_filepath=files["key"],
-        ca_filepath=files["ca"], client_id=f"test-{uuid.uuid4()}", clean_session=False, keep_alive_secs=30)
+        ca_filepath=files["ca"], client_id=files["thing"], clean_session=False, keep_alive_secs=30)
     connection.connect().result(10)
     try:
         shadow = iotshadow.IotShadowClient(connection)

@@ -51,9 +51,9 @@ def test_an_active_certificate_logs_in_as_its_device_with_the_device_acl(
     peers.append(observer)
     own = f"{device_root(api.tenant_id, 'tls-1')}/events"
     observer.subscribe(own)
-    # The client id the device asks for is replaced by its name: it cannot take over anyone's session
+    # It logs in under its thing's name as client id (a client id of its own is the only kind it may use)
     device = _mtls(stack, tls, tmp_path, peers, made["certificate_pem"], made["private_key_pem"],
-                   client_id="svc-bridge")
+                   client_id=f"{api.tenant_id}.tls-1")
     assert logged_in(device)
     device.publish(own, {"hello": "tls"})
     assert observer.expect()[1] == {"hello": "tls"}
@@ -62,6 +62,31 @@ def test_an_active_certificate_logs_in_as_its_device_with_the_device_acl(
     device.publish(f"{device_root(api.tenant_id, 'other')}/events", {"spoof": 1})
     with pytest.raises(queue.Empty):
         observer.expect(timeout=0.7)
+
+
+def test_a_certificate_takes_no_client_id_but_its_own_so_no_one_elses_session(
+        api: Api, other_api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    api.create_device("ids-1")
+    other_api.create_device("ids-1")
+    made, theirs = _issue(api, "ids-1"), _issue(other_api, "ids-1")
+    stack.sync.sync_once()
+    key = made["certificate_pem"], made["private_key_pem"]
+    # Given another tenant's device of the same id online
+    victim = _mtls(stack, tls, tmp_path, peers, theirs["certificate_pem"], theirs["private_key_pem"],
+                   client_id=f"{other_api.tenant_id}.ids-1")
+    assert logged_in(victim)
+    # When this certificate asks for their client ids (or one in the space the broker assigns from), it is refused
+    for taken in (f"{other_api.tenant_id}.ids-1", "ids-1", "svc-bridge", "fleet-bridge-1", "board-1",
+                  "auto-0a1b2c3d-1234", f"{api.tenant_id}.ids-2"):
+        assert not logged_in(_mtls(stack, tls, tmp_path, peers, *key, client_id=taken)), taken
+    assert not victim.disconnected.is_set(), "a refused client id took the victim's session over"
+    # And it logs in as its thing, or with no client id (the broker assigns one from its secret prefix)
+    assert logged_in(_mtls(stack, tls, tmp_path, peers, *key, client_id=f"{api.tenant_id}.ids-1"))
+    assert logged_in(_mtls(stack, tls, tmp_path, peers, *key))
+    # The prefix it assigns from is in owner-only files alone
+    assert tls.assigned_prefix.startswith("auto-") and len(tls.assigned_prefix) > 16
+    for holder in (stack.broker.workdir / "mosquitto.conf", tls.cert_file.parent / "assigned_client_id_prefix"):
+        assert tls.assigned_prefix in holder.read_text() and holder.stat().st_mode & 0o077 == 0, holder
 
 
 def test_certificates_the_registry_did_not_issue_never_log_in(

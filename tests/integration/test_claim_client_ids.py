@@ -4,17 +4,25 @@ Client ids on the claim listener are one namespace for every tenant's boards, so
 claim (a leaked one, another tenant's) could name a board of another claim: kick it off mid-enrolment
 over and over, or resume its persistent session and be sent what was on its way to it (its private
 key). Boards sharing one claim may still take a session over from each other (a board that restarts).
+On both listeners that take claims (the `tls` fixture of the claim listener's tests).
 """
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+
+import pytest
 
 from infra.local.broker_tls import TlsFiles
 from tests.cert_support import logged_in, tls_peer
 from tests.conftest import Stack
-from tests.integration.test_claim_listener import CREATE, _claim, _nothing, _service
+from tests.integration.test_claim_listener import CREATE, LISTENERS, _claim, _nothing, _service, listener_under_test
 from tests.support import MqttPeer
 
+
+@pytest.fixture(params=LISTENERS)
+def tls(request: pytest.FixtureRequest, stack: Stack) -> TlsFiles:
+    return listener_under_test(request.param, stack)
 
 def _board(stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], cert: str, key: str,
            client_id: str, clean: bool = True) -> MqttPeer:
@@ -52,19 +60,20 @@ def test_a_board_of_another_claim_cannot_resume_a_persistent_session(
         stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
     _, cert_a, key_a = _claim(stack, tls)
     _, cert_b, key_b = _claim(stack, tls)
-    victim = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
+    serial = f"serial-{uuid.uuid4().hex[:8]}"  # the session it leaves is its claim's, in the next run as well
+    victim = _board(stack, tls, tmp_path, peers, cert_a, key_a, serial, clean=False)
     assert logged_in(victim)
     victim.subscribe(f"{CREATE}/accepted", qos=1)
     victim.client.disconnect()
     assert victim.disconnected.wait(5)
-    attacker = _board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=False)
+    attacker = _board(stack, tls, tmp_path, peers, cert_b, key_b, serial, clean=False)
     assert not logged_in(attacker)
     # A clean session of that id starts from nothing of the victim's: it is let in.
-    fresh = _board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=True)
+    fresh = _board(stack, tls, tmp_path, peers, cert_b, key_b, serial, clean=True)
     assert logged_in(fresh)
     assert _nothing(fresh, 0.5)
     # The clean session left nothing behind: the first claim's board may come back.
     fresh.client.disconnect()
     assert fresh.disconnected.wait(5)
-    back = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
+    back = _board(stack, tls, tmp_path, peers, cert_a, key_a, serial, clean=False)
     assert logged_in(back)

@@ -3,12 +3,14 @@
 Real Mosquitto with the claim plugin built by `make deps`; certificates signed by the stack CA.
 The cloud's side is played by a service client, so this tests the broker alone: which board a
 request names, which connection an answer reaches, and which client ids and certificates the
-listener refuses.
+listener refuses. Every test runs on both listeners that take claims: the claim listener and the
+certificate listener (the device port, 8883 on `make run`, where AWS's own samples connect).
 """
 from __future__ import annotations
 
 import queue
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +29,21 @@ from tests.support import Api, MqttPeer, mqtt_peer
 CREATE = "$aws/certificates/create/json"
 
 
+LISTENERS = ["claim listener", "certificate listener"]
+
+
+def listener_under_test(listener: str, stack: Stack) -> TlsFiles:
+    """The stack's TLS files, with `claim_port` the listener under test."""
+    files = stack.broker.tls
+    assert files is not None
+    return files if listener == "claim listener" else replace(files, claim_port=files.mtls_port)
+
+
+@pytest.fixture(params=LISTENERS)
+def tls(request: pytest.FixtureRequest, stack: Stack) -> TlsFiles:
+    return listener_under_test(request.param, stack)
+
+
 def _claim(stack: Stack, tls: TlsFiles, template: str = "tmpl") -> tuple[str, str, str]:
     """(cn, certificate PEM, key PEM) of a claim certificate the claim listener's ACL lets in."""
     key = certs.load_private_key((tls.ca_file.parent / CA_KEY).read_bytes())
@@ -38,8 +55,9 @@ def _claim(stack: Stack, tls: TlsFiles, template: str = "tmpl") -> tuple[str, st
                       f"provisioning-templates/{template}/provision/json"]
     lines = [f"user {cn}", *(f"topic write $aws/{t}" for t in request_topics),
              *(f"topic read $aws/{t}/+" for t in request_topics), ""]
-    with open(acl, "a") as f:
-        f.write("\n".join(lines) + "\n")
+    for path in (acl, stack.broker.tls_acl_path):  # both listeners that take claims
+        with open(path, "a") as f:
+            f.write("\n".join(lines) + "\n")
     assert stack.broker.reload(wait_s=15)
     return cn, cert_pem, key_pem
 

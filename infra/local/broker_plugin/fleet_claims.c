@@ -20,13 +20,22 @@
  *   - message: a request on $aws/<request> is re-published as
  *     $fleet/claims/<cn>/<nonce>/<client id>/<request> (never retained): the bridge forwards
  *     it with the asker named by the broker, not by the board.
+ * role "device" (loaded on the certificate listener, the one AWS devices use, 8883 on `make run`):
+ *   - basic auth: a claim certificate is taken as on the claim listener, so the SDK's
+ *     fleet-provisioning samples enrol on the device port as on AWS IoT. Any other certificate's
+ *     CN becomes the username (the listener's acl_file holds that name's device topics) and the
+ *     client id must be the certificate's own name or its thing's (`<tenant>.<device>`; for a
+ *     certificate a board made through a claim, `cert-...`, the names file maps it to its thing),
+ *     or one the broker assigned (the listener's secret auto_id_prefix): client ids are one
+ *     namespace for every tenant, so no certificate may take another's session over.
  * role "service" (loaded on the service listener):
  *   - message: $fleet/claim-replies/<nonce>/<client id>/<request>/accepted|rejected is delivered
  *     as $aws/<request>/accepted|rejected to that one connection, if it is still the connection
  *     that asked (same client id and nonce); otherwise it is dropped.
- *   - message: $fleet/claim-cuts/<cn> closes every connection of that claim (the credential sync
- *     sends it when a claim is revoked, expires or loses its template: boards sharing a claim
- *     have client ids of their own, so taking over one client id would not reach them).
+ *   - message: $fleet/session-cuts/<name> closes every connection logged in as that name (the
+ *     credential sync sends it when a certificate, a claim or a device stops working: boards sharing
+ *     a claim have client ids of their own, and a certificate may log in under its thing's client
+ *     id or an assigned one, so taking over one client id would not reach them all).
  *
  * <request> is certificates/create/json, certificates/create-from-csr/json or
  * provisioning-templates/<name>/provision/json.
@@ -35,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -47,7 +57,8 @@
 #define MAX_TEMPLATE 128
 #define REQUEST_PREFIX "$fleet/claims/"
 #define REPLY_PREFIX "$fleet/claim-replies/"
-#define CUT_PREFIX "$fleet/claim-cuts/"
+#define CUT_PREFIX "$fleet/session-cuts/"
+#define MAX_NAME 256
 
 struct connection {
 	struct connection *next;
@@ -62,10 +73,23 @@ struct connection {
 static struct connection *connections = NULL;
 static unsigned long long last_nonce = 0;
 
+enum role { ROLE_SERVICE, ROLE_CLAIM, ROLE_DEVICE };
+
+/* A certificate a board made through a claim (`cert-...`) and the thing it belongs to. */
+struct name_entry {
+	char *cn;
+	char *thing;
+};
+
 struct instance {
 	mosquitto_plugin_id_t *pid;
-	bool claim;
+	enum role role;
 	char reserved[512]; /* comma-separated client id prefixes a claim board may not use */
+	char assigned[64]; /* the listener's auto_id_prefix: ids the broker assigned */
+	char names_file[1024];
+	struct name_entry *names;
+	size_t name_count;
+	time_t names_loaded;
 };
 
 static bool id_char(char c, bool allow_colon)
@@ -181,6 +205,112 @@ static int refuse(const char *id, const char *why)
 	return MOSQ_ERR_AUTH;
 }
 
+static void free_names(struct instance *self)
+{
+	for(size_t i = 0; i < self->name_count; i++){
+		free(self->names[i].cn);
+		free(self->names[i].thing);
+	}
+	free(self->names);
+	self->names = NULL;
+	self->name_count = 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(((const struct name_entry *)a)->cn, ((const struct name_entry *)b)->cn);
+}
+
+/* The names file: one `<cert CN> <thing>` line per certificate a board made through a claim. */
+static void load_names(struct instance *self)
+{
+	self->names_loaded = time(NULL);
+	if(self->names_file[0] == '\0') return;
+	FILE *f = fopen(self->names_file, "r");
+	if(f == NULL) return;
+	struct name_entry *names = NULL;
+	size_t count = 0, cap = 0;
+	char line[2 * MAX_NAME + 4];
+	while(fgets(line, sizeof(line), f)){
+		char *sep = strchr(line, ' ');
+		char *end = strchr(line, '\n');
+		if(sep == NULL || end == NULL || sep == line || end == sep + 1) continue;
+		*sep = '\0';
+		*end = '\0';
+		if(count == cap){
+			cap = cap ? cap * 2 : 64;
+			struct name_entry *grown = realloc(names, cap * sizeof(*names));
+			if(grown == NULL) break;
+			names = grown;
+		}
+		names[count].cn = strdup(line);
+		names[count].thing = strdup(sep + 1);
+		if(names[count].cn == NULL || names[count].thing == NULL){
+			free(names[count].cn);
+			free(names[count].thing);
+			break;
+		}
+		count++;
+	}
+	fclose(f);
+	qsort(names, count, sizeof(*names), compare_names);
+	free_names(self);
+	self->names = names;
+	self->name_count = count;
+}
+
+static const char *thing_of(struct instance *self, const char *cn)
+{
+	struct name_entry key = {(char *)cn, NULL};
+	for(int attempt = 0; attempt < 2; attempt++){
+		const struct name_entry *found = self->name_count
+			? bsearch(&key, self->names, self->name_count, sizeof(key), compare_names) : NULL;
+		if(found) return found->thing;
+		/* A board may log in as its thing before the reload that brings its name: read the file
+		 * again, at most once a second whatever a client tries. */
+		if(attempt || time(NULL) - self->names_loaded < 1) break;
+		load_names(self);
+	}
+	return NULL;
+}
+
+/* A name that may be a username and a topic level: printable, no space, no MQTT wildcard or level. */
+static bool valid_name(const char *s)
+{
+	size_t n = 0;
+	if(s == NULL || *s == '\0' || *s == '$') return false;
+	for(; s[n]; n++){
+		if(n >= MAX_NAME || s[n] <= ' ' || s[n] > '~' || s[n] == '/' || s[n] == '+' || s[n] == '#') return false;
+	}
+	return true;
+}
+
+static bool assigned_id(const struct instance *self, const char *id)
+{
+	size_t len = strlen(self->assigned);
+	return len > 0 && strncmp(id, self->assigned, len) == 0;
+}
+
+/* Device role, a certificate that is not a claim's: its name logs in, under its own client ids only. */
+static int device_auth(struct instance *self, struct mosquitto *client, const char *id, char *cn)
+{
+	if(!valid_name(cn)){
+		free(cn);
+		return refuse(id, "the certificate's common name is not a device's");
+	}
+	const char *thing = strncmp(cn, "cert-", 5) == 0 ? thing_of(self, cn) : cn;
+	bool own = id != NULL && (!strcmp(id, cn) || (thing != NULL && !strcmp(id, thing)) || assigned_id(self, id));
+	if(!own){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "certificate listener: refused client '%s' of %s: its client id "
+				"must be its thing name (%s) or empty", id ? id : "", cn, thing ? thing : cn);
+		free(cn);
+		return MOSQ_ERR_AUTH;
+	}
+	int rc = mosquitto_set_username(client, cn);
+	free(cn);
+	return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
+}
+
 static int on_basic_auth(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_basic_auth *ed = event_data;
@@ -189,7 +319,11 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	(void)event;
 
 	char *cn = certificate_cn(ed->client);
-	if(cn == NULL || strncmp(cn, "claim-", 6) != 0 || !valid_token(cn + 6, MAX_CN, false)){
+	bool claim = cn != NULL && strncmp(cn, "claim-", 6) == 0;
+	if(self->role == ROLE_DEVICE && cn != NULL && !claim){
+		return device_auth(self, ed->client, id, cn);
+	}
+	if(!claim || !valid_token(cn + 6, MAX_CN, false)){
 		free(cn);
 		return refuse(id, "the certificate is not a claim certificate");
 	}
@@ -197,7 +331,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		free(cn);
 		return refuse(id, "the client id must be 1-128 characters of A-Z a-z 0-9 _ : -");
 	}
-	if(reserved_prefix(self, id)){
+	if(reserved_prefix(self, id) && !assigned_id(self, id)){
 		free(cn);
 		return refuse(id, "the client id starts with a prefix reserved for the platform's services");
 	}
@@ -293,12 +427,12 @@ static int on_claim_message(struct mosquitto_evt_message *ed)
 	return rc;
 }
 
-/* Service listener: close every session of a claim that stopped working. */
-static int cut_claim(const char *cn)
+/* Service listener: close every session logged in as a name that stopped working. */
+static int cut_sessions(const char *name)
 {
-	if(strncmp(cn, "claim-", 6) != 0 || !valid_token(cn + 6, MAX_CN, false)) return MOSQ_ERR_SUCCESS;
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "claim listener: closing the sessions of %s", cn);
-	mosquitto_kick_client_by_username(cn, false);
+	if(!valid_name(name)) return MOSQ_ERR_SUCCESS;
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "closing the sessions of %s", name);
+	mosquitto_kick_client_by_username(name, false);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -307,7 +441,7 @@ static int on_service_message(struct mosquitto_evt_message *ed)
 {
 	if(strncmp(ed->topic, CUT_PREFIX, strlen(CUT_PREFIX)) == 0){
 		ed->retain = false;
-		return cut_claim(ed->topic + strlen(CUT_PREFIX));
+		return cut_sessions(ed->topic + strlen(CUT_PREFIX));
 	}
 	if(strncmp(ed->topic, REPLY_PREFIX, strlen(REPLY_PREFIX)) != 0) return MOSQ_ERR_SUCCESS;
 	ed->retain = false;
@@ -356,7 +490,15 @@ static int on_message(int event, void *event_data, void *userdata)
 {
 	struct instance *self = userdata;
 	(void)event;
-	return self->claim ? on_claim_message(event_data) : on_service_message(event_data);
+	return self->role == ROLE_SERVICE ? on_service_message(event_data) : on_claim_message(event_data);
+}
+
+static int on_reload(int event, void *event_data, void *userdata)
+{
+	(void)event;
+	(void)event_data;
+	load_names(userdata);
+	return MOSQ_ERR_PLUGIN_DEFER;
 }
 
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -374,14 +516,23 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 	self->pid = identifier;
 	for(int i = 0; i < opt_count; i++){
 		if(!strcmp(opts[i].key, "role")){
-			self->claim = !strcmp(opts[i].value, "claim");
+			self->role = !strcmp(opts[i].value, "claim") ? ROLE_CLAIM
+				: !strcmp(opts[i].value, "device") ? ROLE_DEVICE : ROLE_SERVICE;
+		}else if(!strcmp(opts[i].key, "assigned_client_id_prefix")){
+			snprintf(self->assigned, sizeof(self->assigned), "%s", opts[i].value);
+		}else if(!strcmp(opts[i].key, "names_file")){
+			snprintf(self->names_file, sizeof(self->names_file), "%s", opts[i].value);
 		}else if(!strcmp(opts[i].key, "reserved_client_id_prefixes")){
 			snprintf(self->reserved, sizeof(self->reserved), "%s", opts[i].value);
 		}
 	}
 	*userdata = self;
+	load_names(self);
 	int rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, on_message, NULL, self);
-	if(rc == MOSQ_ERR_SUCCESS && self->claim){
+	if(rc == MOSQ_ERR_SUCCESS && self->role == ROLE_DEVICE){
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, on_reload, NULL, self);
+	}
+	if(rc == MOSQ_ERR_SUCCESS && self->role != ROLE_SERVICE){
 		rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, self);
 		if(rc == MOSQ_ERR_SUCCESS){
 			rc = mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, self);
@@ -396,9 +547,13 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt
 	(void)opts;
 	(void)opt_count;
 	mosquitto_callback_unregister(self->pid, MOSQ_EVT_MESSAGE, on_message, NULL);
-	if(self->claim){
+	if(self->role == ROLE_DEVICE){
+		mosquitto_callback_unregister(self->pid, MOSQ_EVT_RELOAD, on_reload, NULL);
+	}
+	if(self->role != ROLE_SERVICE){
 		mosquitto_callback_unregister(self->pid, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
 		mosquitto_callback_unregister(self->pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+		free_names(self);
 		while(connections){
 			struct connection *gone = connections;
 			connections = gone->next;
