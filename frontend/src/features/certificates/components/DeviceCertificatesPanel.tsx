@@ -22,7 +22,10 @@ export function DeviceCertificatesPanel({ deviceId }: { deviceId: string }) {
           New certificate
         </button>
       </div>
-      <p className="muted">Mutual TLS on port 8883: the certificate's CN is the device's MQTT username.</p>
+      <p className="muted">
+        Mutual TLS on port 8883: the certificate's CN is the device's MQTT username, and the device connects
+        with that name (its thing name) as client id, or with none.
+      </p>
       {create.error && <ErrorMessage error={create.error} prefix="No certificate made" />}
       {setStatus.error && <ErrorMessage error={setStatus.error} prefix="Not changed" />}
       {remove.error && <ErrorMessage error={remove.error} prefix="Not deleted" />}
