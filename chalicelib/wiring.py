@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.aws_iot.services import AwsIotServices
+from chalicelib.aws_iot.services import AwsIotServices, ShadowHooks
 from chalicelib.certificates.services import CertificateServices
 from chalicelib.commands.services import CommandServices
 from chalicelib.core.delivery import References
@@ -91,6 +91,11 @@ def twin_hooks(c: Core) -> TwinHooks:
     return TwinHooks(on_written=each_listener(listeners))
 
 
+def shadow_hooks(c: Core) -> ShadowHooks:
+    """Versions reported on AWS IoT's classic shadow are counted like those reported on the twin's own paths."""
+    return ShadowHooks(on_written=lambda *change: c.of(FirmwareServices).firmware_versions.twin_written(*change))
+
+
 def each_listener(listeners: list[Callable[[], Callable[..., list[Message]]]]) -> Callable[..., list[Message]]:
     """One listener of many: each runs whatever the one before did (a failure is logged, not passed on)."""
     def written(*change: Any) -> list[Message]:
@@ -133,5 +138,5 @@ def ingress_hooks(features: tuple[Feature[Any], ...]) -> Callable[[Core], Ingres
 def wiring(features: tuple[Feature[Any], ...]) -> dict[type[Any], Callable[[Core], object]]:
     """Every hook the features ask for, by its type."""
     return {DeviceHooks: device_hooks, GroupHooks: group_hooks, HealthHooks: health_hooks, SiteHooks: site_hooks,
-            TwinHooks: twin_hooks, JobHooks: job_hooks, IngressHooks: ingress_hooks(features),
-            References: references, ImportHooks: import_hooks}
+            TwinHooks: twin_hooks, ShadowHooks: shadow_hooks, JobHooks: job_hooks,
+            IngressHooks: ingress_hooks(features), References: references, ImportHooks: import_hooks}

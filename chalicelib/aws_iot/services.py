@@ -1,6 +1,7 @@
 """AWS IoT compatibility's long-lived objects, built on first use from the core (see core/feature.py)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,15 @@ if TYPE_CHECKING:
     from chalicelib.aws_iot.named_shadow_store import NamedShadowRepository
     from chalicelib.aws_iot.shadow import ShadowService
     from chalicelib.core.feature import Core
+    from chalicelib.twin.service import WriteListener
+
+
+@dataclass(frozen=True)
+class ShadowHooks:
+    """Who hears of a classic-shadow write made on AWS IoT's topics (the fleet's firmware versions); wired by
+    the composition root."""
+
+    on_written: WriteListener | None = None
 
 
 class AwsIotServices:
@@ -33,7 +43,7 @@ class AwsIotServices:
         from chalicelib.twin.services import TwinServices
         core = self._core
         return ShadowService(core.of(TwinServices).twin_repository, self.named_shadow_repository, core.publisher,
-                             core.settings.twin)
+                             core.settings.twin, on_written=core.of(ShadowHooks).on_written)
 
     @cached_property
     def aws_jobs_service(self) -> AwsJobsService:

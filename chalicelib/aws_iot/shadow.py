@@ -22,7 +22,7 @@ from chalicelib.core.observability.log import logger
 from chalicelib.core.topics import device_topic
 from chalicelib.twin import rules as twin_logic
 from chalicelib.twin.schemas import Twin
-from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits
+from chalicelib.twin.service import DESIRED_SUFFIX, TwinLimits, WriteListener
 
 Document = dict[str, Any]
 # AWS's shape (400, as for any other malformed request), naming the field and its rule.
@@ -34,13 +34,16 @@ class ShadowService:
 
     def __init__(self, twins: TwinDocuments, named: NamedShadows, publisher: Publisher,
                  limits: TwinLimits | None = None, clock: Clock = utcnow,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, on_written: WriteListener | None = None) -> None:
         self._twins = twins
         self._named = named
         self._publisher = publisher
         self._limits = limits or TwinLimits()
         self._clock = clock
         self._sleep = sleep
+        # Who else hears of a classic-shadow write (the fleet's firmware versions): the twin's own paths
+        # call their listeners; a write made here must reach them too.
+        self._on_written = on_written
 
     # MQTT (device-message router)
 
@@ -189,11 +192,23 @@ class ShadowService:
         })
         if not self._twins.write_document(twin, written, now):
             return None
+        heard = self._heard(twin, written)
         if not desired_changed:
-            return []
+            return heard
         # Devices on the project's own topics get the new desired document too.
-        return [Message(device_topic(tenant_id, device_id, DESIRED_SUFFIX),
-                        {"desired": written.desired, "version": desired_version}, qos=1, retain=True)]
+        return [*heard, Message(device_topic(tenant_id, device_id, DESIRED_SUFFIX),
+                                {"desired": written.desired, "version": desired_version}, qos=1, retain=True)]
+
+    def _heard(self, before: Twin, after: Twin) -> list[Message]:
+        """What the write listener adds; its failure is logged, never the write's."""
+        if self._on_written is None:
+            return []
+        try:
+            return self._on_written(before, after, after.desired, after.reported)
+        except Exception:  # the shadow is stored: a failed listener must not turn it into an error
+            logger.warning("shadow write listener failed", tenant=after.tenant_id, device=after.device_id,
+                           outcome="listener_failed", exc_info=True)
+            return []
 
     def _events(self, tenant_id: str, device_id: str, name: str | None, previous: ShadowDoc,
                 current: ShadowDoc, accepted: Document, desired_touched: bool, token: str | None) -> list[Message]:

@@ -6,7 +6,9 @@ claim listener with the claim certificate, asks for a certificate and key
 (`$aws/provisioning-templates/{name}/provision/json`) with its parameters, and keeps the new
 certificate and key in its folder (owner-only files). Then, and on every later boot, it logs in
 with its own certificate on the mutual-TLS listener as the device the template made, and
-behaves like every other simulated device.
+behaves like every other simulated device: commands and twin over MQTT, and jobs (firmware
+updates included) on AWS IoT Jobs' topics, `$aws/things/{thing}/jobs/...`, since it has no
+token for the HTTPS device API (infra/local/behaviours/aws_jobs.py).
 """
 from __future__ import annotations
 
@@ -169,8 +171,9 @@ def boot(board: ClaimBoard, folder: Path, host: str, claim_port: int, mtls_port:
     if fresh:
         on_enrolled()
     assert enrolled is not None
-    # No provision token: this device has only its certificate (its behaviours answer over MQTT).
-    identity = DeviceIdentity(enrolled.tenant_id, enrolled.device_id, "", {},
+    # No provision token: this device has only its certificate (its behaviours answer over MQTT, its jobs
+    # on AWS IoT Jobs' topics).
+    identity = DeviceIdentity(enrolled.tenant_id, enrolled.device_id, "", {"jobs_api": "aws"},
                               (board.ca_file, str(enrolled.cert_file), str(enrolled.key_file)))
     device = build_device(identity, host, mtls_port, api_url, heartbeat_s).start()
     return device, enrolled, fresh

@@ -184,7 +184,8 @@ def _claim_line(info: dict[str, Any]) -> str:
         return f"  claim board: not enrolled ({board.get('error', 'not started')})\n"
     how = "enrolled by claim now" if board["enrolled_on_this_start"] else "its stored certificate"
     return (f"  {board['device_id']} enrolled itself by claim through template '{board['template_name']}' "
-            f"({how});\n  claim certificate and key: {board['claim_certificate_file']}, {board['claim_key_file']}\n")
+            f"({how}); its jobs on $aws/things/{board['thing_name']}/jobs/...;\n"
+            f"  claim certificate and key: {board['claim_certificate_file']}, {board['claim_key_file']}\n")
 
 
 def _console_line(info: dict[str, Any]) -> str:

@@ -22,16 +22,17 @@ DEMO_BOARD = {"SerialNumber": "DEMO0001", "MacAddress": "24:0A:C4:00:00:01"}
 def seed_demo_template(tenant_id: str, group_id: str) -> dict[str, Any]:
     """Create the template once (a kept database has it already); returns the stack.json key naming it.
 
-    Its boards join no group (`group_id` is the demo's): having only a certificate, they answer
-    commands and twin changes over MQTT but do not fetch jobs, which the simulator does over HTTPS.
+    Its boards join the demo's group (`group_id`): having only a certificate, they take their jobs
+    (firmware rollouts included) on AWS IoT Jobs' topics, as devices written for AWS IoT do.
     """
     template = CreateTemplate.model_validate({
         "template_name": DEMO_TEMPLATE,
-        "description": "ESP32 boards: the id from the MAC address, the serial as an attribute",
+        "description": "ESP32 boards: the id from the MAC address, the serial as an attribute, in the demo fleet",
         "parameters": {"SerialNumber": {"pattern": "[A-Z0-9]{6,16}"}, "MacAddress": {"normalize": "mac"}},
         "device_id": "esp32-{MacAddress}",
         "name": "ESP32 {SerialNumber}",
         "attributes": {"serial": "{SerialNumber}"},
+        "groups": [group_id],
         # A demo board whose stored certificate was lost (a deleted work dir) enrols again as the same device.
         "re_enrolment": "new_credential",
     })

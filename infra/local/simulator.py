@@ -79,8 +79,11 @@ class SimulatedDevice:
 
     def on(self, suffix: str, handler: MessageHandler) -> None:
         """Handle messages on one cloud-to-device suffix (MQTT wildcards allowed)."""
-        self._handlers.append((suffix, handler))
-        topic = self.topic(suffix)
+        self.on_topic(self.topic(suffix), handler)
+
+    def on_topic(self, topic: str, handler: MessageHandler) -> None:
+        """Handle messages on a whole topic filter (e.g. AWS IoT's `$aws/things/{thing}/jobs/...`)."""
+        self._handlers.append((topic, handler))
 
         def callback(client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
             try:
@@ -98,7 +101,11 @@ class SimulatedDevice:
         self._on_connected.append(callback)
 
     def publish(self, suffix: str, payload: dict[str, Any], qos: int = 1) -> None:
-        self.client.publish(self.topic(suffix), json.dumps(payload), qos=qos)
+        self.publish_to(self.topic(suffix), payload, qos)
+
+    def publish_to(self, topic: str, payload: dict[str, Any], qos: int = 1) -> None:
+        """Publish on a whole topic (AWS IoT's reserved topics are outside the device's own subtree)."""
+        self.client.publish(topic, json.dumps(payload), qos=qos)
 
     def http(self, method: str, path: str, body: Any = None,
              headers: dict[str, str] | None = None) -> requests.Response:
@@ -108,8 +115,8 @@ class SimulatedDevice:
         if rc.is_failure:
             log.warning("%s: broker refused connection: %s", self.device_id, rc)
             return
-        for suffix, _ in self._handlers:
-            client.subscribe(self.topic(suffix), qos=1)
+        for topic, _ in self._handlers:
+            client.subscribe(topic, qos=1)
         self.connected.set()
         self.publish("status", {"state": "online"})
         # Like the seed's ESP32 on wake: ask for what was queued while it was away.

@@ -7,6 +7,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from chalicelib.provisioning.enrol import Enroller
 from chalicelib.provisioning.fleet import FleetProvisioning
 from chalicelib.provisioning.service import TemplateService
 from chalicelib.provisioning.services import ProvisioningServices
+from infra.local.claim_enrolment import ClaimBoard
 from tests.conftest import Stack
 from tests.support import Api, Clock, MqttPeer
 
@@ -80,6 +82,18 @@ def make_claim(api: Api, template: dict[str, Any] | None = None) -> dict[str, An
                     {"expires_in_days": 30})
     assert made.status == 201, made.body
     return made.body
+
+
+def flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) -> ClaimBoard:
+    """What the factory flashes into a board: the claim certificate and key, the CA, the template's name."""
+    claim = make_claim(api)
+    stack.sync.sync_once()
+    folder.mkdir()
+    (folder / "claim.pem").write_text(claim["certificate_pem"])
+    (folder / "claim.key").write_text(claim["private_key_pem"])
+    tls = stack.broker.tls
+    assert tls is not None
+    return ClaimBoard(str(tls.ca_file), str(folder / "claim.pem"), str(folder / "claim.key"), "esp32", parameters)
 
 
 def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000) -> FleetProvisioning:

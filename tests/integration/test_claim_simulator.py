@@ -13,27 +13,15 @@ from pathlib import Path
 import pytest
 from chalice.test import Client
 
-from infra.local.claim_enrolment import ClaimBoard, EnrolmentRefused, boot, enrol, stored
+from infra.local.claim_enrolment import EnrolmentRefused, boot, enrol, stored
 from tests.cert_support import logged_in, tls_peer
 from tests.commands_support import command, send, wait_until
 from tests.conftest import Stack
 from tests.integration.aws_sdk_support import aws_bridge  # noqa: F401
-from tests.integration.claims_support import GOOD, make_claim
+from tests.integration.claims_support import GOOD, flashed, make_claim
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
-
-
-def _flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) -> ClaimBoard:
-    """What the factory flashes: the claim certificate and key, the CA, the template's name."""
-    claim = make_claim(api)
-    stack.sync.sync_once()
-    folder.mkdir()
-    (folder / "claim.pem").write_text(claim["certificate_pem"])
-    (folder / "claim.key").write_text(claim["private_key_pem"])
-    tls = stack.broker.tls
-    assert tls is not None
-    return ClaimBoard(str(tls.ca_file), str(folder / "claim.pem"), str(folder / "claim.key"), "esp32", parameters)
 
 
 @pytest.mark.usefixtures("aws_bridge")
@@ -42,7 +30,7 @@ def test_a_board_with_only_a_claim_enrols_answers_a_ping_and_reuses_its_certific
     tls = stack.broker.tls
     assert tls is not None and tls.claim_port is not None
     claim_port = tls.claim_port
-    board = _flashed(stack, api, tmp_path / "flash", GOOD)
+    board = flashed(stack, api, tmp_path / "flash", GOOD)
     folder = tmp_path / "board"
 
     def start(fresh_expected: bool) -> str:
@@ -79,7 +67,7 @@ def test_a_board_whose_parameters_the_template_refuses_is_told_why_and_keeps_not
         stack: Stack, api: Api, tmp_path: Path) -> None:
     tls = stack.broker.tls
     assert tls is not None and tls.claim_port is not None
-    board = _flashed(stack, api, tmp_path / "flash", {**GOOD, "SerialNumber": "bad serial"})
+    board = flashed(stack, api, tmp_path / "flash", {**GOOD, "SerialNumber": "bad serial"})
     with pytest.raises(EnrolmentRefused, match=r"InvalidParameters.*SerialNumber"):
         enrol(board, stack.broker.host, tls.claim_port, tmp_path / "board")
     assert stored(tmp_path / "board") is None and not list((tmp_path / "board").iterdir())

@@ -2,6 +2,11 @@
 ones are counted under "(other)", and the twin keeps what was reported."""
 from __future__ import annotations
 
+import base64
+import json
+
+from chalice.test import Client
+
 from chalicelib.core.storage.keys import tenant_key
 from chalicelib.firmware.store import FLEET_SCOPE, OTHER_VERSIONS, FirmwareRepository, VersionCountModel
 from tests.support import Api
@@ -50,3 +55,25 @@ def test_versions_past_the_cap_of_a_scope_are_counted_as_other_and_rows_stay_bou
         repository.count_version(api.tenant_id, scopes, f"x{i - 1}" if i else "1.0.1", f"x{i}", cap=3)
     rows = list(VersionCountModel.query(tenant_key(api.tenant_id, FLEET_SCOPE)))
     assert len(rows) <= 4 and sum(int(r.devices) for r in rows) == 5
+
+
+def test_a_device_written_for_aws_iot_reporting_its_version_in_the_classic_shadow_is_counted(
+        api: Api, chalice_client: Client) -> None:
+    device, token = api.create_device("dev-aws")
+    report(api, token, "1.0.0")
+
+    def shadow_update(body: dict[str, object]) -> None:
+        event = {"topic": f"$aws/things/{api.tenant_id}.{device}/shadow/update",
+                 "payload_b64": base64.b64encode(json.dumps(body).encode()).decode()}
+        chalice_client.lambda_.invoke("device_message", event)
+
+    # When it reports a new version on `$aws/things/{thing}/shadow/update`, as AWS IoT devices do
+    shadow_update({"state": {"reported": {"firmware_version": "2.0.0"}}})
+    # Then the fleet view moves it, as for a report on the project's topic
+    assert api.get(f"/customer/devices/{device}/twin").body["reported"]["firmware_version"] == "2.0.0"
+    assert versions(api) == {"2.0.0": 1}
+    # And a delete of the classic shadow (the twin emptied) takes it out of the counts
+    event = {"topic": f"$aws/things/{api.tenant_id}.{device}/shadow/delete",
+             "payload_b64": base64.b64encode(b"{}").decode()}
+    chalice_client.lambda_.invoke("device_message", event)
+    assert versions(api) == {}
