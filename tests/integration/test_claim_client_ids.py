@@ -10,61 +10,51 @@ from __future__ import annotations
 from pathlib import Path
 
 from infra.local.broker_tls import TlsFiles
-from tests.cert_support import logged_in, tls_peer
+from tests.cert_support import logged_in
 from tests.conftest import Stack
-from tests.integration.test_claim_listener import CREATE, _claim, _nothing, _service
+from tests.integration import claim_listener_support as listener
+from tests.integration.claim_listener_support import CREATE
 from tests.support import MqttPeer
-
-
-def _board(stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], cert: str, key: str,
-           client_id: str, clean: bool = True) -> MqttPeer:
-    assert tls.claim_port is not None
-    peer = tls_peer(stack.broker.host, tls.claim_port, tls.ca_file, tmp_path, cert, key, client_id=client_id,
-                    clean=clean)
-    peer.client.reconnect_delay_set(min_delay=120, max_delay=240)  # no silent comeback
-    peers.append(peer)
-    return peer
 
 
 def test_a_board_of_another_claim_cannot_take_a_live_boards_client_id(
         stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
-    _, cert_a, key_a = _claim(stack, tls)
-    _, cert_b, key_b = _claim(stack, tls)
-    victim = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0001")
+    _, cert_a, key_a = listener.listed_claim(stack, tls)
+    _, cert_b, key_b = listener.listed_claim(stack, tls)
+    victim = listener.board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0001")
     assert logged_in(victim)
-    attacker = _board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0001")
+    attacker = listener.board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0001")
     assert not logged_in(attacker)
     assert not victim.disconnected.wait(1)
     # The victim still asks and is answered on its own connection.
-    cloud = _service(stack, peers)
-    cloud.subscribe("$fleet/claims/#")
+    cloud = listener.cloud(stack, peers)
     victim.publish(CREATE, {})
     nonce = cloud.expect()[0].split("/")[3]
     cloud.publish(f"$fleet/claim-replies/{nonce}/serial-0001/certificates/create/json/accepted", {"k": 1})
     assert victim.expect() == (f"{CREATE}/accepted", {"k": 1}, False)
     # A board of the same claim may still take the session over (the board restarted).
-    again = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0001")
+    again = listener.board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0001")
     assert logged_in(again)
     assert victim.disconnected.wait(5)
 
 
 def test_a_board_of_another_claim_cannot_resume_a_persistent_session(
         stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
-    _, cert_a, key_a = _claim(stack, tls)
-    _, cert_b, key_b = _claim(stack, tls)
-    victim = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
+    _, cert_a, key_a = listener.listed_claim(stack, tls)
+    _, cert_b, key_b = listener.listed_claim(stack, tls)
+    victim = listener.board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
     assert logged_in(victim)
     victim.subscribe(f"{CREATE}/accepted", qos=1)
     victim.client.disconnect()
     assert victim.disconnected.wait(5)
-    attacker = _board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=False)
+    attacker = listener.board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=False)
     assert not logged_in(attacker)
     # A clean session of that id starts from nothing of the victim's: it is let in.
-    fresh = _board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=True)
+    fresh = listener.board(stack, tls, tmp_path, peers, cert_b, key_b, "serial-0002", clean=True)
     assert logged_in(fresh)
-    assert _nothing(fresh, 0.5)
+    assert listener.nothing(fresh, 0.5)
     # The clean session left nothing behind: the first claim's board may come back.
     fresh.client.disconnect()
     assert fresh.disconnected.wait(5)
-    back = _board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
+    back = listener.board(stack, tls, tmp_path, peers, cert_a, key_a, "serial-0002", clean=False)
     assert logged_in(back)
