@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def models() -> tuple[type[Model], ...]:
     """Imports and their chunks of rows."""
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     return (DeviceImportModel, ImportChunkModel)
 
 
@@ -22,7 +22,7 @@ def access() -> Mapping[str, FunctionAccess]:
     """The resume: its chunks, the devices (existing ones read, new ones written in transactions with their
     tokens, memberships and group and site counts), welcome commands of mapped rows, continuous jobs."""
     from chalicelib.imports.device_store import bulk_write_access
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     return {"device_imports": FunctionAccess(
         tables=(
             TableAccess(DeviceImportModel, ("GetItem", "Query", "UpdateItem"), ("import_due",)),
