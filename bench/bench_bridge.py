@@ -8,13 +8,17 @@ every forwarded message countable; the stack's bridge is restored afterwards.
 
 The second table measures the bridge alone: its invoker only counts (journals) the messages,
 one bridge and then two in one share group ($share/...), beside the rate at which Mosquitto
-accepted the same burst's publishes.
+accepted the same burst's publishes; then two again, one of them SIGKILLed mid-burst and started
+again on its persistent session (issue 29: 0 lost of a 10,000-message burst; redeliveries of what
+the killed bridge had not acknowledged show as duplicates).
 """
 from __future__ import annotations
 
 import base64
 import json
+import signal
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +40,7 @@ DEVICES = 25
 RUNS = pick([(8, 1, 5000), (8, 25, 5000), (1, 25, 1000)], [(8, 1, 1000), (8, 25, 1000), (1, 25, 300)])
 SCALE_MESSAGES = pick(10000, 3000)  # per counting run (one bridge, then two)
 STALL_S = pick(30.0, 10.0)
+KILL_MESSAGES = 10_000  # the counting bridges take it in seconds: the issue's size even in a quick run
 
 
 def run(ctx: BenchContext) -> list[Table]:
@@ -59,7 +64,12 @@ def run(ctx: BenchContext) -> list[Table]:
                 for count in (1, 2):
                     journals = [Path(tmp) / f"count-{count}-{i}.jsonl" for i in range(count)]
                     with _counting_bridges(ctx, journals, Path(tmp)):
-                        scale.append([count, *_burst(devices, journals, SCALE_MESSAGES)])
+                        scale.append([str(count), *_burst(devices, journals, SCALE_MESSAGES)])
+                journals = [Path(tmp) / f"kill-{i}.jsonl" for i in range(2)]
+                with _counting_bridges(ctx, journals, Path(tmp)) as bridges:
+                    kill = _KillOne(bridges, journals)
+                    killed = _burst(devices, journals, KILL_MESSAGES, kill)
+                    scale.append([f"2, one SIGKILLed at {kill.at_kill:,} forwarded", *killed])
     finally:
         for _, client in devices:
             client.disconnect()
@@ -79,6 +89,7 @@ def run(ctx: BenchContext) -> list[Table]:
          "duplicates", "drain s"], scale,
         ["mosquitto accepted/s = the devices' QoS 1 publishes PUBACKed by the broker per second, same burst",
          "the invoker journals each message and answers at once: no function, no DynamoDB",
+         "SIGKILLed: once it forwarded a twentieth of the burst, then started again on its session; lost must be 0",
          "8 workers, BRIDGE_BATCH_MAX 25, BRIDGE_BATCH_WAIT_MS 5 (the defaults); 2 cores shared by everything"])
     return [throughput, alone, _ddb_per_message(ctx, token)]
 
@@ -116,7 +127,7 @@ def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, batch_max:
 
 
 @contextmanager
-def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Iterator[None]:
+def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Iterator[list[Child]]:
     """One counting bridge per journal, all in one fresh share group, each on its own session."""
     run_id = uuid.uuid4().hex[:8]
     client_ids = [f"fleet-bench-bridge-{run_id}-{i}" for i in range(len(journals))]
@@ -126,12 +137,46 @@ def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Ite
                        "BRIDGE_LOG_LEVEL": "WARNING"}).start()
                 for i, (journal, client_id) in enumerate(zip(journals, client_ids, strict=True))]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.stop()
         for client_id in client_ids:
             _forget_session(ctx, client_id)
+
+
+class _KillOne:
+    """SIGKILLs the first bridge once it forwarded a twentieth of the burst (`watch`, beside the publishing), then
+    starts it again on its session (`recover`, from the main thread: a child started from a thread that ends is
+    killed with it, see processes.py)."""
+
+    def __init__(self, bridges: list[Child], journals: list[Path]) -> None:
+        self.bridges, self.journals = bridges, journals
+        self.at_kill = -1  # messages both had forwarded at the kill: it must come mid-burst
+
+    def watch(self, run_id: str, n: int) -> None:
+        deadline = time.monotonic() + 60
+        while _lines(self.journals[0]) < n // 20:  # counted, not parsed: the burst outruns a parse of the journal
+            if time.monotonic() > deadline:
+                raise RuntimeError("the bridge to kill never took a twentieth of the burst")
+            time.sleep(0.005)
+        victim = self.bridges[0]
+        victim.signal(signal.SIGKILL)
+        assert victim.proc is not None
+        victim.proc.wait(5)
+        self.at_kill = len(_journal(self.journals, run_id)[0]) - 1  # not the warm-up
+        if self.at_kill >= n:
+            raise RuntimeError("the kill came after the whole burst was forwarded")
+
+    def recover(self) -> None:
+        if self.at_kill < 0:
+            raise RuntimeError("the bridge was never killed")
+        self.bridges[0].start()
+
+
+def _lines(journal: Path) -> int:
+    with open(journal, "rb") as f:
+        return sum(1 for _ in f)
 
 
 def _forget_session(ctx: BenchContext, client_id: str) -> None:
@@ -170,7 +215,9 @@ def _journal(journals: list[Path], run_id: str) -> tuple[dict[Any, float], int]:
     return first, lines
 
 
-def _burst(devices: list[tuple[str, mqtt.Client]], journals: list[Path], n: int) -> list[Any]:
+def _burst(devices: list[tuple[str, mqtt.Client]], journals: list[Path], n: int,
+           kill: _KillOne | None = None) -> list[Any]:
+    """Publish n messages, then wait for the journals; `kill` watches beside the publishing."""
     run_id = uuid.uuid4().hex[:8]
     # Until each bridge has (re)subscribed a message could pass it by: warm up first.
     topic, first = devices[0]
@@ -180,10 +227,16 @@ def _burst(devices: list[tuple[str, mqtt.Client]], journals: list[Path], n: int)
             raise RuntimeError("a journaling bridge never forwarded the warm-up message")
         first.publish(topic, json.dumps({"run": run_id, "seq": "warm-up"}), qos=1).wait_for_publish(5)
         time.sleep(0.3)
+    watch = threading.Thread(target=kill.watch, args=(run_id, n)) if kill is not None else None
+    if watch is not None:
+        watch.start()  # before the publishes: queueing them takes about as long as the bridges take them
     started = time.time()
     infos = [devices[i % len(devices)][1].publish(devices[i % len(devices)][0],
                                                   json.dumps({"run": run_id, "seq": i}), qos=1)
              for i in range(n)]
+    if watch is not None and kill is not None:
+        watch.join(90)
+        kill.recover()
     for info in infos:
         info.wait_for_publish(60)
     published = time.time()

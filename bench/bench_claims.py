@@ -13,11 +13,11 @@ from typing import Any
 
 from bench.bench_imports import _post
 from bench.ddb_counter import describe
-from bench.harness import BenchContext, Table, pick
+from bench.harness import BenchContext, Table, issue_size, pick
 from chalicelib.container import container
 from chalicelib.provisioning.services import ProvisioningServices
 
-BOARDS = pick(1_000, 200)
+BOARDS = issue_size(1_000, 200)  # issue 27: 1,000 devices enrolled by claim
 SINGLES = pick(300, 100)
 
 

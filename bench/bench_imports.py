@@ -1,4 +1,4 @@
-"""Device import: one import of 10,000 rows (quick: 2,000) against single `POST /customer/devices`, in the same run.
+"""Device import: one import of 10,000 rows (QUICK=1: 2,000) against single `POST /customer/devices`, in the same run.
 
 Everything runs in the bench process (the in-process app), so botocore's hooks count every
 DynamoDB request. Each row joins a group, as a fleet's first import usually does; the
@@ -13,11 +13,11 @@ from typing import Any
 
 from bench.bench_jobs import _auth
 from bench.ddb_counter import BATCHED_WRITES, Counts, describe
-from bench.harness import BenchContext, Table, pick
+from bench.harness import BenchContext, Table, issue_size, pick
 from chalicelib.container import container
 from chalicelib.imports.services import ImportServices
 
-ROWS = pick(10_000, 2_000)
+ROWS = issue_size(10_000, 2_000)  # issue 27: a 10,000-row import
 SINGLES = pick(500, 200)
 GROUP = "imported"
 # The issue's bound: requests per row beyond the batched writes that carry the items an import makes.

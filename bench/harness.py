@@ -58,7 +58,7 @@ def latency_row(label: str, samples_ms: Sequence[float]) -> list[Any]:
     return [label, p["n"], p["p50"], p["p95"], p["p99"], p["max"]]
 
 
-# `make bench` runs quick sizes (the whole run within about 5 minutes on 2 cores);
+# `make bench` runs quick sizes (the whole run within about 8 minutes on 2 cores, see issue_size);
 # `make bench FULL=1` runs the full sizes the README's figures were measured with.
 FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 
@@ -66,6 +66,16 @@ FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 def pick(full: T, quick: T) -> T:
     """The full size under `make bench FULL=1`, the quick one otherwise."""
     return full if FULL else quick
+
+
+# A bench whose issue names its size runs that size by default; `make bench QUICK=1` scales it down
+# for a smoke run.
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def issue_size(size: T, quick: T) -> T:
+    """The size the issue's Done-when names, the quick one under `make bench QUICK=1`."""
+    return quick if QUICK else size
 
 
 LATENCY_COLUMNS = ["operation", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"]

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from chalicelib.certificates import x509 as certs
+from chalicelib.certificates.local_ca import CA_KEY
+from infra.local.broker_tls import TlsFiles
 from tests.support import MqttPeer
 
 
@@ -52,6 +54,12 @@ def signed_by(ca_key: certs.PrivateKey, ca_cert: x509.Certificate, cn: str, not_
     cert = certs.sign_device_certificate(ca_key, ca_cert, key.public_key(), cn, not_before + certs.BACKDATE,
                                          timedelta(days=days))
     return certs.pem(cert), certs.private_key_pem(key)
+
+
+def stack_ca(tls: TlsFiles) -> tuple[certs.PrivateKey, x509.Certificate]:
+    """The test stack CA's key and certificate, to sign certificates its broker trusts."""
+    key = certs.load_private_key((tls.ca_file.parent / CA_KEY).read_bytes())
+    return key, x509.load_pem_x509_certificate(tls.ca_file.read_bytes())
 
 
 def tls_peer(host: str, port: int, ca_file: Path, folder: Path, cert_pem: str | None = None,

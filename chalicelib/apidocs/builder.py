@@ -44,7 +44,7 @@ def build_document(routes: Mapping[str, Iterable[str]], version: str,
         for method in sorted(routes[path]):
             op = operations.get((method.upper(), path))
             if op is None:
-                raise UnknownRoute(f"{method} {path} has no entry in chalicelib/apidocs/registry.py")
+                raise UnknownRoute(f"{method} {path} has no entry in the contract (chalicelib/apidocs/*_operations.py)")
             paths.setdefault(path, {})[method.lower()] = _operation(method, path, op, schemas)
     _add(ErrorBody, "serialization", schemas)
     return {

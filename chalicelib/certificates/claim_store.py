@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.certificates.schemas import CertificateKind, CertificateStatus, ClaimCertificate
-from chalicelib.certificates.store import CertificateModel
+from chalicelib.certificates.store import CertificateModel, move_status, save_new
 from chalicelib.certificates.x509 import CertificateFacts
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.cursors import Page, query_page
-from chalicelib.core.storage.errors import written, written_or_raise
+from chalicelib.core.storage.errors import written
 from chalicelib.core.storage.keys import tenant_key
 
 CLAIM = "claim#"
@@ -50,19 +51,28 @@ def _claim(model: CertificateModel) -> ClaimCertificate:
                             certificate_pem=model.certificate_pem)
 
 
+def _new_item(partition: str, facts: CertificateFacts, tenant_id: str, status: CertificateStatus, now: datetime,
+              **attributes: Any) -> CertificateModel:
+    """The item of a certificate signed now (a claim, a pending certificate, an activated one)."""
+    return CertificateModel(
+        partition, facts.certificate_id, tenant_id=tenant_id, status=status.value, subject=facts.subject,
+        serial_number=facts.serial_number, not_before=facts.not_before, not_after=facts.not_after, created_at=now,
+        status_changed_at=now, certificate_pem=facts.certificate_pem, **attributes)
+
+
+def _facts(model: CertificateModel) -> CertificateFacts:
+    return CertificateFacts(model.certificate_id, model.serial_number, model.subject, model.not_before,
+                            model.not_after, model.certificate_pem)
+
+
 class ClaimRepository:
     """Reads and conditional writes of claims and of the certificates pending through them."""
 
     def add_claim(self, tenant_id: str, template_name: str, facts: CertificateFacts, now: datetime) -> ClaimCertificate:
         """Store a new ACTIVE claim certificate of the template."""
-        item = CertificateModel(
-            CLAIM + facts.certificate_id, facts.certificate_id, tenant_id=tenant_id, status="ACTIVE",
-            subject=facts.subject, serial_number=facts.serial_number, not_before=facts.not_before,
-            not_after=facts.not_after, created_at=now, status_changed_at=now,
-            certificate_pem=facts.certificate_pem, kind=CertificateKind.CLAIM.value,
-            template_key=tenant_key(tenant_id, template_name))
-        written_or_raise(lambda: item.save(condition=CertificateModel.certificate_id.does_not_exist()),
-                         Conflict("certificate already registered", field="certificate_id"))
+        item = _new_item(CLAIM + facts.certificate_id, facts, tenant_id, CertificateStatus.ACTIVE, now,
+                         kind=CertificateKind.CLAIM.value, template_key=tenant_key(tenant_id, template_name))
+        save_new(item)
         return _claim(item)
 
     def claim(self, certificate_id: str) -> ClaimCertificate | None:
@@ -90,12 +100,7 @@ class ClaimRepository:
 
     def set_claim_status(self, claim: ClaimCertificate, status: CertificateStatus, now: datetime) -> ClaimCertificate:
         """Move the claim from the status it was read in; 409 if it moved meanwhile."""
-        model = CertificateModel(CLAIM + claim.certificate_id, claim.certificate_id)
-        written_or_raise(
-            lambda: model.update(actions=[CertificateModel.status.set(status.value),
-                                          CertificateModel.status_changed_at.set(now)],
-                                 condition=CertificateModel.status == claim.status.value),
-            Conflict("certificate status changed concurrently; retry", field="status"))
+        move_status(CertificateModel(CLAIM + claim.certificate_id, claim.certificate_id), claim.status, status, now)
         return claim.model_copy(update={"status": status})
 
     def count_create(self, claim_id: str, now: datetime, limit: int) -> bool:
@@ -122,22 +127,16 @@ class ClaimRepository:
     def add_pending(self, token_hash: str, tenant_id: str, claim_id: str, facts: CertificateFacts,
                     token_expires_at: datetime, now: datetime) -> None:
         """Store a certificate a board made, PENDING_ACTIVATION, under its ownership token's hash."""
-        item = CertificateModel(
-            PENDING + token_hash, facts.certificate_id, tenant_id=tenant_id, status="PENDING_ACTIVATION",
-            subject=facts.subject, serial_number=facts.serial_number, not_before=facts.not_before,
-            not_after=facts.not_after, created_at=now, status_changed_at=now,
-            certificate_pem=facts.certificate_pem, kind=CertificateKind.DEVICE.value, claim_id=claim_id,
-            token_expires_at=token_expires_at, expires_at=token_expires_at + PENDING_GRACE)
-        written_or_raise(lambda: item.save(condition=CertificateModel.certificate_id.does_not_exist()),
-                         Conflict("certificate already registered", field="certificate_id"))
+        save_new(_new_item(PENDING + token_hash, facts, tenant_id, CertificateStatus.PENDING_ACTIVATION, now,
+                           kind=CertificateKind.DEVICE.value, claim_id=claim_id, token_expires_at=token_expires_at,
+                           expires_at=token_expires_at + PENDING_GRACE))
 
     def pending(self, token_hash: str) -> Pending | None:
         """The certificate waiting for this token (strongly consistent), or None."""
         for m in CertificateModel.query(PENDING + token_hash, consistent_read=True, limit=1):
             assert m.claim_id is not None and m.token_expires_at is not None
             return Pending(m.certificate_id, m.tenant_id, m.claim_id, m.token_expires_at, m.consumed_at is not None,
-                           CertificateFacts(m.certificate_id, m.serial_number, m.subject, m.not_before, m.not_after,
-                                            m.certificate_pem))
+                           _facts(m))
         return None
 
     def consume(self, token_hash: str, pending: Pending, now: datetime) -> bool:
@@ -151,11 +150,8 @@ class ClaimRepository:
     def activate(self, token_hash: str, pending: Pending, device_id: str, now: datetime) -> None:
         """Move the taken certificate, ACTIVE, into the device's partition (one transaction)."""
         f = pending.facts
-        active = CertificateModel(
-            tenant_key(pending.tenant_id, device_id), f.certificate_id, tenant_id=pending.tenant_id,
-            device_id=device_id, status="ACTIVE", subject=f.subject, serial_number=f.serial_number,
-            not_before=f.not_before, not_after=f.not_after, created_at=now, status_changed_at=now,
-            certificate_pem=f.certificate_pem, kind=CertificateKind.DEVICE.value, claim_id=pending.claim_id)
+        active = _new_item(tenant_key(pending.tenant_id, device_id), f, pending.tenant_id, CertificateStatus.ACTIVE,
+                           now, device_id=device_id, kind=CertificateKind.DEVICE.value, claim_id=pending.claim_id)
         try:
             with TransactWrite(connection=connection()) as tx:
                 tx.delete(CertificateModel(PENDING + token_hash, f.certificate_id),

@@ -92,6 +92,21 @@ class CertificateModel(Model):
         )
 
 
+def save_new(item: CertificateModel) -> None:
+    """Store a new certificate item; 409 if its partition holds that certificate already."""
+    written_or_raise(lambda: item.save(condition=CertificateModel.certificate_id.does_not_exist()),
+                     Conflict("certificate already registered", field="certificate_id"))
+
+
+def move_status(model: CertificateModel, read: CertificateStatus, status: CertificateStatus, now: datetime) -> None:
+    """Move the item from the status it was read in to `status`; 409 if it moved meanwhile."""
+    written_or_raise(
+        lambda: model.update(actions=[CertificateModel.status.set(status.value),
+                                      CertificateModel.status_changed_at.set(now)],
+                             condition=CertificateModel.status == read.value),
+        Conflict("certificate status changed concurrently; retry", field="status"))
+
+
 def _not_found(certificate_id: str) -> NotFound:
     return NotFound(f"certificate {certificate_id} not found", field="certificate_id")
 
@@ -107,8 +122,7 @@ class CertificateRepository:
             serial_number=cert.serial_number, not_before=cert.not_before, not_after=cert.not_after,
             created_at=cert.created_at, status_changed_at=cert.created_at, certificate_pem=cert.certificate_pem,
         )
-        written_or_raise(lambda: item.save(condition=CertificateModel.certificate_id.does_not_exist()),
-                         Conflict("certificate already registered", field="certificate_id"))
+        save_new(item)
 
     def get(self, tenant_id: str, device_id: str, certificate_id: str) -> Certificate:
         """One certificate of the device, or NotFound (another device's or tenant's included)."""
@@ -129,12 +143,8 @@ class CertificateRepository:
 
     def set_status(self, cert: Certificate, status: CertificateStatus, now: datetime) -> Certificate:
         """Move the certificate from the status it was read in to `status`; 409 if it moved meanwhile."""
-        model = CertificateModel(tenant_key(cert.tenant_id, cert.device_id), cert.certificate_id)
-        written_or_raise(
-            lambda: model.update(actions=[CertificateModel.status.set(status.value),
-                                          CertificateModel.status_changed_at.set(now)],
-                                 condition=CertificateModel.status == cert.status.value),
-            Conflict("certificate status changed concurrently; retry", field="status"))
+        move_status(CertificateModel(tenant_key(cert.tenant_id, cert.device_id), cert.certificate_id),
+                    cert.status, status, now)
         return cert.model_copy(update={"status": status})
 
     def delete(self, cert: Certificate, now: datetime) -> None:

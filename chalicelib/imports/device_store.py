@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.auth import tokens
 from chalicelib.core.errors import Unavailable
+from chalicelib.core.feature import TableAccess
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.storage.base import connection
 from chalicelib.core.storage.errors import failed_conditions
@@ -36,6 +37,29 @@ _EXISTING = ["device_id", "token_hash", "site_id", "next_wake_at", "mapping_id"]
 # A transaction cancelled by a concurrent one on the same group or site item is sent again.
 CONFLICT_RETRY = RetryPolicy(min_s=0.05, max_s=1.0, max_attempts=6, jitter=1.0)
 
+
+
+def bulk_write_access() -> tuple[TableAccess, ...]:
+    """What a function creating devices like an imported row touches (an import's resume, an enrolment by claim):
+    the devices (existing ones read, new ones written in transactions with their tokens, memberships and group
+    and site counts), the registry epoch, welcome commands of mapped rows, the continuous jobs they join."""
+    from chalicelib.commands.models import CommandModel
+    from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
+    from chalicelib.jobs.counter_store import JobCounterModel
+    from chalicelib.jobs.execution_store import ExecutionModel
+    from chalicelib.jobs.store import JobModel
+    return (
+        TableAccess(DeviceModel, ("BatchGetItem", "PutItem")),
+        TableAccess(TokenModel, ("PutItem",)),
+        TableAccess(GroupModel, ("BatchGetItem", "UpdateItem")),
+        TableAccess(MembershipModel, ("PutItem",)),
+        TableAccess(SiteModel, ("BatchGetItem", "UpdateItem")),
+        TableAccess(RegistryEpochModel, ("UpdateItem",)),
+        TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
+        TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("continuous",)),
+        TableAccess(ExecutionModel, ("PutItem", "Query"), ("pending",)),
+        TableAccess(JobCounterModel, ("Query",)),
+    )
 
 @dataclass(frozen=True)
 class NewDevice:

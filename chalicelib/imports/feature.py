@@ -14,35 +14,20 @@ if TYPE_CHECKING:
 
 def models() -> tuple[type[Model], ...]:
     """Imports and their chunks of rows."""
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     return (DeviceImportModel, ImportChunkModel)
 
 
 def access() -> Mapping[str, FunctionAccess]:
     """The resume: its chunks, the devices (existing ones read, new ones written in transactions with their
     tokens, memberships and group and site counts), welcome commands of mapped rows, continuous jobs."""
-    from chalicelib.commands.models import CommandModel
-    from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
-    from chalicelib.groups.store import GroupModel, MembershipModel
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
-    from chalicelib.jobs.counter_store import JobCounterModel
-    from chalicelib.jobs.execution_store import ExecutionModel
-    from chalicelib.jobs.store import JobModel
-    from chalicelib.sites.store import SiteModel
+    from chalicelib.imports.device_store import bulk_write_access
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     return {"device_imports": FunctionAccess(
         tables=(
             TableAccess(DeviceImportModel, ("GetItem", "Query", "UpdateItem"), ("import_due",)),
             TableAccess(ImportChunkModel, ("GetItem", "Query", "UpdateItem")),
-            TableAccess(DeviceModel, ("BatchGetItem", "PutItem")),
-            TableAccess(TokenModel, ("PutItem",)),
-            TableAccess(GroupModel, ("BatchGetItem", "UpdateItem")),
-            TableAccess(MembershipModel, ("PutItem",)),
-            TableAccess(SiteModel, ("BatchGetItem", "UpdateItem")),
-            TableAccess(RegistryEpochModel, ("UpdateItem",)),
-            TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
-            TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("continuous",)),
-            TableAccess(ExecutionModel, ("PutItem", "Query"), ("pending",)),
-            TableAccess(JobCounterModel, ("Query",)),
+            *bulk_write_access(),
         ),
         publishes=True,
     )}

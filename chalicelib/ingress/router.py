@@ -83,7 +83,7 @@ class DeviceMessageRouter:
         """Process one message from the bridge."""
         root = next((h for r, h in self._roots if topic.startswith(r)), None)
         if root is not None:
-            return self._raw(root, topic, payload)
+            return _settled(topic, lambda: _raw(root, topic, payload))
         parsed = parse_device_topic(topic) or _aws_topic(topic)
         if parsed is None:
             return Outcome(False, f"not a device topic: {topic}")
@@ -104,49 +104,14 @@ class DeviceMessageRouter:
             return self._refuse(parsed, pattern, 400, "payload is not JSON")
         if not isinstance(body, dict):
             return self._refuse(parsed, pattern, 400, "payload must be a JSON object")
-        try:
-            returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
-            result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first.get("loc", ()))
-            return Outcome(False, f"invalid payload: {field}: {first.get('msg')}")
-        except Unavailable:
-            # Contention or an unreachable dependency: raise so the bridge leaves the message
-            # unacknowledged and the broker redelivers it.
-            raise
-        except DomainError as exc:
-            return Outcome(False, f"{exc.code}: {exc.message}")
-        except (RecursionError, ValueError, TypeError) as exc:
-            # The message itself cannot be processed (a bug or an input no check caught): the
-            # same bytes would fail on every redelivery and stall the device's bridge lane, and
-            # with it other tenants' devices. Logged, and dropped like any permanent rejection.
-            logger.exception("message could not be processed", topic=topic, outcome="dropped")
-            return Outcome(False, f"could not be processed: {type(exc).__name__}")
-        except Exception as exc:
-            if is_invalid_request(exc):
-                # DynamoDB refused the request itself (an item over its size limit, say):
-                # the same message would be refused on every redelivery.
-                return Outcome(False, f"refused by the database: {exc}")
-            raise
-        if returned and parsed.suffix not in self._quiet_suffixes:
-            self._returned(parsed.tenant_id, parsed.device_id)
-        return Outcome(True, result=result)
+        return _settled(topic, lambda: self._deliver(parsed, handler, body))
 
-    @staticmethod
-    def _raw(handler: TopicHandler, topic: str, payload: bytes | str) -> Outcome:
-        raw = payload.encode() if isinstance(payload, str) else payload
-        try:
-            result = handler(topic, raw)
-        except Unavailable:
-            raise
-        except DomainError as exc:
-            return Outcome(False, f"{exc.code}: {exc.message}")
-        except (RecursionError, ValueError, TypeError) as exc:
-            logger.exception("message could not be processed", topic=topic, outcome="dropped")
-            return Outcome(False, f"could not be processed: {type(exc).__name__}")
-        accepted = bool(result.get("accepted", True))
-        return Outcome(accepted, "" if accepted else str(result.get("errorCode", "")), result=result)
+    def _deliver(self, parsed: DeviceTopic, handler: Handler, body: dict[str, Any]) -> Outcome:
+        returned = self._devices.seen(parsed.tenant_id, parsed.device_id)
+        result = handler(parsed.tenant_id, parsed.device_id, parsed.suffix, body)
+        if returned and parsed.suffix not in self._quiet_suffixes:
+            self._returned(parsed.tenant_id, parsed.device_id)  # never raises: the message is handled
+        return Outcome(True, result=result)
 
     def _returned(self, tenant_id: str, device_id: str) -> None:
         for hook in self._on_return:
@@ -165,6 +130,50 @@ class DeviceMessageRouter:
     def _status(tenant_id: str, device_id: str, suffix: str, body: dict[str, Any]) -> dict[str, Any]:
         # Presence was already recorded by the router; a heartbeat has nothing else to do.
         return {"device_id": device_id, "seen": True}
+
+
+def _raw(handler: TopicHandler, topic: str, payload: bytes | str) -> Outcome:
+    result = handler(topic, payload.encode() if isinstance(payload, str) else payload)
+    accepted = bool(result.get("accepted", True))
+    return Outcome(accepted, "" if accepted else str(result.get("errorCode", "")), result=result)
+
+
+def _settled(topic: str, deliver: Callable[[], Outcome]) -> Outcome:
+    """Run a message's handler; its failure ends as `_refusal` says (one mapping for every kind of message)."""
+    try:
+        return deliver()
+    except Exception as exc:
+        refused = _refusal(topic, exc)
+        if refused is None:
+            raise
+        return refused
+
+
+def _refusal(topic: str, exc: Exception) -> Outcome | None:
+    """How a handler's failure ends: a permanent Outcome (dropped, never retried), or None when it may be
+    transient and must propagate, so the bridge leaves the message unacknowledged and the broker redelivers it.
+
+    The one mapping for every message, device topics and raw topic roots alike.
+    """
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return Outcome(False, f"invalid payload: {field}: {first.get('msg')}")
+    if isinstance(exc, Unavailable):
+        return None  # contention or an unreachable dependency
+    if isinstance(exc, DomainError):
+        return Outcome(False, f"{exc.code}: {exc.message}")
+    if isinstance(exc, (RecursionError, ValueError, TypeError)):
+        # The message itself cannot be processed (a bug or an input no check caught): the
+        # same bytes would fail on every redelivery and stall the device's bridge lane, and
+        # with it other tenants' devices. Logged, and dropped like any permanent rejection.
+        logger.exception("message could not be processed", topic=topic, outcome="dropped")
+        return Outcome(False, f"could not be processed: {type(exc).__name__}")
+    if is_invalid_request(exc):
+        # DynamoDB refused the request itself (an item over its size limit, say):
+        # the same message would be refused on every redelivery.
+        return Outcome(False, f"refused by the database: {exc}")
+    return None
 
 
 def _aws_topic(topic: str) -> DeviceTopic | None:

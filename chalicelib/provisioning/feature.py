@@ -23,29 +23,14 @@ def access() -> Mapping[str, FunctionAccess]:
     moved, the template read and counted, the device made like an imported row (token, memberships, group and
     site counts), its site's welcome command, continuous jobs it joins."""
     from chalicelib.certificates.store import CertificateModel
-    from chalicelib.commands.models import CommandModel
     from chalicelib.core.topics import CLAIM_REPLIES_ROOT
-    from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
-    from chalicelib.groups.store import GroupModel, MembershipModel
-    from chalicelib.jobs.counter_store import JobCounterModel
-    from chalicelib.jobs.execution_store import ExecutionModel
-    from chalicelib.jobs.store import JobModel
+    from chalicelib.imports.device_store import bulk_write_access
     from chalicelib.provisioning.store import TemplateModel
-    from chalicelib.sites.store import SiteModel
     return {"device_message": FunctionAccess(
         tables=(
             TableAccess(CertificateModel, ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")),
             TableAccess(TemplateModel, ("GetItem", "UpdateItem")),
-            TableAccess(DeviceModel, ("BatchGetItem", "PutItem")),
-            TableAccess(TokenModel, ("PutItem",)),
-            TableAccess(GroupModel, ("BatchGetItem", "UpdateItem")),
-            TableAccess(MembershipModel, ("PutItem",)),
-            TableAccess(SiteModel, ("BatchGetItem", "UpdateItem")),
-            TableAccess(RegistryEpochModel, ("UpdateItem",)),
-            TableAccess(CommandModel, ("BatchWriteItem", "UpdateItem")),
-            TableAccess(JobModel, ("GetItem", "Query", "UpdateItem"), ("continuous",)),
-            TableAccess(ExecutionModel, ("PutItem", "Query"), ("pending",)),
-            TableAccess(JobCounterModel, ("Query",)),
+            *bulk_write_access(),
         ),
         publishes=True, extra_topics=(f"{CLAIM_REPLIES_ROOT}/*",),
     )}

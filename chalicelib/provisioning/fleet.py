@@ -24,6 +24,7 @@ from chalicelib.core.identity import mqtt_username
 from chalicelib.core.messaging.base import Message, Publisher
 from chalicelib.core.observability.log import logger
 from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.storage.errors import is_invalid_request
 from chalicelib.core.topics import device_root
 from chalicelib.provisioning import claim_rules as rules
 from chalicelib.provisioning.claim_rules import ClaimTopic, CreateFromCsrRequest, ProvisionRequest
@@ -64,17 +65,19 @@ class FleetProvisioning:
         try:
             answer = self._answer(parsed, payload)
         except ProvisioningRefused as refused:
-            self._reply(parsed, False, rules.rejection(refused))
-            metrics.count("ClaimRequestsRejected")
-            logger.warning("claim request rejected", claim=parsed.claim_id, suffix=parsed.suffix,
-                           error_code=refused.error_code, reason=refused.message, outcome="rejected")
-            return {"accepted": False, "errorCode": refused.error_code}
+            return self._rejected(parsed, refused)
         except Unavailable:
             raise  # the bridge redelivers; nothing was answered
         except DomainError as error:
             status, code = _AWS_CODES.get(type(error), (400, "InvalidParameters"))
             self._reply(parsed, False, {"statusCode": status, "errorCode": code, "errorMessage": error.message})
             return {"accepted": False, "errorCode": code}
+        except Exception as error:
+            if not is_invalid_request(error):
+                raise  # may be transient: the bridge redelivers; nothing was answered
+            # DynamoDB refused the request itself: every redelivery would meet the same refusal. The board is
+            # told, without the database's words (they may quote what was sent).
+            return self._rejected(parsed, ProvisioningRefused("the request was refused as invalid"))
         self._reply(parsed, True, answer)
         return {"accepted": True, "suffix": parsed.suffix}
 
@@ -151,6 +154,13 @@ class FleetProvisioning:
         if signed.private_key_pem is not None:
             answer["privateKey"] = signed.private_key_pem
         return answer
+
+    def _rejected(self, parsed: ClaimTopic, refused: ProvisioningRefused) -> dict[str, Any]:
+        self._reply(parsed, False, rules.rejection(refused))
+        metrics.count("ClaimRequestsRejected")
+        logger.warning("claim request rejected", claim=parsed.claim_id, suffix=parsed.suffix,
+                       error_code=refused.error_code, reason=refused.message, outcome="rejected")
+        return {"accepted": False, "errorCode": refused.error_code}
 
     def _reply(self, parsed: ClaimTopic, accepted: bool, document: dict[str, Any]) -> None:
         if not self._publisher.publish(Message(topic=parsed.reply(accepted), payload=document, qos=1)):

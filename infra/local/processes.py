@@ -149,3 +149,21 @@ def log_tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def exit_text(child: Child | None) -> str:
+    """How a child ended, for an error: exited, with its status, or killed by which signal."""
+    code = child.returncode if child is not None else None
+    if code is None:
+        return "exited"
+    return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+
+
+def wait_listening(child: Child, port: int) -> None:
+    """wait_for_port, and when the child exits instead, the end of its log in the error."""
+    try:
+        wait_for_port("127.0.0.1", port, proc=child.proc)
+    except RuntimeError as exc:
+        tail = child.log_path.read_text(errors="replace")[-1500:] if child.log_path.exists() else ""
+        raise RuntimeError(f"{child.name} {exit_text(child)} before listening on {port}; its log ends:\n{tail}"
+                           ) from exc

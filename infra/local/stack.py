@@ -24,7 +24,7 @@ import requests
 from infra.local import broker_tls
 from infra.local.broker import Broker, service_users
 from infra.local.ddb_server import database_child, wait_ready
-from infra.local.processes import Child, python_module, wait_for_port
+from infra.local.processes import Child, exit_text, python_module, wait_listening
 from infra.local.s3_server import S3Server
 from infra.local.stack_options import ROOT, StackOptions, reset_data
 from infra.local.supervisor import Supervisor
@@ -106,7 +106,7 @@ class LocalStack:
                                           tls=tls)
             # Watched before it starts: a broker that fails its start-up is stopped with the rest.
             self.supervisor.add("mosquitto", broker.start, lambda: broker.child is not None and broker.child.alive(),
-                                broker.stop, lambda: _exit_text(broker.child))
+                                broker.stop, lambda: exit_text(broker.child))
             broker.start()
 
             from chalicelib.container import container, rebuild
@@ -124,7 +124,7 @@ class LocalStack:
 
             api = self._watch(Child("api", python_module("infra.local.api_server", "--port", str(self.o.api_port)),
                                     logs / "api.log", env).start())
-            _wait_listening(api, self.o.api_port)
+            wait_listening(api, self.o.api_port)
             if self.o.with_bridge and (ROOT / "mqtt_bridge" / "__main__.py").exists():
                 self._watch(Child("bridge", python_module("mqtt_bridge"), logs / "bridge.log", env).start())
             if self.o.with_scheduler:
@@ -141,7 +141,7 @@ class LocalStack:
         """SeaweedFS with its data under the work directory, supervised, and the stage's firmware bucket."""
         s3 = self.s3 = S3Server(self.o.workdir / "s3", logs / "s3.log", env["AWS_ACCESS_KEY_ID"],
                                 env["AWS_SECRET_ACCESS_KEY"], s3_port=self.o.s3_port)
-        self.supervisor.add("s3", s3.start, s3.alive, s3.stop, lambda: _exit_text(s3.child))
+        self.supervisor.add("s3", s3.start, s3.alive, s3.stop, lambda: exit_text(s3.child))
         s3.start()
         s3.wait_ready()
         s3.ensure_bucket(self.o.firmware_bucket)
@@ -165,7 +165,7 @@ class LocalStack:
     def _watch(self, child: Child) -> Child:
         """Supervise a started child: restarted with backoff when it dies."""
         self.children.append(child)
-        self.supervisor.add(child.name, child.start, child.alive, child.stop, lambda: _exit_text(child))
+        self.supervisor.add(child.name, child.start, child.alive, child.stop, lambda: exit_text(child))
         return child
 
     def _restarted(self, name: str, restarts: int) -> None:
@@ -230,23 +230,6 @@ class LocalStack:
         self.children.clear()
         self.ddb = None
         self.s3 = None
-
-
-def _wait_listening(child: Child, port: int) -> None:
-    """wait_for_port, and when the child exits instead, the end of its log in the error."""
-    try:
-        wait_for_port("127.0.0.1", port, proc=child.proc)
-    except RuntimeError as exc:
-        tail = child.log_path.read_text(errors="replace")[-1500:] if child.log_path.exists() else ""
-        raise RuntimeError(f"{child.name} {_exit_text(child)} before listening on {port}; its log ends:\n{tail}"
-                           ) from exc
-
-
-def _exit_text(child: Child | None) -> str:
-    code = child.returncode if child is not None else None
-    if code is None:
-        return "exited"
-    return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
 
 def main() -> None:

@@ -68,7 +68,8 @@ class StackOptions:
                    mqtt_tls_port=free_port(), mqtt_tls_token_port=free_port(), mqtt_claim_port=free_port(),
                    ddb_port=free_port(),
                    s3_port=free_port(), console_port=free_port(),
-                   engine=engine or engine_from_env(), schedule_interval_s=3600)
+                   engine=engine or engine_from_env(), schedule_interval_s=3600,
+                   log_level=log_level())  # the bench's quiet default; the stack would put INFO into os.environ
 
     @property
     def ca_dir(self) -> Path:

@@ -84,6 +84,7 @@ def make_claim(api: Api, template: dict[str, Any] | None = None) -> dict[str, An
     return made.body
 
 
+<<<<<<< HEAD
 def flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) -> ClaimBoard:
     """What the factory flashes into a board: the claim certificate and key, the CA, the template's name."""
     claim = make_claim(api)
@@ -98,10 +99,15 @@ def flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) ->
 
 def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000) -> FleetProvisioning:
     """The service the function runs, on a clock of the test's (and the template service given)."""
+=======
+def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000,
+             claims: ClaimRepository | None = None) -> FleetProvisioning:
+    """The service the function runs, on a clock of the test's (and the template service and claims given)."""
+>>>>>>> s33-review3
     c = container()
     epoch = c.of(DeviceServices).device_repository
     services = c.of(ProvisioningServices)
-    return FleetProvisioning(ClaimRepository(), c.of(CertificateServices).certificate_authority,
+    return FleetProvisioning(claims or ClaimRepository(), c.of(CertificateServices).certificate_authority,
                              templates or services.template_service, Enroller(BulkDeviceWriter(), c.of(ImportHooks)),
                              c.publisher, epoch.credentials_changed, timedelta(days=1), clock=clock,
                              creates_per_hour=creates_per_hour)

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 
 from chalicelib.certificates import x509 as certs
-from chalicelib.certificates.local_ca import CA_KEY, LocalCertificateAuthority
+from chalicelib.certificates.local_ca import LocalCertificateAuthority
 from chalicelib.core.topics import device_root
 from infra.local.broker_tls import TlsAccess, TlsFiles
-from tests.cert_support import logged_in, self_signed, signed_by, tls_peer
+from tests.cert_support import logged_in, self_signed, signed_by, stack_ca, tls_peer
 from tests.conftest import Stack
 from tests.support import Api, MqttPeer
 
@@ -35,11 +34,6 @@ def _mtls(stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], ce
     peer = tls_peer(stack.broker.host, tls.mtls_port, tls.ca_file, tmp_path, cert_pem, key_pem, client_id=client_id)
     peers.append(peer)
     return peer
-
-
-def _ca(tls: TlsFiles) -> tuple[certs.PrivateKey, x509.Certificate]:
-    key = certs.load_private_key((tls.ca_file.parent / CA_KEY).read_bytes())
-    return key, x509.load_pem_x509_certificate(tls.ca_file.read_bytes())
 
 
 def test_an_active_certificate_logs_in_as_its_device_with_the_device_acl(
@@ -95,7 +89,7 @@ def test_certificates_the_registry_did_not_issue_never_log_in(
     victim = f"{other_api.tenant_id}.victim"
     _issue(other_api, "victim")  # the victim has a working certificate: its name is in the ACL
     stack.sync.sync_once()
-    ca_key, ca_cert = _ca(tls)
+    ca_key, ca_cert = stack_ca(tls)
     other_ca_key, other_ca_cert = certs.new_ca("another CA", datetime.now(timezone.utc), timedelta(days=30))
     now = datetime.now(timezone.utc)
     attacks = {
@@ -116,7 +110,7 @@ def test_certificates_the_registry_did_not_issue_never_log_in(
 def test_a_stack_ca_certificate_for_a_name_without_an_active_certificate_may_touch_nothing(
         api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
     # Given certificates the CA signed outside the registry (a leaked CA key): a service name and a device name
-    ca_key, ca_cert = _ca(tls)
+    ca_key, ca_cert = stack_ca(tls)
     api.create_device("no-cert")
     observer = stack.observer()
     peers.append(observer)

@@ -1,6 +1,6 @@
 """Provisioning by claim, attacked through the template's checks: a serial off the allow-list, and a
 pre-provisioning hook that answers garbage or not at all, enrol nothing and leave the token to a board
-that fixes what was wrong."""
+that fixes what was wrong; a request the database refuses as invalid is answered, never redelivered."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,13 @@ from typing import Any
 
 from chalice.test import Client
 
+from chalicelib.certificates.claim_store import ClaimRepository
+from chalicelib.certificates.schemas import ClaimCertificate
+from chalicelib.certificates.store import CertificateModel
+from chalicelib.container import container
+from chalicelib.devices.services import DeviceServices
+from chalicelib.ingress.router import DeviceMessageRouter
+from chalicelib.provisioning.claim_rules import CLAIMS_ROOT
 from chalicelib.provisioning.hook import HttpsHook
 from chalicelib.provisioning.service import TemplateService
 from chalicelib.provisioning.store import TemplateRepository
@@ -68,3 +75,30 @@ def test_a_hook_that_answers_garbage_or_times_out_enrols_nothing(api: Api, chali
     assert _ask(templates, board, observer, token, "accepted")["thingName"].endswith(".esp32-aabbccddee01")
     assert api.get(DEVICE).status == 200
 
+
+
+class _InvalidReads(ClaimRepository):
+    """The claims, but the read of a claim is one DynamoDB itself refuses as invalid (an empty key)."""
+
+    def claim(self, certificate_id: str) -> ClaimCertificate | None:
+        CertificateModel.get("", certificate_id)
+        raise AssertionError("DynamoDB accepted an empty key")
+
+
+def test_a_claim_request_the_database_refuses_is_answered_and_dropped_not_redelivered(
+        api: Api, chalice_client: Client, observer: MqttPeer) -> None:
+    # Given the device-message router with the claims handler, whose claim read DynamoDB refuses as invalid
+    claim = make_claim(api)
+    board = Board(chalice_client, observer, claim["certificate_id"])
+    router = DeviceMessageRouter(container().of(DeviceServices).device_service)
+    router.register_topic_root(CLAIMS_ROOT, fleet_on(Clock(), claims=_InvalidReads()).handle)
+    # When the board asks for a certificate
+    outcome = router.handle(f"$fleet/claims/claim-{board.claim_id}/{board.nonce}/{board.client_id}/"
+                            "certificates/create/json", b"{}")
+    # Then the message is dropped for good (the bridge would otherwise redeliver it for ever), and the board is
+    # answered on /rejected, without the database's words
+    assert (outcome.accepted, outcome.reason) == (False, "InvalidParameters")
+    got, answer, _ = observer.expect(timeout=10)
+    assert got.endswith("/certificates/create/json/rejected"), got
+    assert answer == {"statusCode": 400, "errorCode": "InvalidParameters",
+                      "errorMessage": "the request was refused as invalid"}

@@ -127,19 +127,46 @@ class _DatabaseRefusal(Exception):
     cause_response_code = "ValidationException"
 
 
-def test_a_request_the_database_refuses_is_permanent_but_other_failures_retry() -> None:
-    def refused(*_: Any) -> dict[str, Any]:
-        raise _DatabaseRefusal("Item size has exceeded the maximum allowed size")
+def _raising(exc: Exception) -> Any:
+    def handler(*_: Any) -> dict[str, Any]:
+        raise exc
+    return handler
 
-    def broken(*_: Any) -> dict[str, Any]:
-        raise ConnectionError("database unreachable")
 
-    # A refusal that every redelivery would meet again is dropped with its reason
-    outcome = router_with(refused)[0].handle(TOPIC, b"{}")
-    assert not outcome.accepted and outcome.reason.startswith("refused by the database:")
-    # Anything else may be transient: it raises, so the bridge keeps the message
-    with pytest.raises(ConnectionError):
-        router_with(broken)[0].handle(TOPIC, b"{}")
+def _invalid_body(*_: Any) -> dict[str, Any]:
+    return Body.model_validate({"count": "many"}).model_dump()
+
+
+# (handler, the reason it is dropped with, or None when it must raise for a redelivery)
+FAILURES = {
+    "database refusal": (_raising(_DatabaseRefusal("Item size has exceeded the maximum allowed size")),
+                         "refused by the database: Item size has exceeded the maximum allowed size"),
+    "invalid body": (_invalid_body, "invalid payload: count: Input should be a valid integer, unable to parse "
+                                    "string as an integer"),
+    "domain error": (_raising(Conflict("already final")), "conflict: already final"),
+    "unprocessable": (_raising(TypeError("bug")), "could not be processed: TypeError"),
+    "unavailable": (_raising(Unavailable("database away")), None),
+    "unreachable": (_raising(ConnectionError("database unreachable")), None),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("kind", ["device topic", "topic root"])
+def test_every_kind_of_message_ends_a_failure_the_same_way(kind: str, failure: str) -> None:
+    # Given a handler failing in one way, on a device topic or under a raw topic root (claim requests)
+    handler, reason = FAILURES[failure]
+    router = DeviceMessageRouter(FakePresence())
+    router.register("things/*", handler)
+    router.register_topic_root("$fleet/claims", handler)
+    topic = TOPIC if kind == "device topic" else "$fleet/claims/claim-x/1/b/certificates/create/json"
+    if reason is None:
+        # Then a transient failure raises, so the bridge leaves the message for redelivery
+        with pytest.raises((Unavailable, ConnectionError)):
+            router.handle(topic, b"{}")
+        return
+    # Then bad input is dropped for good with its reason (the bridge counts the drop), never redelivered
+    outcome = router.handle(topic, b"{}")
+    assert (outcome.accepted, outcome.reason) == (False, reason)
 
 
 def test_a_device_back_from_being_away_triggers_the_return_hooks_once_after_its_message() -> None:
@@ -184,20 +211,8 @@ def test_a_topic_root_gets_its_raw_messages_and_no_device_is_seen() -> None:
     assert router.handle("$fleet/claimsX/a", b"{}").accepted is False and len(got) == 1
 
 
-def test_a_topic_root_handler_rejecting_is_dropped_and_a_transient_failure_is_retried() -> None:
+def test_a_topic_root_handler_answering_a_rejection_is_dropped_with_its_error_code() -> None:
     router = DeviceMessageRouter(FakePresence())
     router.register_topic_root("$fleet/claims", lambda topic, raw: {"accepted": False, "errorCode": "AccessDenied"})
     rejected = router.handle("$fleet/claims/a", b"{}")
     assert (rejected.accepted, rejected.reason) == (False, "AccessDenied")
-
-    def unavailable(topic: str, raw: bytes) -> dict[str, Any]:
-        raise Unavailable("database away")
-
-    def conflict(topic: str, raw: bytes) -> dict[str, Any]:
-        raise Conflict("no")
-
-    router.register_topic_root("$fleet/down", unavailable)
-    router.register_topic_root("$fleet/conflict", conflict)
-    with pytest.raises(Unavailable):
-        router.handle("$fleet/down/a", b"{}")
-    assert router.handle("$fleet/conflict/a", b"{}").accepted is False
