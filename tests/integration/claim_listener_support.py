@@ -49,7 +49,8 @@ def listed_claim(stack: Stack, tls: TlsFiles, template: str = "tmpl") -> tuple[s
 
 def board(stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer], cert: str, key: str,
           client_id: str, clean: bool = True) -> MqttPeer:
-    """A board on the listener under test (`tls.claim_port`); it never reconnects by itself (a comeback is tried by hand)."""
+    """A board on the listener under test (`tls.claim_port`); it never reconnects by itself (a comeback is
+    tried by hand)."""
     assert tls.claim_port is not None
     peer = tls_peer(stack.broker.host, tls.claim_port, tls.ca_file, tmp_path, cert, key, client_id=client_id,
                     clean=clean)

@@ -84,7 +84,6 @@ def make_claim(api: Api, template: dict[str, Any] | None = None) -> dict[str, An
     return made.body
 
 
-<<<<<<< HEAD
 def flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) -> ClaimBoard:
     """What the factory flashes into a board: the claim certificate and key, the CA, the template's name."""
     claim = make_claim(api)
@@ -97,13 +96,9 @@ def flashed(stack: Stack, api: Api, folder: Path, parameters: dict[str, str]) ->
     return ClaimBoard(str(tls.ca_file), str(folder / "claim.pem"), str(folder / "claim.key"), "esp32", parameters)
 
 
-def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000) -> FleetProvisioning:
-    """The service the function runs, on a clock of the test's (and the template service given)."""
-=======
 def fleet_on(clock: Clock, templates: TemplateService | None = None, creates_per_hour: int = 1000,
              claims: ClaimRepository | None = None) -> FleetProvisioning:
     """The service the function runs, on a clock of the test's (and the template service and claims given)."""
->>>>>>> s33-review3
     c = container()
     epoch = c.of(DeviceServices).device_repository
     services = c.of(ProvisioningServices)
