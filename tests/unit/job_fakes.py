@@ -23,6 +23,9 @@ class FakeJobs:
         self.states: dict[tuple[str, str], JobState] = {}
         self.executions: dict[tuple[str, str, str], Execution] = {}
         self.writes = 0
+        self.reads = 0
+        # Whether services built on this fake write on what they know (a test's choice, not the fake's).
+        self.known = False
 
     def add(self, job: Job, device_ids: list[str], sweep: SweepKind | None = None) -> None:
         counts = {s: (len(device_ids) if s is ExecutionStatus.QUEUED else 0) for s in ExecutionStatus}
@@ -41,6 +44,7 @@ class FakeJobs:
 
     def find_with_job(self, tenant_id: str, job_id: str, device_id: str,
                       with_opens: bool = True) -> tuple[Execution | None, JobState | None]:
+        self.reads += 1
         return self.executions.get((tenant_id, job_id, device_id)), self.states.get((tenant_id, job_id))
 
     def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:
