@@ -82,6 +82,11 @@ def test_start_and_step_updates_are_one_write_each_with_the_stored_answer(api: A
     assert second == _stored(api, job.job_id, devices[1])
     assert step == _stored(api, job.job_id, devices[0])
     assert (step.version_number, step.started_at, step.status_details) == (3, first.started_at, {"step": "download"})
+    # And a step keeping those details (the write holds the stored ones to what it knows) is one write too
+    _update(service, api, job.job_id, devices[1], P, status_details={"step": "a", "of": "2"})
+    kept, calls = _update(service, api, job.job_id, devices[1], P, step_timeout_minutes=10)
+    assert calls == Counter(TransactWriteItems=1)
+    assert kept == _stored(api, job.job_id, devices[1]) and kept.status_details == {"step": "a", "of": "2"}
     assert step.timeout_at is not None and first.timeout_at is not None and step.timeout_at < first.timeout_at
     assert _counts(api, job.job_id)["IN_PROGRESS"] == 2 and _counts(api, job.job_id)["QUEUED"] == 0
     # And a finish reads what it may complete (execution and job, on shards their open counts), and the
