@@ -41,6 +41,14 @@ def run(ctx: BenchContext) -> Iterator[Table]:
     yield through
 
 
+def _call(method: Callable[..., Any], path: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    """An operator request that must succeed; its JSON answer."""
+    resp = method(path, headers=_auth(token), body=json.dumps(body).encode() if body else b"")
+    if resp.status_code >= 300:
+        raise RuntimeError(f"{path}: {resp.status_code} {resp.body[:200]!r}")
+    return json.loads(resp.body) if resp.body else None
+
+
 def _raw_conditional_updates(ctx: BenchContext) -> float:
     tenant, _ = ctx.new_tenant()
     commands = _queued(tenant, "raw-1", RAW_N)
@@ -61,12 +69,8 @@ def _per_message(ctx: BenchContext) -> Table:
     device_id = "msg-1"
     client = ctx.inprocess
     http_token = container().device_service.create(tenant, CreateDevice(device_id=device_id)).provision_token
-    for method, path, body in (("post", "/customer/groups", {"group_id": GROUP, "name": "all"}),
-                               ("put", f"/customer/groups/{GROUP}/members/{device_id}", None)):
-        resp = getattr(client.http, method)(path, headers=_auth(token),
-                                            body=json.dumps(body).encode() if body else b"")
-        if resp.status_code >= 300:
-            raise RuntimeError(f"{path}: {resp.status_code} {resp.body[:200]!r}")
+    _call(client.http.post, "/customer/groups", token, {"group_id": GROUP, "name": "all"})
+    _call(client.http.put, f"/customer/groups/{GROUP}/members/{device_id}", token)
     rows: list[list[Any]] = []
 
     def measure(label: str, fn: Callable[[], Any]) -> None:
@@ -76,8 +80,8 @@ def _per_message(ctx: BenchContext) -> Table:
             raise RuntimeError(f"{label}: {outcome}")
         rows.append([label, sum(counts.values()), describe(counts)])
 
-    def mqtt(suffix: str, body: dict[str, Any]) -> Callable[[], Any]:
-        event = {"topic": device_topic(tenant, device_id, suffix),
+    def mqtt(suffix: str, body: dict[str, Any], sender: str = device_id) -> Callable[[], Any]:
+        event = {"topic": device_topic(tenant, sender, suffix),
                  "payload_b64": base64.b64encode(json.dumps(body).encode()).decode()}
         return lambda: client.lambda_.invoke("device_message", event).payload
 
@@ -106,21 +110,34 @@ def _per_message(ctx: BenchContext) -> Table:
         measure(f"operator PATCH .../twin/desired (v{version}: a twin change, per device)", patch(version))
         measure(f"MQTT twin report (shadow/reported, v{version})",
                 mqtt("shadow/reported", {"reported": {"fw": str(version)}, "version": version}))
-    job = json.loads(client.http.post("/customer/jobs", headers=_auth(token), body=json.dumps({
-        "document_type": "update_firmware", "document_params": {"version": "2.1.0"},
-        "target_group_id": GROUP}).encode()).body)
-    measure("MQTT job execution update (IN_PROGRESS)", mqtt(f"jobs/{job['job_id']}/update", {"status": "IN_PROGRESS"}))
-    measure("MQTT job execution update (SUCCEEDED, last of the job)",
-            mqtt(f"jobs/{job['job_id']}/update", {"status": "SUCCEEDED"}))
-    second_job = json.loads(client.http.post("/customer/jobs", headers=_auth(token), body=json.dumps({
-        "document_type": "reboot", "document_params": {}, "target_group_id": GROUP}).encode()).body)
+    other = "msg-2"  # a second target, so one finish leaves its job open and the other completes it
+    container().device_service.create(tenant, CreateDevice(device_id=other))
+    container().device_service.set_enabled(tenant, other, True)
+    _call(client.http.put, f"/customer/groups/{GROUP}/members/{other}", token)
+    mqtt("shadow/reported", {"reported": {"fw": "0"}, "version": 1}, other)()  # its presence read, unmeasured
+    job = _call(client.http.post, "/customer/jobs", token, {
+        "document_type": "update_firmware", "document_params": {"version": "2.1.0"}, "target_group_id": GROUP})
+    update = f"jobs/{job['job_id']}/update"
+    measure("MQTT job execution update (IN_PROGRESS: a start, the job's first message in this process)",
+            mqtt(update, {"status": "IN_PROGRESS"}))
+    measure("MQTT job execution update (IN_PROGRESS: a start, the job known)",
+            mqtt(update, {"status": "IN_PROGRESS"}, other))
+    measure("MQTT job execution update (IN_PROGRESS: a step with status details)",
+            mqtt(update, {"status": "IN_PROGRESS", "status_details": {"step": "download"}}))
+    measure("MQTT job execution update (SUCCEEDED, the job still open)", mqtt(update, {"status": "SUCCEEDED"}))
+    measure("MQTT job execution update (SUCCEEDED, last of the job)", mqtt(update, {"status": "SUCCEEDED"}, other))
+    second_job = _call(client.http.post, "/customer/jobs", token, {
+        "document_type": "reboot", "document_params": {}, "target_group_id": GROUP})
+    mqtt(f"jobs/{second_job['job_id']}/update", {"status": "SUCCEEDED"}, other)()  # so msg-1's finish is the last
     execution = f"/device/v1/jobs/{second_job['job_id']}/execution"
 
     def put(body: dict[str, Any]) -> Callable[[], Any]:
         headers = {"X-Provision-Token": http_token, "Content-Type": "application/json"}
         return lambda: json.loads(client.http.put(execution, headers=headers, body=json.dumps(body).encode()).body)
 
-    measure("HTTPS job execution update (IN_PROGRESS)", put({"status": "IN_PROGRESS"}))
+    measure("HTTPS job execution update (IN_PROGRESS: a start)", put({"status": "IN_PROGRESS"}))
+    measure("HTTPS job execution update (IN_PROGRESS: a step with status details)",
+            put({"status": "IN_PROGRESS", "status_details": {"step": "install"}}))
     measure("HTTPS job execution update (SUCCEEDED, last of the job)", put({"status": "SUCCEEDED"}))
     presence = container().settings.devices
     return Table("DynamoDB requests per device-to-cloud message (in-process)", ["message", "requests", "by operation"],
@@ -131,8 +148,16 @@ def _per_message(ctx: BenchContext) -> Table:
                         f"HTTPS: the provision token's owner is read once per process and "
                         f"{presence.token_cache_s} s (FLEET_DEVICE_TOKEN_CACHE_S): a device disabled, deleted or "
                         "rotated is refused at once by the process that changed it, by the others within that ttl",
-                        "job updates: the AWS IoT jobs topics are served on this stage, so each update also reads "
-                        "the device's pending list (Query + BatchGetItem) to publish notify / notify-next; "
-                        "a final update reads the counter shards (it may finish the job), and the totals after "
-                        "its write unless that write completed the job",
+                        f"job starts and steps: one TransactWriteItems (the execution, conditional on its status, "
+                        f"version and reported fields, with a counter shard and the job's fence) on what the "
+                        f"process knows: the job read once per process and "
+                        f"{container().settings.jobs.state_cache_s:g} s (FLEET_JOB_STATE_CACHE_S), the execution "
+                        f"as it last wrote it or as its job queued it; a stale guess costs the read and a 2nd write",
+                        "job finishes read first (TransactGetItems of execution and job, a Query of the counter "
+                        "shards' open counts): the last open execution completes the job in its own write; one that "
+                        "leaves the job open reads the totals after it (GetItem + Query: a racing last finisher, "
+                        "abort thresholds)",
+                        "the AWS IoT jobs topics are served on this stage, so a start or a finish also reads the "
+                        "device's other pending jobs (Query, + BatchGetItem when there are any) for notify / "
+                        "notify-next; a step changes neither and reads nothing",
                         f"measured at {datetime.now(timezone.utc):%H:%M:%S} UTC on a shared machine"])

@@ -44,8 +44,8 @@ class CountingExecutions(ExecutionRepository):
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
                    details: dict[str, str] | None, now: datetime, completes_job: bool,
-                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
-        outcome = super().transition(state, current, target, details, now, completes_job, deadline)
+                   deadline: tuple[int, datetime] | None = None, assumed: bool = False) -> WriteOutcome:
+        outcome = super().transition(state, current, target, details, now, completes_job, deadline, assumed)
         with self._lock:
             self.outcomes[outcome.value] += 1
         return outcome

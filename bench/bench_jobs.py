@@ -76,8 +76,10 @@ def run(ctx: BenchContext) -> list[Table]:
               ["devices", "job", "SUCCEEDED", "s until all SUCCEEDED", "updates/s", "requests/update",
                "by operation per update"], drive_rows,
               ["'s until all SUCCEEDED' counts from the POST that created the job",
-               "per update: device lookup (router), TransactGetItems (execution + job), "
-               "TransactWriteItems (execution + job counters); the presence touch is at most once a minute"]),
+               "per update: device lookup (router); a start: TransactWriteItems (execution + a counter shard) "
+               "on the job read once per process and the execution as queued; a finish: TransactGetItems "
+               "(execution + job), the shards' open counts, TransactWriteItems, and the totals after it "
+               "unless it completed the job; the presence touch is at most once a minute"]),
         _service_path(ctx),
         Table(f"Expiry sweep of a whole-group job (scheduled function, chunks of {chunk})",
               ["devices", "job", "TIMED_OUT", "chunks", "wall s", "DynamoDB requests", "by operation"],

@@ -145,8 +145,13 @@ class AwsJobsService:
     # Events
 
     def execution_updated(self, tenant_id: str, device_id: str, before: Execution, after: Execution) -> None:
-        """After any device update (HTTP, project MQTT, AWS MQTT): notify and notify-next when they change."""
-        pending = [p for p in self._executions.pending(tenant_id, device_id) if p.job_id != after.job_id]
+        """After any device update (HTTP, project MQTT, AWS MQTT): notify and notify-next when they change.
+
+        An open execution keeping its status changes neither (the same pending list, the same next
+        job): that update reads nothing here."""
+        if after.status is before.status and after.status not in FINAL:
+            return
+        pending = self._executions.pending(tenant_id, device_id, exclude=after.job_id)
         entry = PendingJob(job_id=after.job_id, document={}, status=after.status,
                            execution_number=after.execution_number, version_number=after.version_number,
                            queued_at=after.queued_at)

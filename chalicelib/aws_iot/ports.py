@@ -44,8 +44,8 @@ class NamedShadows(Protocol):
 class JobExecutions(Protocol):
     """A device's side of jobs: what is pending, one execution, a status change."""
 
-    def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
-        """QUEUED and IN_PROGRESS executions of the device, oldest first."""
+    def pending(self, tenant_id: str, device_id: str, exclude: str | None = None) -> list[PendingJob]:
+        """QUEUED and IN_PROGRESS executions of the device, oldest first (without the job `exclude`)."""
         ...
 
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:

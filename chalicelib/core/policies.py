@@ -123,6 +123,10 @@ class JobLimits(Section):
     sweep_budget_s: float = Field(default=40.0, gt=0, le=840, validation_alias="job_sweep_budget_s")
     # Counter items per new job that device updates spread over (0: the job item alone, the old layout).
     counter_shards: int = Field(default=8, ge=0, le=100, validation_alias="job_counter_shards")
+    # How long a process trusts a job it read (layout, timeout, creation time) and the executions
+    # it last read or wrote, so a non-final device update is one write; the write's conditions
+    # re-check all of it, so this bounds memory and staleness-retries, not correctness (0: always read).
+    state_cache_s: float = Field(default=60.0, ge=0, le=3600, validation_alias="job_state_cache_s")
     # Also notify on AWS IoT's `$aws/things/{thing}/jobs/notify` and `notify-next`: derived
     # from the messaging settings (`Settings.serves_aws_iot_topics`), not a variable of its own.
     aws_iot_topics: bool = False

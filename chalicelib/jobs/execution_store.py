@@ -101,13 +101,15 @@ class ExecutionRepository:
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
                    details: dict[str, str] | None, now: datetime, completes_job: bool,
-                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
+                   deadline: tuple[int, datetime] | None = None, assumed: bool = False) -> WriteOutcome:
         """Move one execution and the job's counters in one transaction.
 
         The execution is conditional on the status and version read; the job on still
         accepting this device's update (see job_accepts_condition). A final move checks
         the open counter: with `completes_job` it must be exactly 1 and the job flips to
         COMPLETED in the same write, so the flip happens once, by the last finisher.
+        An `assumed` execution (known, not read) is also held to the fields the answer
+        reports from it, so the answer is exact without a read.
         """
         job = state.job
         actions: list[Action] = [
@@ -128,6 +130,8 @@ class ExecutionRepository:
         exec_condition = ((ExecutionModel.status == current.status.value)
                           & (ExecutionModel.version_number == current.version_number)
                           & ExecutionModel.held.does_not_exist())
+        if assumed:
+            exec_condition &= _as_known(current)
         if state.counter_shards:
             complete = final and completes_job and job.status is JobStatus.IN_PROGRESS
             return self._sharded(state, current, actions, exec_condition, deltas, -1 if final else 0, now, complete)
@@ -249,6 +253,17 @@ def job_accepts_condition(current: ExecutionStatus, now: datetime, model: type[J
         return live & (model.status == JobStatus.IN_PROGRESS.value) & model.sweep.does_not_exist()
     return (live & model.status.is_in(JobStatus.IN_PROGRESS.value, JobStatus.CANCELED.value)
             & (model.sweep.does_not_exist() | (model.sweep == SweepKind.CANCEL.value)))
+
+
+def _as_known(current: Execution) -> Condition:
+    """The reported fields a version does not pin: a device's or a sweep's write moves the version, a
+    continuous job re-queuing a device or the rollout releasing it does not."""
+    started = (ExecutionModel.started_at == current.started_at) if current.started_at \
+        else ExecutionModel.started_at.does_not_exist()
+    details = (ExecutionModel.status_details == current.status_details) if current.status_details \
+        else ExecutionModel.status_details.does_not_exist() | (ExecutionModel.status_details == {})
+    return ((ExecutionModel.execution_number == current.execution_number)
+            & (ExecutionModel.queued_at == current.queued_at) & started & details)
 
 
 def _raw_key(key: str, device_id: str) -> RawItem:

@@ -15,6 +15,7 @@ from chalicelib.core.observability.metrics import metrics
 from chalicelib.core.retry import RetryPolicy
 from chalicelib.core.sweep import schedule_shard
 from chalicelib.jobs.execution_store import PendingEntry, WriteOutcome
+from chalicelib.jobs.known import KnownStates
 from chalicelib.jobs.ports import ExecutionStore, JobStates
 from chalicelib.jobs.rollout import timeout_at
 from chalicelib.jobs.rules import FINAL, device_may_move, refusal
@@ -36,8 +37,10 @@ class ExecutionService:
     def __init__(self, jobs: JobStates, executions: ExecutionStore, pending_limit: int = 100,
                  clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                  on_updated: UpdateListener | None = None, on_progress: ProgressHook | None = None,
-                 timeout_shards: int = 1, references: DocumentResolver | None = None) -> None:
+                 timeout_shards: int = 1, references: DocumentResolver | None = None,
+                 known: KnownStates | None = None) -> None:
         self._jobs = jobs
+        self._known = known
         self._references = references or NoReferences()
         self._on_progress = on_progress
         self._timeout_shards = timeout_shards
@@ -47,12 +50,14 @@ class ExecutionService:
         self._clock = clock
         self._sleep = sleep
 
-    def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
-        """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents as delivered.
+    def pending(self, tenant_id: str, device_id: str, exclude: str | None = None) -> list[PendingJob]:
+        """QUEUED and IN_PROGRESS executions of the device, oldest first, with their documents as delivered;
+        without the job `exclude` (whose job item is then not read).
 
         Each call resolves references anew: a device asking again after its URL expired gets a fresh one.
         """
-        entries = self._executions.pending(tenant_id, device_id, self._pending_limit)
+        entries = [e for e in self._executions.pending(tenant_id, device_id, self._pending_limit)
+                   if e.job_id != exclude]
         found = pending_jobs(entries, self._jobs.batch_get(tenant_id, [e.job_id for e in entries]), self._clock())
         return [p.model_copy(update={"document": self._delivered(tenant_id, device_id, p.document)}) for p in found]
 
@@ -69,20 +74,33 @@ class ExecutionService:
         """Apply a device's status change; 409 with the current execution when not allowed.
 
         Reads the execution and its job in one request, checks the transition table, then
-        writes both conditionally; a concurrent change makes it read and decide again.
+        writes both conditionally; a concurrent change makes it read and decide again. A
+        non-final change first tries without the read, on what this process knows (see
+        known.py): one write when that is still true, the read and a second write when not.
         """
+        assumed = self._assumed(tenant_id, device_id, job_id, request)
         for attempt in CONTENTION_RETRY.attempts():
-            execution, state = self._load(tenant_id, device_id, job_id, with_opens=request.status in FINAL)
             now = self._clock()
-            self._check(execution, state, request, now)
+            if assumed is not None:
+                execution, state = assumed
+            else:
+                execution, state = self._load(tenant_id, device_id, job_id, with_opens=request.status in FINAL)
+                self._check(execution, state, request, now)
             completes = _completes(state, request.status)
             deadline = self._deadline(state, execution, request, now)
             outcome = self._executions.transition(state, execution, request.status, request.status_details, now,
-                                                  completes, deadline)
+                                                  completes, deadline, assumed=assumed is not None)
+            if outcome is not WriteOutcome.DONE and assumed is not None:
+                assumed = None  # what this process knew is stale: read and decide on the stored state
+                if self._known is not None:
+                    self._known.forget(tenant_id, job_id, device_id)
+                continue
             if outcome is WriteOutcome.DONE:
                 applied = _applied(execution, request, now)
                 if deadline is not None:
                     applied = applied.model_copy(update={"timeout_at": deadline[1]})
+                if self._known is not None:
+                    self._known.saw(tenant_id, applied, None, now)
                 _log_update(tenant_id, device_id, execution, applied, completes)
                 self._notify(tenant_id, device_id, execution, applied)
                 if not completes:  # a completing write flipped the job itself: nothing is left to check
@@ -91,6 +109,26 @@ class ExecutionService:
             if outcome is WriteOutcome.CONTENDED:
                 self._sleep(CONTENTION_RETRY.delay(attempt))
         raise Unavailable("the job is busy; retry the update", field="job_id")
+
+    def _assumed(self, tenant_id: str, device_id: str, job_id: str,
+                 request: UpdateExecution) -> tuple[Execution, JobState] | None:
+        """The execution and job as known, when a non-final change may be written on them; else None (read).
+
+        A final change reads: it may be the job's last open execution, and then completes the job in
+        the same write, which needs the open counts as stored (on counter shards, a Query of them).
+        """
+        if self._known is None or request.status in FINAL:
+            return None
+        now = self._clock()
+        state = self._known.job(tenant_id, job_id, now)
+        if state is None:
+            return None
+        execution = self._known.execution(tenant_id, state, device_id, now)
+        try:
+            self._check(execution, state, request, now)
+        except Conflict:
+            return None  # a refusal is decided on the stored state only
+        return execution, state
 
     def time_out(self, tenant_id: str, device_id: str, job_id: str, now: datetime) -> bool:
         """TIMED_OUT for an IN_PROGRESS execution past its deadline; False when it moved on meanwhile."""
@@ -162,6 +200,8 @@ class ExecutionService:
         # A held execution is not the device's yet: the rollout has not released it.
         if execution is None or state is None or execution.held:
             raise NotFound(f"job {job_id} has no execution for this device", field="job_id")
+        if self._known is not None:
+            self._known.saw(tenant_id, execution, state, self._clock())
         return execution, state
 
     @staticmethod

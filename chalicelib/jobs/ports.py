@@ -32,6 +32,7 @@ class ExecutionStore(Protocol):
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
                    details: dict[str, str] | None, now: datetime, completes_job: bool,
-                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
-        """Move one execution and the job's counters; the outcome says which condition failed, if any."""
+                   deadline: tuple[int, datetime] | None = None, assumed: bool = False) -> WriteOutcome:
+        """Move one execution and the job's counters; the outcome says which condition failed, if any.
+        With `assumed`, `current` was not read: the write also requires every field it reports."""
         ...

@@ -72,12 +72,17 @@ class JobServices:
 
     @cached_property
     def execution_service(self) -> ExecutionService:
+        from datetime import timedelta
+
         from chalicelib.jobs.executions import ExecutionService
+        from chalicelib.jobs.known import KnownStates
         settings = self._core.settings
+        known = KnownStates(self.job_repository, timedelta(seconds=settings.jobs.state_cache_s))
         return ExecutionService(self.job_repository, self.execution_repository, settings.jobs.pending_limit,
                                 on_updated=self._core.of(JobHooks).on_updated,
                                 on_progress=self.job_progress.after_change, timeout_shards=settings.jobs.shards,
-                                references=self._core.of(References).resolver)
+                                references=self._core.of(References).resolver,
+                                known=known if settings.jobs.state_cache_s > 0 else None)
 
     @cached_property
     def job_notifier(self) -> JobNotifier:

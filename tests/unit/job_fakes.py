@@ -22,6 +22,10 @@ class FakeJobs:
     def __init__(self) -> None:
         self.states: dict[tuple[str, str], JobState] = {}
         self.executions: dict[tuple[str, str, str], Execution] = {}
+        self.writes = 0
+        self.reads = 0
+        # Whether services built on this fake write on what they know (a test's choice, not the fake's).
+        self.known = False
 
     def add(self, job: Job, device_ids: list[str], sweep: SweepKind | None = None) -> None:
         counts = {s: (len(device_ids) if s is ExecutionStatus.QUEUED else 0) for s in ExecutionStatus}
@@ -40,6 +44,7 @@ class FakeJobs:
 
     def find_with_job(self, tenant_id: str, job_id: str, device_id: str,
                       with_opens: bool = True) -> tuple[Execution | None, JobState | None]:
+        self.reads += 1
         return self.executions.get((tenant_id, job_id, device_id)), self.states.get((tenant_id, job_id))
 
     def pending(self, tenant_id: str, device_id: str, limit: int) -> list[PendingEntry]:
@@ -49,12 +54,16 @@ class FakeJobs:
 
     def transition(self, state: JobState, current: Execution, target: ExecutionStatus,
                    details: dict[str, str] | None, now: datetime, completes_job: bool,
-                   deadline: tuple[int, datetime] | None = None) -> WriteOutcome:
+                   deadline: tuple[int, datetime] | None = None, assumed: bool = False) -> WriteOutcome:
         job_key = (state.job.tenant_id, state.job.job_id)
         key = (*job_key, current.device_id)
-        stored = self.executions[key]
-        if (stored.status, stored.version_number) != (current.status, current.version_number):
+        stored = self.executions.get(key)
+        if stored is None or (stored.status, stored.version_number) != (current.status, current.version_number):
             return WriteOutcome.EXECUTION_CHANGED
+        reported = ("execution_number", "queued_at", "started_at", "status_details")
+        if assumed and any(getattr(stored, f) != getattr(current, f) for f in reported):
+            return WriteOutcome.EXECUTION_CHANGED
+        self.writes += 1
         live = self.states[job_key]
         final = target in FINAL
         if refusal(live.job.status, live.sweep, live.job.expires_at, current.status, now):

@@ -29,9 +29,11 @@ class FakeExecutions:
 
     def __init__(self, pending: list[PendingJob]) -> None:
         self._pending = pending
+        self.reads = 0
 
-    def pending(self, tenant_id: str, device_id: str) -> list[PendingJob]:
-        return list(self._pending)
+    def pending(self, tenant_id: str, device_id: str, exclude: str | None = None) -> list[PendingJob]:
+        self.reads += 1
+        return [p for p in self._pending if p.job_id != exclude]
 
     def describe(self, tenant_id: str, device_id: str, job_id: str) -> dict[str, Any]:
         return {"document": {"type": "reboot", "params": {"job": job_id}}}
@@ -81,6 +83,20 @@ def test_starting_the_next_job_changes_nothing_next() -> None:
     service, publisher = _service([_pending("j1", P), _pending("j2", minutes=1)])
     service.execution_updated("t1", "d1", _execution("j1", Q), _execution("j1", P, 2))
     assert publisher.sent == []
+
+
+def test_a_step_of_an_open_execution_reads_no_pending_list_and_announces_nothing() -> None:
+    # Given j1 in progress and j2 queued after it
+    executions = FakeExecutions([_pending("j2", minutes=1)])
+    publisher = RecordingPublisher()
+    service = AwsJobsService(executions, FakeRepository(), publisher, clock=lambda: T0)
+    # When j1 reports a step (IN_PROGRESS to IN_PROGRESS)
+    service.execution_updated("t1", "d1", _execution("j1", P, 2), _execution("j1", P, 3))
+    # Then the step read nothing and sent nothing: the pending list and the next job are as they were
+    assert (executions.reads, publisher.sent) == (0, [])
+    # And a start, which may change the next job, still reads the list
+    service.execution_updated("t1", "d1", _execution("j2", Q), _execution("j2", P, 2))
+    assert executions.reads == 1
 
 
 def test_finishing_the_last_job_says_nothing_is_next() -> None:

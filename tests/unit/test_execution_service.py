@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.jobs.executions import ExecutionService
+from chalicelib.jobs.known import KnownStates
 from chalicelib.jobs.schemas import Execution, ExecutionStatus, Job, JobStatus, SweepKind, UpdateExecution
 from tests.support import Clock
 from tests.unit.job_fakes import FakeJobs
@@ -35,7 +36,8 @@ def _service(jobs: FakeJobs, clock: Clock, updates: list[tuple[Execution, Execut
         if updates is not None:
             updates.append((before, after))
 
-    return ExecutionService(jobs, jobs, clock=clock, sleep=lambda s: None, on_updated=listen)
+    known = KnownStates(jobs, timedelta(seconds=60)) if jobs.known else None
+    return ExecutionService(jobs, jobs, clock=clock, sleep=lambda s: None, on_updated=listen, known=known)
 
 
 def _move(service: ExecutionService, device_id: str, status: ExecutionStatus, job_id: str = "j1",
@@ -43,9 +45,11 @@ def _move(service: ExecutionService, device_id: str, status: ExecutionStatus, jo
     return service.update(T, device_id, job_id, UpdateExecution.model_validate({"status": status, **fields}))
 
 
-@pytest.fixture
-def world() -> tuple[FakeJobs, Clock]:
+@pytest.fixture(params=[False, True], ids=["read", "known"])
+def world(request: pytest.FixtureRequest) -> tuple[FakeJobs, Clock]:
+    """Every test twice: reading before each write, and writing on what the service knows (known.py)."""
     jobs = FakeJobs()
+    jobs.known = request.param
     jobs.add(_job("j1"), ["d1", "d2"])
     return jobs, Clock(T0 + timedelta(minutes=1))
 
@@ -162,3 +166,23 @@ def test_a_device_may_reject_a_queued_execution(world: tuple[FakeJobs, Clock]) -
     jobs, clock = world
     rejected = _move(_service(jobs, clock), "d2", R)
     assert rejected.status is R and jobs.job(T, "j1").counts[R] == 1
+
+
+def test_starts_and_steps_on_what_the_service_knows_read_nothing_until_it_is_stale() -> None:
+    # Given a service that writes on what it knows
+    jobs = FakeJobs()
+    jobs.add(_job("j1"), ["d1"])
+    jobs.known = True
+    clock = Clock(T0 + timedelta(minutes=1))
+    service, other = _service(jobs, clock), _service(jobs, clock)
+    # When d1 starts and reports a step: no execution read, one write each
+    started = _move(service, "d1", P)
+    step = _move(service, "d1", P, status_details={"step": "1"})
+    assert (jobs.reads, jobs.writes) == (0, 2)
+    assert (started.version_number, step.version_number, step.started_at) == (2, 3, started.started_at)
+    # And another instance moves it meanwhile: the first one's next step is refused on its stale
+    # version, read, and written on the stored state
+    _move(other, "d1", P, status_details={"step": "2"})
+    again = _move(service, "d1", P, status_details={"step": "3"})
+    assert again.version_number == 5 and again == jobs.executions[(T, "j1", "d1")]
+    assert jobs.reads == 2  # the other instance's assumed "queued" guess, then this one's stale version
