@@ -110,6 +110,10 @@ def csr_alone(csr_pem: str) -> str:
     return x509.load_pem_x509_csr(csr_pem.encode()).public_bytes(serialization.Encoding.PEM).decode()
 
 
+# X.509's upper bound of a common name (RFC 5280 ub-common-name): a longer broker username cannot be a subject.
+MAX_COMMON_NAME = 64
+
+
 def device_name(cn: str) -> x509.Name:
     """The subject of a device certificate: its broker username as CN, nothing else."""
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])

@@ -4,10 +4,11 @@ A chunk item holds its rows as parsed, and once done their results. While the ru
 creates a chunk's devices it first writes their tokens to the chunk (`pending`), so a run
 that dies part-way can tell, on the redo, the devices it made from those that were there
 before; a done chunk keeps the tokens (`credentials`) until the one download or the expiry.
+The certificates of rows that ask for one are held the same way (`pending_certs`, see certs.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,7 +87,10 @@ class ImportChunkModel(Model):
     results = JSONAttribute(null=True)
     # device_id -> provision token, written before the chunk's devices are (see the module docstring).
     pending = JSONAttribute(null=True)
-    # [[device_id, token], ...] of the devices the chunk created, until downloaded or expired.
+    # device_id -> [certificate_id, certificate_pem, private_key_pem], held like `pending`.
+    pending_certs = JSONAttribute(null=True)
+    # [[device_id, token], ...] of the devices the chunk created, until downloaded or expired; a row's
+    # certificate follows its token: [device_id, token, certificate_id, certificate_pem, private_key_pem].
     credentials = JSONAttribute(null=True)
     purge_at = TTLAttribute(null=True)
 
@@ -108,6 +112,7 @@ class Chunk:
     rows: list[dict[str, Any]]
     results: list[dict[str, Any]] | None
     pending: dict[str, str]
+    pending_certs: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -183,8 +188,8 @@ class ImportRepository:
     def chunk(self, tenant_id: str, import_id: str, number: int) -> Chunk:
         """One chunk (strongly consistent)."""
         m = ImportChunkModel.get(chunk_key(tenant_id, import_id), number, consistent_read=True,
-                                 attributes_to_get=["number", "rows", "results", "pending"])
-        return Chunk(number, list(m.rows or []), m.results, dict(m.pending or {}))
+                                 attributes_to_get=["number", "rows", "results", "pending", "pending_certs"])
+        return Chunk(number, list(m.rows or []), m.results, dict(m.pending or {}), dict(m.pending_certs or {}))
 
     def results(self, tenant_id: str, import_id: str, number: int) -> list[dict[str, Any]] | None:
         """The results of one chunk (None while it is not done)."""
@@ -194,10 +199,13 @@ class ImportRepository:
             return None
         return m.results
 
-    def hold_tokens(self, tenant_id: str, import_id: str, number: int, pending: dict[str, str]) -> None:
-        """Write the tokens of the chunk's devices before the devices themselves."""
-        ImportChunkModel(chunk_key(tenant_id, import_id), number).update(
-            actions=[ImportChunkModel.pending.set(pending)])
+    def hold_tokens(self, tenant_id: str, import_id: str, number: int, pending: dict[str, str],
+                    pending_certs: dict[str, list[str]]) -> None:
+        """Write the tokens (and certificates) of the chunk's devices before the devices themselves."""
+        actions: list[Any] = [ImportChunkModel.pending.set(pending)]
+        if pending_certs:
+            actions.append(ImportChunkModel.pending_certs.set(pending_certs))
+        ImportChunkModel(chunk_key(tenant_id, import_id), number).update(actions=actions)
 
     def finish_chunk(self, tenant_id: str, import_id: str, number: int, done: ChunkDone, last: bool, now: datetime,
                      lease_until: datetime, credentials_expire_at: datetime) -> bool:
@@ -224,7 +232,8 @@ class ImportRepository:
                         DeviceImportModel.due_at.set(credentials_expire_at)]
         else:
             actions.append(DeviceImportModel.due_at.set(lease_until))
-        chunk_actions: list[Any] = [ImportChunkModel.results.set(done.results), ImportChunkModel.pending.remove()]
+        chunk_actions: list[Any] = [ImportChunkModel.results.set(done.results), ImportChunkModel.pending.remove(),
+                                    ImportChunkModel.pending_certs.remove()]
         if done.credentials:
             chunk_actions.append(ImportChunkModel.credentials.set(done.credentials))
         try:
