@@ -197,8 +197,8 @@ def test_certificate_rows_add_only_their_own_writes_to_the_request_budget(api: A
 def test_a_row_whose_name_cannot_be_a_certificate_subject_is_refused_and_the_rest_go_on(api: Api) -> None:
     # Given a row asking for a certificate whose `{tenant}.{device}` exceeds a common name's 64 characters
     long_id = "x" * (64 - len(api.tenant_id))
-    rows: list[dict[str, Any]] = [{"device_id": long_id, "certificate": True}, {"device_id": "short-1", "certificate": True},
-            {"device_id": long_id[:-1] + "y"}]
+    rows: list[dict[str, Any]] = [{"device_id": long_id, "certificate": True},
+                                  {"device_id": "short-1", "certificate": True}, {"device_id": long_id[:-1] + "y"}]
     resp = post_import(api, jsonl_body(rows), JSONL)
     view = finish(api, resp.body["import_id"])
     # Then that row alone is refused naming `certificate`; the same length without a certificate is created
