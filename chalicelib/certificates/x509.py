@@ -115,7 +115,11 @@ MAX_COMMON_NAME = 64
 
 
 def device_name(cn: str) -> x509.Name:
-    """The subject of a device certificate: its broker username as CN, nothing else."""
+    """The subject of a device certificate: its broker username as CN, nothing else (400 when it cannot be one)."""
+    if len(cn) > MAX_COMMON_NAME:
+        raise InvalidInput(f"a certificate names its device `{{tenant_id}}.{{device_id}}` in at most {MAX_COMMON_NAME} "
+                           f"characters, and {cn[:MAX_COMMON_NAME]}... has {len(cn)}: use a shorter device_id",
+                           field="device_id")
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 # What a chunk holds of one row's certificate: [certificate_id, certificate_pem, private_key_pem].
 Held = list[str]
-NAME_TOO_LONG = ("a certificate names its device `{tenant_id}.{device_id}` in at most 64 characters: "
-                 "use a shorter device_id for a row with a certificate")
 # A certificate, its key and id in the chunk item, counted against the chunk's bytes when rows are cut: AWS IoT's
 # RSA-2048 pair is about 3 KB (the local CA's P-256 pair about 1.1 KB), so a chunk item stays far from 400 KB.
 HELD_BYTES = 3072
@@ -29,7 +27,8 @@ class CertificateIssuer(Protocol):
     """Makes a key pair and a certificate naming a device (the stage's authority signs it)."""
 
     def issue(self, tenant_id: str, device_id: str) -> Held:
-        """[certificate_id, certificate_pem, private_key_pem] of a new certificate for the device."""
+        """[certificate_id, certificate_pem, private_key_pem] of a new certificate for the device; InvalidInput when
+        the device cannot have one (its name is too long for a subject)."""
         ...
 
 
@@ -46,13 +45,6 @@ class AuthorityIssuer:
         if not signed.private_key_pem:
             raise RuntimeError("the certificate authority answered no private key")
         return [signed.facts.certificate_id, signed.facts.certificate_pem, signed.private_key_pem]
-
-
-def fits_certificate(tenant_id: str, device_id: str) -> bool:
-    """Whether the device's broker username fits a certificate's subject."""
-    from chalicelib.certificates.x509 import MAX_COMMON_NAME
-
-    return len(mqtt_username(tenant_id, device_id)) <= MAX_COMMON_NAME
 
 
 def certificate_of(tenant_id: str, device_id: str, held: Held, now: datetime) -> Certificate:

@@ -8,10 +8,11 @@ from typing import Any, Protocol
 
 from chalicelib.core.auth import tokens
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.devices.schemas import Device, DeviceStatus
-from chalicelib.imports.certs import NAME_TOO_LONG, CertificateIssuer, certificate_of, fits_certificate
+from chalicelib.imports.certs import CertificateIssuer, certificate_of
 from chalicelib.imports.device_store import BulkDeviceWriter, Existing, NewDevice
 from chalicelib.imports.schemas import RowOutcome
 from chalicelib.imports.store import Chunk, ChunkDone, ImportRepository
@@ -118,15 +119,16 @@ class ChunkRunner:
                 plan.welcomes.append((device_id, welcome_params(sites[found.site_id], found.next_wake_at,
                                                                 found.mapping_id)))
             return
-        if r.get("certificate") and not fits_certificate(tenant_id, device_id):
-            plan.results[r["row"]] = _result(r, RowOutcome.REFUSED, NAME_TOO_LONG, "certificate")
-            return
-        token = pending.setdefault(device_id, tokens.new_token())
         certificate = None
         if r.get("certificate"):
-            if device_id not in held:  # a redo writes the certificate it held, never a second one
-                held[device_id] = self._issuer.issue(tenant_id, device_id)
+            try:
+                if device_id not in held:  # a redo writes the certificate it held, never a second one
+                    held[device_id] = self._issuer.issue(tenant_id, device_id)
+            except InvalidInput as exc:  # the row's fault (a name no certificate can hold): the others go on
+                plan.results[r["row"]] = _result(r, RowOutcome.REFUSED, exc.message, "certificate")
+                return
             certificate = certificate_of(tenant_id, device_id, held[device_id], now)
+        token = pending.setdefault(device_id, tokens.new_token())
         site = sites.get(site_id) if site_id else None
         device = Device(tenant_id=tenant_id, device_id=device_id, name=r.get("name"),
                         attributes=r.get("attributes", {}), created_at=now,

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.certificates.schemas import Certificate, CertificateStatus
+from chalicelib.certificates.x509 import device_name
+from chalicelib.core.errors import InvalidInput
 from chalicelib.devices.schemas import Device
-from chalicelib.imports.certs import HELD_BYTES, fits_certificate
+from chalicelib.imports.certs import HELD_BYTES
 from chalicelib.imports.device_store import MAX_ITEMS, NewDevice, _packed
 from chalicelib.imports.parse import parse
 from chalicelib.imports.schemas import ImportFormat
@@ -79,4 +81,7 @@ def test_the_download_shape_has_certificate_fields_only_for_rows_that_asked() ->
 
 
 def test_a_certificate_subject_holds_at_most_64_characters() -> None:
-    assert fits_certificate("t" * 30, "d" * 33) and not fits_certificate("t" * 30, "d" * 34)
+    assert device_name("t" * 30 + "." + "d" * 33)
+    with pytest.raises(InvalidInput) as refused:
+        device_name("t" * 30 + "." + "d" * 34)
+    assert refused.value.field == "device_id" and "at most 64" in refused.value.message
