@@ -19,7 +19,7 @@ ISSUE_ACTIONS = ("iot:AttachPolicy", "iot:AttachThingPrincipal", "iot:CreateKeys
 
 def models() -> tuple[type[Model], ...]:
     """Imports and their chunks of rows."""
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     return (DeviceImportModel, ImportChunkModel)
 
 
@@ -31,7 +31,7 @@ def access() -> Mapping[str, FunctionAccess]:
     from chalicelib.commands.models import CommandModel
     from chalicelib.devices.models import DeviceModel, RegistryEpochModel, TokenModel
     from chalicelib.groups.store import GroupModel, MembershipModel
-    from chalicelib.imports.store import DeviceImportModel, ImportChunkModel
+    from chalicelib.imports.models import DeviceImportModel, ImportChunkModel
     from chalicelib.jobs.counter_store import JobCounterModel
     from chalicelib.jobs.execution_store import ExecutionModel
     from chalicelib.jobs.store import JobModel
