@@ -67,8 +67,15 @@ class ChunkRunner:
         mapping_ids = {site_id: new_id() for site_id in sites}
         wakes = {site_id: next_wake(s.wake_schedule_cron, s.timezone, now) for site_id, s in sites.items()}
         pending, held = dict(chunk.pending), dict(chunk.pending_certs)
-        for r in rows:
-            self._plan_row(tenant_id, r, plan, groups, sites, existing, (pending, held), mapping_ids, wakes, now)
+        try:
+            for r in rows:
+                self._plan_row(tenant_id, r, plan, groups, sites, existing, (pending, held), mapping_ids, wakes, now)
+        except Exception:
+            # The authority failed part-way (AWS IoT unreachable): keep what it signed, so the redo writes those
+            # certificates instead of having a second signed for the same rows.
+            if held != chunk.pending_certs:
+                self._imports.hold_tokens(tenant_id, import_id, chunk.number, pending, held)
+            raise
         if any(pending.get(i) != chunk.pending.get(i) or held.get(i) != chunk.pending_certs.get(i)
                for i in (d.device.device_id for _, d in plan.create)):
             self._imports.hold_tokens(tenant_id, import_id, chunk.number, pending, held)

@@ -12,6 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from bench.ddb_counter import DdbRequestCounter
 from chalicelib.core.clock import utcnow
+from chalicelib.core.errors import Unavailable
 from chalicelib.imports.certs import Held
 from chalicelib.imports.device_store import BulkDeviceWriter, NewDevice, Written
 from chalicelib.imports.schemas import ImportFormat
@@ -204,3 +205,34 @@ def test_a_row_whose_name_cannot_be_a_certificate_subject_is_refused_and_the_res
     # Then that row alone is refused naming `certificate`; the same length without a certificate is created
     assert (view["created"], view["refused"]) == (2, 1)
     assert [(r["row"], r["field"]) for r in all_results(api, view["import_id"], "refused")] == [(1, "certificate")]
+
+
+class FailsOnce(CountingIssuer):
+    """The stage's issuer, but its `fail_on`-th call fails as an unreachable AWS IoT would, once."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__()
+        self._fail_on, self._calls = fail_on, 0
+
+    def issue(self, tenant_id: str, device_id: str) -> Held:
+        self._calls += 1
+        if self._calls == self._fail_on:
+            raise Unavailable("AWS IoT could not be reached; retry")
+        return super().issue(tenant_id, device_id)
+
+
+def test_certificates_signed_before_the_authority_failed_are_kept_for_the_redo(api: Api) -> None:
+    # Given an authority that fails on the third certificate of a chunk
+    issuer = FailsOnce(fail_on=3)
+    service = import_service(chunk=10, budget_s=60, issuer=issuer)
+    ids = [f"fo-{i}" for i in range(4)]
+    started = service.start(api.tenant_id, ImportFormat.JSON_LINES,
+                            jsonl_body([{"device_id": d, "certificate": True} for d in ids]), None, "op")
+    assert (started.record.status.value, started.record.created) == ("running", 0)
+    # When the schedule redoes the chunk
+    assert service.run_due(utcnow() + timedelta(minutes=2), budget_s=60).completed == 1
+    # Then the two certificates signed before the failure were written, not signed again
+    assert issuer.issued == {d: 1 for d in ids}
+    creds = {c.device_id: c for c in service.download(api.tenant_id, started.record.import_id)}
+    for device_id in ids:
+        assert _listed(api, device_id) == [creds[device_id].certificate_id]
