@@ -21,15 +21,18 @@ from fleet_cli.waiting import poll
 CONTENT_TYPES = {".csv": "text/csv", ".jsonl": "application/x-ndjson", ".ndjson": "application/x-ndjson"}
 RESULT_COLUMNS = ("row", "device_id", "reason", "field")
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CERTIFICATE_ID = re.compile(r"[0-9a-f]{16,64}")
 SUMMARY = ("import_id", "status", "rows", "created", "existed", "refused", "credentials")
 
 
 def import_cmd(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="a .csv (header: device_id,name,attributes,groups,site) or .jsonl file"),
+                                help="a .csv (header: device_id,name,attributes,groups,site,certificate) or "
+                                     ".jsonl file; a row with certificate true/yes/1 also gets an X.509 certificate"),
     certs: Path | None = typer.Option(None, "--certs", file_okay=False,
-                                      help="save each created device's credential here (implies --wait)"),
-    x509: bool = typer.Option(False, "--x509", help="with --certs: also issue each created device an X.509 "
+                                      help="save each created device's token, and the certificate and key of a row "
+                                           "that asked for one, here (implies --wait)"),
+    x509: bool = typer.Option(False, "--x509", help="with --certs: also issue every other created device an X.509 "
                                                     "certificate and save DEVICE.cert.pem and DEVICE.key.pem"),
     wait: bool = typer.Option(False, "--wait", help="follow the import with a progress bar until it completes"),
     client_token: str | None = typer.Option(None, "--client-token",
@@ -51,10 +54,11 @@ def import_cmd(
     if wait or certs is not None:
         record = _follow(client, record, timeout, interval)
     if certs is not None:
-        created = _save_credentials(client, record, certs)
-        note(f"saved {len(created)} credentials to {certs}/ (they cannot be downloaded again)")
+        created, with_certs = _save_credentials(client, record, certs)
+        note(f"saved {len(created)} credentials ({len(with_certs)} with a certificate) to {certs}/ "
+             "(they cannot be downloaded again)")
         if x509:
-            issued = _issue_certificates(client, created, certs)
+            issued = _issue_certificates(client, [d for d in created if d not in with_certs], certs)
             note(f"issued {issued} certificates into {certs}/ (their keys exist nowhere else)")
     summary = {k: record.get(k) for k in SUMMARY}
     if as_json:
@@ -88,11 +92,12 @@ def _follow(client: FleetClient, record: dict[str, Any], timeout: float, interva
                     what=f"import {record['import_id']}", on_update=update)
 
 
-def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path) -> list[str]:
-    """Download the credentials (once) into `folder`, one `<device_id>.token` per device, readable by the owner only;
-    the devices they are of."""
+def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path) -> tuple[list[str], set[str]]:
+    """Download the credentials (once) into `folder`, readable by the owner only: one `<device_id>.token` per device,
+    and `<device_id>.cert.pem` and `.key.pem` of each row that asked for a certificate; the devices they are of,
+    and those that came with a certificate."""
     if not record.get("created"):
-        return []
+        return [], set()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     answer = client.post(resource("customer", "device-imports", record["import_id"], "credentials"))
     for credential in answer["credentials"]:
@@ -103,7 +108,26 @@ def _save_credentials(client: FleetClient, record: dict[str, Any], folder: Path)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(credential["provision_token"] + "\n")
-    return [c["device_id"] for c in answer["credentials"]]
+        if credential.get("certificate_pem") and credential.get("private_key_pem"):
+            _save_certificate(folder, credential)
+    return ([c["device_id"] for c in answer["credentials"]],
+            {c["device_id"] for c in answer["credentials"] if c.get("certificate_pem")})
+
+
+def _save_certificate(folder: Path, credential: dict[str, Any]) -> None:
+    """`<device_id>.cert.pem` and `.key.pem`, 0600; beside older files of the device rather than over them (either
+    key may be the only copy), as `<device_id>.<certificate id's first 16>.*.pem`."""
+    from fleet_cli.certificates import write_private
+
+    device_id, certificate_id = credential["device_id"], str(credential.get("certificate_id") or "")
+    stem = device_id
+    if (folder / f"{stem}.cert.pem").exists() or (folder / f"{stem}.key.pem").exists():
+        if not CERTIFICATE_ID.fullmatch(certificate_id):
+            raise UsageError(f"refusing to write a certificate whose id is {certificate_id[:80]!r}")
+        stem = f"{device_id}.{certificate_id[:16]}"
+        note(f"{device_id}: older certificate files are there; this one saved as {stem}.cert.pem and .key.pem")
+    write_private(folder / f"{stem}.key.pem", credential["private_key_pem"])
+    write_private(folder / f"{stem}.cert.pem", credential["certificate_pem"])
 
 
 def _issue_certificates(client: FleetClient, device_ids: list[str], folder: Path) -> int:

@@ -69,9 +69,11 @@ REGISTRY: dict[tuple[str, str], Operation] = {
     ("POST", "/customer/device-imports"): Operation(
         "Import up to 10,000 devices from a CSV or JSON lines", "devices", DeviceImport, 202, body=ImportRow,
         query=(ImportQuery,), errors=(409,), also={200: "replay of the same client_token"},
-        body_media={"text/csv": "device_id,name,attributes,groups,site\n"
-                                "cam-1,Camera 1,\"{\"\"model\"\": \"\"esp32\"\"}\",floor-1;outdoor,barn\n",
-                    "application/x-ndjson": '{"device_id": "cam-1", "name": "Camera 1", "groups": ["floor-1"]}\n'
+        body_media={"text/csv": "device_id,name,attributes,groups,site,certificate\n"
+                                "cam-1,Camera 1,\"{\"\"model\"\": \"\"esp32\"\"}\",floor-1;outdoor,barn,yes\n"
+                                "cam-2,Camera 2,,floor-1,,\n",
+                    "application/x-ndjson": '{"device_id": "cam-1", "name": "Camera 1", "groups": ["floor-1"], '
+                                            '"certificate": true}\n'
                                             '{"device_id": "cam-2", "site": "barn"}\n'},
         description="Each row is an `ImportRow` (CSV: a header naming the columns; `attributes` as a JSON object "
                     "or one `attr.<key>` column per attribute; `groups` separated by `;`). The rows are read at "
@@ -79,7 +81,10 @@ REGISTRY: dict[tuple[str, str], Operation] = {
                     "be `running`, and the per-minute schedule finishes what the request had no time for. Each "
                     "row ends `created`, `existed` (left untouched) or `refused` with the reason and field. "
                     "A row with a `site` is created mapped to it (`active`, with its welcome command), others "
-                    "`pending_mapping`. `?client_token=` makes the request idempotent."),
+                    "`pending_mapping`. A row with `certificate: true` (CSV: `true`, `false`, `1`, `0`, `yes` or "
+                    "`no`; JSON lines: a boolean) also gets an X.509 certificate and key from the stage's "
+                    "authority, besides its token; any other value refuses that row naming `certificate`. "
+                    "`?client_token=` makes the request idempotent."),
     ("GET", "/customer/device-imports"): Operation(
         "List device imports, newest first", "devices", ImportPage, query=(PageQuery,)),
     ("GET", "/customer/device-imports/{import_id}"): Operation(
@@ -88,9 +93,13 @@ REGISTRY: dict[tuple[str, str], Operation] = {
         description="Results in row order; `?outcome=refused` lists only the refused rows. `next_token` is the "
                     "row number the page ended at."),
     ("POST", "/customer/device-imports/{import_id}/credentials"): Operation(
-        "The created devices' provision tokens, downloadable once", "devices", ImportCredentials, errors=(409,),
-        description="Once the import completed: every created device's token, then they are erased; a second "
-                    "call, or one after `FLEET_DEVICE_IMPORT_CREDENTIALS_TTL_H`, is a 409 saying why."),
+        "The created devices' provision tokens (and certificates), downloadable once", "devices", ImportCredentials,
+        errors=(409,),
+        description="Once the import completed: every created device's token, and for the rows with "
+                    "`certificate: true` its `certificate_id`, `certificate_pem` and `private_key_pem` (the key "
+                    "exists nowhere else), then they are erased; a second call, or one after "
+                    "`FLEET_DEVICE_IMPORT_CREDENTIALS_TTL_H`, is a 409 saying why. The import and its rows never "
+                    "show them."),
     # Provisioning templates
     ("POST", "/customer/provisioning-templates"): Operation(
         "Create a provisioning template", "provisioning", Template, 201, body=CreateTemplate, errors=(409,),

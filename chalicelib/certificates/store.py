@@ -111,18 +111,22 @@ def _not_found(certificate_id: str) -> NotFound:
     return NotFound(f"certificate {certificate_id} not found", field="certificate_id")
 
 
+def certificate_item(cert: Certificate) -> CertificateModel:
+    """The item of a new device certificate (bulk imports write it in their own transactions)."""
+    return CertificateModel(
+        tenant_key(cert.tenant_id, cert.device_id), cert.certificate_id, tenant_id=cert.tenant_id,
+        device_id=cert.device_id, status=cert.status.value, subject=cert.subject,
+        serial_number=cert.serial_number, not_before=cert.not_before, not_after=cert.not_after,
+        created_at=cert.created_at, status_changed_at=cert.created_at, certificate_pem=cert.certificate_pem,
+    )
+
+
 class CertificateRepository:
     """Reads and conditional writes of certificates."""
 
     def add(self, cert: Certificate) -> None:
         """Store a new certificate; 409 if its fingerprint is already known."""
-        item = CertificateModel(
-            tenant_key(cert.tenant_id, cert.device_id), cert.certificate_id, tenant_id=cert.tenant_id,
-            device_id=cert.device_id, status=cert.status.value, subject=cert.subject,
-            serial_number=cert.serial_number, not_before=cert.not_before, not_after=cert.not_after,
-            created_at=cert.created_at, status_changed_at=cert.created_at, certificate_pem=cert.certificate_pem,
-        )
-        save_new(item)
+        save_new(certificate_item(cert))
 
     def get(self, tenant_id: str, device_id: str, certificate_id: str) -> Certificate:
         """One certificate of the device, or NotFound (another device's or tenant's included)."""

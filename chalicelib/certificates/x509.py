@@ -110,8 +110,16 @@ def csr_alone(csr_pem: str) -> str:
     return x509.load_pem_x509_csr(csr_pem.encode()).public_bytes(serialization.Encoding.PEM).decode()
 
 
+# X.509's upper bound of a common name (RFC 5280 ub-common-name): a longer broker username cannot be a subject.
+MAX_COMMON_NAME = 64
+
+
 def device_name(cn: str) -> x509.Name:
-    """The subject of a device certificate: its broker username as CN, nothing else."""
+    """The subject of a device certificate: its broker username as CN, nothing else (400 when it cannot be one)."""
+    if len(cn) > MAX_COMMON_NAME:
+        raise InvalidInput(f"a certificate names its device `{{tenant_id}}.{{device_id}}` in at most {MAX_COMMON_NAME} "
+                           f"characters, and {cn[:MAX_COMMON_NAME]}... has {len(cn)}: use a shorter device_id",
+                           field="device_id")
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 

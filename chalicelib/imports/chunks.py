@@ -8,9 +8,11 @@ from typing import Any, Protocol
 
 from chalicelib.core.auth import tokens
 from chalicelib.core.clock import Clock, utcnow
+from chalicelib.core.errors import InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.core.observability.log import logger
 from chalicelib.devices.schemas import Device, DeviceStatus
+from chalicelib.imports.certs import CertificateIssuer, certificate_of
 from chalicelib.imports.device_store import BulkDeviceWriter, Existing, NewDevice
 from chalicelib.imports.schemas import RowOutcome
 from chalicelib.imports.store import Chunk, ChunkDone, ImportRepository
@@ -43,11 +45,13 @@ class ChunkRunner:
     """Does one chunk; the same chunk done again after a crash gives the same results, creating nothing twice."""
 
     def __init__(self, imports: ImportRepository, writer: BulkDeviceWriter, welcome: WelcomeSender,
-                 epoch: CredentialsEpoch, joined: Joined | None = None, clock: Clock = utcnow) -> None:
+                 epoch: CredentialsEpoch, issuer: CertificateIssuer, joined: Joined | None = None,
+                 clock: Clock = utcnow) -> None:
         self._imports = imports
         self._writer = writer
         self._welcome = welcome
         self._epoch = epoch
+        self._issuer = issuer
         self._joined = joined
         self._clock = clock
 
@@ -62,16 +66,24 @@ class ChunkRunner:
         existing = self._writer.existing(tenant_id, [r["device_id"] for r in rows])
         mapping_ids = {site_id: new_id() for site_id in sites}
         wakes = {site_id: next_wake(s.wake_schedule_cron, s.timezone, now) for site_id, s in sites.items()}
-        pending = dict(chunk.pending)
-        for r in rows:
-            self._plan_row(tenant_id, r, plan, groups, sites, existing, pending, mapping_ids, wakes, now)
-        if any(pending.get(d.device.device_id) != chunk.pending.get(d.device.device_id) for _, d in plan.create):
-            self._imports.hold_tokens(tenant_id, import_id, chunk.number, pending)
+        pending, held = dict(chunk.pending), dict(chunk.pending_certs)
+        try:
+            for r in rows:
+                self._plan_row(tenant_id, r, plan, groups, sites, existing, (pending, held), mapping_ids, wakes, now)
+        except Exception:
+            # The authority failed part-way (AWS IoT unreachable): keep what it signed, so the redo writes those
+            # certificates instead of having a second signed for the same rows.
+            if held != chunk.pending_certs:
+                self._imports.hold_tokens(tenant_id, import_id, chunk.number, pending, held)
+            raise
+        if any(pending.get(i) != chunk.pending.get(i) or held.get(i) != chunk.pending_certs.get(i)
+               for i in (d.device.device_id for _, d in plan.create)):
+            self._imports.hold_tokens(tenant_id, import_id, chunk.number, pending, held)
         written = self._writer.create(tenant_id, [d for _, d in plan.create], now)
         by_id = {d.device.device_id: (r, d) for r, d in plan.create}
         for device_id in written.created:
             r, d = by_id[device_id]
-            self._created(r, d.token, plan)
+            self._created(r, d.token, held.get(device_id) if d.certificate else None, plan)
             if d.device.site_id is not None:
                 site = sites[d.device.site_id]
                 plan.welcomes.append((device_id, welcome_params(site, wakes[site.site_id], d.mapping_id)))
@@ -88,9 +100,10 @@ class ChunkRunner:
                          counts[RowOutcome.REFUSED])
 
     def _plan_row(self, tenant_id: str, r: dict[str, Any], plan: _Plan, groups: set[str], sites: dict[str, Site],
-                  existing: dict[str, Existing], pending: dict[str, str], mapping_ids: dict[str, str],
-                  wakes: dict[str, datetime], now: datetime) -> None:
+                  existing: dict[str, Existing], holding: tuple[dict[str, str], dict[str, list[str]]],
+                  mapping_ids: dict[str, str], wakes: dict[str, datetime], now: datetime) -> None:
         device_id = r["device_id"]
+        pending, held = holding
         missing_group = next((g for g in r.get("groups", []) if g not in groups), None)
         if missing_group is not None:
             plan.results[r["row"]] = _result(r, RowOutcome.REFUSED, f"group {missing_group} not found", "groups")
@@ -106,12 +119,22 @@ class ChunkRunner:
                 plan.results[r["row"]] = _result(r, RowOutcome.EXISTED, f"device {device_id} exists already",
                                                  "device_id")
                 return
-            # Made by an earlier run of this chunk that died before recording it: created, with that token.
-            self._created(r, pending[device_id], plan)
+            # Made by an earlier run of this chunk that died before recording it: created, with that token
+            # (and the certificate written in the same transaction as the device).
+            self._created(r, pending[device_id], held.get(device_id) if r.get("certificate") else None, plan)
             if found.site_id and found.next_wake_at and found.site_id in sites:
                 plan.welcomes.append((device_id, welcome_params(sites[found.site_id], found.next_wake_at,
                                                                 found.mapping_id)))
             return
+        certificate = None
+        if r.get("certificate"):
+            try:
+                if device_id not in held:  # a redo writes the certificate it held, never a second one
+                    held[device_id] = self._issuer.issue(tenant_id, device_id)
+            except InvalidInput as exc:  # the row's fault (a name no certificate can hold): the others go on
+                plan.results[r["row"]] = _result(r, RowOutcome.REFUSED, exc.message, "certificate")
+                return
+            certificate = certificate_of(tenant_id, device_id, held[device_id], now)
         token = pending.setdefault(device_id, tokens.new_token())
         site = sites.get(site_id) if site_id else None
         device = Device(tenant_id=tenant_id, device_id=device_id, name=r.get("name"),
@@ -120,12 +143,12 @@ class ChunkRunner:
                         site_id=site.site_id if site else None, next_wake_at=wakes[site.site_id] if site else None)
         plan.create.append((r, NewDevice(device, token, tuple(r.get("groups", [])),
                                          site.schedule_version if site else None,
-                                         mapping_ids[site.site_id] if site else None)))
+                                         mapping_ids[site.site_id] if site else None, certificate)))
 
     @staticmethod
-    def _created(r: dict[str, Any], token: str, plan: _Plan) -> None:
+    def _created(r: dict[str, Any], token: str, certificate: list[str] | None, plan: _Plan) -> None:
         plan.results[r["row"]] = _result(r, RowOutcome.CREATED)
-        plan.credentials.append([r["device_id"], token])
+        plan.credentials.append([r["device_id"], token, *(certificate or [])])
 
     def _after(self, tenant_id: str, plan: _Plan, created: list[str],
                by_id: dict[str, tuple[dict[str, Any], NewDevice]], actor: str) -> None:

@@ -2,7 +2,8 @@
 
 BatchWriteItem cannot be conditioned, and an import must never overwrite a device that is
 there already, so devices are written with TransactWriteItems of up to 100 items: each
-device and its token conditioned on not existing, each membership likewise, and one count
+device and its token conditioned on not existing (and its certificate, for a row that asked
+for one), each membership likewise, and one count
 update per group and site of the transaction (conditioned on the group or site existing).
 A cancelled transaction says which item failed; that device (or group, or site) is taken
 out and the rest written again.
@@ -19,6 +20,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.certificates.schemas import Certificate
+from chalicelib.certificates.store import CertificateModel, certificate_item
 from chalicelib.core.auth import tokens
 from chalicelib.core.errors import Unavailable
 from chalicelib.core.feature import TableAccess
@@ -63,13 +66,15 @@ def bulk_write_access() -> tuple[TableAccess, ...]:
 
 @dataclass(frozen=True)
 class NewDevice:
-    """One device to create, with its token, groups, and placement (site, schedule version, mapping id)."""
+    """One device to create, with its token, groups, placement (site, schedule version, mapping id) and,
+    when its row asked for one, its certificate."""
 
     device: Device
     token: str
     groups: tuple[str, ...] = ()
     schedule_version: int | None = None
     mapping_id: str | None = None
+    certificate: Certificate | None = None
 
 
 @dataclass(frozen=True)
@@ -165,11 +170,12 @@ def _packed(devices: list[NewDevice]) -> list[list[NewDevice]]:
     size = 0
     for d in devices:
         counts = {f"g:{g}" for g in d.groups} | ({f"s:{d.device.site_id}"} if d.device.site_id else set())
-        extra = 2 + len(d.groups) + len(counts - counted)
+        own = 2 + len(d.groups) + (d.certificate is not None)
+        extra = own + len(counts - counted)
         if current and size + extra > MAX_ITEMS:
             batches.append(current)
             current, counted, size = [], set(), 0
-            extra = 2 + len(d.groups) + len(counts)
+            extra = own + len(counts)
         current.append(d)
         counted |= counts
         size += extra
@@ -199,6 +205,8 @@ def _items(tenant_id: str, batch: list[NewDevice], skip_members: set[tuple[str, 
             sites[d.device.site_id] = (count + 1, version)
         puts.append((device, DeviceModel.device_id.does_not_exist()))
         puts.append((token, TokenModel.token_hash.does_not_exist()))
+        if d.certificate is not None:
+            puts.append((certificate_item(d.certificate), CertificateModel.certificate_id.does_not_exist()))
         for group_id in d.groups:
             if (d.device.device_id, group_id) in skip_members:
                 continue
@@ -234,6 +242,10 @@ def _without_failed(batch: list[NewDevice], failed: set[int], puts: list[Put], u
             elif isinstance(item, TokenModel):
                 gone_devices.add(item.device_id)
                 result.refused[item.device_id] = ("its token could not be stored; import the row again", "row")
+            elif isinstance(item, CertificateModel):
+                gone_devices.add(item.device_id)
+                result.refused[item.device_id] = ("its certificate could not be stored; import the row again",
+                                                  "certificate")
             elif isinstance(item, MembershipModel):
                 # A membership left over from an earlier device of this id: the device is a member already.
                 skip_members.add((item.device_id, item.group_id))

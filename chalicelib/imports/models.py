@@ -1,4 +1,11 @@
-"""PynamoDB models of the device-imports tables: one item per import, one per chunk of its rows (see store.py)."""
+"""The device-imports tables: one item per import (progress, counts, lease) and one per chunk of its rows.
+
+A chunk item holds its rows as parsed, and once done their results. While the runner
+creates a chunk's devices it first writes their tokens to the chunk (`pending`), so a run
+that dies part-way can tell, on the redo, the devices it made from those that were there
+before; a done chunk keeps the tokens (`credentials`) until the one download or the expiry.
+The certificates of rows that ask for one are held the same way (`pending_certs`, see certs.py).
+"""
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -64,6 +71,9 @@ class ImportChunkModel(Model):
     results = JSONAttribute(null=True)
     # device_id -> provision token, written before the chunk's devices are (see the module docstring).
     pending = JSONAttribute(null=True)
-    # [[device_id, token], ...] of the devices the chunk created, until downloaded or expired.
+    # device_id -> [certificate_id, certificate_pem, private_key_pem], held like `pending`.
+    pending_certs = JSONAttribute(null=True)
+    # [[device_id, token], ...] of the devices the chunk created, until downloaded or expired; a row's
+    # certificate follows its token: [device_id, token, certificate_id, certificate_pem, private_key_pem].
     credentials = JSONAttribute(null=True)
     purge_at = TTLAttribute(null=True)

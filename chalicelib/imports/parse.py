@@ -19,10 +19,12 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.strict_json import UnsafeJson, loads_strict
 from chalicelib.imports.schemas import ImportFormat, ImportRow
 
-CSV_COLUMNS = ("device_id", "name", "attributes", "groups", "site")
+CSV_COLUMNS = ("device_id", "name", "attributes", "groups", "site", "certificate")
 # CSV columns named `attr.<key>` are one attribute each (beside or instead of a JSON `attributes` column).
 ATTRIBUTE_COLUMN = "attr."
 GROUP_SEPARATOR = ";"
+# The CSV `certificate` column's words (any case); any other word refuses the row naming the column.
+CSV_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 MAX_ROW_BYTES = 8 * 1024
 
 # A parsed row as chunks store it: the row's fields, or {"row", "error", "field"} when it is refused.
@@ -160,6 +162,10 @@ def _csv_fields(cells: dict[str, str]) -> dict[str, Any] | str:
         fields["attributes"] = attributes
     if cells.get("groups", "").strip():
         fields["groups"] = [g.strip() for g in cells["groups"].split(GROUP_SEPARATOR) if g.strip()]
+    certificate = cells.get("certificate", "").strip()
+    if certificate:
+        # An unknown word stays a string: the row's validation refuses it, naming `certificate`.
+        fields["certificate"] = CSV_BOOLEANS.get(certificate.lower(), certificate)
     return fields
 
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from chalicelib.core.schema import Record, ResourceId
 from chalicelib.devices.schemas import CreateDevice
@@ -46,10 +47,22 @@ class CredentialsState(StrEnum):
 
 
 class ImportRow(CreateDevice):
-    """One row of an import file (CSV columns or a JSON line's keys): a device, its groups, its site."""
+    """One row of an import file (CSV columns or a JSON line's keys): a device, its groups, its site.
+
+    `certificate: true` also issues the device an X.509 certificate and key, handed out with its token.
+    """
 
     groups: Annotated[list[ResourceId], Field(max_length=MAX_GROUPS_PER_ROW)] = Field(default_factory=list)
     site: ResourceId | None = None
+    certificate: bool = False
+
+    @field_validator("certificate", mode="before")
+    @classmethod
+    def _boolean(cls, value: object) -> object:
+        # Strict: a JSON boolean (the CSV's words are read into one); "yes" in JSON is a typo, not a choice.
+        if not isinstance(value, bool):
+            raise PydanticCustomError("bool_type", "must be true or false (in a CSV: true, false, 1, 0, yes or no)")
+        return value
 
 
 class ImportQuery(BaseModel):
@@ -110,11 +123,15 @@ class ImportView(DeviceImport):
 
 
 class ImportCredential(Record):
-    """One created device's credential, as the one download gives it."""
+    """One created device's credential, as the one download gives it; the certificate fields only for the
+    rows that asked for one (`certificate: true`)."""
 
     device_id: str
     mqtt_username: str
     provision_token: str
+    certificate_id: str | None = None
+    certificate_pem: str | None = None
+    private_key_pem: str | None = None
 
 
 class ImportCredentials(Record):

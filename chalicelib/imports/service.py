@@ -15,6 +15,7 @@ from chalicelib.core.policies import ImportPolicy
 from chalicelib.core.storage.cursors import Page
 from chalicelib.core.storage.idempotency import ClientTokenTaken, IdempotencyClaim, IdempotencyStore, replayed_id
 from chalicelib.core.sweep import Outcome, SweepReport, SweepRunner, schedule_shard
+from chalicelib.imports.certs import HELD_BYTES
 from chalicelib.imports.chunks import ChunkRunner
 from chalicelib.imports.parse import StoredRow, parse
 from chalicelib.imports.schemas import (
@@ -165,7 +166,8 @@ class DeviceImportService:
         return self._imports.list_page(tenant_id, limit, next_token)
 
     def download(self, tenant_id: str, import_id: str) -> list[ImportCredential]:
-        """The created devices' provision tokens, once; then they are erased (409 on any later call)."""
+        """The created devices' provision tokens (and the certificates rows asked for), once; then they are erased
+        (409 on any later call)."""
         record = self._imports.get(tenant_id, import_id)
         now = self._clock()
         if record.status is not ImportStatus.COMPLETED:
@@ -190,8 +192,7 @@ class DeviceImportService:
                              import_id=import_id, outcome="deferred")
         logger.info("import credentials downloaded", tenant=tenant_id, import_id=import_id, count=len(stored),
                     outcome="downloaded")
-        return [ImportCredential(device_id=d, mqtt_username=mqtt_username(tenant_id, d), provision_token=t)
-                for d, t in stored]
+        return [_credential(tenant_id, held) for held in stored]
 
     def run_due(self, now: datetime, budget_s: float) -> ImportReport:
         """The scheduled work: resume imports whose runner went quiet, erase credentials downloaded or expired."""
@@ -244,15 +245,23 @@ _GONE = {
 }
 
 
+def _credential(tenant_id: str, held: list[str]) -> ImportCredential:
+    """[device_id, token] or [device_id, token, certificate_id, certificate_pem, private_key_pem] as downloaded."""
+    device_id, token, *certificate = held
+    found = dict(zip(("certificate_id", "certificate_pem", "private_key_pem"), certificate, strict=False))
+    return ImportCredential(device_id=device_id, mqtt_username=mqtt_username(tenant_id, device_id),
+                            provision_token=token, **found)
+
+
 def _cut(rows: list[StoredRow], chunk: int) -> list[list[StoredRow]]:
-    """Rows in chunks of at most `chunk` rows and CHUNK_MAX_BYTES of input each."""
+    """Rows in chunks of at most `chunk` rows and CHUNK_MAX_BYTES of input (and certificates held) each."""
     import json
 
     chunks: list[list[StoredRow]] = []
     current: list[StoredRow] = []
     size = 0
     for row in rows:
-        row_size = len(json.dumps(row, separators=(",", ":")))
+        row_size = len(json.dumps(row, separators=(",", ":"))) + (HELD_BYTES if row.get("certificate") else 0)
         if current and (len(current) >= chunk or size + row_size > CHUNK_MAX_BYTES):
             chunks.append(current)
             current, size = [], 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -33,13 +34,17 @@ class ImportServices:
 
     @cached_property
     def device_import_service(self) -> DeviceImportService:
+        from chalicelib.certificates.services import CertificateServices
         from chalicelib.devices.services import DeviceServices
+        from chalicelib.imports.certs import AuthorityIssuer
         from chalicelib.imports.chunks import ChunkRunner
         from chalicelib.imports.device_store import BulkDeviceWriter
         from chalicelib.imports.service import DeviceImportService
         from chalicelib.imports.store import ImportRepository
         core, hooks = self._core, self._core.of(ImportHooks)
         imports = ImportRepository(core.idempotency_store)
+        issuer = AuthorityIssuer(core.of(CertificateServices).certificate_authority,
+                                 timedelta(days=core.settings.certificates.validity_days))
         chunks = ChunkRunner(imports, BulkDeviceWriter(), hooks.welcome_sender,
-                             core.of(DeviceServices).device_repository, joined=hooks.joined)
+                             core.of(DeviceServices).device_repository, issuer, joined=hooks.joined)
         return DeviceImportService(imports, chunks, core.idempotency_store, core.settings.device_imports)

@@ -1,14 +1,7 @@
-"""The device-imports repository over its two tables (models.py): one item per import (progress, counts,
-lease) and one per chunk of its rows.
-
-A chunk item holds its rows as parsed, and once done their results. While the runner
-creates a chunk's devices it first writes their tokens to the chunk (`pending`), so a run
-that dies part-way can tell, on the redo, the devices it made from those that were there
-before; a done chunk keeps the tokens (`credentials`) until the one download or the expiry.
-"""
+"""Reads and writes of the device-imports tables (see models.py): imports, their chunks, their credentials."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +41,7 @@ class Chunk:
     rows: list[dict[str, Any]]
     results: list[dict[str, Any]] | None
     pending: dict[str, str]
+    pending_certs: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,8 +117,8 @@ class ImportRepository:
     def chunk(self, tenant_id: str, import_id: str, number: int) -> Chunk:
         """One chunk (strongly consistent)."""
         m = ImportChunkModel.get(chunk_key(tenant_id, import_id), number, consistent_read=True,
-                                 attributes_to_get=["number", "rows", "results", "pending"])
-        return Chunk(number, list(m.rows or []), m.results, dict(m.pending or {}))
+                                 attributes_to_get=["number", "rows", "results", "pending", "pending_certs"])
+        return Chunk(number, list(m.rows or []), m.results, dict(m.pending or {}), dict(m.pending_certs or {}))
 
     def results(self, tenant_id: str, import_id: str, number: int) -> list[dict[str, Any]] | None:
         """The results of one chunk (None while it is not done)."""
@@ -134,10 +128,13 @@ class ImportRepository:
             return None
         return m.results
 
-    def hold_tokens(self, tenant_id: str, import_id: str, number: int, pending: dict[str, str]) -> None:
-        """Write the tokens of the chunk's devices before the devices themselves."""
-        ImportChunkModel(chunk_key(tenant_id, import_id), number).update(
-            actions=[ImportChunkModel.pending.set(pending)])
+    def hold_tokens(self, tenant_id: str, import_id: str, number: int, pending: dict[str, str],
+                    pending_certs: dict[str, list[str]]) -> None:
+        """Write the tokens (and certificates) of the chunk's devices before the devices themselves."""
+        actions: list[Any] = [ImportChunkModel.pending.set(pending)]
+        if pending_certs:
+            actions.append(ImportChunkModel.pending_certs.set(pending_certs))
+        ImportChunkModel(chunk_key(tenant_id, import_id), number).update(actions=actions)
 
     def finish_chunk(self, tenant_id: str, import_id: str, number: int, done: ChunkDone, last: bool, now: datetime,
                      lease_until: datetime, credentials_expire_at: datetime) -> bool:
@@ -164,7 +161,8 @@ class ImportRepository:
                         DeviceImportModel.due_at.set(credentials_expire_at)]
         else:
             actions.append(DeviceImportModel.due_at.set(lease_until))
-        chunk_actions: list[Any] = [ImportChunkModel.results.set(done.results), ImportChunkModel.pending.remove()]
+        chunk_actions: list[Any] = [ImportChunkModel.results.set(done.results), ImportChunkModel.pending.remove(),
+                                    ImportChunkModel.pending_certs.remove()]
         if done.credentials:
             chunk_actions.append(ImportChunkModel.credentials.set(done.credentials))
         try:

@@ -53,3 +53,25 @@ def test_a_file_of_another_type_is_refused_before_upload(page: Page, tmp_path: P
     page.get_by_label("File").set_input_files(str(other))
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text(".csv")
+
+
+def test_a_row_certificate_is_saved_with_its_key_in_the_one_download(page: Page, tmp_path: Path) -> None:
+    import csv as csv_module
+    import io
+
+    # Given a CSV where one row asks for a certificate and one does not
+    with_cert, without = f"webc-{uuid.uuid4().hex[:6]}", f"webn-{uuid.uuid4().hex[:6]}"
+    csv = tmp_path / "devices.csv"
+    csv.write_text(f"device_id,certificate\n{with_cert},yes\n{without},no\n")
+    page.get_by_role("link", name="Import", exact=True).click()
+    page.get_by_label("File").set_input_files(str(csv))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("2 of 2 rows done")).to_be_visible()
+    # When the operator downloads the credentials
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download credentials (once)").click()
+    rows = {r["device_id"]: r for r in csv_module.DictReader(io.StringIO(Path(download.value.path()).read_text()))}
+    # Then the row that asked has its certificate and key (quoted PEM cells), the other its token only
+    assert rows[with_cert]["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY" in rows[with_cert]["private_key_pem"] and rows[with_cert]["certificate_id"]
+    assert rows[without]["certificate_pem"] == "" and rows[without]["provision_token"].startswith("tok_")

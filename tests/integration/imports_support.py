@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.certificates.services import CertificateServices
 from chalicelib.container import container
 from chalicelib.core.policies import ImportPolicy
 from chalicelib.devices.services import DeviceServices
+from chalicelib.imports.certs import AuthorityIssuer, CertificateIssuer
 from chalicelib.imports.chunks import ChunkRunner
 from chalicelib.imports.device_store import BulkDeviceWriter
 from chalicelib.imports.schedule import device_imports
@@ -79,13 +81,18 @@ def all_results(api: Api, import_id: str, outcome: str | None = None, limit: int
             return found
 
 
+def stage_issuer() -> AuthorityIssuer:
+    """Row certificates signed by the stage's authority (the test stack's local CA)."""
+    return AuthorityIssuer(container().of(CertificateServices).certificate_authority, timedelta(days=30))
+
+
 def import_service(chunk: int, budget_s: float, writer: BulkDeviceWriter | None = None,
-                   credentials_ttl_h: float = 24) -> DeviceImportService:
+                   credentials_ttl_h: float = 24, issuer: CertificateIssuer | None = None) -> DeviceImportService:
     """The stage's import service with its own chunk size and budget (and, where a test needs it, writer)."""
     c = container()
     policy = ImportPolicy(chunk=chunk, budget_s=budget_s, lease=timedelta(seconds=60),
                           credentials_ttl=timedelta(hours=credentials_ttl_h))
     imports = ImportRepository(c.idempotency_store)
     runner = ChunkRunner(imports, writer or BulkDeviceWriter(), c.of(SiteServices).welcome_sender,
-                         c.of(DeviceServices).device_repository)
+                         c.of(DeviceServices).device_repository, issuer or stage_issuer())
     return DeviceImportService(imports, runner, c.idempotency_store, policy)

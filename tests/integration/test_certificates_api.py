@@ -181,3 +181,14 @@ def test_deleting_a_device_revokes_its_certificates(api: Api) -> None:
     # A device made again under the same id starts with no certificate
     api.create_device("meter-8")
     assert api.get(_certs("meter-8")).body["certificates"] == []
+
+
+def test_a_device_whose_name_cannot_be_a_subject_is_a_400_naming_device_id_never_a_500(api: Api) -> None:
+    # Given a device whose `{tenant}.{device}` is longer than a common name's 64 characters
+    device_id = "n" * (64 - len(api.tenant_id))
+    api.create_device(device_id)
+    # When a certificate is asked for, with a server-made key
+    made = api.post(_certs(device_id), {})
+    # Then the answer names device_id and nothing was registered
+    assert (made.status, made.body.get("field")) == (400, "device_id"), made.body
+    assert api.get(_certs(device_id)).body["certificates"] == []

@@ -238,10 +238,20 @@ export interface ImportView extends DeviceImport {
   next_token?: string | null;
 }
 
-/** POST /customer/device-imports/{id}/credentials: each created device's token, given once. @openapi ImportCredentials */
+/** One created device's credential; the certificate fields only for rows with `certificate: true`. @openapi ImportCredential */
+export interface ImportCredential {
+  device_id: string;
+  mqtt_username: string;
+  provision_token: string;
+  certificate_id?: string | null;
+  certificate_pem?: string | null;
+  private_key_pem?: string | null;
+}
+
+/** POST /customer/device-imports/{id}/credentials: each created device's token (and certificate), given once. @openapi ImportCredentials */
 export interface ImportCredentials {
   import_id: string;
-  credentials: { device_id: string; mqtt_username: string; provision_token: string }[];
+  credentials: ImportCredential[];
 }
 
 /** GET /customer/device-imports. @openapi ImportPage */

@@ -7,9 +7,19 @@ import { useDownloadCredentials, useImport } from "../api/imports";
 
 const OUTCOMES: (RowOutcome | null)[] = ["refused", "existed", "created", null];
 
+/** A CSV cell: PEM text spans lines, so it is quoted (RFC 4180). */
+function cell(text: string | null | undefined): string {
+  return text ? `"${text.replaceAll('"', '""')}"` : "";
+}
+
 function save(answer: ImportCredentials) {
-  const lines = ["device_id,mqtt_username,provision_token",
-    ...answer.credentials.map((c) => `${c.device_id},${c.mqtt_username},${c.provision_token}`)];
+  // Rows that asked for a certificate add its id, certificate and key: the key exists nowhere else.
+  const certificates = answer.credentials.some((c) => c.certificate_pem);
+  const lines = [
+    "device_id,mqtt_username,provision_token" + (certificates ? ",certificate_id,certificate_pem,private_key_pem" : ""),
+    ...answer.credentials.map((c) => `${c.device_id},${c.mqtt_username},${c.provision_token}` + (certificates
+      ? `,${c.certificate_id ?? ""},${cell(c.certificate_pem)},${cell(c.private_key_pem)}` : "")),
+  ];
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
   link.download = `credentials-${answer.import_id}.csv`;
@@ -42,7 +52,8 @@ export function ImportPage() {
         <p>
           <button type="button" onClick={() => download.mutate(undefined, { onSuccess: save })}
             disabled={download.isPending || download.isSuccess}>Download credentials (once)</button>{" "}
-          <span className="muted">The provision tokens of the created devices; they cannot be read again.</span>
+          <span className="muted">The provision tokens of the created devices, and the certificates and keys
+            of the rows that asked for one; they cannot be read again.</span>
         </p>
       )}
       {download.isSuccess && <p role="status">Saved {download.data.credentials.length} credentials.</p>}

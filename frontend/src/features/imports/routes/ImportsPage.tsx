@@ -28,8 +28,10 @@ export function ImportsPage() {
     <main>
       <h1>Import devices</h1>
       <p className="muted">
-        A CSV with the header <code>device_id,name,attributes,groups,site</code> (attributes as a JSON object,
-        groups separated by <code>;</code>) or one JSON object per line; up to 10,000 rows.
+        A CSV with the header <code>device_id,name,attributes,groups,site,certificate</code> (attributes as a JSON
+        object, groups separated by <code>;</code>, certificate <code>yes</code> or <code>no</code>) or one JSON
+        object per line (<code>"certificate": true</code>); up to 10,000 rows. A row with a certificate also gets an
+        X.509 certificate and key, downloaded once with the tokens.
       </p>
       <form onSubmit={submit} aria-label="Import devices">
         <label>
