@@ -69,20 +69,21 @@ def test_group_job_created_in_the_dialog_completes_with_its_progress(page: Page)
     dialog.get_by_label("Document parameters (JSON)").fill('{"config": {"interval_s": 45}}')
     dialog.get_by_label("Expires in hours").fill("2")
     dialog.get_by_role("button", name="Create", exact=True).click()
-    # Then the job page follows it to COMPLETED with every execution succeeded
+    # Then the job page follows it to COMPLETED with every execution succeeded (the group's four: three
+    # simulated devices and the board enrolled by claim, which takes jobs on AWS's topics)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Job ")
     expect(page.get_by_test_id("job-status")).to_have_text("COMPLETED")
-    expect(page.get_by_test_id("job-progress-text")).to_have_text("3/3 done · SUCCEEDED 3")
+    expect(page.get_by_test_id("job-progress-text")).to_have_text("4/4 done · SUCCEEDED 4")
     progress = page.get_by_role("progressbar")
-    expect(progress).to_have_attribute("aria-valuenow", "3")
+    expect(progress).to_have_attribute("aria-valuenow", "4")
     executions = page.get_by_role("table", name="Executions")
-    expect(executions.locator("tbody tr")).to_have_count(3)
+    expect(executions.locator("tbody tr")).to_have_count(4)
     expect(executions).not_to_contain_text("QUEUED")
     shot(page, "job-completed")
     # And the jobs list shows it with its progress bar
     page.get_by_role("link", name="Jobs", exact=True).click()
     page.get_by_label("Status filter").select_option("COMPLETED")
-    expect(page.get_by_role("table", name="Jobs").locator("tbody tr").first).to_contain_text("3/3 done")
+    expect(page.get_by_role("table", name="Jobs").locator("tbody tr").first).to_contain_text("4/4 done")
 
 
 def test_device_page_create_job_targets_that_device(page: Page) -> None:
@@ -137,7 +138,7 @@ def test_rate_limited_job_shows_held_and_released_devices_and_its_abort_rule(pag
     dialog.get_by_label("In-progress timeout (minutes)").fill("15")
     dialog.get_by_role("button", name="Create", exact=True).click()
     # Then the job page shows one device released, the others held, and the rules
-    expect(page.get_by_test_id("job-rollout")).to_contain_text("1 released · 2 held · 1/min")
+    expect(page.get_by_test_id("job-rollout")).to_contain_text("1 released · 3 held · 1/min")
     rollout = page.get_by_role("definition").filter(has_text="FAILED ≥ 50% after 2 executed")
     expect(rollout).to_be_visible()
     expect(page.get_by_role("table", name="Executions")).to_contain_text("(held)")
