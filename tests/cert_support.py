@@ -13,6 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from chalicelib.certificates import x509 as certs
 from chalicelib.certificates.local_ca import CA_KEY
@@ -65,8 +67,10 @@ def stack_ca(tls: TlsFiles) -> tuple[certs.PrivateKey, x509.Certificate]:
 def tls_peer(host: str, port: int, ca_file: Path, folder: Path, cert_pem: str | None = None,
              key_pem: str | None = None, username: str | None = None, password: str | None = None,
              client_id: str = "", protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311,
-             clean: bool = True) -> MqttPeer:
+             clean: bool = True, session_expiry: int = 0) -> MqttPeer:
     """A recording client over TLS (with a client certificate when given); it does not wait for CONNACK.
+
+    With MQTT 5, `clean` is the clean start flag and `session_expiry` the session's expiry interval.
 
     A refused certificate may fail the handshake or, with TLS 1.3, only close the connection
     after it: `logged_in` tells which, by waiting for a CONNACK.
@@ -87,6 +91,7 @@ def tls_peer(host: str, port: int, ca_file: Path, folder: Path, cert_pem: str | 
 
     def on_connect(c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
         peer.connect_rc.append(rc)
+        peer.connack.append((flags, props))
         if not rc.is_failure:
             peer.connected.set()
 
@@ -94,7 +99,13 @@ def tls_peer(host: str, port: int, ca_file: Path, folder: Path, cert_pem: str | 
     client.on_disconnect = lambda *a: peer.disconnected.set()
     client.on_message = lambda c, u, m: peer.messages.put((m.topic, m.payload, bool(m.retain)))
     try:
-        client.connect(host, port, keepalive=30)
+        if protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.CONNECT)
+            if session_expiry:
+                props.SessionExpiryInterval = session_expiry
+            client.connect(host, port, keepalive=30, clean_start=clean, properties=props)
+        else:
+            client.connect(host, port, keepalive=30)
     except (ssl.SSLError, OSError):
         peer.disconnected.set()  # refused in the handshake itself
         return peer

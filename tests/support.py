@@ -84,6 +84,7 @@ class MqttPeer:
     connected: threading.Event = field(default_factory=threading.Event)
     disconnected: threading.Event = field(default_factory=threading.Event)
     connect_rc: list[Any] = field(default_factory=list)
+    connack: list[Any] = field(default_factory=list)  # (flags, properties) of each CONNACK, where recorded
 
     def subscribe(self, topic: str, qos: int = 1) -> None:
         done = threading.Event()

@@ -51,9 +51,9 @@ class TlsFiles:
     token_port: int
     claim_port: int | None = None  # boards enrolling with a claim certificate (fleet provisioning)
     claim_plugin: Path | None = None  # the broker plugin the claim listener needs (`make deps` builds it)
-    # The certificate listener's prefix of client ids the broker assigns (to a client that sent none):
-    # random per stack, so no client can pick an id in that space (see the plugin's device role).
-    assigned_prefix: str = ""
+    # The prefix of client ids the broker assigns to a client that sent none (Mosquitto's default): a
+    # certificate may log in with such an id, random and unknown to anyone else (see the plugin's device role).
+    assigned_prefix: str = "auto-"
 
 
 def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int, token_port: int,
@@ -70,9 +70,7 @@ def prepare(ca_dir: Path, broker_dir: Path, mtls_port: int, token_port: int,
     crl_file = tls_dir / "crl.pem"
     authority.write_crl(crl_file, [])
     plugin = claim_plugin.built() if claim_port is not None else None
-    prefix = claim_plugin.assigned_prefix(tls_dir) if plugin is not None else ""
-    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port, claim_port, plugin,
-                    prefix), authority
+    return TlsFiles(ca_file, cert_file, key_file, crl_file, mtls_port, token_port, claim_port, plugin), authority
 
 
 def listener_conf(tls: TlsFiles, host: str, workdir: Path) -> str:

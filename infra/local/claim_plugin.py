@@ -8,7 +8,6 @@ answer topics are the same for every board sharing a claim.
 """
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,23 +60,13 @@ acl_file {acl_path(workdir)}
 """
 
 
-def assigned_prefix(tls_dir: Path) -> str:
-    """The certificate listener's prefix for client ids it assigns; made once per stack, owner-only."""
-    path = tls_dir / "assigned_client_id_prefix"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(f"auto-{secrets.token_hex(8)}-")
-    return path.read_text().strip()
-
-
 def device_listener_conf(tls: TlsFiles, workdir: Path) -> str:
     """Lines for the certificate listener: the plugin names each certificate, and takes claims as AWS's 8883 does.
 
     No `use_identity_as_username` (Mosquitto would skip the plugin's check) and no `use_username_as_clientid`
     (boards sharing a claim need ids of their own): the plugin allows a certificate only its own client ids.
     """
-    return f"""auto_id_prefix {tls.assigned_prefix}
-plugin {tls.claim_plugin}
+    return f"""plugin {tls.claim_plugin}
 plugin_opt_role device
 plugin_opt_reserved_client_id_prefixes {",".join(RESERVED_CLIENT_ID_PREFIXES)}
 plugin_opt_assigned_client_id_prefix {tls.assigned_prefix}

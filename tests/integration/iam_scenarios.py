@@ -122,7 +122,7 @@ def run_api(api: Api, rec: Recorder) -> dict[str, Any]:
         ok(api.post("/customer/provisioning-templates/tpl/dry-run", {"parameters": {"Serial": "x"}}))
         ok(api.get("/customer/provisioning-templates"))
         ok(api.post("/customer/device-imports", raw=b'{"device_id": "imp-1"}\n'
-                    b'{"device_id": "imp-2", "groups": ["g1"], "site": "s1"}\n',
+                    b'{"device_id": "imp-2", "groups": ["g1"], "site": "s1", "certificate": true}\n',
                     headers={"Content-Type": "application/x-ndjson"}))
     return {"d2": d2, "tok2": tok2, "d3": d3, "job_id": group_job["job_id"], "command_id": command["command_id"]}
 

@@ -69,18 +69,14 @@ def test_a_certificate_takes_no_client_id_but_its_own_so_no_one_elses_session(
     victim = _mtls(stack, tls, tmp_path, peers, theirs["certificate_pem"], theirs["private_key_pem"],
                    client_id=f"{other_api.tenant_id}.ids-1")
     assert logged_in(victim)
-    # When this certificate asks for their client ids (or one in the space the broker assigns from), it is refused
+    # When this certificate asks for their client ids, it is refused
     for taken in (f"{other_api.tenant_id}.ids-1", "ids-1", "svc-bridge", "fleet-bridge-1", "board-1",
-                  "auto-0a1b2c3d-1234", f"{api.tenant_id}.ids-2"):
+                  f"{api.tenant_id}.ids-2"):
         assert not logged_in(_mtls(stack, tls, tmp_path, peers, *key, client_id=taken)), taken
     assert not victim.disconnected.is_set(), "a refused client id took the victim's session over"
-    # And it logs in as its thing, or with no client id (the broker assigns one from its secret prefix)
+    # And it logs in as its thing, or with no client id (the broker assigns a random one)
     assert logged_in(_mtls(stack, tls, tmp_path, peers, *key, client_id=f"{api.tenant_id}.ids-1"))
     assert logged_in(_mtls(stack, tls, tmp_path, peers, *key))
-    # The prefix it assigns from is in owner-only files alone
-    assert tls.assigned_prefix.startswith("auto-") and len(tls.assigned_prefix) > 16
-    for holder in (stack.broker.workdir / "mosquitto.conf", tls.cert_file.parent / "assigned_client_id_prefix"):
-        assert tls.assigned_prefix in holder.read_text() and holder.stat().st_mode & 0o077 == 0, holder
 
 
 def test_certificates_the_registry_did_not_issue_never_log_in(

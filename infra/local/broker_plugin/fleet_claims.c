@@ -26,7 +26,7 @@
  *     CN becomes the username (the listener's acl_file holds that name's device topics) and the
  *     client id must be the certificate's own name or its thing's (`<tenant>.<device>`; for a
  *     certificate a board made through a claim, `cert-...`, the names file maps it to its thing),
- *     or one the broker assigned (the listener's secret auto_id_prefix): client ids are one
+ *     or one the broker assigned (`auto-<uuid>`, random): client ids are one
  *     namespace for every tenant, so no certificate may take another's session over.
  * role "service" (loaded on the service listener):
  *   - message: $fleet/claim-replies/<nonce>/<client id>/<request>/accepted|rejected is delivered
@@ -64,9 +64,10 @@ struct connection {
 	struct connection *next;
 	const struct mosquitto *client; /* NULL once gone, for a persistent session kept by the broker */
 	char *id;
-	char *cn; /* the claim that holds this client id */
+	char *cn; /* who holds this client id: a claim's CN, or the thing of a certificate on an assigned id */
 	unsigned long long nonce;
 	bool persistent;
+	bool claim; /* a claim board (its requests are stamped), not a certificate on an assigned id */
 };
 
 /* Shared by both roles: the library is loaded once, whatever the number of listeners. */
@@ -153,7 +154,8 @@ static char *certificate_cn(const struct mosquitto *client)
 	if(idx >= 0 && X509_NAME_get_index_by_NID(name, NID_commonName, idx) < 0){
 		ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 		int len = data ? ASN1_STRING_length(data) : 0;
-		if(len > 0 && len <= MAX_CN){
+		/* A NUL inside the name would make it read as a shorter name (another device's): refuse it. */
+		if(len > 0 && len <= MAX_CN && memchr(ASN1_STRING_get0_data(data), '\0', (size_t)len) == NULL){
 			cn = calloc(1, (size_t)len + 1);
 			if(cn) memcpy(cn, ASN1_STRING_get0_data(data), (size_t)len);
 		}
@@ -231,9 +233,13 @@ static void load_names(struct instance *self)
 	struct name_entry *names = NULL;
 	size_t count = 0, cap = 0;
 	char line[2 * MAX_NAME + 4];
+	bool tail = false; /* inside the rest of a line longer than the buffer: never read it as a line */
 	while(fgets(line, sizeof(line), f)){
-		char *sep = strchr(line, ' ');
 		char *end = strchr(line, '\n');
+		bool skip = tail;
+		tail = end == NULL && !feof(f);
+		if(skip || tail) continue;
+		char *sep = strchr(line, ' ');
 		if(sep == NULL || end == NULL || sep == line || end == sep + 1) continue;
 		*sep = '\0';
 		*end = '\0';
@@ -288,7 +294,7 @@ static bool valid_name(const char *s)
 static bool assigned_id(const struct instance *self, const char *id)
 {
 	size_t len = strlen(self->assigned);
-	return len > 0 && strncmp(id, self->assigned, len) == 0;
+	return len > 0 && strncmp(id, self->assigned, len) == 0 && valid_token(id, MAX_CLIENT_ID, true);
 }
 
 /* Device role, a certificate that is not a claim's: its name logs in, under its own client ids only. */
@@ -331,7 +337,7 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 		free(cn);
 		return refuse(id, "the client id must be 1-128 characters of A-Z a-z 0-9 _ : -");
 	}
-	if(reserved_prefix(self, id) && !assigned_id(self, id)){
+	if(reserved_prefix(self, id)){ /* assigned ids too: a board names itself, so boards sharing a claim never collide */
 		free(cn);
 		return refuse(id, "the client id starts with a prefix reserved for the platform's services");
 	}
@@ -368,7 +374,9 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
 	}
 	/* A new connection with this id takes over any older one: only the newest is answered. */
 	forget_id(id);
-	c->persistent = !clean;
+	/* MQTT 5: a clean start may still leave a session behind (a session expiry): remember it too. */
+	c->persistent = !clean || mosquitto_client_protocol_version(ed->client) == 5;
+	c->claim = true;
 	c->client = ed->client;
 	c->nonce = ++last_nonce;
 	c->next = connections;
@@ -416,7 +424,7 @@ static int on_claim_message(struct mosquitto_evt_message *ed)
 	if(!valid_request(request, strlen(request))) return MOSQ_ERR_SUCCESS;
 	struct connection *c = find_client(ed->client);
 	const char *username = mosquitto_client_username(ed->client);
-	if(c == NULL || username == NULL) return MOSQ_ERR_ACL_DENIED;
+	if(c == NULL || !c->claim || username == NULL) return MOSQ_ERR_ACL_DENIED;
 	size_t size = strlen(REQUEST_PREFIX) + strlen(username) + 24 + strlen(c->id) + strlen(request) + 4;
 	char *stamped = malloc(size);
 	if(stamped == NULL) return MOSQ_ERR_NOMEM;
@@ -465,7 +473,7 @@ static int on_service_message(struct mosquitto_evt_message *ed)
 	if(!valid_request(answer, request_len)) return MOSQ_ERR_SUCCESS;
 
 	for(struct connection *c = connections; c; c = c->next){
-		if(c->nonce == nonce && strlen(c->id) == (size_t)(slash - id) && !strncmp(c->id, id, (size_t)(slash - id))){
+		if(c->claim && c->nonce == nonce && strlen(c->id) == (size_t)(slash - id) && !strncmp(c->id, id, (size_t)(slash - id))){
 			size_t tsize = 5 + len + 1;
 			char *topic = malloc(tsize);
 			void *payload = ed->payloadlen ? mosquitto_malloc(ed->payloadlen) : NULL;
