@@ -1,10 +1,11 @@
 """The certificate listener's client ids, attacked by a holder of a certificate or a claim of their own.
 
 The plugin's device role allows a certificate its own client ids only: its name, its thing's, or one the
-broker assigned. An MQTT 5 claim board's session (clean start with an expiry) is another claim's to leave
-alone. Certificates with names no
-device has (odd bytes, several CNs) never log in; the names file's parser takes no line out of a longer
-one; a session cut comes from the credential sync alone.
+broker assigned; an assigned id stays with the certificate that holds it, live or left as a session (an
+MQTT 5 client is told its own, so it learns the prefix). An MQTT 5 claim board's session (clean start
+with an expiry) is another claim's to leave alone. Certificates with names no device has (odd bytes,
+several CNs) never log in; the names file's parser takes no line out of a longer one; a session cut
+comes from the credential sync alone.
 """
 from __future__ import annotations
 
@@ -134,6 +135,38 @@ def test_a_cert_name_missing_from_the_names_file_takes_no_thing_id_and_no_line_i
     assert logged_in(_mtls(stack, tls, tmp_path, peers, late_cert, client_id=victim))  # read on the miss
     assert not logged_in(_mtls(stack, tls, tmp_path, peers, smuggled_cert, client_id=victim))
     names.write_text(registry_names)  # the registry's names again
+
+
+def test_an_assigned_client_id_stays_with_its_holder_live_or_as_a_session(
+        api: Api, other_api: Api, stack: Stack, tls: TlsFiles, tmp_path: Path, peers: list[MqttPeer]) -> None:
+    mine, theirs = _issue(api, "assigned-1"), _issue(other_api, "assigned-1")
+    stack.sync.sync_once()
+    # Given another tenant's device on an id the broker assigned (told in its CONNACK, as MQTT 5 does)
+    victim = _v5(stack, tls, tmp_path, peers, theirs, expiry=3600)
+    assert logged_in(victim)
+    taken = _assigned(victim)
+    assert taken.startswith(tls.assigned_prefix)
+    # And the attacker learnt the prefix the same way
+    probe = _v5(stack, tls, tmp_path, peers, mine)
+    assert logged_in(probe) and _assigned(probe).startswith(tls.assigned_prefix)
+    # When a certificate or a claim board of someone else asks for that id, it is refused; the victim stays
+    assert not logged_in(_mtls(stack, tls, tmp_path, peers, mine, client_id=taken))
+    for odd in ("/x", " x", "+", "\u00e9", "x" * 200):  # nor an id no broker assigns, under its prefix
+        assert not logged_in(_mtls(stack, tls, tmp_path, peers, mine, client_id=tls.assigned_prefix + odd)), odd
+    _, claim_cert, claim_key = _claim(stack, tls)
+    assert not logged_in(_mtls(stack, tls, tmp_path, peers, (claim_cert, claim_key), client_id=taken))
+    assert not victim.disconnected.wait(1), "a refused client id took the victim's session over"
+    # Its session (clean start with an expiry) outlives the connection: no one else resumes it
+    victim.client.subscribe(f"tenant/{other_api.tenant_id}/devices/assigned-1/commands/#", qos=1)
+    victim.client.disconnect()
+    assert victim.disconnected.wait(5)
+    resumer = _v5(stack, tls, tmp_path, peers, mine, client_id=taken, clean_start=False)
+    assert not logged_in(resumer)
+    claim_resumer = _v5(stack, tls, tmp_path, peers, (claim_cert, claim_key), client_id=taken, clean_start=False)
+    assert not logged_in(claim_resumer)
+    # Its own device comes back to it
+    back = _v5(stack, tls, tmp_path, peers, theirs, client_id=taken, clean_start=False)
+    assert logged_in(back) and _session_present(back)
 
 
 def test_a_claim_board_on_mqtt5_leaves_no_session_another_claim_resumes(

@@ -298,6 +298,32 @@ static bool assigned_id(const struct instance *self, const char *id)
 }
 
 /* Device role, a certificate that is not a claim's: its name logs in, under its own client ids only. */
+/* An id the broker assigned is random, but an MQTT 5 client is told its own: a certificate that learnt
+ * another's must not take that session, live or kept. The holder is the certificate's name (stable: the
+ * names file may bring its thing only after its first connection). */
+static bool hold_assigned(struct mosquitto *client, const char *id, const char *owner)
+{
+	bool clean = mosquitto_client_clean_session(client);
+	const struct connection *held = find_id(id);
+	if(held && strcmp(held->cn, owner) != 0 && (held->client != NULL || !clean)) return false;
+	struct connection *live = find_client(client);
+	if(live != NULL && !strcmp(live->id, id)) return true; /* a reload checking a live connection again */
+	struct connection *c = calloc(1, sizeof(*c));
+	if(c == NULL) return false;
+	c->id = strdup(id);
+	c->cn = strdup(owner);
+	if(c->id == NULL || c->cn == NULL){
+		free_connection(c);
+		return false;
+	}
+	forget_id(id);
+	c->client = client;
+	c->persistent = !clean || mosquitto_client_protocol_version(client) == 5;
+	c->next = connections;
+	connections = c;
+	return true;
+}
+
 static int device_auth(struct instance *self, struct mosquitto *client, const char *id, char *cn)
 {
 	if(!valid_name(cn)){
@@ -311,6 +337,10 @@ static int device_auth(struct instance *self, struct mosquitto *client, const ch
 				"must be its thing name (%s) or empty", id ? id : "", cn, thing ? thing : cn);
 		free(cn);
 		return MOSQ_ERR_AUTH;
+	}
+	if(assigned_id(self, id) && !hold_assigned(client, id, cn)){
+		free(cn);
+		return refuse(id, "this assigned client id is another certificate's, or its session is");
 	}
 	int rc = mosquitto_set_username(client, cn);
 	free(cn);
