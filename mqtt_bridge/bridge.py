@@ -21,6 +21,7 @@ from chalicelib.core.topics import bridge_subscriptions
 from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.forwarder import Delivery, Forwarder, Stats
 from mqtt_bridge.invokers import Invoker
+from mqtt_bridge.socket_reader import ReadAheadClient
 from mqtt_bridge.telemetry import logger, metrics
 
 
@@ -50,8 +51,8 @@ class Bridge:
 
     def _build_client(self) -> mqtt.Client:
         s = self._settings
-        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id,
-                             clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
+        client = ReadAheadClient(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id,
+                                 clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
         if s.mqtt_username:
             client.username_pw_set(s.mqtt_username, s.mqtt_password or None)
         if s.mqtt_tls:

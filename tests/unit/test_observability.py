@@ -12,7 +12,7 @@ from chalicelib.core.auth.operator import OperatorAuthenticator, issue_local_tok
 from chalicelib.core.config import Settings
 from chalicelib.core.errors import Unauthenticated
 from chalicelib.core.observability.log import begin, clean_correlation_id, current_correlation_id, logger
-from chalicelib.core.observability.metrics import metrics
+from chalicelib.core.observability.metrics import MetricSink, metrics
 from chalicelib.core.observability.runs import invocation, report_run
 from infra.local.logs import render
 from mqtt_bridge.telemetry import message_keys
@@ -103,3 +103,22 @@ def test_make_logs_renders_json_lines_emf_and_text() -> None:
                       "service": "mqtt-bridge", "BridgeForwards": [1.0, 1.0]})
     assert render("bridge", emf).endswith("metrics BridgeForwards=2.0")
     assert render("mosquitto", "1700000000: New connection") == "mosquitto  1700000000: New connection"
+
+
+def test_counts_are_summed_into_one_value_per_flush(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a counter bumped more often than Powertools keeps values per metric (100)
+    sink = MetricSink("mqtt-bridge")
+    with capture(capsys) as out:
+        for _ in range(250):
+            sink.count("BridgeForwards")
+        sink.count("BridgeRetries", 0)
+        # Then nothing is printed before the flush, and the flush prints one value: the sum
+        assert not [b for b in out.read().emf if "BridgeForwards" in b]
+        sink.flush()
+    [blob] = [b for b in out.read().emf if "BridgeForwards" in b]
+    assert blob["BridgeForwards"] in ([250.0], 250.0) and "BridgeRetries" not in blob
+
+
+def test_the_bridge_mints_distinct_valid_correlation_ids() -> None:
+    minted = [message_keys("tenant/a/device/d/status", b"{}")["correlation_id"] for _ in range(1000)]
+    assert len(set(minted)) == 1000 and all(clean_correlation_id(c) == c for c in minted)

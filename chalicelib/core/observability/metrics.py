@@ -31,12 +31,18 @@ class MetricSink:
         self.service = service
         self.namespace = namespace
         self._provider: AmazonCloudWatchEMFProvider | None = None
+        self._counts: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def count(self, name: str, value: float = 1) -> None:
-        """Add to a counter (summed by CloudWatch); zero values are not sent."""
+        """Add to a counter; zero values are not sent.
+
+        Summed here and sent as one value per flush: CloudWatch sums them anyway, and one value per
+        call made the bridge print an EMF line every 100 messages (Powertools flushes at 100 values).
+        """
         if value:
-            self._add(name, "Count", value)
+            with self._lock:
+                self._counts[name] = self._counts.get(name, 0) + value
 
     def milliseconds(self, name: str, value: float) -> None:
         """Record one duration."""
@@ -58,16 +64,22 @@ class MetricSink:
     def flush(self) -> None:
         """Print what was collected (nothing when empty) and start over."""
         with self._lock:
+            counts, self._counts = self._counts, {}
+            for name, total in counts.items():
+                self._add_locked(name, "Count", total)
             if self._provider is not None and self._provider.metric_set:
                 self._provider.flush_metrics()
 
     def _add(self, name: str, unit: str, value: float) -> None:
+        with self._lock:
+            self._add_locked(name, unit, value)
+
+    def _add_locked(self, name: str, unit: str, value: float) -> None:
         from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
-        with self._lock:
-            if self._provider is None:
-                self._provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
-            self._provider.add_metric(name=name, unit=unit, value=value)
+        if self._provider is None:
+            self._provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
+        self._provider.add_metric(name=name, unit=unit, value=value)
 
 
 metrics = MetricSink(SERVICE)
