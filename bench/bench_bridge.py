@@ -8,7 +8,9 @@ every forwarded message countable; the stack's bridge is restored afterwards.
 
 The second table measures the bridge alone: its invoker only counts (journals) the messages,
 one bridge and then two in one share group ($share/...), beside the rate at which Mosquitto
-accepted the same burst's publishes; then two again, one of them SIGKILLed mid-burst and started
+accepted the same burst's publishes; then a backlog queued while one, then two, bridges were away
+(an outage) and drained once they start, since in a live burst of this machine's publishers one
+bridge keeps up and a second has nothing to take; then two again, one of them SIGKILLed mid-burst and started
 again on its persistent session (issue 29: 0 lost of a 10,000-message burst; redeliveries of what
 the killed bridge had not acknowledged show as duplicates).
 """
@@ -30,7 +32,9 @@ import paho.mqtt.client as mqtt
 
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
+from chalicelib.aws_iot.topics import bridge_subscriptions as aws_subscriptions
 from chalicelib.core.identity import mqtt_username
+from chalicelib.core.topics import bridge_subscriptions as core_subscriptions
 from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
 from mqtt_bridge.invokers import InProcessInvoker, device_event
@@ -40,6 +44,7 @@ DEVICES = 25
 RUNS = pick([(8, 1, 5000), (8, 25, 5000), (1, 25, 1000)], [(8, 1, 1000), (8, 25, 1000), (1, 25, 300)])
 SCALE_MESSAGES = pick(10000, 3000)  # per counting run (one bridge, then two)
 STALL_S = pick(30.0, 10.0)
+BACKLOG_MESSAGES = pick(20000, 10000)  # queued while the bridges are away, then drained by one, then two
 KILL_MESSAGES = 10_000  # the counting bridges take it in seconds: the issue's size even in a quick run
 
 
@@ -65,6 +70,9 @@ def run(ctx: BenchContext) -> list[Table]:
                     journals = [Path(tmp) / f"count-{count}-{i}.jsonl" for i in range(count)]
                     with _counting_bridges(ctx, journals, Path(tmp)):
                         scale.append([str(count), *_burst(devices, journals, SCALE_MESSAGES)])
+                for count in (1, 2):
+                    journals = [Path(tmp) / f"backlog-{count}-{i}.jsonl" for i in range(count)]
+                    scale.append([f"{count}, draining a backlog", *_backlog(ctx, devices, journals, Path(tmp))])
                 journals = [Path(tmp) / f"kill-{i}.jsonl" for i in range(2)]
                 with _counting_bridges(ctx, journals, Path(tmp)) as bridges:
                     kill = _KillOne(bridges, journals)
@@ -82,7 +90,8 @@ def run(ctx: BenchContext) -> list[Table]:
          "lost = published (PUBACKed by the broker) but never forwarded; must be 0"])
     for row in scale:
         row.insert(4, row[3] / max(row[2], 1e-6))
-        row.insert(5, row[3] / max(scale[0][3], 1e-6))
+        one = scale[2] if "backlog" in row[0] else scale[0]  # a backlog's drain beside one bridge's drain
+        row.insert(5, row[3] / max(one[3], 1e-6))
     alone = Table(
         f"The bridge alone: batches into a counting invoker, 1 vs 2 bridges in a share group ({DEVICES} devices)",
         ["bridges", "messages", "mosquitto accepted/s", "forwarded/s", "vs accepted", "vs 1 bridge", "lost",
@@ -90,6 +99,9 @@ def run(ctx: BenchContext) -> list[Table]:
         ["mosquitto accepted/s = the devices' QoS 1 publishes PUBACKed by the broker per second, same burst",
          "the invoker journals each message and answers at once: no function, no DynamoDB",
          "SIGKILLed: once it forwarded a twentieth of the burst, then started again on its session; lost must be 0",
+         "draining a backlog: the burst was queued in the bridges' sessions while they were away (an outage), "
+         "then they started: forwarded/s from the first forward to the last; in a live burst one bridge already "
+         "keeps up with what the devices publish, so a second has nothing to add there",
          "8 workers, BRIDGE_BATCH_MAX 25, BRIDGE_BATCH_WAIT_MS 5 (the defaults); 2 cores shared by everything"])
     return [throughput, alone, _ddb_per_message(ctx, token)]
 
@@ -126,14 +138,20 @@ def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, batch_max:
         yield from _journaling(ctx, journal, workers, batch_max, log)
 
 
-@contextmanager
-def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path) -> Iterator[list[Child]]:
-    """One counting bridge per journal, all in one fresh share group, each on its own session."""
+def _bridge_ids(count: int) -> tuple[list[str], str]:
+    """Client ids for `count` bench bridges and their fresh share group."""
     run_id = uuid.uuid4().hex[:8]
-    client_ids = [f"fleet-bench-bridge-{run_id}-{i}" for i in range(len(journals))]
+    return [f"fleet-bench-bridge-{run_id}-{i}" for i in range(count)], f"bench-{run_id}"
+
+
+@contextmanager
+def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path,
+                      ids: tuple[list[str], str] | None = None) -> Iterator[list[Child]]:
+    """One counting bridge per journal, all in one share group (fresh unless given), each on its own session."""
+    client_ids, group = ids or _bridge_ids(len(journals))
     children = [Child(f"bridge-count-{i}", python_module("infra.local.bridge_journal"), tmp / f"count-{i}.log",
                       {**ctx.stack.env(), "BRIDGE_JOURNAL_PATH": str(journal), "BRIDGE_JOURNAL_SINK": "count",
-                       "BRIDGE_CLIENT_ID": client_id, "BRIDGE_SHARE_GROUP": f"bench-{run_id}",
+                       "BRIDGE_CLIENT_ID": client_id, "BRIDGE_SHARE_GROUP": group,
                        "BRIDGE_LOG_LEVEL": "WARNING"}).start()
                 for i, (journal, client_id) in enumerate(zip(journals, client_ids, strict=True))]
     try:
@@ -177,6 +195,51 @@ class _KillOne:
 def _lines(journal: Path) -> int:
     with open(journal, "rb") as f:
         return sum(1 for _ in f)
+
+
+def _park_session(ctx: BenchContext, client_id: str, group: str) -> None:
+    """Leave a persistent session subscribed as a bridge of `group` would be, with no one connected to it."""
+    user = ctx.stack.users["bridge"]
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         clean_session=False, protocol=mqtt.MQTTv311)
+    client.username_pw_set(user.username, user.password)
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *args: subscribed.set()
+    client.connect(ctx.mqtt_host, ctx.stack.o.mqtt_service_port, keepalive=10)
+    client.loop_start()
+    filters = core_subscriptions() + aws_subscriptions()
+    client.subscribe([(f"$share/{group}/{topic_filter}", 1) for topic_filter in filters])
+    if not subscribed.wait(10):
+        raise RuntimeError("the parked bridge session was never subscribed")
+    client.disconnect()
+    client.loop_stop()
+
+
+def _backlog(ctx: BenchContext, devices: list[tuple[str, mqtt.Client]], journals: list[Path],
+             tmp: Path) -> list[Any]:
+    """Queue a burst in the sessions of len(journals) bridges that are away, then start them and time the drain."""
+    ids = _bridge_ids(len(journals))
+    for client_id in ids[0]:
+        _park_session(ctx, client_id, ids[1])
+    run_id = uuid.uuid4().hex[:8]
+    started = time.time()
+    infos = [devices[i % len(devices)][1].publish(devices[i % len(devices)][0],
+                                                  json.dumps({"run": run_id, "seq": i}), qos=1)
+             for i in range(BACKLOG_MESSAGES)]
+    for info in infos:
+        info.wait_for_publish(60)
+    accepted = BACKLOG_MESSAGES / max(time.time() - started, 1e-6)
+    with _counting_bridges(ctx, journals, tmp, ids):
+        (seen, lines), last_progress = _journal(journals, run_id), time.monotonic()
+        while len(seen) < BACKLOG_MESSAGES and time.monotonic() - last_progress < STALL_S:
+            time.sleep(0.2)
+            now, lines = _journal(journals, run_id)
+            if len(now) > len(seen):
+                last_progress = time.monotonic()
+            seen = now
+    first, last = min(seen.values(), default=0.0), max(seen.values(), default=0.0)
+    return [BACKLOG_MESSAGES, accepted, len(seen) / max(last - first, 1e-6), BACKLOG_MESSAGES - len(seen),
+            lines - len(seen), last - first]
 
 
 def _forget_session(ctx: BenchContext, client_id: str) -> None:
