@@ -6,12 +6,13 @@ any other message gets a fresh id, which the function's lines carry too.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 from typing import Any
 
-from chalicelib.core.observability.log import clean_correlation_id, make_logger, new_correlation_id
+from chalicelib.core.observability.log import clean_correlation_id, make_logger
 from chalicelib.core.observability.metrics import MetricSink
 
 SERVICE = "mqtt-bridge"
@@ -42,21 +43,26 @@ def message_keys(topic: str, payload: bytes) -> dict[str, Any]:
 
 
 class _Minter:
-    """Correlation ids for messages that bring none: a random prefix per process and a counter.
+    """Correlation ids for messages that bring none: a per-process keyed hash of a counter.
 
-    Unique, not secret (a trace id grants nothing); uuid4 per message cost the bridge a system call
-    (os.urandom) per message at thousands a second. A forked child draws a prefix of its own.
+    uuid4 per message cost the bridge a system call (os.urandom) per message at thousands a second;
+    a counter in clear would not do either: a device that comes back gets its pending commands with
+    its message's id as MQTT 5 correlation data, and would read from it how many messages (of every
+    tenant) the bridge handled since, and the ids it mints next. A keyed BLAKE2b of the counter is
+    unique (128 bits), reveals neither, and costs no system call. A forked child draws a key of its own.
     """
 
     def __init__(self) -> None:
         self.reseed()
 
     def reseed(self) -> None:
-        self._prefix = new_correlation_id()[:16]
+        self._key = os.urandom(32)
         self._counter = itertools.count()
 
     def __call__(self) -> str:
-        return f"{self._prefix}{next(self._counter):016x}"
+        # next() on itertools.count is atomic under the GIL: the lanes share one minter.
+        n = next(self._counter)
+        return hashlib.blake2b(n.to_bytes(16, "big"), key=self._key, digest_size=16).hexdigest()
 
 
 _mint = _Minter()

@@ -122,3 +122,13 @@ def test_counts_are_summed_into_one_value_per_flush(capsys: pytest.CaptureFixtur
 def test_the_bridge_mints_distinct_valid_correlation_ids() -> None:
     minted = [message_keys("tenant/a/device/d/status", b"{}")["correlation_id"] for _ in range(1000)]
     assert len(set(minted)) == 1000 and all(clean_correlation_id(c) == c for c in minted)
+
+
+def test_a_minted_correlation_id_tells_a_device_nothing_about_other_messages() -> None:
+    # A device that comes back gets its pending commands with its message's (minted) id as MQTT 5
+    # correlation data: from it, the device must learn neither how many messages the bridge handled
+    # for other tenants since its last id (a counter) nor the ids it mints for them next (prefix + counter).
+    minted = [message_keys("tenant/a/device/d/status", b"{}")["correlation_id"] for _ in range(1000)]
+    assert len({c[:16] for c in minted}) == 1000 and len({c[16:] for c in minted}) == 1000
+    assert minted != sorted(minted)
+    assert all(len(c) == 32 and int(c, 16) >= 0 for c in minted)
