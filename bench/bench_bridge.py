@@ -37,6 +37,7 @@ from chalicelib.core.identity import mqtt_username
 from chalicelib.core.topics import bridge_subscriptions as core_subscriptions
 from infra.local.bridge_journal import read_journal
 from infra.local.processes import Child, python_module
+from mqtt_bridge.config import BridgeSettings
 from mqtt_bridge.invokers import InProcessInvoker, device_event
 
 DEVICES = 25
@@ -118,13 +119,20 @@ def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
 
 @contextmanager
 def _holding_stack_bridge(ctx: BenchContext) -> Iterator[None]:
-    """The stack's bridge stopped for the duration of the block (its session keeps what comes)."""
+    """The stack's bridge stopped for the duration of the block, its session dropped.
+
+    A kept session would queue a copy of every bench message (70,000 with FULL=1), which
+    Mosquitto's once-a-second autosave rewrites in full each second through the rest of the
+    bench. The bench's stack has no devices but the bench's own, so nothing else is dropped;
+    the bridge subscribes afresh when it starts again.
+    """
     stack_bridge = next((c for c in ctx.stack.children if c.name == "bridge"), None)
     if stack_bridge is None:
         yield
         return
     with ctx.stack.supervisor.holding("bridge"):  # the supervisor would restart it at once
-        stack_bridge.stop()  # SIGTERM: it finishes in-flight messages and keeps its session
+        stack_bridge.stop()  # SIGTERM: it finishes in-flight messages
+        _forget_session(ctx, BridgeSettings().client_id)
         try:
             yield
         finally:
