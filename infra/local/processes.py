@@ -17,12 +17,25 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _LOWEST_PORT = 10000
 _rng = random.SystemRandom()
+# Ports this process handed out or was given to bind later (a stack's own ports, passed by the
+# test or `make run`): a probe cannot see a port that is not bound yet, so without this a
+# component started first (SeaweedFS's free ports) could take the broker's before it binds.
+_taken: set[int] = set()
+_taken_lock = threading.Lock()
+
+
+def reserve_ports(ports: Iterable[int]) -> None:
+    """Ports this process will bind later: free_port never answers one of them."""
+    with _taken_lock:
+        _taken.update(ports)
 
 
 def ephemeral_ports() -> tuple[int, int]:
@@ -44,18 +57,27 @@ def free_port(host: str = "127.0.0.1") -> int:
     one at random keeps concurrent test runs apart.
     """
     low, _ = ephemeral_ports()
-    if low - _LOWEST_PORT >= 1000:
-        for _ in range(100):
-            port = _rng.randrange(_LOWEST_PORT, low)
-            with socket.socket() as s:
-                try:
-                    s.bind((host, port))
-                except OSError:
+    with _taken_lock:
+        if low - _LOWEST_PORT >= 1000:
+            for _ in range(100):
+                port = _rng.randrange(_LOWEST_PORT, low)
+                if port in _taken:
                     continue
+                with socket.socket() as s:
+                    try:
+                        s.bind((host, port))
+                    except OSError:
+                        continue
+                _taken.add(port)
                 return port
-    with socket.socket() as s:  # a kernel with almost no room below its ephemeral range
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+        for _ in range(100):  # a kernel with almost no room below its ephemeral range
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = int(s.getsockname()[1])
+            if port not in _taken:
+                _taken.add(port)
+                return port
+        raise RuntimeError("no free port left that this process was not given already")
 
 
 def wait_for_port(host: str, port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from chalicelib.core.observability.log import log_level
 from infra.local.ddb_server import engine_from_env
-from infra.local.processes import free_port
+from infra.local.processes import free_port, reserve_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,10 @@ class StackOptions:
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     table_prefix: str = "fleet-local"
     log_level: str = "INFO"  # of every process of ours: FLEET_LOG_LEVEL (or LOG_LEVEL) DEBUG, INFO, WARNING, ERROR
+
+    def __post_init__(self) -> None:
+        # Bound later, one component after another: no free_port of this process may answer one.
+        reserve_ports(getattr(self, f.name) for f in fields(self) if f.name.endswith("_port"))
 
     @classmethod
     def from_env(cls) -> StackOptions:
