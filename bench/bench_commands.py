@@ -56,6 +56,10 @@ class Device:
         return self.client.publish(device_topic(self.tenant_id, self.device_id, "commands/ack"),
                                    json.dumps(body), qos=qos)
 
+    def hello(self) -> None:
+        """One status message, as a device sends when it comes online."""
+        self.client.publish(device_topic(self.tenant_id, self.device_id, "status"), "{}", qos=1).wait_for_publish(10)
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
@@ -147,13 +151,21 @@ def ack_latency_and_throughput(ctx: BenchContext) -> list[Table]:
 def _throughput(ctx: BenchContext) -> Table:
     tenant_id, _ = ctx.new_tenant()
     devices = _devices(ctx, tenant_id, THROUGHPUT_DEVICES, "tp-")
+    # Each device is heard from before its commands are queued: a device's first message after an
+    # absence has its queued commands sent again (one publish and one UpdateItem each), and that
+    # one-time cost of a returning device (the per-message table's first ACK) is not an ACK's.
+    for device in devices:
+        device.hello()
+    if not _wait(lambda: all(container().device_service.get(tenant_id, d.device_id).last_seen_at for d in devices),
+                 30, 0.2):
+        raise RuntimeError("the devices' hello never reached the registry")
     work = {d.device_id: _queued(tenant_id, d.device_id, THROUGHPUT_PER_DEVICE) for d in devices}
     total = sum(len(v) for v in work.values())
 
     def remaining() -> int:
         return sum(CommandModel.queued_by_device.count(device_key(tenant_id, d)) for d in work)
 
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     infos = []
     for device in devices:  # interleaved publishing, every device at once
         infos += [device.ack(c.command_id) for c in work[device.device_id]]
@@ -174,10 +186,15 @@ def _throughput(ctx: BenchContext) -> Table:
     for device in devices:
         device.close()
     delivered = total - left
+    if left == 0:  # the last ACK's own time, not the poll that saw it (up to 2 s later)
+        acked = [m.acked_at for d in work for m in CommandModel.query(device_key(tenant_id, d)) if m.acked_at]
+        elapsed = max(acked).timestamp() - started_at
     return Table(f"ACK throughput through the bridge ({THROUGHPUT_DEVICES} devices x {THROUGHPUT_PER_DEVICE} ACKs)",
                  ["ACKs sent", "delivered", "lost", "devices published in s", "all delivered in s", "ACKs/s"],
                  [[total, delivered, total - delivered, published_s, elapsed, delivered / elapsed]],
-                 ["QoS 1 from the devices; completion read from the sparse queued index every 2 s"])
+                 ["QoS 1 from the devices; all delivered = the last command's acked_at (completion polled every 2 s)",
+                  "each device sent one status message before its commands were queued, so no ACK is a "
+                  "returning device's first message (that one also sends its queued commands again)"])
 
 
 def request_counts(ctx: BenchContext) -> Table:
