@@ -23,21 +23,17 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from bench.bridge_processes import bridge_ids, counting_bridges, holding_stack_bridge, journaled_bridge, park_session
 from bench.ddb_counter import describe
 from bench.harness import BenchContext, Table, pick
-from chalicelib.aws_iot.topics import bridge_subscriptions as aws_subscriptions
 from chalicelib.core.identity import mqtt_username
-from chalicelib.core.topics import bridge_subscriptions as core_subscriptions
 from infra.local.bridge_journal import read_journal
-from infra.local.processes import Child, python_module
-from mqtt_bridge.config import BridgeSettings
+from infra.local.processes import Child
 from mqtt_bridge.invokers import InProcessInvoker, device_event
 
 DEVICES = 25
@@ -64,18 +60,18 @@ def run(ctx: BenchContext) -> list[Table]:
         with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
             for workers, batch_max, n in RUNS:
                 journal = Path(tmp) / f"journal-{workers}-{batch_max}.jsonl"
-                with _journaled_bridge(ctx, journal, workers, batch_max, Path(tmp) / "bridge.log"):
+                with journaled_bridge(ctx, journal, workers, batch_max, Path(tmp) / "bridge.log"):
                     rows.append([workers, batch_max, *_burst(devices, [journal], n)])
-            with _holding_stack_bridge(ctx):
+            with holding_stack_bridge(ctx):
                 for count in (1, 2):
                     journals = [Path(tmp) / f"count-{count}-{i}.jsonl" for i in range(count)]
-                    with _counting_bridges(ctx, journals, Path(tmp)):
+                    with counting_bridges(ctx, journals, Path(tmp)):
                         scale.append([str(count), *_burst(devices, journals, SCALE_MESSAGES)])
                 for count in (1, 2):
                     journals = [Path(tmp) / f"backlog-{count}-{i}.jsonl" for i in range(count)]
                     scale.append([f"{count}, draining a backlog", *_backlog(ctx, devices, journals, Path(tmp))])
                 journals = [Path(tmp) / f"kill-{i}.jsonl" for i in range(2)]
-                with _counting_bridges(ctx, journals, Path(tmp)) as bridges:
+                with counting_bridges(ctx, journals, Path(tmp)) as bridges:
                     kill = _KillOne(bridges, journals)
                     killed = _burst(devices, journals, KILL_MESSAGES, kill)
                     scale.append([f"2, one SIGKILLed at {kill.at_kill:,} forwarded", *killed])
@@ -117,60 +113,6 @@ def _connect(ctx: BenchContext, username: str, token: str) -> mqtt.Client:
     return client
 
 
-@contextmanager
-def _holding_stack_bridge(ctx: BenchContext) -> Iterator[None]:
-    """The stack's bridge stopped for the duration of the block, its session dropped.
-
-    A kept session would queue a copy of every bench message (70,000 with FULL=1), which
-    Mosquitto's once-a-second autosave rewrites in full each second through the rest of the
-    bench. The bench's stack has no devices but the bench's own, so nothing else is dropped;
-    the bridge subscribes afresh when it starts again.
-    """
-    stack_bridge = next((c for c in ctx.stack.children if c.name == "bridge"), None)
-    if stack_bridge is None:
-        yield
-        return
-    with ctx.stack.supervisor.holding("bridge"):  # the supervisor would restart it at once
-        stack_bridge.stop()  # SIGTERM: it finishes in-flight messages
-        _forget_session(ctx, BridgeSettings().client_id)
-        try:
-            yield
-        finally:
-            stack_bridge.start()
-
-
-@contextmanager
-def _journaled_bridge(ctx: BenchContext, journal: Path, workers: int, batch_max: int, log: Path) -> Iterator[Child]:
-    """Replace the stack's bridge by the journaling one for the duration of the block."""
-    with _holding_stack_bridge(ctx):
-        yield from _journaling(ctx, journal, workers, batch_max, log)
-
-
-def _bridge_ids(count: int) -> tuple[list[str], str]:
-    """Client ids for `count` bench bridges and their fresh share group."""
-    run_id = uuid.uuid4().hex[:8]
-    return [f"fleet-bench-bridge-{run_id}-{i}" for i in range(count)], f"bench-{run_id}"
-
-
-@contextmanager
-def _counting_bridges(ctx: BenchContext, journals: list[Path], tmp: Path,
-                      ids: tuple[list[str], str] | None = None) -> Iterator[list[Child]]:
-    """One counting bridge per journal, all in one share group (fresh unless given), each on its own session."""
-    client_ids, group = ids or _bridge_ids(len(journals))
-    children = [Child(f"bridge-count-{i}", python_module("infra.local.bridge_journal"), tmp / f"count-{i}.log",
-                      {**ctx.stack.env(), "BRIDGE_JOURNAL_PATH": str(journal), "BRIDGE_JOURNAL_SINK": "count",
-                       "BRIDGE_CLIENT_ID": client_id, "BRIDGE_SHARE_GROUP": group,
-                       "BRIDGE_LOG_LEVEL": "WARNING"}).start()
-                for i, (journal, client_id) in enumerate(zip(journals, client_ids, strict=True))]
-    try:
-        yield children
-    finally:
-        for child in children:
-            child.stop()
-        for client_id in client_ids:
-            _forget_session(ctx, client_id)
-
-
 class _KillOne:
     """SIGKILLs the first bridge once it forwarded a twentieth of the burst (`watch`, beside the publishing), then
     starts it again on its session (`recover`, from the main thread: a child started from a thread that ends is
@@ -205,30 +147,12 @@ def _lines(journal: Path) -> int:
         return sum(1 for _ in f)
 
 
-def _park_session(ctx: BenchContext, client_id: str, group: str) -> None:
-    """Leave a persistent session subscribed as a bridge of `group` would be, with no one connected to it."""
-    user = ctx.stack.users["bridge"]
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=False, protocol=mqtt.MQTTv311)
-    client.username_pw_set(user.username, user.password)
-    subscribed = threading.Event()
-    client.on_subscribe = lambda *args: subscribed.set()
-    client.connect(ctx.mqtt_host, ctx.stack.o.mqtt_service_port, keepalive=10)
-    client.loop_start()
-    filters = core_subscriptions() + aws_subscriptions()
-    client.subscribe([(f"$share/{group}/{topic_filter}", 1) for topic_filter in filters])
-    if not subscribed.wait(10):
-        raise RuntimeError("the parked bridge session was never subscribed")
-    client.disconnect()
-    client.loop_stop()
-
-
 def _backlog(ctx: BenchContext, devices: list[tuple[str, mqtt.Client]], journals: list[Path],
              tmp: Path) -> list[Any]:
     """Queue a burst in the sessions of len(journals) bridges that are away, then start them and time the drain."""
-    ids = _bridge_ids(len(journals))
+    ids = bridge_ids(len(journals))
     for client_id in ids[0]:
-        _park_session(ctx, client_id, ids[1])
+        park_session(ctx, client_id, ids[1])
     run_id = uuid.uuid4().hex[:8]
     started = time.time()
     infos = [devices[i % len(devices)][1].publish(devices[i % len(devices)][0],
@@ -237,7 +161,7 @@ def _backlog(ctx: BenchContext, devices: list[tuple[str, mqtt.Client]], journals
     for info in infos:
         info.wait_for_publish(60)
     accepted = BACKLOG_MESSAGES / max(time.time() - started, 1e-6)
-    with _counting_bridges(ctx, journals, tmp, ids):
+    with counting_bridges(ctx, journals, tmp, ids):
         (seen, lines), last_progress = _journal(journals, run_id), time.monotonic()
         while len(seen) < BACKLOG_MESSAGES and time.monotonic() - last_progress < STALL_S:
             time.sleep(0.2)
@@ -248,29 +172,6 @@ def _backlog(ctx: BenchContext, devices: list[tuple[str, mqtt.Client]], journals
     first, last = min(seen.values(), default=0.0), max(seen.values(), default=0.0)
     return [BACKLOG_MESSAGES, accepted, len(seen) / max(last - first, 1e-6), BACKLOG_MESSAGES - len(seen),
             lines - len(seen), last - first]
-
-
-def _forget_session(ctx: BenchContext, client_id: str) -> None:
-    """Drop a bench bridge's persistent session, so its share of later messages is not queued for it."""
-    user = ctx.stack.users["bridge"]
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         clean_session=True, protocol=mqtt.MQTTv311)
-    client.username_pw_set(user.username, user.password)
-    client.connect(ctx.mqtt_host, ctx.stack.o.mqtt_service_port, keepalive=10)
-    client.loop_start()
-    client.disconnect()
-    client.loop_stop()
-
-
-def _journaling(ctx: BenchContext, journal: Path, workers: int, batch_max: int, log: Path) -> Iterator[Child]:
-    env = {**ctx.stack.env(), "BRIDGE_WORKERS": str(workers), "BRIDGE_BATCH_MAX": str(batch_max),
-           "BRIDGE_JOURNAL_PATH": str(journal),
-           "BRIDGE_LOG_LEVEL": "WARNING"}
-    child = Child("bridge-journal", python_module("infra.local.bridge_journal"), log, env).start()
-    try:
-        yield child
-    finally:
-        child.stop()
 
 
 def _journal(journals: list[Path], run_id: str) -> tuple[dict[Any, float], int]:
